@@ -1,0 +1,221 @@
+//! `Account`, `CredentialAccount` (with `source` and `role`) and `Relationship` entities
+//! (docs.joinmastodon.org/entities/Account/, /entities/Relationship/).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::storage::accounts::{AccountRow, UserRow};
+
+use super::CustomEmoji;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Field {
+    pub name: String,
+    /// HTML.
+    pub value: String,
+    #[serde(with = "super::mastodon_time::option")]
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    /// `username` for local accounts, `username@domain` for remote ones.
+    pub acct: String,
+    pub url: String,
+    pub uri: String,
+    pub display_name: String,
+    /// HTML.
+    pub note: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub header: String,
+    pub header_static: String,
+    pub locked: bool,
+    pub fields: Vec<Field>,
+    pub emojis: Vec<CustomEmoji>,
+    pub bot: bool,
+    pub group: bool,
+    pub discoverable: Option<bool>,
+    pub indexable: bool,
+    pub hide_collections: Option<bool>,
+    pub noindex: Option<bool>,
+    /// Midnight UTC of the creation day, as Mastodon rounds it.
+    #[serde(with = "super::mastodon_time")]
+    pub created_at: DateTime<Utc>,
+    pub last_status_at: Option<String>,
+    pub statuses_count: u64,
+    pub followers_count: u64,
+    pub following_count: u64,
+    pub roles: Vec<serde_json::Value>,
+}
+
+/// Default avatar and header images served by this instance.
+pub fn missing_avatar(cfg: &Config) -> String {
+    format!("{}/avatars/original/missing.png", cfg.base_url())
+}
+
+pub fn missing_header(cfg: &Config) -> String {
+    format!("{}/headers/original/missing.png", cfg.base_url())
+}
+
+impl Account {
+    pub fn from_row(row: &AccountRow, cfg: &Config) -> Account {
+        let acct = match &row.domain {
+            None => row.username.clone(),
+            Some(d) => format!("{}@{}", row.username, d),
+        };
+        let avatar = missing_avatar(cfg);
+        let header = missing_header(cfg);
+        let created_day = row
+            .created_at
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map_or(row.created_at, |d| d.and_utc());
+        Account {
+            id: row.id.to_string(),
+            username: row.username.clone(),
+            acct,
+            url: row.url.clone().unwrap_or_else(|| row.uri.clone()),
+            uri: row.uri.clone(),
+            display_name: row.display_name.clone(),
+            note: row.note.clone(),
+            avatar_static: avatar.clone(),
+            avatar,
+            header_static: header.clone(),
+            header,
+            locked: row.locked,
+            fields: row
+                .fields
+                .0
+                .iter()
+                .map(|f| Field {
+                    name: f.name.clone(),
+                    value: f.value.clone(),
+                    verified_at: f.verified_at,
+                })
+                .collect(),
+            emojis: Vec::new(),
+            bot: row.bot,
+            group: false,
+            discoverable: Some(row.discoverable),
+            indexable: row.discoverable,
+            hide_collections: Some(false),
+            noindex: Some(!row.discoverable),
+            created_at: created_day,
+            last_status_at: None,
+            statuses_count: 0,
+            followers_count: 0,
+            following_count: 0,
+            roles: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceField {
+    pub name: String,
+    pub value: String,
+    #[serde(with = "super::mastodon_time::option")]
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+/// `Account.source`: what the user typed, for editing.
+#[derive(Clone, Debug, Serialize)]
+pub struct Source {
+    pub privacy: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub note: String,
+    pub fields: Vec<SourceField>,
+    pub follow_requests_count: u64,
+    pub hide_collections: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+}
+
+/// `Role` entity (docs.joinmastodon.org/entities/Role/).
+#[derive(Clone, Debug, Serialize)]
+pub struct RoleEntity {
+    pub id: String,
+    pub name: String,
+    /// Bit set of permissions as a decimal string; admins get `1` (administrator).
+    pub permissions: String,
+    pub color: String,
+    pub highlighted: bool,
+}
+
+/// `CredentialAccount`: the signed-in user's own account.
+#[derive(Clone, Debug, Serialize)]
+pub struct CredentialAccount {
+    #[serde(flatten)]
+    pub account: Account,
+    pub source: Source,
+    pub role: RoleEntity,
+}
+
+/// Mastodon permission bits (app/models/user_role.rb FLAGS): administrator = 1, and the
+/// moderation set for moderators (manage reports 1<<4, manage users 1<<10, view dashboard 1<<8…).
+const MODERATOR_PERMISSIONS: u64 = (1 << 4) | (1 << 5) | (1 << 8) | (1 << 10) | (1 << 11);
+
+impl CredentialAccount {
+    pub fn from_rows(account: &AccountRow, user: &UserRow, cfg: &Config) -> CredentialAccount {
+        let s = &user.settings.0;
+        let (role_id, name, permissions, highlighted) = match user.role.as_str() {
+            "admin" => ("3", "Admin", 1, true),
+            "moderator" => ("2", "Moderator", MODERATOR_PERMISSIONS, true),
+            _ => ("-99", "", 0, false),
+        };
+        CredentialAccount {
+            account: Account::from_row(account, cfg),
+            source: Source {
+                privacy: s.privacy.clone().unwrap_or_else(|| "public".into()),
+                sensitive: s.sensitive,
+                language: s.language.clone(),
+                note: s.note_source.clone(),
+                fields: s
+                    .fields_source
+                    .iter()
+                    .map(|(n, v)| SourceField {
+                        name: n.clone(),
+                        value: v.clone(),
+                        verified_at: None,
+                    })
+                    .collect(),
+                follow_requests_count: 0,
+                hide_collections: false,
+                discoverable: account.discoverable,
+                indexable: account.discoverable,
+            },
+            role: RoleEntity {
+                id: role_id.into(),
+                name: name.into(),
+                permissions: permissions.to_string(),
+                color: String::new(),
+                highlighted,
+            },
+        }
+    }
+}
+
+/// `Relationship` between the caller and another account.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Relationship {
+    pub id: String,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub languages: Option<Vec<String>>,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+    pub domain_blocking: bool,
+    pub endorsed: bool,
+    pub note: String,
+}

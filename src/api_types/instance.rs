@@ -1,0 +1,139 @@
+//! `Instance` (v2), `V1::Instance`, nodeinfo documents.
+//! Sources: docs.joinmastodon.org/entities/Instance/, /entities/V1_Instance/, nodeinfo.diaspora.software.
+
+use serde_json::{Value, json};
+
+use crate::api_types::Account;
+use crate::config::{Config, RegistrationsMode};
+use crate::service::instance::{self, Stats};
+use crate::storage::accounts::AccountRow;
+
+fn thumbnail_url(cfg: &Config) -> String {
+    format!("{}/headers/original/missing.png", cfg.base_url())
+}
+
+fn statuses_configuration(cfg: &Config) -> Value {
+    json!({
+        "max_characters": cfg.instance.max_characters,
+        "max_media_attachments": cfg.instance.max_media_attachments,
+        "characters_reserved_per_url": 23,
+    })
+}
+
+/// Media uploads arrive with the media issue: until then no type is accepted, and the limits say so.
+fn media_configuration() -> Value {
+    json!({
+        "supported_mime_types": [],
+        "image_size_limit": 0,
+        "image_matrix_limit": 0,
+        "video_size_limit": 0,
+        "video_frame_rate_limit": 0,
+        "video_matrix_limit": 0,
+        "description_limit": 1500,
+    })
+}
+
+/// Poll limits as Mastodon's defaults; posting polls arrives with the statuses issue.
+fn polls_configuration() -> Value {
+    json!({
+        "max_options": 4,
+        "max_characters_per_option": 50,
+        "min_expiration": 300,
+        "max_expiration": 2_629_746,
+    })
+}
+
+/// `GET /api/v1/instance`.
+pub fn v1(cfg: &Config, stats: &Stats, contact: Option<&AccountRow>) -> Value {
+    let mode = cfg.registrations.mode;
+    json!({
+        "uri": cfg.server.domain,
+        "title": cfg.instance.title,
+        "short_description": cfg.instance.description,
+        "description": cfg.instance.description,
+        "email": cfg.instance.contact_email,
+        "version": instance::version_string(),
+        "urls": { "streaming_api": cfg.streaming_url() },
+        "stats": {
+            "user_count": stats.user_count,
+            "status_count": stats.status_count,
+            "domain_count": stats.domain_count,
+        },
+        "thumbnail": thumbnail_url(cfg),
+        "languages": ["en"],
+        "registrations": mode != RegistrationsMode::Closed,
+        "approval_required": mode == RegistrationsMode::Approval,
+        "invites_enabled": false,
+        "configuration": {
+            "accounts": { "max_featured_tags": 10 },
+            "statuses": statuses_configuration(cfg),
+            "media_attachments": media_configuration(),
+            "polls": polls_configuration(),
+        },
+        "contact_account": contact.map(|a| Account::from_row(a, cfg)),
+        "rules": [],
+    })
+}
+
+/// `GET /api/v2/instance`.
+pub fn v2(cfg: &Config, stats: &Stats, contact: Option<&AccountRow>) -> Value {
+    let mode = cfg.registrations.mode;
+    json!({
+        "domain": cfg.server.domain,
+        "title": cfg.instance.title,
+        "version": instance::version_string(),
+        "source_url": "https://github.com/rookery-social/rookery",
+        "description": cfg.instance.description,
+        "usage": { "users": { "active_month": stats.active_month } },
+        "thumbnail": { "url": thumbnail_url(cfg), "blurhash": null, "versions": {} },
+        "icon": [],
+        "languages": ["en"],
+        "configuration": {
+            "urls": { "streaming": cfg.streaming_url(), "status": null, "about": format!("{}/about", cfg.base_url()) },
+            "vapid": { "public_key": "" },
+            "accounts": { "max_featured_tags": 10, "max_pinned_statuses": 5 },
+            "statuses": statuses_configuration(cfg),
+            "media_attachments": media_configuration(),
+            "polls": polls_configuration(),
+            "translation": { "enabled": false },
+        },
+        "registrations": {
+            "enabled": mode != RegistrationsMode::Closed,
+            "approval_required": mode == RegistrationsMode::Approval,
+            "reason_required": mode == RegistrationsMode::Approval,
+            "message": null,
+            "url": null,
+        },
+        "api_versions": { "mastodon": instance::MASTODON_API_VERSION },
+        "contact": {
+            "email": cfg.instance.contact_email,
+            "account": contact.map(|a| Account::from_row(a, cfg)),
+        },
+        "rules": [],
+    })
+}
+
+/// Nodeinfo 2.0 or 2.1 (`version` is "2.0" or "2.1"; 2.0 has no `software.repository`).
+pub fn nodeinfo(cfg: &Config, stats: &Stats, version: &str) -> Value {
+    let mut software = json!({ "name": "rookery", "version": instance::SOFTWARE_VERSION });
+    if version == "2.1" {
+        software["repository"] = json!("https://github.com/rookery-social/rookery");
+        software["homepage"] = json!("https://github.com/rookery-social/rookery");
+    }
+    json!({
+        "version": version,
+        "software": software,
+        "protocols": ["activitypub"],
+        "services": { "inbound": [], "outbound": [] },
+        "openRegistrations": cfg.registrations.mode == RegistrationsMode::Open,
+        "usage": {
+            "users": {
+                "total": stats.user_count,
+                "activeMonth": stats.active_month,
+                "activeHalfyear": stats.active_halfyear,
+            },
+            "localPosts": stats.status_count,
+        },
+        "metadata": { "nodeName": cfg.instance.title, "nodeDescription": cfg.instance.description },
+    })
+}

@@ -1,0 +1,58 @@
+//! Mastodon API entities (serde) and their mappers from storage rows. Field names and types follow
+//! docs.joinmastodon.org/entities/; clients decode some of them strictly (`shared/CLIENTS.md`).
+
+pub mod account;
+pub mod instance;
+pub mod oauth;
+
+use serde::Serialize;
+
+pub use account::{Account, CredentialAccount, Relationship};
+
+/// `CustomEmoji` entity.
+#[derive(Clone, Debug, Serialize)]
+pub struct CustomEmoji {
+    pub shortcode: String,
+    pub url: String,
+    pub static_url: String,
+    pub visible_in_picker: bool,
+    pub category: Option<String>,
+}
+
+impl CustomEmoji {
+    pub fn from_row(row: &crate::storage::emojis::EmojiRow, cfg: &crate::config::Config) -> Self {
+        let url = if row.domain.is_none() {
+            format!("{}/media/{}", cfg.base_url(), row.image_path)
+        } else {
+            row.image_path.clone()
+        };
+        CustomEmoji {
+            shortcode: row.shortcode.clone(),
+            static_url: url.clone(),
+            url,
+            visible_in_picker: row.visible_in_picker,
+            category: row.category.clone(),
+        }
+    }
+}
+
+/// Timestamps as Mastodon writes them: RFC 3339 in UTC with milliseconds (`2026-11-21T00:00:00.000Z`).
+pub mod mastodon_time {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+    }
+}

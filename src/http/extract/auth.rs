@@ -1,0 +1,100 @@
+//! `Auth`: the caller behind `Authorization: Bearer …` (or `?access_token=`), if any.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use crate::error::{AppError, AppResult};
+use crate::service::oauth::{self, CurrentUser, Principal};
+use crate::state::AppState;
+
+/// The caller's token, resolved. `Auth(None)` when the request carries no token; a token that is
+/// unknown or revoked is rejected with 401 before the handler runs.
+pub struct Auth(pub Option<Principal>);
+
+/// The bearer token from the `Authorization` header or the `access_token` query parameter.
+pub fn bearer_token(parts: &Parts) -> Option<String> {
+    if let Some(h) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let mut it = h.splitn(2, ' ');
+        if let (Some(scheme), Some(tok)) = (it.next(), it.next())
+            && scheme.eq_ignore_ascii_case("bearer")
+            && !tok.trim().is_empty()
+        {
+            return Some(tok.trim().to_string());
+        }
+    }
+    let q = parts.uri.query()?;
+    url::form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == "access_token")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match bearer_token(parts) {
+            None => Ok(Auth(None)),
+            Some(token) => Ok(Auth(Some(
+                oauth::principal_for_token(&state.db, &token).await?,
+            ))),
+        }
+    }
+}
+
+fn missing_token() -> AppError {
+    AppError::unauthorized("The access token is invalid")
+}
+
+impl Auth {
+    /// Any token granting `scope` (user or app).
+    ///
+    /// Errors: 401 without a token; 403 without the scope.
+    pub fn require(&self, scope: &str) -> AppResult<&Principal> {
+        self.0.as_ref().ok_or_else(missing_token)?.require_scope(scope)
+    }
+
+    /// A user token granting `scope`, whose user may act.
+    ///
+    /// Errors: 401 without a token; 403 without the scope or for a user who may not act; 422 for an
+    /// app-only token.
+    pub fn require_user(&self, scope: &str) -> AppResult<&CurrentUser> {
+        self.0.as_ref().ok_or_else(missing_token)?.require_user(scope)
+    }
+
+    /// Like [`Auth::require_user`] with the first of `scopes` the token grants.
+    pub fn require_user_any(&self, scopes: &[&str]) -> AppResult<&CurrentUser> {
+        let p = self.0.as_ref().ok_or_else(missing_token)?;
+        let scope = scopes
+            .iter()
+            .find(|s| p.scopes.allows(s))
+            .copied()
+            .unwrap_or(scopes[0]);
+        p.require_user(scope)
+    }
+
+    /// The signed-in user, if a user token was given (for endpoints that are public but show more to
+    /// a signed-in caller).
+    pub fn user(&self) -> Option<&CurrentUser> {
+        self.0.as_ref().and_then(|p| p.user.as_ref())
+    }
+}
+
+/// The peer address of the connection (`0.0.0.0` when the server was not started with connect
+/// info, as in some in-process tests).
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        Ok(ClientIp(ip))
+    }
+}

@@ -1,0 +1,55 @@
+//! `/api/v1/instance`, `/api/v1/instance/peers`, `/api/v1/custom_emojis`, `/api/v1/preferences`
+//! (docs.joinmastodon.org/methods/instance/, /methods/custom_emojis/, /methods/preferences/).
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::api_types::{CustomEmoji, instance};
+use crate::error::AppResult;
+use crate::http::extract::Auth;
+use crate::service::instance as svc;
+use crate::state::AppState;
+use crate::storage::emojis;
+
+/// `GET /api/v1/instance` (also with a trailing slash).
+pub async fn show(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    let stats = svc::stats(&state).await?;
+    let contact = svc::contact_account(&state).await?;
+    Ok(Json(instance::v1(&state.config, &stats, contact.as_ref())))
+}
+
+/// `GET /api/v2/instance` (also with a trailing slash).
+pub async fn show_v2(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    let stats = svc::stats(&state).await?;
+    let contact = svc::contact_account(&state).await?;
+    Ok(Json(instance::v2(&state.config, &stats, contact.as_ref())))
+}
+
+/// `GET /api/v1/instance/peers`: domains this instance knows accounts on.
+pub async fn peers(State(state): State<AppState>) -> AppResult<Json<Vec<String>>> {
+    Ok(Json(svc::peers(&state).await?))
+}
+
+/// `GET /api/v1/custom_emojis`: this instance's own emojis.
+pub async fn custom_emojis(State(state): State<AppState>) -> AppResult<Json<Vec<CustomEmoji>>> {
+    let rows = emojis::list_local(&state.db).await?;
+    Ok(Json(
+        rows.iter()
+            .map(|r| CustomEmoji::from_row(r, &state.config))
+            .collect(),
+    ))
+}
+
+/// `GET /api/v1/preferences` (`read:accounts`).
+pub async fn preferences(auth: Auth) -> AppResult<Json<Value>> {
+    let cu = auth.require_user("read:accounts")?;
+    let s = &cu.user.settings.0;
+    Ok(Json(json!({
+        "posting:default:visibility": s.privacy.as_deref().unwrap_or("public"),
+        "posting:default:sensitive": s.sensitive,
+        "posting:default:language": s.language,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": false,
+    })))
+}

@@ -1,0 +1,11 @@
+//! HTTP: the router, extractors, and handlers grouped by URL tree. Handlers validate input, call one
+//! service function and map the result to a Mastodon entity or a document; no SQL lives here.
+
+pub mod cookies;
+pub mod extract;
+pub mod mastodon;
+pub mod oauth;
+pub mod router;
+pub mod well_known;
+
+pub use router::router;

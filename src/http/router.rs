@@ -1,0 +1,125 @@
+//! The route table. Every route of the client API, the OAuth pages and the discovery documents is
+//! listed here, in URL order per area.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::http::mastodon::api::v1;
+use crate::http::{oauth, well_known};
+use crate::state::AppState;
+
+/// Largest request body accepted before media uploads exist, in bytes.
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+static AVATAR_PNG: &[u8] = include_bytes!("../web/static/avatar.png");
+static HEADER_PNG: &[u8] = include_bytes!("../web/static/header.png");
+
+fn png(bytes: &'static [u8]) -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "image/png"),
+            (CACHE_CONTROL, "public, max-age=604800"),
+        ],
+        bytes,
+    )
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(serde_json::json!({ "error": "Method not allowed" })),
+    )
+}
+
+/// Builds the application router over `state`.
+pub fn router(state: AppState) -> Router {
+    let media_dir = state.config.media.dir.clone();
+    // Browser clients (Elk, Phanpy, Semaphore) call the API from other origins with bearer tokens;
+    // no cookies cross origins, so any origin may call.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers(Any)
+        .expose_headers([
+            HeaderName::from_static("link"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("retry-after"),
+        ])
+        .max_age(Duration::from_secs(3600));
+
+    let api = Router::new()
+        .route("/api/v1/apps", post(v1::apps::create))
+        .route("/api/v1/apps/verify_credentials", get(v1::apps::verify_credentials))
+        .route("/api/v1/accounts", post(v1::accounts::create))
+        .route("/api/v1/accounts/verify_credentials", get(v1::accounts::verify_credentials))
+        .route(
+            "/api/v1/accounts/update_credentials",
+            axum::routing::patch(v1::accounts::update_credentials),
+        )
+        .route("/api/v1/accounts/lookup", get(v1::accounts::lookup))
+        .route("/api/v1/accounts/relationships", get(v1::accounts::relationships))
+        .route("/api/v1/accounts/search", get(v1::accounts::search))
+        .route("/api/v1/accounts/{id}", get(v1::accounts::show))
+        .route("/api/v1/custom_emojis", get(v1::instance::custom_emojis))
+        .route("/api/v1/instance", get(v1::instance::show))
+        .route("/api/v1/instance/", get(v1::instance::show))
+        .route("/api/v1/instance/peers", get(v1::instance::peers))
+        .route("/api/v1/preferences", get(v1::instance::preferences))
+        .route("/api/v2/instance", get(v1::instance::show_v2))
+        .route("/api/v2/instance/", get(v1::instance::show_v2));
+
+    let oauth_routes = Router::new()
+        .route(
+            "/oauth/authorize",
+            get(oauth::authorize_get).post(oauth::authorize_post),
+        )
+        .route(
+            "/oauth/authorize/",
+            get(oauth::authorize_get).post(oauth::authorize_post),
+        )
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke));
+
+    let discovery = Router::new()
+        .route("/.well-known/oauth-authorization-server", get(well_known::oauth_metadata))
+        .route("/.well-known/nodeinfo", get(well_known::nodeinfo_links))
+        .route("/.well-known/host-meta", get(well_known::host_meta))
+        .route("/.well-known/host-meta.json", get(well_known::host_meta_json))
+        .route("/.well-known/webfinger", get(well_known::webfinger))
+        .route("/nodeinfo/2.0", get(well_known::nodeinfo_20))
+        .route("/nodeinfo/2.1", get(well_known::nodeinfo_21));
+
+    let files = Router::new()
+        .route("/avatars/original/missing.png", get(|| async { png(AVATAR_PNG) }))
+        .route("/headers/original/missing.png", get(|| async { png(HEADER_PNG) }))
+        .nest_service("/media", ServeDir::new(media_dir));
+
+    Router::new()
+        .merge(api)
+        .merge(oauth_routes)
+        .merge(discovery)
+        .merge(files)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .with_state(state)
+}

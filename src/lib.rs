@@ -1,0 +1,21 @@
+//! Rookery: a federated social server with a Mastodon-compatible client API.
+//!
+//! A guided tour, top to bottom (modules depend downward only):
+//! - [`http`]: axum router, extractors, handlers grouped by URL tree (client API, OAuth pages,
+//!   discovery documents).
+//! - [`api_types`]: Mastodon entities and their mappers from storage rows.
+//! - [`web`]: server-rendered HTML pages.
+//! - [`service`]: domain logic, one module per capability; local and remote actions meet here.
+//! - [`storage`]: the SQLite/PostgreSQL handle and one module of SQL per aggregate.
+//! - [`config`], [`error`], [`state`], [`server`]: configuration, the error type shown to clients,
+//!   the shared state, and start-up.
+
+pub mod api_types;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod server;
+pub mod service;
+pub mod state;
+pub mod storage;
+pub mod web;

@@ -1,0 +1,212 @@
+//! The `rookery` command: `serve`, `migrate`, and `admin …` tasks for operators.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use rookery::config::Config;
+use rookery::service::accounts::{self, CreateLocalAccount, Role};
+use rookery::service::emojis;
+use rookery::state::AppState;
+use rookery::storage::accounts as store;
+
+#[derive(Parser)]
+#[command(name = "rookery", version, about = "A federated social server")]
+struct Cli {
+    /// Configuration file (TOML). Without it, `config/rookery.toml` is read when present, and
+    /// `ROOKERY__SECTION__KEY` variables override either.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending database migrations, then serve HTTP.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Operator tasks.
+    Admin {
+        #[command(subcommand)]
+        what: Admin,
+    },
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Local accounts.
+    Account {
+        #[command(subcommand)]
+        action: AccountCmd,
+    },
+    /// Custom emojis.
+    Emoji {
+        #[command(subcommand)]
+        action: EmojiCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCmd {
+    /// Create a confirmed, approved local account and print its id.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, default_value = "user", value_parser = ["user", "moderator", "admin"])]
+        role: String,
+    },
+    /// Change an account's role.
+    SetRole {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = ["user", "moderator", "admin"])]
+        role: String,
+    },
+    /// Stop an account from signing in (its tokens and sessions are revoked).
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Let a disabled account sign in again.
+    Enable {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EmojiCmd {
+    /// Add a custom emoji from a PNG, GIF or WebP file (at most 256 KiB).
+    Add {
+        #[arg(long)]
+        shortcode: String,
+        #[arg(long)]
+        file: PathBuf,
+        #[arg(long)]
+        category: Option<String>,
+    },
+    /// Remove a custom emoji.
+    Remove {
+        #[arg(long)]
+        shortcode: String,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_tracing();
+    let cli = Cli::parse();
+    let cfg = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => rookery::server::run(cfg).await,
+        Command::Migrate => {
+            let db = rookery::server::open_db(&cfg).await?;
+            println!("migrations applied ({})", db.kind());
+            Ok(())
+        }
+        Command::Admin { what } => {
+            let db = rookery::server::open_db(&cfg).await?;
+            let state = AppState::new(cfg, db);
+            let result = admin(&state, what).await;
+            state.db.close().await;
+            result
+        }
+    }
+}
+
+async fn user_by_username(state: &AppState, username: &str) -> anyhow::Result<store::UserRow> {
+    let account = store::find_local_account_by_username(&state.db, username)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no local account named {username:?}"))?;
+    store::find_user_by_account(&state.db, account.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{username:?} has no user record"))
+}
+
+/// Shows an application error the way an operator needs it: the message, plus field details.
+fn explain(e: rookery::error::AppError) -> anyhow::Error {
+    let body = e.body();
+    anyhow::anyhow!(
+        "{}",
+        body.get("details")
+            .map(|d| format!("{} {d}", body["error"].as_str().unwrap_or("")))
+            .unwrap_or_else(|| e.to_string())
+    )
+}
+
+async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
+    match what {
+        Admin::Account { action } => match action {
+            AccountCmd::Create {
+                username,
+                email,
+                password,
+                role,
+            } => {
+                let role = Role::parse(&role).unwrap_or(Role::User);
+                let (account, _) = accounts::create_local(
+                    state,
+                    &CreateLocalAccount {
+                        username: &username,
+                        email: &email,
+                        password: &password,
+                        role,
+                        approved: true,
+                        locale: None,
+                        reason: None,
+                        allow_reserved: true,
+                    },
+                )
+                .await
+                .map_err(explain)?;
+                println!("{}", account.id);
+            }
+            AccountCmd::SetRole { username, role } => {
+                let user = user_by_username(state, &username).await?;
+                store::set_role(&state.db, user.id, &role).await?;
+                println!("{username} is now {role}");
+            }
+            AccountCmd::Disable { username } => {
+                let user = user_by_username(state, &username).await?;
+                store::set_disabled(&state.db, user.id, true).await?;
+                rookery::storage::oauth::revoke_all_for_user(&state.db, user.id).await?;
+                println!("{username} is disabled");
+            }
+            AccountCmd::Enable { username } => {
+                let user = user_by_username(state, &username).await?;
+                store::set_disabled(&state.db, user.id, false).await?;
+                println!("{username} is enabled");
+            }
+        },
+        Admin::Emoji { action } => match action {
+            EmojiCmd::Add {
+                shortcode,
+                file,
+                category,
+            } => {
+                emojis::add_local(state, &shortcode, &file, category.as_deref())
+                    .await
+                    .map_err(explain)?;
+                println!(":{shortcode}: added");
+            }
+            EmojiCmd::Remove { shortcode } => {
+                if !emojis::remove_local(state, &shortcode).await.map_err(explain)? {
+                    anyhow::bail!("no emoji named :{shortcode}:");
+                }
+                println!(":{shortcode}: removed");
+            }
+        },
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! Starting and stopping the server: connect, migrate, bind, serve until a signal.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::storage::Db;
+
+/// Connects to the configured database and applies pending migrations.
+pub async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&cfg.database.url, cfg.database.max_connections).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Serves on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve_on(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let limiter = state.sign_in_limiter.clone();
+    let pruner = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.prune();
+        }
+    });
+    let app = crate::http::router(state);
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    pruner.abort();
+    Ok(result?)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// `rookery serve`: migrations, then the HTTP server on `server.bind`.
+pub async fn run(cfg: Config) -> anyhow::Result<()> {
+    let db = open_db(&cfg).await?;
+    std::fs::create_dir_all(&cfg.media.dir)?;
+    let listener = TcpListener::bind(&cfg.server.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.server.bind))?;
+    tracing::info!(
+        bind = %listener.local_addr()?,
+        url = %cfg.base_url(),
+        database = db.kind(),
+        media = %cfg.media.dir,
+        "Rookery is listening"
+    );
+    let state = AppState::new(cfg, db.clone());
+    serve_on(state, listener, shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Domain logic, one module per capability. Local actions (client API) and remote ones (inbox) meet
+//! here, so a rule is written once. Services call storage; they never see HTTP types.
+
+pub mod accounts;
+pub mod emojis;
+pub mod instance;
+pub mod oauth;
+pub mod passwords;
+pub mod rate_limit;
+pub mod scopes;
+pub mod secrets;
+pub mod text;

@@ -1,0 +1,39 @@
+//! Shared application state handed to every handler. Handlers take only the parts they need through
+//! `FromRef` (`State<Db>`, `State<Arc<Config>>`).
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use crate::config::Config;
+use crate::service::rate_limit::SignInLimiter;
+use crate::storage::Db;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub sign_in_limiter: Arc<SignInLimiter>,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> AppState {
+        AppState {
+            sign_in_limiter: Arc::new(SignInLimiter::new(&config.rate_limits)),
+            config: Arc::new(config),
+            db,
+        }
+    }
+}
+
+impl FromRef<AppState> for Db {
+    fn from_ref(s: &AppState) -> Db {
+        s.db.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<Config> {
+    fn from_ref(s: &AppState) -> Arc<Config> {
+        s.config.clone()
+    }
+}

@@ -1,0 +1,333 @@
+//! Accounts (local and remote, one table) and the local users behind local accounts.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+
+use sqlx::AssertSqlSafe;
+
+use crate::on_db;
+use crate::storage::db::{Db, Tx};
+
+/// A profile metadata field: `value` is sanitised HTML.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+pub struct ProfileField {
+    pub name: String,
+    pub value: String,
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: i64,
+    pub username: String,
+    /// `None` for local accounts.
+    pub domain: Option<String>,
+    pub display_name: String,
+    /// Sanitised HTML.
+    pub note: String,
+    pub fields: Json<Vec<ProfileField>>,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub uri: String,
+    pub url: Option<String>,
+    pub inbox_url: Option<String>,
+    pub shared_inbox_url: Option<String>,
+    pub public_key_pem: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AccountRow {
+    pub fn is_local(&self) -> bool {
+        self.domain.is_none()
+    }
+}
+
+/// Posting defaults and profile sources kept per user (`Account.source` in the API).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct UserSettings {
+    /// Default visibility: public | unlisted | private | direct. `None` means public.
+    pub privacy: Option<String>,
+    pub sensitive: bool,
+    /// ISO 639-1 default posting language.
+    pub language: Option<String>,
+    /// The plain-text note as typed, before it became HTML.
+    pub note_source: String,
+    /// Field values as typed.
+    pub fields_source: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub approved: bool,
+    pub disabled: bool,
+    pub locale: Option<String>,
+    pub sign_up_reason: Option<String>,
+    pub settings: Json<UserSettings>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What it takes to insert a local account and its user in one transaction.
+pub struct NewLocalAccount<'a> {
+    pub account_id: i64,
+    pub user_id: i64,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub approved: bool,
+    pub confirmed: bool,
+    pub locale: Option<&'a str>,
+    pub sign_up_reason: Option<&'a str>,
+    pub uri: &'a str,
+    pub url: &'a str,
+    pub inbox_url: &'a str,
+    pub shared_inbox_url: &'a str,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, username, domain, display_name, note, fields, locked, bot, \
+    discoverable, uri, url, inbox_url, shared_inbox_url, public_key_pem, created_at, updated_at";
+const USER_COLUMNS: &str = "id, account_id, email, password_hash, role, confirmed_at, approved, \
+    disabled, locale, sign_up_reason, settings, created_at, updated_at";
+
+/// `ACCOUNT_COLUMNS` prefixed with the alias `a.`, for joins.
+fn qualified_account_columns() -> String {
+    ACCOUNT_COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Inserts the account and its user. Errors: unique violation when the username or email is taken
+/// (case-insensitively).
+pub async fn insert_local(tx: &mut Tx, new: &NewLocalAccount<'_>) -> sqlx::Result<()> {
+    let now = Utc::now();
+    on_db!(tx, c => {
+        sqlx::query(
+            "INSERT INTO accounts (id, username, domain, uri, url, inbox_url, shared_inbox_url, \
+             created_at, updated_at) VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(new.account_id)
+        .bind(new.username)
+        .bind(new.uri)
+        .bind(new.url)
+        .bind(new.inbox_url)
+        .bind(new.shared_inbox_url)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "INSERT INTO users (id, account_id, email, password_hash, role, confirmed_at, approved, \
+             locale, sign_up_reason, settings, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(new.user_id)
+        .bind(new.account_id)
+        .bind(new.email)
+        .bind(new.password_hash)
+        .bind(new.role)
+        .bind(new.confirmed.then_some(now))
+        .bind(new.approved)
+        .bind(new.locale)
+        .bind(new.sign_up_reason)
+        .bind(Json(UserSettings::default()))
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    });
+    Ok(())
+}
+
+pub async fn find_account(db: &Db, id: i64) -> sqlx::Result<Option<AccountRow>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
+}
+
+/// Case-insensitive lookup of a local account by username.
+pub async fn find_local_account_by_username(
+    db: &Db,
+    username: &str,
+) -> sqlx::Result<Option<AccountRow>> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE lower(username) = lower($1) AND domain IS NULL"
+    );
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(username).fetch_optional(c).await)
+}
+
+/// Case-insensitive lookup by `username` and `domain` (`None` = local).
+pub async fn find_account_by_acct(
+    db: &Db,
+    username: &str,
+    domain: Option<&str>,
+) -> sqlx::Result<Option<AccountRow>> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts \
+         WHERE lower(username) = lower($1) AND coalesce(lower(domain), '') = lower($2)"
+    );
+    let domain = domain.unwrap_or("");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(username).bind(domain).fetch_optional(c).await)
+}
+
+/// Accounts whose ID is in `ids`, in no particular order.
+pub async fn find_accounts(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<AccountRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A bounded IN list keeps the SQL portable; callers cap `ids` (relationships takes at most 40).
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    on_db!(db, c => {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// Local, discoverable-or-not accounts whose username or display name contains `q`
+/// (case-insensitive), best matches (username prefix) first.
+pub async fn search_local(
+    db: &Db,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<AccountRow>> {
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let contains = format!("%{}%", escaped.to_lowercase());
+    let prefix = format!("{}%", escaped.to_lowercase());
+    let sql = format!(
+        "SELECT {cols} FROM accounts a JOIN users u ON u.account_id = a.id \
+         WHERE a.domain IS NULL AND u.disabled = $5 AND u.approved = $6 \
+         AND (lower(a.username) LIKE $1 ESCAPE '\\' OR lower(a.display_name) LIKE $1 ESCAPE '\\') \
+         ORDER BY CASE WHEN lower(a.username) LIKE $2 ESCAPE '\\' THEN 0 ELSE 1 END, a.username \
+         LIMIT $3 OFFSET $4",
+        cols = qualified_account_columns()
+    );
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(&contains).bind(&prefix).bind(limit).bind(offset).bind(false).bind(true)
+        .fetch_all(c).await)
+}
+
+/// The profile columns `update_credentials` may change; `None` leaves a column as it is.
+#[derive(Default)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    pub fields: Option<Vec<ProfileField>>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+}
+
+pub async fn update_profile(tx: &mut Tx, id: i64, u: &ProfileUpdate) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query(
+        "UPDATE accounts SET display_name = coalesce($2, display_name), note = coalesce($3, note), \
+         fields = coalesce($4, fields), locked = coalesce($5, locked), bot = coalesce($6, bot), \
+         discoverable = coalesce($7, discoverable), updated_at = $8 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(u.display_name.as_deref())
+    .bind(u.note.as_deref())
+    .bind(u.fields.as_ref().map(|f| Json(f.clone())))
+    .bind(u.locked)
+    .bind(u.bot)
+    .bind(u.discoverable)
+    .bind(Utc::now())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn find_user(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
+}
+
+pub async fn find_user_by_account(db: &Db, account_id: i64) -> sqlx::Result<Option<UserRow>> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(account_id).fetch_optional(c).await)
+}
+
+/// The user whose email or local username is `login` (case-insensitive), as Mastodon's password
+/// grant accepts either.
+pub async fn find_user_by_login(db: &Db, login: &str) -> sqlx::Result<Option<UserRow>> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1) \
+         OR account_id = (SELECT id FROM accounts WHERE lower(username) = lower($1) AND domain IS NULL)"
+    );
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(login).fetch_optional(c).await)
+}
+
+pub async fn update_settings(tx: &mut Tx, user_id: i64, s: &UserSettings) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query("UPDATE users SET settings = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id).bind(Json(s.clone())).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Sets `role`; returns false when no such user exists.
+pub async fn set_role(db: &Db, user_id: i64, role: &str) -> sqlx::Result<bool> {
+    let r = on_db!(db, c => sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id).bind(role).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(r == 1)
+}
+
+/// Disables or re-enables sign-in; returns false when no such user exists.
+pub async fn set_disabled(db: &Db, user_id: i64, disabled: bool) -> sqlx::Result<bool> {
+    let r = on_db!(db, c => sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id).bind(disabled).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(r == 1)
+}
+
+/// Local users who can sign in (approved, not disabled), for instance statistics.
+pub async fn count_active_local_users(db: &Db) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT count(*) FROM users WHERE approved = $1 AND disabled = $2")
+        .bind(true).bind(false).fetch_one(c).await)
+}
+
+/// Number of distinct remote domains we know accounts on.
+pub async fn known_domains(db: &Db) -> sqlx::Result<Vec<String>> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT DISTINCT lower(domain) FROM accounts WHERE domain IS NOT NULL ORDER BY 1")
+        .fetch_all(c).await)
+}
+
+/// The first admin's account, shown as the instance contact.
+pub async fn first_admin_account(db: &Db) -> sqlx::Result<Option<AccountRow>> {
+    let sql = format!(
+        "SELECT {cols} FROM accounts a JOIN users u ON u.account_id = a.id \
+         WHERE u.role = 'admin' AND u.disabled = $1 ORDER BY u.id LIMIT 1",
+        cols = qualified_account_columns()
+    );
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(false).fetch_optional(c).await)
+}
+
+/// Records a successful sign-in (HTML form or token grant).
+pub async fn touch_sign_in(db: &Db, user_id: i64) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query("UPDATE users SET last_sign_in_at = $2 WHERE id = $1")
+        .bind(user_id).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Users who can sign in and did so since `since`.
+pub async fn count_users_active_since(db: &Db, since: DateTime<Utc>) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT count(*) FROM users WHERE approved = $1 AND disabled = $2 AND last_sign_in_at >= $3")
+        .bind(true).bind(false).bind(since).fetch_one(c).await)
+}

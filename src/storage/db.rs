@@ -1,0 +1,139 @@
+//! The database handle: one `Db` over SQLite or PostgreSQL, chosen by the URL scheme.
+//!
+//! Queries are written once in portable SQL (`$1` placeholders, `RETURNING`, `ON CONFLICT`) and run
+//! through [`on_db!`](crate::on_db), which expands the same text once per backend so each arm is
+//! type-checked against its own driver (DESIGN.md §3). Dialect-specific SQL is the exception and sits
+//! side by side in the same function.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+/// One of the two backends, borrowed for a single statement; see [`on_db!`](crate::on_db).
+pub enum Backend<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+/// Cheap to clone (the pools are reference-counted).
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$c` bound to the live backend's executor (a pool for [`Db`], a connection for
+/// [`Tx`]). The body is expanded once per backend, so it must compile for both.
+#[macro_export]
+macro_rules! on_db {
+    ($src:expr, $c:ident => $body:expr) => {
+        match $src.backend() {
+            $crate::storage::db::Backend::Sqlite($c) => $body,
+            $crate::storage::db::Backend::Postgres($c) => $body,
+        }
+    };
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`). SQLite files and their parent folder
+    /// are created when missing; SQLite runs in WAL mode with a 5 s busy timeout.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            if let Some(parent) = opts.get_filename().parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent)?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            anyhow::bail!("database.url must start with sqlite:// or postgres:// (got {url:?})")
+        }
+    }
+
+    /// Applies pending migrations from `migrations/sqlite` or `migrations/postgres`.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub fn backend(&self) -> Backend<&SqlitePool, &PgPool> {
+        match self {
+            Db::Sqlite(p) => Backend::Sqlite(p),
+            Db::Postgres(p) => Backend::Postgres(p),
+        }
+    }
+
+    /// `"sqlite"` or `"postgres"`, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub fn backend(&mut self) -> Backend<&mut sqlx::SqliteConnection, &mut sqlx::PgConnection> {
+        match self {
+            Tx::Sqlite(t) => Backend::Sqlite(&mut **t),
+            Tx::Postgres(t) => Backend::Postgres(&mut **t),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
+/// True when `err` is a unique-constraint violation (mapped to 422 by the error layer).
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.is_unique_violation())
+}

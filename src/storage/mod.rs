@@ -1,0 +1,10 @@
+//! Persistence: the [`db::Db`] handle over SQLite or PostgreSQL and one module per aggregate.
+//! Functions here run SQL and nothing else; rules live in `service`.
+
+pub mod accounts;
+pub mod db;
+pub mod emojis;
+pub mod ids;
+pub mod oauth;
+
+pub use db::{Db, Tx};

@@ -1,0 +1,43 @@
+//! Server-rendered HTML pages (askama templates under `src/web/templates`).
+
+use askama::Template;
+
+use crate::service::oauth::AuthorizeParams;
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage<'a> {
+    pub instance_title: &'a str,
+    pub app_name: &'a str,
+    pub csrf: &'a str,
+    pub params: &'a AuthorizeParams,
+    pub error: Option<String>,
+    pub login: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "authorize.html")]
+pub struct AuthorizePage<'a> {
+    pub instance_title: &'a str,
+    pub app_name: &'a str,
+    pub csrf: &'a str,
+    pub params: &'a AuthorizeParams,
+    pub username: &'a str,
+    pub scopes: Vec<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "oob_code.html")]
+pub struct OobCodePage<'a> {
+    pub instance_title: &'a str,
+    pub app_name: &'a str,
+    pub code: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub instance_title: &'a str,
+    pub heading: &'a str,
+    pub message: &'a str,
+}
