@@ -64,6 +64,9 @@ pub struct InstanceConfig {
     pub max_characters: u32,
     /// Most media attachments on one status.
     pub max_media_attachments: u32,
+    /// Public address of this server's source code (AGPL-3.0 §13), shown as `source_url` in
+    /// `/api/v2/instance` and in nodeinfo. Empty: not shown.
+    pub source_url: String,
 }
 
 impl Default for InstanceConfig {
@@ -74,6 +77,7 @@ impl Default for InstanceConfig {
             contact_email: String::new(),
             max_characters: 500,
             max_media_attachments: 4,
+            source_url: String::new(),
         }
     }
 }

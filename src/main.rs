@@ -201,7 +201,10 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
                 println!(":{shortcode}: added");
             }
             EmojiCmd::Remove { shortcode } => {
-                if !emojis::remove_local(state, &shortcode).await.map_err(explain)? {
+                if !emojis::remove_local(state, &shortcode)
+                    .await
+                    .map_err(explain)?
+                {
                     anyhow::bail!("no emoji named :{shortcode}:");
                 }
                 println!(":{shortcode}: removed");

@@ -82,7 +82,7 @@ pub fn v2(cfg: &Config, stats: &Stats, contact: Option<&AccountRow>) -> Value {
         "domain": cfg.server.domain,
         "title": cfg.instance.title,
         "version": instance::version_string(),
-        "source_url": "https://github.com/rookery-social/rookery",
+        "source_url": cfg.instance.source_url,
         "description": cfg.instance.description,
         "usage": { "users": { "active_month": stats.active_month } },
         "thumbnail": { "url": thumbnail_url(cfg), "blurhash": null, "versions": {} },
@@ -116,9 +116,9 @@ pub fn v2(cfg: &Config, stats: &Stats, contact: Option<&AccountRow>) -> Value {
 /// Nodeinfo 2.0 or 2.1 (`version` is "2.0" or "2.1"; 2.0 has no `software.repository`).
 pub fn nodeinfo(cfg: &Config, stats: &Stats, version: &str) -> Value {
     let mut software = json!({ "name": "rookery", "version": instance::SOFTWARE_VERSION });
-    if version == "2.1" {
-        software["repository"] = json!("https://github.com/rookery-social/rookery");
-        software["homepage"] = json!("https://github.com/rookery-social/rookery");
+    if version == "2.1" && !cfg.instance.source_url.is_empty() {
+        software["repository"] = json!(cfg.instance.source_url);
+        software["homepage"] = json!(cfg.instance.source_url);
     }
     json!({
         "version": version,

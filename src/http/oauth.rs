@@ -61,11 +61,17 @@ fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>)
 }
 
 /// The user of the browser session, if signed in and allowed to act.
-async fn session_user(state: &AppState, headers: &HeaderMap) -> AppResult<Option<(UserRow, AccountRow)>> {
+async fn session_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> AppResult<Option<(UserRow, AccountRow)>> {
     let Some(token) = cookies::get(headers, cookies::SESSION) else {
         return Ok(None);
     };
-    let Some(user_id) = store::find_session_user(&state.db, &secrets::digest(&token)).await? else {
+    let not_before = chrono::Utc::now() - chrono::Duration::seconds(SESSION_MAX_AGE);
+    let Some(user_id) =
+        store::find_session_user(&state.db, &secrets::digest(&token), not_before).await?
+    else {
         return Ok(None);
     };
     let Some(user) = accounts::find_user(&state.db, user_id).await? else {
@@ -141,7 +147,12 @@ pub async fn authorize_get(
     let req = match svc::validate_authorization(&state.db, &params).await {
         Ok(r) => r,
         Err(AppError::BadRequest(msg)) => {
-            return message(&state, StatusCode::BAD_REQUEST, "This authorization request is invalid", &msg);
+            return message(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "This authorization request is invalid",
+                &msg,
+            );
         }
         Err(e) => return e.into_response(),
     };
@@ -224,7 +235,12 @@ pub async fn authorize_post(
     let req = match svc::validate_authorization(&state.db, &params).await {
         Ok(r) => r,
         Err(AppError::BadRequest(msg)) => {
-            return message(&state, StatusCode::BAD_REQUEST, "This authorization request is invalid", &msg);
+            return message(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "This authorization request is invalid",
+                &msg,
+            );
         }
         Err(e) => return e.into_response(),
     };
@@ -250,7 +266,15 @@ pub async fn authorize_post(
                         "Too many sign-in attempts. Try again in {} minutes.",
                         retry_after_secs.div_ceil(60)
                     );
-                    let mut r = sign_in_page(&state, &req, &params, &csrf, StatusCode::TOO_MANY_REQUESTS, Some(msg), login);
+                    let mut r = sign_in_page(
+                        &state,
+                        &req,
+                        &params,
+                        &csrf,
+                        StatusCode::TOO_MANY_REQUESTS,
+                        Some(msg),
+                        login,
+                    );
                     if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                         r.headers_mut().insert("retry-after", v);
                     }
@@ -260,12 +284,25 @@ pub async fn authorize_post(
             };
             let Some(user) = user else {
                 return sign_in_page(
-                    &state, &req, &params, &csrf, StatusCode::UNAUTHORIZED,
-                    Some("Invalid e-mail address, username or password.".into()), login,
+                    &state,
+                    &req,
+                    &params,
+                    &csrf,
+                    StatusCode::UNAUTHORIZED,
+                    Some("Invalid e-mail address, username or password.".into()),
+                    login,
                 );
             };
             if let Err(e) = ensure_functional(&user) {
-                return sign_in_page(&state, &req, &params, &csrf, StatusCode::FORBIDDEN, Some(e.to_string()), login);
+                return sign_in_page(
+                    &state,
+                    &req,
+                    &params,
+                    &csrf,
+                    StatusCode::FORBIDDEN,
+                    Some(e.to_string()),
+                    login,
+                );
             }
             let account = match accounts::find_account(&state.db, user.account_id).await {
                 Ok(Some(a)) => a,
@@ -274,8 +311,14 @@ pub async fn authorize_post(
             };
             let token = secrets::random_token();
             let ua = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
-            if let Err(e) =
-                store::insert_session(&state.db, ids::new_id(), &secrets::digest(&token), user.id, ua).await
+            if let Err(e) = store::insert_session(
+                &state.db,
+                ids::new_id(),
+                &secrets::digest(&token),
+                user.id,
+                ua,
+            )
+            .await
             {
                 return AppError::from(e).into_response();
             }
@@ -292,17 +335,33 @@ pub async fn authorize_post(
             };
             let Some((user, _)) = signed_in else {
                 return sign_in_page(
-                    &state, &req, &params, &csrf, StatusCode::UNAUTHORIZED,
-                    Some("Please sign in first.".into()), "",
+                    &state,
+                    &req,
+                    &params,
+                    &csrf,
+                    StatusCode::UNAUTHORIZED,
+                    Some("Please sign in first.".into()),
+                    "",
                 );
             };
             if form.action == "deny" {
                 if req.redirect_uri == OOB_REDIRECT {
-                    return message(&state, StatusCode::OK, "Authorization denied", "You did not authorize the application.");
+                    return message(
+                        &state,
+                        StatusCode::OK,
+                        "Authorization denied",
+                        "You did not authorize the application.",
+                    );
                 }
                 return redirect_with(
                     &req,
-                    &[("error", "access_denied"), ("error_description", "The resource owner denied the request.")],
+                    &[
+                        ("error", "access_denied"),
+                        (
+                            "error_description",
+                            "The resource owner denied the request.",
+                        ),
+                    ],
                 );
             }
             let code = match svc::issue_code(&state.db, &req, user.id).await {
@@ -334,7 +393,12 @@ pub async fn authorize_post(
                 &[clear],
             )
         }
-        _ => message(&state, StatusCode::BAD_REQUEST, "Unknown action", "The form sent an unknown action."),
+        _ => message(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "Unknown action",
+            "The form sent an unknown action.",
+        ),
     }
 }
 
@@ -345,7 +409,9 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (id, secret) = text.split_once(':')?;
     let dec = |s: &str| urlencoding::decode(s).map(|c| c.into_owned()).ok();
@@ -385,7 +451,11 @@ pub async fn revoke(
         None => (p.client_id, p.client_secret),
     };
     let id = id.ok_or_else(|| {
-        AppError::oauth(StatusCode::UNAUTHORIZED, "invalid_client", "client_id is missing")
+        AppError::oauth(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client_id is missing",
+        )
     })?;
     svc::revoke(&state.db, &id, secret.as_deref(), &p.token).await?;
     Ok(Json(json!({})))

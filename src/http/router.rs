@@ -51,7 +51,13 @@ pub fn router(state: AppState) -> Router {
     // no cookies cross origins, so any origin may call.
     let cors = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers(Any)
         .expose_headers([
             HeaderName::from_static("link"),
@@ -62,15 +68,24 @@ pub fn router(state: AppState) -> Router {
 
     let api = Router::new()
         .route("/api/v1/apps", post(v1::apps::create))
-        .route("/api/v1/apps/verify_credentials", get(v1::apps::verify_credentials))
+        .route(
+            "/api/v1/apps/verify_credentials",
+            get(v1::apps::verify_credentials),
+        )
         .route("/api/v1/accounts", post(v1::accounts::create))
-        .route("/api/v1/accounts/verify_credentials", get(v1::accounts::verify_credentials))
+        .route(
+            "/api/v1/accounts/verify_credentials",
+            get(v1::accounts::verify_credentials),
+        )
         .route(
             "/api/v1/accounts/update_credentials",
             axum::routing::patch(v1::accounts::update_credentials),
         )
         .route("/api/v1/accounts/lookup", get(v1::accounts::lookup))
-        .route("/api/v1/accounts/relationships", get(v1::accounts::relationships))
+        .route(
+            "/api/v1/accounts/relationships",
+            get(v1::accounts::relationships),
+        )
         .route("/api/v1/accounts/search", get(v1::accounts::search))
         .route("/api/v1/accounts/{id}", get(v1::accounts::show))
         .route("/api/v1/custom_emojis", get(v1::instance::custom_emojis))
@@ -94,17 +109,29 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/revoke", post(oauth::revoke));
 
     let discovery = Router::new()
-        .route("/.well-known/oauth-authorization-server", get(well_known::oauth_metadata))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(well_known::oauth_metadata),
+        )
         .route("/.well-known/nodeinfo", get(well_known::nodeinfo_links))
         .route("/.well-known/host-meta", get(well_known::host_meta))
-        .route("/.well-known/host-meta.json", get(well_known::host_meta_json))
+        .route(
+            "/.well-known/host-meta.json",
+            get(well_known::host_meta_json),
+        )
         .route("/.well-known/webfinger", get(well_known::webfinger))
         .route("/nodeinfo/2.0", get(well_known::nodeinfo_20))
         .route("/nodeinfo/2.1", get(well_known::nodeinfo_21));
 
     let files = Router::new()
-        .route("/avatars/original/missing.png", get(|| async { png(AVATAR_PNG) }))
-        .route("/headers/original/missing.png", get(|| async { png(HEADER_PNG) }))
+        .route(
+            "/avatars/original/missing.png",
+            get(|| async { png(AVATAR_PNG) }),
+        )
+        .route(
+            "/headers/original/missing.png",
+            get(|| async { png(HEADER_PNG) }),
+        )
         .nest_service("/media", ServeDir::new(media_dir));
 
     Router::new()
@@ -117,9 +144,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
-        .layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-content-type-options"),
-            HeaderValue::from_static("nosniff"),
-        ))
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                HeaderName::from_static("x-content-type-options"),
+                HeaderValue::from_static("nosniff"),
+            ),
+        )
         .with_state(state)
 }

@@ -82,7 +82,10 @@ pub async fn host_meta_json(State(state): State<AppState>) -> Response {
 }
 
 fn host_meta_doc(state: &AppState, json_doc: bool) -> Response {
-    let template = format!("{}/.well-known/webfinger?resource={{uri}}", state.config.base_url());
+    let template = format!(
+        "{}/.well-known/webfinger?resource={{uri}}",
+        state.config.base_url()
+    );
     if json_doc {
         return Json(json!({ "links": [{ "rel": "lrdd", "template": template }] })).into_response();
     }
@@ -137,7 +140,9 @@ pub async fn webfinger(
         ],
     });
     let mut resp = Json(doc).into_response();
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/jrd+json; charset=utf-8"));
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/jrd+json; charset=utf-8"),
+    );
     Ok(resp)
 }

@@ -10,7 +10,9 @@ use crate::config::RegistrationsMode;
 use crate::error::{AppError, AppResult, Details};
 use crate::service::{passwords, text};
 use crate::state::AppState;
-use crate::storage::accounts::{self, AccountRow, NewLocalAccount, ProfileField, ProfileUpdate, UserRow};
+use crate::storage::accounts::{
+    self, AccountRow, NewLocalAccount, ProfileField, ProfileUpdate, UserRow,
+};
 use crate::storage::{db, ids};
 
 /// Longest local username, in characters (Mastodon's limit).
@@ -24,8 +26,19 @@ const EMAIL_MAX: usize = 254;
 
 /// Names only an operator may take (through `rookery admin account create`).
 pub const RESERVED_USERNAMES: &[&str] = &[
-    "admin", "administrator", "help", "mod", "moderator", "root", "support", "webmaster",
-    "instance", "inbox", "actor", "users", "rookery",
+    "admin",
+    "administrator",
+    "help",
+    "mod",
+    "moderator",
+    "root",
+    "support",
+    "webmaster",
+    "instance",
+    "inbox",
+    "actor",
+    "users",
+    "rookery",
 ];
 
 static USERNAME_RE: LazyLock<Regex> = LazyLock::new(|| {
@@ -133,7 +146,11 @@ pub async fn create_local(
     if username.is_empty() {
         v.add("username", "ERR_BLANK", "can't be blank");
     } else if username.chars().count() > USERNAME_MAX {
-        v.add("username", "ERR_TOO_LONG", "is too long (maximum is 30 characters)");
+        v.add(
+            "username",
+            "ERR_TOO_LONG",
+            "is too long (maximum is 30 characters)",
+        );
     } else if !USERNAME_RE.is_match(username) {
         v.add(
             "username",
@@ -160,19 +177,34 @@ pub async fn create_local(
     if pw_len == 0 {
         v.add("password", "ERR_BLANK", "can't be blank");
     } else if pw_len < passwords::MIN_LEN {
-        v.add("password", "ERR_TOO_SHORT", "is too short (minimum is 8 characters)");
+        v.add(
+            "password",
+            "ERR_TOO_SHORT",
+            "is too short (minimum is 8 characters)",
+        );
     } else if pw_len > passwords::MAX_LEN {
-        v.add("password", "ERR_TOO_LONG", "is too long (maximum is 128 characters)");
+        v.add(
+            "password",
+            "ERR_TOO_LONG",
+            "is too long (maximum is 128 characters)",
+        );
     }
     if let Some(locale) = new.locale
-        && (locale.len() > 16 || !locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && (locale.len() > 16
+            || !locale
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-'))
     {
         v.add("locale", "ERR_INVALID", "is not a known language");
     }
     if let Some(reason) = new.reason
         && reason.chars().count() > 500
     {
-        v.add("reason", "ERR_TOO_LONG", "is too long (maximum is 500 characters)");
+        v.add(
+            "reason",
+            "ERR_TOO_LONG",
+            "is too long (maximum is 500 characters)",
+        );
     }
     v.finish()?;
 
@@ -236,7 +268,9 @@ pub struct SignUp<'a> {
 pub async fn sign_up(state: &AppState, s: &SignUp<'_>) -> AppResult<(AccountRow, UserRow)> {
     let mode = state.config.registrations.mode;
     if mode == RegistrationsMode::Closed {
-        return Err(AppError::forbidden("Registrations are closed on this server"));
+        return Err(AppError::forbidden(
+            "Registrations are closed on this server",
+        ));
     }
     let mut v = Validation::default();
     if !s.agreement {
@@ -269,7 +303,9 @@ pub fn ensure_functional(user: &UserRow) -> AppResult<()> {
         return Err(AppError::forbidden("Your login is currently disabled"));
     }
     if !user.approved {
-        return Err(AppError::forbidden("Your login is currently pending approval"));
+        return Err(AppError::forbidden(
+            "Your login is currently pending approval",
+        ));
     }
     if user.confirmed_at.is_none() {
         return Err(AppError::forbidden(
@@ -291,9 +327,10 @@ pub async fn check_password(
 ) -> AppResult<Option<UserRow>> {
     state.sign_in_limiter.check(ip, login)?;
     let user = accounts::find_user_by_login(&state.db, login.trim()).await?;
-    let phc = user
-        .as_ref()
-        .map_or_else(|| passwords::dummy_hash().to_string(), |u| u.password_hash.clone());
+    let phc = user.as_ref().map_or_else(
+        || passwords::dummy_hash().to_string(),
+        |u| u.password_hash.clone(),
+    );
     let ok = passwords::verify(password.to_string(), phc).await?;
     Ok(user.filter(|_| ok))
 }
@@ -331,10 +368,21 @@ pub async fn update_credentials(
         .as_ref()
         .is_some_and(|d| d.chars().count() > DISPLAY_NAME_MAX)
     {
-        v.add("display_name", "ERR_TOO_LONG", "is too long (maximum is 30 characters)");
+        v.add(
+            "display_name",
+            "ERR_TOO_LONG",
+            "is too long (maximum is 30 characters)",
+        );
     }
-    if u.note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX) {
-        v.add("note", "ERR_TOO_LONG", "is too long (maximum is 500 characters)");
+    if u.note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > NOTE_MAX)
+    {
+        v.add(
+            "note",
+            "ERR_TOO_LONG",
+            "is too long (maximum is 500 characters)",
+        );
     }
     let mut fields_source = None;
     let mut fields_html = None;
@@ -345,12 +393,20 @@ pub async fn update_credentials(
             .filter(|(n, val)| !n.is_empty() || !val.is_empty())
             .collect();
         if kept.len() > FIELDS_MAX {
-            v.add("fields", "ERR_TOO_LONG", "has too many entries (maximum is 4)");
+            v.add(
+                "fields",
+                "ERR_TOO_LONG",
+                "has too many entries (maximum is 4)",
+            );
         }
         if kept.iter().any(|(n, val)| {
             n.chars().count() > FIELD_NAME_MAX || val.chars().count() > FIELD_VALUE_MAX
         }) {
-            v.add("fields", "ERR_TOO_LONG", "has a name or value over 255 characters");
+            v.add(
+                "fields",
+                "ERR_TOO_LONG",
+                "has a name or value over 255 characters",
+            );
         }
         fields_html = Some(
             kept.iter()
@@ -366,13 +422,21 @@ pub async fn update_credentials(
     if let Some(p) = &u.privacy
         && !VISIBILITIES.contains(&p.as_str())
     {
-        v.add("source[privacy]", "ERR_INVALID", "must be public, unlisted, private or direct");
+        v.add(
+            "source[privacy]",
+            "ERR_INVALID",
+            "must be public, unlisted, private or direct",
+        );
     }
     if let Some(lang) = &u.language
         && !lang.is_empty()
         && !(lang.len() == 2 && lang.chars().all(|c| c.is_ascii_lowercase()))
     {
-        v.add("source[language]", "ERR_INVALID", "must be an ISO 639-1 code");
+        v.add(
+            "source[language]",
+            "ERR_INVALID",
+            "must be an ISO 639-1 code",
+        );
     }
     v.finish()?;
 

@@ -33,7 +33,9 @@ pub async fn add_local(
     category: Option<&str>,
 ) -> AppResult<()> {
     let ok_code = (2..=30).contains(&shortcode.len())
-        && shortcode.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        && shortcode
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !ok_code {
         return Err(AppError::unprocessable(
             "The shortcode must be 2 to 30 letters, digits or underscores",

@@ -54,7 +54,10 @@ fn valid_redirect_uri(uri: &str) -> bool {
     match url::Url::parse(uri) {
         Ok(u) => {
             u.fragment().is_none()
-                && !matches!(u.scheme(), "javascript" | "data" | "file" | "vbscript" | "about")
+                && !matches!(
+                    u.scheme(),
+                    "javascript" | "data" | "file" | "vbscript" | "about"
+                )
         }
         Err(_) => false,
     }
@@ -67,7 +70,9 @@ fn valid_redirect_uri(uri: &str) -> bool {
 pub async fn register_app(db: &Db, r: RegisterApp<'_>) -> AppResult<(ApplicationRow, String)> {
     let name = r.client_name.trim();
     if name.is_empty() {
-        return Err(AppError::unprocessable("Validation failed: Application name can't be blank"));
+        return Err(AppError::unprocessable(
+            "Validation failed: Application name can't be blank",
+        ));
     }
     if name.chars().count() > 60 {
         return Err(AppError::unprocessable(
@@ -82,20 +87,28 @@ pub async fn register_app(db: &Db, r: RegisterApp<'_>) -> AppResult<(Application
         .filter(|s| !s.is_empty())
         .collect();
     if uris.is_empty() {
-        return Err(AppError::unprocessable("Validation failed: Redirect URI can't be blank"));
+        return Err(AppError::unprocessable(
+            "Validation failed: Redirect URI can't be blank",
+        ));
     }
-    if let Some(bad) = uris.iter().find(|u| u.len() > 2000 || !valid_redirect_uri(u)) {
+    if let Some(bad) = uris
+        .iter()
+        .find(|u| u.len() > 2000 || !valid_redirect_uri(u))
+    {
         return Err(AppError::unprocessable(format!(
             "Validation failed: Redirect URI must be an absolute URI ({bad:?})"
         )));
     }
-    let scopes = Scopes::parse(r.scopes.unwrap_or(""))
-        .map_err(|s| AppError::unprocessable(format!("Validation failed: Scope {s:?} is unknown")))?;
+    let scopes = Scopes::parse(r.scopes.unwrap_or("")).map_err(|s| {
+        AppError::unprocessable(format!("Validation failed: Scope {s:?} is unknown"))
+    })?;
     let website = r.website.map(str::trim).filter(|w| !w.is_empty());
     if let Some(w) = website
         && (w.len() > 2000 || url::Url::parse(w).map_or(true, |u| !u.scheme().starts_with("http")))
     {
-        return Err(AppError::unprocessable("Validation failed: Website must be an http(s) URL"));
+        return Err(AppError::unprocessable(
+            "Validation failed: Website must be an http(s) URL",
+        ));
     }
     let client_id = secrets::random_token();
     let client_secret = secrets::random_token();
@@ -342,18 +355,30 @@ pub async fn token(
             let has_verifier = p.code_verifier.is_some();
             let app = authenticate_client(db, &client_id, client_secret.as_deref(), !has_verifier)
                 .await?;
-            let code = p
-                .code
-                .as_deref()
-                .ok_or_else(|| AppError::oauth(StatusCode::BAD_REQUEST, "invalid_request", "code is missing"))?;
+            let code = p.code.as_deref().ok_or_else(|| {
+                AppError::oauth(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "code is missing",
+                )
+            })?;
             let row = oauth::redeem_authorization_code(db, &secrets::digest(code))
                 .await?
-                .ok_or_else(|| invalid_grant("The authorization code is invalid, expired or already used."))?;
+                .ok_or_else(|| {
+                    invalid_grant("The authorization code is invalid, expired or already used.")
+                })?;
             if row.application_id != app.id || row.expires_at < Utc::now() {
-                return Err(invalid_grant("The authorization code is invalid, expired or already used."));
+                return Err(invalid_grant(
+                    "The authorization code is invalid, expired or already used.",
+                ));
             }
-            if p.redirect_uri.as_deref().is_some_and(|r| r != row.redirect_uri) {
-                return Err(invalid_grant("The redirect URI does not match the authorization request."));
+            if p.redirect_uri
+                .as_deref()
+                .is_some_and(|r| r != row.redirect_uri)
+            {
+                return Err(invalid_grant(
+                    "The redirect URI does not match the authorization request.",
+                ));
             }
             match (&row.code_challenge, p.code_verifier.as_deref()) {
                 (Some(challenge), Some(verifier)) => {
@@ -376,7 +401,8 @@ pub async fn token(
         "password" => {
             let app = authenticate_client(db, &client_id, client_secret.as_deref(), true).await?;
             let scopes = requested_scopes(&app, p.scope.as_deref())?;
-            let (Some(login), Some(password)) = (p.username.as_deref(), p.password.as_deref()) else {
+            let (Some(login), Some(password)) = (p.username.as_deref(), p.password.as_deref())
+            else {
                 return Err(AppError::oauth(
                     StatusCode::BAD_REQUEST,
                     "invalid_request",
@@ -487,9 +513,10 @@ impl Principal {
     /// requires an authenticated user" for app-only tokens (Mastodon's wording and status).
     pub fn require_user(&self, scope: &str) -> AppResult<&CurrentUser> {
         self.require_scope(scope)?;
-        let cu = self.user.as_ref().ok_or_else(|| {
-            AppError::unprocessable("This method requires an authenticated user")
-        })?;
+        let cu = self
+            .user
+            .as_ref()
+            .ok_or_else(|| AppError::unprocessable("This method requires an authenticated user"))?;
         ensure_functional(&cu.user)?;
         Ok(cu)
     }

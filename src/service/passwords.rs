@@ -1,9 +1,9 @@
 //! Password hashing with argon2id (the `argon2` crate's default parameters: 19 MiB, 2 passes),
 //! run on the blocking pool so a sign-in never stalls the async workers.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 /// Shortest and longest accepted passwords, in characters.
 pub const MIN_LEN: usize = 8;

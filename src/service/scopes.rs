@@ -8,24 +8,61 @@ use std::fmt;
 
 /// Every scope an application may ask for.
 pub const KNOWN: &[&str] = &[
-    "read", "write", "follow", "push", "profile", "admin:read", "admin:write",
-    "read:accounts", "read:blocks", "read:bookmarks", "read:favourites", "read:filters",
-    "read:follows", "read:lists", "read:mutes", "read:notifications", "read:search",
+    "read",
+    "write",
+    "follow",
+    "push",
+    "profile",
+    "admin:read",
+    "admin:write",
+    "read:accounts",
+    "read:blocks",
+    "read:bookmarks",
+    "read:favourites",
+    "read:filters",
+    "read:follows",
+    "read:lists",
+    "read:mutes",
+    "read:notifications",
+    "read:search",
     "read:statuses",
-    "write:accounts", "write:blocks", "write:bookmarks", "write:conversations",
-    "write:favourites", "write:filters", "write:follows", "write:lists", "write:media",
-    "write:mutes", "write:notifications", "write:reports", "write:statuses",
-    "admin:read:accounts", "admin:read:reports", "admin:read:domain_allows",
-    "admin:read:domain_blocks", "admin:read:ip_blocks", "admin:read:email_domain_blocks",
+    "write:accounts",
+    "write:blocks",
+    "write:bookmarks",
+    "write:conversations",
+    "write:favourites",
+    "write:filters",
+    "write:follows",
+    "write:lists",
+    "write:media",
+    "write:mutes",
+    "write:notifications",
+    "write:reports",
+    "write:statuses",
+    "admin:read:accounts",
+    "admin:read:reports",
+    "admin:read:domain_allows",
+    "admin:read:domain_blocks",
+    "admin:read:ip_blocks",
+    "admin:read:email_domain_blocks",
     "admin:read:canonical_email_blocks",
-    "admin:write:accounts", "admin:write:reports", "admin:write:domain_allows",
-    "admin:write:domain_blocks", "admin:write:ip_blocks", "admin:write:email_domain_blocks",
+    "admin:write:accounts",
+    "admin:write:reports",
+    "admin:write:domain_allows",
+    "admin:write:domain_blocks",
+    "admin:write:ip_blocks",
+    "admin:write:email_domain_blocks",
     "admin:write:canonical_email_blocks",
 ];
 
 /// What the deprecated `follow` scope still grants.
 const FOLLOW_COVERS: &[&str] = &[
-    "read:blocks", "read:follows", "read:mutes", "write:blocks", "write:follows", "write:mutes",
+    "read:blocks",
+    "read:follows",
+    "read:mutes",
+    "write:blocks",
+    "write:follows",
+    "write:mutes",
 ];
 
 /// The scope granted when a request names none (Mastodon's default).
@@ -109,6 +146,9 @@ mod tests {
     #[test]
     fn empty_defaults_to_read_and_dedupes() {
         assert_eq!(Scopes::parse("  ").unwrap().to_string(), "read");
-        assert_eq!(Scopes::parse("read+write read").unwrap().to_string(), "read write");
+        assert_eq!(
+            Scopes::parse("read+write read").unwrap().to_string(),
+            "read write"
+        );
     }
 }

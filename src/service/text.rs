@@ -62,8 +62,22 @@ pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .tags(
             [
-                "p", "br", "a", "span", "del", "pre", "code", "em", "strong", "b", "i", "u", "ul",
-                "ol", "li", "blockquote",
+                "p",
+                "br",
+                "a",
+                "span",
+                "del",
+                "pre",
+                "code",
+                "em",
+                "strong",
+                "b",
+                "i",
+                "u",
+                "ul",
+                "ol",
+                "li",
+                "blockquote",
             ]
             .into_iter()
             .collect(),

@@ -207,7 +207,10 @@ pub async fn search_local(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<AccountRow>> {
-    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     let contains = format!("%{}%", escaped.to_lowercase());
     let prefix = format!("{}%", escaped.to_lowercase());
     let sql = format!(

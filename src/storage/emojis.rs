@@ -43,7 +43,8 @@ pub async fn insert_local(db: &Db, e: &NewEmoji<'_>) -> sqlx::Result<()> {
 
 /// This instance's own emojis, by shortcode.
 pub async fn list_local(db: &Db) -> sqlx::Result<Vec<EmojiRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM custom_emojis WHERE domain IS NULL ORDER BY shortcode");
+    let sql =
+        format!("SELECT {COLUMNS} FROM custom_emojis WHERE domain IS NULL ORDER BY shortcode");
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).fetch_all(c).await)
 }
 

@@ -5,8 +5,8 @@
 //! makes collisions between nodes unlikely; the unique primary key turns the rare clash into an error
 //! rather than corruption.
 
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU16, Ordering};
 
 use chrono::{DateTime, Utc};
 

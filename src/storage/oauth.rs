@@ -191,11 +191,15 @@ pub async fn insert_session(
     Ok(())
 }
 
-/// The user of a live browser session.
-pub async fn find_session_user(db: &Db, token_hash: &str) -> sqlx::Result<Option<i64>> {
+/// The user of a live browser session created after `not_before` (sessions expire).
+pub async fn find_session_user(
+    db: &Db,
+    token_hash: &str,
+    not_before: DateTime<Utc>,
+) -> sqlx::Result<Option<i64>> {
     on_db!(db, c => sqlx::query_scalar(
-        "SELECT user_id FROM web_sessions WHERE token_hash = $1 AND revoked_at IS NULL")
-        .bind(token_hash).fetch_optional(c).await)
+        "SELECT user_id FROM web_sessions WHERE token_hash = $1 AND revoked_at IS NULL AND created_at >= $2")
+        .bind(token_hash).bind(not_before).fetch_optional(c).await)
 }
 
 pub async fn revoke_session(db: &Db, token_hash: &str) -> sqlx::Result<()> {

@@ -1,1 +1,13 @@
+//! The one integration-test binary. Each module covers a capability; scenarios that touch the
+//! database run on SQLite and PostgreSQL (`both_backends!`).
 
+mod support;
+
+mod accounts;
+mod cli;
+mod clients;
+mod config;
+mod instance;
+mod oauth;
+mod pages;
+mod storage;

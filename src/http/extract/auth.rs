@@ -16,7 +16,11 @@ pub struct Auth(pub Option<Principal>);
 
 /// The bearer token from the `Authorization` header or the `access_token` query parameter.
 pub fn bearer_token(parts: &Parts) -> Option<String> {
-    if let Some(h) = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(h) = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         let mut it = h.splitn(2, ' ');
         if let (Some(scheme), Some(tok)) = (it.next(), it.next())
             && scheme.eq_ignore_ascii_case("bearer")
@@ -54,7 +58,10 @@ impl Auth {
     ///
     /// Errors: 401 without a token; 403 without the scope.
     pub fn require(&self, scope: &str) -> AppResult<&Principal> {
-        self.0.as_ref().ok_or_else(missing_token)?.require_scope(scope)
+        self.0
+            .as_ref()
+            .ok_or_else(missing_token)?
+            .require_scope(scope)
     }
 
     /// A user token granting `scope`, whose user may act.
@@ -62,7 +69,10 @@ impl Auth {
     /// Errors: 401 without a token; 403 without the scope or for a user who may not act; 422 for an
     /// app-only token.
     pub fn require_user(&self, scope: &str) -> AppResult<&CurrentUser> {
-        self.0.as_ref().ok_or_else(missing_token)?.require_user(scope)
+        self.0
+            .as_ref()
+            .ok_or_else(missing_token)?
+            .require_user(scope)
     }
 
     /// Like [`Auth::require_user`] with the first of `scopes` the token grants.

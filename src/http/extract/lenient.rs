@@ -1,8 +1,8 @@
 //! Deserializers that accept both JSON types and the strings form bodies carry
 //! (`"true"`, `"1"`, `"on"` for booleans; `"20"` for numbers), as Rails does for Mastodon.
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 
 fn parse_bool_str(s: &str) -> Option<bool> {

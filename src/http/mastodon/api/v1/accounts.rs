@@ -229,7 +229,11 @@ pub async fn relationships(
     Params { value: p, .. }: Params<RelationshipsParams>,
 ) -> AppResult<Json<Vec<Relationship>>> {
     auth.require_user("read:follows")?;
-    let ids: Vec<i64> = p.id.iter().filter_map(|s| s.parse().ok()).take(40).collect();
+    let ids: Vec<i64> =
+        p.id.iter()
+            .filter_map(|s| s.parse().ok())
+            .take(40)
+            .collect();
     let rows = accounts::find_accounts(&state.db, &ids).await?;
     let out = ids
         .iter()
