@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use crate::support::Backend;
-use crate::support::binary::{self, BIN, free_port, run_cli, start_server, write_config};
+use crate::support::binary::{self, BIN, free_port, get_json, run_cli, start_server, write_config};
 
 async fn admin_commands(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
@@ -101,18 +101,11 @@ async fn admin_commands(backend: Backend) {
     };
     let tok: serde_json::Value = grant("root").await.json().await.unwrap();
     let token = tok["access_token"].as_str().unwrap().to_string();
-    let me: serde_json::Value = http
-        .get(format!(
-            "{}/api/v1/accounts/verify_credentials",
-            server.base
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, me) = get_json(
+        &format!("{}/api/v1/accounts/verify_credentials", server.base),
+        Some(&token),
+    )
+    .await;
     assert_eq!(me["role"]["name"], "Admin");
     assert_eq!(me["id"], id.to_string());
 
@@ -130,32 +123,21 @@ async fn admin_commands(backend: Backend) {
     );
     assert!(ok, "{err}");
     assert!(out.contains("moderator"));
-    let me: serde_json::Value = http
-        .get(format!(
-            "{}/api/v1/accounts/verify_credentials",
-            server.base
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, me) = get_json(
+        &format!("{}/api/v1/accounts/verify_credentials", server.base),
+        Some(&token),
+    )
+    .await;
     assert_eq!(me["role"]["name"], "Moderator");
 
     // Disabling revokes the token and refuses new grants; enabling lets the account sign in again.
     assert!(run_cli(&cfg, &["admin", "account", "disable", "--username", "root"]).0);
-    let r = http
-        .get(format!(
-            "{}/api/v1/accounts/verify_credentials",
-            server.base
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 401);
+    let (status, _) = get_json(
+        &format!("{}/api/v1/accounts/verify_credentials", server.base),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(status, 401);
     assert_eq!(grant("root").await.status(), 400);
     assert!(run_cli(&cfg, &["admin", "account", "enable", "--username", "root"]).0);
     assert_eq!(grant("root").await.status(), 200);
@@ -186,25 +168,11 @@ async fn admin_commands(backend: Backend) {
         ],
     );
     assert!(ok, "{err}");
-    let list: serde_json::Value = http
-        .get(format!("{}/api/v1/custom_emojis", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = get_json(&format!("{}/api/v1/custom_emojis", server.base), None).await;
     assert_eq!(list[0]["shortcode"], "rook");
     assert!(run_cli(&cfg, &["admin", "emoji", "remove", "--shortcode", "rook"]).0);
     assert!(!run_cli(&cfg, &["admin", "emoji", "remove", "--shortcode", "rook"]).0);
-    let list: serde_json::Value = http
-        .get(format!("{}/api/v1/custom_emojis", server.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = get_json(&format!("{}/api/v1/custom_emojis", server.base), None).await;
     assert_eq!(list, serde_json::json!([]));
 }
 

@@ -47,6 +47,30 @@ async fn exchange(app: &TestApp, form: &[(&str, &str)]) -> crate::support::Answe
         .await
 }
 
+/// Approves the consent form in `consent` (already signed in) and reads the code off the oob page.
+async fn approve_oob(
+    app: &TestApp,
+    browser: &mut FormClient,
+    mut consent: Vec<(String, String)>,
+) -> String {
+    set(&mut consent, "action", "approve");
+    let page = browser
+        .post_form(&app.url("/oauth/authorize"), &consent)
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    regex::Regex::new(r#"id="oauth-code" readonly value="([^"]+)""#)
+        .unwrap()
+        .captures(&page.text)
+        .expect("code on page")[1]
+        .to_string()
+}
+
+/// With a signed-in browser: opens `url` and approves, returning the oob code.
+async fn approve_again(app: &TestApp, browser: &mut FormClient, url: &str) -> String {
+    let page = browser.get(url).await;
+    approve_oob(app, browser, hidden_inputs(&page.text)).await
+}
+
 async fn apps_accept_json_form_and_multipart(app: TestApp) {
     let a = app
         .post("/api/v1/apps", None, json!({"client_name": "Elk", "redirect_uris": ["https://elk.zone/cb", TUSKY], "scopes": "read write follow push", "website": "https://elk.zone"}))
@@ -265,17 +289,8 @@ async fn pkce_and_the_oob_page(app: TestApp) {
         app.base
     );
     let mut browser = FormClient::new();
-    let mut consent = sign_in(&app, &mut browser, &url, "bob", "password-bob").await;
-    set(&mut consent, "action", "approve");
-    let page = browser
-        .post_form(&app.url("/oauth/authorize"), &consent)
-        .await;
-    assert_eq!(page.status, 200);
-    let code = regex::Regex::new(r#"id="oauth-code" readonly value="([^"]+)""#)
-        .unwrap()
-        .captures(&page.text)
-        .expect("code on page")[1]
-        .to_string();
+    let consent = sign_in(&app, &mut browser, &url, "bob", "password-bob").await;
+    let code = approve_oob(&app, &mut browser, consent).await;
 
     // Wrong verifier: refused, and the code is spent.
     let bad = exchange(
@@ -295,17 +310,7 @@ async fn pkce_and_the_oob_page(app: TestApp) {
     assert_eq!(bad.json()["error"], "invalid_grant");
 
     // A fresh code with the right verifier works without the client secret (public client).
-    let page = browser.get(&url).await;
-    let mut consent = hidden_inputs(&page.text);
-    set(&mut consent, "action", "approve");
-    let page = browser
-        .post_form(&app.url("/oauth/authorize"), &consent)
-        .await;
-    let code = regex::Regex::new(r#"id="oauth-code" readonly value="([^"]+)""#)
-        .unwrap()
-        .captures(&page.text)
-        .unwrap()[1]
-        .to_string();
+    let code = approve_again(&app, &mut browser, &url).await;
     let ok = exchange(
         &app,
         &[
@@ -321,17 +326,7 @@ async fn pkce_and_the_oob_page(app: TestApp) {
     assert_eq!(ok.json()["scope"], "read");
 
     // Without PKCE, the secret is required; a missing verifier for a PKCE code is refused.
-    let page = browser.get(&url).await;
-    let mut consent = hidden_inputs(&page.text);
-    set(&mut consent, "action", "approve");
-    let page = browser
-        .post_form(&app.url("/oauth/authorize"), &consent)
-        .await;
-    let code = regex::Regex::new(r#"id="oauth-code" readonly value="([^"]+)""#)
-        .unwrap()
-        .captures(&page.text)
-        .unwrap()[1]
-        .to_string();
+    let code = approve_again(&app, &mut browser, &url).await;
     let missing = exchange(
         &app,
         &[
@@ -603,16 +598,8 @@ async fn expired_codes_are_refused(app: TestApp) {
         app.base
     );
     let mut browser = FormClient::new();
-    let mut consent = sign_in(&app, &mut browser, &url, "fay", "password-fay").await;
-    set(&mut consent, "action", "approve");
-    let page = browser
-        .post_form(&app.url("/oauth/authorize"), &consent)
-        .await;
-    let code = regex::Regex::new(r#"id="oauth-code" readonly value="([^"]+)""#)
-        .unwrap()
-        .captures(&page.text)
-        .unwrap()[1]
-        .to_string();
+    let consent = sign_in(&app, &mut browser, &url, "fay", "password-fay").await;
+    let code = approve_oob(&app, &mut browser, consent).await;
     let past = chrono::Utc::now() - chrono::Duration::minutes(1);
     rookery::on_db!(app.state.db, c => sqlx::query("UPDATE oauth_authorization_codes SET expires_at = $1").bind(past).execute(c).await.map(|_| ())).unwrap();
     let r = exchange(

@@ -102,3 +102,15 @@ pub async fn start_server(dir: &Path, config: &Path, port: u16) -> Server {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// `GET url` (with a bearer token when given); returns the status and the JSON body (`null` when
+/// the body is not JSON).
+pub async fn get_json(url: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+    let mut req = reqwest::Client::new().get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+}
