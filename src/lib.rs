@@ -7,6 +7,7 @@
 //! - [`web`]: server-rendered HTML pages.
 //! - [`service`]: domain logic, one module per capability; local and remote actions meet here.
 //! - [`storage`]: the SQLite/PostgreSQL handle and one module of SQL per aggregate.
+//! - [`realtime`]: the streaming hub events are published to.
 //! - [`config`], [`error`], [`state`], [`server`]: configuration, the error type shown to clients,
 //!   the shared state, and start-up.
 
@@ -14,6 +15,7 @@ pub mod api_types;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod realtime;
 pub mod server;
 pub mod service;
 pub mod state;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use crate::config::Config;
+use crate::realtime::Hub;
 use crate::service::rate_limit::SignInLimiter;
 use crate::storage::Db;
 
@@ -14,6 +15,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub sign_in_limiter: Arc<SignInLimiter>,
+    /// Streaming events go out through here.
+    pub hub: Hub,
 }
 
 impl AppState {
@@ -22,6 +25,7 @@ impl AppState {
             sign_in_limiter: Arc::new(SignInLimiter::new(&config.rate_limits)),
             config: Arc::new(config),
             db,
+            hub: Hub::new(),
         }
     }
 }

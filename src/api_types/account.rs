@@ -45,10 +45,11 @@ pub struct Account {
     /// Midnight UTC of the creation day, as Mastodon rounds it.
     #[serde(with = "super::mastodon_time")]
     pub created_at: DateTime<Utc>,
+    /// The day of the latest status (`YYYY-MM-DD`), as Mastodon gives it.
     pub last_status_at: Option<String>,
-    pub statuses_count: u64,
-    pub followers_count: u64,
-    pub following_count: u64,
+    pub statuses_count: i64,
+    pub followers_count: i64,
+    pub following_count: i64,
     pub roles: Vec<serde_json::Value>,
 }
 
@@ -61,7 +62,26 @@ pub fn missing_header(cfg: &Config) -> String {
     format!("{}/headers/original/missing.png", cfg.base_url())
 }
 
+/// Counts shown on an account.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AccountStats {
+    pub statuses_count: i64,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub last_status_at: Option<DateTime<Utc>>,
+}
+
 impl Account {
+    /// Sets the counters (see `service::render`, which loads them).
+    pub fn with_stats(mut self, s: AccountStats) -> Account {
+        self.statuses_count = s.statuses_count;
+        self.followers_count = s.followers_count;
+        self.following_count = s.following_count;
+        self.last_status_at = s.last_status_at.map(|t| t.format("%Y-%m-%d").to_string());
+        self
+    }
+
+    /// The entity without counters; use `service::render::accounts` for what clients see.
     pub fn from_row(row: &AccountRow, cfg: &Config) -> Account {
         let acct = match &row.domain {
             None => row.username.clone(),
@@ -130,7 +150,7 @@ pub struct Source {
     pub language: Option<String>,
     pub note: String,
     pub fields: Vec<SourceField>,
-    pub follow_requests_count: u64,
+    pub follow_requests_count: i64,
     pub hide_collections: bool,
     pub discoverable: bool,
     pub indexable: bool,
@@ -161,7 +181,12 @@ pub struct CredentialAccount {
 const MODERATOR_PERMISSIONS: u64 = (1 << 4) | (1 << 5) | (1 << 8) | (1 << 10) | (1 << 11);
 
 impl CredentialAccount {
-    pub fn from_rows(account: &AccountRow, user: &UserRow, cfg: &Config) -> CredentialAccount {
+    pub fn from_rows(
+        account: Account,
+        row: &AccountRow,
+        user: &UserRow,
+        follow_requests_count: i64,
+    ) -> CredentialAccount {
         let s = &user.settings.0;
         let (role_id, name, permissions, highlighted) = match user.role.as_str() {
             "admin" => ("3", "Admin", 1, true),
@@ -169,7 +194,7 @@ impl CredentialAccount {
             _ => ("-99", "", 0, false),
         };
         CredentialAccount {
-            account: Account::from_row(account, cfg),
+            account,
             source: Source {
                 privacy: s.privacy.clone().unwrap_or_else(|| "public".into()),
                 sensitive: s.sensitive,
@@ -184,10 +209,10 @@ impl CredentialAccount {
                         verified_at: None,
                     })
                     .collect(),
-                follow_requests_count: 0,
+                follow_requests_count,
                 hide_collections: false,
-                discoverable: account.discoverable,
-                indexable: account.discoverable,
+                discoverable: row.discoverable,
+                indexable: row.discoverable,
             },
             role: RoleEntity {
                 id: role_id.into(),

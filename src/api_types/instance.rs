@@ -6,7 +6,6 @@ use serde_json::{Value, json};
 use crate::api_types::Account;
 use crate::config::{Config, RegistrationsMode};
 use crate::service::instance::{self, Stats};
-use crate::storage::accounts::AccountRow;
 
 fn thumbnail_url(cfg: &Config) -> String {
     format!("{}/headers/original/missing.png", cfg.base_url())
@@ -44,7 +43,7 @@ fn polls_configuration() -> Value {
 }
 
 /// `GET /api/v1/instance`.
-pub fn v1(cfg: &Config, stats: &Stats, contact: Option<&AccountRow>) -> Value {
+pub fn v1(cfg: &Config, stats: &Stats, contact: Option<Account>) -> Value {
     let mode = cfg.registrations.mode;
     json!({
         "uri": cfg.server.domain,
@@ -70,13 +69,13 @@ pub fn v1(cfg: &Config, stats: &Stats, contact: Option<&AccountRow>) -> Value {
             "media_attachments": media_configuration(),
             "polls": polls_configuration(),
         },
-        "contact_account": contact.map(|a| Account::from_row(a, cfg)),
+        "contact_account": contact,
         "rules": [],
     })
 }
 
 /// `GET /api/v2/instance`.
-pub fn v2(cfg: &Config, stats: &Stats, contact: Option<&AccountRow>) -> Value {
+pub fn v2(cfg: &Config, stats: &Stats, contact: Option<Account>) -> Value {
     let mode = cfg.registrations.mode;
     json!({
         "domain": cfg.server.domain,
@@ -107,7 +106,7 @@ pub fn v2(cfg: &Config, stats: &Stats, contact: Option<&AccountRow>) -> Value {
         "api_versions": { "mastodon": instance::MASTODON_API_VERSION },
         "contact": {
             "email": cfg.instance.contact_email,
-            "account": contact.map(|a| Account::from_row(a, cfg)),
+            "account": contact,
         },
         "rules": [],
     })

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod instance;
 pub mod oauth;
+pub mod status;
 
 use serde::Serialize;
 

@@ -38,8 +38,7 @@ pub async fn stats(state: &AppState) -> AppResult<Stats> {
         user_count: accounts::count_active_local_users(db).await?,
         active_month: accounts::count_users_active_since(db, now - Duration::days(30)).await?,
         active_halfyear: accounts::count_users_active_since(db, now - Duration::days(180)).await?,
-        // Posting arrives with the statuses issue; no statuses table exists before it.
-        status_count: 0,
+        status_count: crate::storage::statuses::count_local(db).await?,
         domain_count: accounts::known_domains(db).await?.len() as i64,
     })
 }

@@ -4,9 +4,13 @@
 pub mod accounts;
 pub mod emojis;
 pub mod instance;
+pub mod notifications;
 pub mod oauth;
 pub mod passwords;
 pub mod rate_limit;
+pub mod relationships;
+pub mod render;
 pub mod scopes;
 pub mod secrets;
+pub mod statuses;
 pub mod text;

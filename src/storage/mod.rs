@@ -5,6 +5,11 @@ pub mod accounts;
 pub mod db;
 pub mod emojis;
 pub mod ids;
+pub mod notifications;
 pub mod oauth;
+pub mod relationships;
+pub mod sql;
+pub mod statuses;
+pub mod tags;
 
 pub use db::{Db, Tx};

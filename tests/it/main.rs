@@ -10,4 +10,5 @@ mod config;
 mod instance;
 mod oauth;
 mod pages;
+mod statuses;
 mod storage;

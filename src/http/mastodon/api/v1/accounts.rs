@@ -11,7 +11,7 @@ use crate::api_types::{Account, CredentialAccount, Relationship};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Auth, Params, lenient};
 use crate::service::accounts::{self as svc, SignUp, UpdateCredentials};
-use crate::service::oauth;
+use crate::service::{oauth, relationships as rel, render};
 use crate::state::AppState;
 use crate::storage::accounts;
 
@@ -65,11 +65,9 @@ pub async fn verify_credentials(
     auth: Auth,
 ) -> AppResult<Json<CredentialAccount>> {
     let cu = auth.require_user_any(&["read:accounts", "profile"])?;
-    Ok(Json(CredentialAccount::from_rows(
-        &cu.account,
-        &cu.user,
-        &state.config,
-    )))
+    Ok(Json(
+        render::credential_account(&state, &cu.account, &cu.user).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -158,11 +156,9 @@ pub async fn update_credentials(
     let user = accounts::find_user(&state.db, cu.user.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(CredentialAccount::from_rows(
-        &account,
-        &user,
-        &state.config,
-    )))
+    Ok(Json(
+        render::credential_account(&state, &account, &user).await?,
+    ))
 }
 
 /// Loads an account that may be shown publicly: local accounts still awaiting approval are hidden.
@@ -187,7 +183,7 @@ pub async fn show(
 ) -> AppResult<Json<Account>> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let row = visible_account(&state, id).await?;
-    Ok(Json(Account::from_row(&row, &state.config)))
+    Ok(Json(render::account(&state, &row).await?))
 }
 
 #[derive(Deserialize)]
@@ -211,7 +207,7 @@ pub async fn lookup(
         .await?
         .ok_or(AppError::NotFound)?;
     let row = visible_account(&state, row.id).await?;
-    Ok(Json(Account::from_row(&row, &state.config)))
+    Ok(Json(render::account(&state, &row).await?))
 }
 
 #[derive(Deserialize)]
@@ -221,29 +217,26 @@ pub struct RelationshipsParams {
 }
 
 /// `GET /api/v1/accounts/relationships?id[]=…` (`read:follows`), at most 40 IDs. Unknown IDs are
-/// left out, as Mastodon does. Follows, blocks and mutes arrive with the relationships issue; until
-/// then no relationship exists and every flag is false.
+/// left out, as Mastodon does.
 pub async fn relationships(
     State(state): State<AppState>,
     auth: Auth,
     Params { value: p, .. }: Params<RelationshipsParams>,
 ) -> AppResult<Json<Vec<Relationship>>> {
-    auth.require_user("read:follows")?;
+    let cu = auth.require_user("read:follows")?;
     let ids: Vec<i64> =
         p.id.iter()
             .filter_map(|s| s.parse().ok())
             .take(40)
             .collect();
     let rows = accounts::find_accounts(&state.db, &ids).await?;
-    let out = ids
-        .iter()
-        .filter(|id| rows.iter().any(|r| r.id == **id))
-        .map(|id| Relationship {
-            id: id.to_string(),
-            ..Relationship::default()
-        })
+    let known: Vec<i64> = ids
+        .into_iter()
+        .filter(|id| rows.iter().any(|r| r.id == *id))
         .collect();
-    Ok(Json(out))
+    Ok(Json(
+        rel::relationships(&state, cu.account.id, &known).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -277,9 +270,197 @@ pub async fn search(
             .collect(),
         _ => accounts::search_local(&state.db, q, limit, offset).await?,
     };
-    Ok(Json(
-        rows.iter()
-            .map(|r| Account::from_row(r, &state.config))
-            .collect(),
+    Ok(Json(render::accounts(&state, &rows).await?))
+}
+
+#[derive(Deserialize)]
+pub struct AccountStatusesParams {
+    #[serde(flatten)]
+    page: crate::http::extract::PageParams,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    only_media: bool,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    exclude_replies: bool,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    exclude_reblogs: bool,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    pinned: bool,
+    tagged: Option<String>,
+}
+
+/// `GET /api/v1/accounts/:id/statuses` (public): what the viewer may see of the account's posts.
+pub async fn statuses(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: axum::http::Uri,
+    Params { value: p, .. }: Params<AccountStatusesParams>,
+) -> AppResult<axum::response::Response> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let row = visible_account(&state, id).await?;
+    let viewer = auth.user().map(|u| u.account.id);
+    let filter = crate::storage::statuses::AccountFilter {
+        only_media: p.only_media,
+        exclude_replies: p.exclude_replies,
+        exclude_reblogs: p.exclude_reblogs,
+        pinned: p.pinned,
+        tagged: p.tagged.filter(|t| !t.is_empty()),
+    };
+    let rows = crate::storage::statuses::by_account(
+        &state.db,
+        viewer.unwrap_or(crate::storage::statuses::ANONYMOUS),
+        row.id,
+        &filter,
+        &p.page.page(),
+    )
+    .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let out = render::statuses(&state, viewer, rows).await?;
+    Ok(crate::http::extract::paged(
+        &state.config.base_url(),
+        &uri,
+        out,
+        &ids,
     ))
+}
+
+async fn follow_list(
+    state: AppState,
+    id: String,
+    uri: axum::http::Uri,
+    p: crate::http::extract::PageParams,
+    list: crate::storage::relationships::AccountList,
+) -> AppResult<axum::response::Response> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let row = visible_account(&state, id).await?;
+    super::follow_requests::own_list(&state, row.id, list, &uri, &p).await
+}
+
+/// `GET /api/v1/accounts/:id/followers` (public).
+pub async fn followers(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    uri: axum::http::Uri,
+    Params { value: p, .. }: Params<crate::http::extract::PageParams>,
+) -> AppResult<axum::response::Response> {
+    follow_list(
+        state,
+        id,
+        uri,
+        p,
+        crate::storage::relationships::AccountList::Followers,
+    )
+    .await
+}
+
+/// `GET /api/v1/accounts/:id/following` (public).
+pub async fn following(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    uri: axum::http::Uri,
+    Params { value: p, .. }: Params<crate::http::extract::PageParams>,
+) -> AppResult<axum::response::Response> {
+    follow_list(
+        state,
+        id,
+        uri,
+        p,
+        crate::storage::relationships::AccountList::Following,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+pub struct FollowParams {
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    reblogs: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    notify: Option<bool>,
+}
+
+/// `POST /api/v1/accounts/:id/follow` (`write:follows`).
+pub async fn follow(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<FollowParams>,
+) -> AppResult<Json<Relationship>> {
+    let cu = auth.require_user("write:follows")?;
+    Ok(Json(
+        rel::follow(&state, cu.account.id, &id, p.reblogs, p.notify).await?,
+    ))
+}
+
+/// `POST /api/v1/accounts/:id/unfollow` (`write:follows`).
+pub async fn unfollow(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Relationship>> {
+    let cu = auth.require_user("write:follows")?;
+    Ok(Json(rel::unfollow(&state, cu.account.id, &id).await?))
+}
+
+/// `POST /api/v1/accounts/:id/remove_from_followers` (`write:follows`).
+pub async fn remove_from_followers(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Relationship>> {
+    let cu = auth.require_user("write:follows")?;
+    Ok(Json(
+        rel::remove_from_followers(&state, cu.account.id, &id).await?,
+    ))
+}
+
+/// `POST /api/v1/accounts/:id/block` (`write:blocks`).
+pub async fn block(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Relationship>> {
+    let cu = auth.require_user("write:blocks")?;
+    Ok(Json(rel::block(&state, cu.account.id, &id).await?))
+}
+
+/// `POST /api/v1/accounts/:id/unblock` (`write:blocks`).
+pub async fn unblock(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Relationship>> {
+    let cu = auth.require_user("write:blocks")?;
+    Ok(Json(rel::unblock(&state, cu.account.id, &id).await?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct MuteParams {
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    notifications: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    duration: Option<i64>,
+}
+
+/// `POST /api/v1/accounts/:id/mute` (`write:mutes`): `notifications` (default true), `duration`
+/// in seconds (0: indefinitely).
+pub async fn mute(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<MuteParams>,
+) -> AppResult<Json<Relationship>> {
+    let cu = auth.require_user("write:mutes")?;
+    Ok(Json(
+        rel::mute(&state, cu.account.id, &id, p.notifications, p.duration).await?,
+    ))
+}
+
+/// `POST /api/v1/accounts/:id/unmute` (`write:mutes`).
+pub async fn unmute(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Relationship>> {
+    let cu = auth.require_user("write:mutes")?;
+    Ok(Json(rel::unmute(&state, cu.account.id, &id).await?))
 }

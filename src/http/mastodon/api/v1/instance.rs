@@ -12,18 +12,25 @@ use crate::service::instance as svc;
 use crate::state::AppState;
 use crate::storage::emojis;
 
+async fn contact(state: &AppState) -> AppResult<Option<crate::api_types::Account>> {
+    match svc::contact_account(state).await? {
+        Some(row) => Ok(Some(crate::service::render::account(state, &row).await?)),
+        None => Ok(None),
+    }
+}
+
 /// `GET /api/v1/instance` (also with a trailing slash).
 pub async fn show(State(state): State<AppState>) -> AppResult<Json<Value>> {
     let stats = svc::stats(&state).await?;
-    let contact = svc::contact_account(&state).await?;
-    Ok(Json(instance::v1(&state.config, &stats, contact.as_ref())))
+    let contact = contact(&state).await?;
+    Ok(Json(instance::v1(&state.config, &stats, contact)))
 }
 
 /// `GET /api/v2/instance` (also with a trailing slash).
 pub async fn show_v2(State(state): State<AppState>) -> AppResult<Json<Value>> {
     let stats = svc::stats(&state).await?;
-    let contact = svc::contact_account(&state).await?;
-    Ok(Json(instance::v2(&state.config, &stats, contact.as_ref())))
+    let contact = contact(&state).await?;
+    Ok(Json(instance::v2(&state.config, &stats, contact)))
 }
 
 /// `GET /api/v1/instance/peers`: domains this instance knows accounts on.

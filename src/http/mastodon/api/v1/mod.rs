@@ -1,3 +1,9 @@
 pub mod accounts;
 pub mod apps;
+pub mod follow_requests;
 pub mod instance;
+pub mod notifications;
+pub mod statuses;
+pub mod streaming;
+pub mod tags;
+pub mod timelines;

@@ -1,0 +1,126 @@
+//! `Status`, `StatusEdit`, `StatusSource`, `Context`, `Tag`, `Notification` entities
+//! (docs.joinmastodon.org/entities/).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Account, CustomEmoji};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Mention {
+    pub id: String,
+    pub username: String,
+    pub url: String,
+    pub acct: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusTag {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusApplication {
+    pub name: String,
+    pub website: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Status {
+    pub id: String,
+    pub uri: String,
+    pub url: Option<String>,
+    #[serde(with = "super::mastodon_time")]
+    pub created_at: DateTime<Utc>,
+    pub account: Account,
+    pub content: String,
+    pub visibility: String,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub media_attachments: Vec<serde_json::Value>,
+    pub application: Option<StatusApplication>,
+    pub mentions: Vec<Mention>,
+    pub tags: Vec<StatusTag>,
+    pub emojis: Vec<CustomEmoji>,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub replies_count: i64,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub reblog: Option<Box<Status>>,
+    pub poll: Option<serde_json::Value>,
+    pub card: Option<serde_json::Value>,
+    pub language: Option<String>,
+    /// Source text: only in the answer to a deletion ("delete and redraft").
+    pub text: Option<String>,
+    #[serde(with = "super::mastodon_time::option")]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Viewer-specific; absent (not false) for anonymous viewers, as Mastodon does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub favourited: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reblogged: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bookmarked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filtered: Option<Vec<serde_json::Value>>,
+}
+
+/// One version in `GET /api/v1/statuses/:id/history`.
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusEdit {
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    #[serde(with = "super::mastodon_time")]
+    pub created_at: DateTime<Utc>,
+    pub account: Account,
+    pub poll: Option<serde_json::Value>,
+    pub media_attachments: Vec<serde_json::Value>,
+    pub emojis: Vec<CustomEmoji>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StatusSource {
+    pub id: String,
+    pub text: String,
+    pub spoiler_text: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Context {
+    pub ancestors: Vec<Status>,
+    pub descendants: Vec<Status>,
+}
+
+/// Usage on one day (`day` is the UNIX time of midnight UTC, as a string).
+#[derive(Clone, Debug, Serialize)]
+pub struct TagHistory {
+    pub day: String,
+    pub uses: String,
+    pub accounts: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tag {
+    pub name: String,
+    pub url: String,
+    pub history: Vec<TagHistory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub following: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Notification {
+    pub id: String,
+    pub r#type: String,
+    #[serde(with = "super::mastodon_time")]
+    pub created_at: DateTime<Utc>,
+    pub account: Account,
+    pub status: Option<Status>,
+}

@@ -1,0 +1,82 @@
+//! Mastodon pagination: `max_id`, `since_id`, `min_id`, `limit` in, a `Link` header out
+//! (docs.joinmastodon.org/api/guidelines/#pagination).
+
+use axum::Json;
+use axum::http::{HeaderValue, Uri, header::LINK};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::http::extract::lenient;
+use crate::storage::sql::Page;
+
+/// Default and largest page sizes of timelines and most lists.
+pub const DEFAULT_LIMIT: i64 = 20;
+pub const MAX_LIMIT: i64 = 40;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PageParams {
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub max_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub since_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub min_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    pub limit: Option<i64>,
+}
+
+impl PageParams {
+    /// The page with `limit` clamped to 1..=`max` (default `default`).
+    pub fn page_with(&self, default: i64, max: i64) -> Page {
+        Page {
+            max_id: self.max_id,
+            since_id: self.since_id,
+            min_id: self.min_id,
+            limit: self.limit.unwrap_or(default).clamp(1, max),
+        }
+    }
+
+    pub fn page(&self) -> Page {
+        self.page_with(DEFAULT_LIMIT, MAX_LIMIT)
+    }
+}
+
+/// A JSON list with a `Link` header pointing at the next (older) and previous (newer) pages.
+/// `ids` are the pagination IDs of the items in order (newest first); other query parameters of
+/// the request are kept.
+pub fn paged<T: Serialize>(base_url: &str, uri: &Uri, items: Vec<T>, ids: &[i64]) -> Response {
+    let mut resp = Json(items).into_response();
+    if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
+        let kept: Vec<(String, String)> = uri
+            .query()
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .filter(|(k, _)| {
+                        !matches!(
+                            k.as_ref(),
+                            "max_id" | "since_id" | "min_id" | "access_token"
+                        )
+                    })
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let link_to = |key: &str, id: i64| {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in &kept {
+                ser.append_pair(k, v);
+            }
+            ser.append_pair(key, &id.to_string());
+            format!("{base_url}{}?{}", uri.path(), ser.finish())
+        };
+        let link = format!(
+            "<{}>; rel=\"next\", <{}>; rel=\"prev\"",
+            link_to("max_id", *last),
+            link_to("min_id", *first)
+        );
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            resp.headers_mut().insert(LINK, v);
+        }
+    }
+    resp
+}

@@ -1,0 +1,349 @@
+//! `/api/v1/statuses/*`, `/api/v1/favourites`, `/api/v1/bookmarks`
+//! (docs.joinmastodon.org/methods/statuses/, /methods/favourites/, /methods/bookmarks/).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::api_types::Account;
+use crate::api_types::status::{Context, Status, StatusEdit, StatusSource};
+use crate::error::AppResult;
+use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
+use crate::service::render;
+use crate::service::statuses::{self as svc, CreateStatus, EditStatus};
+use crate::state::AppState;
+use crate::storage::statuses::{self as store, ActionTable};
+
+#[derive(Deserialize)]
+pub struct StatusParams {
+    #[serde(default)]
+    status: String,
+    visibility: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    in_reply_to_id: Option<i64>,
+    #[serde(default)]
+    spoiler_text: String,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    sensitive: bool,
+    language: Option<String>,
+    #[serde(default, deserialize_with = "lenient::one_or_many")]
+    media_ids: Vec<String>,
+    poll: Option<serde_json::Value>,
+    scheduled_at: Option<String>,
+}
+
+/// `POST /api/v1/statuses` (`write:statuses`). Honours the `Idempotency-Key` header.
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Params { value: p, .. }: Params<StatusParams>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:statuses")?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(128).collect::<String>())
+        .filter(|s| !s.is_empty());
+    let row = svc::create(
+        &state,
+        cu,
+        CreateStatus {
+            text: p.status,
+            visibility: p.visibility.filter(|v| !v.is_empty()),
+            in_reply_to_id: p.in_reply_to_id,
+            spoiler_text: p.spoiler_text,
+            sensitive: p.sensitive,
+            language: p.language.filter(|l| !l.is_empty()),
+            media_ids: p.media_ids,
+            has_poll: p.poll.is_some_and(|v| !v.is_null()),
+            scheduled_at: p.scheduled_at.filter(|s| !s.is_empty()),
+            idempotency_key: key,
+            application_id: auth.0.as_ref().map(|p| p.application_id),
+        },
+    )
+    .await?;
+    Ok(Json(
+        render::status(&state, Some(cu.account.id), row).await?,
+    ))
+}
+
+fn viewer(auth: &Auth) -> Option<i64> {
+    auth.user().map(|u| u.account.id)
+}
+
+/// `GET /api/v1/statuses/:id` (public, or `read:statuses` with a token).
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    if auth.0.is_some() {
+        auth.require("read:statuses")?;
+    }
+    let row = svc::visible(&state, viewer(&auth), &id).await?;
+    Ok(Json(render::status(&state, viewer(&auth), row).await?))
+}
+
+/// `DELETE /api/v1/statuses/:id` (`write:statuses`): returns the status with its source `text`.
+pub async fn delete(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:statuses")?;
+    Ok(Json(svc::delete(&state, cu, &id).await?))
+}
+
+/// `PUT /api/v1/statuses/:id` (`write:statuses`).
+pub async fn edit(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<StatusParams>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:statuses")?;
+    let row = svc::edit(
+        &state,
+        cu,
+        &id,
+        EditStatus {
+            text: p.status,
+            spoiler_text: p.spoiler_text,
+            sensitive: p.sensitive,
+            language: p.language.filter(|l| !l.is_empty()),
+            media_ids: p.media_ids,
+            has_poll: p.poll.is_some_and(|v| !v.is_null()),
+        },
+    )
+    .await?;
+    Ok(Json(
+        render::status(&state, Some(cu.account.id), row).await?,
+    ))
+}
+
+/// `GET /api/v1/statuses/:id/history`.
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<StatusEdit>>> {
+    Ok(Json(svc::history(&state, viewer(&auth), &id).await?))
+}
+
+/// `GET /api/v1/statuses/:id/source` (`read:statuses`, own statuses).
+pub async fn source(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<StatusSource>> {
+    let cu = auth.require_user("read:statuses")?;
+    Ok(Json(svc::source(&state, cu, &id).await?))
+}
+
+/// `GET /api/v1/statuses/:id/context`.
+pub async fn context(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Context>> {
+    Ok(Json(svc::context(&state, viewer(&auth), &id).await?))
+}
+
+pub async fn favourite(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:favourites")?;
+    Ok(Json(svc::favourite(&state, cu, &id, true).await?))
+}
+
+pub async fn unfavourite(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:favourites")?;
+    Ok(Json(svc::favourite(&state, cu, &id, false).await?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReblogParams {
+    visibility: Option<String>,
+}
+
+/// `POST /api/v1/statuses/:id/reblog` (`write:statuses`).
+pub async fn reblog(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<ReblogParams>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:statuses")?;
+    Ok(Json(
+        svc::reblog(
+            &state,
+            cu,
+            &id,
+            p.visibility.as_deref().filter(|v| !v.is_empty()),
+        )
+        .await?,
+    ))
+}
+
+pub async fn unreblog(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:statuses")?;
+    Ok(Json(svc::unreblog(&state, cu, &id).await?))
+}
+
+pub async fn bookmark(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:bookmarks")?;
+    Ok(Json(svc::bookmark(&state, cu, &id, true).await?))
+}
+
+pub async fn unbookmark(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:bookmarks")?;
+    Ok(Json(svc::bookmark(&state, cu, &id, false).await?))
+}
+
+pub async fn pin(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:accounts")?;
+    Ok(Json(svc::pin(&state, cu, &id, true).await?))
+}
+
+pub async fn unpin(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:accounts")?;
+    Ok(Json(svc::pin(&state, cu, &id, false).await?))
+}
+
+pub async fn mute(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:mutes")?;
+    Ok(Json(svc::mute_thread(&state, cu, &id, true).await?))
+}
+
+pub async fn unmute(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:mutes")?;
+    Ok(Json(svc::mute_thread(&state, cu, &id, false).await?))
+}
+
+async fn actors(
+    state: AppState,
+    auth: Auth,
+    id: String,
+    uri: Uri,
+    page: PageParams,
+    reblogs: bool,
+) -> AppResult<Response> {
+    let row = svc::visible(&state, viewer(&auth), &id).await?;
+    let rows = store::actors_of(&state.db, row.id, reblogs, &page.page_with(40, 80)).await?;
+    let ids: Vec<i64> = rows.iter().map(|(i, _)| *i).collect();
+    let accounts: Vec<Account> =
+        render::accounts_by_id(&state, &rows.iter().map(|(_, a)| *a).collect::<Vec<_>>()).await?;
+    Ok(paged(&state.config.base_url(), &uri, accounts, &ids))
+}
+
+/// `GET /api/v1/statuses/:id/favourited_by`.
+pub async fn favourited_by(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: Uri,
+    Params { value: p, .. }: Params<PageParams>,
+) -> AppResult<Response> {
+    actors(state, auth, id, uri, p, false).await
+}
+
+/// `GET /api/v1/statuses/:id/reblogged_by`.
+pub async fn reblogged_by(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: Uri,
+    Params { value: p, .. }: Params<PageParams>,
+) -> AppResult<Response> {
+    actors(state, auth, id, uri, p, true).await
+}
+
+async fn acted(
+    state: AppState,
+    auth: Auth,
+    uri: Uri,
+    p: PageParams,
+    table: ActionTable,
+    scope: &str,
+) -> AppResult<Response> {
+    let cu = auth.require_user(scope)?;
+    let me = cu.account.id;
+    let rows = store::acted_on(&state.db, me, table, &p.page()).await?;
+    let ids: Vec<i64> = rows.iter().map(|(i, _)| *i).collect();
+    let statuses =
+        render::statuses(&state, Some(me), rows.into_iter().map(|(_, s)| s).collect()).await?;
+    Ok(paged(&state.config.base_url(), &uri, statuses, &ids))
+}
+
+/// `GET /api/v1/favourites` (`read:favourites`).
+pub async fn favourites(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params { value: p, .. }: Params<PageParams>,
+) -> AppResult<Response> {
+    acted(
+        state,
+        auth,
+        uri,
+        p,
+        ActionTable::Favourites,
+        "read:favourites",
+    )
+    .await
+}
+
+/// `GET /api/v1/bookmarks` (`read:bookmarks`).
+pub async fn bookmarks(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params { value: p, .. }: Params<PageParams>,
+) -> AppResult<Response> {
+    acted(
+        state,
+        auth,
+        uri,
+        p,
+        ActionTable::Bookmarks,
+        "read:bookmarks",
+    )
+    .await
+}

@@ -1,0 +1,248 @@
+//! `/api/v1/streaming` (WebSocket, or server-sent events without an upgrade) and the SSE endpoints
+//! `/api/v1/streaming/{user,user/notification,public,public/local,public/remote,hashtag,
+//! hashtag/local,direct}`, plus `/api/v1/streaming/health`
+//! (docs.joinmastodon.org/methods/streaming/).
+//!
+//! The access token comes from the `Authorization` header, the `access_token` query parameter, or
+//! the `Sec-WebSocket-Protocol` header — which is then echoed back, as browsers require.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{
+    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::error::{AppError, AppResult};
+use crate::http::extract::Params;
+use crate::http::extract::auth::bearer_token;
+use crate::realtime::{Event, Subscription};
+use crate::service::oauth::{self, Principal};
+use crate::state::AppState;
+use crate::storage::relationships;
+
+#[derive(Deserialize, Default)]
+pub struct StreamParams {
+    stream: Option<String>,
+    tag: Option<String>,
+}
+
+/// The caller, from any of the three token places. No token: anonymous (public streams only).
+///
+/// Errors: 401 for an unknown token; 403 without a read scope.
+async fn caller(state: &AppState, parts: &Parts) -> AppResult<(Option<Principal>, Option<String>)> {
+    let protocol_token = parts
+        .headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let token = bearer_token(parts).or_else(|| protocol_token.clone());
+    let Some(token) = token else {
+        return Ok((None, None));
+    };
+    let p = oauth::principal_for_token(&state.db, &token).await?;
+    if !(p.scopes.allows("read:statuses") || p.scopes.allows("read:notifications")) {
+        return Err(AppError::forbidden(
+            "This action is outside the authorized scopes",
+        ));
+    }
+    if let Some(u) = &p.user {
+        crate::service::accounts::ensure_functional(&u.user)?;
+    }
+    Ok((Some(p), protocol_token))
+}
+
+fn viewer_of(p: &Option<Principal>) -> Option<i64> {
+    p.as_ref()
+        .and_then(|p| p.user.as_ref())
+        .map(|u| u.account.id)
+}
+
+/// Should this subscriber get this event? Applies blocks and mutes on public streams.
+async fn deliverable(state: &AppState, sub: &Subscription, viewer: Option<i64>, e: &Event) -> bool {
+    if !sub.matches(e) {
+        return false;
+    }
+    match (sub.is_public(), viewer, e.author_id) {
+        (true, Some(v), Some(author)) => !relationships::hides_author(&state.db, v, author)
+            .await
+            .unwrap_or(true),
+        _ => true,
+    }
+}
+
+/// `GET /api/v1/streaming` — WebSocket when upgraded, otherwise SSE for `?stream=`.
+pub async fn root(
+    State(state): State<AppState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    parts: Parts,
+) -> Response {
+    let params: StreamParams = parts
+        .uri
+        .query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let (principal, protocol_token) = match caller(&state, &parts).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let viewer = viewer_of(&principal);
+    match ws {
+        Ok(upgrade) => {
+            let initial = match params.stream.as_deref() {
+                Some(name) => match Subscription::parse(name, params.tag.as_deref(), viewer) {
+                    Ok(s) => Some(s),
+                    Err(msg) => return AppError::bad_request(msg).into_response(),
+                },
+                None => None,
+            };
+            let upgrade = match protocol_token {
+                Some(t) => upgrade.protocols([t]),
+                None => upgrade,
+            };
+            upgrade
+                .on_upgrade(move |socket| websocket(state, socket, viewer, initial))
+                .into_response()
+        }
+        Err(_) => {
+            let name = params.stream.unwrap_or_else(|| "user".into());
+            sse_response(state, &name, params.tag.as_deref(), viewer)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ClientMessage {
+    #[serde(rename = "type")]
+    kind: String,
+    stream: String,
+    tag: Option<String>,
+}
+
+async fn websocket(
+    state: AppState,
+    mut socket: WebSocket,
+    viewer: Option<i64>,
+    initial: Option<Subscription>,
+) {
+    let mut rx = state.hub.subscribe();
+    let mut subs: Vec<Subscription> = initial.into_iter().collect();
+    let mut ping = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            msg = socket.recv() => {
+                let Some(Ok(msg)) = msg else { break };
+                let Message::Text(text) = msg else { continue };
+                let reply = match serde_json::from_str::<ClientMessage>(&text) {
+                    Ok(m) if m.kind == "subscribe" => match Subscription::parse(&m.stream, m.tag.as_deref(), viewer) {
+                        Ok(s) => { if !subs.contains(&s) { subs.push(s); } None }
+                        Err(msg) => Some(json!({ "error": msg, "status": 400 })),
+                    },
+                    Ok(m) if m.kind == "unsubscribe" => {
+                        let tag = m.tag.map(|t| t.trim_start_matches('#').to_lowercase());
+                        subs.retain(|s| !(s.name == m.stream && s.tag == tag));
+                        None
+                    }
+                    Ok(m) => Some(json!({ "error": format!("Unknown message type: {}", m.kind), "status": 400 })),
+                    Err(_) => Some(json!({ "error": "Malformed message", "status": 400 })),
+                };
+                if let Some(r) = reply
+                    && socket.send(Message::Text(r.to_string().into())).await.is_err()
+                {
+                    break;
+                }
+            }
+            ev = rx.recv() => {
+                let e: Arc<Event> = match ev {
+                    Ok(e) => e,
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => break,
+                };
+                for s in &subs {
+                    if deliverable(&state, s, viewer, &e).await {
+                        let msg = json!({ "stream": s.stream_field(), "event": e.event, "payload": e.payload });
+                        if socket.send(Message::Text(msg.to_string().into())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn sse_response(state: AppState, name: &str, tag: Option<&str>, viewer: Option<i64>) -> Response {
+    match Subscription::parse(name, tag, viewer) {
+        Ok(sub) => Sse::new(sse_stream(state, sub, viewer))
+            .keep_alive(
+                KeepAlive::new()
+                    .interval(Duration::from_secs(15))
+                    .text("thump"),
+            )
+            .into_response(),
+        Err(msg) if viewer.is_none() && msg.contains("access token") => {
+            AppError::unauthorized("The access token is invalid").into_response()
+        }
+        Err(msg) => AppError::bad_request(msg).into_response(),
+    }
+}
+
+fn sse_stream(
+    state: AppState,
+    sub: Subscription,
+    viewer: Option<i64>,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> {
+    let rx = state.hub.subscribe();
+    stream::unfold((state, rx, sub), move |(state, mut rx, sub)| async move {
+        loop {
+            match rx.recv().await {
+                Ok(e) => {
+                    if deliverable(&state, &sub, viewer, &e).await {
+                        let ev = SseEvent::default().event(e.event).data(e.payload.clone());
+                        return Some((Ok(ev), (state, rx, sub)));
+                    }
+                }
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+/// `GET /api/v1/streaming/{*stream}`: SSE for `user`, `user/notification`, `public`,
+/// `public/local`, `public/remote`, `hashtag` and `hashtag/local` (`?tag=`), `direct`.
+pub async fn sse(
+    State(state): State<AppState>,
+    Path(path): Path<String>,
+    parts: Parts,
+    Params { value: p, .. }: Params<StreamParams>,
+) -> Response {
+    let (principal, _) = match caller(&state, &parts).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let name = path.trim_matches('/').replace('/', ":");
+    sse_response(state, &name, p.tag.as_deref(), viewer_of(&principal))
+}
+
+/// `GET /api/v1/streaming/health`.
+pub async fn health(_headers: HeaderMap) -> &'static str {
+    "OK"
+}

@@ -1,0 +1,112 @@
+//! `/api/v1/timelines/*` (docs.joinmastodon.org/methods/timelines/).
+
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::error::AppResult;
+use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
+use crate::service::render;
+use crate::state::AppState;
+use crate::storage::statuses::{self as store, ANONYMOUS, PublicFilter, StatusRow};
+
+async fn respond(
+    state: &AppState,
+    viewer: Option<i64>,
+    uri: &Uri,
+    rows: Vec<StatusRow>,
+    page_ids: Vec<i64>,
+) -> AppResult<Response> {
+    let statuses = render::statuses(state, viewer, rows).await?;
+    Ok(paged(&state.config.base_url(), uri, statuses, &page_ids))
+}
+
+/// `GET /api/v1/timelines/home` (`read:statuses`).
+pub async fn home(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params { value: p, .. }: Params<PageParams>,
+) -> AppResult<Response> {
+    let cu = auth.require_user("read:statuses")?;
+    let me = cu.account.id;
+    let rows = store::home(&state.db, me, &p.page()).await?;
+    let ids = rows.iter().map(|r| r.id).collect();
+    respond(&state, Some(me), &uri, rows, ids).await
+}
+
+#[derive(Deserialize)]
+pub struct PublicParams {
+    #[serde(flatten)]
+    page: PageParams,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    local: bool,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    remote: bool,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    only_media: bool,
+}
+
+impl PublicParams {
+    fn filter(&self) -> PublicFilter {
+        PublicFilter {
+            local: if self.local {
+                Some(true)
+            } else if self.remote {
+                Some(false)
+            } else {
+                None
+            },
+            only_media: self.only_media,
+        }
+    }
+}
+
+/// `GET /api/v1/timelines/public` (public; `local`, `remote`, `only_media`).
+pub async fn public(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params { value: p, .. }: Params<PublicParams>,
+) -> AppResult<Response> {
+    if auth.0.is_some() {
+        auth.require("read:statuses")?;
+    }
+    let viewer = auth.user().map(|u| u.account.id);
+    let rows = store::public(
+        &state.db,
+        viewer.unwrap_or(ANONYMOUS),
+        p.filter(),
+        None,
+        &p.page.page(),
+    )
+    .await?;
+    let ids = rows.iter().map(|r| r.id).collect();
+    respond(&state, viewer, &uri, rows, ids).await
+}
+
+/// `GET /api/v1/timelines/tag/:hashtag` (public; `local`, `remote`, `only_media`).
+pub async fn tag(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(tag): Path<String>,
+    uri: Uri,
+    Params { value: p, .. }: Params<PublicParams>,
+) -> AppResult<Response> {
+    if auth.0.is_some() {
+        auth.require("read:statuses")?;
+    }
+    let viewer = auth.user().map(|u| u.account.id);
+    let name = tag.trim_start_matches('#');
+    let rows = store::public(
+        &state.db,
+        viewer.unwrap_or(ANONYMOUS),
+        p.filter(),
+        Some(name),
+        &p.page.page(),
+    )
+    .await?;
+    let ids = rows.iter().map(|r| r.id).collect();
+    respond(&state, viewer, &uri, rows, ids).await
+}

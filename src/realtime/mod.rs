@@ -1,0 +1,139 @@
+//! The streaming hub: services publish events (a new status, a notification, a deletion) keyed by
+//! the streams they belong to; each streaming connection subscribes and keeps those matching its
+//! subscriptions (docs.joinmastodon.org/methods/streaming/).
+//!
+//! In-process today (a broadcast channel). Several nodes will exchange the same [`Event`]s through
+//! PostgreSQL `LISTEN/NOTIFY`; publishers and subscribers only see [`Hub`].
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+/// Where an event goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamKey {
+    /// An account's home stream (home timeline updates, its notifications, deletions).
+    User(i64),
+    /// All public posts.
+    Public,
+    /// Public posts from this instance.
+    PublicLocal,
+    /// Public posts from other instances.
+    PublicRemote,
+    /// Public posts with a hashtag (lower-case name).
+    Hashtag(String),
+    /// Local public posts with a hashtag.
+    HashtagLocal(String),
+    /// An account's direct conversations.
+    Direct(i64),
+}
+
+/// One event: Mastodon's event name and its payload (a JSON document as text, or a status ID for
+/// `delete`).
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub keys: Vec<StreamKey>,
+    pub event: &'static str,
+    pub payload: String,
+    /// The account whose content this is, so subscribers can drop authors they block or mute.
+    pub author_id: Option<i64>,
+}
+
+/// Capacity of the broadcast buffer: a subscriber that falls this far behind skips ahead.
+const BUFFER: usize = 4096;
+
+#[derive(Clone)]
+pub struct Hub {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        let (tx, _) = broadcast::channel(BUFFER);
+        Hub { tx }
+    }
+
+    /// Sends an event to every current subscriber (none listening is fine).
+    pub fn publish(&self, event: Event) {
+        let _ = self.tx.send(Arc::new(event));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+/// One stream a connection asked for, as named in the API (`user`, `public:local`, `hashtag` …).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscription {
+    /// The API name, echoed in the `stream` field of WebSocket messages.
+    pub name: String,
+    pub tag: Option<String>,
+    key: StreamKey,
+    notifications_only: bool,
+}
+
+impl Subscription {
+    /// Parses a stream name (and `tag` for hashtag streams) for `viewer`.
+    ///
+    /// Errors: a message for unknown streams, user streams without a signed-in viewer, and hashtag
+    /// streams without a tag.
+    pub fn parse(
+        name: &str,
+        tag: Option<&str>,
+        viewer: Option<i64>,
+    ) -> Result<Subscription, String> {
+        let need_user = || viewer.ok_or_else(|| "This stream requires an access token".to_string());
+        let need_tag = || {
+            tag.map(|t| t.trim_start_matches('#').to_lowercase())
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| "Hashtag streams need a tag".to_string())
+        };
+        let (key, notifications_only) = match name {
+            "user" => (StreamKey::User(need_user()?), false),
+            "user:notification" => (StreamKey::User(need_user()?), true),
+            "direct" => (StreamKey::Direct(need_user()?), false),
+            "public" => (StreamKey::Public, false),
+            "public:local" => (StreamKey::PublicLocal, false),
+            "public:remote" => (StreamKey::PublicRemote, false),
+            "hashtag" => (StreamKey::Hashtag(need_tag()?), false),
+            "hashtag:local" => (StreamKey::HashtagLocal(need_tag()?), false),
+            other => return Err(format!("Unknown stream type: {other}")),
+        };
+        let tag = match &key {
+            StreamKey::Hashtag(t) | StreamKey::HashtagLocal(t) => Some(t.clone()),
+            _ => None,
+        };
+        Ok(Subscription {
+            name: name.to_string(),
+            tag,
+            key,
+            notifications_only,
+        })
+    }
+
+    pub fn matches(&self, e: &Event) -> bool {
+        e.keys.contains(&self.key) && (!self.notifications_only || e.event == "notification")
+    }
+
+    /// True for streams other people's content reaches without a follow (where blocks and mutes
+    /// must be applied per subscriber).
+    pub fn is_public(&self) -> bool {
+        !matches!(self.key, StreamKey::User(_) | StreamKey::Direct(_))
+    }
+
+    /// The `stream` array of a WebSocket message: `["hashtag", "rust"]` or `["user"]`.
+    pub fn stream_field(&self) -> Vec<String> {
+        let mut v = vec![self.name.clone()];
+        if let Some(t) = &self.tag {
+            v.push(t.clone());
+        }
+        v
+    }
+}

@@ -1,0 +1,79 @@
+//! Creating notifications (inside the transaction of the action that causes them) and streaming
+//! them once that transaction has committed.
+
+use crate::error::AppResult;
+use crate::realtime::{Event, StreamKey};
+use crate::service::render;
+use crate::state::AppState;
+use crate::storage::notifications as store;
+use crate::storage::{Tx, accounts, relationships};
+
+/// Notification types Rookery creates (Mastodon's names).
+pub const TYPES: &[&str] = &[
+    "mention",
+    "status",
+    "reblog",
+    "follow",
+    "follow_request",
+    "favourite",
+    "update",
+];
+
+/// A notification stored in an open transaction, to be streamed after commit.
+#[derive(Clone, Copy, Debug)]
+pub struct Pending {
+    pub id: i64,
+    pub recipient: i64,
+}
+
+/// Stores a notification for `recipient` about `from`'s action, unless the recipient is remote, is
+/// the actor, or blocks or mutes (with notifications hidden) the actor. Duplicates are ignored.
+pub async fn create(
+    state: &AppState,
+    tx: &mut Tx,
+    recipient: i64,
+    from: i64,
+    kind: &str,
+    status_id: Option<i64>,
+) -> AppResult<Option<Pending>> {
+    if recipient == from {
+        return Ok(None);
+    }
+    let Some(r) = accounts::find_account(&state.db, recipient).await? else {
+        return Ok(None);
+    };
+    if !r.is_local() || relationships::silences(&state.db, recipient, from).await? {
+        return Ok(None);
+    }
+    let id = store::insert(tx, recipient, from, kind, status_id).await?;
+    Ok(id.map(|id| Pending { id, recipient }))
+}
+
+/// Streams committed notifications to their recipients' `user` streams.
+pub async fn publish(state: &AppState, pending: &[Pending]) {
+    for p in pending {
+        if let Err(e) = publish_one(state, *p).await {
+            tracing::warn!(error = ?e, "could not stream a notification");
+        }
+    }
+}
+
+async fn publish_one(state: &AppState, p: Pending) -> AppResult<()> {
+    let Some(row) = store::find(&state.db, p.recipient, p.id).await? else {
+        return Ok(());
+    };
+    let from = row.from_account_id;
+    let Some(n) = render::notifications(state, p.recipient, vec![row])
+        .await?
+        .pop()
+    else {
+        return Ok(());
+    };
+    state.hub.publish(Event {
+        keys: vec![StreamKey::User(p.recipient)],
+        event: "notification",
+        payload: serde_json::to_string(&n).map_err(anyhow::Error::from)?,
+        author_id: Some(from),
+    });
+    Ok(())
+}

@@ -1,0 +1,227 @@
+//! Building API entities from rows in batches: one query per kind of fact (authors, counts,
+//! mentions, tags, viewer state) for a whole page, never one per status.
+
+use std::collections::HashMap;
+
+use crate::api_types::account::AccountStats;
+use crate::api_types::status::{Mention, Notification, Status, StatusApplication, StatusTag};
+use crate::api_types::{Account, CredentialAccount};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::storage::accounts::{self, AccountRow, UserRow};
+use crate::storage::notifications::NotificationRow;
+use crate::storage::statuses::{self, ANONYMOUS, StatusRow};
+use crate::storage::{ids, oauth, relationships};
+
+/// Accounts with their counters, in the order given.
+pub async fn accounts(state: &AppState, rows: &[AccountRow]) -> AppResult<Vec<Account>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut stats: HashMap<i64, AccountStats> = HashMap::new();
+    for (id, n, last) in statuses::account_stats(&state.db, &ids).await? {
+        let e = stats.entry(id).or_default();
+        e.statuses_count = n;
+        e.last_status_at = last.map(ids::time_of);
+    }
+    for (id, followers, following) in relationships::follow_counts(&state.db, &ids).await? {
+        let e = stats.entry(id).or_default();
+        e.followers_count = followers;
+        e.following_count = following;
+    }
+    Ok(rows
+        .iter()
+        .map(|r| {
+            Account::from_row(r, &state.config)
+                .with_stats(stats.get(&r.id).copied().unwrap_or_default())
+        })
+        .collect())
+}
+
+pub async fn account(state: &AppState, row: &AccountRow) -> AppResult<Account> {
+    Ok(accounts(state, std::slice::from_ref(row)).await?.remove(0))
+}
+
+/// The signed-in user's own account, with `source` and `role`.
+pub async fn credential_account(
+    state: &AppState,
+    row: &AccountRow,
+    user: &UserRow,
+) -> AppResult<CredentialAccount> {
+    let account = account(state, row).await?;
+    let requests = relationships::request_count(&state.db, row.id).await?;
+    Ok(CredentialAccount::from_rows(account, row, user, requests))
+}
+
+/// Accounts by ID, in the order of `ids` (unknown IDs skipped).
+pub async fn accounts_by_id(state: &AppState, ids: &[i64]) -> AppResult<Vec<Account>> {
+    let rows = accounts::find_accounts(&state.db, ids).await?;
+    let ordered: Vec<AccountRow> = ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|r| r.id == *id).cloned())
+        .collect();
+    accounts(state, &ordered).await
+}
+
+/// Statuses as `viewer` sees them (`None`: anonymous), in the order given.
+pub async fn statuses(
+    state: &AppState,
+    viewer: Option<i64>,
+    rows: Vec<StatusRow>,
+) -> AppResult<Vec<Status>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let db = &state.db;
+    let mut all: HashMap<i64, StatusRow> = rows.iter().map(|r| (r.id, r.clone())).collect();
+    let missing: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.reblog_of_id)
+        .filter(|id| !all.contains_key(id))
+        .collect();
+    for r in statuses::find_many(db, &missing).await? {
+        all.insert(r.id, r);
+    }
+    let status_ids: Vec<i64> = all.keys().copied().collect();
+    let mentions = statuses::mentions_of(db, &status_ids).await?;
+    let tags = statuses::tags_of(db, &status_ids).await?;
+    let mut account_ids: Vec<i64> = all.values().map(|s| s.account_id).collect();
+    account_ids.extend(mentions.iter().map(|(_, a)| *a));
+    account_ids.sort_unstable();
+    account_ids.dedup();
+    let account_rows = accounts::find_accounts(db, &account_ids).await?;
+    let rendered = accounts(state, &account_rows).await?;
+    let acc: HashMap<i64, (&AccountRow, &Account)> = account_rows
+        .iter()
+        .zip(rendered.iter())
+        .map(|(r, a)| (r.id, (r, a)))
+        .collect();
+    let vs = statuses::viewer_state(db, viewer.unwrap_or(ANONYMOUS), &status_ids).await?;
+    let mut apps: HashMap<i64, StatusApplication> = HashMap::new();
+    for app_id in all.values().filter_map(|s| s.application_id) {
+        if apps.contains_key(&app_id) {
+            continue;
+        }
+        if let Some(a) = oauth::find_application(db, app_id).await? {
+            apps.insert(
+                app_id,
+                StatusApplication {
+                    name: a.name,
+                    website: a.website,
+                },
+            );
+        }
+    }
+    let base = state.config.base_url();
+    let build = |s: &StatusRow| -> AppResult<Status> {
+        let (_, author) = acc.get(&s.account_id).ok_or(AppError::NotFound)?;
+        let ms = mentions
+            .iter()
+            .filter(|(sid, _)| *sid == s.id)
+            .filter_map(|(_, a)| acc.get(a))
+            .map(|(row, a)| Mention {
+                id: a.id.clone(),
+                username: a.username.clone(),
+                url: row.url.clone().unwrap_or_else(|| row.uri.clone()),
+                acct: a.acct.clone(),
+            })
+            .collect();
+        let ts = tags
+            .iter()
+            .filter(|(sid, _)| *sid == s.id)
+            .map(|(_, name)| StatusTag {
+                url: format!("{base}/tags/{}", urlencoding::encode(name)),
+                name: name.clone(),
+            })
+            .collect();
+        let flag = |list: &Vec<i64>, id: i64| viewer.map(|_| list.contains(&id));
+        Ok(Status {
+            id: s.id.to_string(),
+            uri: s.uri.clone(),
+            url: s.url.clone(),
+            created_at: s.created_at,
+            account: (*author).clone(),
+            content: s.content.clone(),
+            visibility: s.visibility.clone(),
+            sensitive: s.sensitive,
+            spoiler_text: s.spoiler_text.clone(),
+            media_attachments: Vec::new(),
+            application: s.application_id.and_then(|id| apps.get(&id).cloned()),
+            mentions: ms,
+            tags: ts,
+            emojis: Vec::new(),
+            reblogs_count: s.reblogs_count,
+            favourites_count: s.favourites_count,
+            replies_count: s.replies_count,
+            in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
+            in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
+            reblog: None,
+            poll: None,
+            card: None,
+            language: s.language.clone(),
+            text: None,
+            edited_at: s.edited_at,
+            favourited: flag(&vs.favourited, s.id),
+            reblogged: flag(&vs.reblogged, s.id),
+            muted: flag(&vs.muted_conversations, s.conversation_id),
+            bookmarked: flag(&vs.bookmarked, s.id),
+            pinned: (viewer == Some(s.account_id)).then(|| vs.pinned.contains(&s.id)),
+            filtered: viewer.map(|_| Vec::new()),
+        })
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut st = build(r)?;
+        if let Some(orig) = r.reblog_of_id.and_then(|id| all.get(&id)) {
+            let inner = build(orig)?;
+            // A boost shows the original's state for the viewer, as Mastodon does.
+            st.favourited = inner.favourited;
+            st.reblogged = inner.reblogged;
+            st.bookmarked = inner.bookmarked;
+            st.reblog = Some(Box::new(inner));
+        }
+        out.push(st);
+    }
+    Ok(out)
+}
+
+pub async fn status(state: &AppState, viewer: Option<i64>, row: StatusRow) -> AppResult<Status> {
+    statuses(state, viewer, vec![row])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// Notifications with their accounts and statuses (as the recipient sees them).
+pub async fn notifications(
+    state: &AppState,
+    viewer: i64,
+    rows: Vec<NotificationRow>,
+) -> AppResult<Vec<Notification>> {
+    let account_ids: Vec<i64> = rows.iter().map(|n| n.from_account_id).collect();
+    let accounts = accounts_by_id(state, &account_ids).await?;
+    let status_ids: Vec<i64> = rows.iter().filter_map(|n| n.status_id).collect();
+    let status_rows = statuses::find_many(&state.db, &status_ids).await?;
+    let rendered = statuses(state, Some(viewer), status_rows).await?;
+    let mut out = Vec::new();
+    for n in rows {
+        let Some(account) = accounts
+            .iter()
+            .find(|a| a.id == n.from_account_id.to_string())
+        else {
+            continue;
+        };
+        let status = n
+            .status_id
+            .and_then(|sid| rendered.iter().find(|s| s.id == sid.to_string()).cloned());
+        if n.status_id.is_some() && status.is_none() {
+            continue;
+        }
+        out.push(Notification {
+            id: n.id.to_string(),
+            r#type: n.r#type.clone(),
+            created_at: n.created_at,
+            account: account.clone(),
+            status,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,803 @@
+//! Statuses: posting, editing, deleting, boosting, favouriting, bookmarking, pinning, muting a
+//! thread, and reading threads. Every change inserts its rows, feed entries and notifications in
+//! one transaction and streams after commit, whoever caused it.
+//!
+//! Source: docs.joinmastodon.org/methods/statuses/.
+
+use chrono::Utc;
+
+use crate::api_types::status::{Context, Status, StatusEdit, StatusSource};
+use crate::error::{AppError, AppResult};
+use crate::realtime::{Event, StreamKey};
+use crate::service::notifications::{self, Pending};
+use crate::service::oauth::CurrentUser;
+use crate::service::{render, text};
+use crate::state::AppState;
+use crate::storage::statuses::{self as store, Counter, NewStatus, StatusRow};
+use crate::storage::{accounts, ids};
+
+pub const VISIBILITIES: &[&str] = &["public", "unlisted", "private", "direct"];
+
+/// Longest content warning, in characters.
+const SPOILER_MAX: usize = 500;
+/// How many ancestors and descendants a thread shows.
+const ANCESTORS_MAX: usize = 40;
+const DESCENDANTS_MAX: i64 = 60;
+/// Pins per account.
+const PINS_MAX: i64 = 5;
+
+/// `POST /api/v1/statuses` input.
+#[derive(Clone, Debug, Default)]
+pub struct CreateStatus {
+    pub text: String,
+    pub visibility: Option<String>,
+    pub in_reply_to_id: Option<i64>,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub media_ids: Vec<String>,
+    pub has_poll: bool,
+    pub scheduled_at: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub application_id: Option<i64>,
+}
+
+/// Mentions resolved to account IDs, and the rendered HTML.
+struct Rendered {
+    content: String,
+    mention_ids: Vec<i64>,
+    tags: Vec<String>,
+}
+
+/// Renders status text, resolving `@user` (local) and `@user@domain` (accounts already known
+/// here) to profile links. Unknown mentions stay plain text.
+async fn render_text(state: &AppState, raw: &str) -> AppResult<Rendered> {
+    let (mentions, tags) = text::extract(raw);
+    let own = state.config.server.domain.to_lowercase();
+    let mut resolved = Vec::new();
+    for m in &mentions {
+        let domain = m.domain.as_deref().filter(|d| *d != own);
+        if let Some(a) = accounts::find_account_by_acct(&state.db, &m.username, domain).await? {
+            resolved.push((m.clone(), a));
+        }
+    }
+    let base = state.config.base_url();
+    let content = text::render_status(raw, &base, |m| {
+        resolved
+            .iter()
+            .find(|(r, _)| r.username.eq_ignore_ascii_case(&m.username) && r.domain == m.domain)
+            .map(|(_, a)| a.url.clone().unwrap_or_else(|| a.uri.clone()))
+    });
+    let mut mention_ids: Vec<i64> = resolved.iter().map(|(_, a)| a.id).collect();
+    mention_ids.dedup();
+    Ok(Rendered {
+        content,
+        mention_ids,
+        tags,
+    })
+}
+
+fn validate_text(state: &AppState, text: &str, spoiler: &str, has_media: bool) -> AppResult<()> {
+    if text.trim().is_empty() && !has_media {
+        return Err(AppError::unprocessable(
+            "Validation failed: Text can't be blank",
+        ));
+    }
+    let max = state.config.instance.max_characters as usize;
+    if text::status_length(text) + spoiler.chars().count() > max {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: Text character limit of {max} exceeded"
+        )));
+    }
+    if spoiler.chars().count() > SPOILER_MAX {
+        return Err(AppError::unprocessable(
+            "Validation failed: Content warning is too long",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_language(lang: &Option<String>) -> AppResult<()> {
+    if let Some(l) = lang
+        && !(l.len() == 2 && l.chars().all(|c| c.is_ascii_lowercase()))
+    {
+        return Err(AppError::unprocessable(
+            "Validation failed: Language is not an ISO 639-1 code",
+        ));
+    }
+    Ok(())
+}
+
+/// Who gets a new status in their home feed.
+#[derive(Clone, Copy)]
+enum Audience {
+    /// The author's followers (public, unlisted, private posts; boosts).
+    Followers,
+    /// Only mentioned accounts that follow the author (direct messages).
+    MentionedFollowers,
+}
+
+/// Publishes a new or edited status: home streams of `feed` readers, and public and hashtag
+/// streams when it is a public post.
+async fn publish_status(
+    state: &AppState,
+    row: &StatusRow,
+    feed: &[i64],
+    event: &'static str,
+    tags: &[String],
+) {
+    let status = match render::status(state, None, row.clone()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = ?e, "could not render a status for streaming");
+            return;
+        }
+    };
+    let Ok(payload) = serde_json::to_string(&status) else {
+        return;
+    };
+    let mut keys: Vec<StreamKey> = feed.iter().map(|a| StreamKey::User(*a)).collect();
+    if row.visibility == "public" && row.reblog_of_id.is_none() {
+        keys.push(StreamKey::Public);
+        keys.push(if row.local {
+            StreamKey::PublicLocal
+        } else {
+            StreamKey::PublicRemote
+        });
+        for t in tags {
+            let t = t.to_lowercase();
+            keys.push(StreamKey::Hashtag(t.clone()));
+            if row.local {
+                keys.push(StreamKey::HashtagLocal(t));
+            }
+        }
+    }
+    if row.visibility == "direct" {
+        keys.extend(feed.iter().map(|a| StreamKey::Direct(*a)));
+    }
+    state.hub.publish(Event {
+        keys,
+        event,
+        payload,
+        author_id: Some(row.account_id),
+    });
+}
+
+/// Inserts a status with its mentions and tags, fans it out to home feeds and creates mention and
+/// subscriber notifications, all in one transaction; streams after commit. Shared by local posting
+/// and (later) incoming federation.
+async fn insert_and_distribute(
+    state: &AppState,
+    new: &NewStatus<'_>,
+    mention_ids: &[i64],
+    tags: &[String],
+    idempotency_key: Option<&str>,
+) -> AppResult<StatusRow> {
+    let mut tx = state.db.begin().await?;
+    store::insert(&mut tx, new).await?;
+    store::insert_mentions(&mut tx, new.id, mention_ids).await?;
+    let tag_ids = store::attach_tags(&mut tx, new.id, tags).await?;
+    if let Some(parent) = new.in_reply_to_id {
+        store::adjust_counter(&mut tx, parent, Counter::Replies, 1).await?;
+    }
+    let (audience, public_tags) = match new.visibility {
+        "direct" => (Audience::MentionedFollowers, &[][..]),
+        "public" => (Audience::Followers, &tag_ids[..]),
+        _ => (Audience::Followers, &[][..]),
+    };
+    let reply_to_other = new.in_reply_to_account_id.filter(|a| *a != new.account_id);
+    let feed = fan_out(&mut tx, new, audience, reply_to_other, public_tags).await?;
+    let mut pending: Vec<Pending> = Vec::new();
+    for m in mention_ids {
+        pending.extend(
+            notifications::create(state, &mut tx, *m, new.account_id, "mention", Some(new.id))
+                .await?,
+        );
+    }
+    if new.visibility != "direct" {
+        for follower in subscribers(state, new.account_id).await? {
+            if !mention_ids.contains(&follower) {
+                pending.extend(
+                    notifications::create(
+                        state,
+                        &mut tx,
+                        follower,
+                        new.account_id,
+                        "status",
+                        Some(new.id),
+                    )
+                    .await?,
+                );
+            }
+        }
+    }
+    if let Some(key) = idempotency_key {
+        store::remember_idempotency_key(&mut tx, new.account_id, key, new.id).await?;
+    }
+    tx.commit().await?;
+    let row = store::find(&state.db, new.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    publish_status(state, &row, &feed, "update", tags).await;
+    notifications::publish(state, &pending).await;
+    Ok(row)
+}
+
+async fn fan_out(
+    tx: &mut crate::storage::Tx,
+    new: &NewStatus<'_>,
+    audience: Audience,
+    reply_to_other: Option<i64>,
+    tag_ids: &[i64],
+) -> AppResult<Vec<i64>> {
+    let to_followers = matches!(audience, Audience::Followers);
+    let mut feed = store::fan_out(
+        tx,
+        new.id,
+        new.account_id,
+        new.reblog_of_id.is_some(),
+        to_followers,
+        tag_ids,
+        reply_to_other,
+    )
+    .await?;
+    if matches!(audience, Audience::MentionedFollowers) {
+        feed.extend(store::fan_out_to_mentioned_followers(tx, new.id, new.account_id).await?);
+    }
+    Ok(feed)
+}
+
+/// Local followers who asked to be notified of `author`'s posts.
+async fn subscribers(state: &AppState, author: i64) -> AppResult<Vec<i64>> {
+    Ok(crate::storage::relationships::notify_subscribers(&state.db, author).await?)
+}
+
+/// Posts a status for the signed-in user.
+///
+/// Errors: 422 for empty text without media, text over `instance.max_characters`, an unknown
+/// visibility or language, media or polls (not supported yet), `scheduled_at`; 404 when replying
+/// to a status the author cannot see.
+pub async fn create(
+    state: &AppState,
+    author: &CurrentUser,
+    c: CreateStatus,
+) -> AppResult<StatusRow> {
+    let account_id = author.account.id;
+    if let Some(key) = c.idempotency_key.as_deref()
+        && let Some(existing) = store::idempotent_status(&state.db, account_id, key).await?
+        && let Some(row) = store::find(&state.db, existing).await?
+    {
+        return Ok(row);
+    }
+    if c.scheduled_at.is_some() {
+        return Err(AppError::unprocessable(
+            "Scheduled statuses are not supported yet",
+        ));
+    }
+    if !c.media_ids.is_empty() {
+        return Err(AppError::unprocessable(
+            "Media attachments are not supported yet",
+        ));
+    }
+    if c.has_poll {
+        return Err(AppError::unprocessable("Polls are not supported yet"));
+    }
+    validate_text(state, &c.text, &c.spoiler_text, false)?;
+    validate_language(&c.language)?;
+    let visibility = c
+        .visibility
+        .clone()
+        .or_else(|| author.user.settings.0.privacy.clone())
+        .unwrap_or_else(|| "public".into());
+    if !VISIBILITIES.contains(&visibility.as_str()) {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: Visibility {visibility:?} is unknown"
+        )));
+    }
+    let parent = match c.in_reply_to_id {
+        Some(pid) => Some(
+            store::find_visible(&state.db, pid, account_id)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ),
+        None => None,
+    };
+    let rendered = render_text(state, &c.text).await?;
+    let id = ids::new_id();
+    let base = state.config.base_url();
+    let uri = format!("{}/statuses/{id}", author.account.uri);
+    let url = format!("{base}/@{}/{id}", author.account.username);
+    let language = c
+        .language
+        .clone()
+        .or_else(|| author.user.settings.0.language.clone());
+    let new = NewStatus {
+        id,
+        uri: &uri,
+        url: Some(&url),
+        account_id,
+        in_reply_to_id: parent.as_ref().map(|p| p.id),
+        in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
+        reblog_of_id: None,
+        conversation_id: parent.as_ref().map_or(id, |p| p.conversation_id),
+        text: &c.text,
+        content: &rendered.content,
+        spoiler_text: c.spoiler_text.trim(),
+        visibility: &visibility,
+        sensitive: c.sensitive || !c.spoiler_text.trim().is_empty(),
+        language: language.as_deref(),
+        local: true,
+        application_id: c.application_id,
+        created_at: ids::time_of(id),
+    };
+    insert_and_distribute(
+        state,
+        &new,
+        &rendered.mention_ids,
+        &rendered.tags,
+        c.idempotency_key.as_deref(),
+    )
+    .await
+}
+
+/// The status if `viewer` (`None`: anonymous) may see it.
+///
+/// Errors: 404 when it does not exist or is not visible (never revealing which).
+pub async fn visible(state: &AppState, viewer: Option<i64>, id: &str) -> AppResult<StatusRow> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    store::find_visible(&state.db, id, viewer.unwrap_or(store::ANONYMOUS))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn ensure_owner(row: &StatusRow, user: &CurrentUser) -> AppResult<()> {
+    if row.account_id != user.account.id {
+        return Err(AppError::forbidden("This action is not allowed"));
+    }
+    Ok(())
+}
+
+/// Deletes one of the user's statuses; returns it with its source `text` (for "delete and
+/// redraft"). Boosts of it go too; readers' streams get `delete` events.
+///
+/// Errors: 404 when not visible; 403 when it is someone else's.
+pub async fn delete(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<Status> {
+    let row = visible(state, Some(user.account.id), id).await?;
+    ensure_owner(&row, user)?;
+    let mut rendered = render::status(state, Some(user.account.id), row.clone()).await?;
+    rendered.text = Some(row.text.clone());
+    let boosts = store::boosts_of(&state.db, row.id).await?;
+    let mut gone = vec![(row.clone(), store::feed_holders(&state.db, row.id).await?)];
+    for b in boosts {
+        let holders = store::feed_holders(&state.db, b.id).await?;
+        gone.push((b, holders));
+    }
+    let mut tx = state.db.begin().await?;
+    if let Some(parent) = row.in_reply_to_id {
+        store::adjust_counter(&mut tx, parent, Counter::Replies, -1).await?;
+    }
+    if let Some(orig) = row.reblog_of_id {
+        store::adjust_counter(&mut tx, orig, Counter::Reblogs, -1).await?;
+    }
+    store::delete(&mut tx, row.id).await?;
+    tx.commit().await?;
+    for (s, holders) in gone {
+        publish_delete(state, &s, &holders);
+    }
+    Ok(rendered)
+}
+
+fn publish_delete(state: &AppState, row: &StatusRow, holders: &[i64]) {
+    let mut keys: Vec<StreamKey> = holders.iter().map(|a| StreamKey::User(*a)).collect();
+    if row.visibility == "public" {
+        keys.extend([
+            StreamKey::Public,
+            if row.local {
+                StreamKey::PublicLocal
+            } else {
+                StreamKey::PublicRemote
+            },
+        ]);
+    }
+    state.hub.publish(Event {
+        keys,
+        event: "delete",
+        payload: row.id.to_string(),
+        author_id: Some(row.account_id),
+    });
+}
+
+/// `PUT /api/v1/statuses/:id` input.
+#[derive(Clone, Debug, Default)]
+pub struct EditStatus {
+    pub text: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub media_ids: Vec<String>,
+    pub has_poll: bool,
+}
+
+/// Edits one of the user's statuses, keeping every version for `/history`; notifies accounts that
+/// boosted it (`update`) and streams `status.update`.
+///
+/// Errors: 404 when not visible; 403 when it is someone else's; 422 as for posting, or for a boost.
+pub async fn edit(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    e: EditStatus,
+) -> AppResult<StatusRow> {
+    let row = visible(state, Some(user.account.id), id).await?;
+    ensure_owner(&row, user)?;
+    if row.reblog_of_id.is_some() {
+        return Err(AppError::unprocessable("A boost cannot be edited"));
+    }
+    if !e.media_ids.is_empty() {
+        return Err(AppError::unprocessable(
+            "Media attachments are not supported yet",
+        ));
+    }
+    if e.has_poll {
+        return Err(AppError::unprocessable("Polls are not supported yet"));
+    }
+    validate_text(state, &e.text, &e.spoiler_text, false)?;
+    validate_language(&e.language)?;
+    let rendered = render_text(state, &e.text).await?;
+    let now = Utc::now();
+    let spoiler = e.spoiler_text.trim();
+    let sensitive = e.sensitive || !spoiler.is_empty();
+    let mut tx = state.db.begin().await?;
+    if store::edits(&state.db, row.id).await?.is_empty() {
+        store::insert_edit(
+            &mut tx,
+            &store::EditRow {
+                id: ids::new_id(),
+                status_id: row.id,
+                account_id: row.account_id,
+                text: row.text.clone(),
+                content: row.content.clone(),
+                spoiler_text: row.spoiler_text.clone(),
+                sensitive: row.sensitive,
+                created_at: row.created_at,
+            },
+        )
+        .await?;
+    }
+    store::insert_edit(
+        &mut tx,
+        &store::EditRow {
+            id: ids::new_id(),
+            status_id: row.id,
+            account_id: row.account_id,
+            text: e.text.clone(),
+            content: rendered.content.clone(),
+            spoiler_text: spoiler.to_string(),
+            sensitive,
+            created_at: now,
+        },
+    )
+    .await?;
+    let language = e.language.clone().or(row.language.clone());
+    store::update_content(
+        &mut tx,
+        row.id,
+        &e.text,
+        &rendered.content,
+        spoiler,
+        sensitive,
+        language.as_deref(),
+        now,
+    )
+    .await?;
+    store::clear_mentions_and_tags(&mut tx, row.id).await?;
+    store::insert_mentions(&mut tx, row.id, &rendered.mention_ids).await?;
+    store::attach_tags(&mut tx, row.id, &rendered.tags).await?;
+    let mut pending = Vec::new();
+    for b in store::boosts_of(&state.db, row.id).await? {
+        pending.extend(
+            notifications::create(
+                state,
+                &mut tx,
+                b.account_id,
+                row.account_id,
+                "update",
+                Some(row.id),
+            )
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    let updated = store::find(&state.db, row.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let holders = store::feed_holders(&state.db, row.id).await?;
+    publish_status(state, &updated, &holders, "status.update", &rendered.tags).await;
+    notifications::publish(state, &pending).await;
+    Ok(updated)
+}
+
+/// Every version of a status, oldest first (just the current one when never edited).
+pub async fn history(
+    state: &AppState,
+    viewer: Option<i64>,
+    id: &str,
+) -> AppResult<Vec<StatusEdit>> {
+    let row = visible(state, viewer, id).await?;
+    let author = accounts::find_account(&state.db, row.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let account = render::account(state, &author).await?;
+    let edits = store::edits(&state.db, row.id).await?;
+    let versions: Vec<StatusEdit> = if edits.is_empty() {
+        vec![StatusEdit {
+            content: row.content,
+            spoiler_text: row.spoiler_text,
+            sensitive: row.sensitive,
+            created_at: row.created_at,
+            account,
+            poll: None,
+            media_attachments: vec![],
+            emojis: vec![],
+        }]
+    } else {
+        edits
+            .into_iter()
+            .map(|e| StatusEdit {
+                content: e.content,
+                spoiler_text: e.spoiler_text,
+                sensitive: e.sensitive,
+                created_at: e.created_at,
+                account: account.clone(),
+                poll: None,
+                media_attachments: vec![],
+                emojis: vec![],
+            })
+            .collect()
+    };
+    Ok(versions)
+}
+
+/// The source text of one of the user's statuses.
+pub async fn source(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<StatusSource> {
+    let row = visible(state, Some(user.account.id), id).await?;
+    ensure_owner(&row, user)?;
+    Ok(StatusSource {
+        id: row.id.to_string(),
+        text: row.text,
+        spoiler_text: row.spoiler_text,
+    })
+}
+
+/// Ancestors (up to 40, oldest first) and descendants (up to 60) the viewer may see.
+pub async fn context(state: &AppState, viewer: Option<i64>, id: &str) -> AppResult<Context> {
+    let row = visible(state, viewer, id).await?;
+    let v = viewer.unwrap_or(store::ANONYMOUS);
+    let mut ancestors = Vec::new();
+    let mut next = row.in_reply_to_id;
+    while let Some(pid) = next {
+        if ancestors.len() >= ANCESTORS_MAX {
+            break;
+        }
+        match store::find_visible(&state.db, pid, v).await? {
+            Some(p) => {
+                next = p.in_reply_to_id;
+                ancestors.push(p);
+            }
+            None => break,
+        }
+    }
+    ancestors.reverse();
+    let descendants = store::descendants(&state.db, row.id, v, DESCENDANTS_MAX).await?;
+    Ok(Context {
+        ancestors: render::statuses(state, viewer, ancestors).await?,
+        descendants: render::statuses(state, viewer, descendants).await?,
+    })
+}
+
+/// Favourites a status (idempotent) and notifies its author.
+pub async fn favourite(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    on: bool,
+) -> AppResult<Status> {
+    let me = user.account.id;
+    let row = visible(state, Some(me), id).await?;
+    let target = row.reblog_of_id.unwrap_or(row.id);
+    let row = if target != row.id {
+        store::find(&state.db, target)
+            .await?
+            .ok_or(AppError::NotFound)?
+    } else {
+        row
+    };
+    let mut tx = state.db.begin().await?;
+    let mut pending = Vec::new();
+    if on {
+        if store::add_action(&mut tx, "favourites", me, row.id).await? {
+            store::adjust_counter(&mut tx, row.id, Counter::Favourites, 1).await?;
+            pending.extend(
+                notifications::create(
+                    state,
+                    &mut tx,
+                    row.account_id,
+                    me,
+                    "favourite",
+                    Some(row.id),
+                )
+                .await?,
+            );
+        }
+    } else if store::remove_action(&mut tx, "favourites", me, row.id).await? {
+        store::adjust_counter(&mut tx, row.id, Counter::Favourites, -1).await?;
+    }
+    tx.commit().await?;
+    notifications::publish(state, &pending).await;
+    let fresh = store::find(&state.db, row.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    render::status(state, Some(me), fresh).await
+}
+
+/// Boosts a public or unlisted status (idempotent: boosting twice returns the same boost), with
+/// visibility `public`, `unlisted` or `private`; returns the boost wrapping the original.
+///
+/// Errors: 404 when not visible; 422 for private or direct statuses of others.
+pub async fn reblog(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    visibility: Option<&str>,
+) -> AppResult<Status> {
+    let me = user.account.id;
+    let row = visible(state, Some(me), id).await?;
+    let orig = match row.reblog_of_id {
+        Some(o) => store::find(&state.db, o).await?.ok_or(AppError::NotFound)?,
+        None => row,
+    };
+    let allowed = matches!(orig.visibility.as_str(), "public" | "unlisted")
+        || (orig.visibility == "private" && orig.account_id == me);
+    if !allowed {
+        return Err(AppError::unprocessable(
+            "Validation failed: This status cannot be boosted",
+        ));
+    }
+    if let Some(existing) = store::find_reblog(&state.db, me, orig.id).await? {
+        return render::status(state, Some(me), existing).await;
+    }
+    let vis = visibility.unwrap_or("public");
+    if !matches!(vis, "public" | "unlisted" | "private") {
+        return Err(AppError::unprocessable(
+            "Validation failed: Visibility must be public, unlisted or private",
+        ));
+    }
+    // Boosting one's own followers-only post keeps it followers-only.
+    let vis = if orig.visibility == "private" {
+        "private"
+    } else {
+        vis
+    };
+    let id = ids::new_id();
+    let uri = format!("{}/statuses/{id}/activity", user.account.uri);
+    let new = NewStatus {
+        id,
+        uri: &uri,
+        url: None,
+        account_id: me,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: Some(orig.id),
+        conversation_id: orig.conversation_id,
+        text: "",
+        content: "",
+        spoiler_text: "",
+        visibility: vis,
+        sensitive: false,
+        language: None,
+        local: true,
+        application_id: None,
+        created_at: ids::time_of(id),
+    };
+    let mut tx = state.db.begin().await?;
+    store::insert(&mut tx, &new).await?;
+    store::adjust_counter(&mut tx, orig.id, Counter::Reblogs, 1).await?;
+    let feed = store::fan_out(&mut tx, id, me, true, true, &[], None).await?;
+    let pending =
+        notifications::create(state, &mut tx, orig.account_id, me, "reblog", Some(orig.id)).await?;
+    tx.commit().await?;
+    let boost = store::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    publish_status(state, &boost, &feed, "update", &[]).await;
+    notifications::publish(state, &pending.into_iter().collect::<Vec<_>>()).await;
+    render::status(state, Some(me), boost).await
+}
+
+/// Removes the user's boost of a status (if any); returns the original.
+pub async fn unreblog(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<Status> {
+    let me = user.account.id;
+    let row = visible(state, Some(me), id).await?;
+    let orig_id = row.reblog_of_id.unwrap_or(row.id);
+    if let Some(boost) = store::find_reblog(&state.db, me, orig_id).await? {
+        let holders = store::feed_holders(&state.db, boost.id).await?;
+        let mut tx = state.db.begin().await?;
+        store::adjust_counter(&mut tx, orig_id, Counter::Reblogs, -1).await?;
+        store::delete(&mut tx, boost.id).await?;
+        tx.commit().await?;
+        publish_delete(state, &boost, &holders);
+    }
+    let orig = store::find(&state.db, orig_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    render::status(state, Some(me), orig).await
+}
+
+/// Bookmarks or un-bookmarks a visible status (idempotent).
+pub async fn bookmark(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    on: bool,
+) -> AppResult<Status> {
+    let me = user.account.id;
+    let row = visible(state, Some(me), id).await?;
+    let target = row.reblog_of_id.unwrap_or(row.id);
+    let mut tx = state.db.begin().await?;
+    if on {
+        store::add_action(&mut tx, "bookmarks", me, target).await?;
+    } else {
+        store::remove_action(&mut tx, "bookmarks", me, target).await?;
+    }
+    tx.commit().await?;
+    let fresh = store::find(&state.db, target)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    render::status(state, Some(me), fresh).await
+}
+
+/// Pins or unpins one of the user's own public, unlisted or private posts (at most 5 pins).
+///
+/// Errors: 422 for someone else's status, a boost, a direct message, or a sixth pin.
+pub async fn pin(state: &AppState, user: &CurrentUser, id: &str, on: bool) -> AppResult<Status> {
+    let me = user.account.id;
+    let row = visible(state, Some(me), id).await?;
+    if on {
+        if row.account_id != me || row.reblog_of_id.is_some() || row.visibility == "direct" {
+            return Err(AppError::unprocessable(
+                "Validation failed: Only your own posts can be pinned, and not direct ones",
+            ));
+        }
+        if store::pin_count(&state.db, me).await? >= PINS_MAX {
+            return Err(AppError::unprocessable(
+                "Validation failed: You have already pinned the maximum number of posts",
+            ));
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    if on {
+        store::add_action(&mut tx, "status_pins", me, row.id).await?;
+    } else {
+        store::remove_action(&mut tx, "status_pins", me, row.id).await?;
+    }
+    tx.commit().await?;
+    render::status(state, Some(me), row).await
+}
+
+/// Mutes or unmutes notifications from a status's thread.
+pub async fn mute_thread(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    on: bool,
+) -> AppResult<Status> {
+    let me = user.account.id;
+    let row = visible(state, Some(me), id).await?;
+    store::mute_conversation(&state.db, me, row.conversation_id, on).await?;
+    render::status(state, Some(me), row).await
+}
+
+/// Counts the statuses posted on this instance (boosts excluded), for instance statistics.
+pub async fn local_count(state: &AppState) -> AppResult<i64> {
+    Ok(store::count_local(&state.db).await?)
+}

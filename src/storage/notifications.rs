@@ -1,0 +1,164 @@
+//! Notifications and read markers.
+
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+
+use crate::storage::db::{Db, Tx};
+use crate::storage::ids;
+use crate::storage::sql::{Args, Page};
+use crate::{bind_args, on_db};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub from_account_id: i64,
+    pub r#type: String,
+    pub status_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.created_at";
+
+/// Inserts a notification unless the same one exists; returns its ID when new.
+pub async fn insert(
+    tx: &mut Tx,
+    account_id: i64,
+    from: i64,
+    kind: &str,
+    status_id: Option<i64>,
+) -> sqlx::Result<Option<i64>> {
+    let id = ids::new_id();
+    let n = on_db!(tx, c => sqlx::query(
+        "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+        .bind(id).bind(account_id).bind(from).bind(kind).bind(status_id).bind(Utc::now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok((n == 1).then_some(id))
+}
+
+/// Removes notifications of `kind` from `from` to `account_id` (about `status_id` when given), as
+/// when a follow request is withdrawn.
+pub async fn remove(
+    tx: &mut Tx,
+    account_id: i64,
+    from: i64,
+    kind: &str,
+    status_id: Option<i64>,
+) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query(
+        "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND type = $3 \
+         AND coalesce(status_id, 0) = coalesce($4, 0)")
+        .bind(account_id).bind(from).bind(kind).bind(status_id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Filters for listing notifications.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub types: Vec<String>,
+    pub exclude_types: Vec<String>,
+    pub from_account: Option<i64>,
+}
+
+fn filter_sql(f: &Filter, args: &mut Args) -> String {
+    let mut conds = Vec::new();
+    if !f.types.is_empty() {
+        let list: Vec<String> = f.types.iter().map(|t| args.add(t.as_str())).collect();
+        conds.push(format!("n.type IN ({})", list.join(", ")));
+    }
+    if !f.exclude_types.is_empty() {
+        let list: Vec<String> = f
+            .exclude_types
+            .iter()
+            .map(|t| args.add(t.as_str()))
+            .collect();
+        conds.push(format!("n.type NOT IN ({})", list.join(", ")));
+    }
+    if let Some(a) = f.from_account {
+        conds.push(format!("n.from_account_id = {}", args.add(a)));
+    }
+    if conds.is_empty() {
+        "TRUE".into()
+    } else {
+        conds.join(" AND ")
+    }
+}
+
+/// A page of `account_id`'s notifications, skipping those from accounts it blocks or mutes (with
+/// notifications hidden) and those about statuses in threads it muted.
+pub async fn list(
+    db: &Db,
+    account_id: i64,
+    f: &Filter,
+    page: &Page,
+) -> sqlx::Result<Vec<NotificationRow>> {
+    let mut args = Args::default();
+    let a = args.add(account_id);
+    let now = args.add(Utc::now());
+    let fsql = filter_sql(f, &mut args);
+    let (cond, tail) = page.sql("n.id", &mut args);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM notifications n WHERE n.account_id = {a} AND {fsql} AND {cond} \
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = {a} AND b.target_account_id = n.from_account_id) \
+         AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = {a} AND m.target_account_id = n.from_account_id \
+             AND m.hide_notifications = TRUE AND (m.expires_at IS NULL OR m.expires_at > {now})) \
+         AND NOT EXISTS (SELECT 1 FROM statuses s JOIN conversation_mutes cm ON cm.conversation_id = s.conversation_id \
+             WHERE s.id = n.status_id AND cm.account_id = {a}) {tail}"
+    );
+    let rows: Vec<NotificationRow> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    Ok(page.finish(rows))
+}
+
+pub async fn find(db: &Db, account_id: i64, id: i64) -> sqlx::Result<Option<NotificationRow>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM notifications n WHERE n.id = $1 AND n.account_id = $2");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).bind(account_id).fetch_optional(c).await)
+}
+
+/// Deletes one notification (`Some(id)`) or all of them; returns how many went.
+pub async fn dismiss(db: &Db, account_id: i64, id: Option<i64>) -> sqlx::Result<u64> {
+    on_db!(db, c => match id {
+        Some(id) => sqlx::query("DELETE FROM notifications WHERE account_id = $1 AND id = $2")
+            .bind(account_id).bind(id).execute(c).await.map(|r| r.rows_affected()),
+        None => sqlx::query("DELETE FROM notifications WHERE account_id = $1")
+            .bind(account_id).execute(c).await.map(|r| r.rows_affected()),
+    })
+}
+
+/// Notifications newer than `after_id` (at most `cap`), for `unread_count`.
+pub async fn count_after(db: &Db, account_id: i64, after_id: i64, cap: i64) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE account_id = $1 AND id > $2 LIMIT $3) AS x")
+        .bind(account_id).bind(after_id).bind(cap).fetch_one(c).await)
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MarkerRow {
+    pub timeline: String,
+    pub last_read_id: i64,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn markers(db: &Db, account_id: i64) -> sqlx::Result<Vec<MarkerRow>> {
+    on_db!(db, c => sqlx::query_as(
+        "SELECT timeline, last_read_id, version, updated_at FROM markers WHERE account_id = $1")
+        .bind(account_id).fetch_all(c).await)
+}
+
+/// Sets a marker, bumping its version.
+pub async fn set_marker(
+    db: &Db,
+    account_id: i64,
+    timeline: &str,
+    last_read_id: i64,
+) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query(
+        "INSERT INTO markers (account_id, timeline, last_read_id, version, updated_at) VALUES ($1, $2, $3, 1, $4) \
+         ON CONFLICT (account_id, timeline) DO UPDATE SET last_read_id = $3, version = markers.version + 1, updated_at = $4")
+        .bind(account_id).bind(timeline).bind(last_read_id).bind(Utc::now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! Follows, follow requests, blocks and mutes between accounts.
+
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+
+use crate::storage::db::{Db, Tx};
+use crate::storage::ids;
+use crate::storage::sql::{Args, Page};
+use crate::{bind_args, on_db};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FollowRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub target_account_id: i64,
+    pub show_reblogs: bool,
+    pub notify: bool,
+    pub uri: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const FOLLOW_COLUMNS: &str =
+    "id, account_id, target_account_id, show_reblogs, notify, uri, created_at";
+
+/// `follows` or `follow_requests`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FollowTable {
+    Follows,
+    Requests,
+}
+
+impl FollowTable {
+    fn name(self) -> &'static str {
+        match self {
+            FollowTable::Follows => "follows",
+            FollowTable::Requests => "follow_requests",
+        }
+    }
+}
+
+pub async fn find_follow(
+    db: &Db,
+    t: FollowTable,
+    account_id: i64,
+    target: i64,
+) -> sqlx::Result<Option<FollowRow>> {
+    let sql = format!(
+        "SELECT {FOLLOW_COLUMNS} FROM {} WHERE account_id = $1 AND target_account_id = $2",
+        t.name()
+    );
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(account_id).bind(target).fetch_optional(c).await)
+}
+
+/// Inserts or updates (options) a follow or request; returns true when it is new.
+pub async fn upsert_follow(
+    tx: &mut Tx,
+    t: FollowTable,
+    account_id: i64,
+    target: i64,
+    show_reblogs: bool,
+    notify: bool,
+    uri: Option<&str>,
+) -> sqlx::Result<bool> {
+    let sql = format!(
+        "INSERT INTO {} (id, account_id, target_account_id, show_reblogs, notify, uri, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, target_account_id) DO NOTHING",
+        t.name()
+    );
+    let n = on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(ids::new_id()).bind(account_id).bind(target).bind(show_reblogs).bind(notify).bind(uri).bind(Utc::now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    if n == 0 {
+        let sql = format!(
+            "UPDATE {} SET show_reblogs = $3, notify = $4 WHERE account_id = $1 AND target_account_id = $2",
+            t.name()
+        );
+        on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str())).bind(account_id).bind(target).bind(show_reblogs).bind(notify)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(n == 1)
+}
+
+/// Deletes a follow or request; true when one existed.
+pub async fn delete_follow(
+    tx: &mut Tx,
+    t: FollowTable,
+    account_id: i64,
+    target: i64,
+) -> sqlx::Result<bool> {
+    let sql = format!(
+        "DELETE FROM {} WHERE account_id = $1 AND target_account_id = $2",
+        t.name()
+    );
+    let n = on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str())).bind(account_id).bind(target)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Inserts a block; true when new.
+pub async fn insert_block(tx: &mut Tx, account_id: i64, target: i64) -> sqlx::Result<bool> {
+    let n = on_db!(tx, c => sqlx::query(
+        "INSERT INTO blocks (id, account_id, target_account_id, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (account_id, target_account_id) DO NOTHING")
+        .bind(ids::new_id()).bind(account_id).bind(target).bind(Utc::now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+pub async fn delete_block(db: &Db, account_id: i64, target: i64) -> sqlx::Result<bool> {
+    let n = on_db!(db, c => sqlx::query("DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2")
+        .bind(account_id).bind(target).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Inserts or replaces a mute.
+pub async fn upsert_mute(
+    db: &Db,
+    account_id: i64,
+    target: i64,
+    hide_notifications: bool,
+    expires_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query(
+        "INSERT INTO mutes (id, account_id, target_account_id, hide_notifications, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, target_account_id) \
+         DO UPDATE SET hide_notifications = $4, expires_at = $5")
+        .bind(ids::new_id()).bind(account_id).bind(target).bind(hide_notifications).bind(expires_at).bind(Utc::now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn delete_mute(db: &Db, account_id: i64, target: i64) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query("DELETE FROM mutes WHERE account_id = $1 AND target_account_id = $2")
+        .bind(account_id).bind(target).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Everything a `Relationship` says about `viewer` and each of `targets`.
+#[derive(Debug, Default, Clone)]
+pub struct RelationFacts {
+    pub following: Option<(bool, bool)>,
+    pub requested: bool,
+    pub followed_by: bool,
+    pub requested_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    /// `Some(hide_notifications)` while muted.
+    pub muting: Option<bool>,
+}
+
+pub async fn facts(
+    db: &Db,
+    viewer: i64,
+    targets: &[i64],
+) -> sqlx::Result<Vec<(i64, RelationFacts)>> {
+    let mut out: Vec<(i64, RelationFacts)> = targets
+        .iter()
+        .map(|t| (*t, RelationFacts::default()))
+        .collect();
+    if targets.is_empty() {
+        return Ok(out);
+    }
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let now = args.add(Utc::now());
+    let list = args.ids(targets);
+    let sql = format!(
+        "SELECT 'following', target_account_id, show_reblogs, notify FROM follows WHERE account_id = {v} AND target_account_id IN ({list}) \
+         UNION ALL SELECT 'requested', target_account_id, show_reblogs, notify FROM follow_requests WHERE account_id = {v} AND target_account_id IN ({list}) \
+         UNION ALL SELECT 'followed_by', account_id, show_reblogs, notify FROM follows WHERE target_account_id = {v} AND account_id IN ({list}) \
+         UNION ALL SELECT 'requested_by', account_id, show_reblogs, notify FROM follow_requests WHERE target_account_id = {v} AND account_id IN ({list}) \
+         UNION ALL SELECT 'blocking', target_account_id, TRUE, TRUE FROM blocks WHERE account_id = {v} AND target_account_id IN ({list}) \
+         UNION ALL SELECT 'blocked_by', account_id, TRUE, TRUE FROM blocks WHERE target_account_id = {v} AND account_id IN ({list}) \
+         UNION ALL SELECT 'muting', target_account_id, hide_notifications, TRUE FROM mutes WHERE account_id = {v} AND target_account_id IN ({list}) \
+           AND (expires_at IS NULL OR expires_at > {now})"
+    );
+    let rows: Vec<(String, i64, bool, bool)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    for (kind, id, a, b) in rows {
+        if let Some((_, f)) = out.iter_mut().find(|(t, _)| *t == id) {
+            match kind.as_str() {
+                "following" => f.following = Some((a, b)),
+                "requested" => f.requested = true,
+                "followed_by" => f.followed_by = true,
+                "requested_by" => f.requested_by = true,
+                "blocking" => f.blocking = true,
+                "blocked_by" => f.blocked_by = true,
+                _ => f.muting = Some(a),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// True when either account blocks the other.
+pub async fn blocked_either_way(db: &Db, a: i64, b: i64) -> sqlx::Result<bool> {
+    let n: i64 = on_db!(db, c => sqlx::query_scalar(
+        "SELECT count(*) FROM blocks WHERE (account_id = $1 AND target_account_id = $2) OR (account_id = $2 AND target_account_id = $1)")
+        .bind(a).bind(b).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+/// True when `account` should not get notifications caused by `actor`: it blocks or mutes them
+/// (mutes with `hide_notifications`), or is blocked by them.
+pub async fn silences(db: &Db, account: i64, actor: i64) -> sqlx::Result<bool> {
+    let n: i64 = on_db!(db, c => sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
+                 OR (account_id = $2 AND target_account_id = $1)) \
+              + (SELECT count(*) FROM mutes WHERE account_id = $1 AND target_account_id = $2 \
+                 AND hide_notifications = $3 AND (expires_at IS NULL OR expires_at > $4))")
+        .bind(account).bind(actor).bind(true).bind(Utc::now()).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+/// Which list [`list_accounts`] reads.
+#[derive(Clone, Copy, Debug)]
+pub enum AccountList {
+    /// Accounts following `subject`.
+    Followers,
+    /// Accounts `subject` follows.
+    Following,
+    /// Accounts asking to follow `subject`.
+    Requests,
+    /// Accounts `subject` blocks.
+    Blocks,
+    /// Accounts `subject` mutes.
+    Mutes,
+}
+
+/// A page of `(row id, account id)` from one of the account lists, newest first.
+pub async fn list_accounts(
+    db: &Db,
+    list: AccountList,
+    subject: i64,
+    page: &Page,
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    let (table, who, by) = match list {
+        AccountList::Followers => ("follows", "account_id", "target_account_id"),
+        AccountList::Following => ("follows", "target_account_id", "account_id"),
+        AccountList::Requests => ("follow_requests", "account_id", "target_account_id"),
+        AccountList::Blocks => ("blocks", "target_account_id", "account_id"),
+        AccountList::Mutes => ("mutes", "target_account_id", "account_id"),
+    };
+    let mut args = Args::default();
+    let s = args.add(subject);
+    let (cond, tail) = page.sql("x.id", &mut args);
+    let sql = format!("SELECT x.id, x.{who} FROM {table} x WHERE x.{by} = {s} AND {cond} {tail}");
+    let rows: Vec<(i64, i64)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    Ok(page.finish(rows))
+}
+
+/// `(account_id, followers_count, following_count)` for these accounts (absent: zero).
+pub async fn follow_counts(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<(i64, i64, i64)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let list = args.ids(ids);
+    let sql = format!(
+        "SELECT a.id, (SELECT count(*) FROM follows f WHERE f.target_account_id = a.id), \
+                (SELECT count(*) FROM follows g WHERE g.account_id = a.id) \
+         FROM accounts a WHERE a.id IN ({list})"
+    );
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
+/// Number of pending follow requests to `account_id`.
+pub async fn request_count(db: &Db, account_id: i64) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar("SELECT count(*) FROM follow_requests WHERE target_account_id = $1")
+        .bind(account_id).fetch_one(c).await)
+}
+
+/// Local followers of `author` who asked to be notified of new posts.
+pub async fn notify_subscribers(db: &Db, author: i64) -> sqlx::Result<Vec<i64>> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
+         WHERE f.target_account_id = $1 AND f.notify = $2 AND a.domain IS NULL")
+        .bind(author).bind(true).fetch_all(c).await)
+}
+
+/// True when `viewer` should not see `author`'s content on public streams: either blocks the
+/// other, or `viewer` mutes `author`.
+pub async fn hides_author(db: &Db, viewer: i64, author: i64) -> sqlx::Result<bool> {
+    if viewer == author {
+        return Ok(false);
+    }
+    let n: i64 = on_db!(db, c => sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
+                 OR (account_id = $2 AND target_account_id = $1)) \
+              + (SELECT count(*) FROM mutes WHERE account_id = $1 AND target_account_id = $2 \
+                 AND (expires_at IS NULL OR expires_at > $3))")
+        .bind(viewer).bind(author).bind(Utc::now()).fetch_one(c).await)?;
+    Ok(n > 0)
+}

@@ -1,0 +1,747 @@
+//! Statuses (posts and boosts) with their mentions, hashtags, edits, and the per-viewer state
+//! (favourited, boosted, bookmarked, pinned, thread muted); timelines and threads.
+//!
+//! Visibility is decided in SQL by [`visible_to`], so a status a viewer may not see never leaves
+//! the database: public and unlisted to everyone, private to the author, followers and mentioned
+//! accounts, direct to the author and mentioned accounts. [`not_filtered`] drops authors the viewer
+//! blocks or mutes and authors who block the viewer. Anonymous viewers are passed as `-1`.
+
+use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
+
+use crate::storage::db::{Db, Tx};
+use crate::storage::sql::{Args, Page};
+use crate::{bind_args, on_db};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StatusRow {
+    pub id: i64,
+    pub uri: String,
+    pub url: Option<String>,
+    pub account_id: i64,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_account_id: Option<i64>,
+    pub reblog_of_id: Option<i64>,
+    pub conversation_id: i64,
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub visibility: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub local: bool,
+    pub application_id: Option<i64>,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+pub const COLUMNS: &str = "s.id, s.uri, s.url, s.account_id, s.in_reply_to_id, \
+    s.in_reply_to_account_id, s.reblog_of_id, s.conversation_id, s.text, s.content, s.spoiler_text, \
+    s.visibility, s.sensitive, s.language, s.local, s.application_id, s.replies_count, \
+    s.reblogs_count, s.favourites_count, s.created_at, s.edited_at";
+
+/// The viewer ID used for anonymous requests: no account has it.
+pub const ANONYMOUS: i64 = -1;
+
+/// SQL: may viewer `v` (a placeholder) see status alias `s`?
+pub fn visible_to(s: &str, v: &str) -> String {
+    format!(
+        "({s}.visibility IN ('public', 'unlisted') OR {s}.account_id = {v} \
+         OR ({s}.visibility = 'private' AND EXISTS (SELECT 1 FROM follows vf \
+             WHERE vf.account_id = {v} AND vf.target_account_id = {s}.account_id)) \
+         OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = {s}.id AND vm.account_id = {v}))"
+    )
+}
+
+/// SQL: is author column `a` neither blocked nor muted by viewer `v`, nor blocking `v`?
+/// `now` is a placeholder for the current time (mutes can expire).
+pub fn not_filtered(a: &str, v: &str, now: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM blocks fb WHERE (fb.account_id = {v} AND fb.target_account_id = {a}) \
+             OR (fb.account_id = {a} AND fb.target_account_id = {v})) \
+         AND NOT EXISTS (SELECT 1 FROM mutes fm WHERE fm.account_id = {v} AND fm.target_account_id = {a} \
+             AND (fm.expires_at IS NULL OR fm.expires_at > {now}))"
+    )
+}
+
+pub struct NewStatus<'a> {
+    pub id: i64,
+    pub uri: &'a str,
+    pub url: Option<&'a str>,
+    pub account_id: i64,
+    pub in_reply_to_id: Option<i64>,
+    pub in_reply_to_account_id: Option<i64>,
+    pub reblog_of_id: Option<i64>,
+    pub conversation_id: i64,
+    pub text: &'a str,
+    pub content: &'a str,
+    pub spoiler_text: &'a str,
+    pub visibility: &'a str,
+    pub sensitive: bool,
+    pub language: Option<&'a str>,
+    pub local: bool,
+    pub application_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert(tx: &mut Tx, n: &NewStatus<'_>) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query(
+        "INSERT INTO statuses (id, uri, url, account_id, in_reply_to_id, in_reply_to_account_id, \
+         reblog_of_id, conversation_id, text, content, spoiler_text, visibility, sensitive, language, \
+         local, application_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+        .bind(n.id).bind(n.uri).bind(n.url).bind(n.account_id).bind(n.in_reply_to_id)
+        .bind(n.in_reply_to_account_id).bind(n.reblog_of_id).bind(n.conversation_id).bind(n.text)
+        .bind(n.content).bind(n.spoiler_text).bind(n.visibility).bind(n.sensitive).bind(n.language)
+        .bind(n.local).bind(n.application_id).bind(n.created_at)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn find(db: &Db, id: i64) -> sqlx::Result<Option<StatusRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM statuses s WHERE s.id = $1");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
+}
+
+/// The status if `viewer` may see it and neither side blocks the other.
+pub async fn find_visible(db: &Db, id: i64, viewer: i64) -> sqlx::Result<Option<StatusRow>> {
+    let mut args = Args::default();
+    let idp = args.add(id);
+    let v = args.add(viewer);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM statuses s WHERE s.id = {idp} AND {vis} AND ({v} = s.account_id OR \
+         NOT EXISTS (SELECT 1 FROM blocks fb WHERE fb.account_id = s.account_id AND fb.target_account_id = {v}))",
+        vis = visible_to("s", &v),
+    );
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_optional(c).await)
+}
+
+/// Statuses with these IDs (any order).
+pub async fn find_many(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<StatusRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let list = args.ids(ids);
+    let sql = format!("SELECT {COLUMNS} FROM statuses s WHERE s.id IN ({list})");
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
+/// The boost of `status_id` by `account_id`, if any.
+pub async fn find_reblog(
+    db: &Db,
+    account_id: i64,
+    status_id: i64,
+) -> sqlx::Result<Option<StatusRow>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM statuses s WHERE s.account_id = $1 AND s.reblog_of_id = $2");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(account_id).bind(status_id).fetch_optional(c).await)
+}
+
+/// Replaces the text of an edited status.
+pub async fn update_content(
+    tx: &mut Tx,
+    id: i64,
+    text: &str,
+    content: &str,
+    spoiler_text: &str,
+    sensitive: bool,
+    language: Option<&str>,
+    edited_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query(
+        "UPDATE statuses SET text = $2, content = $3, spoiler_text = $4, sensitive = $5, \
+         language = $6, edited_at = $7 WHERE id = $1")
+        .bind(id).bind(text).bind(content).bind(spoiler_text).bind(sensitive).bind(language)
+        .bind(edited_at).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct EditRow {
+    pub id: i64,
+    pub status_id: i64,
+    pub account_id: i64,
+    pub text: String,
+    pub content: String,
+    pub spoiler_text: String,
+    pub sensitive: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn insert_edit(tx: &mut Tx, e: &EditRow) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query(
+        "INSERT INTO status_edits (id, status_id, account_id, text, content, spoiler_text, sensitive, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(e.id).bind(e.status_id).bind(e.account_id).bind(&e.text).bind(&e.content)
+        .bind(&e.spoiler_text).bind(e.sensitive).bind(e.created_at)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Stored versions of a status, oldest first (empty when never edited).
+pub async fn edits(db: &Db, status_id: i64) -> sqlx::Result<Vec<EditRow>> {
+    on_db!(db, c => sqlx::query_as(
+        "SELECT id, status_id, account_id, text, content, spoiler_text, sensitive, created_at \
+         FROM status_edits WHERE status_id = $1 ORDER BY id")
+        .bind(status_id).fetch_all(c).await)
+}
+
+/// Deletes a status (its boosts, mentions, tags, favourites and feed entries go with it).
+pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query("DELETE FROM statuses WHERE id = $1").bind(id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Adds `delta` to one of the counter columns.
+pub async fn adjust_counter(tx: &mut Tx, id: i64, column: Counter, delta: i64) -> sqlx::Result<()> {
+    let col = match column {
+        Counter::Replies => "replies_count",
+        Counter::Reblogs => "reblogs_count",
+        Counter::Favourites => "favourites_count",
+    };
+    let sql = format!("UPDATE statuses SET {col} = {col} + $2 WHERE id = $1 AND {col} + $2 >= 0");
+    on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str())).bind(id).bind(delta)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Counter {
+    Replies,
+    Reblogs,
+    Favourites,
+}
+
+pub async fn insert_mentions(tx: &mut Tx, status_id: i64, account_ids: &[i64]) -> sqlx::Result<()> {
+    for a in account_ids {
+        on_db!(tx, c => sqlx::query(
+            "INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(status_id).bind(*a).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+pub async fn clear_mentions_and_tags(tx: &mut Tx, status_id: i64) -> sqlx::Result<()> {
+    on_db!(tx, c => {
+        sqlx::query("DELETE FROM mentions WHERE status_id = $1").bind(status_id).execute(&mut *c).await?;
+        sqlx::query("DELETE FROM statuses_tags WHERE status_id = $1").bind(status_id).execute(&mut *c).await?;
+    });
+    Ok(())
+}
+
+/// `(status_id, account_id)` of mentions in these statuses.
+pub async fn mentions_of(db: &Db, status_ids: &[i64]) -> sqlx::Result<Vec<(i64, i64)>> {
+    if status_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let list = args.ids(status_ids);
+    let sql = format!("SELECT status_id, account_id FROM mentions WHERE status_id IN ({list})");
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
+/// Links hashtags (creating them as needed) to a status; returns the tag IDs.
+pub async fn attach_tags(tx: &mut Tx, status_id: i64, names: &[String]) -> sqlx::Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    for name in names {
+        let lower = name.to_lowercase();
+        let id: i64 = on_db!(tx, c => {
+            sqlx::query("INSERT INTO tags (id, name, display_name, created_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (name) DO NOTHING")
+                .bind(crate::storage::ids::new_id()).bind(&lower).bind(name).bind(Utc::now())
+                .execute(&mut *c).await?;
+            sqlx::query_scalar("SELECT id FROM tags WHERE name = $1").bind(&lower).fetch_one(&mut *c).await?
+        });
+        on_db!(tx, c => sqlx::query(
+            "INSERT INTO statuses_tags (status_id, tag_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(status_id).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// `(status_id, tag name)` for these statuses.
+pub async fn tags_of(db: &Db, status_ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
+    if status_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let list = args.ids(status_ids);
+    let sql = format!(
+        "SELECT st.status_id, t.name FROM statuses_tags st JOIN tags t ON t.id = st.tag_id \
+         WHERE st.status_id IN ({list}) ORDER BY t.name"
+    );
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
+/// Which of `status_ids` the viewer has favourited, boosted, bookmarked, pinned, or muted the
+/// thread of.
+#[derive(Default, Debug)]
+pub struct ViewerState {
+    pub favourited: Vec<i64>,
+    pub reblogged: Vec<i64>,
+    pub bookmarked: Vec<i64>,
+    pub pinned: Vec<i64>,
+    pub muted_conversations: Vec<i64>,
+}
+
+pub async fn viewer_state(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<ViewerState> {
+    if status_ids.is_empty() || viewer == ANONYMOUS {
+        return Ok(ViewerState::default());
+    }
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let list = args.ids(status_ids);
+    let sql = format!(
+        "SELECT 'f', status_id FROM favourites WHERE account_id = {v} AND status_id IN ({list}) \
+         UNION ALL SELECT 'r', reblog_of_id FROM statuses WHERE account_id = {v} AND reblog_of_id IN ({list}) \
+         UNION ALL SELECT 'b', status_id FROM bookmarks WHERE account_id = {v} AND status_id IN ({list}) \
+         UNION ALL SELECT 'p', status_id FROM status_pins WHERE account_id = {v} AND status_id IN ({list}) \
+         UNION ALL SELECT 'm', conversation_id FROM conversation_mutes WHERE account_id = {v}"
+    );
+    let rows: Vec<(String, i64)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    let mut st = ViewerState::default();
+    for (k, id) in rows {
+        match k.as_str() {
+            "f" => st.favourited.push(id),
+            "r" => st.reblogged.push(id),
+            "b" => st.bookmarked.push(id),
+            "p" => st.pinned.push(id),
+            _ => st.muted_conversations.push(id),
+        }
+    }
+    Ok(st)
+}
+
+/// Runs a paginated status query: `from_where` is everything after `SELECT cols FROM`, ending in
+/// a WHERE clause that the page condition is ANDed onto; `id_col` is the paginated column.
+async fn page_query(
+    db: &Db,
+    from_where: String,
+    id_col: &str,
+    mut args: Args,
+    page: &Page,
+) -> sqlx::Result<Vec<StatusRow>> {
+    let (cond, tail) = page.sql(id_col, &mut args);
+    let sql = format!("SELECT {COLUMNS} FROM {from_where} AND {cond} {tail}");
+    let rows: Vec<StatusRow> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    Ok(page.finish(rows))
+}
+
+/// The home timeline of `viewer`: its feed rows, minus blocked and muted authors (of the status or
+/// of the boosted status).
+pub async fn home(db: &Db, viewer: i64, page: &Page) -> sqlx::Result<Vec<StatusRow>> {
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let now = args.add(Utc::now());
+    let from = format!(
+        "home_feed h JOIN statuses s ON s.id = h.status_id LEFT JOIN statuses r ON r.id = s.reblog_of_id \
+         WHERE h.account_id = {v} AND (s.account_id = {v} OR {f1}) \
+         AND (r.id IS NULL OR r.account_id = {v} OR {f2}) AND {vis}",
+        f1 = not_filtered("s.account_id", &v, &now),
+        f2 = not_filtered("r.account_id", &v, &now),
+        vis = visible_to("s", &v),
+    );
+    page_query(db, from, "h.status_id", args, page).await
+}
+
+/// Filters of the public and hashtag timelines.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PublicFilter {
+    /// `Some(true)`: local only; `Some(false)`: remote only.
+    pub local: Option<bool>,
+    pub only_media: bool,
+}
+
+/// Whether a status has media. Media attachments arrive with the media issue; until then no status
+/// has any, and this predicate is false.
+const HAS_MEDIA: &str = "1 = 0";
+
+/// Public posts (no boosts, no replies to others), newest first.
+pub async fn public(
+    db: &Db,
+    viewer: i64,
+    filter: PublicFilter,
+    tag: Option<&str>,
+    page: &Page,
+) -> sqlx::Result<Vec<StatusRow>> {
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let now = args.add(Utc::now());
+    let mut from = String::from("statuses s ");
+    let mut conds = vec![
+        "s.visibility = 'public'".to_string(),
+        "s.reblog_of_id IS NULL".to_string(),
+        not_filtered("s.account_id", &v, &now),
+    ];
+    match tag {
+        Some(t) => {
+            from.push_str(
+                "JOIN statuses_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id ",
+            );
+            conds.push(format!("t.name = {}", args.add(t.to_lowercase())));
+        }
+        None => conds
+            .push("(s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)".into()),
+    }
+    if let Some(local) = filter.local {
+        conds.push(format!("s.local = {}", args.add(local)));
+    }
+    if filter.only_media {
+        conds.push(HAS_MEDIA.into());
+    }
+    let from_where = format!("{from}WHERE {}", conds.join(" AND "));
+    page_query(db, from_where, "s.id", args, page).await
+}
+
+/// Filters of an account's statuses (`GET /api/v1/accounts/:id/statuses`).
+#[derive(Clone, Debug, Default)]
+pub struct AccountFilter {
+    pub only_media: bool,
+    pub exclude_replies: bool,
+    pub exclude_reblogs: bool,
+    pub pinned: bool,
+    pub tagged: Option<String>,
+}
+
+pub async fn by_account(
+    db: &Db,
+    viewer: i64,
+    account_id: i64,
+    f: &AccountFilter,
+    page: &Page,
+) -> sqlx::Result<Vec<StatusRow>> {
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let a = args.add(account_id);
+    let mut from = String::from("statuses s ");
+    let mut conds = vec![
+        format!("s.account_id = {a}"),
+        visible_to("s", &v),
+        format!(
+            "NOT EXISTS (SELECT 1 FROM blocks fb WHERE fb.account_id = {a} AND fb.target_account_id = {v})"
+        ),
+    ];
+    if f.exclude_replies {
+        conds.push("(s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)".into());
+    }
+    if f.exclude_reblogs {
+        conds.push("s.reblog_of_id IS NULL".into());
+    }
+    if f.only_media {
+        conds.push(HAS_MEDIA.into());
+    }
+    if f.pinned {
+        from.push_str(
+            "JOIN status_pins sp ON sp.status_id = s.id AND sp.account_id = s.account_id ",
+        );
+    }
+    if let Some(tag) = &f.tagged {
+        from.push_str(
+            "JOIN statuses_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id ",
+        );
+        conds.push(format!("t.name = {}", args.add(tag.to_lowercase())));
+    }
+    let from_where = format!("{from}WHERE {}", conds.join(" AND "));
+    page_query(db, from_where, "s.id", args, page).await
+}
+
+/// Replies below `id`, visible to `viewer` and not from filtered authors, oldest first; at most
+/// `limit`.
+pub async fn descendants(
+    db: &Db,
+    id: i64,
+    viewer: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<StatusRow>> {
+    let mut args = Args::default();
+    let root = args.add(id);
+    let v = args.add(viewer);
+    let now = args.add(Utc::now());
+    let lim = args.add(limit);
+    let sql = format!(
+        "WITH RECURSIVE d(id, depth) AS (SELECT id, 1 FROM statuses WHERE in_reply_to_id = {root} \
+           UNION ALL SELECT st.id, d.depth + 1 FROM statuses st JOIN d ON st.in_reply_to_id = d.id WHERE d.depth < 64) \
+         SELECT {COLUMNS} FROM statuses s JOIN d ON d.id = s.id \
+         WHERE {vis} AND (s.account_id = {v} OR {nf}) ORDER BY s.id LIMIT {lim}",
+        vis = visible_to("s", &v),
+        nf = not_filtered("s.account_id", &v, &now),
+    );
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
+/// Statuses a viewer has favourited or bookmarked, newest action first; returns
+/// `(favourite or bookmark row id, status)` so pages can continue from the action's ID.
+pub async fn acted_on(
+    db: &Db,
+    viewer: i64,
+    table: ActionTable,
+    page: &Page,
+) -> sqlx::Result<Vec<(i64, StatusRow)>> {
+    let t = match table {
+        ActionTable::Favourites => "favourites",
+        ActionTable::Bookmarks => "bookmarks",
+    };
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let (cond, tail) = page.sql("x.id", &mut args);
+    let sql = format!(
+        "SELECT x.id AS action_id, {COLUMNS} FROM {t} x JOIN statuses s ON s.id = x.status_id \
+         WHERE x.account_id = {v} AND {vis} AND {cond} {tail}",
+        vis = visible_to("s", &v)
+    );
+    #[derive(sqlx::FromRow)]
+    struct Acted {
+        action_id: i64,
+        #[sqlx(flatten)]
+        status: StatusRow,
+    }
+    let rows: Vec<Acted> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    Ok(page.finish(rows.into_iter().map(|r| (r.action_id, r.status)).collect()))
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum ActionTable {
+    Favourites,
+    Bookmarks,
+}
+
+/// Inserts a favourite, bookmark or pin; false when it already existed.
+pub async fn add_action(
+    tx: &mut Tx,
+    table: &str,
+    account_id: i64,
+    status_id: i64,
+) -> sqlx::Result<bool> {
+    let sql = format!(
+        "INSERT INTO {table} (id, account_id, status_id, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (account_id, status_id) DO NOTHING"
+    );
+    let n = on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(crate::storage::ids::new_id()).bind(account_id).bind(status_id).bind(Utc::now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Deletes a favourite, bookmark or pin; false when there was none.
+pub async fn remove_action(
+    tx: &mut Tx,
+    table: &str,
+    account_id: i64,
+    status_id: i64,
+) -> sqlx::Result<bool> {
+    let sql = format!("DELETE FROM {table} WHERE account_id = $1 AND status_id = $2");
+    let n = on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str())).bind(account_id).bind(status_id)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Number of pins an account has.
+pub async fn pin_count(db: &Db, account_id: i64) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar("SELECT count(*) FROM status_pins WHERE account_id = $1")
+        .bind(account_id).fetch_one(c).await)
+}
+
+pub async fn mute_conversation(
+    db: &Db,
+    account_id: i64,
+    conversation_id: i64,
+    mute: bool,
+) -> sqlx::Result<()> {
+    on_db!(db, c => {
+        if mute {
+            sqlx::query("INSERT INTO conversation_mutes (account_id, conversation_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(account_id).bind(conversation_id).execute(c).await?;
+        } else {
+            sqlx::query("DELETE FROM conversation_mutes WHERE account_id = $1 AND conversation_id = $2")
+                .bind(account_id).bind(conversation_id).execute(c).await?;
+        }
+    });
+    Ok(())
+}
+
+/// Accounts that favourited (`Favourites`) or boosted a status, newest first, paginated by the
+/// favourite's or boost's ID; returns `(that id, account id)`.
+pub async fn actors_of(
+    db: &Db,
+    status_id: i64,
+    reblogs: bool,
+    page: &Page,
+) -> sqlx::Result<Vec<(i64, i64)>> {
+    let mut args = Args::default();
+    let sid = args.add(status_id);
+    let (cond, tail) = page.sql("x.id", &mut args);
+    let sql = if reblogs {
+        format!(
+            "SELECT x.id, x.account_id FROM statuses x WHERE x.reblog_of_id = {sid} AND {cond} {tail}"
+        )
+    } else {
+        format!(
+            "SELECT x.id, x.account_id FROM favourites x WHERE x.status_id = {sid} AND {cond} {tail}"
+        )
+    };
+    let rows: Vec<(i64, i64)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    Ok(page.finish(rows))
+}
+
+/// Home-feed fan-out: adds `status_id` to the feeds of `author`, of the author's followers (only
+/// those showing boosts, for a boost) and of the followers of `tag_ids` (public posts only).
+/// Returns the accounts whose feed gained it, for streaming.
+///
+/// A reply to someone else (`reply_to_other`) reaches only followers who also follow that person
+/// (or are that person), as Mastodon's home feeds do.
+pub async fn fan_out(
+    tx: &mut Tx,
+    status_id: i64,
+    author: i64,
+    is_reblog: bool,
+    to_followers: bool,
+    tag_ids: &[i64],
+    reply_to_other: Option<i64>,
+) -> sqlx::Result<Vec<i64>> {
+    let mut args = Args::default();
+    let sid = args.add(status_id);
+    let a = args.add(author);
+    let mut selects = vec![format!("SELECT {a} AS id")];
+    if to_followers {
+        let reblog_cond = if is_reblog {
+            " AND f.show_reblogs = TRUE"
+        } else {
+            ""
+        };
+        let reply_cond = match reply_to_other {
+            Some(r) => {
+                let r = args.add(r);
+                format!(
+                    " AND (f.account_id = {r} OR EXISTS (SELECT 1 FROM follows f2 \
+                     WHERE f2.account_id = f.account_id AND f2.target_account_id = {r}))"
+                )
+            }
+            None => String::new(),
+        };
+        selects.push(format!(
+            "SELECT f.account_id FROM follows f JOIN accounts fa ON fa.id = f.account_id \
+             WHERE f.target_account_id = {a} AND fa.domain IS NULL{reblog_cond}{reply_cond}"
+        ));
+    }
+    if !tag_ids.is_empty() {
+        let list = args.ids(tag_ids);
+        selects.push(format!(
+            "SELECT tf.account_id FROM tag_follows tf WHERE tf.tag_id IN ({list})"
+        ));
+    }
+    let sql = format!(
+        "INSERT INTO home_feed (account_id, status_id) SELECT DISTINCT r.id, {sid} FROM ({}) AS r \
+         WHERE TRUE ON CONFLICT DO NOTHING RETURNING account_id",
+        selects.join(" UNION ")
+    );
+    on_db!(tx, c => bind_args!(sqlx::query_scalar(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
+/// Accounts whose home feed holds `status_id` (for streaming a deletion).
+pub async fn feed_holders(db: &Db, status_id: i64) -> sqlx::Result<Vec<i64>> {
+    on_db!(db, c => sqlx::query_scalar("SELECT account_id FROM home_feed WHERE status_id = $1")
+        .bind(status_id).fetch_all(c).await)
+}
+
+/// Adds up to `limit` recent statuses of `author` (not direct; private only when `with_private`)
+/// to `reader`'s feed, after a follow.
+pub async fn merge_into_feed(
+    tx: &mut Tx,
+    reader: i64,
+    author: i64,
+    with_private: bool,
+    limit: i64,
+) -> sqlx::Result<()> {
+    let vis = if with_private {
+        "('public', 'unlisted', 'private')"
+    } else {
+        "('public', 'unlisted')"
+    };
+    let sql = format!(
+        "INSERT INTO home_feed (account_id, status_id) SELECT $1, s.id FROM statuses s \
+         WHERE s.account_id = $2 AND s.visibility IN {vis} ORDER BY s.id DESC LIMIT $3 ON CONFLICT DO NOTHING"
+    );
+    on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str())).bind(reader).bind(author).bind(limit)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Removes `author`'s statuses and boosts from `reader`'s feed, after an unfollow or block.
+pub async fn unmerge_from_feed(tx: &mut Tx, reader: i64, author: i64) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query(
+        "DELETE FROM home_feed WHERE account_id = $1 AND status_id IN (SELECT id FROM statuses WHERE account_id = $2)")
+        .bind(reader).bind(author).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// `(account_id, statuses_count, last status id)` for these accounts.
+pub async fn account_stats(
+    db: &Db,
+    account_ids: &[i64],
+) -> sqlx::Result<Vec<(i64, i64, Option<i64>)>> {
+    if account_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let list = args.ids(account_ids);
+    let sql = format!(
+        "SELECT account_id, count(*), max(id) FROM statuses WHERE account_id IN ({list}) \
+         AND visibility <> 'direct' GROUP BY account_id"
+    );
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
+/// Remembers which status an `Idempotency-Key` produced.
+pub async fn remember_idempotency_key(
+    tx: &mut Tx,
+    account_id: i64,
+    key: &str,
+    status_id: i64,
+) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query(
+        "INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(account_id).bind(key).bind(status_id).bind(Utc::now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The status an `Idempotency-Key` produced within the last hour, if any.
+pub async fn idempotent_status(db: &Db, account_id: i64, key: &str) -> sqlx::Result<Option<i64>> {
+    let since = Utc::now() - chrono::Duration::hours(1);
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT status_id FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND created_at >= $3")
+        .bind(account_id).bind(key).bind(since).fetch_optional(c).await)
+}
+
+/// Direct-message fan-out: adds the status to the feeds of mentioned local accounts that follow
+/// the author. Returns them.
+pub async fn fan_out_to_mentioned_followers(
+    tx: &mut Tx,
+    status_id: i64,
+    author: i64,
+) -> sqlx::Result<Vec<i64>> {
+    on_db!(tx, c => sqlx::query_scalar(
+        "INSERT INTO home_feed (account_id, status_id) SELECT m.account_id, $1 FROM mentions m \
+         JOIN follows f ON f.account_id = m.account_id AND f.target_account_id = $2 \
+         JOIN accounts a ON a.id = m.account_id AND a.domain IS NULL \
+         WHERE m.status_id = $1 ON CONFLICT DO NOTHING RETURNING account_id")
+        .bind(status_id).bind(author).fetch_all(c).await)
+}
+
+/// Boosts of a status.
+pub async fn boosts_of(db: &Db, status_id: i64) -> sqlx::Result<Vec<StatusRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM statuses s WHERE s.reblog_of_id = $1");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(status_id).fetch_all(c).await)
+}
+
+/// Statuses posted on this instance, boosts excluded.
+pub async fn count_local(db: &Db) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar("SELECT count(*) FROM statuses WHERE local = $1 AND reblog_of_id IS NULL")
+        .bind(true).fetch_one(c).await)
+}
