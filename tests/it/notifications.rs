@@ -1,0 +1,269 @@
+//! Notifications of each type, filters, dismissal, unread counts and markers; followed hashtags
+//! and the tag API.
+
+use serde_json::json;
+
+use crate::both_backends;
+use crate::statuses::post;
+use crate::support::TestApp;
+
+async fn every_notification_type(app: TestApp) {
+    let a = app.create_user("alice").await;
+    let at = app.token_for("alice", "read write follow").await;
+    app.create_user("bob").await;
+    let bt = app.token_for("bob", "read write follow").await;
+
+    app.post(
+        &format!("/api/v1/accounts/{a}/follow"),
+        Some(&bt),
+        json!({"notify": true}),
+    )
+    .await; // follow
+    let s = post(&app, &at, json!({"status": "a post"})).await; // status (to bob)
+    let sid = s["id"].as_str().unwrap();
+    post(&app, &bt, json!({"status": "hi @alice"})).await; // mention
+    app.post(
+        &format!("/api/v1/statuses/{sid}/favourite"),
+        Some(&bt),
+        json!({}),
+    )
+    .await; // favourite
+    app.post(
+        &format!("/api/v1/statuses/{sid}/reblog"),
+        Some(&bt),
+        json!({}),
+    )
+    .await; // reblog
+    app.send(
+        reqwest::Method::PUT,
+        &format!("/api/v1/statuses/{sid}"),
+        Some(&at),
+        Some(json!({"status": "an edited post"})),
+    )
+    .await; // update (to bob)
+
+    let mine = app.get("/api/v1/notifications", Some(&at)).await.json();
+    let types: Vec<&str> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        vec!["reblog", "favourite", "mention", "follow"],
+        "{mine}"
+    );
+    for n in mine.as_array().unwrap() {
+        assert_eq!(n["account"]["username"], "bob");
+        assert!(n["id"].is_string() && n["created_at"].is_string());
+    }
+    assert!(
+        mine[2]["status"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("@<span>alice</span>")
+    );
+    let bobs = app.get("/api/v1/notifications", Some(&bt)).await.json();
+    let types: Vec<&str> = bobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, vec!["update", "status"], "{bobs}");
+
+    // Filters.
+    let only = app
+        .get(
+            "/api/v1/notifications?types[]=mention&types[]=follow",
+            Some(&at),
+        )
+        .await
+        .json();
+    assert_eq!(only.as_array().unwrap().len(), 2);
+    let except = app
+        .get("/api/v1/notifications?exclude_types[]=favourite", Some(&at))
+        .await
+        .json();
+    assert_eq!(except.as_array().unwrap().len(), 3);
+    let page = app.get("/api/v1/notifications?limit=1", Some(&at)).await;
+    assert!(page.header("link").unwrap().contains("max_id="));
+
+    // Unread count follows the notifications marker.
+    assert_eq!(
+        app.get("/api/v1/notifications/unread_count", Some(&at))
+            .await
+            .json()["count"],
+        4
+    );
+    let newest = mine[0]["id"].as_str().unwrap();
+    let second = mine[1]["id"].as_str().unwrap();
+    let m = app
+        .post(
+            "/api/v1/markers",
+            Some(&at),
+            json!({"notifications": {"last_read_id": second}}),
+        )
+        .await;
+    assert_eq!(m.status, 200, "{}", m.text);
+    assert_eq!(m.json()["notifications"]["last_read_id"], second);
+    assert_eq!(
+        app.get("/api/v1/notifications/unread_count", Some(&at))
+            .await
+            .json()["count"],
+        1
+    );
+    let m = app
+        .send_form(
+            reqwest::Method::POST,
+            "/api/v1/markers",
+            Some(&at),
+            &[
+                ("notifications[last_read_id]", newest),
+                ("home[last_read_id]", sid),
+            ],
+        )
+        .await
+        .json();
+    assert_eq!(m["notifications"]["version"], 2);
+    assert_eq!(m["home"]["last_read_id"], sid);
+    let got = app
+        .get(
+            "/api/v1/markers?timeline[]=home&timeline[]=notifications",
+            Some(&at),
+        )
+        .await
+        .json();
+    assert_eq!(got["home"]["last_read_id"], sid);
+    assert_eq!(
+        app.get("/api/v1/notifications/unread_count", Some(&at))
+            .await
+            .json()["count"],
+        0
+    );
+    app.post(
+        "/api/v1/markers",
+        Some(&at),
+        json!({"home": {"last_read_id": "x"}}),
+    )
+    .await
+    .assert_error(422);
+
+    // Show, dismiss, clear.
+    assert_eq!(
+        app.get(&format!("/api/v1/notifications/{newest}"), Some(&at))
+            .await
+            .json()["type"],
+        "reblog"
+    );
+    app.get(&format!("/api/v1/notifications/{newest}"), Some(&bt))
+        .await
+        .assert_error(404);
+    assert_eq!(
+        app.post(
+            &format!("/api/v1/notifications/{newest}/dismiss"),
+            Some(&at),
+            json!({})
+        )
+        .await
+        .status,
+        200
+    );
+    app.get(&format!("/api/v1/notifications/{newest}"), Some(&at))
+        .await
+        .assert_error(404);
+    app.post("/api/v1/notifications/clear", Some(&at), json!({}))
+        .await;
+    assert_eq!(
+        app.get("/api/v1/notifications", Some(&at)).await.json(),
+        json!([])
+    );
+
+    // A muted thread stops notifying.
+    let t = post(&app, &at, json!({"status": "thread root"})).await;
+    let tid = t["id"].as_str().unwrap();
+    let muted = app
+        .post(
+            &format!("/api/v1/statuses/{tid}/mute"),
+            Some(&at),
+            json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(muted["muted"], true);
+    post(
+        &app,
+        &bt,
+        json!({"status": "@alice reply", "in_reply_to_id": tid}),
+    )
+    .await;
+    assert_eq!(
+        app.get("/api/v1/notifications", Some(&at)).await.json(),
+        json!([])
+    );
+}
+
+async fn hashtags(app: TestApp) {
+    app.create_user("alice").await;
+    let at = app.token_for("alice", "read write follow").await;
+    app.create_user("bob").await;
+    let bt = app.token_for("bob", "read write follow").await;
+    let t = app
+        .post("/api/v1/tags/Birds/follow", Some(&bt), json!({}))
+        .await
+        .json();
+    assert_eq!(t["following"], true);
+    assert_eq!(t["name"], "Birds");
+    let s = post(&app, &at, json!({"status": "look #birds"})).await;
+    let sid = s["id"].as_str().unwrap().to_string();
+    post(
+        &app,
+        &at,
+        json!({"status": "quiet #birds", "visibility": "unlisted"}),
+    )
+    .await;
+
+    // A followed tag brings public posts into the home feed (bob does not follow alice).
+    let home = app.get("/api/v1/timelines/home", Some(&bt)).await.json();
+    assert_eq!(home.as_array().unwrap().len(), 1);
+    assert_eq!(home[0]["id"], sid.as_str());
+    let followed = app.get("/api/v1/followed_tags", Some(&bt)).await.json();
+    assert_eq!(followed[0]["name"], "Birds");
+
+    let tl = app.get("/api/v1/timelines/tag/birds", None).await.json();
+    assert_eq!(
+        tl.as_array().unwrap().len(),
+        1,
+        "unlisted posts stay off tag timelines"
+    );
+    assert_eq!(
+        app.get("/api/v1/timelines/tag/BIRDS?local=true", None)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let tag = app.get("/api/v1/tags/birds", Some(&bt)).await.json();
+    assert_eq!(tag["history"].as_array().unwrap().len(), 7);
+    assert_eq!(tag["history"][0]["uses"], "1");
+    assert_eq!(tag["history"][0]["accounts"], "1");
+    assert_eq!(tag["following"], true);
+    app.get("/api/v1/tags/nosuchtag", None)
+        .await
+        .assert_error(404);
+    let un = app
+        .post("/api/v1/tags/birds/unfollow", Some(&bt), json!({}))
+        .await
+        .json();
+    assert_eq!(un["following"], false);
+    assert_eq!(
+        app.get("/api/v1/followed_tags", Some(&bt)).await.json(),
+        json!([])
+    );
+}
+
+both_backends!(every_notification_type, hashtags);
