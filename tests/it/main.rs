@@ -14,3 +14,4 @@ mod pages;
 mod relationships;
 mod statuses;
 mod storage;
+mod streaming;
