@@ -51,3 +51,102 @@ async fn mastodon_py_signs_in_and_uses_the_account_api() {
         std::fs::read_to_string(&server.log).unwrap_or_default()
     );
 }
+
+async fn server_with_users(
+    dir: &std::path::Path,
+    names: &[&str],
+) -> (crate::support::binary::Server, u16) {
+    let port = free_port();
+    let cfg = write_config(dir, port, Backend::Sqlite, "").await;
+    for name in names {
+        let email = format!("{name}@example.com");
+        let (ok, _, err) = run_cli(
+            &cfg,
+            &[
+                "admin",
+                "account",
+                "create",
+                "--username",
+                name,
+                "--email",
+                &email,
+                "--password",
+                "python is fun",
+            ],
+        );
+        assert!(ok, "{err}");
+    }
+    (start_server(dir, &cfg, port).await, port)
+}
+
+#[tokio::test]
+async fn mastodon_py_posts_boosts_favourites_and_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, port) = server_with_users(dir.path(), &["pyalice", "pybob"]).await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/mastodon_py_posting.py"
+    );
+    let out = Command::new(python())
+        .arg(script)
+        .arg(format!("http://localhost:{port}"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} (run scripts/test): {e}", python()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("all checks passed"),
+        "Mastodon.py failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+        std::fs::read_to_string(&server.log).unwrap_or_default()
+    );
+}
+
+/// `toot` (PyPI) signs in with the password form of its CLI, posts, and reads the home timeline.
+#[tokio::test]
+async fn toot_posts_and_reads_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, port) = server_with_users(dir.path(), &["tooter"]).await;
+    let toot = std::path::Path::new(&python()).with_file_name("toot");
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = Command::new(&toot);
+        cmd.args(args)
+            .env("XDG_CONFIG_HOME", dir.path().join("toot-config"))
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "200")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {} (run scripts/test): {e}", toot.display()));
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let base = format!("http://localhost:{port}");
+    let (ok, out) = run(
+        &["login_cli", "-i", &base, "-e", "tooter@example.com"],
+        Some("python is fun\n"),
+    );
+    assert!(ok && out.contains("Successfully logged in"), "{out}");
+    let (ok, out) = run(&["post", "Tooted from the toot CLI"], None);
+    assert!(
+        ok,
+        "{out}\n{}",
+        std::fs::read_to_string(&server.log).unwrap_or_default()
+    );
+    let (ok, out) = run(&["timelines", "home", "--no-pager", "--no-clear"], None);
+    assert!(ok && out.contains("Tooted from the toot CLI"), "{out}");
+}

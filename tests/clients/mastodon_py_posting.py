@@ -1,0 +1,83 @@
+"""Two Mastodon.py users on a running Rookery: they follow, post, reply, boost, favourite, read
+home and notifications, and one receives the other's post through the streaming listener.
+
+Usage: mastodon_py_posting.py BASE_URL
+Expects accounts pyalice / pybob (emails pyalice@example.com, pybob@example.com, password
+"python is fun"). Exits non-zero with a message on the first failure.
+"""
+
+import sys
+import threading
+
+from mastodon import Mastodon, StreamListener
+
+base = sys.argv[1]
+SCOPES = ["read", "write", "follow"]
+cid, csec = Mastodon.create_app("Mastodon.py posting test", api_base_url=base, scopes=SCOPES)
+
+
+def login(email):
+    m = Mastodon(client_id=cid, client_secret=csec, api_base_url=base)
+    m.log_in(username=email, password="python is fun", scopes=SCOPES, allow_http=True)
+    return m
+
+
+alice = login("pyalice@example.com")
+bob = login("pybob@example.com")
+alice_id = alice.me().id
+bob.account_follow(alice_id)
+assert bob.account_relationships(alice_id)[0].following
+
+
+class Collect(StreamListener):
+    def __init__(self):
+        self.updates = []
+        self.notifications = []
+        self.got_update = threading.Event()
+        self.got_notification = threading.Event()
+
+    def on_update(self, status):
+        self.updates.append(status)
+        self.got_update.set()
+
+    def on_notification(self, notification):
+        self.notifications.append(notification)
+        self.got_notification.set()
+
+
+listener = Collect()
+handle = bob.stream_user(listener, run_async=True, reconnect_async=False)
+try:
+    assert handle.is_alive(), "stream did not start"
+    import time
+    time.sleep(0.5)
+    post = alice.status_post("Hello from Mastodon.py #pytest", visibility="public")
+    assert listener.got_update.wait(10), "no update arrived on bob's user stream"
+    assert any(s.id == post.id for s in listener.updates), listener.updates
+    mention = alice.status_post("@pybob are you there?")
+    assert listener.got_notification.wait(10), "no notification arrived on bob's user stream"
+    assert listener.notifications[-1].type == "mention", listener.notifications
+finally:
+    handle.close()
+
+reply = bob.status_reply(post, "Loud and clear")
+assert reply.in_reply_to_id == post.id
+bob.status_favourite(post.id)
+boost = bob.status_reblog(post.id)
+assert boost.reblog.id == post.id
+fav = alice.status(post.id)
+assert fav.favourites_count == 1 and fav.reblogs_count == 1, fav
+
+home = bob.timeline_home()
+assert any(s.id == post.id for s in home), [s.id for s in home]
+context = alice.status_context(post.id)
+assert [s.id for s in context.descendants] == [reply.id]
+
+kinds = sorted({n.type for n in alice.notifications()})
+assert kinds == ["favourite", "follow", "mention", "reblog"], kinds
+
+secret = alice.status_post("just for followers", visibility="private")
+assert bob.status(secret.id).id == secret.id
+alice.status_delete(secret.id)
+assert all(s.id != secret.id for s in bob.timeline_home())
+print("mastodon.py posting: all checks passed")
