@@ -190,3 +190,13 @@ CREATE TABLE idempotency_keys (
     created_at TEXT    NOT NULL,
     PRIMARY KEY (account_id, key)
 );
+
+-- Counters shown on accounts, kept in step by the writes that change them (a status posted or
+-- deleted, a follow made or ended), so reading an account never counts rows.
+CREATE TABLE account_stats (
+    account_id      INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    statuses_count  INTEGER NOT NULL DEFAULT 0,
+    following_count INTEGER NOT NULL DEFAULT 0,
+    followers_count INTEGER NOT NULL DEFAULT 0,
+    last_status_at  TEXT
+);

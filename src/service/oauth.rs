@@ -471,25 +471,34 @@ pub async fn revoke(
 /// longer exists.
 pub async fn principal_for_token(db: &Db, token: &str) -> AppResult<Principal> {
     let invalid = || AppError::unauthorized("The access token is invalid");
-    let row = oauth::find_live_token(db, &secrets::digest(token))
+    let digest = secrets::digest(token);
+    if let Some(tu) = accounts::find_token_user(db, &digest).await? {
+        let scopes = Scopes::parse(&tu.token_scopes).map_err(|_| invalid())?;
+        let user = tu.user();
+        return Ok(Principal {
+            token_id: tu.token_id,
+            application_id: tu.token_application_id,
+            scopes,
+            user: Some(CurrentUser {
+                user,
+                account: tu.account,
+            }),
+        });
+    }
+    // Not a user token: an app-only (client credentials) token, or nothing.
+    let row = oauth::find_live_token(db, &digest)
         .await?
         .ok_or_else(invalid)?;
+    if row.user_id.is_some() {
+        // The user or account is gone.
+        return Err(invalid());
+    }
     let scopes = Scopes::parse(&row.scopes).map_err(|_| invalid())?;
-    let user = match row.user_id {
-        None => None,
-        Some(uid) => {
-            let user = accounts::find_user(db, uid).await?.ok_or_else(invalid)?;
-            let account = accounts::find_account(db, user.account_id)
-                .await?
-                .ok_or_else(invalid)?;
-            Some(CurrentUser { user, account })
-        }
-    };
     Ok(Principal {
         token_id: row.id,
         application_id: row.application_id,
         scopes,
-        user,
+        user: None,
     })
 }
 

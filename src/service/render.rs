@@ -11,28 +11,25 @@ use crate::state::AppState;
 use crate::storage::accounts::{self, AccountRow, UserRow};
 use crate::storage::notifications::NotificationRow;
 use crate::storage::statuses::{self, ANONYMOUS, StatusRow};
-use crate::storage::{ids, oauth, relationships};
+use crate::storage::{oauth, relationships};
+
+fn to_entity(state: &AppState, r: &accounts::AccountWithStats) -> Account {
+    Account::from_row(&r.account, &state.config).with_stats(AccountStats {
+        statuses_count: r.statuses_count.unwrap_or(0),
+        followers_count: r.followers_count.unwrap_or(0),
+        following_count: r.following_count.unwrap_or(0),
+        last_status_at: r.last_status_at,
+    })
+}
 
 /// Accounts with their counters, in the order given.
 pub async fn accounts(state: &AppState, rows: &[AccountRow]) -> AppResult<Vec<Account>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut stats: HashMap<i64, AccountStats> = HashMap::new();
-    for (id, n, last) in statuses::account_stats(&state.db, &ids).await? {
-        let e = stats.entry(id).or_default();
-        e.statuses_count = n;
-        e.last_status_at = last.map(ids::time_of);
-    }
-    for (id, followers, following) in relationships::follow_counts(&state.db, &ids).await? {
-        let e = stats.entry(id).or_default();
-        e.followers_count = followers;
-        e.following_count = following;
-    }
+    let found = accounts::find_accounts_with_stats(&state.db, &ids).await?;
     Ok(rows
         .iter()
-        .map(|r| {
-            Account::from_row(r, &state.config)
-                .with_stats(stats.get(&r.id).copied().unwrap_or_default())
-        })
+        .filter_map(|r| found.iter().find(|f| f.account.id == r.id))
+        .map(|f| to_entity(state, f))
         .collect())
 }
 
@@ -53,12 +50,12 @@ pub async fn credential_account(
 
 /// Accounts by ID, in the order of `ids` (unknown IDs skipped).
 pub async fn accounts_by_id(state: &AppState, ids: &[i64]) -> AppResult<Vec<Account>> {
-    let rows = accounts::find_accounts(&state.db, ids).await?;
-    let ordered: Vec<AccountRow> = ids
+    let found = accounts::find_accounts_with_stats(&state.db, ids).await?;
+    Ok(ids
         .iter()
-        .filter_map(|id| rows.iter().find(|r| r.id == *id).cloned())
-        .collect();
-    accounts(state, &ordered).await
+        .filter_map(|id| found.iter().find(|f| f.account.id == *id))
+        .map(|f| to_entity(state, f))
+        .collect())
 }
 
 /// Statuses as `viewer` sees them (`None`: anonymous), in the order given.
@@ -81,20 +78,19 @@ pub async fn statuses(
         all.insert(r.id, r);
     }
     let status_ids: Vec<i64> = all.keys().copied().collect();
-    let mentions = statuses::mentions_of(db, &status_ids).await?;
-    let tags = statuses::tags_of(db, &status_ids).await?;
+    let facts = statuses::facts_of(db, viewer.unwrap_or(ANONYMOUS), &status_ids).await?;
+    let (mentions, tags, vs) = (&facts.mentions, &facts.tags, &facts.viewer);
     let mut account_ids: Vec<i64> = all.values().map(|s| s.account_id).collect();
     account_ids.extend(mentions.iter().map(|(_, a)| *a));
     account_ids.sort_unstable();
     account_ids.dedup();
-    let account_rows = accounts::find_accounts(db, &account_ids).await?;
-    let rendered = accounts(state, &account_rows).await?;
-    let acc: HashMap<i64, (&AccountRow, &Account)> = account_rows
+    let found = accounts::find_accounts_with_stats(db, &account_ids).await?;
+    let rendered: Vec<Account> = found.iter().map(|f| to_entity(state, f)).collect();
+    let acc: HashMap<i64, (&AccountRow, &Account)> = found
         .iter()
         .zip(rendered.iter())
-        .map(|(r, a)| (r.id, (r, a)))
+        .map(|(r, a)| (r.account.id, (&r.account, a)))
         .collect();
-    let vs = statuses::viewer_state(db, viewer.unwrap_or(ANONYMOUS), &status_ids).await?;
     let mut apps: HashMap<i64, StatusApplication> = HashMap::new();
     for app_id in all.values().filter_map(|s| s.application_id) {
         if apps.contains_key(&app_id) {

@@ -334,3 +334,94 @@ pub async fn count_users_active_since(db: &Db, since: DateTime<Utc>) -> sqlx::Re
         "SELECT count(*) FROM users WHERE approved = $1 AND disabled = $2 AND last_sign_in_at >= $3")
         .bind(true).bind(false).bind(since).fetch_one(c).await)
 }
+
+/// An account row with its counters (`account_stats`, absent counters are zero).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AccountWithStats {
+    #[sqlx(flatten)]
+    pub account: AccountRow,
+    pub statuses_count: Option<i64>,
+    pub following_count: Option<i64>,
+    pub followers_count: Option<i64>,
+    pub last_status_at: Option<DateTime<Utc>>,
+}
+
+/// Accounts whose ID is in `ids`, with their counters, in one query.
+pub async fn find_accounts_with_stats(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<AccountWithStats>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {cols}, st.statuses_count, st.following_count, st.followers_count, st.last_status_at \
+         FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id WHERE a.id IN ({})",
+        placeholders.join(", "),
+        cols = qualified_account_columns()
+    );
+    on_db!(db, c => {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// A user token's user and account, read with the token in one query (the hot path of every
+/// authenticated request).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TokenUser {
+    pub token_id: i64,
+    pub token_application_id: i64,
+    pub token_scopes: String,
+    #[sqlx(flatten)]
+    pub account: AccountRow,
+    pub u_id: i64,
+    pub u_email: String,
+    pub u_password_hash: String,
+    pub u_role: String,
+    pub u_confirmed_at: Option<DateTime<Utc>>,
+    pub u_approved: bool,
+    pub u_disabled: bool,
+    pub u_locale: Option<String>,
+    pub u_sign_up_reason: Option<String>,
+    pub u_settings: Json<UserSettings>,
+    pub u_created_at: DateTime<Utc>,
+    pub u_updated_at: DateTime<Utc>,
+}
+
+impl TokenUser {
+    pub fn user(&self) -> UserRow {
+        UserRow {
+            id: self.u_id,
+            account_id: self.account.id,
+            email: self.u_email.clone(),
+            password_hash: self.u_password_hash.clone(),
+            role: self.u_role.clone(),
+            confirmed_at: self.u_confirmed_at,
+            approved: self.u_approved,
+            disabled: self.u_disabled,
+            locale: self.u_locale.clone(),
+            sign_up_reason: self.u_sign_up_reason.clone(),
+            settings: self.u_settings.clone(),
+            created_at: self.u_created_at,
+            updated_at: self.u_updated_at,
+        }
+    }
+}
+
+/// The live user token with this hash, with its user and account; `None` for unknown, revoked or
+/// app-only tokens.
+pub async fn find_token_user(db: &Db, token_hash: &str) -> sqlx::Result<Option<TokenUser>> {
+    let sql = format!(
+        "SELECT t.id AS token_id, t.application_id AS token_application_id, t.scopes AS token_scopes, {cols}, \
+         u.id AS u_id, u.email AS u_email, u.password_hash AS u_password_hash, u.role AS u_role, \
+         u.confirmed_at AS u_confirmed_at, u.approved AS u_approved, u.disabled AS u_disabled, \
+         u.locale AS u_locale, u.sign_up_reason AS u_sign_up_reason, u.settings AS u_settings, \
+         u.created_at AS u_created_at, u.updated_at AS u_updated_at \
+         FROM oauth_access_tokens t JOIN users u ON u.id = t.user_id JOIN accounts a ON a.id = u.account_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        cols = qualified_account_columns()
+    );
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(token_hash).fetch_optional(c).await)
+}

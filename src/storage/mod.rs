@@ -1,6 +1,7 @@
 //! Persistence: the [`db::Db`] handle over SQLite or PostgreSQL and one module per aggregate.
 //! Functions here run SQL and nothing else; rules live in `service`.
 
+pub mod account_stats;
 pub mod accounts;
 pub mod db;
 pub mod emojis;

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
+use crate::storage::account_stats::{self, Stat};
 use crate::storage::db::{Db, Tx};
 use crate::storage::ids;
 use crate::storage::sql::{Args, Page};
@@ -69,6 +70,10 @@ pub async fn upsert_follow(
     let n = on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str()))
         .bind(ids::new_id()).bind(account_id).bind(target).bind(show_reblogs).bind(notify).bind(uri).bind(Utc::now())
         .execute(c).await.map(|r| r.rows_affected()))?;
+    if n == 1 && t == FollowTable::Follows {
+        account_stats::adjust(tx, account_id, Stat::Following, 1).await?;
+        account_stats::adjust(tx, target, Stat::Followers, 1).await?;
+    }
     if n == 0 {
         let sql = format!(
             "UPDATE {} SET show_reblogs = $3, notify = $4 WHERE account_id = $1 AND target_account_id = $2",
@@ -93,6 +98,10 @@ pub async fn delete_follow(
     );
     let n = on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str())).bind(account_id).bind(target)
         .execute(c).await.map(|r| r.rows_affected()))?;
+    if n == 1 && t == FollowTable::Follows {
+        account_stats::adjust(tx, account_id, Stat::Following, -1).await?;
+        account_stats::adjust(tx, target, Stat::Followers, -1).await?;
+    }
     Ok(n == 1)
 }
 
@@ -246,21 +255,6 @@ pub async fn list_accounts(
     let sql = format!("SELECT x.id, x.{who} FROM {table} x WHERE x.{by} = {s} AND {cond} {tail}");
     let rows: Vec<(i64, i64)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
     Ok(page.finish(rows))
-}
-
-/// `(account_id, followers_count, following_count)` for these accounts (absent: zero).
-pub async fn follow_counts(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<(i64, i64, i64)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut args = Args::default();
-    let list = args.ids(ids);
-    let sql = format!(
-        "SELECT a.id, (SELECT count(*) FROM follows f WHERE f.target_account_id = a.id), \
-                (SELECT count(*) FROM follows g WHERE g.account_id = a.id) \
-         FROM accounts a WHERE a.id IN ({list})"
-    );
-    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
 }
 
 /// Number of pending follow requests to `account_id`.

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
+use crate::storage::account_stats::{self, Stat};
 use crate::storage::db::{Db, Tx};
 use crate::storage::sql::{Args, Page};
 use crate::{bind_args, on_db};
@@ -98,6 +99,10 @@ pub async fn insert(tx: &mut Tx, n: &NewStatus<'_>) -> sqlx::Result<()> {
         .bind(n.content).bind(n.spoiler_text).bind(n.visibility).bind(n.sensitive).bind(n.language)
         .bind(n.local).bind(n.application_id).bind(n.created_at)
         .execute(c).await.map(|r| r.rows_affected()))?;
+    // Direct messages are not counted, as on Mastodon.
+    if n.visibility != "direct" {
+        account_stats::status_posted(tx, n.account_id, n.created_at).await?;
+    }
     Ok(())
 }
 
@@ -190,8 +195,15 @@ pub async fn edits(db: &Db, status_id: i64) -> sqlx::Result<Vec<EditRow>> {
         .bind(status_id).fetch_all(c).await)
 }
 
-/// Deletes a status (its boosts, mentions, tags, favourites and feed entries go with it).
+/// Deletes a status (its boosts, mentions, tags, favourites and feed entries go with it), and
+/// takes it and its boosts off their authors' counts.
 pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+    let counted: Vec<i64> = on_db!(tx, c => sqlx::query_scalar(
+        "SELECT account_id FROM statuses WHERE (id = $1 OR reblog_of_id = $1) AND visibility <> 'direct'")
+        .bind(id).fetch_all(c).await)?;
+    for account in counted {
+        account_stats::adjust(tx, account, Stat::Statuses, -1).await?;
+    }
     on_db!(tx, c => sqlx::query("DELETE FROM statuses WHERE id = $1").bind(id)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -234,17 +246,6 @@ pub async fn clear_mentions_and_tags(tx: &mut Tx, status_id: i64) -> sqlx::Resul
     Ok(())
 }
 
-/// `(status_id, account_id)` of mentions in these statuses.
-pub async fn mentions_of(db: &Db, status_ids: &[i64]) -> sqlx::Result<Vec<(i64, i64)>> {
-    if status_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut args = Args::default();
-    let list = args.ids(status_ids);
-    let sql = format!("SELECT status_id, account_id FROM mentions WHERE status_id IN ({list})");
-    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
-}
-
 /// Links hashtags (creating them as needed) to a status; returns the tag IDs.
 pub async fn attach_tags(tx: &mut Tx, status_id: i64, names: &[String]) -> sqlx::Result<Vec<i64>> {
     let mut ids = Vec::new();
@@ -265,22 +266,7 @@ pub async fn attach_tags(tx: &mut Tx, status_id: i64, names: &[String]) -> sqlx:
     Ok(ids)
 }
 
-/// `(status_id, tag name)` for these statuses.
-pub async fn tags_of(db: &Db, status_ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
-    if status_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut args = Args::default();
-    let list = args.ids(status_ids);
-    let sql = format!(
-        "SELECT st.status_id, t.name FROM statuses_tags st JOIN tags t ON t.id = st.tag_id \
-         WHERE st.status_id IN ({list}) ORDER BY t.name"
-    );
-    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
-}
-
-/// Which of `status_ids` the viewer has favourited, boosted, bookmarked, pinned, or muted the
-/// thread of.
+/// Which statuses the viewer has favourited, boosted, bookmarked, pinned, or muted the thread of.
 #[derive(Default, Debug)]
 pub struct ViewerState {
     pub favourited: Vec<i64>,
@@ -288,34 +274,6 @@ pub struct ViewerState {
     pub bookmarked: Vec<i64>,
     pub pinned: Vec<i64>,
     pub muted_conversations: Vec<i64>,
-}
-
-pub async fn viewer_state(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<ViewerState> {
-    if status_ids.is_empty() || viewer == ANONYMOUS {
-        return Ok(ViewerState::default());
-    }
-    let mut args = Args::default();
-    let v = args.add(viewer);
-    let list = args.ids(status_ids);
-    let sql = format!(
-        "SELECT 'f', status_id FROM favourites WHERE account_id = {v} AND status_id IN ({list}) \
-         UNION ALL SELECT 'r', reblog_of_id FROM statuses WHERE account_id = {v} AND reblog_of_id IN ({list}) \
-         UNION ALL SELECT 'b', status_id FROM bookmarks WHERE account_id = {v} AND status_id IN ({list}) \
-         UNION ALL SELECT 'p', status_id FROM status_pins WHERE account_id = {v} AND status_id IN ({list}) \
-         UNION ALL SELECT 'm', conversation_id FROM conversation_mutes WHERE account_id = {v}"
-    );
-    let rows: Vec<(String, i64)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
-    let mut st = ViewerState::default();
-    for (k, id) in rows {
-        match k.as_str() {
-            "f" => st.favourited.push(id),
-            "r" => st.reblogged.push(id),
-            "b" => st.bookmarked.push(id),
-            "p" => st.pinned.push(id),
-            _ => st.muted_conversations.push(id),
-        }
-    }
-    Ok(st)
 }
 
 /// Runs a paginated status query: `from_where` is everything after `SELECT cols FROM`, ending in
@@ -680,23 +638,6 @@ pub async fn unmerge_from_feed(tx: &mut Tx, reader: i64, author: i64) -> sqlx::R
     Ok(())
 }
 
-/// `(account_id, statuses_count, last status id)` for these accounts.
-pub async fn account_stats(
-    db: &Db,
-    account_ids: &[i64],
-) -> sqlx::Result<Vec<(i64, i64, Option<i64>)>> {
-    if account_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut args = Args::default();
-    let list = args.ids(account_ids);
-    let sql = format!(
-        "SELECT account_id, count(*), max(id) FROM statuses WHERE account_id IN ({list}) \
-         AND visibility <> 'direct' GROUP BY account_id"
-    );
-    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
-}
-
 /// Remembers which status an `Idempotency-Key` produced.
 pub async fn remember_idempotency_key(
     tx: &mut Tx,
@@ -744,4 +685,64 @@ pub async fn boosts_of(db: &Db, status_id: i64) -> sqlx::Result<Vec<StatusRow>> 
 pub async fn count_local(db: &Db) -> sqlx::Result<i64> {
     on_db!(db, c => sqlx::query_scalar("SELECT count(*) FROM statuses WHERE local = $1 AND reblog_of_id IS NULL")
         .bind(true).fetch_one(c).await)
+}
+
+/// What rendering a page of statuses needs besides the rows: mentions, hashtags, and what
+/// `viewer` did to them.
+#[derive(Debug, Default)]
+pub struct StatusFacts {
+    /// `(status_id, account_id)`.
+    pub mentions: Vec<(i64, i64)>,
+    /// `(status_id, tag name)`, by name.
+    pub tags: Vec<(i64, String)>,
+    pub viewer: ViewerState,
+}
+
+/// [`StatusFacts`] for these statuses: one query for mentions and hashtags, one for what the
+/// viewer did (skipped for anonymous viewers). Two small queries measured faster on SQLite than
+/// one UNION of all seven parts.
+pub async fn facts_of(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<StatusFacts> {
+    let mut facts = StatusFacts::default();
+    if status_ids.is_empty() {
+        return Ok(facts);
+    }
+    let mut args = Args::default();
+    let list = args.ids(status_ids);
+    let sql = format!(
+        "SELECT m.status_id, m.account_id, CAST(NULL AS TEXT) AS name FROM mentions m WHERE m.status_id IN ({list}) \
+         UNION ALL SELECT st.status_id, CAST(NULL AS BIGINT), t.name FROM statuses_tags st \
+           JOIN tags t ON t.id = st.tag_id WHERE st.status_id IN ({list})"
+    );
+    let rows: Vec<(i64, Option<i64>, Option<String>)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    for (id, account, name) in rows {
+        match (account, name) {
+            (Some(a), _) => facts.mentions.push((id, a)),
+            (None, Some(n)) => facts.tags.push((id, n)),
+            _ => {}
+        }
+    }
+    if viewer != ANONYMOUS {
+        let mut args = Args::default();
+        let v = args.add(viewer);
+        let list = args.ids(status_ids);
+        let sql = format!(
+            "SELECT 'f', status_id FROM favourites WHERE account_id = {v} AND status_id IN ({list}) \
+             UNION ALL SELECT 'r', reblog_of_id FROM statuses WHERE account_id = {v} AND reblog_of_id IN ({list}) \
+             UNION ALL SELECT 'b', status_id FROM bookmarks WHERE account_id = {v} AND status_id IN ({list}) \
+             UNION ALL SELECT 'p', status_id FROM status_pins WHERE account_id = {v} AND status_id IN ({list}) \
+             UNION ALL SELECT 'm', conversation_id FROM conversation_mutes WHERE account_id = {v}"
+        );
+        let rows: Vec<(String, i64)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+        for (kind, id) in rows {
+            match kind.as_str() {
+                "f" => facts.viewer.favourited.push(id),
+                "r" => facts.viewer.reblogged.push(id),
+                "b" => facts.viewer.bookmarked.push(id),
+                "p" => facts.viewer.pinned.push(id),
+                _ => facts.viewer.muted_conversations.push(id),
+            }
+        }
+    }
+    facts.tags.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(facts)
 }
