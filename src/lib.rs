@@ -5,6 +5,7 @@
 //!   discovery documents).
 //! - [`api_types`]: Mastodon entities and their mappers from storage rows.
 //! - [`web`]: server-rendered HTML pages.
+//! - [`federation`]: ActivityPub wire types and their mapping to rows.
 //! - [`service`]: domain logic, one module per capability; local and remote actions meet here.
 //! - [`storage`]: the SQLite/PostgreSQL handle and one module of SQL per aggregate.
 //! - [`realtime`]: the streaming hub events are published to.
@@ -14,6 +15,7 @@
 pub mod api_types;
 pub mod config;
 pub mod error;
+pub mod federation;
 pub mod http;
 pub mod realtime;
 pub mod server;

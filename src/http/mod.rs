@@ -1,6 +1,7 @@
 //! HTTP: the router, extractors, and handlers grouped by URL tree. Handlers validate input, call one
 //! service function and map the result to a Mastodon entity or a document; no SQL lives here.
 
+pub mod activitypub;
 pub mod cookies;
 pub mod extract;
 pub mod mastodon;

@@ -15,7 +15,7 @@ use tracing::Level;
 
 use crate::error::AppError;
 use crate::http::mastodon::api::v1;
-use crate::http::{oauth, well_known};
+use crate::http::{activitypub, oauth, well_known};
 use crate::state::AppState;
 
 /// Largest request body accepted before media uploads exist, in bytes.
@@ -234,6 +234,25 @@ pub fn router(state: AppState) -> Router {
         .route("/nodeinfo/2.0", get(well_known::nodeinfo_20))
         .route("/nodeinfo/2.1", get(well_known::nodeinfo_21));
 
+    let activitypub_routes = Router::new()
+        .route("/users/{name}", get(activitypub::user))
+        .route("/users/{name}/outbox", get(activitypub::outbox))
+        .route("/users/{name}/followers", get(activitypub::followers))
+        .route("/users/{name}/following", get(activitypub::following))
+        .route(
+            "/users/{name}/collections/featured",
+            get(activitypub::featured),
+        )
+        .route("/users/{name}/statuses/{id}", get(activitypub::status))
+        .route(
+            "/users/{name}/statuses/{id}/activity",
+            get(activitypub::status_activity),
+        )
+        // `/@name` and `/@name/id`: one path segment that must start with `@` (checked by the
+        // handlers); static routes above always win over these.
+        .route("/{at_name}", get(activitypub::profile))
+        .route("/{at_name}/{id}", get(activitypub::status_page));
+
     let files = Router::new()
         .route(
             "/avatars/original/missing.png",
@@ -249,6 +268,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(oauth_routes)
         .merge(discovery)
+        .merge(activitypub_routes)
         .merge(files)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -2,6 +2,7 @@
 //! here, so a rule is written once. Services call storage; they never see HTTP types.
 
 pub mod accounts;
+pub mod activitypub;
 pub mod emojis;
 pub mod instance;
 pub mod notifications;

@@ -425,3 +425,23 @@ pub async fn find_token_user(db: &Db, token_hash: &str) -> sqlx::Result<Option<T
     );
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(token_hash).fetch_optional(c).await)
 }
+
+/// Stores a generated key pair unless the account already has one (two racing generators keep the
+/// first). Returns whether this pair was stored.
+pub async fn set_keys_if_missing(
+    db: &Db,
+    id: i64,
+    public_pem: &str,
+    private_pem: &str,
+) -> sqlx::Result<bool> {
+    let n = on_db!(db, c => sqlx::query(
+        "UPDATE accounts SET public_key_pem = $2, private_key_pem = $3 WHERE id = $1 AND public_key_pem IS NULL")
+        .bind(id).bind(public_pem).bind(private_pem).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// The private key of a local account, for signing.
+pub async fn private_key(db: &Db, id: i64) -> sqlx::Result<Option<String>> {
+    on_db!(db, c => sqlx::query_scalar("SELECT private_key_pem FROM accounts WHERE id = $1")
+        .bind(id).fetch_one(c).await)
+}

@@ -242,13 +242,7 @@ pub async fn list_accounts(
     subject: i64,
     page: &Page,
 ) -> sqlx::Result<Vec<(i64, i64)>> {
-    let (table, who, by) = match list {
-        AccountList::Followers => ("follows", "account_id", "target_account_id"),
-        AccountList::Following => ("follows", "target_account_id", "account_id"),
-        AccountList::Requests => ("follow_requests", "account_id", "target_account_id"),
-        AccountList::Blocks => ("blocks", "target_account_id", "account_id"),
-        AccountList::Mutes => ("mutes", "target_account_id", "account_id"),
-    };
+    let (table, who, by) = list_parts(list);
     let mut args = Args::default();
     let s = args.add(subject);
     let (cond, tail) = page.sql("x.id", &mut args);
@@ -284,4 +278,36 @@ pub async fn hides_author(db: &Db, viewer: i64, author: i64) -> sqlx::Result<boo
                  AND (expires_at IS NULL OR expires_at > $3))")
         .bind(viewer).bind(author).bind(Utc::now()).fetch_one(c).await)?;
     Ok(n > 0)
+}
+
+fn list_parts(list: AccountList) -> (&'static str, &'static str, &'static str) {
+    match list {
+        AccountList::Followers => ("follows", "account_id", "target_account_id"),
+        AccountList::Following => ("follows", "target_account_id", "account_id"),
+        AccountList::Requests => ("follow_requests", "account_id", "target_account_id"),
+        AccountList::Blocks => ("blocks", "target_account_id", "account_id"),
+        AccountList::Mutes => ("mutes", "target_account_id", "account_id"),
+    }
+}
+
+/// Size of one of `subject`'s account lists.
+pub async fn count_list(db: &Db, list: AccountList, subject: i64) -> sqlx::Result<i64> {
+    let (table, _, by) = list_parts(list);
+    let sql = format!("SELECT count(*) FROM {table} WHERE {by} = $1");
+    on_db!(db, c => sqlx::query_scalar(AssertSqlSafe(sql.as_str())).bind(subject).fetch_one(c).await)
+}
+
+/// Actor URIs of one of `subject`'s account lists, oldest first, for ActivityPub collections.
+pub async fn list_account_uris(
+    db: &Db,
+    list: AccountList,
+    subject: i64,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<String>> {
+    let (table, who, by) = list_parts(list);
+    let sql = format!(
+        "SELECT a.uri FROM {table} x JOIN accounts a ON a.id = x.{who} WHERE x.{by} = $1 ORDER BY x.id LIMIT $2 OFFSET $3"
+    );
+    on_db!(db, c => sqlx::query_scalar(AssertSqlSafe(sql.as_str())).bind(subject).bind(limit).bind(offset).fetch_all(c).await)
 }

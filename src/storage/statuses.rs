@@ -746,3 +746,9 @@ pub async fn facts_of(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<
     facts.tags.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(facts)
 }
+
+/// Public posts and boosts of an account (the outbox's `totalItems`).
+pub async fn count_public_by(db: &Db, account_id: i64) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar("SELECT count(*) FROM statuses WHERE account_id = $1 AND visibility = 'public'")
+        .bind(account_id).fetch_one(c).await)
+}

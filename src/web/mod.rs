@@ -41,3 +41,26 @@ pub struct MessagePage<'a> {
     pub heading: &'a str,
     pub message: &'a str,
 }
+
+/// One post as a page shows it; `content` is sanitised HTML.
+pub struct PostView {
+    pub id: String,
+    pub url: String,
+    pub content: String,
+    pub spoiler: String,
+    pub published: String,
+}
+
+#[derive(Template)]
+#[template(path = "profile.html")]
+pub struct ProfilePage<'a> {
+    pub instance_title: &'a str,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub domain: &'a str,
+    /// Sanitised HTML.
+    pub note: &'a str,
+    /// Names, and sanitised HTML values.
+    pub fields: Vec<(String, String)>,
+    pub posts: Vec<PostView>,
+}

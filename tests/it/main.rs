@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod activitypub;
 mod cli;
 mod clients;
 mod config;

@@ -1,0 +1,188 @@
+//! Mapping storage rows to ActivityPub documents (and back, as federation grows).
+
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::config::Config;
+use crate::federation::protocol::PUBLIC;
+use crate::federation::protocol::actor::{Endpoints, Image, Person, PropertyValue, PublicKey};
+use crate::federation::protocol::note::{Note, Tag};
+use crate::storage::accounts::AccountRow;
+use crate::storage::statuses::StatusRow;
+
+fn url(s: &str) -> Url {
+    // Our own URLs are built from the configured base URL and always parse; a bad stored URL of a
+    // remote object is replaced by a harmless placeholder rather than failing the whole document.
+    Url::parse(s).unwrap_or_else(|_| Url::parse("https://invalid.invalid/").expect("static URL"))
+}
+
+/// The actor document of a local account.
+pub fn person(cfg: &Config, a: &AccountRow, public_key_pem: &str) -> Person {
+    let id = url(&a.uri);
+    let base = cfg.base_url();
+    Person {
+        id: id.clone(),
+        kind: if a.bot { "Service" } else { "Person" }.into(),
+        preferred_username: a.username.clone(),
+        name: Some(a.display_name.clone()),
+        summary: Some(a.note.clone()),
+        url: a.url.as_deref().map(url),
+        inbox: url(&format!("{}/inbox", a.uri)),
+        outbox: Some(url(&format!("{}/outbox", a.uri))),
+        followers: Some(url(&format!("{}/followers", a.uri))),
+        following: Some(url(&format!("{}/following", a.uri))),
+        featured: Some(url(&format!("{}/collections/featured", a.uri))),
+        endpoints: Some(Endpoints {
+            shared_inbox: Some(url(&format!("{base}/inbox"))),
+        }),
+        public_key: PublicKey {
+            id: format!("{}#main-key", a.uri),
+            owner: id,
+            public_key_pem: public_key_pem.to_string(),
+        },
+        manually_approves_followers: a.locked,
+        discoverable: Some(a.discoverable),
+        indexable: Some(a.discoverable),
+        published: Some(a.created_at),
+        icon: Some(Image {
+            kind: "Image".into(),
+            media_type: Some("image/png".into()),
+            url: url(&crate::api_types::account::missing_avatar(cfg)),
+        }),
+        image: Some(Image {
+            kind: "Image".into(),
+            media_type: Some("image/png".into()),
+            url: url(&crate::api_types::account::missing_header(cfg)),
+        }),
+        attachment: a
+            .fields
+            .0
+            .iter()
+            .map(|f| PropertyValue {
+                kind: "PropertyValue".into(),
+                name: f.name.clone(),
+                value: f.value.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Mastodon's addressing for a status: `(to, cc)`.
+pub fn addressing(
+    status: &StatusRow,
+    author: &AccountRow,
+    mentions: &[AccountRow],
+) -> (Vec<Url>, Vec<Url>) {
+    let public = url(PUBLIC);
+    let followers = url(&format!("{}/followers", author.uri));
+    let mentioned: Vec<Url> = mentions.iter().map(|m| url(&m.uri)).collect();
+    match status.visibility.as_str() {
+        "public" => (vec![public], [vec![followers], mentioned].concat()),
+        "unlisted" => (vec![followers], [vec![public], mentioned].concat()),
+        "private" => (vec![followers], mentioned),
+        _ => (mentioned, Vec::new()),
+    }
+}
+
+/// What a Note needs besides the status row.
+pub struct NoteParts<'a> {
+    pub author: &'a AccountRow,
+    pub mentions: &'a [AccountRow],
+    pub tags: &'a [String],
+    pub in_reply_to_uri: Option<&'a str>,
+    pub conversation_uri: &'a str,
+}
+
+/// The `Note` of a local status.
+pub fn note(cfg: &Config, s: &StatusRow, p: &NoteParts<'_>) -> Note {
+    let (to, cc) = addressing(s, p.author, p.mentions);
+    let own = cfg.server.domain.as_str();
+    let mut tag: Vec<Tag> = p
+        .mentions
+        .iter()
+        .map(|m| Tag {
+            kind: "Mention".into(),
+            href: Some(url(&m.uri)),
+            name: Some(format!(
+                "@{}@{}",
+                m.username,
+                m.domain.as_deref().unwrap_or(own)
+            )),
+        })
+        .collect();
+    tag.extend(p.tags.iter().map(|t| Tag {
+        kind: "Hashtag".into(),
+        href: Some(url(&format!(
+            "{}/tags/{}",
+            cfg.base_url(),
+            urlencoding::encode(t)
+        ))),
+        name: Some(format!("#{t}")),
+    }));
+    let content_map = s.language.as_ref().map(|l| {
+        let mut m = serde_json::Map::new();
+        m.insert(l.clone(), Value::String(s.content.clone()));
+        m
+    });
+    Note {
+        id: url(&s.uri),
+        kind: "Note".into(),
+        attributed_to: url(&p.author.uri),
+        to,
+        cc,
+        content: s.content.clone(),
+        summary: (!s.spoiler_text.is_empty()).then(|| s.spoiler_text.clone()),
+        sensitive: Some(s.sensitive),
+        in_reply_to: p.in_reply_to_uri.map(url),
+        published: s.created_at,
+        updated: s.edited_at,
+        url: s.url.as_deref().map(url),
+        tag,
+        content_map,
+        context: Some(p.conversation_uri.to_string()),
+        conversation: Some(p.conversation_uri.to_string()),
+    }
+}
+
+/// `Create` wrapping a Note, addressed as the Note is.
+pub fn create(note: &Note) -> Value {
+    json!({
+        "id": format!("{}/activity", note.id),
+        "type": "Create",
+        "actor": note.attributed_to,
+        "published": note.published,
+        "to": note.to,
+        "cc": note.cc,
+        "object": note,
+    })
+}
+
+/// `Announce` of a boosted status.
+pub fn announce(
+    boost: &StatusRow,
+    booster: &AccountRow,
+    original_uri: &str,
+    original_author_uri: &str,
+) -> Value {
+    let followers = format!("{}/followers", booster.uri);
+    let (to, cc) = match boost.visibility.as_str() {
+        "public" => (
+            vec![PUBLIC.to_string()],
+            vec![original_author_uri.to_string(), followers],
+        ),
+        "unlisted" => (
+            vec![followers],
+            vec![PUBLIC.to_string(), original_author_uri.to_string()],
+        ),
+        _ => (vec![followers], vec![original_author_uri.to_string()]),
+    };
+    json!({
+        "id": boost.uri,
+        "type": "Announce",
+        "actor": booster.uri,
+        "published": boost.created_at,
+        "to": to,
+        "cc": cc,
+        "object": original_uri,
+    })
+}

@@ -1,0 +1,87 @@
+//! `Note` and its tags, with Mastodon's addressing.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// A `Mention` or `Hashtag` (other tag types are kept as raw JSON and ignored).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct Tag {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub href: Option<Url>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Note {
+    pub id: Url,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub attributed_to: Url,
+    #[serde(default, deserialize_with = "one_or_many_urls")]
+    pub to: Vec<Url>,
+    #[serde(default, deserialize_with = "one_or_many_urls")]
+    pub cc: Vec<Url>,
+    /// HTML.
+    #[serde(default)]
+    pub content: String,
+    /// The content warning.
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub sensitive: Option<bool>,
+    #[serde(default)]
+    pub in_reply_to: Option<Url>,
+    pub published: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<Url>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_tags"
+    )]
+    pub tag: Vec<Tag>,
+    /// `{"en": "<p>…</p>"}`: the language of the content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_map: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Thread identifiers: `context` (ActivityStreams) and Mastodon's `conversation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
+}
+
+/// `to`/`cc` may be one URL or a list.
+pub fn one_or_many_urls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Url>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(Url),
+        Many(Vec<Url>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(u)) => vec![u],
+        Some(OneOrMany::Many(v)) => v,
+    })
+}
+
+/// `tag` may be one object or a list; entries that do not parse (emoji, unknown types) are dropped.
+fn lenient_tags<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Tag>, D::Error> {
+    let raw: Option<serde_json::Value> = Option::deserialize(d)?;
+    let list = match raw {
+        Some(serde_json::Value::Array(v)) => v,
+        Some(other @ serde_json::Value::Object(_)) => vec![other],
+        _ => Vec::new(),
+    };
+    Ok(list
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect())
+}

@@ -1,0 +1,199 @@
+//! ActivityPub documents of local accounts and statuses, with content negotiation: clients asking
+//! for `application/activity+json` or `application/ld+json` get JSON-LD, browsers get HTML.
+//! Routes: `/users/:name` (and `/@:name`), `/users/:name/outbox`, `/followers`, `/following`,
+//! `/collections/featured`, `/users/:name/statuses/:id` (and `/activity`).
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{ACCEPT, CONTENT_TYPE, LOCATION, VARY};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{AppError, AppResult};
+use crate::service::activitypub::{self as svc, CollectionQuery};
+use crate::service::text::sanitize_html;
+use crate::state::AppState;
+use crate::web::{PostView, ProfilePage};
+
+/// The media type of documents Rookery serves.
+pub const ACTIVITY_JSON: &str = "application/activity+json; charset=utf-8";
+
+/// True when the client asked for ActivityPub JSON (`application/activity+json`, or
+/// `application/ld+json` with or without the ActivityStreams profile).
+pub fn wants_activity_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|a| a.contains("application/activity+json") || a.contains("application/ld+json"))
+}
+
+/// A JSON-LD document with the ActivityPub content type and `Vary: Accept`.
+pub fn activity_json(doc: Value) -> Response {
+    let mut r = Json(doc).into_response();
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(ACTIVITY_JSON));
+    r.headers_mut()
+        .insert(VARY, HeaderValue::from_static("Accept"));
+    r
+}
+
+fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r.headers_mut()
+        .insert(VARY, HeaderValue::from_static("Accept"));
+    r
+}
+
+async fn actor_json(state: &AppState, name: &str) -> AppResult<Response> {
+    let person = svc::actor(state, name).await?;
+    Ok(activity_json(svc::with_context(person)?))
+}
+
+/// `GET /users/:name`: the actor for ActivityPub clients; browsers go to the profile page.
+pub async fn user(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    if wants_activity_json(&headers) {
+        return actor_json(&state, &name).await;
+    }
+    let a = svc::local_account(&state, &name).await?;
+    Ok(redirect(a.url.as_deref().unwrap_or(&a.uri)))
+}
+
+/// `GET /@:name`: the profile page, or the actor for ActivityPub clients.
+pub async fn profile(
+    State(state): State<AppState>,
+    Path(at_name): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let name = at_name.strip_prefix('@').ok_or(AppError::NotFound)?;
+    if wants_activity_json(&headers) {
+        return actor_json(&state, name).await;
+    }
+    let (a, posts) = svc::profile_page(&state, name).await?;
+    let page = ProfilePage {
+        instance_title: &state.config.instance.title,
+        username: &a.username,
+        display_name: &a.display_name,
+        domain: &state.config.server.domain,
+        note: &sanitize_html(&a.note),
+        fields: a
+            .fields
+            .0
+            .iter()
+            .map(|f| (f.name.clone(), sanitize_html(&f.value)))
+            .collect(),
+        posts: posts
+            .iter()
+            .map(|s| PostView {
+                id: s.id.to_string(),
+                url: s.url.clone().unwrap_or_else(|| s.uri.clone()),
+                content: sanitize_html(&s.content),
+                spoiler: s.spoiler_text.clone(),
+                published: s
+                    .created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            })
+            .collect(),
+    };
+    let body = page.render().map_err(anyhow::Error::from)?;
+    let mut r = Html(body).into_response();
+    r.headers_mut()
+        .insert(VARY, HeaderValue::from_static("Accept"));
+    Ok(r)
+}
+
+/// `GET /@:name/:id`: a status's page URL. ActivityPub clients get the Note; browsers the profile
+/// page anchored at the post.
+pub async fn status_page(
+    State(state): State<AppState>,
+    Path((at_name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let name = at_name.strip_prefix('@').ok_or(AppError::NotFound)?;
+    if wants_activity_json(&headers) {
+        return Ok(activity_json(svc::note_document(&state, name, &id).await?));
+    }
+    let s = svc::public_status(&state, name, &id).await?;
+    Ok(redirect(&format!(
+        "{}/@{name}#{}",
+        state.config.base_url(),
+        s.id
+    )))
+}
+
+/// `GET /users/:name/statuses/:id`: the Note (public and unlisted statuses).
+pub async fn status(
+    State(state): State<AppState>,
+    Path((name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    if !wants_activity_json(&headers) {
+        let s = svc::public_status(&state, &name, &id).await?;
+        return Ok(redirect(s.url.as_deref().unwrap_or(&s.uri)));
+    }
+    Ok(activity_json(svc::note_document(&state, &name, &id).await?))
+}
+
+/// `GET /users/:name/statuses/:id/activity`: the `Create` of a status.
+pub async fn status_activity(
+    State(state): State<AppState>,
+    Path((name, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    Ok(activity_json(
+        svc::create_document(&state, &name, &id).await?,
+    ))
+}
+
+/// `GET /users/:name/outbox` (`?page=true`, `max_id`, `min_id`).
+pub async fn outbox(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<CollectionQuery>,
+) -> AppResult<Response> {
+    Ok(activity_json(svc::outbox(&state, &name, &q).await?))
+}
+
+#[derive(Deserialize)]
+pub struct PageNumber {
+    page: Option<i64>,
+}
+
+/// `GET /users/:name/followers` (`?page=N`).
+pub async fn followers(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<PageNumber>,
+) -> AppResult<Response> {
+    Ok(activity_json(
+        svc::follow_collection(&state, &name, true, q.page).await?,
+    ))
+}
+
+/// `GET /users/:name/following` (`?page=N`).
+pub async fn following(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<PageNumber>,
+) -> AppResult<Response> {
+    Ok(activity_json(
+        svc::follow_collection(&state, &name, false, q.page).await?,
+    ))
+}
+
+/// `GET /users/:name/collections/featured`: pinned posts.
+pub async fn featured(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> AppResult<Response> {
+    Ok(activity_json(svc::featured(&state, &name).await?))
+}

@@ -1,0 +1,292 @@
+//! The ActivityPub documents of local accounts and statuses: actors, outbox, followers,
+//! following, featured, and Notes at their IDs. Only public and unlisted statuses are served to
+//! unauthenticated fetches; followers-only and direct ones need a signed fetch from an addressed
+//! actor (arrives with the inbox work).
+
+use serde_json::Value;
+
+use crate::error::{AppError, AppResult};
+use crate::federation::objects::{self, NoteParts};
+use crate::federation::protocol::actor::Person;
+use crate::federation::protocol::collection::{OrderedCollection, OrderedCollectionPage};
+use crate::federation::protocol::note::Note;
+use crate::federation::{keys, protocol};
+use crate::state::AppState;
+use crate::storage::accounts::{self, AccountRow};
+use crate::storage::relationships::{self as rel, AccountList};
+use crate::storage::sql::Page;
+use crate::storage::statuses::{self, ANONYMOUS, AccountFilter, StatusRow};
+
+/// Items per collection page.
+const PAGE_SIZE: i64 = 20;
+
+/// Adds the JSON-LD context to a document.
+pub fn with_context(doc: impl serde::Serialize) -> AppResult<Value> {
+    let mut v = serde_json::to_value(doc).map_err(anyhow::Error::from)?;
+    if let Value::Object(map) = &mut v {
+        let mut out = serde_json::Map::new();
+        out.insert("@context".into(), protocol::context());
+        out.extend(std::mem::take(map));
+        return Ok(Value::Object(out));
+    }
+    Ok(v)
+}
+
+/// A local account that may be shown (exists, approved, not disabled).
+pub async fn local_account(state: &AppState, username: &str) -> AppResult<AccountRow> {
+    let a = accounts::find_local_account_by_username(&state.db, username)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let user = accounts::find_user_by_account(&state.db, a.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !user.approved || user.disabled {
+        return Err(AppError::NotFound);
+    }
+    Ok(a)
+}
+
+/// The actor document (generating the account's key pair on first use).
+pub async fn actor(state: &AppState, username: &str) -> AppResult<Person> {
+    let a = local_account(state, username).await?;
+    let pem = keys::public_key_pem(state, &a).await?;
+    Ok(objects::person(&state.config, &a, &pem))
+}
+
+fn u(s: &str) -> AppResult<url::Url> {
+    url::Url::parse(s).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The Note of a status (public or unlisted, by a local account), with its mentions, hashtags,
+/// parent and thread.
+pub async fn note_of(state: &AppState, s: &StatusRow) -> AppResult<Note> {
+    let author = accounts::find_account(&state.db, s.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let facts = statuses::facts_of(&state.db, ANONYMOUS, &[s.id]).await?;
+    let mention_ids: Vec<i64> = facts.mentions.iter().map(|(_, a)| *a).collect();
+    let mentions = accounts::find_accounts(&state.db, &mention_ids).await?;
+    let tags: Vec<String> = facts.tags.into_iter().map(|(_, t)| t).collect();
+    let parent_uri = match s.in_reply_to_id {
+        Some(p) => statuses::find(&state.db, p).await?.map(|p| p.uri),
+        None => None,
+    };
+    let conversation_uri = match statuses::find(&state.db, s.conversation_id).await? {
+        Some(root) => format!("{}#context", root.uri),
+        None => format!("{}/contexts/{}", state.config.base_url(), s.conversation_id),
+    };
+    Ok(objects::note(
+        &state.config,
+        s,
+        &NoteParts {
+            author: &author,
+            mentions: &mentions,
+            tags: &tags,
+            in_reply_to_uri: parent_uri.as_deref(),
+            conversation_uri: &conversation_uri,
+        },
+    ))
+}
+
+/// A status of `username` fetched at its ID by an anonymous requester: public or unlisted only.
+pub async fn public_status(state: &AppState, username: &str, id: &str) -> AppResult<StatusRow> {
+    let a = local_account(state, username).await?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let s = statuses::find_visible(&state.db, id, ANONYMOUS)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if s.account_id != a.id || s.reblog_of_id.is_some() {
+        return Err(AppError::NotFound);
+    }
+    Ok(s)
+}
+
+/// The activity a local status appears as in the outbox: `Create` for posts, `Announce` for boosts.
+async fn activity_of(state: &AppState, s: &StatusRow, author: &AccountRow) -> AppResult<Value> {
+    match s.reblog_of_id {
+        None => Ok(objects::create(&note_of(state, s).await?)),
+        Some(orig) => {
+            let o = statuses::find(&state.db, orig)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let oa = accounts::find_account(&state.db, o.account_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(objects::announce(s, author, &o.uri, &oa.uri))
+        }
+    }
+}
+
+/// Collection paging parameters (`page=true` plus Mastodon's `max_id`/`min_id`).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct CollectionQuery {
+    pub page: Option<String>,
+    pub max_id: Option<i64>,
+    pub min_id: Option<i64>,
+}
+
+impl CollectionQuery {
+    fn wants_page(&self) -> bool {
+        self.page.is_some() || self.max_id.is_some() || self.min_id.is_some()
+    }
+}
+
+/// The outbox: public posts and boosts, newest first, as `Create`/`Announce` activities.
+pub async fn outbox(state: &AppState, username: &str, q: &CollectionQuery) -> AppResult<Value> {
+    let a = local_account(state, username).await?;
+    let id = format!("{}/outbox", a.uri);
+    if !q.wants_page() {
+        let total = statuses::count_public_by(&state.db, a.id).await?;
+        return with_context(OrderedCollection {
+            id: u(&id)?,
+            kind: "OrderedCollection".into(),
+            total_items: total,
+            first: Some(u(&format!("{id}?page=true"))?),
+            ordered_items: None,
+        });
+    }
+    let page = Page {
+        max_id: q.max_id,
+        min_id: q.min_id,
+        since_id: None,
+        limit: PAGE_SIZE,
+    };
+    // Anonymous view, minus unlisted: the outbox is what the public sees.
+    let rows: Vec<StatusRow> =
+        statuses::by_account(&state.db, ANONYMOUS, a.id, &AccountFilter::default(), &page)
+            .await?
+            .into_iter()
+            .filter(|s| s.visibility == "public")
+            .collect();
+    let mut items = Vec::new();
+    for s in &rows {
+        items.push(activity_of(state, s, &a).await?);
+    }
+    let this = match (q.max_id, q.min_id) {
+        (Some(m), _) => format!("{id}?max_id={m}&page=true"),
+        (_, Some(m)) => format!("{id}?min_id={m}&page=true"),
+        _ => format!("{id}?page=true"),
+    };
+    with_context(OrderedCollectionPage {
+        id: u(&this)?,
+        kind: "OrderedCollectionPage".into(),
+        part_of: u(&id)?,
+        next: match rows.last() {
+            Some(last) if rows.len() as i64 == PAGE_SIZE => {
+                Some(u(&format!("{id}?max_id={}&page=true", last.id))?)
+            }
+            _ => None,
+        },
+        prev: rows
+            .first()
+            .map(|f| u(&format!("{id}?min_id={}&page=true", f.id)))
+            .transpose()?,
+        ordered_items: items,
+    })
+}
+
+/// Followers or following: a count, and pages of actor IDs (`?page=N`, 1-based).
+pub async fn follow_collection(
+    state: &AppState,
+    username: &str,
+    followers: bool,
+    page: Option<i64>,
+) -> AppResult<Value> {
+    let a = local_account(state, username).await?;
+    let id = format!(
+        "{}/{}",
+        a.uri,
+        if followers { "followers" } else { "following" }
+    );
+    let list = if followers {
+        AccountList::Followers
+    } else {
+        AccountList::Following
+    };
+    let total = rel::count_list(&state.db, list, a.id).await?;
+    let Some(n) = page.filter(|n| *n >= 1) else {
+        return with_context(OrderedCollection {
+            id: u(&id)?,
+            kind: "OrderedCollection".into(),
+            total_items: total,
+            first: Some(u(&format!("{id}?page=1"))?),
+            ordered_items: None,
+        });
+    };
+    let ids = rel::list_account_uris(&state.db, list, a.id, PAGE_SIZE, (n - 1) * PAGE_SIZE).await?;
+    with_context(OrderedCollectionPage {
+        id: u(&format!("{id}?page={n}"))?,
+        kind: "OrderedCollectionPage".into(),
+        part_of: u(&id)?,
+        next: (total > n * PAGE_SIZE)
+            .then(|| u(&format!("{id}?page={}", n + 1)))
+            .transpose()?,
+        prev: (n > 1)
+            .then(|| u(&format!("{id}?page={}", n - 1)))
+            .transpose()?,
+        ordered_items: ids.into_iter().map(Value::String).collect(),
+    })
+}
+
+/// Pinned public posts, inline.
+pub async fn featured(state: &AppState, username: &str) -> AppResult<Value> {
+    let a = local_account(state, username).await?;
+    let f = AccountFilter {
+        pinned: true,
+        ..AccountFilter::default()
+    };
+    let page = Page {
+        limit: PAGE_SIZE,
+        ..Page::default()
+    };
+    let rows = statuses::by_account(&state.db, ANONYMOUS, a.id, &f, &page).await?;
+    let mut items = Vec::new();
+    for s in rows
+        .iter()
+        .filter(|s| s.visibility == "public" || s.visibility == "unlisted")
+    {
+        items.push(serde_json::to_value(note_of(state, s).await?).map_err(anyhow::Error::from)?);
+    }
+    with_context(OrderedCollection {
+        id: u(&format!("{}/collections/featured", a.uri))?,
+        kind: "OrderedCollection".into(),
+        total_items: items.len() as i64,
+        first: None,
+        ordered_items: Some(items),
+    })
+}
+
+/// A Note document with context.
+pub async fn note_document(state: &AppState, username: &str, id: &str) -> AppResult<Value> {
+    let s = public_status(state, username, id).await?;
+    with_context(note_of(state, &s).await?)
+}
+
+/// The `Create` activity of a status, with context.
+pub async fn create_document(state: &AppState, username: &str, id: &str) -> AppResult<Value> {
+    let s = public_status(state, username, id).await?;
+    with_context(objects::create(&note_of(state, &s).await?))
+}
+
+/// What a profile page shows: the account and its latest public posts.
+pub async fn profile_page(
+    state: &AppState,
+    username: &str,
+) -> AppResult<(AccountRow, Vec<StatusRow>)> {
+    let a = local_account(state, username).await?;
+    let f = AccountFilter {
+        exclude_reblogs: true,
+        ..AccountFilter::default()
+    };
+    let page = Page {
+        limit: PAGE_SIZE,
+        ..Page::default()
+    };
+    let rows = statuses::by_account(&state.db, ANONYMOUS, a.id, &f, &page).await?;
+    Ok((
+        a,
+        rows.into_iter()
+            .filter(|s| s.visibility == "public")
+            .collect(),
+    ))
+}
