@@ -30,7 +30,10 @@ pub async fn serve_on(
             limiter.prune();
         }
     });
-    let app = crate::http::router(state);
+    let federation = crate::federation::context::build(state.clone()).await?;
+    let app = crate::http::router(state).layer(
+        activitypub_federation::config::FederationMiddleware::new(federation),
+    );
     let result = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -1,6 +1,8 @@
-//! Federation: ActivityPub wire types (`protocol`) and the mapping between them and storage rows
-//! (`objects`). Built on the `activitypub_federation` crate.
+//! Federation: ActivityPub wire types (`protocol`), the mapping between them and storage rows
+//! (`objects`, `actor`), keys, and the `activitypub_federation` configuration (`context`).
 
+pub mod actor;
+pub mod context;
 pub mod keys;
 pub mod objects;
 pub mod protocol;

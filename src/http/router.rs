@@ -14,7 +14,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::AppError;
-use crate::http::mastodon::api::v1;
+use crate::http::mastodon::api::{v1, v2};
 use crate::http::{activitypub, oauth, well_known};
 use crate::state::AppState;
 
@@ -205,6 +205,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/instance/peers", get(v1::instance::peers))
         .route("/api/v1/preferences", get(v1::instance::preferences))
         .route("/api/v2/instance", get(v1::instance::show_v2))
+        .route("/api/v2/search", get(v2::search::search))
         .route("/api/v2/instance/", get(v1::instance::show_v2));
 
     let oauth_routes = Router::new()

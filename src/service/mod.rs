@@ -11,6 +11,7 @@ pub mod passwords;
 pub mod rate_limit;
 pub mod relationships;
 pub mod render;
+pub mod resolve;
 pub mod scopes;
 pub mod secrets;
 pub mod statuses;

@@ -445,3 +445,64 @@ pub async fn private_key(db: &Db, id: i64) -> sqlx::Result<Option<String>> {
     on_db!(db, c => sqlx::query_scalar("SELECT private_key_pem FROM accounts WHERE id = $1")
         .bind(id).fetch_one(c).await)
 }
+
+/// A remote actor as fetched, ready to store.
+pub struct RemoteAccount<'a> {
+    pub uri: &'a str,
+    pub username: &'a str,
+    /// Host, with `:port` when the actor's URL has one.
+    pub domain: &'a str,
+    pub display_name: &'a str,
+    /// Sanitised HTML.
+    pub note: &'a str,
+    pub fields: Vec<ProfileField>,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub url: Option<&'a str>,
+    pub inbox_url: &'a str,
+    pub shared_inbox_url: Option<&'a str>,
+    pub public_key_pem: &'a str,
+    pub actor_type: &'a str,
+    pub published: Option<DateTime<Utc>>,
+}
+
+/// Inserts or refreshes a remote account by its actor URI; returns its ID.
+///
+/// Errors: unique violation when another account already has this `username@domain`.
+pub async fn upsert_remote(db: &Db, r: &RemoteAccount<'_>) -> sqlx::Result<i64> {
+    let now = Utc::now();
+    let created = r.published.unwrap_or(now);
+    on_db!(db, c => sqlx::query_scalar(
+        "INSERT INTO accounts (id, username, domain, display_name, note, fields, locked, bot, discoverable, \
+         uri, url, inbox_url, shared_inbox_url, public_key_pem, actor_type, created_at, updated_at, fetched_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+         ON CONFLICT (uri) DO UPDATE SET username = $2, display_name = $4, note = $5, fields = $6, \
+         locked = $7, bot = $8, discoverable = $9, url = $11, inbox_url = $12, shared_inbox_url = $13, \
+         public_key_pem = $14, actor_type = $15, updated_at = $17, fetched_at = $17 \
+         RETURNING id")
+        .bind(crate::storage::ids::id_at(created)).bind(r.username).bind(r.domain).bind(r.display_name)
+        .bind(r.note).bind(Json(r.fields.clone())).bind(r.locked).bind(r.bot).bind(r.discoverable)
+        .bind(r.uri).bind(r.url).bind(r.inbox_url).bind(r.shared_inbox_url).bind(r.public_key_pem)
+        .bind(r.actor_type).bind(created).bind(now)
+        .fetch_one(c).await)
+}
+
+/// The account with this actor URI, and when it was last fetched (remote accounts).
+pub async fn find_by_uri(
+    db: &Db,
+    uri: &str,
+) -> sqlx::Result<Option<(AccountRow, Option<DateTime<Utc>>)>> {
+    #[derive(sqlx::FromRow)]
+    struct WithFetched {
+        #[sqlx(flatten)]
+        account: AccountRow,
+        fetched_at: Option<DateTime<Utc>>,
+    }
+    let sql = format!(
+        "SELECT {}, a.fetched_at FROM accounts a WHERE a.uri = $1",
+        qualified_account_columns()
+    );
+    let row: Option<WithFetched> = on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(uri).fetch_optional(c).await)?;
+    Ok(row.map(|r| (r.account, r.fetched_at)))
+}

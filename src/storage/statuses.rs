@@ -752,3 +752,9 @@ pub async fn count_public_by(db: &Db, account_id: i64) -> sqlx::Result<i64> {
     on_db!(db, c => sqlx::query_scalar("SELECT count(*) FROM statuses WHERE account_id = $1 AND visibility = 'public'")
         .bind(account_id).fetch_one(c).await)
 }
+
+/// The status whose ActivityPub ID or page URL is `u`.
+pub async fn find_by_uri_or_url(db: &Db, u: &str) -> sqlx::Result<Option<StatusRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM statuses s WHERE s.uri = $1 OR s.url = $1");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(u).fetch_optional(c).await)
+}

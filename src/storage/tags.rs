@@ -64,3 +64,21 @@ pub async fn followed(db: &Db, account_id: i64) -> sqlx::Result<Vec<TagRow>> {
          WHERE tf.account_id = $1 ORDER BY t.name")
         .bind(account_id).fetch_all(c).await)
 }
+
+/// Tags whose name starts with `prefix` (case-insensitive), most used first.
+pub async fn search_prefix(
+    db: &Db,
+    prefix: &str,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<TagRow>> {
+    let escaped = prefix
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    on_db!(db, c => sqlx::query_as(
+        "SELECT t.id, t.name, t.display_name, t.created_at FROM tags t WHERE t.name LIKE $1 ESCAPE '\\' \
+         ORDER BY (SELECT count(*) FROM statuses_tags st WHERE st.tag_id = t.id) DESC, t.name LIMIT $2 OFFSET $3")
+        .bind(format!("{escaped}%")).bind(limit).bind(offset).fetch_all(c).await)
+}

@@ -8,6 +8,7 @@ mod activitypub;
 mod cli;
 mod clients;
 mod config;
+mod federation;
 mod instance;
 mod notifications;
 mod oauth;

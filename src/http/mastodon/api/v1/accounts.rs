@@ -191,19 +191,21 @@ pub struct LookupParams {
     acct: Option<String>,
 }
 
-/// `GET /api/v1/accounts/lookup?acct=user[@domain]` (public). Remote accounts not yet known here are
-/// 404 until federation resolves them.
+/// `GET /api/v1/accounts/lookup?acct=user[@domain]` (public). Remote accounts not known yet are
+/// resolved through WebFinger.
 pub async fn lookup(
     State(state): State<AppState>,
+    data: crate::federation::context::FedData,
     _auth: Auth,
     Params { value: p, .. }: Params<LookupParams>,
 ) -> AppResult<Json<Account>> {
     let acct = p
         .acct
         .ok_or_else(|| AppError::bad_request("acct is missing"))?;
-    let (username, domain) =
-        svc::parse_acct(&acct, &state.config.server.domain).ok_or(AppError::NotFound)?;
-    let row = accounts::find_account_by_acct(&state.db, username, domain)
+    if svc::parse_acct(&acct, &state.config.server.domain).is_none() {
+        return Err(AppError::NotFound);
+    }
+    let row = crate::service::resolve::account(&data, &acct, true)
         .await?
         .ok_or(AppError::NotFound)?;
     let row = visible_account(&state, row.id).await?;
@@ -247,29 +249,51 @@ pub struct SearchParams {
     limit: Option<i64>,
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     offset: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    resolve: bool,
 }
 
-/// `GET /api/v1/accounts/search?q=` (`read:accounts`): local accounts by username or display name,
-/// or an exact `user@domain` match among known accounts. `limit` defaults to 40, at most 80.
+/// Accounts matching `q`: an exact `user@domain` or URL (resolved over the network with
+/// `resolve`), else local accounts by username or display name.
+pub async fn search_accounts(
+    state: &AppState,
+    data: &crate::federation::context::FedData,
+    q: &str,
+    resolve: bool,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<accounts::AccountRow>> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let exact = q.starts_with("http://")
+        || q.starts_with("https://")
+        || matches!(
+            svc::parse_acct(q, &state.config.server.domain),
+            Some((_, Some(_)))
+        );
+    if exact {
+        return Ok(crate::service::resolve::account(data, q, resolve)
+            .await?
+            .into_iter()
+            .collect());
+    }
+    Ok(accounts::search_local(&state.db, q.trim_start_matches('@'), limit, offset).await?)
+}
+
+/// `GET /api/v1/accounts/search?q=` (`read:accounts`): `limit` defaults to 40, at most 80;
+/// `resolve=true` looks remote accounts up.
 pub async fn search(
     State(state): State<AppState>,
+    data: crate::federation::context::FedData,
     auth: Auth,
     Params { value: p, .. }: Params<SearchParams>,
 ) -> AppResult<Json<Vec<Account>>> {
     auth.require_user("read:accounts")?;
-    let q = p.q.trim().trim_start_matches('@');
-    if q.is_empty() {
-        return Ok(Json(Vec::new()));
-    }
     let limit = p.limit.unwrap_or(40).clamp(1, 80);
     let offset = p.offset.unwrap_or(0).max(0);
-    let rows = match svc::parse_acct(q, &state.config.server.domain) {
-        Some((user, Some(domain))) => accounts::find_account_by_acct(&state.db, user, Some(domain))
-            .await?
-            .into_iter()
-            .collect(),
-        _ => accounts::search_local(&state.db, q, limit, offset).await?,
-    };
+    let rows = search_accounts(&state, &data, &p.q, p.resolve, limit, offset).await?;
     Ok(Json(render::accounts(&state, &rows).await?))
 }
 

@@ -1,0 +1,203 @@
+//! Accounts as ActivityPub actors (`activitypub_federation`'s `Object` and `Actor`): local accounts
+//! are served from their rows; remote ones are fetched, checked and stored.
+
+use activitypub_federation::config::Data;
+use activitypub_federation::traits::{Actor, Object};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::federation::protocol::actor::Person;
+use crate::federation::{keys, objects};
+use crate::service::text;
+use crate::state::AppState;
+use crate::storage::accounts::{self, AccountRow, ProfileField, RemoteAccount};
+
+/// An account, with its actor ID parsed.
+#[derive(Clone, Debug)]
+pub struct ApAccount {
+    pub row: AccountRow,
+    pub id: Url,
+    pub fetched_at: Option<DateTime<Utc>>,
+    /// Local accounts only, loaded when signing.
+    pub private_key_pem: Option<String>,
+}
+
+impl ApAccount {
+    pub fn new(row: AccountRow, fetched_at: Option<DateTime<Utc>>) -> anyhow::Result<ApAccount> {
+        let id = Url::parse(&row.uri)?;
+        Ok(ApAccount {
+            row,
+            id,
+            fetched_at,
+            private_key_pem: None,
+        })
+    }
+}
+
+/// `host` or `host:port`, as Rookery stores remote domains.
+pub fn authority(u: &Url) -> Option<String> {
+    let host = u.host_str()?.to_lowercase();
+    Some(match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
+/// True when two URLs share scheme, host and port: the check behind "a server may only speak for
+/// its own objects". Stricter than comparing domains, which would treat `localhost:8081` and
+/// `localhost:8082` as one server.
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.origin() == b.origin()
+}
+
+/// Longest username and display name kept from remote actors.
+const REMOTE_NAME_MAX: usize = 255;
+
+#[async_trait]
+impl Object for ApAccount {
+    type DataType = AppState;
+    type Kind = Person;
+    type Error = anyhow::Error;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        // Local accounts are never refetched.
+        if self.row.is_local() {
+            Some(Utc::now())
+        } else {
+            self.fetched_at
+        }
+    }
+
+    async fn read_from_id(
+        object_id: Url,
+        data: &Data<AppState>,
+    ) -> Result<Option<Self>, Self::Error> {
+        match accounts::find_by_uri(&data.db, object_id.as_str()).await? {
+            Some((row, fetched)) => Ok(Some(ApAccount::new(row, fetched)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn into_json(self, data: &Data<AppState>) -> Result<Person, Self::Error> {
+        anyhow::ensure!(self.row.is_local(), "only local actors are served");
+        let pem = keys::public_key_pem(data.app_data(), &self.row)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(objects::person(&data.config, &self.row, &pem))
+    }
+
+    async fn verify(
+        json: &Person,
+        expected_domain: &Url,
+        _data: &Data<AppState>,
+    ) -> Result<(), Self::Error> {
+        anyhow::ensure!(
+            same_origin(&json.id, expected_domain),
+            "actor {} is not from {expected_domain}",
+            json.id
+        );
+        anyhow::ensure!(
+            json.public_key.owner == json.id,
+            "the key of {} belongs to {}",
+            json.id,
+            json.public_key.owner
+        );
+        anyhow::ensure!(
+            same_origin(&json.inbox, &json.id),
+            "the inbox of {} is on another server",
+            json.id
+        );
+        let name = json.preferred_username.as_str();
+        anyhow::ensure!(
+            !name.is_empty()
+                && name.len() <= REMOTE_NAME_MAX
+                && !name
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '@' || c.is_control()),
+            "unusable preferredUsername {name:?}"
+        );
+        Ok(())
+    }
+
+    async fn from_json(json: Person, data: &Data<AppState>) -> Result<Self, Self::Error> {
+        let domain =
+            authority(&json.id).ok_or_else(|| anyhow::anyhow!("actor ID without a host"))?;
+        anyhow::ensure!(
+            !domain.eq_ignore_ascii_case(&data.config.server.domain),
+            "a remote document claims a local actor"
+        );
+        let display_name: String = text::clean_line(json.name.as_deref().unwrap_or(""))
+            .chars()
+            .take(REMOTE_NAME_MAX)
+            .collect();
+        let note = text::sanitize_html(json.summary.as_deref().unwrap_or(""));
+        let fields: Vec<ProfileField> = json
+            .attachment
+            .iter()
+            .take(16)
+            .map(|f| ProfileField {
+                name: text::clean_line(&f.name),
+                value: text::sanitize_html(&f.value),
+                verified_at: None,
+            })
+            .collect();
+        let shared = json
+            .endpoints
+            .as_ref()
+            .and_then(|e| e.shared_inbox.as_ref())
+            .filter(|s| same_origin(s, &json.id));
+        let id = accounts::upsert_remote(
+            &data.db,
+            &RemoteAccount {
+                uri: json.id.as_str(),
+                username: &json.preferred_username,
+                domain: &domain,
+                display_name: &display_name,
+                note: &note,
+                fields,
+                locked: json.manually_approves_followers,
+                bot: json.kind == "Service" || json.kind == "Application",
+                discoverable: json.discoverable.unwrap_or(false),
+                url: json.url.as_ref().map(Url::as_str),
+                inbox_url: json.inbox.as_str(),
+                shared_inbox_url: shared.map(Url::as_str),
+                public_key_pem: &json.public_key.public_key_pem,
+                actor_type: &json.kind,
+                published: json.published,
+            },
+        )
+        .await?;
+        let row = accounts::find_account(&data.db, id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("stored actor vanished"))?;
+        ApAccount::new(row, Some(Utc::now()))
+    }
+}
+
+impl Actor for ApAccount {
+    fn public_key_pem(&self) -> &str {
+        self.row.public_key_pem.as_deref().unwrap_or("")
+    }
+
+    fn private_key_pem(&self) -> Option<String> {
+        self.private_key_pem.clone()
+    }
+
+    fn inbox(&self) -> Url {
+        let fallback = format!("{}/inbox", self.row.uri);
+        Url::parse(self.row.inbox_url.as_deref().unwrap_or(&fallback))
+            .unwrap_or_else(|_| self.id.clone())
+    }
+
+    fn shared_inbox(&self) -> Option<Url> {
+        self.row
+            .shared_inbox_url
+            .as_deref()
+            .and_then(|u| Url::parse(u).ok())
+    }
+}

@@ -1,0 +1,105 @@
+//! `GET /api/v2/search` (docs.joinmastodon.org/methods/search/).
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use crate::api_types::Account;
+use crate::api_types::status::{Status, Tag};
+use crate::error::{AppError, AppResult};
+use crate::federation::context::FedData;
+use crate::http::extract::{Auth, Params, lenient};
+use crate::http::mastodon::api::v1::accounts::search_accounts;
+use crate::service::render;
+use crate::state::AppState;
+use crate::storage::statuses::{self, ANONYMOUS};
+use crate::storage::tags;
+
+#[derive(Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    q: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    resolve: bool,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    limit: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    offset: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct Results {
+    accounts: Vec<Account>,
+    statuses: Vec<Status>,
+    hashtags: Vec<Tag>,
+}
+
+/// `GET /api/v2/search?q=&type=accounts|statuses|hashtags&resolve=&limit=&offset=`
+/// (`read:search`). Accounts: local by name, or an exact `user@domain`/URL (fetched with
+/// `resolve`, which needs a signed-in user, as on Mastodon). Statuses: by URL or ID URI among
+/// those known and visible to the caller. Hashtags: by prefix.
+pub async fn search(
+    State(state): State<AppState>,
+    data: FedData,
+    auth: Auth,
+    Params { value: p, .. }: Params<SearchParams>,
+) -> AppResult<Json<Results>> {
+    if auth.0.is_some() {
+        auth.require("read:search")?;
+    }
+    let viewer = auth.user().map(|u| u.account.id);
+    if p.resolve && viewer.is_none() {
+        return Err(AppError::unauthorized(
+            "Search queries that resolve remote resources require a signed-in user",
+        ));
+    }
+    let kind = p.kind.as_deref().unwrap_or("");
+    if !matches!(kind, "" | "accounts" | "statuses" | "hashtags") {
+        return Err(AppError::bad_request(
+            "type must be accounts, statuses or hashtags",
+        ));
+    }
+    let limit = p.limit.unwrap_or(20).clamp(1, 40);
+    let offset = p.offset.unwrap_or(0).max(0);
+    let q = p.q.trim();
+    let mut out = Results {
+        accounts: vec![],
+        statuses: vec![],
+        hashtags: vec![],
+    };
+    if q.is_empty() {
+        return Ok(Json(out));
+    }
+    if kind.is_empty() || kind == "accounts" {
+        let rows = search_accounts(&state, &data, q, p.resolve, limit, offset).await?;
+        out.accounts = render::accounts(&state, &rows).await?;
+    }
+    if (kind.is_empty() || kind == "statuses")
+        && (q.starts_with("https://") || q.starts_with("http://"))
+        && let Some(s) = statuses::find_by_uri_or_url(&state.db, q).await?
+        && let Some(visible) =
+            statuses::find_visible(&state.db, s.id, viewer.unwrap_or(ANONYMOUS)).await?
+    {
+        out.statuses = render::statuses(&state, viewer, vec![visible]).await?;
+    }
+    if kind.is_empty() || kind == "hashtags" {
+        let name = q.trim_start_matches('#');
+        if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            for t in tags::search_prefix(&state.db, name, limit, offset).await? {
+                out.hashtags.push(Tag {
+                    name: t.display_name.clone(),
+                    url: format!(
+                        "{}/tags/{}",
+                        state.config.base_url(),
+                        urlencoding::encode(&t.name)
+                    ),
+                    history: Vec::new(),
+                    following: None,
+                });
+            }
+        }
+    }
+    Ok(Json(out))
+}

@@ -1,0 +1,240 @@
+//! Two (or more) real instances — separate processes, databases and `localhost:PORT` domains —
+//! talking over HTTP, driven only through the client API.
+
+use serde_json::{Value, json};
+
+use crate::support::Backend;
+use crate::support::binary::{Server, free_port, run_cli, start_server, write_config};
+
+/// Lets instances on this machine reach each other (loopback, explicit ports, plain http).
+pub const DEV_FEDERATION: &str = "[federation]\nallow_private_addresses = true\n";
+
+pub struct Instance {
+    pub server: Server,
+    pub domain: String,
+    /// Kept so the instance's files live as long as it does.
+    pub _dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+}
+
+impl Instance {
+    pub async fn start(backend: Backend, extra: &str) -> Instance {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let cfg = write_config(dir.path(), port, backend, extra).await;
+        let server = start_server(dir.path(), &cfg, port).await;
+        Instance {
+            server,
+            domain: format!("localhost:{port}"),
+            _dir: dir,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Creates a user with the CLI and returns a `read write follow` token for them.
+    pub async fn user(&self, name: &str) -> String {
+        let email = format!("{name}@example.com");
+        let (ok, _, err) = run_cli(
+            &self.server.config,
+            &[
+                "admin",
+                "account",
+                "create",
+                "--username",
+                name,
+                "--email",
+                &email,
+                "--password",
+                "federation test",
+            ],
+        );
+        assert!(ok, "{err}");
+        let app: Value = self.http.post(self.url("/api/v1/apps")).json(&json!({"client_name": "fed test", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write follow"})).send().await.unwrap().json().await.unwrap();
+        let tok: Value = self.http.post(self.url("/oauth/token")).json(&json!({
+            "grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
+            "username": name, "password": "federation test", "scope": "read write follow"
+        })).send().await.unwrap().json().await.unwrap();
+        tok["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.base)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let r = self
+            .http
+            .request(method, self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.server.log).unwrap_or_default()
+    }
+}
+
+#[tokio::test]
+async fn an_instance_resolves_accounts_on_another() {
+    // A on SQLite, B on PostgreSQL.
+    let a = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let b = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let (s, _) = b
+        .send(
+            reqwest::Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            &bob,
+            json!({
+                "display_name": "Bob <script>", "note": "I <3 birds", "locked": true,
+                "fields_attributes": [{"name": "Site", "value": "https://bob.example"}]
+            }),
+        )
+        .await;
+    assert_eq!(s, 200);
+
+    // Unknown to A, and not looked up without `resolve`.
+    let (s, r) = a
+        .get(&format!("/api/v2/search?q=@bob@{}", b.domain), &alice)
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(r["accounts"], json!([]));
+
+    let (s, r) = a
+        .get(
+            &format!(
+                "/api/v2/search?q=@bob@{}&resolve=true&type=accounts",
+                b.domain
+            ),
+            &alice,
+        )
+        .await;
+    assert_eq!(s, 200, "{r}\n{}", a.log());
+    let found = &r["accounts"][0];
+    assert_eq!(
+        found["acct"],
+        format!("bob@{}", b.domain),
+        "{r}\nA log:\n{}",
+        a.log()
+    );
+    assert_eq!(found["username"], "bob");
+    assert_eq!(
+        found["display_name"], "Bob <script>",
+        "display names are plain text, escaped by clients"
+    );
+    assert_eq!(found["locked"], true);
+    assert_eq!(found["url"], format!("http://{}/@bob", b.domain));
+    assert!(
+        found["note"].as_str().unwrap().contains("I &lt;3 birds"),
+        "{found}"
+    );
+    assert!(
+        found["fields"][0]["value"]
+            .as_str()
+            .unwrap()
+            .contains("href=\"https://bob.example\"")
+    );
+    let id = found["id"].as_str().unwrap().to_string();
+
+    // Lookup and the actor URL find the same stored account; its page on A works.
+    let (s, l) = a
+        .get(
+            &format!("/api/v1/accounts/lookup?acct=bob@{}", b.domain),
+            &alice,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(l["id"], id.as_str());
+    let (_, r) = a
+        .get(
+            &format!(
+                "/api/v2/search?q=http://{}/users/bob&resolve=true",
+                b.domain
+            ),
+            &alice,
+        )
+        .await;
+    assert_eq!(r["accounts"][0]["id"], id.as_str());
+    let (s, acct) = a.get(&format!("/api/v1/accounts/{id}"), &alice).await;
+    assert_eq!(s, 200);
+    assert_eq!(acct["acct"], format!("bob@{}", b.domain));
+    // B is now a known peer of A.
+    let (_, peers) = a.get("/api/v1/instance/peers", &alice).await;
+    assert_eq!(peers, json!([b.domain]));
+
+    // Someone who does not exist on B: no result, no error.
+    let (s, r) = a
+        .get(
+            &format!("/api/v2/search?q=@nobody@{}&resolve=true", b.domain),
+            &alice,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(r["accounts"], json!([]));
+    let (s, _) = a
+        .get(
+            &format!("/api/v1/accounts/lookup?acct=nobody@{}", b.domain),
+            &alice,
+        )
+        .await;
+    assert_eq!(s, 404);
+    // Resolving needs a signed-in user.
+    let r = a
+        .http
+        .get(a.url(&format!("/api/v2/search?q=@bob@{}&resolve=true", b.domain)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn outgoing_fetches_to_private_addresses_are_refused_by_default() {
+    let b = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    b.user("bob").await;
+    // A keeps the default guard: loopback, private and link-local targets are refused.
+    let a = Instance::start(Backend::Sqlite, "").await;
+    let alice = a.user("alice").await;
+    for q in [
+        format!("@bob@{}", b.domain),
+        format!("http://{}/users/bob", b.domain),
+    ] {
+        let (s, r) = a
+            .get(
+                &format!("/api/v2/search?q={}&resolve=true", urlencoding::encode(&q)),
+                &alice,
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(r["accounts"], json!([]), "{q}");
+    }
+    let log = b.log();
+    assert!(
+        !log.contains("/.well-known/webfinger") && !log.contains("path=/users/bob"),
+        "B was contacted:\n{log}"
+    );
+}
