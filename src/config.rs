@@ -131,7 +131,7 @@ pub enum RegistrationsMode {
     Closed,
 }
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FederationConfig {
     /// Talk to peers over plain http (development and tests only). Unset: allowed when the domain
@@ -140,6 +140,22 @@ pub struct FederationConfig {
     /// Let outgoing fetches reach loopback, private and link-local addresses (development and tests
     /// only; the default `false` guards against request forgery).
     pub allow_private_addresses: bool,
+    /// Seconds before the first retry of a failed delivery; each later retry waits twice as long,
+    /// at most an hour.
+    pub retry_initial_seconds: u64,
+    /// Hours after which a delivery that keeps failing is given up.
+    pub retry_max_hours: u64,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        FederationConfig {
+            allow_http: None,
+            allow_private_addresses: false,
+            retry_initial_seconds: 60,
+            retry_max_hours: 72,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

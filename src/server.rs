@@ -31,6 +31,10 @@ pub async fn serve_on(
         }
     });
     let federation = crate::federation::context::build(state.clone()).await?;
+    let worker = tokio::spawn(crate::service::delivery::run_worker(
+        federation.clone(),
+        state.delivery_wakeup.clone(),
+    ));
     let app = crate::http::router(state).layer(
         activitypub_federation::config::FederationMiddleware::new(federation),
     );
@@ -41,6 +45,7 @@ pub async fn serve_on(
     .with_graceful_shutdown(shutdown)
     .await;
     pruner.abort();
+    worker.abort();
     Ok(result?)
 }
 

@@ -17,6 +17,8 @@ pub struct AppState {
     pub sign_in_limiter: Arc<SignInLimiter>,
     /// Streaming events go out through here.
     pub hub: Hub,
+    /// Wakes the delivery worker after activities are queued.
+    pub delivery_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -26,6 +28,7 @@ impl AppState {
             config: Arc::new(config),
             db,
             hub: Hub::new(),
+            delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }

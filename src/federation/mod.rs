@@ -1,6 +1,7 @@
 //! Federation: ActivityPub wire types (`protocol`), the mapping between them and storage rows
 //! (`objects`, `actor`), keys, and the `activitypub_federation` configuration (`context`).
 
+pub mod activities;
 pub mod actor;
 pub mod context;
 pub mod keys;

@@ -197,3 +197,93 @@ pub async fn featured(
 ) -> AppResult<Response> {
     Ok(activity_json(svc::featured(&state, &name).await?))
 }
+
+/// Largest activity accepted by the inbox, in bytes.
+const INBOX_MAX_BYTES: usize = 1024 * 1024;
+
+fn inbox_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// `POST /inbox` (shared) and `POST /users/:name/inbox`: receives an activity. The body must be at
+/// most 1 MiB of JSON with an `id`; activity types Rookery does not act on are acknowledged and
+/// ignored; an activity already processed is acknowledged and skipped. Otherwise the digest and the
+/// HTTP signature (with the actor's key) are verified, the actor must be on the activity's origin,
+/// and the activity is processed. Answers 202 when accepted, 401 for a bad signature or digest, 400
+/// for anything else unusable.
+pub async fn inbox(
+    data: crate::federation::context::FedData,
+    req: axum::extract::Request,
+) -> Response {
+    use activitypub_federation::axum::inbox::{ActivityData, receive_activity};
+    use axum::extract::FromRequest;
+
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, INBOX_MAX_BYTES).await else {
+        return inbox_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The activity is larger than 1 MiB",
+        );
+    };
+    let Ok(doc) = serde_json::from_slice::<Value>(&bytes) else {
+        return inbox_error(StatusCode::BAD_REQUEST, "The body is not JSON");
+    };
+    let (Some(id), Some(kind)) = (
+        doc.get("id").and_then(Value::as_str),
+        doc.get("type").and_then(Value::as_str),
+    ) else {
+        return inbox_error(
+            StatusCode::BAD_REQUEST,
+            "An activity needs an id and a type",
+        );
+    };
+    if !crate::federation::activities::HANDLED_TYPES.contains(&kind) {
+        tracing::debug!(
+            kind,
+            id,
+            "acknowledging an activity type Rookery does not handle"
+        );
+        return StatusCode::ACCEPTED.into_response();
+    }
+    match crate::storage::deliveries::already_received(&data.db, id).await {
+        Ok(true) => return StatusCode::ACCEPTED.into_response(),
+        Ok(false) => {}
+        Err(e) => return AppError::from(e).into_response(),
+    }
+    let id = id.to_string();
+    let rebuilt = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+    let activity_data = match ActivityData::from_request(rebuilt, &()).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match receive_activity::<
+        crate::federation::activities::InboxActivity,
+        crate::federation::actor::ApAccount,
+        AppState,
+    >(activity_data, &data)
+    .await
+    {
+        Ok(()) => {
+            if let Err(e) = crate::storage::deliveries::record_receipt(&data.db, &id).await {
+                tracing::warn!(error = ?e, "could not record a processed activity");
+            }
+            StatusCode::ACCEPTED.into_response()
+        }
+        Err(e) => {
+            use activitypub_federation::error::Error as FedError;
+            let auth = matches!(
+                e.downcast_ref::<FedError>(),
+                Some(FedError::ActivitySignatureInvalid | FedError::ActivityBodyDigestInvalid)
+            );
+            tracing::info!(activity = id, error = %e, "refused an activity");
+            if auth {
+                inbox_error(
+                    StatusCode::UNAUTHORIZED,
+                    "The HTTP signature or digest is not valid",
+                )
+            } else {
+                inbox_error(StatusCode::BAD_REQUEST, "The activity was refused")
+            }
+        }
+    }
+}

@@ -154,6 +154,10 @@ pub fn router(state: AppState) -> Router {
                 .put(v1::statuses::edit),
         )
         .route("/api/v1/statuses/{id}/context", get(v1::statuses::context))
+        .route(
+            "/api/v1/statuses/{id}/deliveries",
+            get(v1::statuses::deliveries),
+        )
         .route("/api/v1/statuses/{id}/history", get(v1::statuses::history))
         .route("/api/v1/statuses/{id}/source", get(v1::statuses::source))
         .route(
@@ -236,7 +240,9 @@ pub fn router(state: AppState) -> Router {
         .route("/nodeinfo/2.1", get(well_known::nodeinfo_21));
 
     let activitypub_routes = Router::new()
+        .route("/inbox", post(activitypub::inbox))
         .route("/users/{name}", get(activitypub::user))
+        .route("/users/{name}/inbox", post(activitypub::inbox))
         .route("/users/{name}/outbox", get(activitypub::outbox))
         .route("/users/{name}/followers", get(activitypub::followers))
         .route("/users/{name}/following", get(activitypub::following))

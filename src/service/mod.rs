@@ -3,7 +3,9 @@
 
 pub mod accounts;
 pub mod activitypub;
+pub mod delivery;
 pub mod emojis;
+pub mod inbox;
 pub mod instance;
 pub mod notifications;
 pub mod oauth;

@@ -82,6 +82,10 @@ pub async fn follow(
     let notify = notify
         .or(existing.as_ref().map(|f| f.notify))
         .unwrap_or(false);
+    if !t.is_local() {
+        follow_remote(state, me, &t, reblogs, notify).await?;
+        return relationship(state, me, t.id).await;
+    }
     let mut tx = state.db.begin().await?;
     let mut pending: Vec<Pending> = Vec::new();
     if existing.is_some() || !t.locked {
@@ -124,14 +128,29 @@ pub async fn follow(
 /// Unfollows (or withdraws a follow request); the account's posts leave the home feed.
 pub async fn unfollow(state: &AppState, me: i64, id: &str) -> AppResult<Relationship> {
     let t = target(state, me, id).await?;
+    let follow = store::find_follow(&state.db, FollowTable::Follows, me, t.id).await?;
+    let request = store::find_follow(&state.db, FollowTable::Requests, me, t.id).await?;
+    let me_row = if t.is_local() {
+        None
+    } else {
+        Some(ensure_keys(state, me).await?)
+    };
     let mut tx = state.db.begin().await?;
     if store::delete_follow(&mut tx, FollowTable::Follows, me, t.id).await? {
         statuses::unmerge_from_feed(&mut tx, me, t.id).await?;
     }
-    if store::delete_follow(&mut tx, FollowTable::Requests, me, t.id).await? {
+    if store::delete_follow(&mut tx, FollowTable::Requests, me, t.id).await? && t.is_local() {
         crate::storage::notifications::remove(&mut tx, t.id, me, "follow_request", None).await?;
     }
+    if let Some(me_row) = &me_row {
+        let uri = follow
+            .as_ref()
+            .or(request.as_ref())
+            .and_then(|f| f.uri.clone());
+        undo_remote_follow(&mut tx, me_row, &t, uri.as_deref()).await?;
+    }
     tx.commit().await?;
+    state.delivery_wakeup.notify_one();
     relationship(state, me, t.id).await
 }
 
@@ -175,7 +194,21 @@ pub async fn answer_request(
         .await?;
         statuses::merge_into_feed(&mut tx, t.id, me, true, MERGE_ON_FOLLOW).await?;
     }
+    if !t.is_local()
+        && let Some(follow_uri) = req.uri.as_deref()
+    {
+        let me_row = ensure_keys(state, me).await?;
+        let kind = if accept { "Accept" } else { "Reject" };
+        let answer = serde_json::json!({
+            "id": format!("{}#{}/{}", me_row.uri, kind.to_lowercase(), crate::storage::ids::new_id()),
+            "type": kind,
+            "actor": me_row.uri,
+            "object": follow_activity(follow_uri, &t.uri, &me_row.uri),
+        });
+        send_to(&mut tx, &answer, me, &t).await?;
+    }
     tx.commit().await?;
+    state.delivery_wakeup.notify_one();
     relationship(state, me, t.id).await
 }
 
@@ -222,4 +255,272 @@ pub async fn unmute(state: &AppState, me: i64, id: &str) -> AppResult<Relationsh
     let t = target(state, me, id).await?;
     store::delete_mute(&state.db, me, t.id).await?;
     relationship(state, me, t.id).await
+}
+
+// --- Federation ---------------------------------------------------------------------------------
+
+/// A `Follow` activity document.
+fn follow_activity(id: &str, actor_uri: &str, object_uri: &str) -> serde_json::Value {
+    serde_json::json!({ "id": id, "type": "Follow", "actor": actor_uri, "object": object_uri })
+}
+
+/// The inbox of a remote account (its own, not the shared one: follows are personal).
+fn personal_inbox(a: &AccountRow) -> Option<String> {
+    a.inbox_url.clone()
+}
+
+/// Queues `activity` from local `me` to a remote account's inbox.
+async fn send_to(
+    tx: &mut crate::storage::Tx,
+    activity: &serde_json::Value,
+    me: i64,
+    to: &AccountRow,
+) -> AppResult<()> {
+    if let Some(inbox) = personal_inbox(to) {
+        crate::service::delivery::enqueue(tx, activity, me, &[inbox], None).await?;
+    }
+    Ok(())
+}
+
+/// Makes sure a local account has a key pair before it signs anything.
+async fn ensure_keys(state: &AppState, id: i64) -> AppResult<AccountRow> {
+    let me = accounts::find_account(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::federation::keys::public_key_pem(state, &me).await?;
+    Ok(me)
+}
+
+/// Follows a remote account: a pending request until its server answers with `Accept`.
+async fn follow_remote(
+    state: &AppState,
+    me: i64,
+    t: &AccountRow,
+    reblogs: bool,
+    notify: bool,
+) -> AppResult<()> {
+    let me_row = ensure_keys(state, me).await?;
+    if let Some(existing) = store::find_follow(&state.db, FollowTable::Follows, me, t.id).await? {
+        let mut tx = state.db.begin().await?;
+        store::upsert_follow(
+            &mut tx,
+            FollowTable::Follows,
+            me,
+            t.id,
+            reblogs,
+            notify,
+            existing.uri.as_deref(),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    let uri = format!(
+        "{}/activities/follows/{}",
+        state.config.base_url(),
+        crate::storage::ids::new_id()
+    );
+    let mut tx = state.db.begin().await?;
+    if store::upsert_follow(
+        &mut tx,
+        FollowTable::Requests,
+        me,
+        t.id,
+        reblogs,
+        notify,
+        Some(&uri),
+    )
+    .await?
+    {
+        send_to(&mut tx, &follow_activity(&uri, &me_row.uri, &t.uri), me, t).await?;
+    }
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok(())
+}
+
+/// Tells a remote account's server that `me` stopped following (or asking to follow) it.
+async fn undo_remote_follow(
+    tx: &mut crate::storage::Tx,
+    me_row: &AccountRow,
+    t: &AccountRow,
+    follow_uri: Option<&str>,
+) -> AppResult<()> {
+    let Some(follow_uri) = follow_uri else {
+        return Ok(());
+    };
+    let undo = serde_json::json!({
+        "id": format!("{follow_uri}/undo"),
+        "type": "Undo",
+        "actor": me_row.uri,
+        "object": follow_activity(follow_uri, &me_row.uri, &t.uri),
+    });
+    send_to(tx, &undo, me_row.id, t).await
+}
+
+/// `Follow` from a remote actor to a local account: a follow (answered with `Accept`) or, for a
+/// locked account, a follow request; refused with `Reject` when the account blocks the actor.
+pub async fn receive_follow(
+    data: &crate::federation::context::FedData,
+    actor: &AccountRow,
+    f: &crate::federation::activities::Follow,
+) -> anyhow::Result<()> {
+    let state: &AppState = data;
+    let Some((target, _)) = accounts::find_by_uri(&state.db, f.object.as_str()).await? else {
+        return Ok(());
+    };
+    if !target.is_local() || actor.is_local() {
+        return Ok(());
+    }
+    ensure_keys(state, target.id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let follow_doc = follow_activity(f.id.as_str(), &actor.uri, &target.uri);
+    let mut tx = state.db.begin().await?;
+    let mut pending = Vec::new();
+    if store::blocked_either_way(&state.db, target.id, actor.id).await? {
+        let reject = serde_json::json!({ "id": format!("{}#rejects/{}", target.uri, crate::storage::ids::new_id()), "type": "Reject", "actor": target.uri, "object": follow_doc });
+        send_to(&mut tx, &reject, target.id, actor)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    } else if target.locked
+        && store::find_follow(&state.db, FollowTable::Follows, actor.id, target.id)
+            .await?
+            .is_none()
+    {
+        if store::upsert_follow(
+            &mut tx,
+            FollowTable::Requests,
+            actor.id,
+            target.id,
+            true,
+            false,
+            Some(f.id.as_str()),
+        )
+        .await?
+        {
+            pending.extend(
+                notifications::create(state, &mut tx, target.id, actor.id, "follow_request", None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            );
+        }
+    } else {
+        if store::upsert_follow(
+            &mut tx,
+            FollowTable::Follows,
+            actor.id,
+            target.id,
+            true,
+            false,
+            Some(f.id.as_str()),
+        )
+        .await?
+        {
+            pending.extend(
+                notifications::create(state, &mut tx, target.id, actor.id, "follow", None)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            );
+        }
+        let accept = serde_json::json!({ "id": format!("{}#accepts/{}", target.uri, crate::storage::ids::new_id()), "type": "Accept", "actor": target.uri, "object": follow_doc });
+        send_to(&mut tx, &accept, target.id, actor)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    notifications::publish(state, &pending).await;
+    Ok(())
+}
+
+/// `Accept` or `Reject` of one of our follow requests by the followed remote account.
+pub async fn receive_answer(
+    data: &crate::federation::context::FedData,
+    actor: &AccountRow,
+    a: &crate::federation::activities::Answer,
+    accept: bool,
+) -> anyhow::Result<()> {
+    let state: &AppState = data;
+    // The follower is named in the inline Follow, or found from the request's ID.
+    let named = match a.object.url_field("actor") {
+        Some(u) => accounts::find_by_uri(&state.db, u.as_str())
+            .await?
+            .map(|(r, _)| r),
+        None => None,
+    };
+    let follower = match (named, a.object.id()) {
+        (Some(f), _) => Some(f),
+        (None, Some(id)) => match store::find_follow_by_uri(&state.db, id.as_str()).await? {
+            Some(f) if f.target_account_id == actor.id => {
+                accounts::find_account(&state.db, f.account_id).await?
+            }
+            _ => None,
+        },
+        (None, None) => None,
+    };
+    let Some(follower) = follower.filter(|f| f.is_local()) else {
+        return Ok(());
+    };
+    let mut tx = state.db.begin().await?;
+    if accept {
+        if let Some(req) =
+            store::find_follow(&state.db, FollowTable::Requests, follower.id, actor.id).await?
+        {
+            store::delete_follow(&mut tx, FollowTable::Requests, follower.id, actor.id).await?;
+            store::upsert_follow(
+                &mut tx,
+                FollowTable::Follows,
+                follower.id,
+                actor.id,
+                req.show_reblogs,
+                req.notify,
+                req.uri.as_deref(),
+            )
+            .await?;
+            statuses::merge_into_feed(&mut tx, follower.id, actor.id, true, MERGE_ON_FOLLOW)
+                .await?;
+        }
+    } else {
+        store::delete_follow(&mut tx, FollowTable::Requests, follower.id, actor.id).await?;
+        if store::delete_follow(&mut tx, FollowTable::Follows, follower.id, actor.id).await? {
+            statuses::unmerge_from_feed(&mut tx, follower.id, actor.id).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `Undo` of a `Follow`: the remote actor stops following (or asking to follow) a local account.
+pub async fn receive_undo_follow(
+    data: &crate::federation::context::FedData,
+    actor: &AccountRow,
+    u: &crate::federation::activities::Answer,
+) -> anyhow::Result<()> {
+    let state: &AppState = data;
+    let target = match u.object.url_field("object") {
+        Some(t) => accounts::find_by_uri(&state.db, t.as_str())
+            .await?
+            .map(|(r, _)| r),
+        None => match u.object.id() {
+            Some(id) => match store::find_follow_by_uri(&state.db, id.as_str()).await? {
+                Some(f) if f.account_id == actor.id => {
+                    accounts::find_account(&state.db, f.target_account_id).await?
+                }
+                _ => None,
+            },
+            None => None,
+        },
+    };
+    let Some(target) = target.filter(|t| t.is_local()) else {
+        return Ok(());
+    };
+    let mut tx = state.db.begin().await?;
+    store::delete_follow(&mut tx, FollowTable::Follows, actor.id, target.id).await?;
+    if store::delete_follow(&mut tx, FollowTable::Requests, actor.id, target.id).await? {
+        crate::storage::notifications::remove(&mut tx, target.id, actor.id, "follow_request", None)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

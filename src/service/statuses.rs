@@ -172,9 +172,20 @@ async fn insert_and_distribute(
     mention_ids: &[i64],
     tags: &[String],
     idempotency_key: Option<&str>,
+    outgoing: Option<Outgoing>,
 ) -> AppResult<StatusRow> {
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, new).await?;
+    if let Some(out) = &outgoing {
+        crate::service::delivery::enqueue(
+            &mut tx,
+            &out.activity,
+            new.account_id,
+            &out.inboxes,
+            Some(new.id),
+        )
+        .await?;
+    }
     store::insert_mentions(&mut tx, new.id, mention_ids).await?;
     let tag_ids = store::attach_tags(&mut tx, new.id, tags).await?;
     if let Some(parent) = new.in_reply_to_id {
@@ -215,6 +226,9 @@ async fn insert_and_distribute(
         store::remember_idempotency_key(&mut tx, new.account_id, key, new.id).await?;
     }
     tx.commit().await?;
+    if outgoing.is_some() {
+        state.delivery_wakeup.notify_one();
+    }
     let row = store::find(&state.db, new.id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -330,14 +344,116 @@ pub async fn create(
         application_id: c.application_id,
         created_at: ids::time_of(id),
     };
+    let outgoing = outgoing_create(
+        state,
+        &author.account,
+        &new,
+        parent.as_ref(),
+        &rendered.mention_ids,
+        &rendered.tags,
+    )
+    .await?;
     insert_and_distribute(
         state,
         &new,
         &rendered.mention_ids,
         &rendered.tags,
         c.idempotency_key.as_deref(),
+        outgoing,
     )
     .await
+}
+
+/// An activity to queue with a change, and the inboxes it goes to.
+pub struct Outgoing {
+    pub activity: serde_json::Value,
+    pub inboxes: Vec<String>,
+}
+
+/// Inboxes on other servers that should get a status: the author's remote followers (unless it is
+/// direct) and the remote accounts it mentions; shared inboxes where servers have them.
+async fn remote_audience(
+    state: &AppState,
+    author_id: i64,
+    visibility: &str,
+    mentions: &[crate::storage::accounts::AccountRow],
+) -> AppResult<Vec<String>> {
+    let mut inboxes = if visibility == "direct" {
+        Vec::new()
+    } else {
+        crate::storage::relationships::remote_follower_inboxes(&state.db, author_id).await?
+    };
+    for m in mentions.iter().filter(|m| !m.is_local()) {
+        if let Some(i) = m.shared_inbox_url.clone().or_else(|| m.inbox_url.clone()) {
+            inboxes.push(i);
+        }
+    }
+    inboxes.sort();
+    inboxes.dedup();
+    Ok(inboxes)
+}
+
+/// The `Create` of a new local status, built before its transaction (it must not read rows that
+/// are not committed yet), or `None` when no other server needs it.
+async fn outgoing_create(
+    state: &AppState,
+    author: &crate::storage::accounts::AccountRow,
+    new: &NewStatus<'_>,
+    parent: Option<&StatusRow>,
+    mention_ids: &[i64],
+    tags: &[String],
+) -> AppResult<Option<Outgoing>> {
+    let mentions = accounts::find_accounts(&state.db, mention_ids).await?;
+    let inboxes = remote_audience(state, author.id, new.visibility, &mentions).await?;
+    if inboxes.is_empty() {
+        return Ok(None);
+    }
+    crate::federation::keys::public_key_pem(state, author).await?;
+    let root_uri = match parent {
+        Some(p) => store::find(&state.db, p.conversation_id)
+            .await?
+            .map_or_else(|| p.uri.clone(), |r| r.uri),
+        None => new.uri.to_string(),
+    };
+    let row = StatusRow {
+        id: new.id,
+        uri: new.uri.to_string(),
+        url: new.url.map(String::from),
+        account_id: new.account_id,
+        in_reply_to_id: new.in_reply_to_id,
+        in_reply_to_account_id: new.in_reply_to_account_id,
+        reblog_of_id: None,
+        conversation_id: new.conversation_id,
+        text: new.text.to_string(),
+        content: new.content.to_string(),
+        spoiler_text: new.spoiler_text.to_string(),
+        visibility: new.visibility.to_string(),
+        sensitive: new.sensitive,
+        language: new.language.map(String::from),
+        local: true,
+        application_id: new.application_id,
+        replies_count: 0,
+        reblogs_count: 0,
+        favourites_count: 0,
+        created_at: new.created_at,
+        edited_at: None,
+    };
+    let lowered: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
+    let note = crate::federation::objects::note(
+        &state.config,
+        &row,
+        &crate::federation::objects::NoteParts {
+            author,
+            mentions: &mentions,
+            tags: &lowered,
+            in_reply_to_uri: parent.map(|p| p.uri.as_str()),
+            conversation_uri: &format!("{root_uri}#context"),
+        },
+    );
+    Ok(Some(Outgoing {
+        activity: crate::federation::objects::create(&note),
+        inboxes,
+    }))
 }
 
 /// The status if `viewer` (`None`: anonymous) may see it.
@@ -366,6 +482,24 @@ pub async fn delete(state: &AppState, user: &CurrentUser, id: &str) -> AppResult
     ensure_owner(&row, user)?;
     let mut rendered = render::status(state, Some(user.account.id), row.clone()).await?;
     rendered.text = Some(row.text.clone());
+    let outgoing = if row.reblog_of_id.is_none() {
+        let facts = store::facts_of(&state.db, store::ANONYMOUS, &[row.id]).await?;
+        let mention_ids: Vec<i64> = facts.mentions.iter().map(|(_, a)| *a).collect();
+        let mentions = accounts::find_accounts(&state.db, &mention_ids).await?;
+        let inboxes = remote_audience(state, row.account_id, &row.visibility, &mentions).await?;
+        (!inboxes.is_empty()).then(|| Outgoing {
+            activity: serde_json::json!({
+                "id": format!("{}#delete", row.uri),
+                "type": "Delete",
+                "actor": user.account.uri,
+                "to": [crate::federation::protocol::PUBLIC],
+                "object": { "id": row.uri, "type": "Tombstone" },
+            }),
+            inboxes,
+        })
+    } else {
+        None
+    };
     let boosts = store::boosts_of(&state.db, row.id).await?;
     let mut gone = vec![(row.clone(), store::feed_holders(&state.db, row.id).await?)];
     for b in boosts {
@@ -380,7 +514,20 @@ pub async fn delete(state: &AppState, user: &CurrentUser, id: &str) -> AppResult
         store::adjust_counter(&mut tx, orig, Counter::Reblogs, -1).await?;
     }
     store::delete(&mut tx, row.id).await?;
+    if let Some(out) = &outgoing {
+        crate::service::delivery::enqueue(
+            &mut tx,
+            &out.activity,
+            row.account_id,
+            &out.inboxes,
+            None,
+        )
+        .await?;
+    }
     tx.commit().await?;
+    if outgoing.is_some() {
+        state.delivery_wakeup.notify_one();
+    }
     for (s, holders) in gone {
         publish_delete(state, &s, &holders);
     }
@@ -800,4 +947,158 @@ pub async fn mute_thread(
 /// Counts the statuses posted on this instance (boosts excluded), for instance statistics.
 pub async fn local_count(state: &AppState) -> AppResult<i64> {
     Ok(store::count_local(&state.db).await?)
+}
+
+// --- Federation: incoming ------------------------------------------------------------------------
+
+/// Visibility of a remote Note from its addressing, as Mastodon reads it: Public in `to` is
+/// public, in `cc` unlisted; a followers collection makes it followers-only; otherwise direct.
+fn remote_visibility(
+    note: &crate::federation::protocol::note::Note,
+    author_uri: &str,
+) -> &'static str {
+    let is_public = |u: &url::Url| u.as_str() == crate::federation::protocol::PUBLIC;
+    if note.to.iter().any(is_public) {
+        return "public";
+    }
+    if note.cc.iter().any(is_public) {
+        return "unlisted";
+    }
+    let followers = format!("{author_uri}/followers");
+    if note
+        .to
+        .iter()
+        .chain(note.cc.iter())
+        .any(|u| u.as_str() == followers || u.path().ends_with("/followers"))
+    {
+        return "private";
+    }
+    "direct"
+}
+
+/// A `Create(Note)` from another server: stored (sanitised) and distributed like a local post
+/// when it concerns someone here (the author has local followers, or it mentions or answers a
+/// local account); otherwise acknowledged and dropped. Duplicates are ignored.
+pub async fn receive_note(
+    data: &crate::federation::context::FedData,
+    actor: &crate::storage::accounts::AccountRow,
+    note: crate::federation::protocol::note::Note,
+) -> anyhow::Result<()> {
+    let state: &AppState = data;
+    let db = &state.db;
+    if store::find_by_uri_or_url(db, note.id.as_str())
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let visibility = remote_visibility(&note, &actor.uri);
+    // Mentions: tagged actors, and every addressed account we know (direct messages often only
+    // address their recipients).
+    let mut mention_ids: Vec<i64> = Vec::new();
+    let addressed = note
+        .tag
+        .iter()
+        .filter(|t| t.kind == "Mention")
+        .filter_map(|t| t.href.clone())
+        .chain(note.to.iter().cloned())
+        .chain(note.cc.iter().cloned());
+    for u in addressed {
+        if let Some((a, _)) = accounts::find_by_uri(db, u.as_str()).await?
+            && a.id != actor.id
+            && !mention_ids.contains(&a.id)
+        {
+            mention_ids.push(a.id);
+        }
+    }
+    let parent = match &note.in_reply_to {
+        Some(p) => store::find_by_uri_or_url(db, p.as_str()).await?,
+        None => None,
+    };
+    let mentions_local = accounts::find_accounts(db, &mention_ids)
+        .await?
+        .iter()
+        .any(|a| a.is_local());
+    let concerns_us = mentions_local
+        || parent.as_ref().is_some_and(|p| p.local)
+        || crate::storage::relationships::has_local_followers(db, actor.id).await?;
+    if !concerns_us {
+        tracing::debug!(note = %note.id, "dropping a Note nobody here follows or is mentioned in");
+        return Ok(());
+    }
+    let tags: Vec<String> = note
+        .tag
+        .iter()
+        .filter(|t| t.kind == "Hashtag")
+        .filter_map(|t| t.name.as_deref())
+        .map(|n| n.trim_start_matches('#').to_string())
+        .filter(|n| {
+            !n.is_empty()
+                && n.chars().count() <= 100
+                && n.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+        .collect();
+    let published = note.published.min(chrono::Utc::now());
+    let id = ids::id_at(published);
+    let content = text::sanitize_html(&note.content);
+    let spoiler = text::clean_line(note.summary.as_deref().unwrap_or(""));
+    let language = note
+        .content_map
+        .as_ref()
+        .and_then(|m| m.keys().next().cloned())
+        .filter(|l| l.len() <= 16);
+    let url = note.url.as_ref().map(|u| u.to_string());
+    let new = NewStatus {
+        id,
+        uri: note.id.as_str(),
+        url: url.as_deref().or(Some(note.id.as_str())),
+        account_id: actor.id,
+        in_reply_to_id: parent.as_ref().map(|p| p.id),
+        in_reply_to_account_id: parent.as_ref().map(|p| p.account_id),
+        reblog_of_id: None,
+        conversation_id: parent.as_ref().map_or(id, |p| p.conversation_id),
+        text: "",
+        content: &content,
+        spoiler_text: &spoiler,
+        visibility,
+        sensitive: note.sensitive.unwrap_or(false) || !spoiler.is_empty(),
+        language: language.as_deref(),
+        local: false,
+        application_id: None,
+        created_at: published,
+    };
+    insert_and_distribute(state, &new, &mention_ids, &tags, None, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
+
+/// A `Delete` from another server: removes the actor's status with that ID, if we have it.
+pub async fn receive_delete(
+    data: &crate::federation::context::FedData,
+    actor: &crate::storage::accounts::AccountRow,
+    object_id: &url::Url,
+) -> anyhow::Result<()> {
+    let state: &AppState = data;
+    let Some(row) = store::find_by_uri_or_url(&state.db, object_id.as_str()).await? else {
+        return Ok(());
+    };
+    if row.account_id != actor.id || row.local {
+        return Ok(());
+    }
+    let mut gone = vec![(row.clone(), store::feed_holders(&state.db, row.id).await?)];
+    for b in store::boosts_of(&state.db, row.id).await? {
+        let holders = store::feed_holders(&state.db, b.id).await?;
+        gone.push((b, holders));
+    }
+    let mut tx = state.db.begin().await?;
+    if let Some(parent) = row.in_reply_to_id {
+        store::adjust_counter(&mut tx, parent, Counter::Replies, -1).await?;
+    }
+    store::delete(&mut tx, row.id).await?;
+    tx.commit().await?;
+    for (s, holders) in gone {
+        publish_delete(state, &s, &holders);
+    }
+    Ok(())
 }

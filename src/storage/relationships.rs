@@ -311,3 +311,33 @@ pub async fn list_account_uris(
     );
     on_db!(db, c => sqlx::query_scalar(AssertSqlSafe(sql.as_str())).bind(subject).bind(limit).bind(offset).fetch_all(c).await)
 }
+
+/// Inboxes of `author`'s remote followers, one per server where a shared inbox exists.
+pub async fn remote_follower_inboxes(db: &Db, author: i64) -> sqlx::Result<Vec<String>> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT DISTINCT coalesce(a.shared_inbox_url, a.inbox_url) FROM follows f \
+         JOIN accounts a ON a.id = f.account_id \
+         WHERE f.target_account_id = $1 AND a.domain IS NOT NULL AND a.inbox_url IS NOT NULL")
+        .bind(author).fetch_all(c).await)
+}
+
+/// True when `author` has at least one local follower.
+pub async fn has_local_followers(db: &Db, author: i64) -> sqlx::Result<bool> {
+    let n: i64 = on_db!(db, c => sqlx::query_scalar(
+        "SELECT count(*) FROM follows f JOIN accounts a ON a.id = f.account_id \
+         WHERE f.target_account_id = $1 AND a.domain IS NULL")
+        .bind(author).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
+/// The follow (or, failing that, follow request) whose activity ID is `uri`.
+pub async fn find_follow_by_uri(db: &Db, uri: &str) -> sqlx::Result<Option<FollowRow>> {
+    for t in [FollowTable::Follows, FollowTable::Requests] {
+        let sql = format!("SELECT {FOLLOW_COLUMNS} FROM {} WHERE uri = $1", t.name());
+        let row: Option<FollowRow> = on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(uri).fetch_optional(c).await)?;
+        if row.is_some() {
+            return Ok(row);
+        }
+    }
+    Ok(None)
+}

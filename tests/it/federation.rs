@@ -238,3 +238,184 @@ async fn outgoing_fetches_to_private_addresses_are_refused_by_default() {
         "B was contacted:\n{log}"
     );
 }
+
+/// Polls `check` every 100 ms for up to `secs` seconds.
+pub async fn eventually<F, Fut>(secs: u64, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+async fn resolve(inst: &Instance, token: &str, acct: &str) -> String {
+    let (_, r) = inst
+        .get(
+            &format!(
+                "/api/v2/search?q={}&resolve=true&type=accounts",
+                urlencoding::encode(acct)
+            ),
+            token,
+        )
+        .await;
+    r["accounts"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("could not resolve {acct}: {r}\n{}", inst.log()))
+        .to_string()
+}
+
+fn home_ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| s["uri"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn follow_across_instances_and_receive_posts() {
+    let a = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let b = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let bob_on_a = resolve(&a, &alice, &format!("bob@{}", b.domain)).await;
+
+    // Follow: pending until B accepts.
+    let (s, rel) = a
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/accounts/{bob_on_a}/follow"),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{rel}");
+    assert!(
+        rel["requested"] == true || rel["following"] == true,
+        "{rel}"
+    );
+    let accepted = eventually(10, || async {
+        let (_, r) = a
+            .get(
+                &format!("/api/v1/accounts/relationships?id[]={bob_on_a}"),
+                &alice,
+            )
+            .await;
+        r[0]["following"] == true
+    })
+    .await;
+    assert!(
+        accepted,
+        "no Accept arrived\nA:\n{}\nB:\n{}",
+        a.log(),
+        b.log()
+    );
+    // B sees alice as a follower, and bob got a follow notification.
+    let (_, bob_me) = b.get("/api/v1/accounts/verify_credentials", &bob).await;
+    assert_eq!(bob_me["followers_count"], 1);
+    let (_, notes) = b.get("/api/v1/notifications", &bob).await;
+    assert_eq!(notes[0]["type"], "follow");
+    assert_eq!(notes[0]["account"]["acct"], format!("alice@{}", a.domain));
+
+    // Bob posts: public, followers-only, and a direct message to someone else; alice's home on A
+    // gets the first two.
+    let (_, public) = b
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/statuses",
+            &bob,
+            json!({"status": "Hello from B #fedi"}),
+        )
+        .await;
+    let (_, private) = b
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/statuses",
+            &bob,
+            json!({"status": "followers only", "visibility": "private"}),
+        )
+        .await;
+    let arrived = eventually(10, || async {
+        let (_, h) = a.get("/api/v1/timelines/home", &alice).await;
+        let ids = home_ids(&h);
+        ids.contains(&public["uri"].as_str().unwrap().to_string())
+            && ids.contains(&private["uri"].as_str().unwrap().to_string())
+    })
+    .await;
+    assert!(
+        arrived,
+        "posts did not arrive\nA:\n{}\nB:\n{}",
+        a.log(),
+        b.log()
+    );
+    let (_, h) = a.get("/api/v1/timelines/home", &alice).await;
+    let p = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["uri"] == public["uri"])
+        .unwrap();
+    assert_eq!(p["account"]["acct"], format!("bob@{}", b.domain));
+    assert_eq!(p["visibility"], "public");
+    assert!(p["content"].as_str().unwrap().contains("Hello from B"));
+    assert_eq!(p["tags"][0]["name"], "fedi");
+    let q = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["uri"] == private["uri"])
+        .unwrap();
+    assert_eq!(q["visibility"], "private");
+    // The author sees where it went.
+    let (s, d) = b
+        .get(
+            &format!(
+                "/api/v1/statuses/{}/deliveries",
+                public["id"].as_str().unwrap()
+            ),
+            &bob,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(d[0]["domain"], a.domain.as_str());
+    assert_eq!(d[0]["state"], "delivered", "{d}");
+
+    // A delete travels too.
+    b.send(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/statuses/{}", public["id"].as_str().unwrap()),
+        &bob,
+        json!({}),
+    )
+    .await;
+    let gone = eventually(10, || async {
+        let (_, h) = a.get("/api/v1/timelines/home", &alice).await;
+        !home_ids(&h).contains(&public["uri"].as_str().unwrap().to_string())
+    })
+    .await;
+    assert!(gone, "the deletion did not arrive\nA:\n{}", a.log());
+
+    // Unfollow: B forgets the follower.
+    a.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/accounts/{bob_on_a}/unfollow"),
+        &alice,
+        json!({}),
+    )
+    .await;
+    let undone = eventually(10, || async {
+        let (_, me) = b.get("/api/v1/accounts/verify_credentials", &bob).await;
+        me["followers_count"] == 0
+    })
+    .await;
+    assert!(undone, "the Undo did not arrive\nB:\n{}", b.log());
+}

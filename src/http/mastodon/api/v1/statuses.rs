@@ -347,3 +347,35 @@ pub async fn bookmarks(
     )
     .await
 }
+
+/// `GET /api/v1/statuses/:id/deliveries` (Rookery extension, `read:statuses`, author only): for
+/// each server the status was sent to, `{"domain", "inbox", "state": "pending|delivered|failed",
+/// "attempts", "last_error", "delivered_at"}`.
+pub async fn deliveries(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    let cu = auth.require_user("read:statuses")?;
+    let row = svc::visible(&state, Some(cu.account.id), &id).await?;
+    if row.account_id != cu.account.id {
+        return Err(crate::error::AppError::forbidden(
+            "Only the author can see where a status was delivered",
+        ));
+    }
+    let rows = crate::storage::deliveries::of_status(&state.db, row.id).await?;
+    Ok(Json(serde_json::Value::Array(
+        rows.iter()
+            .map(|d| {
+                serde_json::json!({
+                    "domain": d.domain,
+                    "inbox": d.inbox_url,
+                    "state": d.state,
+                    "attempts": d.attempts,
+                    "last_error": d.last_error,
+                    "delivered_at": d.delivered_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                })
+            })
+            .collect(),
+    )))
+}

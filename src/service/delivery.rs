@@ -1,0 +1,155 @@
+//! Durable delivery of outgoing activities (DESIGN.md §4): an activity is queued for each target
+//! inbox in the same transaction as the change it announces; a worker signs and sends due rows,
+//! retrying with exponential back-off (`federation.retry_initial_seconds`, doubling, at most an
+//! hour apart) until `federation.retry_max_hours` have passed. A crash loses nothing: unsent rows
+//! are still due when the server starts again, and receivers drop duplicates by activity ID.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use activitypub_federation::activity_sending::SendActivityTask;
+use activitypub_federation::config::FederationConfig;
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::error::AppResult;
+use crate::federation::activities::StoredActivity;
+use crate::federation::actor::{ApAccount, authority};
+use crate::federation::context::FedData;
+use crate::service::activitypub::with_context;
+use crate::state::AppState;
+use crate::storage::deliveries::{self, DeliveryRow};
+use crate::storage::{Tx, accounts};
+
+/// Deliveries sent at once by the worker.
+const CONCURRENCY: usize = 8;
+/// Rows claimed per pass.
+const BATCH: i64 = 64;
+/// How often the worker looks for due rows when nothing wakes it.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Queues `activity` (without `@context`; it is added) from local account `actor_id` to each inbox,
+/// once per distinct inbox.
+pub async fn enqueue(
+    tx: &mut Tx,
+    activity: &Value,
+    actor_id: i64,
+    inboxes: &[String],
+    status_id: Option<i64>,
+) -> AppResult<()> {
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let payload = serde_json::to_string(&with_context(activity)?).map_err(anyhow::Error::from)?;
+    let mut seen: Vec<&str> = Vec::new();
+    for inbox in inboxes {
+        if seen.contains(&inbox.as_str()) {
+            continue;
+        }
+        seen.push(inbox);
+        let Ok(url) = url::Url::parse(inbox) else {
+            continue;
+        };
+        let domain = authority(&url).unwrap_or_default();
+        deliveries::enqueue(tx, &id, actor_id, inbox, &domain, &payload, status_id).await?;
+    }
+    Ok(())
+}
+
+/// When the `attempts`-th failure should be retried: `initial × 2^(attempts-1)`, at most an hour.
+pub fn retry_delay(initial_secs: u64, attempts: i64) -> Duration {
+    let exp = attempts.clamp(1, 20) as u32 - 1;
+    let secs = initial_secs
+        .saturating_mul(2u64.saturating_pow(exp))
+        .min(3600);
+    Duration::from_secs(secs.max(1))
+}
+
+async fn send_one(data: &FedData, row: DeliveryRow) {
+    let result = attempt(data, &row).await;
+    let db = &data.db;
+    let outcome = match result {
+        Ok(()) => deliveries::mark_delivered(db, row.id).await,
+        Err(e) => {
+            let cfg = &data.config.federation;
+            let attempts = row.attempts + 1;
+            let next = Utc::now()
+                + chrono::Duration::from_std(retry_delay(cfg.retry_initial_seconds, attempts))
+                    .unwrap_or_default();
+            let deadline = row.created_at + chrono::Duration::hours(cfg.retry_max_hours as i64);
+            let next = (next <= deadline).then_some(next);
+            tracing::info!(inbox = %row.inbox_url, activity = %row.activity_id, attempts, error = %e, gave_up = next.is_none(), "delivery failed");
+            deliveries::mark_failed(db, row.id, &e.to_string(), next).await
+        }
+    };
+    if let Err(e) = outcome {
+        tracing::error!(error = ?e, "could not record a delivery outcome");
+    }
+}
+
+async fn attempt(data: &FedData, row: &DeliveryRow) -> anyhow::Result<()> {
+    let actor_row = accounts::find_account(&data.db, row.actor_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the sending account is gone"))?;
+    let mut actor = ApAccount::new(actor_row, None)?;
+    actor.private_key_pem = accounts::private_key(&data.db, row.actor_id).await?;
+    anyhow::ensure!(
+        actor.private_key_pem.is_some(),
+        "the sending account has no key"
+    );
+    let activity = StoredActivity::parse(&row.payload)?;
+    let inbox = url::Url::parse(&row.inbox_url)?;
+    let tasks = SendActivityTask::prepare(&activity, &actor, vec![inbox], data).await?;
+    let task = tasks
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("the inbox URL was refused by the federation URL checks"))?;
+    task.sign_and_send(data).await?;
+    Ok(())
+}
+
+/// Runs the delivery worker until the process ends: sends due rows, then waits for `wakeup` or
+/// the poll interval.
+pub async fn run_worker(federation: FederationConfig<AppState>, wakeup: Arc<Notify>) {
+    loop {
+        let data = federation.to_request_data();
+        match deliveries::due(&data.db, BATCH).await {
+            Ok(rows) if !rows.is_empty() => {
+                let n = rows.len();
+                futures_util::stream::iter(rows)
+                    .for_each_concurrent(CONCURRENCY, |row| {
+                        let data = federation.to_request_data();
+                        async move { send_one(&data, row).await }
+                    })
+                    .await;
+                if n as i64 == BATCH {
+                    continue;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = ?e, "could not read due deliveries"),
+        }
+        tokio::select! {
+            _ = wakeup.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_up_to_an_hour() {
+        assert_eq!(retry_delay(60, 1), Duration::from_secs(60));
+        assert_eq!(retry_delay(60, 2), Duration::from_secs(120));
+        assert_eq!(retry_delay(60, 4), Duration::from_secs(480));
+        assert_eq!(retry_delay(60, 10), Duration::from_secs(3600));
+        assert_eq!(retry_delay(1, 3), Duration::from_secs(4));
+    }
+}

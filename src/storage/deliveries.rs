@@ -1,0 +1,102 @@
+//! The durable outbox (`deliveries`) and the inbox's record of processed activities.
+
+use chrono::{DateTime, Utc};
+
+use crate::on_db;
+use crate::storage::db::{Db, Tx};
+use crate::storage::ids;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub activity_id: String,
+    pub actor_id: i64,
+    pub inbox_url: String,
+    pub domain: String,
+    pub payload: String,
+    pub status_id: Option<i64>,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, activity_id, actor_id, inbox_url, domain, payload, status_id, state, \
+    attempts, next_attempt_at, last_error, created_at, delivered_at";
+
+/// Queues one activity for one inbox (ignored when that pair is already queued).
+pub async fn enqueue(
+    tx: &mut Tx,
+    activity_id: &str,
+    actor_id: i64,
+    inbox_url: &str,
+    domain: &str,
+    payload: &str,
+    status_id: Option<i64>,
+) -> sqlx::Result<()> {
+    let now = Utc::now();
+    on_db!(tx, c => sqlx::query(
+        "INSERT INTO deliveries (id, activity_id, actor_id, inbox_url, domain, payload, status_id, \
+         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+         ON CONFLICT (activity_id, inbox_url) DO NOTHING")
+        .bind(ids::new_id()).bind(activity_id).bind(actor_id).bind(inbox_url).bind(domain)
+        .bind(payload).bind(status_id).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Pending deliveries due now, oldest first.
+pub async fn due(db: &Db, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2"
+    );
+    on_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(Utc::now()).bind(limit).fetch_all(c).await)
+}
+
+pub async fn mark_delivered(db: &Db, id: i64) -> sqlx::Result<()> {
+    let now = Utc::now();
+    on_db!(db, c => sqlx::query(
+        "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = $2, last_error = NULL WHERE id = $1")
+        .bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried at `next` or, with `next = None`, given up.
+pub async fn mark_failed(
+    db: &Db,
+    id: i64,
+    error: &str,
+    next: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    let error: String = error.chars().take(500).collect();
+    on_db!(db, c => match next {
+        Some(at) => sqlx::query("UPDATE deliveries SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1")
+            .bind(id).bind(&error).bind(at).execute(c).await.map(|r| r.rows_affected()),
+        None => sqlx::query("UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = $2 WHERE id = $1")
+            .bind(id).bind(&error).execute(c).await.map(|r| r.rows_affected()),
+    })?;
+    Ok(())
+}
+
+/// Deliveries of a status, for its author.
+pub async fn of_status(db: &Db, status_id: i64) -> sqlx::Result<Vec<DeliveryRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM deliveries WHERE status_id = $1 ORDER BY domain, id");
+    on_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(status_id).fetch_all(c).await)
+}
+
+/// Records a processed incoming activity ID.
+pub async fn record_receipt(db: &Db, activity_id: &str) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query(
+        "INSERT INTO received_activities (activity_id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(activity_id).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// True when this activity ID was already processed.
+pub async fn already_received(db: &Db, activity_id: &str) -> sqlx::Result<bool> {
+    let n: i64 = on_db!(db, c => sqlx::query_scalar("SELECT count(*) FROM received_activities WHERE activity_id = $1")
+        .bind(activity_id).fetch_one(c).await)?;
+    Ok(n > 0)
+}
