@@ -14,7 +14,9 @@ use crate::federation::protocol::note::Note;
 use crate::state::AppState;
 
 /// Activity types the inbox acts on; anything else is acknowledged and ignored.
-pub const HANDLED_TYPES: &[&str] = &["Follow", "Accept", "Reject", "Undo", "Create", "Delete"];
+pub const HANDLED_TYPES: &[&str] = &[
+    "Follow", "Accept", "Reject", "Undo", "Create", "Delete", "Like", "Announce", "Update", "Block",
+];
 
 /// An object given inline or by its ID.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -85,6 +87,47 @@ pub struct Delete {
     pub object: ObjectOrId,
 }
 
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Like {
+    pub id: Url,
+    pub actor: Url,
+    pub object: Url,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Announce {
+    pub id: Url,
+    pub actor: Url,
+    pub object: ObjectOrId,
+    #[serde(
+        default,
+        deserialize_with = "crate::federation::protocol::note::one_or_many_urls"
+    )]
+    pub to: Vec<Url>,
+    #[serde(
+        default,
+        deserialize_with = "crate::federation::protocol::note::one_or_many_urls"
+    )]
+    pub cc: Vec<Url>,
+    #[serde(default)]
+    pub published: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// `Update` of a Note (an edit) or of an actor (a profile change).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Update {
+    pub id: Url,
+    pub actor: Url,
+    pub object: Value,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Block {
+    pub id: Url,
+    pub actor: Url,
+    pub object: Url,
+}
+
 /// An incoming activity, by its `type`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(tag = "type")]
@@ -95,6 +138,10 @@ pub enum InboxActivity {
     Undo(Answer),
     Create(Create),
     Delete(Delete),
+    Like(Like),
+    Announce(Announce),
+    Update(Update),
+    Block(Block),
 }
 
 #[async_trait]
@@ -108,6 +155,10 @@ impl Activity for InboxActivity {
             InboxActivity::Accept(a) | InboxActivity::Reject(a) | InboxActivity::Undo(a) => &a.id,
             InboxActivity::Create(a) => &a.id,
             InboxActivity::Delete(a) => &a.id,
+            InboxActivity::Like(a) => &a.id,
+            InboxActivity::Announce(a) => &a.id,
+            InboxActivity::Update(a) => &a.id,
+            InboxActivity::Block(a) => &a.id,
         }
     }
 
@@ -119,6 +170,10 @@ impl Activity for InboxActivity {
             }
             InboxActivity::Create(a) => &a.actor,
             InboxActivity::Delete(a) => &a.actor,
+            InboxActivity::Like(a) => &a.actor,
+            InboxActivity::Announce(a) => &a.actor,
+            InboxActivity::Update(a) => &a.actor,
+            InboxActivity::Block(a) => &a.actor,
         }
     }
 
@@ -162,7 +217,24 @@ impl Activity for InboxActivity {
                     "cannot undo another server's activity"
                 );
             }
-            InboxActivity::Follow(_) | InboxActivity::Accept(_) | InboxActivity::Reject(_) => {}
+            InboxActivity::Update(u) => {
+                let id = u
+                    .object
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| Url::parse(s).ok())
+                    .ok_or_else(|| anyhow::anyhow!("Update without an object id"))?;
+                anyhow::ensure!(
+                    same_origin(&id, actor),
+                    "cannot update another server's object"
+                );
+            }
+            InboxActivity::Follow(_)
+            | InboxActivity::Accept(_)
+            | InboxActivity::Reject(_)
+            | InboxActivity::Like(_)
+            | InboxActivity::Announce(_)
+            | InboxActivity::Block(_) => {}
         }
         Ok(())
     }

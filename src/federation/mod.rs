@@ -5,5 +5,6 @@ pub mod activities;
 pub mod actor;
 pub mod context;
 pub mod keys;
+pub mod note;
 pub mod objects;
 pub mod protocol;

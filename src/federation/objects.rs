@@ -157,15 +157,31 @@ pub fn create(note: &Note) -> Value {
     })
 }
 
-/// `Announce` of a boosted status.
+/// `Update` carrying an edited Note.
+pub fn update(note: &Note) -> Value {
+    let stamp = note.updated.unwrap_or(note.published).timestamp_millis();
+    json!({
+        "id": format!("{}#updates/{stamp}", note.id),
+        "type": "Update",
+        "actor": note.attributed_to,
+        "published": note.updated.unwrap_or(note.published),
+        "to": note.to,
+        "cc": note.cc,
+        "object": note,
+    })
+}
+
+/// `Announce` of a boosted status: `id` is the boost's URI, addressed by its visibility.
 pub fn announce(
-    boost: &StatusRow,
+    id: &str,
+    visibility: &str,
+    published: chrono::DateTime<chrono::Utc>,
     booster: &AccountRow,
     original_uri: &str,
     original_author_uri: &str,
 ) -> Value {
     let followers = format!("{}/followers", booster.uri);
-    let (to, cc) = match boost.visibility.as_str() {
+    let (to, cc) = match visibility {
         "public" => (
             vec![PUBLIC.to_string()],
             vec![original_author_uri.to_string(), followers],
@@ -177,12 +193,46 @@ pub fn announce(
         _ => (vec![followers], vec![original_author_uri.to_string()]),
     };
     json!({
-        "id": boost.uri,
+        "id": id,
         "type": "Announce",
         "actor": booster.uri,
-        "published": boost.created_at,
+        "published": published,
         "to": to,
         "cc": cc,
         "object": original_uri,
+    })
+}
+
+/// `Undo` of one of `actor`'s earlier activities (given whole, as Mastodon sends it).
+pub fn undo(actor_uri: &str, activity: Value) -> Value {
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    json!({
+        "id": format!("{id}/undo"),
+        "type": "Undo",
+        "actor": actor_uri,
+        "object": activity,
+    })
+}
+
+/// `Like` of a status; the ID is stable per (account, status) so an `Undo` can repeat it.
+pub fn like(actor_uri: &str, status_id: i64, status_uri: &str) -> Value {
+    json!({
+        "id": format!("{actor_uri}#likes/{status_id}"),
+        "type": "Like",
+        "actor": actor_uri,
+        "object": status_uri,
+    })
+}
+
+/// `Block` of an account; stable ID per (blocker, blocked).
+pub fn block(actor_uri: &str, target_id: i64, target_uri: &str) -> Value {
+    json!({
+        "id": format!("{actor_uri}#blocks/{target_id}"),
+        "type": "Block",
+        "actor": actor_uri,
+        "object": target_uri,
     })
 }

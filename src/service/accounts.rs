@@ -468,6 +468,35 @@ pub async fn update_credentials(
     accounts::update_profile(&mut tx, user.account_id, &update).await?;
     accounts::update_settings(&mut tx, user.id, &settings).await?;
     tx.commit().await?;
+    announce_profile(state, user.account_id).await?;
+    Ok(())
+}
+
+/// Sends `Update(Person)` with the current profile to the servers of remote followers. Queued
+/// after the profile change commits: if the process dies in between, those servers see the change
+/// when they next refresh the actor (within a day).
+async fn announce_profile(state: &AppState, account_id: i64) -> AppResult<()> {
+    let inboxes =
+        crate::storage::relationships::remote_follower_inboxes(&state.db, account_id).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    let row = accounts::find_account(&state.db, account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let pem = crate::federation::keys::public_key_pem(state, &row).await?;
+    let person = crate::federation::objects::person(&state.config, &row, &pem);
+    let update = serde_json::json!({
+        "id": format!("{}#updates/{}", row.uri, row.updated_at.timestamp_millis()),
+        "type": "Update",
+        "actor": row.uri,
+        "to": [crate::federation::protocol::PUBLIC],
+        "object": person,
+    });
+    let mut tx = state.db.begin().await?;
+    crate::service::delivery::enqueue(&mut tx, &update, account_id, &inboxes, None).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
     Ok(())
 }
 

@@ -112,7 +112,14 @@ async fn activity_of(state: &AppState, s: &StatusRow, author: &AccountRow) -> Ap
             let oa = accounts::find_account(&state.db, o.account_id)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            Ok(objects::announce(s, author, &o.uri, &oa.uri))
+            Ok(objects::announce(
+                &s.uri,
+                &s.visibility,
+                s.created_at,
+                author,
+                &o.uri,
+                &oa.uri,
+            ))
         }
     }
 }

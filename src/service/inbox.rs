@@ -21,10 +21,49 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
         InboxActivity::Reject(a) => relationships::receive_answer(data, &actor, &a, false).await,
         InboxActivity::Undo(u) => match u.object.kind() {
             Some("Follow") | None => relationships::receive_undo_follow(data, &actor, &u).await,
+            Some("Like") => match u.object.url_field("object") {
+                Some(object) => statuses::receive_like(data, &actor, &object, false).await,
+                None => Ok(()),
+            },
+            Some("Announce") => match u.object.id() {
+                Some(id) => statuses::receive_undo_announce(data, &actor, &id).await,
+                None => Ok(()),
+            },
+            Some("Block") => match u.object.url_field("object") {
+                Some(object) => relationships::receive_block(data, &actor, &object, false).await,
+                None => Ok(()),
+            },
             Some(other) => {
                 tracing::debug!(kind = other, "ignoring Undo of an unhandled activity type");
                 Ok(())
             }
+        },
+        InboxActivity::Like(l) => statuses::receive_like(data, &actor, &l.object, true).await,
+        InboxActivity::Announce(a) => statuses::receive_announce(data, &actor, a).await,
+        InboxActivity::Block(b) => {
+            relationships::receive_block(data, &actor, &b.object, true).await
+        }
+        InboxActivity::Update(u) => match u.object.get("type").and_then(|t| t.as_str()) {
+            Some("Note") | Some("Question") | Some("Article") => {
+                let note: crate::federation::protocol::note::Note =
+                    serde_json::from_value(u.object)?;
+                anyhow::ensure!(
+                    note.attributed_to == u.actor,
+                    "an edit must be by the Note's author"
+                );
+                statuses::receive_update_note(data, &actor, note).await
+            }
+            Some("Person") | Some("Service") | Some("Application") | Some("Group")
+            | Some("Organization") => {
+                let person: crate::federation::protocol::actor::Person =
+                    serde_json::from_value(u.object)?;
+                anyhow::ensure!(person.id == u.actor, "an actor can only update itself");
+                use activitypub_federation::traits::Object;
+                ApAccount::verify(&person, &u.actor, data).await?;
+                ApAccount::from_json(person, data).await?;
+                Ok(())
+            }
+            _ => Ok(()),
         },
         InboxActivity::Create(c) => statuses::receive_note(data, &actor, c.object).await,
         InboxActivity::Delete(d) => match d.object.id() {

@@ -216,21 +216,42 @@ pub async fn answer_request(
 /// home feed, timelines and notifications.
 pub async fn block(state: &AppState, me: i64, id: &str) -> AppResult<Relationship> {
     let t = target(state, me, id).await?;
+    let me_row = if t.is_local() {
+        None
+    } else {
+        Some(ensure_keys(state, me).await?)
+    };
     let mut tx = state.db.begin().await?;
-    store::insert_block(&mut tx, me, t.id).await?;
+    let new = store::insert_block(&mut tx, me, t.id).await?;
     for (a, b) in [(me, t.id), (t.id, me)] {
         if store::delete_follow(&mut tx, FollowTable::Follows, a, b).await? {
             statuses::unmerge_from_feed(&mut tx, a, b).await?;
         }
         store::delete_follow(&mut tx, FollowTable::Requests, a, b).await?;
     }
+    if let Some(me_row) = me_row.as_ref().filter(|_| new) {
+        let block = crate::federation::objects::block(&me_row.uri, t.id, &t.uri);
+        send_to(&mut tx, &block, me, &t).await?;
+    }
     tx.commit().await?;
+    state.delivery_wakeup.notify_one();
     relationship(state, me, t.id).await
 }
 
 pub async fn unblock(state: &AppState, me: i64, id: &str) -> AppResult<Relationship> {
     let t = target(state, me, id).await?;
-    store::delete_block(&state.db, me, t.id).await?;
+    let was = store::delete_block(&state.db, me, t.id).await?;
+    if was && !t.is_local() {
+        let me_row = ensure_keys(state, me).await?;
+        let undo = crate::federation::objects::undo(
+            &me_row.uri,
+            crate::federation::objects::block(&me_row.uri, t.id, &t.uri),
+        );
+        let mut tx = state.db.begin().await?;
+        send_to(&mut tx, &undo, me, &t).await?;
+        tx.commit().await?;
+        state.delivery_wakeup.notify_one();
+    }
     relationship(state, me, t.id).await
 }
 
@@ -520,6 +541,37 @@ pub async fn receive_undo_follow(
     if store::delete_follow(&mut tx, FollowTable::Requests, actor.id, target.id).await? {
         crate::storage::notifications::remove(&mut tx, target.id, actor.id, "follow_request", None)
             .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `Block` (or its `Undo`) of a local account by a remote actor: follows between them end, and
+/// the block hides each from the other as a local block does.
+pub async fn receive_block(
+    data: &crate::federation::context::FedData,
+    actor: &AccountRow,
+    object: &url::Url,
+    on: bool,
+) -> anyhow::Result<()> {
+    let state: &AppState = data;
+    let Some((target, _)) = accounts::find_by_uri(&state.db, object.as_str()).await? else {
+        return Ok(());
+    };
+    if !target.is_local() {
+        return Ok(());
+    }
+    if !on {
+        store::delete_block(&state.db, actor.id, target.id).await?;
+        return Ok(());
+    }
+    let mut tx = state.db.begin().await?;
+    store::insert_block(&mut tx, actor.id, target.id).await?;
+    for (a, b) in [(actor.id, target.id), (target.id, actor.id)] {
+        if store::delete_follow(&mut tx, FollowTable::Follows, a, b).await? {
+            statuses::unmerge_from_feed(&mut tx, a, b).await?;
+        }
+        store::delete_follow(&mut tx, FollowTable::Requests, a, b).await?;
     }
     tx.commit().await?;
     Ok(())

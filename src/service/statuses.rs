@@ -403,18 +403,6 @@ async fn outgoing_create(
     mention_ids: &[i64],
     tags: &[String],
 ) -> AppResult<Option<Outgoing>> {
-    let mentions = accounts::find_accounts(&state.db, mention_ids).await?;
-    let inboxes = remote_audience(state, author.id, new.visibility, &mentions).await?;
-    if inboxes.is_empty() {
-        return Ok(None);
-    }
-    crate::federation::keys::public_key_pem(state, author).await?;
-    let root_uri = match parent {
-        Some(p) => store::find(&state.db, p.conversation_id)
-            .await?
-            .map_or_else(|| p.uri.clone(), |r| r.uri),
-        None => new.uri.to_string(),
-    };
     let row = StatusRow {
         id: new.id,
         uri: new.uri.to_string(),
@@ -438,10 +426,48 @@ async fn outgoing_create(
         created_at: new.created_at,
         edited_at: None,
     };
+    outgoing_note(
+        state,
+        author,
+        &row,
+        parent,
+        mention_ids,
+        tags,
+        crate::federation::objects::create,
+    )
+    .await
+}
+
+/// A Note activity (`wrap` makes the `Create` or `Update`) for a local status as given in `row`,
+/// addressed to its remote audience; `None` when no other server needs it.
+async fn outgoing_note(
+    state: &AppState,
+    author: &crate::storage::accounts::AccountRow,
+    row: &StatusRow,
+    parent: Option<&StatusRow>,
+    mention_ids: &[i64],
+    tags: &[String],
+    wrap: fn(&crate::federation::protocol::note::Note) -> serde_json::Value,
+) -> AppResult<Option<Outgoing>> {
+    let mentions = accounts::find_accounts(&state.db, mention_ids).await?;
+    let inboxes = remote_audience(state, author.id, &row.visibility, &mentions).await?;
+    if inboxes.is_empty() {
+        return Ok(None);
+    }
+    crate::federation::keys::public_key_pem(state, author).await?;
+    let root_uri = match parent {
+        Some(p) => store::find(&state.db, p.conversation_id)
+            .await?
+            .map_or_else(|| p.uri.clone(), |r| r.uri),
+        None if row.conversation_id == row.id => row.uri.clone(),
+        None => store::find(&state.db, row.conversation_id)
+            .await?
+            .map_or_else(|| row.uri.clone(), |r| r.uri),
+    };
     let lowered: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
     let note = crate::federation::objects::note(
         &state.config,
-        &row,
+        row,
         &crate::federation::objects::NoteParts {
             author,
             mentions: &mentions,
@@ -451,7 +477,7 @@ async fn outgoing_create(
         },
     );
     Ok(Some(Outgoing {
-        activity: crate::federation::objects::create(&note),
+        activity: wrap(&note),
         inboxes,
     }))
 }
@@ -594,7 +620,41 @@ pub async fn edit(
     let now = Utc::now();
     let spoiler = e.spoiler_text.trim();
     let sensitive = e.sensitive || !spoiler.is_empty();
+    let language = e.language.clone().or(row.language.clone());
+    let edited = StatusRow {
+        text: e.text.clone(),
+        content: rendered.content.clone(),
+        spoiler_text: spoiler.to_string(),
+        sensitive,
+        language: language.clone(),
+        edited_at: Some(now),
+        ..row.clone()
+    };
+    let parent = match row.in_reply_to_id {
+        Some(p) => store::find(&state.db, p).await?,
+        None => None,
+    };
+    let outgoing = outgoing_note(
+        state,
+        &user.account,
+        &edited,
+        parent.as_ref(),
+        &rendered.mention_ids,
+        &rendered.tags,
+        crate::federation::objects::update,
+    )
+    .await?;
     let mut tx = state.db.begin().await?;
+    if let Some(out) = &outgoing {
+        crate::service::delivery::enqueue(
+            &mut tx,
+            &out.activity,
+            row.account_id,
+            &out.inboxes,
+            None,
+        )
+        .await?;
+    }
     if store::edits(&state.db, row.id).await?.is_empty() {
         store::insert_edit(
             &mut tx,
@@ -625,7 +685,6 @@ pub async fn edit(
         },
     )
     .await?;
-    let language = e.language.clone().or(row.language.clone());
     store::update_content(
         &mut tx,
         row.id,
@@ -655,6 +714,9 @@ pub async fn edit(
         );
     }
     tx.commit().await?;
+    if outgoing.is_some() {
+        state.delivery_wakeup.notify_one();
+    }
     let updated = store::find(&state.db, row.id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -759,10 +821,22 @@ pub async fn favourite(
     } else {
         row
     };
+    let author = accounts::find_account(&state.db, row.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !author.is_local() {
+        crate::federation::keys::public_key_pem(state, &user.account).await?;
+    }
     let mut tx = state.db.begin().await?;
     let mut pending = Vec::new();
+    let mut sent = false;
     if on {
         if store::add_action(&mut tx, "favourites", me, row.id).await? {
+            if let Some(inbox) = author.inbox_url.clone().filter(|_| !author.is_local()) {
+                let like = crate::federation::objects::like(&user.account.uri, row.id, &row.uri);
+                crate::service::delivery::enqueue(&mut tx, &like, me, &[inbox], None).await?;
+                sent = true;
+            }
             store::adjust_counter(&mut tx, row.id, Counter::Favourites, 1).await?;
             pending.extend(
                 notifications::create(
@@ -778,8 +852,17 @@ pub async fn favourite(
         }
     } else if store::remove_action(&mut tx, "favourites", me, row.id).await? {
         store::adjust_counter(&mut tx, row.id, Counter::Favourites, -1).await?;
+        if let Some(inbox) = author.inbox_url.clone().filter(|_| !author.is_local()) {
+            let like = crate::federation::objects::like(&user.account.uri, row.id, &row.uri);
+            let undo = crate::federation::objects::undo(&user.account.uri, like);
+            crate::service::delivery::enqueue(&mut tx, &undo, me, &[inbox], None).await?;
+            sent = true;
+        }
     }
     tx.commit().await?;
+    if sent {
+        state.delivery_wakeup.notify_one();
+    }
     notifications::publish(state, &pending).await;
     let fresh = store::find(&state.db, row.id)
         .await?
@@ -846,19 +929,68 @@ pub async fn reblog(
         application_id: None,
         created_at: ids::time_of(id),
     };
+    let announce =
+        boost_audience(state, &user.account, &orig)
+            .await?
+            .map(|(inboxes, author_uri)| Outgoing {
+                activity: crate::federation::objects::announce(
+                    &uri,
+                    vis,
+                    new.created_at,
+                    &user.account,
+                    &orig.uri,
+                    &author_uri,
+                ),
+                inboxes,
+            });
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, &new).await?;
     store::adjust_counter(&mut tx, orig.id, Counter::Reblogs, 1).await?;
     let feed = store::fan_out(&mut tx, id, me, true, true, &[], None).await?;
     let pending =
         notifications::create(state, &mut tx, orig.account_id, me, "reblog", Some(orig.id)).await?;
+    if let Some(out) = &announce {
+        crate::service::delivery::enqueue(&mut tx, &out.activity, me, &out.inboxes, None).await?;
+    }
     tx.commit().await?;
+    if announce.is_some() {
+        state.delivery_wakeup.notify_one();
+    }
     let boost = store::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
     publish_status(state, &boost, &feed, "update", &[]).await;
     notifications::publish(state, &pending.into_iter().collect::<Vec<_>>()).await;
     render::status(state, Some(me), boost).await
+}
+
+/// Servers to tell about a local boost (the booster's remote followers and the boosted author's
+/// server) and the boosted author's actor URI; `None` when no other server needs to know.
+async fn boost_audience(
+    state: &AppState,
+    booster: &crate::storage::accounts::AccountRow,
+    orig: &StatusRow,
+) -> AppResult<Option<(Vec<String>, String)>> {
+    let author = accounts::find_account(&state.db, orig.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut inboxes =
+        crate::storage::relationships::remote_follower_inboxes(&state.db, booster.id).await?;
+    if !author.is_local()
+        && let Some(i) = author
+            .shared_inbox_url
+            .clone()
+            .or_else(|| author.inbox_url.clone())
+    {
+        inboxes.push(i);
+    }
+    inboxes.sort();
+    inboxes.dedup();
+    if inboxes.is_empty() {
+        return Ok(None);
+    }
+    crate::federation::keys::public_key_pem(state, booster).await?;
+    Ok(Some((inboxes, author.uri)))
 }
 
 /// Removes the user's boost of a status (if any); returns the original.
@@ -868,10 +1000,37 @@ pub async fn unreblog(state: &AppState, user: &CurrentUser, id: &str) -> AppResu
     let orig_id = row.reblog_of_id.unwrap_or(row.id);
     if let Some(boost) = store::find_reblog(&state.db, me, orig_id).await? {
         let holders = store::feed_holders(&state.db, boost.id).await?;
+        let orig = store::find(&state.db, orig_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let undo =
+            boost_audience(state, &user.account, &orig)
+                .await?
+                .map(|(inboxes, author_uri)| Outgoing {
+                    activity: crate::federation::objects::undo(
+                        &user.account.uri,
+                        crate::federation::objects::announce(
+                            &boost.uri,
+                            &boost.visibility,
+                            boost.created_at,
+                            &user.account,
+                            &orig.uri,
+                            &author_uri,
+                        ),
+                    ),
+                    inboxes,
+                });
         let mut tx = state.db.begin().await?;
         store::adjust_counter(&mut tx, orig_id, Counter::Reblogs, -1).await?;
         store::delete(&mut tx, boost.id).await?;
+        if let Some(out) = &undo {
+            crate::service::delivery::enqueue(&mut tx, &out.activity, me, &out.inboxes, None)
+                .await?;
+        }
         tx.commit().await?;
+        if undo.is_some() {
+            state.delivery_wakeup.notify_one();
+        }
         publish_delete(state, &boost, &holders);
     }
     let orig = store::find(&state.db, orig_id)
@@ -984,13 +1143,25 @@ pub async fn receive_note(
     actor: &crate::storage::accounts::AccountRow,
     note: crate::federation::protocol::note::Note,
 ) -> anyhow::Result<()> {
+    store_remote_note(data, actor, note, true).await.map(|_| ())
+}
+
+/// How many requests (missing ancestors of a reply, mostly) one incoming object may cause.
+const PARENT_FETCH_DEPTH: u32 = 5;
+
+/// Stores a remote Note by `actor` (already verified as its author) and distributes it; with
+/// `require_relevance`, only when it concerns someone here. Returns the stored (or already known)
+/// status. A missing parent is fetched, a few levels up at most.
+pub async fn store_remote_note(
+    data: &crate::federation::context::FedData,
+    actor: &crate::storage::accounts::AccountRow,
+    note: crate::federation::protocol::note::Note,
+    require_relevance: bool,
+) -> anyhow::Result<Option<StatusRow>> {
     let state: &AppState = data;
     let db = &state.db;
-    if store::find_by_uri_or_url(db, note.id.as_str())
-        .await?
-        .is_some()
-    {
-        return Ok(());
+    if let Some(known) = store::find_by_uri_or_url(db, note.id.as_str()).await? {
+        return Ok(Some(known));
     }
     let visibility = remote_visibility(&note, &actor.uri);
     // Mentions: tagged actors, and every addressed account we know (direct messages often only
@@ -1012,7 +1183,23 @@ pub async fn receive_note(
         }
     }
     let parent = match &note.in_reply_to {
-        Some(p) => store::find_by_uri_or_url(db, p.as_str()).await?,
+        Some(p) => match store::find_by_uri_or_url(db, p.as_str()).await? {
+            Some(known) => Some(known),
+            None if data.request_count() < PARENT_FETCH_DEPTH => {
+                use activitypub_federation::fetch::object_id::ObjectId;
+                match ObjectId::<crate::federation::note::ApNote>::from(p.clone())
+                    .dereference(data)
+                    .await
+                {
+                    Ok(n) => Some(n.row),
+                    Err(e) => {
+                        tracing::info!(parent = %p, error = %e, "could not fetch the parent of a reply");
+                        None
+                    }
+                }
+            }
+            None => None,
+        },
         None => None,
     };
     let mentions_local = accounts::find_accounts(db, &mention_ids)
@@ -1022,9 +1209,9 @@ pub async fn receive_note(
     let concerns_us = mentions_local
         || parent.as_ref().is_some_and(|p| p.local)
         || crate::storage::relationships::has_local_followers(db, actor.id).await?;
-    if !concerns_us {
+    if require_relevance && !concerns_us {
         tracing::debug!(note = %note.id, "dropping a Note nobody here follows or is mentioned in");
-        return Ok(());
+        return Ok(None);
     }
     let tags: Vec<String> = note
         .tag
@@ -1067,10 +1254,10 @@ pub async fn receive_note(
         application_id: None,
         created_at: published,
     };
-    insert_and_distribute(state, &new, &mention_ids, &tags, None, None)
+    let row = insert_and_distribute(state, &new, &mention_ids, &tags, None, None)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(())
+    Ok(Some(row))
 }
 
 /// A `Delete` from another server: removes the actor's status with that ID, if we have it.
@@ -1100,5 +1287,261 @@ pub async fn receive_delete(
     for (s, holders) in gone {
         publish_delete(state, &s, &holders);
     }
+    Ok(())
+}
+
+/// `Like` (or its `Undo`) of a known status by a remote actor: the favourite is recorded, counted,
+/// and its local author notified.
+pub async fn receive_like(
+    data: &crate::federation::context::FedData,
+    actor: &crate::storage::accounts::AccountRow,
+    object: &url::Url,
+    on: bool,
+) -> anyhow::Result<()> {
+    let state: &AppState = data;
+    let Some(row) = store::find_by_uri_or_url(&state.db, object.as_str()).await? else {
+        return Ok(());
+    };
+    let mut tx = state.db.begin().await?;
+    let mut pending = Vec::new();
+    if on {
+        if store::add_action(&mut tx, "favourites", actor.id, row.id).await? {
+            store::adjust_counter(&mut tx, row.id, Counter::Favourites, 1).await?;
+            pending.extend(
+                notifications::create(
+                    state,
+                    &mut tx,
+                    row.account_id,
+                    actor.id,
+                    "favourite",
+                    Some(row.id),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            );
+        }
+    } else if store::remove_action(&mut tx, "favourites", actor.id, row.id).await? {
+        store::adjust_counter(&mut tx, row.id, Counter::Favourites, -1).await?;
+    }
+    tx.commit().await?;
+    notifications::publish(state, &pending).await;
+    Ok(())
+}
+
+/// `Announce` by a remote actor: the boosted status (fetched when unknown) gets a boost row by
+/// the actor, which reaches the actor's local followers; a local author is notified.
+pub async fn receive_announce(
+    data: &crate::federation::context::FedData,
+    actor: &crate::storage::accounts::AccountRow,
+    a: crate::federation::activities::Announce,
+) -> anyhow::Result<()> {
+    use activitypub_federation::fetch::object_id::ObjectId;
+    let state: &AppState = data;
+    if store::find_by_uri_or_url(&state.db, a.id.as_str())
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let Some(object) = a.object.id() else {
+        return Ok(());
+    };
+    let orig = match store::find_by_uri_or_url(&state.db, object.as_str()).await? {
+        Some(o) => o,
+        None => {
+            ObjectId::<crate::federation::note::ApNote>::from(object)
+                .dereference(data)
+                .await?
+                .row
+        }
+    };
+    if !matches!(orig.visibility.as_str(), "public" | "unlisted") {
+        return Ok(());
+    }
+    let public = crate::federation::protocol::PUBLIC;
+    let visibility = if a.to.iter().any(|u| u.as_str() == public) {
+        "public"
+    } else if a.cc.iter().any(|u| u.as_str() == public) {
+        "unlisted"
+    } else {
+        "private"
+    };
+    let published = a
+        .published
+        .unwrap_or_else(chrono::Utc::now)
+        .min(chrono::Utc::now());
+    let id = ids::id_at(published);
+    let new = NewStatus {
+        id,
+        uri: a.id.as_str(),
+        url: None,
+        account_id: actor.id,
+        in_reply_to_id: None,
+        in_reply_to_account_id: None,
+        reblog_of_id: Some(orig.id),
+        conversation_id: orig.conversation_id,
+        text: "",
+        content: "",
+        spoiler_text: "",
+        visibility,
+        sensitive: false,
+        language: None,
+        local: false,
+        application_id: None,
+        created_at: published,
+    };
+    let mut tx = state.db.begin().await?;
+    store::insert(&mut tx, &new).await?;
+    store::adjust_counter(&mut tx, orig.id, Counter::Reblogs, 1).await?;
+    let feed = store::fan_out(&mut tx, id, actor.id, true, true, &[], None).await?;
+    let pending = notifications::create(
+        state,
+        &mut tx,
+        orig.account_id,
+        actor.id,
+        "reblog",
+        Some(orig.id),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tx.commit().await?;
+    if let Some(boost) = store::find(&state.db, id).await? {
+        publish_status(state, &boost, &feed, "update", &[]).await;
+    }
+    notifications::publish(state, &pending.into_iter().collect::<Vec<_>>()).await;
+    Ok(())
+}
+
+/// `Undo(Announce)`: removes the actor's boost with that ID.
+pub async fn receive_undo_announce(
+    data: &crate::federation::context::FedData,
+    actor: &crate::storage::accounts::AccountRow,
+    announce_id: &url::Url,
+) -> anyhow::Result<()> {
+    let state: &AppState = data;
+    let Some(boost) = store::find_by_uri_or_url(&state.db, announce_id.as_str()).await? else {
+        return Ok(());
+    };
+    let Some(orig) = boost.reblog_of_id.filter(|_| boost.account_id == actor.id) else {
+        return Ok(());
+    };
+    let holders = store::feed_holders(&state.db, boost.id).await?;
+    let mut tx = state.db.begin().await?;
+    store::adjust_counter(&mut tx, orig, Counter::Reblogs, -1).await?;
+    store::delete(&mut tx, boost.id).await?;
+    tx.commit().await?;
+    publish_delete(state, &boost, &holders);
+    Ok(())
+}
+
+/// `Update(Note)`: an edit of a remote status by its author, kept in the edit history.
+pub async fn receive_update_note(
+    data: &crate::federation::context::FedData,
+    actor: &crate::storage::accounts::AccountRow,
+    note: crate::federation::protocol::note::Note,
+) -> anyhow::Result<()> {
+    let state: &AppState = data;
+    let Some(row) = store::find_by_uri_or_url(&state.db, note.id.as_str()).await? else {
+        return Ok(());
+    };
+    if row.account_id != actor.id || row.local {
+        return Ok(());
+    }
+    let content = text::sanitize_html(&note.content);
+    let spoiler = text::clean_line(note.summary.as_deref().unwrap_or(""));
+    let sensitive = note.sensitive.unwrap_or(false) || !spoiler.is_empty();
+    let now = note
+        .updated
+        .unwrap_or_else(chrono::Utc::now)
+        .min(chrono::Utc::now());
+    let tags: Vec<String> = note
+        .tag
+        .iter()
+        .filter(|t| t.kind == "Hashtag")
+        .filter_map(|t| t.name.as_deref())
+        .map(|n| n.trim_start_matches('#').to_string())
+        .filter(|n| {
+            !n.is_empty()
+                && n.chars().count() <= 100
+                && n.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+        .collect();
+    let mut tx = state.db.begin().await?;
+    if store::edits(&state.db, row.id).await?.is_empty() {
+        store::insert_edit(
+            &mut tx,
+            &store::EditRow {
+                id: ids::new_id(),
+                status_id: row.id,
+                account_id: row.account_id,
+                text: String::new(),
+                content: row.content.clone(),
+                spoiler_text: row.spoiler_text.clone(),
+                sensitive: row.sensitive,
+                created_at: row.created_at,
+            },
+        )
+        .await?;
+    }
+    store::insert_edit(
+        &mut tx,
+        &store::EditRow {
+            id: ids::new_id(),
+            status_id: row.id,
+            account_id: row.account_id,
+            text: String::new(),
+            content: content.clone(),
+            spoiler_text: spoiler.clone(),
+            sensitive,
+            created_at: now,
+        },
+    )
+    .await?;
+    store::update_content(
+        &mut tx,
+        row.id,
+        "",
+        &content,
+        &spoiler,
+        sensitive,
+        row.language.as_deref(),
+        now,
+    )
+    .await?;
+    store::clear_mentions_and_tags(&mut tx, row.id).await?;
+    let mut mention_ids = Vec::new();
+    for href in note
+        .tag
+        .iter()
+        .filter(|t| t.kind == "Mention")
+        .filter_map(|t| t.href.as_ref())
+    {
+        if let Some((a, _)) = accounts::find_by_uri(&state.db, href.as_str()).await? {
+            mention_ids.push(a.id);
+        }
+    }
+    store::insert_mentions(&mut tx, row.id, &mention_ids).await?;
+    store::attach_tags(&mut tx, row.id, &tags).await?;
+    let mut pending = Vec::new();
+    for b in store::boosts_of(&state.db, row.id).await? {
+        pending.extend(
+            notifications::create(
+                state,
+                &mut tx,
+                b.account_id,
+                row.account_id,
+                "update",
+                Some(row.id),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+    }
+    tx.commit().await?;
+    if let Some(updated) = store::find(&state.db, row.id).await? {
+        let holders = store::feed_holders(&state.db, row.id).await?;
+        publish_status(state, &updated, &holders, "status.update", &tags).await;
+    }
+    notifications::publish(state, &pending).await;
     Ok(())
 }

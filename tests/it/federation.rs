@@ -419,3 +419,314 @@ async fn follow_across_instances_and_receive_posts() {
     .await;
     assert!(undone, "the Undo did not arrive\nB:\n{}", b.log());
 }
+
+/// The local ID on `inst` of the status with ActivityPub ID `uri` (once it has arrived).
+async fn local_id(inst: &Instance, token: &str, uri: &str) -> Option<String> {
+    let (_, r) = inst
+        .get(
+            &format!(
+                "/api/v2/search?q={}&type=statuses",
+                urlencoding::encode(uri)
+            ),
+            token,
+        )
+        .await;
+    r["statuses"][0]["id"].as_str().map(String::from)
+}
+
+async fn follow(inst: &Instance, token: &str, id: &str) {
+    let (s, r) = inst
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/accounts/{id}/follow"),
+            token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+}
+
+async fn wait_following(inst: &Instance, token: &str, id: &str) -> bool {
+    eventually(10, || async {
+        let (_, r) = inst
+            .get(&format!("/api/v1/accounts/relationships?id[]={id}"), token)
+            .await;
+        r[0]["following"] == true
+    })
+    .await
+}
+
+#[tokio::test]
+async fn interactions_travel_both_ways() {
+    let a = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let b = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let carol = b.user("carol").await;
+    let bob_on_a = resolve(&a, &alice, &format!("bob@{}", b.domain)).await;
+    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", a.domain)).await;
+    follow(&a, &alice, &bob_on_a).await;
+    follow(&b, &bob, &alice_on_b).await;
+    assert!(
+        wait_following(&a, &alice, &bob_on_a).await,
+        "A: {}\nB: {}",
+        a.log(),
+        b.log()
+    );
+    assert!(wait_following(&b, &bob, &alice_on_b).await);
+
+    // A mention across servers notifies; the post arrives.
+    let (_, post) = b
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/statuses",
+            &bob,
+            json!({"status": format!("hello @alice@{}", a.domain)}),
+        )
+        .await;
+    let uri = post["uri"].as_str().unwrap().to_string();
+    assert!(
+        eventually(10, || async { local_id(&a, &alice, &uri).await.is_some() }).await,
+        "A: {}",
+        a.log()
+    );
+    let on_a = local_id(&a, &alice, &uri).await.unwrap();
+    let (_, notes) = a.get("/api/v1/notifications?types[]=mention", &alice).await;
+    assert_eq!(notes[0]["status"]["uri"], uri.as_str(), "{notes}");
+
+    // Like and boost from A reach B's author and counters.
+    a.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/statuses/{on_a}/favourite"),
+        &alice,
+        json!({}),
+    )
+    .await;
+    a.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/statuses/{on_a}/reblog"),
+        &alice,
+        json!({}),
+    )
+    .await;
+    let bob_post = post["id"].as_str().unwrap().to_string();
+    assert!(
+        eventually(10, || async {
+            let (_, s) = b.get(&format!("/api/v1/statuses/{bob_post}"), &bob).await;
+            s["favourites_count"] == 1 && s["reblogs_count"] == 1
+        })
+        .await,
+        "B: {}",
+        b.log()
+    );
+    let (_, notes) = b
+        .get(
+            "/api/v1/notifications?types[]=favourite&types[]=reblog",
+            &bob,
+        )
+        .await;
+    assert_eq!(notes.as_array().unwrap().len(), 2, "{notes}");
+
+    // A reply from A threads on B.
+    let (_, reply) = a
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/statuses",
+            &alice,
+            json!({"status": format!("@bob@{} hi back", b.domain), "in_reply_to_id": on_a}),
+        )
+        .await;
+    assert!(
+        eventually(10, || async {
+            let (_, c) = b
+                .get(&format!("/api/v1/statuses/{bob_post}/context"), &bob)
+                .await;
+            c["descendants"][0]["uri"] == reply["uri"]
+        })
+        .await,
+        "B: {}",
+        b.log()
+    );
+
+    // An edit on B reaches A, with history.
+    b.send(
+        reqwest::Method::PUT,
+        &format!("/api/v1/statuses/{bob_post}"),
+        &bob,
+        json!({"status": "hello, edited"}),
+    )
+    .await;
+    assert!(
+        eventually(10, || async {
+            let (_, s) = a.get(&format!("/api/v1/statuses/{on_a}"), &alice).await;
+            s["content"].as_str().unwrap_or("").contains("edited") && s["edited_at"].is_string()
+        })
+        .await,
+        "A: {}",
+        a.log()
+    );
+    let (_, hist) = a
+        .get(&format!("/api/v1/statuses/{on_a}/history"), &alice)
+        .await;
+    assert_eq!(hist.as_array().unwrap().len(), 2);
+
+    // Undoing the like and the boost is reflected on B.
+    a.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/statuses/{on_a}/unfavourite"),
+        &alice,
+        json!({}),
+    )
+    .await;
+    a.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/statuses/{on_a}/unreblog"),
+        &alice,
+        json!({}),
+    )
+    .await;
+    assert!(
+        eventually(10, || async {
+            let (_, s) = b.get(&format!("/api/v1/statuses/{bob_post}"), &bob).await;
+            s["favourites_count"] == 0 && s["reblogs_count"] == 0
+        })
+        .await,
+        "B: {}",
+        b.log()
+    );
+
+    // A direct message reaches only its recipient.
+    let (_, dm) = b
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/statuses",
+            &bob,
+            json!({"status": format!("@alice@{} secret", a.domain), "visibility": "direct"}),
+        )
+        .await;
+    let dm_uri = dm["uri"].as_str().unwrap().to_string();
+    assert!(
+        eventually(10, || async {
+            local_id(&a, &alice, &dm_uri).await.is_some()
+        })
+        .await
+    );
+    let dm_on_a = local_id(&a, &alice, &dm_uri).await.unwrap();
+    let (_, s) = a.get(&format!("/api/v1/statuses/{dm_on_a}"), &alice).await;
+    assert_eq!(s["visibility"], "direct");
+    let other = a.user("other").await;
+    let (code, _) = a.get(&format!("/api/v1/statuses/{dm_on_a}"), &other).await;
+    assert_eq!(code, 404);
+
+    // Profile changes travel.
+    b.send(
+        reqwest::Method::PATCH,
+        "/api/v1/accounts/update_credentials",
+        &bob,
+        json!({"display_name": "Robert"}),
+    )
+    .await;
+    assert!(
+        eventually(10, || async {
+            let (_, acct) = a.get(&format!("/api/v1/accounts/{bob_on_a}"), &alice).await;
+            acct["display_name"] == "Robert"
+        })
+        .await,
+        "A: {}",
+        a.log()
+    );
+
+    // A locked account's follow request is authorised across servers.
+    b.send(
+        reqwest::Method::PATCH,
+        "/api/v1/accounts/update_credentials",
+        &carol,
+        json!({"locked": true}),
+    )
+    .await;
+    let carol_on_a = resolve(&a, &alice, &format!("carol@{}", b.domain)).await;
+    follow(&a, &alice, &carol_on_a).await;
+    assert!(
+        eventually(10, || async {
+            let (_, reqs) = b.get("/api/v1/follow_requests", &carol).await;
+            reqs.as_array().is_some_and(|r| !r.is_empty())
+        })
+        .await,
+        "B: {}",
+        b.log()
+    );
+    let (_, rel) = a
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={carol_on_a}"),
+            &alice,
+        )
+        .await;
+    assert_eq!(rel[0]["requested"], true);
+    assert_eq!(rel[0]["following"], false);
+    let (_, reqs) = b.get("/api/v1/follow_requests", &carol).await;
+    let requester = reqs[0]["id"].as_str().unwrap().to_string();
+    b.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/follow_requests/{requester}/authorize"),
+        &carol,
+        json!({}),
+    )
+    .await;
+    assert!(
+        wait_following(&a, &alice, &carol_on_a).await,
+        "A: {}",
+        a.log()
+    );
+
+    // A block ends the follow on both sides and stops delivery.
+    b.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/accounts/{alice_on_b}/block"),
+        &bob,
+        json!({}),
+    )
+    .await;
+    assert!(
+        eventually(10, || async {
+            let (_, r) = a
+                .get(
+                    &format!("/api/v1/accounts/relationships?id[]={bob_on_a}"),
+                    &alice,
+                )
+                .await;
+            r[0]["following"] == false
+        })
+        .await,
+        "A: {}",
+        a.log()
+    );
+    let (_, after) = b
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/statuses",
+            &bob,
+            json!({"status": "after the block"}),
+        )
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        local_id(&a, &alice, after["uri"].as_str().unwrap())
+            .await
+            .is_none(),
+        "a post after the block arrived"
+    );
+    let (_, d) = b
+        .get(
+            &format!(
+                "/api/v1/statuses/{}/deliveries",
+                after["id"].as_str().unwrap()
+            ),
+            &bob,
+        )
+        .await;
+    assert_eq!(
+        d,
+        json!([]),
+        "nothing is queued for the blocked follower's server"
+    );
+}
