@@ -57,6 +57,26 @@ impl Instance {
         tok["access_token"].as_str().unwrap().to_string()
     }
 
+    /// Kills the server with SIGKILL (no chance to finish anything).
+    pub fn kill(&mut self) {
+        let _ = self.server.child.kill();
+        let _ = self.server.child.wait();
+    }
+
+    /// Starts the server again on the same port, database and files.
+    pub async fn restart(&mut self) {
+        self.kill();
+        let (dir, config, port) = (
+            self.server.dir.clone(),
+            self.server.config.clone(),
+            self.server.port,
+        );
+        // Keep the earlier log: the new process appends to a fresh file.
+        let old = std::fs::read_to_string(&self.server.log).unwrap_or_default();
+        std::fs::write(dir.join("server.before-restart.log"), old).unwrap();
+        self.server = start_server(&dir, &config, port).await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.server.base)
     }
@@ -729,4 +749,134 @@ async fn interactions_travel_both_ways() {
         json!([]),
         "nothing is queued for the blocked follower's server"
     );
+}
+
+/// Fast retries so crash tests finish quickly.
+const FAST_RETRY: &str =
+    "[federation]\nallow_private_addresses = true\nretry_initial_seconds = 1\n";
+
+async fn statuses_of(inst: &Instance, token: &str) -> Vec<String> {
+    let (_, h) = inst.get("/api/v1/timelines/home?limit=40", token).await;
+    home_ids(&h)
+}
+
+#[tokio::test]
+async fn deliveries_survive_a_dead_receiver_and_a_killed_sender() {
+    let mut a = Instance::start(Backend::Postgres, FAST_RETRY).await;
+    let mut b = Instance::start(Backend::Sqlite, FAST_RETRY).await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", a.domain)).await;
+    follow(&b, &bob, &alice_on_b).await;
+    assert!(wait_following(&b, &bob, &alice_on_b).await);
+
+    // B is killed; alice posts while it is down.
+    b.kill();
+    let mut uris = Vec::new();
+    let mut first_id = String::new();
+    for i in 0..5 {
+        let (_, s) = a
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/statuses",
+                &alice,
+                json!({"status": format!("while B was down {i}")}),
+            )
+            .await;
+        if i == 0 {
+            first_id = s["id"].as_str().unwrap().to_string();
+        }
+        uris.push(s["uri"].as_str().unwrap().to_string());
+    }
+    // A tried, failed, and keeps the delivery pending with the error.
+    assert!(
+        eventually(10, || async {
+            let (_, d) = a
+                .get(&format!("/api/v1/statuses/{first_id}/deliveries"), &alice)
+                .await;
+            d[0]["state"] == "pending"
+                && d[0]["attempts"].as_i64().unwrap_or(0) >= 1
+                && d[0]["last_error"].is_string()
+        })
+        .await,
+        "A: {}",
+        a.log()
+    );
+
+    // Then A is killed too, before B comes back; both restart.
+    a.kill();
+    b.restart().await;
+    a.restart().await;
+    assert!(
+        eventually(20, || async {
+            let got = statuses_of(&b, &bob).await;
+            uris.iter().all(|u| got.contains(u))
+        })
+        .await,
+        "posts were lost\nA: {}\nB: {}",
+        a.log(),
+        b.log()
+    );
+    let got = statuses_of(&b, &bob).await;
+    for u in &uris {
+        assert_eq!(
+            got.iter().filter(|g| *g == u).count(),
+            1,
+            "{u} arrived more than once"
+        );
+    }
+    let (_, d) = a
+        .get(&format!("/api/v1/statuses/{first_id}/deliveries"), &alice)
+        .await;
+    assert_eq!(d[0]["state"], "delivered", "{d}");
+}
+
+#[tokio::test]
+async fn a_sender_killed_during_fan_out_loses_nothing() {
+    let mut a = Instance::start(Backend::Sqlite, FAST_RETRY).await;
+    let b = Instance::start(Backend::Sqlite, FAST_RETRY).await;
+    let c = Instance::start(Backend::Sqlite, FAST_RETRY).await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let carol = c.user("carol").await;
+    for (inst, token) in [(&b, &bob), (&c, &carol)] {
+        let id = resolve(inst, token, &format!("alice@{}", a.domain)).await;
+        follow(inst, token, &id).await;
+        assert!(wait_following(inst, token, &id).await);
+    }
+    // Twenty posts to two servers, then SIGKILL right after the last one is accepted.
+    let mut uris = Vec::new();
+    for i in 0..20 {
+        let (_, s) = a
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/statuses",
+                &alice,
+                json!({"status": format!("fan-out {i}")}),
+            )
+            .await;
+        uris.push(s["uri"].as_str().unwrap().to_string());
+    }
+    a.kill();
+    a.restart().await;
+    for (inst, token) in [(&b, &bob), (&c, &carol)] {
+        assert!(
+            eventually(20, || async {
+                let got = statuses_of(inst, token).await;
+                uris.iter().all(|u| got.contains(u))
+            })
+            .await,
+            "posts were lost\nA: {}\nreceiver: {}",
+            a.log(),
+            inst.log()
+        );
+        let got = statuses_of(inst, token).await;
+        for u in &uris {
+            assert_eq!(
+                got.iter().filter(|g| *g == u).count(),
+                1,
+                "{u} arrived more than once"
+            );
+        }
+    }
 }
