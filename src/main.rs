@@ -45,6 +45,27 @@ enum Admin {
         #[command(subcommand)]
         action: EmojiCmd,
     },
+    /// Other servers: block (suspend) or unblock them.
+    Domain {
+        #[command(subcommand)]
+        action: DomainCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum DomainCmd {
+    /// Stop federating with a server: its activities are refused, nothing is sent to or fetched
+    /// from it, and follows with its accounts end.
+    Block {
+        domain: String,
+        #[arg(long, default_value = "suspend", value_parser = ["suspend", "silence", "noop"])]
+        severity: String,
+        /// A note for other admins.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Lift a block.
+    Unblock { domain: String },
 }
 
 #[derive(Subcommand)]
@@ -187,6 +208,35 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
                 let user = user_by_username(state, &username).await?;
                 store::set_disabled(&state.db, user.id, false).await?;
                 println!("{username} is enabled");
+            }
+        },
+        Admin::Domain { action } => match action {
+            DomainCmd::Block {
+                domain,
+                severity,
+                comment,
+            } => {
+                let row = rookery::service::moderation::block_domain(
+                    state,
+                    &domain,
+                    rookery::storage::domain_blocks::BlockSettings {
+                        severity,
+                        private_comment: comment,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(explain)?;
+                println!("{} blocked ({})", row.domain, row.severity);
+            }
+            DomainCmd::Unblock { domain } => {
+                if !rookery::service::moderation::unblock_domain(state, &domain)
+                    .await
+                    .map_err(explain)?
+                {
+                    anyhow::bail!("{domain} was not blocked");
+                }
+                println!("{domain} unblocked");
             }
         },
         Admin::Emoji { action } => match action {

@@ -8,6 +8,28 @@ use activitypub_federation::resolver::ValidatingDnsResolver;
 
 use crate::state::AppState;
 
+/// Refuses URLs on suspended domains (fetching, sending and incoming activity IDs alike).
+#[derive(Clone)]
+struct DomainBlockVerifier(crate::storage::Db);
+
+#[async_trait::async_trait]
+impl activitypub_federation::config::UrlVerifier for DomainBlockVerifier {
+    async fn verify(&self, url: &url::Url) -> Result<(), activitypub_federation::error::Error> {
+        let Some(host) = crate::federation::actor::authority(url) else {
+            return Ok(());
+        };
+        match crate::storage::domain_blocks::is_suspended(&self.0, &host).await {
+            Ok(false) => Ok(()),
+            Ok(true) => Err(activitypub_federation::error::Error::Other(format!(
+                "{host} is blocked"
+            ))),
+            Err(e) => Err(activitypub_federation::error::Error::Other(format!(
+                "checking domain blocks: {e}"
+            ))),
+        }
+    }
+}
+
 /// Request data handed to federation code.
 pub type FedData = Data<AppState>;
 
@@ -36,8 +58,10 @@ pub async fn build(state: AppState) -> anyhow::Result<FederationConfig<AppState>
             cfg.base_url()
         ))
         .build()?;
+    let verifier = DomainBlockVerifier(state.db.clone());
     let config = FederationConfig::builder()
         .domain(cfg.server.domain.clone())
+        .url_verifier(Box::new(verifier))
         .app_data(state)
         .client(client.into())
         .debug(allow_private)

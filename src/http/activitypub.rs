@@ -237,6 +237,23 @@ pub async fn inbox(
             "An activity needs an id and a type",
         );
     };
+    let sender = doc
+        .get("actor")
+        .and_then(Value::as_str)
+        .and_then(|a| url::Url::parse(a).ok())
+        .and_then(|u| crate::federation::actor::authority(&u));
+    if let Some(host) = sender {
+        match crate::storage::domain_blocks::is_suspended(&data.db, &host).await {
+            Ok(true) => {
+                return inbox_error(
+                    StatusCode::FORBIDDEN,
+                    "This server does not accept activities from yours",
+                );
+            }
+            Ok(false) => {}
+            Err(e) => return AppError::from(e).into_response(),
+        }
+    }
     if !crate::federation::activities::HANDLED_TYPES.contains(&kind) {
         tracing::debug!(
             kind,

@@ -68,6 +68,16 @@ pub fn router(state: AppState) -> Router {
         .max_age(Duration::from_secs(3600));
 
     let api = Router::new()
+        .route(
+            "/api/v1/admin/domain_blocks",
+            get(v1::admin::domain_blocks::index).post(v1::admin::domain_blocks::create),
+        )
+        .route(
+            "/api/v1/admin/domain_blocks/{id}",
+            get(v1::admin::domain_blocks::show)
+                .put(v1::admin::domain_blocks::update)
+                .delete(v1::admin::domain_blocks::delete),
+        )
         .route("/api/v1/apps", post(v1::apps::create))
         .route(
             "/api/v1/apps/verify_credentials",

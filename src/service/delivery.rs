@@ -69,12 +69,42 @@ pub fn retry_delay(initial_secs: u64, attempts: i64) -> Duration {
     Duration::from_secs(secs.max(1))
 }
 
+/// Why a delivery did not happen.
+enum Failure {
+    /// Worth trying again later (network, remote server error).
+    Retry(anyhow::Error),
+    /// Never going to work (the domain is blocked here).
+    GiveUp(String),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Failure {
+        Failure::Retry(e)
+    }
+}
+
+impl From<activitypub_federation::error::Error> for Failure {
+    fn from(e: activitypub_federation::error::Error) -> Failure {
+        Failure::Retry(e.into())
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Failure {
+        Failure::Retry(e.into())
+    }
+}
+
 async fn send_one(data: &FedData, row: DeliveryRow) {
     let result = attempt(data, &row).await;
     let db = &data.db;
     let outcome = match result {
         Ok(()) => deliveries::mark_delivered(db, row.id).await,
-        Err(e) => {
+        Err(Failure::GiveUp(why)) => {
+            tracing::info!(inbox = %row.inbox_url, activity = %row.activity_id, why, "delivery given up");
+            deliveries::mark_failed(db, row.id, &why, None).await
+        }
+        Err(Failure::Retry(e)) => {
             let cfg = &data.config.federation;
             let attempts = row.attempts + 1;
             let next = Utc::now()
@@ -91,18 +121,26 @@ async fn send_one(data: &FedData, row: DeliveryRow) {
     }
 }
 
-async fn attempt(data: &FedData, row: &DeliveryRow) -> anyhow::Result<()> {
+async fn attempt(data: &FedData, row: &DeliveryRow) -> Result<(), Failure> {
+    if crate::storage::domain_blocks::is_suspended(&data.db, &row.domain).await? {
+        return Err(Failure::GiveUp(format!(
+            "{} is blocked by this server",
+            row.domain
+        )));
+    }
     let actor_row = accounts::find_account(&data.db, row.actor_id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the sending account is gone"))?;
     let mut actor = ApAccount::new(actor_row, None)?;
     actor.private_key_pem = accounts::private_key(&data.db, row.actor_id).await?;
-    anyhow::ensure!(
-        actor.private_key_pem.is_some(),
-        "the sending account has no key"
-    );
+    if actor.private_key_pem.is_none() {
+        return Err(Failure::Retry(anyhow::anyhow!(
+            "the sending account has no key"
+        )));
+    }
     let activity = StoredActivity::parse(&row.payload)?;
-    let inbox = url::Url::parse(&row.inbox_url)?;
+    let inbox = url::Url::parse(&row.inbox_url)
+        .map_err(|e| Failure::GiveUp(format!("bad inbox URL: {e}")))?;
     let tasks = SendActivityTask::prepare(&activity, &actor, vec![inbox], data).await?;
     let task = tasks
         .into_iter()

@@ -5,6 +5,7 @@ pub mod account_stats;
 pub mod accounts;
 pub mod db;
 pub mod deliveries;
+pub mod domain_blocks;
 pub mod emojis;
 pub mod ids;
 pub mod notifications;

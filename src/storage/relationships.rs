@@ -341,3 +341,12 @@ pub async fn find_follow_by_uri(db: &Db, uri: &str) -> sqlx::Result<Option<Follo
     }
     Ok(None)
 }
+
+/// `(follower, followed)` pairs where either side is an account on `domain`.
+pub async fn follows_with_domain(db: &Db, domain: &str) -> sqlx::Result<Vec<(i64, i64)>> {
+    on_db!(db, c => sqlx::query_as(
+        "SELECT f.account_id, f.target_account_id FROM follows f \
+         JOIN accounts a ON a.id = f.account_id JOIN accounts t ON t.id = f.target_account_id \
+         WHERE lower(a.domain) = $1 OR lower(t.domain) = $1")
+        .bind(domain).fetch_all(c).await)
+}

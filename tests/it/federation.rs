@@ -33,6 +33,11 @@ impl Instance {
 
     /// Creates a user with the CLI and returns a `read write follow` token for them.
     pub async fn user(&self, name: &str) -> String {
+        self.user_with(name, "user", "read write follow").await
+    }
+
+    /// Creates a user with a role and returns a token with `scopes`.
+    pub async fn user_with(&self, name: &str, role: &str, scopes: &str) -> String {
         let email = format!("{name}@example.com");
         let (ok, _, err) = run_cli(
             &self.server.config,
@@ -46,13 +51,15 @@ impl Instance {
                 &email,
                 "--password",
                 "federation test",
+                "--role",
+                role,
             ],
         );
         assert!(ok, "{err}");
-        let app: Value = self.http.post(self.url("/api/v1/apps")).json(&json!({"client_name": "fed test", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write follow"})).send().await.unwrap().json().await.unwrap();
+        let app: Value = self.http.post(self.url("/api/v1/apps")).json(&json!({"client_name": "fed test", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes})).send().await.unwrap().json().await.unwrap();
         let tok: Value = self.http.post(self.url("/oauth/token")).json(&json!({
             "grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"],
-            "username": name, "password": "federation test", "scope": "read write follow"
+            "username": name, "password": "federation test", "scope": scopes
         })).send().await.unwrap().json().await.unwrap();
         tok["access_token"].as_str().unwrap().to_string()
     }
@@ -112,8 +119,13 @@ impl Instance {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The server's log without terminal colour codes.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.server.log).unwrap_or_default()
+        let raw = std::fs::read_to_string(&self.server.log).unwrap_or_default();
+        regex::Regex::new("\x1b\\[[0-9;]*m")
+            .unwrap()
+            .replace_all(&raw, "")
+            .into_owned()
     }
 }
 
@@ -879,4 +891,124 @@ async fn a_sender_killed_during_fan_out_loses_nothing() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn a_blocked_domain_is_cut_off() {
+    let a = Instance::start(Backend::Sqlite, FAST_RETRY).await;
+    let b = Instance::start(Backend::Sqlite, FAST_RETRY).await;
+    let admin = a
+        .user_with("root", "admin", "read write follow admin:read admin:write")
+        .await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", a.domain)).await;
+    follow(&b, &bob, &alice_on_b).await;
+    assert!(wait_following(&b, &bob, &alice_on_b).await);
+
+    // Only admins, with the scope, and only real domain names.
+    let (s, _) = a
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/admin/domain_blocks",
+            &alice,
+            json!({"domain": b.domain}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = a
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/admin/domain_blocks",
+            &admin,
+            json!({"domain": "https://x.example/path"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, block) = a
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/admin/domain_blocks",
+            &admin,
+            json!({"domain": b.domain, "severity": "suspend", "private_comment": "test"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{block}");
+    assert_eq!(block["domain"], b.domain.as_str());
+    assert_eq!(block["severity"], "suspend");
+    let (_, list) = a.get("/api/v1/admin/domain_blocks", &admin).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+
+    // The follow is gone on A; a new post is not delivered to B.
+    let (_, me) = a.get("/api/v1/accounts/verify_credentials", &alice).await;
+    assert_eq!(me["followers_count"], 0);
+    let (_, post) = a
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/statuses",
+            &alice,
+            json!({"status": "not for B"}),
+        )
+        .await;
+    let (_, d) = a
+        .get(
+            &format!(
+                "/api/v1/statuses/{}/deliveries",
+                post["id"].as_str().unwrap()
+            ),
+            &alice,
+        )
+        .await;
+    assert_eq!(d, json!([]));
+    // B's activities are refused at A's inbox: bob's follow attempt never becomes a follow.
+    b.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/accounts/{alice_on_b}/unfollow"),
+        &bob,
+        json!({}),
+    )
+    .await;
+    follow(&b, &bob, &alice_on_b).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (_, me) = a.get("/api/v1/accounts/verify_credentials", &alice).await;
+    assert_eq!(me["followers_count"], 0);
+    let refused = a
+        .log()
+        .lines()
+        .any(|l| l.contains("path=/users/alice/inbox") && l.contains("status=403"));
+    assert!(refused, "A did not refuse B's activity:\n{}", a.log());
+    // Nothing is fetched from B.
+    let (_, r) = a
+        .get(
+            &format!("/api/v2/search?q=@carl@{}&resolve=true", b.domain),
+            &alice,
+        )
+        .await;
+    assert_eq!(r["accounts"], json!([]));
+
+    // Lifting the block with the CLI lets B follow again. (A refused activity is not retried: the
+    // federation library treats a 4xx answer as final.)
+    let (ok, out, err) = run_cli(&a.server.config, &["admin", "domain", "unblock", &b.domain]);
+    assert!(ok, "{err}");
+    assert!(out.contains("unblocked"));
+    b.send(
+        reqwest::Method::POST,
+        &format!("/api/v1/accounts/{alice_on_b}/unfollow"),
+        &bob,
+        json!({}),
+    )
+    .await;
+    follow(&b, &bob, &alice_on_b).await;
+    assert!(
+        eventually(15, || async {
+            let (_, me) = a.get("/api/v1/accounts/verify_credentials", &alice).await;
+            me["followers_count"] == 1
+        })
+        .await,
+        "A: {}\nB: {}",
+        a.log(),
+        b.log()
+    );
+    let (ok, _, _) = run_cli(&a.server.config, &["admin", "domain", "unblock", &b.domain]);
+    assert!(!ok, "unblocking twice fails");
 }

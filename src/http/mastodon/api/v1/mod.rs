@@ -1,4 +1,5 @@
 pub mod accounts;
+pub mod admin;
 pub mod apps;
 pub mod follow_requests;
 pub mod instance;
