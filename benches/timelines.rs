@@ -55,14 +55,14 @@ async fn seed(db: &Db, o: &Opts, base: &str) -> String {
     let t0 = Instant::now();
     let now = chrono::Utc::now();
     let ts = |t: chrono::DateTime<chrono::Utc>| match db {
-        Db::Sqlite(_) => format!(
+        Db::Sqlite(..) => format!(
             "'{}'",
             t.to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
         ),
         Db::Postgres(_) => format!("'{}'::timestamptz", t.to_rfc3339()),
     };
     let (tru, fals) = match db {
-        Db::Sqlite(_) => ("1", "0"),
+        Db::Sqlite(..) => ("1", "0"),
         Db::Postgres(_) => ("TRUE", "FALSE"),
     };
     let account_ids: Vec<i64> = (0..o.accounts).map(|_| ids::new_id()).collect();

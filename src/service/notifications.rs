@@ -29,7 +29,6 @@ pub struct Pending {
 /// Stores a notification for `recipient` about `from`'s action, unless the recipient is remote, is
 /// the actor, or blocks or mutes (with notifications hidden) the actor. Duplicates are ignored.
 pub async fn create(
-    state: &AppState,
     tx: &mut Tx,
     recipient: i64,
     from: i64,
@@ -39,10 +38,10 @@ pub async fn create(
     if recipient == from {
         return Ok(None);
     }
-    let Some(r) = accounts::find_account(&state.db, recipient).await? else {
+    let Some(r) = accounts::find_account_in(tx, recipient).await? else {
         return Ok(None);
     };
-    if !r.is_local() || relationships::silences(&state.db, recipient, from).await? {
+    if !r.is_local() || relationships::silences(tx, recipient, from).await? {
         return Ok(None);
     }
     let id = store::insert(tx, recipient, from, kind, status_id).await?;

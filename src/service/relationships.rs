@@ -101,7 +101,7 @@ pub async fn follow(
         .await?;
         if new {
             statuses::merge_into_feed(&mut tx, me, t.id, true, MERGE_ON_FOLLOW).await?;
-            pending.extend(notifications::create(state, &mut tx, t.id, me, "follow", None).await?);
+            pending.extend(notifications::create(&mut tx, t.id, me, "follow", None).await?);
         }
     } else {
         let new = store::upsert_follow(
@@ -115,9 +115,7 @@ pub async fn follow(
         )
         .await?;
         if new {
-            pending.extend(
-                notifications::create(state, &mut tx, t.id, me, "follow_request", None).await?,
-            );
+            pending.extend(notifications::create(&mut tx, t.id, me, "follow_request", None).await?);
         }
     }
     tx.commit().await?;
@@ -178,6 +176,11 @@ pub async fn answer_request(
     let req = store::find_follow(&state.db, FollowTable::Requests, t.id, me)
         .await?
         .ok_or(AppError::NotFound)?;
+    let me_row = if t.is_local() {
+        None
+    } else {
+        Some(ensure_keys(state, me).await?)
+    };
     let mut tx = state.db.begin().await?;
     store::delete_follow(&mut tx, FollowTable::Requests, t.id, me).await?;
     crate::storage::notifications::remove(&mut tx, me, t.id, "follow_request", None).await?;
@@ -194,10 +197,9 @@ pub async fn answer_request(
         .await?;
         statuses::merge_into_feed(&mut tx, t.id, me, true, MERGE_ON_FOLLOW).await?;
     }
-    if !t.is_local()
+    if let Some(me_row) = &me_row
         && let Some(follow_uri) = req.uri.as_deref()
     {
-        let me_row = ensure_keys(state, me).await?;
         let kind = if accept { "Accept" } else { "Reject" };
         let answer = serde_json::json!({
             "id": format!("{}#{}/{}", me_row.uri, kind.to_lowercase(), crate::storage::ids::new_id()),
@@ -397,18 +399,18 @@ pub async fn receive_follow(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let follow_doc = follow_activity(f.id.as_str(), &actor.uri, &target.uri);
+    let blocked = store::blocked_either_way(&state.db, target.id, actor.id).await?;
+    let already = store::find_follow(&state.db, FollowTable::Follows, actor.id, target.id)
+        .await?
+        .is_some();
     let mut tx = state.db.begin().await?;
     let mut pending = Vec::new();
-    if store::blocked_either_way(&state.db, target.id, actor.id).await? {
+    if blocked {
         let reject = serde_json::json!({ "id": format!("{}#rejects/{}", target.uri, crate::storage::ids::new_id()), "type": "Reject", "actor": target.uri, "object": follow_doc });
         send_to(&mut tx, &reject, target.id, actor)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-    } else if target.locked
-        && store::find_follow(&state.db, FollowTable::Follows, actor.id, target.id)
-            .await?
-            .is_none()
-    {
+    } else if target.locked && !already {
         if store::upsert_follow(
             &mut tx,
             FollowTable::Requests,
@@ -421,7 +423,7 @@ pub async fn receive_follow(
         .await?
         {
             pending.extend(
-                notifications::create(state, &mut tx, target.id, actor.id, "follow_request", None)
+                notifications::create(&mut tx, target.id, actor.id, "follow_request", None)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
             );
@@ -439,7 +441,7 @@ pub async fn receive_follow(
         .await?
         {
             pending.extend(
-                notifications::create(state, &mut tx, target.id, actor.id, "follow", None)
+                notifications::create(&mut tx, target.id, actor.id, "follow", None)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
             );
@@ -483,11 +485,11 @@ pub async fn receive_answer(
     let Some(follower) = follower.filter(|f| f.is_local()) else {
         return Ok(());
     };
+    let request =
+        store::find_follow(&state.db, FollowTable::Requests, follower.id, actor.id).await?;
     let mut tx = state.db.begin().await?;
     if accept {
-        if let Some(req) =
-            store::find_follow(&state.db, FollowTable::Requests, follower.id, actor.id).await?
-        {
+        if let Some(req) = request {
             store::delete_follow(&mut tx, FollowTable::Requests, follower.id, actor.id).await?;
             store::upsert_follow(
                 &mut tx,

@@ -174,6 +174,12 @@ async fn insert_and_distribute(
     idempotency_key: Option<&str>,
     outgoing: Option<Outgoing>,
 ) -> AppResult<StatusRow> {
+    // Read before the transaction: code inside one must not need a second pooled connection.
+    let subscribers = if new.visibility != "direct" {
+        subscribers(state, new.account_id).await?
+    } else {
+        Vec::new()
+    };
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, new).await?;
     if let Some(out) = &outgoing {
@@ -201,16 +207,14 @@ async fn insert_and_distribute(
     let mut pending: Vec<Pending> = Vec::new();
     for m in mention_ids {
         pending.extend(
-            notifications::create(state, &mut tx, *m, new.account_id, "mention", Some(new.id))
-                .await?,
+            notifications::create(&mut tx, *m, new.account_id, "mention", Some(new.id)).await?,
         );
     }
     if new.visibility != "direct" {
-        for follower in subscribers(state, new.account_id).await? {
+        for &follower in &subscribers {
             if !mention_ids.contains(&follower) {
                 pending.extend(
                     notifications::create(
-                        state,
                         &mut tx,
                         follower,
                         new.account_id,
@@ -644,6 +648,8 @@ pub async fn edit(
         crate::federation::objects::update,
     )
     .await?;
+    let never_edited = store::edits(&state.db, row.id).await?.is_empty();
+    let boosts = store::boosts_of(&state.db, row.id).await?;
     let mut tx = state.db.begin().await?;
     if let Some(out) = &outgoing {
         crate::service::delivery::enqueue(
@@ -655,7 +661,7 @@ pub async fn edit(
         )
         .await?;
     }
-    if store::edits(&state.db, row.id).await?.is_empty() {
+    if never_edited {
         store::insert_edit(
             &mut tx,
             &store::EditRow {
@@ -700,10 +706,9 @@ pub async fn edit(
     store::insert_mentions(&mut tx, row.id, &rendered.mention_ids).await?;
     store::attach_tags(&mut tx, row.id, &rendered.tags).await?;
     let mut pending = Vec::new();
-    for b in store::boosts_of(&state.db, row.id).await? {
+    for b in &boosts {
         pending.extend(
             notifications::create(
-                state,
                 &mut tx,
                 b.account_id,
                 row.account_id,
@@ -839,15 +844,8 @@ pub async fn favourite(
             }
             store::adjust_counter(&mut tx, row.id, Counter::Favourites, 1).await?;
             pending.extend(
-                notifications::create(
-                    state,
-                    &mut tx,
-                    row.account_id,
-                    me,
-                    "favourite",
-                    Some(row.id),
-                )
-                .await?,
+                notifications::create(&mut tx, row.account_id, me, "favourite", Some(row.id))
+                    .await?,
             );
         }
     } else if store::remove_action(&mut tx, "favourites", me, row.id).await? {
@@ -948,7 +946,7 @@ pub async fn reblog(
     store::adjust_counter(&mut tx, orig.id, Counter::Reblogs, 1).await?;
     let feed = store::fan_out(&mut tx, id, me, true, true, &[], None).await?;
     let pending =
-        notifications::create(state, &mut tx, orig.account_id, me, "reblog", Some(orig.id)).await?;
+        notifications::create(&mut tx, orig.account_id, me, "reblog", Some(orig.id)).await?;
     if let Some(out) = &announce {
         crate::service::delivery::enqueue(&mut tx, &out.activity, me, &out.inboxes, None).await?;
     }
@@ -1308,16 +1306,9 @@ pub async fn receive_like(
         if store::add_action(&mut tx, "favourites", actor.id, row.id).await? {
             store::adjust_counter(&mut tx, row.id, Counter::Favourites, 1).await?;
             pending.extend(
-                notifications::create(
-                    state,
-                    &mut tx,
-                    row.account_id,
-                    actor.id,
-                    "favourite",
-                    Some(row.id),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
+                notifications::create(&mut tx, row.account_id, actor.id, "favourite", Some(row.id))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
             );
         }
     } else if store::remove_action(&mut tx, "favourites", actor.id, row.id).await? {
@@ -1394,16 +1385,10 @@ pub async fn receive_announce(
     store::insert(&mut tx, &new).await?;
     store::adjust_counter(&mut tx, orig.id, Counter::Reblogs, 1).await?;
     let feed = store::fan_out(&mut tx, id, actor.id, true, true, &[], None).await?;
-    let pending = notifications::create(
-        state,
-        &mut tx,
-        orig.account_id,
-        actor.id,
-        "reblog",
-        Some(orig.id),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pending =
+        notifications::create(&mut tx, orig.account_id, actor.id, "reblog", Some(orig.id))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     tx.commit().await?;
     if let Some(boost) = store::find(&state.db, id).await? {
         publish_status(state, &boost, &feed, "update", &[]).await;
@@ -1466,8 +1451,21 @@ pub async fn receive_update_note(
                 && n.chars().all(|c| c.is_alphanumeric() || c == '_')
         })
         .collect();
+    let never_edited = store::edits(&state.db, row.id).await?.is_empty();
+    let boosts = store::boosts_of(&state.db, row.id).await?;
+    let mut mention_ids = Vec::new();
+    for href in note
+        .tag
+        .iter()
+        .filter(|t| t.kind == "Mention")
+        .filter_map(|t| t.href.as_ref())
+    {
+        if let Some((a, _)) = accounts::find_by_uri(&state.db, href.as_str()).await? {
+            mention_ids.push(a.id);
+        }
+    }
     let mut tx = state.db.begin().await?;
-    if store::edits(&state.db, row.id).await?.is_empty() {
+    if never_edited {
         store::insert_edit(
             &mut tx,
             &store::EditRow {
@@ -1509,24 +1507,12 @@ pub async fn receive_update_note(
     )
     .await?;
     store::clear_mentions_and_tags(&mut tx, row.id).await?;
-    let mut mention_ids = Vec::new();
-    for href in note
-        .tag
-        .iter()
-        .filter(|t| t.kind == "Mention")
-        .filter_map(|t| t.href.as_ref())
-    {
-        if let Some((a, _)) = accounts::find_by_uri(&state.db, href.as_str()).await? {
-            mention_ids.push(a.id);
-        }
-    }
     store::insert_mentions(&mut tx, row.id, &mention_ids).await?;
     store::attach_tags(&mut tx, row.id, &tags).await?;
     let mut pending = Vec::new();
-    for b in store::boosts_of(&state.db, row.id).await? {
+    for b in &boosts {
         pending.extend(
             notifications::create(
-                state,
                 &mut tx,
                 b.account_id,
                 row.account_id,

@@ -506,3 +506,9 @@ pub async fn find_by_uri(
     let row: Option<WithFetched> = on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(uri).fetch_optional(c).await)?;
     Ok(row.map(|r| (r.account, r.fetched_at)))
 }
+
+/// [`find_account`] inside an open transaction.
+pub async fn find_account_in(tx: &mut Tx, id: i64) -> sqlx::Result<Option<AccountRow>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+    on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
+}

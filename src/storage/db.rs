@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::sync::Arc;
+
 use sqlx::{PgPool, SqlitePool};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// One of the two backends, borrowed for a single statement; see [`on_db!`](crate::on_db).
 pub enum Backend<S, P> {
@@ -19,15 +22,25 @@ pub enum Backend<S, P> {
 }
 
 /// Cheap to clone (the pools are reference-counted).
+///
+/// SQLite allows one writer at a time; concurrent write transactions would otherwise meet in
+/// SQLite's sleep-and-retry busy handler. The semaphore makes them queue in-process instead, in
+/// arrival order, each holding its permit until it commits or rolls back.
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, Arc<Semaphore>),
     Postgres(PgPool),
 }
 
 /// An open transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
+///
+/// Code inside a transaction reads through it (or before opening it), never through the pool:
+/// under load every pooled connection may be held by an open transaction.
 pub enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+        OwnedSemaphorePermit,
+    ),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -63,7 +76,7 @@ impl Db {
                 .max_connections(max_connections)
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, Arc::new(Semaphore::new(1))))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -80,7 +93,7 @@ impl Db {
     /// Applies pending migrations from `migrations/sqlite` or `migrations/postgres`.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p, _) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -89,14 +102,21 @@ impl Db {
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Sqlite(p, writer) => {
+                let permit = writer
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| sqlx::Error::PoolClosed)?;
+                Tx::Sqlite(p.begin().await?, permit)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
 
     pub fn backend(&self) -> Backend<&SqlitePool, &PgPool> {
         match self {
-            Db::Sqlite(p) => Backend::Sqlite(p),
+            Db::Sqlite(p, _) => Backend::Sqlite(p),
             Db::Postgres(p) => Backend::Postgres(p),
         }
     }
@@ -104,14 +124,14 @@ impl Db {
     /// `"sqlite"` or `"postgres"`, for logs.
     pub fn kind(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite(..) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
     }
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, _) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }
@@ -120,14 +140,14 @@ impl Db {
 impl Tx {
     pub fn backend(&mut self) -> Backend<&mut sqlx::SqliteConnection, &mut sqlx::PgConnection> {
         match self {
-            Tx::Sqlite(t) => Backend::Sqlite(&mut **t),
+            Tx::Sqlite(t, _) => Backend::Sqlite(&mut **t),
             Tx::Postgres(t) => Backend::Postgres(&mut **t),
         }
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
+            Tx::Sqlite(t, _permit) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
     }

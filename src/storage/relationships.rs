@@ -209,9 +209,9 @@ pub async fn blocked_either_way(db: &Db, a: i64, b: i64) -> sqlx::Result<bool> {
 }
 
 /// True when `account` should not get notifications caused by `actor`: it blocks or mutes them
-/// (mutes with `hide_notifications`), or is blocked by them.
-pub async fn silences(db: &Db, account: i64, actor: i64) -> sqlx::Result<bool> {
-    let n: i64 = on_db!(db, c => sqlx::query_scalar(
+/// (mutes with `hide_notifications`), or is blocked by them. Runs inside the caller's transaction.
+pub async fn silences(tx: &mut Tx, account: i64, actor: i64) -> sqlx::Result<bool> {
+    let n: i64 = on_db!(tx, c => sqlx::query_scalar(
         "SELECT (SELECT count(*) FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
                  OR (account_id = $2 AND target_account_id = $1)) \
               + (SELECT count(*) FROM mutes WHERE account_id = $1 AND target_account_id = $2 \
