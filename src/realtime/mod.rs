@@ -64,6 +64,12 @@ impl Hub {
         let _ = self.tx.send(Arc::new(event));
     }
 
+    /// True when at least one streaming connection is listening, so rendering an event's payload
+    /// is worth it.
+    pub fn has_listeners(&self) -> bool {
+        self.tx.receiver_count() > 0
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
     }

@@ -50,6 +50,9 @@ pub async fn create(
 
 /// Streams committed notifications to their recipients' `user` streams.
 pub async fn publish(state: &AppState, pending: &[Pending]) {
+    if !state.hub.has_listeners() {
+        return;
+    }
     for p in pending {
         if let Err(e) = publish_one(state, *p).await {
             tracing::warn!(error = ?e, "could not stream a notification");

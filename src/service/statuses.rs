@@ -126,6 +126,9 @@ async fn publish_status(
     event: &'static str,
     tags: &[String],
 ) {
+    if !state.hub.has_listeners() {
+        return;
+    }
     let status = match render::status(state, None, row.clone()).await {
         Ok(s) => s,
         Err(e) => {
@@ -1163,23 +1166,24 @@ pub async fn store_remote_note(
     }
     let visibility = remote_visibility(&note, &actor.uri);
     // Mentions: tagged actors, and every addressed account we know (direct messages often only
-    // address their recipients).
-    let mut mention_ids: Vec<i64> = Vec::new();
-    let addressed = note
+    // address their recipients). Public and collections are not accounts; one query for the rest.
+    let mut candidates: Vec<String> = note
         .tag
         .iter()
         .filter(|t| t.kind == "Mention")
-        .filter_map(|t| t.href.clone())
-        .chain(note.to.iter().cloned())
-        .chain(note.cc.iter().cloned());
-    for u in addressed {
-        if let Some((a, _)) = accounts::find_by_uri(db, u.as_str()).await?
-            && a.id != actor.id
-            && !mention_ids.contains(&a.id)
-        {
-            mention_ids.push(a.id);
-        }
-    }
+        .filter_map(|t| t.href.as_ref().map(|h| h.to_string()))
+        .chain(note.to.iter().chain(note.cc.iter()).map(|u| u.to_string()))
+        .filter(|u| u != crate::federation::protocol::PUBLIC && !u.ends_with("/followers"))
+        .collect();
+    candidates.sort();
+    candidates.dedup();
+    candidates.truncate(100);
+    let mentioned = accounts::find_by_uris(db, &candidates).await?;
+    let mention_ids: Vec<i64> = mentioned
+        .iter()
+        .filter(|a| a.id != actor.id)
+        .map(|a| a.id)
+        .collect();
     let parent = match &note.in_reply_to {
         Some(p) => match store::find_by_uri_or_url(db, p.as_str()).await? {
             Some(known) => Some(known),
@@ -1200,10 +1204,7 @@ pub async fn store_remote_note(
         },
         None => None,
     };
-    let mentions_local = accounts::find_accounts(db, &mention_ids)
-        .await?
-        .iter()
-        .any(|a| a.is_local());
+    let mentions_local = mentioned.iter().any(|a| a.is_local() && a.id != actor.id);
     let concerns_us = mentions_local
         || parent.as_ref().is_some_and(|p| p.local)
         || crate::storage::relationships::has_local_followers(db, actor.id).await?;

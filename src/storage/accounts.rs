@@ -512,3 +512,22 @@ pub async fn find_account_in(tx: &mut Tx, id: i64) -> sqlx::Result<Option<Accoun
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
     on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
 }
+
+/// Accounts whose actor URI is one of `uris`, in one query.
+pub async fn find_by_uris(db: &Db, uris: &[String]) -> sqlx::Result<Vec<AccountRow>> {
+    if uris.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=uris.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE uri IN ({})",
+        placeholders.join(", ")
+    );
+    on_db!(db, c => {
+        let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+        for u in uris {
+            q = q.bind(u.clone());
+        }
+        q.fetch_all(c).await
+    })
+}

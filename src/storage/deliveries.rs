@@ -86,12 +86,14 @@ pub async fn of_status(db: &Db, status_id: i64) -> sqlx::Result<Vec<DeliveryRow>
     on_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(status_id).fetch_all(c).await)
 }
 
-/// Records a processed incoming activity ID.
+/// Records a processed incoming activity ID (in a transaction of its own, so on SQLite it waits
+/// its turn among writers instead of retrying on a busy database).
 pub async fn record_receipt(db: &Db, activity_id: &str) -> sqlx::Result<()> {
-    on_db!(db, c => sqlx::query(
+    let mut tx = db.begin().await?;
+    on_db!(tx, c => sqlx::query(
         "INSERT INTO received_activities (activity_id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(activity_id).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    tx.commit().await
 }
 
 /// True when this activity ID was already processed.
