@@ -533,9 +533,130 @@ pub async fn delete(state: &AppState, user: &CurrentUser, id: &str) -> AppResult
     } else {
         None
     };
+    remove_status(state, &row, outgoing).await?;
+    Ok(rendered)
+}
+
+/// A new version of a status: a local edit or a remote `Update`.
+struct Revision<'a> {
+    /// Source text (empty for remote statuses, whose source we do not have).
+    text: &'a str,
+    content: &'a str,
+    spoiler_text: &'a str,
+    sensitive: bool,
+    language: Option<&'a str>,
+    at: chrono::DateTime<Utc>,
+    mention_ids: &'a [i64],
+    tags: &'a [String],
+}
+
+/// Applies a revision in one transaction — the edit history (keeping the original at the first
+/// edit), content, mentions, hashtags, `update` notifications to those who boosted it, and the
+/// outgoing activity if any — then streams `status.update`. Shared by local edits and incoming
+/// `Update`s. Returns the updated row.
+async fn apply_revision(
+    state: &AppState,
+    row: &StatusRow,
+    rev: Revision<'_>,
+    outgoing: Option<Outgoing>,
+) -> AppResult<StatusRow> {
+    let never_edited = store::edits(&state.db, row.id).await?.is_empty();
     let boosts = store::boosts_of(&state.db, row.id).await?;
+    let mut tx = state.db.begin().await?;
+    if let Some(out) = &outgoing {
+        crate::service::delivery::enqueue(
+            &mut tx,
+            &out.activity,
+            row.account_id,
+            &out.inboxes,
+            None,
+        )
+        .await?;
+    }
+    let version = |text: &str, content: &str, spoiler: &str, sensitive: bool, at| store::EditRow {
+        id: ids::new_id(),
+        status_id: row.id,
+        account_id: row.account_id,
+        text: text.to_string(),
+        content: content.to_string(),
+        spoiler_text: spoiler.to_string(),
+        sensitive,
+        created_at: at,
+    };
+    if never_edited {
+        store::insert_edit(
+            &mut tx,
+            &version(
+                &row.text,
+                &row.content,
+                &row.spoiler_text,
+                row.sensitive,
+                row.created_at,
+            ),
+        )
+        .await?;
+    }
+    store::insert_edit(
+        &mut tx,
+        &version(
+            rev.text,
+            rev.content,
+            rev.spoiler_text,
+            rev.sensitive,
+            rev.at,
+        ),
+    )
+    .await?;
+    store::update_content(
+        &mut tx,
+        row.id,
+        rev.text,
+        rev.content,
+        rev.spoiler_text,
+        rev.sensitive,
+        rev.language,
+        rev.at,
+    )
+    .await?;
+    store::clear_mentions_and_tags(&mut tx, row.id).await?;
+    store::insert_mentions(&mut tx, row.id, rev.mention_ids).await?;
+    store::attach_tags(&mut tx, row.id, rev.tags).await?;
+    let mut pending = Vec::new();
+    for b in &boosts {
+        pending.extend(
+            notifications::create(
+                &mut tx,
+                b.account_id,
+                row.account_id,
+                "update",
+                Some(row.id),
+            )
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    if outgoing.is_some() {
+        state.delivery_wakeup.notify_one();
+    }
+    let updated = store::find(&state.db, row.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let holders = store::feed_holders(&state.db, row.id).await?;
+    publish_status(state, &updated, &holders, "status.update", rev.tags).await;
+    notifications::publish(state, &pending).await;
+    Ok(updated)
+}
+
+/// Removes a status with its boosts (counters adjusted, feeds emptied) in one transaction with the
+/// outgoing activity if any, then streams `delete` to everyone who had them. Shared by local
+/// deletions and incoming `Delete`s.
+async fn remove_status(
+    state: &AppState,
+    row: &StatusRow,
+    outgoing: Option<Outgoing>,
+) -> AppResult<()> {
     let mut gone = vec![(row.clone(), store::feed_holders(&state.db, row.id).await?)];
-    for b in boosts {
+    for b in store::boosts_of(&state.db, row.id).await? {
         let holders = store::feed_holders(&state.db, b.id).await?;
         gone.push((b, holders));
     }
@@ -564,7 +685,7 @@ pub async fn delete(state: &AppState, user: &CurrentUser, id: &str) -> AppResult
     for (s, holders) in gone {
         publish_delete(state, &s, &holders);
     }
-    Ok(rendered)
+    Ok(())
 }
 
 fn publish_delete(state: &AppState, row: &StatusRow, holders: &[i64]) {
@@ -651,87 +772,22 @@ pub async fn edit(
         crate::federation::objects::update,
     )
     .await?;
-    let never_edited = store::edits(&state.db, row.id).await?.is_empty();
-    let boosts = store::boosts_of(&state.db, row.id).await?;
-    let mut tx = state.db.begin().await?;
-    if let Some(out) = &outgoing {
-        crate::service::delivery::enqueue(
-            &mut tx,
-            &out.activity,
-            row.account_id,
-            &out.inboxes,
-            None,
-        )
-        .await?;
-    }
-    if never_edited {
-        store::insert_edit(
-            &mut tx,
-            &store::EditRow {
-                id: ids::new_id(),
-                status_id: row.id,
-                account_id: row.account_id,
-                text: row.text.clone(),
-                content: row.content.clone(),
-                spoiler_text: row.spoiler_text.clone(),
-                sensitive: row.sensitive,
-                created_at: row.created_at,
-            },
-        )
-        .await?;
-    }
-    store::insert_edit(
-        &mut tx,
-        &store::EditRow {
-            id: ids::new_id(),
-            status_id: row.id,
-            account_id: row.account_id,
-            text: e.text.clone(),
-            content: rendered.content.clone(),
-            spoiler_text: spoiler.to_string(),
+    apply_revision(
+        state,
+        &row,
+        Revision {
+            text: &e.text,
+            content: &rendered.content,
+            spoiler_text: spoiler,
             sensitive,
-            created_at: now,
+            language: language.as_deref(),
+            at: now,
+            mention_ids: &rendered.mention_ids,
+            tags: &rendered.tags,
         },
+        outgoing,
     )
-    .await?;
-    store::update_content(
-        &mut tx,
-        row.id,
-        &e.text,
-        &rendered.content,
-        spoiler,
-        sensitive,
-        language.as_deref(),
-        now,
-    )
-    .await?;
-    store::clear_mentions_and_tags(&mut tx, row.id).await?;
-    store::insert_mentions(&mut tx, row.id, &rendered.mention_ids).await?;
-    store::attach_tags(&mut tx, row.id, &rendered.tags).await?;
-    let mut pending = Vec::new();
-    for b in &boosts {
-        pending.extend(
-            notifications::create(
-                &mut tx,
-                b.account_id,
-                row.account_id,
-                "update",
-                Some(row.id),
-            )
-            .await?,
-        );
-    }
-    tx.commit().await?;
-    if outgoing.is_some() {
-        state.delivery_wakeup.notify_one();
-    }
-    let updated = store::find(&state.db, row.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let holders = store::feed_holders(&state.db, row.id).await?;
-    publish_status(state, &updated, &holders, "status.update", &rendered.tags).await;
-    notifications::publish(state, &pending).await;
-    Ok(updated)
+    .await
 }
 
 /// Every version of a status, oldest first (just the current one when never edited).
@@ -1272,20 +1328,9 @@ pub async fn receive_delete(
     if row.account_id != actor.id || row.local {
         return Ok(());
     }
-    let mut gone = vec![(row.clone(), store::feed_holders(&state.db, row.id).await?)];
-    for b in store::boosts_of(&state.db, row.id).await? {
-        let holders = store::feed_holders(&state.db, b.id).await?;
-        gone.push((b, holders));
-    }
-    let mut tx = state.db.begin().await?;
-    if let Some(parent) = row.in_reply_to_id {
-        store::adjust_counter(&mut tx, parent, Counter::Replies, -1).await?;
-    }
-    store::delete(&mut tx, row.id).await?;
-    tx.commit().await?;
-    for (s, holders) in gone {
-        publish_delete(state, &s, &holders);
-    }
+    remove_status(state, &row, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }
 
@@ -1452,8 +1497,6 @@ pub async fn receive_update_note(
                 && n.chars().all(|c| c.is_alphanumeric() || c == '_')
         })
         .collect();
-    let never_edited = store::edits(&state.db, row.id).await?.is_empty();
-    let boosts = store::boosts_of(&state.db, row.id).await?;
     let mut mention_ids = Vec::new();
     for href in note
         .tag
@@ -1465,70 +1508,22 @@ pub async fn receive_update_note(
             mention_ids.push(a.id);
         }
     }
-    let mut tx = state.db.begin().await?;
-    if never_edited {
-        store::insert_edit(
-            &mut tx,
-            &store::EditRow {
-                id: ids::new_id(),
-                status_id: row.id,
-                account_id: row.account_id,
-                text: String::new(),
-                content: row.content.clone(),
-                spoiler_text: row.spoiler_text.clone(),
-                sensitive: row.sensitive,
-                created_at: row.created_at,
-            },
-        )
-        .await?;
-    }
-    store::insert_edit(
-        &mut tx,
-        &store::EditRow {
-            id: ids::new_id(),
-            status_id: row.id,
-            account_id: row.account_id,
-            text: String::new(),
-            content: content.clone(),
-            spoiler_text: spoiler.clone(),
+    apply_revision(
+        state,
+        &row,
+        Revision {
+            text: "",
+            content: &content,
+            spoiler_text: &spoiler,
             sensitive,
-            created_at: now,
+            language: row.language.as_deref(),
+            at: now,
+            mention_ids: &mention_ids,
+            tags: &tags,
         },
+        None,
     )
-    .await?;
-    store::update_content(
-        &mut tx,
-        row.id,
-        "",
-        &content,
-        &spoiler,
-        sensitive,
-        row.language.as_deref(),
-        now,
-    )
-    .await?;
-    store::clear_mentions_and_tags(&mut tx, row.id).await?;
-    store::insert_mentions(&mut tx, row.id, &mention_ids).await?;
-    store::attach_tags(&mut tx, row.id, &tags).await?;
-    let mut pending = Vec::new();
-    for b in &boosts {
-        pending.extend(
-            notifications::create(
-                &mut tx,
-                b.account_id,
-                row.account_id,
-                "update",
-                Some(row.id),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
-        );
-    }
-    tx.commit().await?;
-    if let Some(updated) = store::find(&state.db, row.id).await? {
-        let holders = store::feed_holders(&state.db, row.id).await?;
-        publish_status(state, &updated, &holders, "status.update", &tags).await;
-    }
-    notifications::publish(state, &pending).await;
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }
