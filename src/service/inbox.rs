@@ -67,6 +67,12 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
         },
         InboxActivity::Create(c) => statuses::receive_note(data, &actor, c.object).await,
         InboxActivity::Delete(d) => match d.object.id() {
+            // An actor deleting itself: the account and everything of it goes.
+            Some(id) if id.as_str() == actor.uri => {
+                let gone = crate::storage::accounts::delete_remote(&data.db, actor.id).await?;
+                tracing::info!(actor = %actor.uri, statuses = gone.len(), "remote account deleted");
+                Ok(())
+            }
             Some(id) => statuses::receive_delete(data, &actor, &id).await,
             None => Ok(()),
         },

@@ -531,3 +531,29 @@ pub async fn find_by_uris(db: &Db, uris: &[String]) -> sqlx::Result<Vec<AccountR
         q.fetch_all(c).await
     })
 }
+
+/// Deletes a remote account and, through the schema's cascades, its statuses, follows, favourites,
+/// notifications and feed entries. Returns the IDs of its statuses (for streaming deletions) — read
+/// before deleting.
+pub async fn delete_remote(db: &Db, id: i64) -> sqlx::Result<Vec<i64>> {
+    let mut tx = db.begin().await?;
+    let statuses: Vec<i64> = on_db!(tx, c => sqlx::query_scalar("SELECT id FROM statuses WHERE account_id = $1")
+        .bind(id).fetch_all(c).await)?;
+    // End follows through the path that keeps the other side's counters right.
+    let follows: Vec<(i64, i64)> = on_db!(tx, c => sqlx::query_as(
+        "SELECT account_id, target_account_id FROM follows WHERE account_id = $1 OR target_account_id = $1")
+        .bind(id).fetch_all(c).await)?;
+    for (a, b) in follows {
+        crate::storage::relationships::delete_follow(
+            &mut tx,
+            crate::storage::relationships::FollowTable::Follows,
+            a,
+            b,
+        )
+        .await?;
+    }
+    on_db!(tx, c => sqlx::query("DELETE FROM accounts WHERE id = $1 AND domain IS NOT NULL")
+        .bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.commit().await?;
+    Ok(statuses)
+}

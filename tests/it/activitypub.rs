@@ -485,3 +485,66 @@ async fn documents_from_other_servers_are_stored(app: TestApp) {
 }
 
 both_backends!(documents_from_other_servers_are_stored);
+
+/// A remote account that deleted itself goes with its statuses, and local follow counters follow.
+async fn deleted_remote_accounts_disappear(app: TestApp) {
+    use activitypub_federation::traits::Object;
+    use rookery::federation::actor::ApAccount;
+    let fed = rookery::federation::context::build(app.state.clone())
+        .await
+        .unwrap();
+    let data = fed.to_request_data();
+    let person: Person = serde_json::from_value(fixture("snac/person.json")).unwrap();
+    let remote = ApAccount::from_json(person, &data).await.unwrap().row;
+    let note: Note = serde_json::from_value(fixture("snac/note.json")).unwrap();
+    let status = rookery::service::statuses::store_remote_note(&data, &remote, note, false)
+        .await
+        .unwrap()
+        .unwrap();
+    app.create_user("alice").await;
+    let token = app.token_for("alice", "read write follow").await;
+    // A local follow of the remote account (as after an Accept).
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(&token))
+        .await
+        .json();
+    let me_id: i64 = me["id"].as_str().unwrap().parse().unwrap();
+    let mut tx = app.state.db.begin().await.unwrap();
+    rookery::storage::relationships::upsert_follow(
+        &mut tx,
+        rookery::storage::relationships::FollowTable::Follows,
+        me_id,
+        remote.id,
+        true,
+        false,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        app.get("/api/v1/accounts/verify_credentials", Some(&token))
+            .await
+            .json()["following_count"],
+        1
+    );
+
+    let gone = rookery::storage::accounts::delete_remote(&app.state.db, remote.id)
+        .await
+        .unwrap();
+    assert_eq!(gone, vec![status.id]);
+    app.get(&format!("/api/v1/statuses/{}", status.id), None)
+        .await
+        .assert_error(404);
+    app.get(&format!("/api/v1/accounts/{}", remote.id), None)
+        .await
+        .assert_error(404);
+    assert_eq!(
+        app.get("/api/v1/accounts/verify_credentials", Some(&token))
+            .await
+            .json()["following_count"],
+        0
+    );
+}
+
+both_backends!(deleted_remote_accounts_disappear);
