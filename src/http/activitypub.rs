@@ -242,8 +242,8 @@ pub async fn inbox(
         .and_then(Value::as_str)
         .and_then(|a| url::Url::parse(a).ok())
         .and_then(|u| crate::federation::actor::authority(&u));
-    if let Some(host) = sender {
-        match crate::storage::domain_blocks::is_suspended(&data.db, &host).await {
+    if let Some(host) = &sender {
+        match crate::storage::domain_blocks::is_suspended(&data.db, host).await {
             Ok(true) => {
                 return inbox_error(
                     StatusCode::FORBIDDEN,
@@ -283,6 +283,18 @@ pub async fn inbox(
         Ok(()) => {
             if let Err(e) = crate::storage::deliveries::record_receipt(&data.db, &id).await {
                 tracing::warn!(error = ?e, "could not record a processed activity");
+            }
+            // A server that talks to us is reachable: its postponed deliveries go now.
+            if let Some(host) = &sender
+                && matches!(
+                    crate::storage::instances::is_unreachable(&data.db, host).await,
+                    Ok(true)
+                )
+            {
+                match crate::storage::instances::record_success(&data.db, host).await {
+                    Ok(_) => data.delivery_wakeup.notify_one(),
+                    Err(e) => tracing::warn!(error = ?e, "could not mark a server reachable"),
+                }
             }
             StatusCode::ACCEPTED.into_response()
         }

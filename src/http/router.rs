@@ -78,6 +78,14 @@ pub fn router(state: AppState) -> Router {
                 .put(v1::admin::domain_blocks::update)
                 .delete(v1::admin::domain_blocks::delete),
         )
+        .route(
+            "/api/v1/admin/deliveries",
+            get(v1::admin::deliveries::index),
+        )
+        .route(
+            "/api/v1/admin/instances",
+            get(v1::admin::deliveries::instances),
+        )
         .route("/api/v1/apps", post(v1::apps::create))
         .route(
             "/api/v1/apps/verify_credentials",

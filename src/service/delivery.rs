@@ -21,6 +21,7 @@ use crate::federation::context::FedData;
 use crate::service::activitypub::with_context;
 use crate::state::AppState;
 use crate::storage::deliveries::{self, DeliveryRow};
+use crate::storage::instances;
 use crate::storage::{Tx, accounts};
 
 /// Deliveries sent at once by the worker.
@@ -95,9 +96,58 @@ impl From<sqlx::Error> for Failure {
     }
 }
 
+/// While a server is unreachable it gets one attempt (a probe) per this interval; its other
+/// deliveries wait.
+const PROBE_INTERVAL: chrono::Duration = chrono::Duration::hours(1);
+
+/// For an unreachable server: when the next probe may go, or `None` when it may go now.
+async fn probe_wait(data: &FedData, domain: &str) -> anyhow::Result<Option<chrono::DateTime<Utc>>> {
+    let Some(health) = instances::find(&data.db, domain).await? else {
+        return Ok(None);
+    };
+    if health.unreachable_since.is_none() {
+        return Ok(None);
+    }
+    Ok(health
+        .last_failure_at
+        .map(|t| t + PROBE_INTERVAL)
+        .filter(|next| *next > Utc::now()))
+}
+
 async fn send_one(data: &FedData, row: DeliveryRow) {
-    let result = attempt(data, &row).await;
     let db = &data.db;
+    let deadline =
+        row.created_at + chrono::Duration::hours(data.config.federation.retry_max_hours as i64);
+    match probe_wait(data, &row.domain).await {
+        Ok(Some(next)) => {
+            let outcome = if next > deadline {
+                deliveries::mark_failed(db, row.id, &format!("{} is unreachable", row.domain), None)
+                    .await
+            } else {
+                deliveries::postpone(db, row.id, next).await
+            };
+            if let Err(e) = outcome {
+                tracing::error!(error = ?e, "could not postpone a delivery");
+            }
+            return;
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = ?e, "could not read server reachability"),
+    }
+    let result = attempt(data, &row).await;
+    match &result {
+        Ok(()) => {
+            if let Err(e) = instances::record_success(db, &row.domain).await {
+                tracing::warn!(error = ?e, "could not record a delivery success");
+            }
+        }
+        Err(Failure::Retry(_)) => {
+            if let Err(e) = instances::record_failure(db, &row.domain).await {
+                tracing::warn!(error = ?e, "could not record a delivery failure");
+            }
+        }
+        Err(Failure::GiveUp(_)) => {}
+    }
     let outcome = match result {
         Ok(()) => deliveries::mark_delivered(db, row.id).await,
         Err(Failure::GiveUp(why)) => {

@@ -102,3 +102,25 @@ pub async fn already_received(db: &Db, activity_id: &str) -> sqlx::Result<bool> 
         .bind(activity_id).fetch_one(c).await)?;
     Ok(n > 0)
 }
+
+/// Deliveries for admins: the latest first, optionally in one state or to one domain.
+pub async fn list(
+    db: &Db,
+    state: Option<&str>,
+    domain: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<DeliveryRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE ($1 = '' OR state = $1) AND ($2 = '' OR domain = $2) \
+         ORDER BY id DESC LIMIT $3"
+    );
+    on_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(state.unwrap_or("")).bind(domain.unwrap_or("")).bind(limit).fetch_all(c).await)
+}
+
+/// Postpones a pending delivery without counting an attempt (its server is unreachable).
+pub async fn postpone(db: &Db, id: i64, until: DateTime<Utc>) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query("UPDATE deliveries SET next_attempt_at = $2 WHERE id = $1")
+        .bind(id).bind(until).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -8,6 +8,7 @@ pub mod deliveries;
 pub mod domain_blocks;
 pub mod emojis;
 pub mod ids;
+pub mod instances;
 pub mod notifications;
 pub mod oauth;
 pub mod relationships;

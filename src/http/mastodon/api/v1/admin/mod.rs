@@ -1,1 +1,2 @@
+pub mod deliveries;
 pub mod domain_blocks;
