@@ -44,6 +44,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 ///   which allows explicit ports and plain-http WebFinger for instances on one machine.
 /// - Plain-http object URLs are accepted only with `federation.allow_http`.
 /// - Redirects are not followed automatically (the crate follows one, after checking it).
+/// - Every fetch is signed by the instance actor, for servers that require signed fetches.
 pub async fn build(state: AppState) -> anyhow::Result<FederationConfig<AppState>> {
     let cfg = state.config.clone();
     let allow_private = cfg.federation.allow_private_addresses;
@@ -59,9 +60,12 @@ pub async fn build(state: AppState) -> anyhow::Result<FederationConfig<AppState>
         ))
         .build()?;
     let verifier = DomainBlockVerifier(state.db.clone());
+    let (public, private) = crate::federation::instance_actor::keys(&state.db).await?;
+    let signer = crate::federation::instance_actor::signer(&cfg, &public, &private)?;
     let config = FederationConfig::builder()
         .domain(cfg.server.domain.clone())
         .url_verifier(Box::new(verifier))
+        .signed_fetch_actor(&signer)
         .app_data(state)
         .client(client.into())
         .debug(allow_private)

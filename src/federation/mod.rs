@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod actor;
 pub mod context;
+pub mod instance_actor;
 pub mod keys;
 pub mod note;
 pub mod objects;

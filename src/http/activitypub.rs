@@ -316,3 +316,10 @@ pub async fn inbox(
         }
     }
 }
+
+/// `GET /actor`: the instance actor (an `Application`), whose key signs our fetches.
+pub async fn instance_actor(State(state): State<AppState>) -> AppResult<Response> {
+    let (public, _) = crate::federation::instance_actor::keys(&state.db).await?;
+    let doc = crate::federation::instance_actor::document(&state.config, &public)?;
+    Ok(activity_json(svc::with_context(doc)?))
+}

@@ -259,6 +259,8 @@ pub fn router(state: AppState) -> Router {
 
     let activitypub_routes = Router::new()
         .route("/inbox", post(activitypub::inbox))
+        .route("/actor", get(activitypub::instance_actor))
+        .route("/actor/inbox", post(activitypub::inbox))
         .route("/users/{name}", get(activitypub::user))
         .route("/users/{name}/inbox", post(activitypub::inbox))
         .route("/users/{name}/outbox", get(activitypub::outbox))

@@ -114,6 +114,24 @@ pub async fn webfinger(
         .ok_or_else(|| AppError::bad_request("resource is missing"))?;
     let cfg = &state.config;
     let base = cfg.base_url();
+    // The instance actor answers to acct:HOST@DOMAIN, as Mastodon's does.
+    let instance_acct = format!("acct:{}@{}", cfg.host(), cfg.server.domain);
+    if resource.eq_ignore_ascii_case(&instance_acct)
+        || resource == crate::federation::instance_actor::uri(cfg)
+    {
+        let actor = crate::federation::instance_actor::uri(cfg);
+        let mut resp = Json(json!({
+            "subject": instance_acct,
+            "aliases": [actor],
+            "links": [{ "rel": "self", "type": "application/activity+json", "href": actor }],
+        }))
+        .into_response();
+        resp.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/jrd+json; charset=utf-8"),
+        );
+        return Ok(resp);
+    }
     let username = if let Some(acct) = resource.strip_prefix("acct:") {
         match account_svc::parse_acct(acct, &cfg.server.domain) {
             Some((u, None)) => u.to_string(),

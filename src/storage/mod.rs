@@ -12,6 +12,7 @@ pub mod instances;
 pub mod notifications;
 pub mod oauth;
 pub mod relationships;
+pub mod settings;
 pub mod sql;
 pub mod statuses;
 pub mod tags;

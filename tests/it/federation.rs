@@ -1108,3 +1108,122 @@ async fn an_unreachable_server_is_marked_and_recovers_when_it_talks_to_us() {
     assert!(entry["unreachable_since"].is_null(), "{entry}");
     assert_eq!(entry["failures"], 0);
 }
+
+/// Our fetches are signed by the instance actor, which is served at /actor and found by WebFinger.
+/// The peer here is a small recording server: what is tested is the request Rookery makes.
+#[tokio::test]
+async fn fetches_are_signed_by_the_instance_actor() {
+    use axum::routing::get;
+    use std::sync::{Arc, Mutex};
+    let a = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let alice = a.user("alice").await;
+
+    // The instance actor.
+    let r = a
+        .http
+        .get(a.url("/actor"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/activity+json")
+    );
+    let actor: Value = r.json().await.unwrap();
+    assert_eq!(actor["type"], "Application");
+    assert_eq!(actor["id"], format!("http://{}/actor", a.domain));
+    assert!(
+        actor["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    let host = a.domain.split(':').next().unwrap();
+    let wf: Value = a
+        .http
+        .get(a.url(&format!(
+            "/.well-known/webfinger?resource=acct:{host}@{}",
+            a.domain
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wf["links"][0]["href"], actor["id"]);
+    // The same key after a restart-free second look.
+    let again: Value = a
+        .http
+        .get(a.url("/actor"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["publicKey"], actor["publicKey"]);
+
+    // A recording peer.
+    let seen: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = format!("http://localhost:{port}");
+    let (s1, s2, p1, p2) = (seen.clone(), seen.clone(), peer.clone(), peer.clone());
+    let app = axum::Router::new()
+        .route("/.well-known/webfinger", get(move |req: axum::extract::Request| {
+            let (seen, peer) = (s1.clone(), p1.clone());
+            async move {
+                let sig = req.headers().get("signature").map(|v| v.to_str().unwrap().to_string());
+                seen.lock().unwrap().push(("webfinger".into(), sig));
+                let port = peer.rsplit(':').next().unwrap().to_string();
+                (
+                    [("content-type", "application/jrd+json")],
+                    json!({"subject": format!("acct:peer@localhost:{port}"), "links": [{"rel": "self", "type": "application/activity+json", "href": format!("{peer}/users/peer")}]}).to_string(),
+                )
+            }
+        }))
+        .route("/users/peer", get(move |req: axum::extract::Request| {
+            let (seen, peer) = (s2.clone(), p2.clone());
+            async move {
+                let sig = req.headers().get("signature").map(|v| v.to_str().unwrap().to_string());
+                seen.lock().unwrap().push(("actor".into(), sig));
+                let id = format!("{peer}/users/peer");
+                (
+                    [("content-type", "application/activity+json")],
+                    json!({"id": id, "type": "Person", "preferredUsername": "peer", "inbox": format!("{id}/inbox"),
+                           "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n"}}).to_string(),
+                )
+            }
+        }));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let (_, r) = a
+        .get(
+            &format!("/api/v2/search?q=@peer@localhost:{port}&resolve=true"),
+            &alice,
+        )
+        .await;
+    assert_eq!(
+        r["accounts"][0]["acct"],
+        format!("peer@localhost:{port}"),
+        "{r}\n{}",
+        a.log()
+    );
+    let seen = seen.lock().unwrap().clone();
+    let actor_fetch = seen
+        .iter()
+        .find(|(what, _)| what == "actor")
+        .expect("the actor was fetched");
+    let sig = actor_fetch
+        .1
+        .as_deref()
+        .expect("the actor fetch was signed");
+    assert!(
+        sig.contains(&format!("keyId=\"http://{}/actor#main-key\"", a.domain)),
+        "{sig}"
+    );
+}
