@@ -145,6 +145,10 @@ pub struct FederationConfig {
     pub retry_initial_seconds: u64,
     /// Hours after which a delivery that keeps failing is given up.
     pub retry_max_hours: u64,
+    /// Set when several Rookery processes share one PostgreSQL database. They then share the
+    /// delivery queue safely, and a crashed node's claimed deliveries are taken over after 45 s;
+    /// a single node instead releases its leftover claims at start.
+    pub shared_queue: bool,
 }
 
 impl Default for FederationConfig {
@@ -154,6 +158,7 @@ impl Default for FederationConfig {
             allow_private_addresses: false,
             retry_initial_seconds: 60,
             retry_max_hours: 72,
+            shared_queue: false,
         }
     }
 }

@@ -26,8 +26,9 @@ use crate::storage::{Tx, accounts};
 
 /// Deliveries sent at once by the worker.
 const CONCURRENCY: usize = 8;
-/// Rows claimed per pass.
-const BATCH: i64 = 64;
+/// Rows claimed per pass: at most two rounds of concurrent sends, so a pass ends (each attempt
+/// times out after 10 s) well within the claim's lease.
+const BATCH: i64 = 16;
 /// How often the worker looks for due rows when nothing wakes it.
 const POLL: Duration = Duration::from_secs(1);
 
@@ -200,12 +201,18 @@ async fn attempt(data: &FedData, row: &DeliveryRow) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Runs the delivery worker until the process ends: sends due rows, then waits for `wakeup` or
+/// Runs the delivery worker until the process ends: claims due rows (several nodes on one
+/// PostgreSQL share the queue; see `deliveries::claim_due`), sends them, then waits for `wakeup` or
 /// the poll interval.
 pub async fn run_worker(federation: FederationConfig<AppState>, wakeup: Arc<Notify>) {
+    if !federation.config.federation.shared_queue
+        && let Err(e) = deliveries::release_all_claims(&federation.db).await
+    {
+        tracing::error!(error = ?e, "could not release old delivery claims");
+    }
     loop {
         let data = federation.to_request_data();
-        match deliveries::due(&data.db, BATCH).await {
+        match deliveries::claim_due(&data.db, BATCH).await {
             Ok(rows) if !rows.is_empty() => {
                 let n = rows.len();
                 futures_util::stream::iter(rows)

@@ -47,18 +47,45 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// Pending deliveries due now, oldest first.
-pub async fn due(db: &Db, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
+/// How long a claim holds: longer than one worker pass (two rounds of attempts with a 10 s timeout),
+/// short enough that a crashed node's deliveries are soon taken over.
+pub const LEASE: chrono::Duration = chrono::Duration::seconds(45);
+
+/// Claims up to `limit` due pending deliveries, oldest first, for [`LEASE`]. On PostgreSQL rows
+/// locked by another node's claim are skipped (`FOR UPDATE SKIP LOCKED`), so several nodes share the
+/// queue without sending anything twice; SQLite has one node and one writer.
+pub async fn claim_due(db: &Db, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
+    let now = Utc::now();
+    let until = now + LEASE;
+    let lock = match db {
+        Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        Db::Sqlite(..) => "",
+    };
     let sql = format!(
-        "SELECT {COLUMNS} FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $2"
+        "UPDATE deliveries SET leased_until = $1 WHERE id IN (SELECT id FROM deliveries \
+         WHERE state = 'pending' AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) \
+         ORDER BY id LIMIT $3 {lock}) RETURNING {COLUMNS}"
     );
-    on_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(Utc::now()).bind(limit).fetch_all(c).await)
+    let mut tx = db.begin().await?;
+    let mut rows: Vec<DeliveryRow> = on_db!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(until).bind(now).bind(limit).fetch_all(c).await)?;
+    tx.commit().await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// Drops every claim (at start-up of a single-node instance, whose claims can only be left over
+/// from a previous run of this process).
+pub async fn release_all_claims(db: &Db) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query("UPDATE deliveries SET leased_until = NULL WHERE leased_until IS NOT NULL")
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 pub async fn mark_delivered(db: &Db, id: i64) -> sqlx::Result<()> {
     let now = Utc::now();
     on_db!(db, c => sqlx::query(
-        "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = $2, last_error = NULL WHERE id = $1")
+        "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = $2, last_error = NULL, leased_until = NULL WHERE id = $1")
         .bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -72,9 +99,9 @@ pub async fn mark_failed(
 ) -> sqlx::Result<()> {
     let error: String = error.chars().take(500).collect();
     on_db!(db, c => match next {
-        Some(at) => sqlx::query("UPDATE deliveries SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1")
+        Some(at) => sqlx::query("UPDATE deliveries SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, leased_until = NULL WHERE id = $1")
             .bind(id).bind(&error).bind(at).execute(c).await.map(|r| r.rows_affected()),
-        None => sqlx::query("UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = $2 WHERE id = $1")
+        None => sqlx::query("UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = $2, leased_until = NULL WHERE id = $1")
             .bind(id).bind(&error).execute(c).await.map(|r| r.rows_affected()),
     })?;
     Ok(())
@@ -120,7 +147,7 @@ pub async fn list(
 
 /// Postpones a pending delivery without counting an attempt (its server is unreachable).
 pub async fn postpone(db: &Db, id: i64, until: DateTime<Utc>) -> sqlx::Result<()> {
-    on_db!(db, c => sqlx::query("UPDATE deliveries SET next_attempt_at = $2 WHERE id = $1")
+    on_db!(db, c => sqlx::query("UPDATE deliveries SET next_attempt_at = $2, leased_until = NULL WHERE id = $1")
         .bind(id).bind(until).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -1227,3 +1227,66 @@ async fn fetches_are_signed_by_the_instance_actor() {
         "{sig}"
     );
 }
+
+/// Two nodes of one instance (same domain and PostgreSQL database, different ports) share the
+/// delivery queue: every delivery is sent once, by one of them.
+#[tokio::test]
+async fn two_nodes_share_the_delivery_queue() {
+    let shared = format!("{FAST_RETRY}shared_queue = true\n");
+    let a1 = Instance::start(Backend::Postgres, &shared).await;
+    let b = Instance::start(Backend::Sqlite, FAST_RETRY).await;
+    let alice = a1.user("alice").await;
+    let admin = a1.user_with("root", "admin", "read write admin:read").await;
+    let bob = b.user("bob").await;
+    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", a1.domain)).await;
+    follow(&b, &bob, &alice_on_b).await;
+    assert!(wait_following(&b, &bob, &alice_on_b).await);
+
+    // A second node: same configuration file but another listening port.
+    let port2 = free_port();
+    let cfg = std::fs::read_to_string(&a1.server.config).unwrap();
+    let old_bind = format!("bind = \"127.0.0.1:{}\"", a1.server.port);
+    assert!(cfg.contains(&old_bind));
+    let dir2 = tempfile::tempdir().unwrap();
+    let cfg2 = dir2.path().join("rookery.toml");
+    std::fs::write(
+        &cfg2,
+        cfg.replace(&old_bind, &format!("bind = \"127.0.0.1:{port2}\"")),
+    )
+    .unwrap();
+    let _node2 = start_server(dir2.path(), &cfg2, port2).await;
+
+    let mut uris = Vec::new();
+    for i in 0..20 {
+        let (_, s) = a1
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/statuses",
+                &alice,
+                json!({"status": format!("two nodes {i}")}),
+            )
+            .await;
+        uris.push(s["uri"].as_str().unwrap().to_string());
+    }
+    assert!(
+        eventually(20, || async {
+            let got = statuses_of(&b, &bob).await;
+            uris.iter().all(|u| got.contains(u))
+        })
+        .await,
+        "A: {}",
+        a1.log()
+    );
+    let (_, rows) = a1
+        .get(
+            &format!("/api/v1/admin/deliveries?domain={}&limit=500", b.domain),
+            &admin,
+        )
+        .await;
+    let rows = rows.as_array().unwrap();
+    assert!(rows.len() >= 20);
+    for r in rows {
+        assert_eq!(r["state"], "delivered", "{r}");
+        assert_eq!(r["attempts"], 1, "sent more than once: {r}");
+    }
+}
