@@ -30,6 +30,65 @@ impl activitypub_federation::config::UrlVerifier for DomainBlockVerifier {
     }
 }
 
+/// A delivery (a `POST` to an inbox) answered with a 4xx other than 408 or 429: the server heard
+/// it and refused it, so it is final and must not count as delivered.
+///
+/// The crate treats such answers as success, so [`RefusalCheck`] turns them into this error before
+/// the crate sees them; `service::delivery` finds it with `downcast_ref`.
+#[derive(Debug)]
+pub struct Refused {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The start of the answer body (at most 200 characters), for the admin's queue view.
+    pub body: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused with {}", self.status)?;
+        if !self.body.is_empty() {
+            write!(f, ": {}", self.body)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Client middleware that reports refused deliveries as [`Refused`]. Fetches (`GET`) pass
+/// untouched, so the crate still sees 404 and 410 answers as it expects.
+struct RefusalCheck;
+
+#[async_trait::async_trait]
+impl reqwest_middleware::Middleware for RefusalCheck {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut axum::http::Extensions,
+        next: reqwest_middleware::Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let is_delivery = req.method() == reqwest::Method::POST;
+        let mut res = next.run(req, extensions).await?;
+        let status = res.status();
+        if !is_delivery
+            || !status.is_client_error()
+            || status == reqwest::StatusCode::REQUEST_TIMEOUT
+            || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+        {
+            return Ok(res);
+        }
+        // One chunk is enough for an error message; a hostile server cannot make us read more.
+        let chunk = res.chunk().await.ok().flatten().unwrap_or_default();
+        let body: String = String::from_utf8_lossy(&chunk).chars().take(200).collect();
+        Err(reqwest_middleware::Error::Middleware(anyhow::Error::new(
+            Refused {
+                status: status.as_u16(),
+                body: body.trim().to_string(),
+            },
+        )))
+    }
+}
+
 /// Request data handed to federation code.
 pub type FedData = Data<AppState>;
 
@@ -45,6 +104,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// - Plain-http object URLs are accepted only with `federation.allow_http`.
 /// - Redirects are not followed automatically (the crate follows one, after checking it).
 /// - Every fetch is signed by the instance actor, for servers that require signed fetches.
+/// - A delivery refused with a 4xx (not 408 or 429) fails as [`Refused`] instead of counting as
+///   delivered.
 pub async fn build(state: AppState) -> anyhow::Result<FederationConfig<AppState>> {
     let cfg = state.config.clone();
     let allow_private = cfg.federation.allow_private_addresses;
@@ -67,7 +128,11 @@ pub async fn build(state: AppState) -> anyhow::Result<FederationConfig<AppState>
         .url_verifier(Box::new(verifier))
         .signed_fetch_actor(&signer)
         .app_data(state)
-        .client(client.into())
+        .client(
+            reqwest_middleware::ClientBuilder::new(client)
+                .with(RefusalCheck)
+                .build(),
+        )
         .debug(allow_private)
         .allow_http_urls(cfg.allow_http())
         .http_fetch_limit(50)

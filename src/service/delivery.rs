@@ -77,6 +77,9 @@ enum Failure {
     Retry(anyhow::Error),
     /// Never going to work (the domain is blocked here).
     GiveUp(String),
+    /// The server answered and refused it with a 4xx (see `federation::context::Refused`).
+    /// Final, as in Mastodon; the server still counts as reachable.
+    Refused(String),
 }
 
 impl From<anyhow::Error> for Failure {
@@ -87,6 +90,13 @@ impl From<anyhow::Error> for Failure {
 
 impl From<activitypub_federation::error::Error> for Failure {
     fn from(e: activitypub_federation::error::Error) -> Failure {
+        if let activitypub_federation::error::Error::ReqwestMiddleware(
+            reqwest_middleware::Error::Middleware(inner),
+        ) = &e
+            && let Some(refused) = inner.downcast_ref::<crate::federation::context::Refused>()
+        {
+            return Failure::Refused(refused.to_string());
+        }
         Failure::Retry(e.into())
     }
 }
@@ -137,7 +147,7 @@ async fn send_one(data: &FedData, row: DeliveryRow) {
     }
     let result = attempt(data, &row).await;
     match &result {
-        Ok(()) => {
+        Ok(()) | Err(Failure::Refused(_)) => {
             if let Err(e) = instances::record_success(db, &row.domain).await {
                 tracing::warn!(error = ?e, "could not record a delivery success");
             }
@@ -153,6 +163,10 @@ async fn send_one(data: &FedData, row: DeliveryRow) {
         Ok(()) => deliveries::mark_delivered(db, row.id).await,
         Err(Failure::GiveUp(why)) => {
             tracing::info!(inbox = %row.inbox_url, activity = %row.activity_id, why, "delivery given up");
+            deliveries::mark_failed(db, row.id, &why, None).await
+        }
+        Err(Failure::Refused(why)) => {
+            tracing::info!(inbox = %row.inbox_url, activity = %row.activity_id, why, "delivery refused");
             deliveries::mark_failed(db, row.id, &why, None).await
         }
         Err(Failure::Retry(e)) => {

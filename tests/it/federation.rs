@@ -977,6 +977,40 @@ async fn a_blocked_domain_is_cut_off() {
         .lines()
         .any(|l| l.contains("path=/users/alice/inbox") && l.contains("status=403"));
     assert!(refused, "A did not refuse B's activity:\n{}", a.log());
+    // B records the refusal as a final failure, not as delivered, and A still counts as reachable.
+    let b_admin = b.user_with("root", "admin", "admin:read").await;
+    let (s, queue) = b
+        .get(
+            &format!("/api/v1/admin/deliveries?domain={}", a.domain),
+            &b_admin,
+        )
+        .await;
+    assert_eq!(s, 200, "{queue}");
+    let refusals: Vec<&Value> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            d["last_error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("refused with 403"))
+        })
+        .collect();
+    // The Undo of the old follow and the new Follow.
+    assert_eq!(refusals.len(), 2, "{queue}");
+    for d in refusals {
+        assert_eq!(d["state"], "failed", "{d}");
+        assert_eq!(d["attempts"], 1, "{d}");
+    }
+    let (_, servers) = b.get("/api/v1/admin/instances", &b_admin).await;
+    let a_health = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["domain"] == a.domain.as_str())
+        .expect("A is listed");
+    assert_eq!(a_health["unreachable_since"], Value::Null);
+    assert_eq!(a_health["failures"], 0);
     // Nothing is fetched from B.
     let (_, r) = a
         .get(
@@ -986,8 +1020,8 @@ async fn a_blocked_domain_is_cut_off() {
         .await;
     assert_eq!(r["accounts"], json!([]));
 
-    // Lifting the block with the CLI lets B follow again. (A refused activity is not retried: the
-    // federation library treats a 4xx answer as final.)
+    // Lifting the block with the CLI lets B follow again. (A refused activity is not retried, as
+    // in Mastodon, so bob follows anew.)
     let (ok, out, err) = run_cli(&a.server.config, &["admin", "domain", "unblock", &b.domain]);
     assert!(ok, "{err}");
     assert!(out.contains("unblocked"));
