@@ -209,13 +209,18 @@ pub async fn blocked_either_way(db: &Db, a: i64, b: i64) -> sqlx::Result<bool> {
 }
 
 /// True when `account` should not get notifications caused by `actor`: it blocks or mutes them
-/// (mutes with `hide_notifications`), or is blocked by them. Runs inside the caller's transaction.
+/// (mutes with `hide_notifications`), or is blocked by them, or `actor` is on a silenced domain
+/// and `account` does not follow them. Runs inside the caller's transaction.
 pub async fn silences(tx: &mut Tx, account: i64, actor: i64) -> sqlx::Result<bool> {
-    let n: i64 = on_db!(tx, c => sqlx::query_scalar(
+    let sql = format!(
         "SELECT (SELECT count(*) FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
                  OR (account_id = $2 AND target_account_id = $1)) \
               + (SELECT count(*) FROM mutes WHERE account_id = $1 AND target_account_id = $2 \
-                 AND hide_notifications = $3 AND (expires_at IS NULL OR expires_at > $4))")
+                 AND hide_notifications = $3 AND (expires_at IS NULL OR expires_at > $4)) \
+              + (CASE WHEN {} THEN 0 ELSE 1 END)",
+        crate::storage::statuses::not_limited("$2", "$1")
+    );
+    let n: i64 = on_db!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(account).bind(actor).bind(true).bind(Utc::now()).fetch_one(c).await)?;
     Ok(n > 0)
 }
@@ -266,16 +271,21 @@ pub async fn notify_subscribers(db: &Db, author: i64) -> sqlx::Result<Vec<i64>> 
 }
 
 /// True when `viewer` should not see `author`'s content on public streams: either blocks the
-/// other, or `viewer` mutes `author`.
+/// other, `viewer` mutes `author`, or `author` is on a silenced domain and `viewer` does not
+/// follow them.
 pub async fn hides_author(db: &Db, viewer: i64, author: i64) -> sqlx::Result<bool> {
     if viewer == author {
         return Ok(false);
     }
-    let n: i64 = on_db!(db, c => sqlx::query_scalar(
+    let sql = format!(
         "SELECT (SELECT count(*) FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
                  OR (account_id = $2 AND target_account_id = $1)) \
               + (SELECT count(*) FROM mutes WHERE account_id = $1 AND target_account_id = $2 \
-                 AND (expires_at IS NULL OR expires_at > $3))")
+                 AND (expires_at IS NULL OR expires_at > $3)) \
+              + (CASE WHEN {} THEN 0 ELSE 1 END)",
+        crate::storage::statuses::not_limited("$2", "$1")
+    );
+    let n: i64 = on_db!(db, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(viewer).bind(author).bind(Utc::now()).fetch_one(c).await)?;
     Ok(n > 0)
 }

@@ -68,6 +68,15 @@ pub fn not_filtered(a: &str, v: &str, now: &str) -> String {
     )
 }
 
+/// SQL condition: account `{a}` is not on a silenced ("limited") domain, or viewer `{v}` follows
+/// it. A silence covers subdomains, as suspension does. Mastodon hides limited accounts from
+/// everyone who does not follow them (docs.joinmastodon.org, "Moderation actions": limit).
+pub fn not_limited(a: &str, v: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM accounts la JOIN domain_blocks lb ON lb.severity = 'silence'              AND (la.domain = lb.domain OR la.domain LIKE '%.' || lb.domain)              WHERE la.id = {a} AND NOT EXISTS (SELECT 1 FROM follows lf                  WHERE lf.account_id = {v} AND lf.target_account_id = {a}))"
+    )
+}
+
 pub struct NewStatus<'a> {
     pub id: i64,
     pub uri: &'a str,
@@ -349,6 +358,9 @@ pub async fn public(
     }
     if let Some(local) = filter.local {
         conds.push(format!("s.local = {}", args.add(local)));
+    }
+    if filter.local != Some(true) {
+        conds.push(not_limited("s.account_id", &v));
     }
     if filter.only_media {
         conds.push(HAS_MEDIA.into());

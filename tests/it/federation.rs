@@ -1324,3 +1324,79 @@ async fn two_nodes_share_the_delivery_queue() {
         assert_eq!(r["attempts"], 1, "sent more than once: {r}");
     }
 }
+
+#[tokio::test]
+async fn a_silenced_domain_is_hidden_from_those_who_do_not_follow_it() {
+    // A on PostgreSQL: the filters under test run there.
+    let a = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
+    let b = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let admin = a.user_with("root", "admin", "admin:write").await;
+    let alice = a.user("alice").await;
+    let carol = a.user("carol").await;
+    let bob = b.user("bob").await;
+    let bob_on_a = resolve(&a, &carol, &format!("bob@{}", b.domain)).await;
+    follow(&a, &carol, &bob_on_a).await;
+    assert!(wait_following(&a, &carol, &bob_on_a).await);
+
+    let (s, r) = a
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/admin/domain_blocks",
+            &admin,
+            json!({"domain": b.domain, "severity": "silence"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+
+    // Federation goes on: bob's post and mentions still arrive.
+    let alice_acct = format!("@alice@{}", a.domain);
+    let carol_acct = format!("@carol@{}", a.domain);
+    let (_, post) = b
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/statuses",
+            &bob,
+            json!({"status": format!("hello {alice_acct} and {carol_acct}")}),
+        )
+        .await;
+    let uri = post["uri"].as_str().unwrap().to_string();
+    assert!(
+        eventually(15, || async { local_id(&a, &carol, &uri).await.is_some() }).await,
+        "the post never arrived\nA: {}\nB: {}",
+        a.log(),
+        b.log()
+    );
+    let public = |token: String| {
+        let a = &a;
+        async move {
+            let (s, r) = a.get("/api/v1/timelines/public?remote=true", &token).await;
+            assert_eq!(s, 200, "{r}");
+            home_ids(&r)
+        }
+    };
+    // carol follows bob: she sees him in public timelines and is notified of his mention.
+    assert!(public(carol.clone()).await.contains(&uri));
+    let (_, n) = a.get("/api/v1/notifications?types[]=mention", &carol).await;
+    assert_eq!(n.as_array().unwrap().len(), 1, "{n}");
+    // alice does not: bob is hidden from her, and his mention does not notify her.
+    assert!(!public(alice.clone()).await.contains(&uri));
+    let (_, n) = a.get("/api/v1/notifications", &alice).await;
+    assert_eq!(n, json!([]));
+    // Nor from visitors who are not signed in.
+    let anon: Value = reqwest::get(a.url("/api/v1/timelines/public"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!home_ids(&anon).contains(&uri), "{anon}");
+    // The post itself stays reachable by ID: limiting is not suspension.
+    let id = local_id(&a, &alice, &uri).await.expect("alice can open it");
+    let (s, _) = a.get(&format!("/api/v1/statuses/{id}"), &alice).await;
+    assert_eq!(s, 200);
+
+    // Once the silence is lifted, bob shows for everyone again.
+    let (ok, _, err) = run_cli(&a.server.config, &["admin", "domain", "unblock", &b.domain]);
+    assert!(ok, "{err}");
+    assert!(public(alice.clone()).await.contains(&uri));
+}

@@ -70,13 +70,14 @@ fn viewer_of(p: &Option<Principal>) -> Option<i64> {
         .map(|u| u.account.id)
 }
 
-/// Should this subscriber get this event? Applies blocks and mutes on public streams.
+/// Should this subscriber get this event? Applies blocks, mutes and silenced domains on public
+/// streams (an anonymous subscriber follows no one, so `0` stands in for it).
 async fn deliverable(state: &AppState, sub: &Subscription, viewer: Option<i64>, e: &Event) -> bool {
     if !sub.matches(e) {
         return false;
     }
     match (sub.is_public(), viewer, e.author_id) {
-        (true, Some(v), Some(author)) => !relationships::hides_author(&state.db, v, author)
+        (true, v, Some(author)) => !relationships::hides_author(&state.db, v.unwrap_or(0), author)
             .await
             .unwrap_or(true),
         _ => true,
