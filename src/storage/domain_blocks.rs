@@ -64,24 +64,14 @@ pub async fn delete_domain(db: &Db, domain: &str) -> sqlx::Result<bool> {
     Ok(n == 1)
 }
 
-/// True when `host` (with port if any) or a parent domain of it is suspended.
+/// True when `host` (with port if any) or a parent domain of it is suspended: `example.com`
+/// covers `a.example.com` too, the same rule `statuses::not_limited` applies to silences.
 pub async fn is_suspended(db: &Db, host: &str) -> sqlx::Result<bool> {
     let host = host.to_lowercase();
-    // example.com blocks a.example.com too: test the host and each parent domain.
-    let mut candidates = vec![host.clone()];
     let bare = host.split(':').next().unwrap_or(&host).to_string();
-    let mut rest = bare.as_str();
-    while let Some((_, parent)) = rest.split_once('.') {
-        candidates.push(parent.to_string());
-        rest = parent;
-    }
-    for c in candidates {
-        let n: i64 = on_db!(db, conn => sqlx::query_scalar(
-            "SELECT count(*) FROM domain_blocks WHERE domain = $1 AND severity = 'suspend'")
-            .bind(&c).fetch_one(conn).await)?;
-        if n > 0 {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    let n: i64 = on_db!(db, conn => sqlx::query_scalar(
+        "SELECT count(*) FROM domain_blocks WHERE severity = 'suspend' \
+         AND (domain = $1 OR domain = $2 OR $2 LIKE '%.' || domain)")
+        .bind(&host).bind(&bare).fetch_one(conn).await)?;
+    Ok(n > 0)
 }

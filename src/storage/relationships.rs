@@ -208,20 +208,26 @@ pub async fn blocked_either_way(db: &Db, a: i64, b: i64) -> sqlx::Result<bool> {
     Ok(n > 0)
 }
 
+/// SQL counting why `$1` should not see `$2`: a block either way, a live mute (`$3` = now) that
+/// also matches `mute_cond`, and `$2` being on a silenced domain `$1` does not follow.
+fn hidden_sql(mute_cond: &str) -> String {
+    format!(
+        "SELECT (SELECT count(*) FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
+                 OR (account_id = $2 AND target_account_id = $1)) \
+              + (SELECT count(*) FROM mutes WHERE account_id = $1 AND target_account_id = $2 \
+                 AND (expires_at IS NULL OR expires_at > $3){mute_cond}) \
+              + (CASE WHEN {} THEN 0 ELSE 1 END)",
+        crate::storage::statuses::not_limited("$2", "$1")
+    )
+}
+
 /// True when `account` should not get notifications caused by `actor`: it blocks or mutes them
 /// (mutes with `hide_notifications`), or is blocked by them, or `actor` is on a silenced domain
 /// and `account` does not follow them. Runs inside the caller's transaction.
 pub async fn silences(tx: &mut Tx, account: i64, actor: i64) -> sqlx::Result<bool> {
-    let sql = format!(
-        "SELECT (SELECT count(*) FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
-                 OR (account_id = $2 AND target_account_id = $1)) \
-              + (SELECT count(*) FROM mutes WHERE account_id = $1 AND target_account_id = $2 \
-                 AND hide_notifications = $3 AND (expires_at IS NULL OR expires_at > $4)) \
-              + (CASE WHEN {} THEN 0 ELSE 1 END)",
-        crate::storage::statuses::not_limited("$2", "$1")
-    );
+    let sql = hidden_sql(" AND hide_notifications = $4");
     let n: i64 = on_db!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(account).bind(actor).bind(true).bind(Utc::now()).fetch_one(c).await)?;
+        .bind(account).bind(actor).bind(Utc::now()).bind(true).fetch_one(c).await)?;
     Ok(n > 0)
 }
 
@@ -277,14 +283,7 @@ pub async fn hides_author(db: &Db, viewer: i64, author: i64) -> sqlx::Result<boo
     if viewer == author {
         return Ok(false);
     }
-    let sql = format!(
-        "SELECT (SELECT count(*) FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
-                 OR (account_id = $2 AND target_account_id = $1)) \
-              + (SELECT count(*) FROM mutes WHERE account_id = $1 AND target_account_id = $2 \
-                 AND (expires_at IS NULL OR expires_at > $3)) \
-              + (CASE WHEN {} THEN 0 ELSE 1 END)",
-        crate::storage::statuses::not_limited("$2", "$1")
-    );
+    let sql = hidden_sql("");
     let n: i64 = on_db!(db, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(viewer).bind(author).bind(Utc::now()).fetch_one(c).await)?;
     Ok(n > 0)
