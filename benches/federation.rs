@@ -86,6 +86,8 @@ fn account_row(id: i64, uri: &str, pem: &str) -> AccountRow {
         public_key_pem: Some(pem.into()),
         created_at: chrono::Utc::now(),
         updated_at: chrono::Utc::now(),
+        avatar_media_id: None,
+        header_media_id: None,
     }
 }
 

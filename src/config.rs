@@ -103,14 +103,76 @@ impl Default for DatabaseConfig {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MediaConfig {
-    /// Folder for uploaded and cached media (local backend).
+    /// Where media files live: `local` (the folder `dir`, served by Rookery under `/media/`) or
+    /// `s3` (an S3-compatible bucket, see `[media.s3]`).
+    pub backend: MediaBackend,
+    /// Folder for uploaded and cached media (local backend), and for scratch files while videos
+    /// are transcoded (both backends).
     pub dir: String,
+    /// Largest image upload, in bytes.
+    pub image_max_bytes: u64,
+    /// Largest image accepted, in pixels (width × height); bigger ones are refused before they are
+    /// decoded, so a decompression bomb costs nothing.
+    pub image_max_pixels: u64,
+    /// Largest video or audio upload, in bytes.
+    pub video_max_bytes: u64,
+    /// Longest video or audio accepted, in seconds.
+    pub video_max_seconds: u32,
+    /// Largest video frame accepted, in pixels (width × height).
+    pub video_max_pixels: u64,
+    /// Highest video frame rate accepted, in frames per second.
+    pub video_max_fps: u32,
+    /// Videos transcoded at once by this process (each ffmpeg uses every core).
+    pub transcode_concurrency: usize,
+    /// Largest remote file cached here, in bytes; bigger ones are shown from their origin.
+    pub remote_max_bytes: u64,
+    /// Days after which cached copies of remote media are evicted (fetched again when viewed).
+    pub remote_cache_days: u32,
+    /// The S3-compatible bucket used when `backend = "s3"`.
+    pub s3: S3Config,
+}
+
+/// Where media files are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaBackend {
+    Local,
+    S3,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Config {
+    /// Endpoint URL, e.g. `https://s3.eu-west-1.amazonaws.com` or `http://127.0.0.1:9000`.
+    pub endpoint: String,
+    /// Bucket name (it must exist).
+    pub bucket: String,
+    /// Region name (`us-east-1` for most S3-compatible servers).
+    pub region: String,
+    /// Access key ID.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Public address files are served from (a CDN or the bucket's website address), without a
+    /// trailing slash. Empty: `endpoint/bucket`.
+    pub public_base_url: String,
 }
 
 impl Default for MediaConfig {
     fn default() -> Self {
         MediaConfig {
+            backend: MediaBackend::Local,
             dir: "data/media".into(),
+            image_max_bytes: 16 * 1024 * 1024,
+            image_max_pixels: 33_177_600,
+            video_max_bytes: 99 * 1024 * 1024,
+            video_max_seconds: 600,
+            video_max_pixels: 8_294_400,
+            video_max_fps: 120,
+            transcode_concurrency: 1,
+            remote_max_bytes: 40 * 1024 * 1024,
+            remote_cache_days: 7,
+            s3: S3Config::default(),
         }
     }
 }

@@ -8,6 +8,8 @@
 //! - [`federation`]: ActivityPub wire types and their mapping to rows.
 //! - [`service`]: domain logic, one module per capability; local and remote actions meet here.
 //! - [`storage`]: the SQLite/PostgreSQL handle and one module of SQL per aggregate.
+//! - [`jobs`]: the durable job queue (media processing; deliveries keep their own table).
+//! - [`media`]: images, video and audio processing, and where files are stored.
 //! - [`realtime`]: the streaming hub events are published to.
 //! - [`config`], [`error`], [`state`], [`server`]: configuration, the error type shown to clients,
 //!   the shared state, and start-up.
@@ -17,6 +19,8 @@ pub mod config;
 pub mod error;
 pub mod federation;
 pub mod http;
+pub mod jobs;
+pub mod media;
 pub mod realtime;
 pub mod server;
 pub mod service;

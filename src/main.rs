@@ -50,6 +50,11 @@ enum Admin {
         #[command(subcommand)]
         action: DomainCmd,
     },
+    /// Media files.
+    Media {
+        #[command(subcommand)]
+        action: MediaCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -101,6 +106,16 @@ enum AccountCmd {
 }
 
 #[derive(Subcommand)]
+enum MediaCmd {
+    /// Evict cached copies of remote media older than `--days` (default: media.remote_cache_days)
+    /// and delete uploads left unattached for a day. Prints what was removed.
+    Prune {
+        #[arg(long)]
+        days: Option<u32>,
+    },
+}
+
+#[derive(Subcommand)]
 enum EmojiCmd {
     /// Add a custom emoji from a PNG, GIF or WebP file (at most 256 KiB).
     Add {
@@ -138,7 +153,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin { what } => {
             let db = rookery::server::open_db(&cfg).await?;
-            let state = AppState::new(cfg, db);
+            let state = AppState::new(cfg, db)?;
             let result = admin(&state, what).await;
             state.db.close().await;
             result
@@ -239,6 +254,17 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
                 println!("{domain} unblocked");
             }
         },
+        Admin::Media {
+            action: MediaCmd::Prune { days },
+        } => {
+            let r = rookery::service::media::prune(state, days)
+                .await
+                .map_err(explain)?;
+            println!(
+                "evicted {} cached remote files, deleted {} unattached uploads",
+                r.evicted, r.deleted
+            );
+        }
         Admin::Emoji { action } => match action {
             EmojiCmd::Add {
                 shortcode,

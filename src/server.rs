@@ -35,6 +35,11 @@ pub async fn serve_on(
         federation.clone(),
         state.delivery_wakeup.clone(),
     ));
+    if !state.config.federation.shared_queue {
+        crate::jobs::release_all_claims(&state.db).await?;
+    }
+    let transcoder = crate::service::media::spawn_workers(&state);
+    let media_pruner = crate::service::media::spawn_pruner(&state);
     let app = crate::http::router(state).layer(
         activitypub_federation::config::FederationMiddleware::new(federation),
     );
@@ -46,6 +51,8 @@ pub async fn serve_on(
     .await;
     pruner.abort();
     worker.abort();
+    transcoder.abort();
+    media_pruner.abort();
     Ok(result?)
 }
 
@@ -72,7 +79,6 @@ pub async fn shutdown_signal() {
 /// `rookery serve`: migrations, then the HTTP server on `server.bind`.
 pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let db = open_db(&cfg).await?;
-    std::fs::create_dir_all(&cfg.media.dir)?;
     let listener = TcpListener::bind(&cfg.server.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", cfg.server.bind))?;
@@ -80,10 +86,13 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         bind = %listener.local_addr()?,
         url = %cfg.base_url(),
         database = db.kind(),
-        media = %cfg.media.dir,
+        media = %match cfg.media.backend {
+            crate::config::MediaBackend::Local => cfg.media.dir.clone(),
+            crate::config::MediaBackend::S3 => format!("s3 bucket {}", cfg.media.s3.bucket),
+        },
         "Rookery is listening"
     );
-    let state = AppState::new(cfg, db.clone());
+    let state = AppState::new(cfg, db.clone())?;
     serve_on(state, listener, shutdown_signal()).await?;
     db.close().await;
     Ok(())

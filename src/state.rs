@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use crate::config::Config;
+use crate::media::MediaStore;
 use crate::realtime::Hub;
 use crate::service::rate_limit::SignInLimiter;
 use crate::storage::Db;
@@ -19,17 +20,33 @@ pub struct AppState {
     pub hub: Hub,
     /// Wakes the delivery worker after activities are queued.
     pub delivery_wakeup: Arc<tokio::sync::Notify>,
+    /// Where media files are kept.
+    pub media: MediaStore,
+    /// Wakes the job workers after jobs are queued.
+    pub jobs_wakeup: Arc<tokio::sync::Notify>,
+    /// Told whenever a media job ends, for requests waiting on one (`POST /api/v1/media`).
+    pub media_done: Arc<tokio::sync::Notify>,
+    /// Fetches remote media files: no redirects followed blindly, private addresses refused unless
+    /// `federation.allow_private_addresses`.
+    pub media_client: reqwest::Client,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db) -> AppState {
-        AppState {
+    /// Errors: the media store cannot be opened (see [`MediaStore::open`]).
+    pub fn new(config: Config, db: Db) -> anyhow::Result<AppState> {
+        let media = MediaStore::open(&config)?;
+        let media_client = crate::service::media::fetch_client(&config)?;
+        Ok(AppState {
             sign_in_limiter: Arc::new(SignInLimiter::new(&config.rate_limits)),
             config: Arc::new(config),
             db,
             hub: Hub::new(),
             delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
-        }
+            media,
+            jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
+            media_done: Arc::new(tokio::sync::Notify::new()),
+            media_client,
+        })
     }
 }
 

@@ -19,16 +19,21 @@ fn statuses_configuration(cfg: &Config) -> Value {
     })
 }
 
-/// Media uploads arrive with the media issue: until then no type is accepted, and the limits say so.
-fn media_configuration() -> Value {
+/// What uploads accept (`POST /api/v2/media`), from `[media]`.
+fn media_configuration(cfg: &Config) -> Value {
     json!({
-        "supported_mime_types": [],
-        "image_size_limit": 0,
-        "image_matrix_limit": 0,
-        "video_size_limit": 0,
-        "video_frame_rate_limit": 0,
-        "video_matrix_limit": 0,
-        "description_limit": 1500,
+        "supported_mime_types": [
+            "image/jpeg", "image/png", "image/gif", "image/webp",
+            "video/mp4", "video/quicktime", "video/webm", "video/ogg", "video/x-matroska",
+            "audio/mpeg", "audio/mp3", "audio/mp4", "audio/x-m4a", "audio/ogg", "audio/wav",
+            "audio/x-wav", "audio/flac", "audio/webm",
+        ],
+        "image_size_limit": cfg.media.image_max_bytes,
+        "image_matrix_limit": cfg.media.image_max_pixels,
+        "video_size_limit": cfg.media.video_max_bytes,
+        "video_frame_rate_limit": cfg.media.video_max_fps,
+        "video_matrix_limit": cfg.media.video_max_pixels,
+        "description_limit": crate::service::media::DESCRIPTION_MAX,
     })
 }
 
@@ -66,7 +71,7 @@ pub fn v1(cfg: &Config, stats: &Stats, contact: Option<Account>) -> Value {
         "configuration": {
             "accounts": { "max_featured_tags": 10 },
             "statuses": statuses_configuration(cfg),
-            "media_attachments": media_configuration(),
+            "media_attachments": media_configuration(cfg),
             "polls": polls_configuration(),
         },
         "contact_account": contact,
@@ -92,7 +97,7 @@ pub fn v2(cfg: &Config, stats: &Stats, contact: Option<Account>) -> Value {
             "vapid": { "public_key": "" },
             "accounts": { "max_featured_tags": 10, "max_pinned_statuses": 5 },
             "statuses": statuses_configuration(cfg),
-            "media_attachments": media_configuration(),
+            "media_attachments": media_configuration(cfg),
             "polls": polls_configuration(),
             "translation": { "enabled": false },
         },

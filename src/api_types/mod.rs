@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod instance;
+pub mod media;
 pub mod oauth;
 pub mod status;
 

@@ -38,7 +38,7 @@ pub struct Status {
     pub visibility: String,
     pub sensitive: bool,
     pub spoiler_text: String,
-    pub media_attachments: Vec<serde_json::Value>,
+    pub media_attachments: Vec<super::media::MediaAttachment>,
     pub application: Option<StatusApplication>,
     pub mentions: Vec<Mention>,
     pub tags: Vec<StatusTag>,

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use crate::federation::keys;
 use crate::federation::protocol::actor::Person;
-use crate::federation::{keys, objects};
 use crate::service::text;
 use crate::state::AppState;
 use crate::storage::accounts::{self, AccountRow, ProfileField, RemoteAccount};
@@ -88,7 +88,9 @@ impl Object for ApAccount {
         let pem = keys::public_key_pem(data.app_data(), &self.row)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(objects::person(&data.config, &self.row, &pem))
+        crate::service::activitypub::person_of(data.app_data(), &self.row, &pem)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     async fn verify(
@@ -172,6 +174,43 @@ impl Object for ApAccount {
             },
         )
         .await?;
+        let row = accounts::find_account(&data.db, id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("stored actor vanished"))?;
+        // Avatar and header are kept by reference and cached when first shown.
+        let current = crate::storage::media::find_many(
+            &data.db,
+            &[row.avatar_media_id, row.header_media_id]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        let mut tx = data.db.begin().await?;
+        for (which, media_id, image) in [
+            (
+                crate::storage::media::ProfileImage::Avatar,
+                row.avatar_media_id,
+                &json.icon,
+            ),
+            (
+                crate::storage::media::ProfileImage::Header,
+                row.header_media_id,
+                &json.image,
+            ),
+        ] {
+            let cur = current.iter().find(|m| Some(m.id) == media_id);
+            crate::service::media::set_remote_profile_image(
+                &mut tx,
+                id,
+                which,
+                cur,
+                image.as_ref().map(|i| &i.url),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        tx.commit().await?;
         let row = accounts::find_account(&data.db, id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("stored actor vanished"))?;

@@ -64,6 +64,8 @@ pub fn signer(cfg: &Config, public: &str, private: &str) -> anyhow::Result<ApAcc
         public_key_pem: Some(public.to_string()),
         created_at: Utc::now(),
         updated_at: Utc::now(),
+        avatar_media_id: None,
+        header_media_id: None,
     };
     let mut a = ApAccount::new(row, None)?;
     a.private_key_pem = Some(private.to_string());

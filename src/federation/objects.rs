@@ -91,6 +91,8 @@ pub struct NoteParts<'a> {
     pub tags: &'a [String],
     pub in_reply_to_uri: Option<&'a str>,
     pub conversation_uri: &'a str,
+    /// Media attachments, in order, already in their wire shape.
+    pub attachments: &'a [crate::federation::protocol::note::Attachment],
 }
 
 /// The `Note` of a local status.
@@ -141,6 +143,7 @@ pub fn note(cfg: &Config, s: &StatusRow, p: &NoteParts<'_>) -> Note {
         content_map,
         context: Some(p.conversation_uri.to_string()),
         conversation: Some(p.conversation_uri.to_string()),
+        attachment: p.attachments.to_vec(),
     }
 }
 

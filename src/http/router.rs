@@ -48,6 +48,15 @@ async fn method_not_allowed() -> impl IntoResponse {
 /// Builds the application router over `state`.
 pub fn router(state: AppState) -> Router {
     let media_dir = state.config.media.dir.clone();
+    // Uploads may be as large as the largest accepted file, plus the rest of the form.
+    let upload_limit = axum::extract::DefaultBodyLimit::max(
+        (state
+            .config
+            .media
+            .video_max_bytes
+            .max(state.config.media.image_max_bytes) as usize)
+            .saturating_add(1 << 20),
+    );
     // Browser clients (Elk, Phanpy, Semaphore) call the API from other origins with bearer tokens;
     // no cookies cross origins, so any origin may call.
     let cors = CorsLayer::new()
@@ -68,6 +77,18 @@ pub fn router(state: AppState) -> Router {
         .max_age(Duration::from_secs(3600));
 
     let api = Router::new()
+        .route(
+            "/api/v1/media",
+            post(v1::media::create_v1).layer(upload_limit),
+        )
+        .route(
+            "/api/v1/media/{id}",
+            get(v1::media::show).put(v1::media::update),
+        )
+        .route(
+            "/api/v2/media",
+            post(v1::media::create_v2).layer(upload_limit),
+        )
         .route(
             "/api/v1/admin/domain_blocks",
             get(v1::admin::domain_blocks::index).post(v1::admin::domain_blocks::create),
@@ -98,7 +119,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/api/v1/accounts/update_credentials",
-            axum::routing::patch(v1::accounts::update_credentials),
+            axum::routing::patch(v1::accounts::update_credentials).layer(upload_limit),
         )
         .route("/api/v1/accounts/lookup", get(v1::accounts::lookup))
         .route(
@@ -289,7 +310,22 @@ pub fn router(state: AppState) -> Router {
             "/headers/original/missing.png",
             get(|| async { png(HEADER_PNG) }),
         )
-        .nest_service("/media", ServeDir::new(media_dir));
+        .route("/media_proxy/{id}/{variant}", get(v1::media::proxy))
+        // Uploaded files: byte ranges (video seeking), types from the extension, cached for a year
+        // (a key's content never changes), and never interpreted as a page of this site.
+        .nest_service(
+            "/media",
+            tower::ServiceBuilder::new()
+                .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                    CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=31536000, immutable"),
+                ))
+                .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                    HeaderName::from_static("content-security-policy"),
+                    HeaderValue::from_static("default-src 'none'; sandbox"),
+                ))
+                .service(ServeDir::new(media_dir)),
+        );
 
     Router::new()
         .merge(api)

@@ -485,7 +485,7 @@ async fn announce_profile(state: &AppState, account_id: i64) -> AppResult<()> {
         .await?
         .ok_or(AppError::NotFound)?;
     let pem = crate::federation::keys::public_key_pem(state, &row).await?;
-    let person = crate::federation::objects::person(&state.config, &row, &pem);
+    let person = crate::service::activitypub::person_of(state, &row, &pem).await?;
     let update = serde_json::json!({
         "id": format!("{}#updates/{}", row.uri, row.updated_at.timestamp_millis()),
         "type": "Update",

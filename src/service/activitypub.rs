@@ -50,7 +50,28 @@ pub async fn local_account(state: &AppState, username: &str) -> AppResult<Accoun
 pub async fn actor(state: &AppState, username: &str) -> AppResult<Person> {
     let a = local_account(state, username).await?;
     let pem = keys::public_key_pem(state, &a).await?;
-    Ok(objects::person(&state.config, &a, &pem))
+    person_of(state, &a, &pem).await
+}
+
+/// The `Person` of a local account with its avatar (`icon`) and header (`image`).
+pub async fn person_of(state: &AppState, a: &AccountRow, pem: &str) -> AppResult<Person> {
+    let mut person = objects::person(&state.config, a, pem);
+    let ids: Vec<i64> = [a.avatar_media_id, a.header_media_id]
+        .into_iter()
+        .flatten()
+        .collect();
+    let rows = crate::storage::media::find_many(&state.db, &ids).await?;
+    let image_of = |id: Option<i64>| {
+        let row = rows.iter().find(|r| Some(r.id) == id)?;
+        Some(crate::federation::protocol::actor::Image {
+            kind: "Image".into(),
+            media_type: row.file_content_type.clone(),
+            url: url::Url::parse(&state.media.url(row.file_key.as_deref()?)).ok()?,
+        })
+    };
+    person.icon = image_of(a.avatar_media_id);
+    person.image = image_of(a.header_media_id);
+    Ok(person)
 }
 
 fn u(s: &str) -> AppResult<url::Url> {
@@ -75,6 +96,8 @@ pub async fn note_of(state: &AppState, s: &StatusRow) -> AppResult<Note> {
         Some(root) => format!("{}#context", root.uri),
         None => format!("{}/contexts/{}", state.config.base_url(), s.conversation_id),
     };
+    let media = crate::storage::media::of_statuses(&state.db, &[s.id]).await?;
+    let attachments = crate::service::media::ap_attachments(state, &media);
     Ok(objects::note(
         &state.config,
         s,
@@ -84,6 +107,7 @@ pub async fn note_of(state: &AppState, s: &StatusRow) -> AppResult<Note> {
             tags: &tags,
             in_reply_to_uri: parent_uri.as_deref(),
             conversation_uri: &conversation_uri,
+            attachments: &attachments,
         },
     ))
 }

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod emojis;
 pub mod inbox;
 pub mod instance;
+pub mod media;
 pub mod moderation;
 pub mod notifications;
 pub mod oauth;

@@ -13,23 +13,56 @@ use crate::storage::notifications::NotificationRow;
 use crate::storage::statuses::{self, ANONYMOUS, StatusRow};
 use crate::storage::{oauth, relationships};
 
-fn to_entity(state: &AppState, r: &accounts::AccountWithStats) -> Account {
-    Account::from_row(&r.account, &state.config).with_stats(AccountStats {
+type ImageUrls = HashMap<i64, (Option<String>, Option<String>)>;
+
+fn to_entity(state: &AppState, r: &accounts::AccountWithStats, images: &ImageUrls) -> Account {
+    let mut a = Account::from_row(&r.account, &state.config).with_stats(AccountStats {
         statuses_count: r.statuses_count.unwrap_or(0),
         followers_count: r.followers_count.unwrap_or(0),
         following_count: r.following_count.unwrap_or(0),
         last_status_at: r.last_status_at,
-    })
+    });
+    if let Some((avatar, header)) = images.get(&r.account.id) {
+        if let Some(url) = avatar {
+            a.avatar = url.clone();
+            a.avatar_static = url.clone();
+        }
+        if let Some(url) = header {
+            a.header = url.clone();
+            a.header_static = url.clone();
+        }
+    }
+    a
+}
+
+/// Avatar and header URLs of the accounts that have them (one query, none when no account has).
+async fn image_urls(
+    state: &AppState,
+    found: &[accounts::AccountWithStats],
+) -> AppResult<ImageUrls> {
+    let pairs: Vec<(i64, Option<i64>, Option<i64>)> = found
+        .iter()
+        .filter(|f| f.account.avatar_media_id.is_some() || f.account.header_media_id.is_some())
+        .map(|f| {
+            (
+                f.account.id,
+                f.account.avatar_media_id,
+                f.account.header_media_id,
+            )
+        })
+        .collect();
+    crate::service::media::profile_image_urls(state, &pairs).await
 }
 
 /// Accounts with their counters, in the order given.
 pub async fn accounts(state: &AppState, rows: &[AccountRow]) -> AppResult<Vec<Account>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let found = accounts::find_accounts_with_stats(&state.db, &ids).await?;
+    let images = image_urls(state, &found).await?;
     Ok(rows
         .iter()
         .filter_map(|r| found.iter().find(|f| f.account.id == r.id))
-        .map(|f| to_entity(state, f))
+        .map(|f| to_entity(state, f, &images))
         .collect())
 }
 
@@ -51,10 +84,11 @@ pub async fn credential_account(
 /// Accounts by ID, in the order of `ids` (unknown IDs skipped).
 pub async fn accounts_by_id(state: &AppState, ids: &[i64]) -> AppResult<Vec<Account>> {
     let found = accounts::find_accounts_with_stats(&state.db, ids).await?;
+    let images = image_urls(state, &found).await?;
     Ok(ids
         .iter()
         .filter_map(|id| found.iter().find(|f| f.account.id == *id))
-        .map(|f| to_entity(state, f))
+        .map(|f| to_entity(state, f, &images))
         .collect())
 }
 
@@ -85,7 +119,10 @@ pub async fn statuses(
     account_ids.sort_unstable();
     account_ids.dedup();
     let found = accounts::find_accounts_with_stats(db, &account_ids).await?;
-    let rendered: Vec<Account> = found.iter().map(|f| to_entity(state, f)).collect();
+    let images = image_urls(state, &found).await?;
+    let rendered: Vec<Account> = found.iter().map(|f| to_entity(state, f, &images)).collect();
+    let with_media: Vec<i64> = all.values().filter(|s| s.has_media).map(|s| s.id).collect();
+    let media = crate::service::media::of_statuses(state, &with_media).await?;
     let acc: HashMap<i64, (&AccountRow, &Account)> = found
         .iter()
         .zip(rendered.iter())
@@ -139,7 +176,7 @@ pub async fn statuses(
             visibility: s.visibility.clone(),
             sensitive: s.sensitive,
             spoiler_text: s.spoiler_text.clone(),
-            media_attachments: Vec::new(),
+            media_attachments: media.get(&s.id).cloned().unwrap_or_default(),
             application: s.application_id.and_then(|id| apps.get(&id).cloned()),
             mentions: ms,
             tags: ts,

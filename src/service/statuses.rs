@@ -169,6 +169,12 @@ async fn publish_status(
 /// Inserts a status with its mentions and tags, fans it out to home feeds and creates mention and
 /// subscriber notifications, all in one transaction; streams after commit. Shared by local posting
 /// and (later) incoming federation.
+/// The attachments a new status gets: uploads of its author, or rows for a remote Note's media.
+pub enum StatusMedia<'a> {
+    Uploaded(&'a [i64]),
+    Remote(&'a [crate::storage::media::NewMedia]),
+}
+
 async fn insert_and_distribute(
     state: &AppState,
     new: &NewStatus<'_>,
@@ -176,6 +182,7 @@ async fn insert_and_distribute(
     tags: &[String],
     idempotency_key: Option<&str>,
     outgoing: Option<Outgoing>,
+    media: StatusMedia<'_>,
 ) -> AppResult<StatusRow> {
     // Read before the transaction: code inside one must not need a second pooled connection.
     let subscribers = if new.visibility != "direct" {
@@ -185,6 +192,15 @@ async fn insert_and_distribute(
     };
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, new).await?;
+    match media {
+        StatusMedia::Uploaded(ids) if !ids.is_empty() => {
+            crate::storage::media::attach(&mut tx, new.id, ids).await?;
+        }
+        StatusMedia::Remote(rows) => {
+            crate::service::media::insert_remote(&mut tx, new.id, rows).await?;
+        }
+        StatusMedia::Uploaded(_) => {}
+    }
     if let Some(out) = &outgoing {
         crate::service::delivery::enqueue(
             &mut tx,
@@ -295,15 +311,11 @@ pub async fn create(
             "Scheduled statuses are not supported yet",
         ));
     }
-    if !c.media_ids.is_empty() {
-        return Err(AppError::unprocessable(
-            "Media attachments are not supported yet",
-        ));
-    }
     if c.has_poll {
         return Err(AppError::unprocessable("Polls are not supported yet"));
     }
-    validate_text(state, &c.text, &c.spoiler_text, false)?;
+    let media = crate::service::media::for_status(state, account_id, &c.media_ids, None).await?;
+    validate_text(state, &c.text, &c.spoiler_text, !media.is_empty())?;
     validate_language(&c.language)?;
     let visibility = c
         .visibility
@@ -351,6 +363,7 @@ pub async fn create(
         application_id: c.application_id,
         created_at: ids::time_of(id),
     };
+    let attachments = crate::service::media::ap_attachments(state, &media);
     let outgoing = outgoing_create(
         state,
         &author.account,
@@ -358,8 +371,10 @@ pub async fn create(
         parent.as_ref(),
         &rendered.mention_ids,
         &rendered.tags,
+        &attachments,
     )
     .await?;
+    let media_ids: Vec<i64> = media.iter().map(|m| m.id).collect();
     insert_and_distribute(
         state,
         &new,
@@ -367,6 +382,7 @@ pub async fn create(
         &rendered.tags,
         c.idempotency_key.as_deref(),
         outgoing,
+        StatusMedia::Uploaded(&media_ids),
     )
     .await
 }
@@ -409,6 +425,7 @@ async fn outgoing_create(
     parent: Option<&StatusRow>,
     mention_ids: &[i64],
     tags: &[String],
+    attachments: &[crate::federation::protocol::note::Attachment],
 ) -> AppResult<Option<Outgoing>> {
     let row = StatusRow {
         id: new.id,
@@ -432,6 +449,7 @@ async fn outgoing_create(
         favourites_count: 0,
         created_at: new.created_at,
         edited_at: None,
+        has_media: !attachments.is_empty(),
     };
     outgoing_note(
         state,
@@ -440,6 +458,7 @@ async fn outgoing_create(
         parent,
         mention_ids,
         tags,
+        attachments,
         crate::federation::objects::create,
     )
     .await
@@ -454,6 +473,7 @@ async fn outgoing_note(
     parent: Option<&StatusRow>,
     mention_ids: &[i64],
     tags: &[String],
+    attachments: &[crate::federation::protocol::note::Attachment],
     wrap: fn(&crate::federation::protocol::note::Note) -> serde_json::Value,
 ) -> AppResult<Option<Outgoing>> {
     let mentions = accounts::find_accounts(&state.db, mention_ids).await?;
@@ -481,6 +501,7 @@ async fn outgoing_note(
             tags: &lowered,
             in_reply_to_uri: parent.map(|p| p.uri.as_str()),
             conversation_uri: &format!("{root_uri}#context"),
+            attachments,
         },
     );
     Ok(Some(Outgoing {
@@ -548,6 +569,14 @@ struct Revision<'a> {
     at: chrono::DateTime<Utc>,
     mention_ids: &'a [i64],
     tags: &'a [String],
+    /// New attachments, when they change.
+    media: Option<RevisionMedia<'a>>,
+}
+
+/// Attachments of a revision: the author's uploads (local edits) or a remote Note's media.
+enum RevisionMedia<'a> {
+    Uploaded(&'a [i64]),
+    Remote(Vec<crate::storage::media::NewMedia>),
 }
 
 /// Applies a revision in one transaction — the edit history (keeping the original at the first
@@ -621,6 +650,17 @@ async fn apply_revision(
     store::clear_mentions_and_tags(&mut tx, row.id).await?;
     store::insert_mentions(&mut tx, row.id, rev.mention_ids).await?;
     store::attach_tags(&mut tx, row.id, rev.tags).await?;
+    match &rev.media {
+        Some(RevisionMedia::Uploaded(ids)) => {
+            crate::storage::media::attach(&mut tx, row.id, ids).await?;
+        }
+        Some(RevisionMedia::Remote(rows)) => {
+            // Earlier attachments are left unattached; the cleanup job deletes them.
+            crate::storage::media::attach(&mut tx, row.id, &[]).await?;
+            crate::service::media::insert_remote(&mut tx, row.id, rows).await?;
+        }
+        None => {}
+    }
     let mut pending = Vec::new();
     for b in &boosts {
         pending.extend(
@@ -715,7 +755,8 @@ pub struct EditStatus {
     pub spoiler_text: String,
     pub sensitive: bool,
     pub language: Option<String>,
-    pub media_ids: Vec<String>,
+    /// `None`: keep the attachments; `Some`: replace them (an empty list removes them).
+    pub media_ids: Option<Vec<String>>,
     pub has_poll: bool,
 }
 
@@ -734,15 +775,16 @@ pub async fn edit(
     if row.reblog_of_id.is_some() {
         return Err(AppError::unprocessable("A boost cannot be edited"));
     }
-    if !e.media_ids.is_empty() {
-        return Err(AppError::unprocessable(
-            "Media attachments are not supported yet",
-        ));
-    }
     if e.has_poll {
         return Err(AppError::unprocessable("Polls are not supported yet"));
     }
-    validate_text(state, &e.text, &e.spoiler_text, false)?;
+    let media = match &e.media_ids {
+        Some(ids) => {
+            crate::service::media::for_status(state, user.account.id, ids, Some(row.id)).await?
+        }
+        None => crate::storage::media::of_statuses(&state.db, &[row.id]).await?,
+    };
+    validate_text(state, &e.text, &e.spoiler_text, !media.is_empty())?;
     validate_language(&e.language)?;
     let rendered = render_text(state, &e.text).await?;
     let now = Utc::now();
@@ -769,9 +811,11 @@ pub async fn edit(
         parent.as_ref(),
         &rendered.mention_ids,
         &rendered.tags,
+        &crate::service::media::ap_attachments(state, &media),
         crate::federation::objects::update,
     )
     .await?;
+    let media_ids: Vec<i64> = media.iter().map(|m| m.id).collect();
     apply_revision(
         state,
         &row,
@@ -784,6 +828,10 @@ pub async fn edit(
             at: now,
             mention_ids: &rendered.mention_ids,
             tags: &rendered.tags,
+            media: e
+                .media_ids
+                .as_ref()
+                .map(|_| RevisionMedia::Uploaded(&media_ids[..])),
         },
         outgoing,
     )
@@ -1309,9 +1357,18 @@ pub async fn store_remote_note(
         application_id: None,
         created_at: published,
     };
-    let row = insert_and_distribute(state, &new, &mention_ids, &tags, None, None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let media_rows = crate::service::media::remote_rows(&state.config, actor.id, &note.attachment);
+    let row = insert_and_distribute(
+        state,
+        &new,
+        &mention_ids,
+        &tags,
+        None,
+        None,
+        StatusMedia::Remote(&media_rows),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Some(row))
 }
 
@@ -1508,6 +1565,15 @@ pub async fn receive_update_note(
             mention_ids.push(a.id);
         }
     }
+    // Attachments are replaced only when their files change, so cached copies stay valid.
+    let new_media = crate::service::media::remote_rows(&state.config, actor.id, &note.attachment);
+    let old_media = crate::storage::media::of_statuses(&state.db, &[row.id]).await?;
+    let unchanged = new_media.len() == old_media.len()
+        && new_media
+            .iter()
+            .zip(&old_media)
+            .all(|(n, o)| n.remote_url == o.remote_url);
+    let media = (!unchanged).then_some(RevisionMedia::Remote(new_media));
     apply_revision(
         state,
         &row,
@@ -1520,6 +1586,7 @@ pub async fn receive_update_note(
             at: now,
             mention_ids: &mention_ids,
             tags: &tags,
+            media,
         },
         None,
     )

@@ -37,6 +37,9 @@ pub struct AccountRow {
     pub public_key_pem: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The `media_attachments` rows of the avatar and header, when set.
+    pub avatar_media_id: Option<i64>,
+    pub header_media_id: Option<i64>,
 }
 
 impl AccountRow {
@@ -96,7 +99,8 @@ pub struct NewLocalAccount<'a> {
 }
 
 const ACCOUNT_COLUMNS: &str = "id, username, domain, display_name, note, fields, locked, bot, \
-    discoverable, uri, url, inbox_url, shared_inbox_url, public_key_pem, created_at, updated_at";
+    discoverable, uri, url, inbox_url, shared_inbox_url, public_key_pem, created_at, updated_at, \
+    avatar_media_id, header_media_id";
 const USER_COLUMNS: &str = "id, account_id, email, password_hash, role, confirmed_at, approved, \
     disabled, locale, sign_up_reason, settings, created_at, updated_at";
 

@@ -9,6 +9,7 @@ pub mod domain_blocks;
 pub mod emojis;
 pub mod ids;
 pub mod instances;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod relationships;

@@ -37,12 +37,14 @@ pub struct StatusRow {
     pub favourites_count: i64,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
+    /// At least one media attachment (so pages without media skip looking for any).
+    pub has_media: bool,
 }
 
 pub const COLUMNS: &str = "s.id, s.uri, s.url, s.account_id, s.in_reply_to_id, \
     s.in_reply_to_account_id, s.reblog_of_id, s.conversation_id, s.text, s.content, s.spoiler_text, \
     s.visibility, s.sensitive, s.language, s.local, s.application_id, s.replies_count, \
-    s.reblogs_count, s.favourites_count, s.created_at, s.edited_at";
+    s.reblogs_count, s.favourites_count, s.created_at, s.edited_at, s.has_media";
 
 /// The viewer ID used for anonymous requests: no account has it.
 pub const ANONYMOUS: i64 = -1;
@@ -325,9 +327,9 @@ pub struct PublicFilter {
     pub only_media: bool,
 }
 
-/// Whether a status has media. Media attachments arrive with the media issue; until then no status
-/// has any, and this predicate is false.
-const HAS_MEDIA: &str = "1 = 0";
+/// Whether a status has media; matches the partial index `statuses_account_media` (the media tab of
+/// a profile reads only statuses with media).
+const HAS_MEDIA: &str = "s.has_media";
 
 /// Public posts (no boosts, no replies to others), newest first.
 pub async fn public(

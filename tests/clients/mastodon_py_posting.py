@@ -80,4 +80,16 @@ secret = alice.status_post("just for followers", visibility="private")
 assert bob.status(secret.id).id == secret.id
 alice.status_delete(secret.id)
 assert all(s.id != secret.id for s in bob.timeline_home())
+# Media: Mastodon.py's media_post (v2, then polls until processed) and status_post(media_ids=…).
+import os
+fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "media")
+photo = alice.media_post(os.path.join(fixtures, "photo.jpg"), description="a test card")
+assert photo.type == "image" and photo.url and photo.blurhash, photo
+clip = alice.media_post(os.path.join(fixtures, "clip.webm"), synchronous=True)
+assert clip.type == "video" and clip.url.endswith(".mp4"), clip
+with_media = alice.status_post("two attachments", media_ids=[photo, clip])
+assert [m.id for m in with_media.media_attachments] == [photo.id, clip.id], with_media.media_attachments
+assert with_media.media_attachments[0].description == "a test card"
+gallery = bob.account_statuses(alice.me().id, only_media=True)
+assert [s.id for s in gallery] == [with_media.id], [s.id for s in gallery]
 print("mastodon.py posting: all checks passed")

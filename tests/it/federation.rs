@@ -1400,3 +1400,126 @@ async fn a_silenced_domain_is_hidden_from_those_who_do_not_follow_it() {
     assert!(ok, "{err}");
     assert!(public(alice.clone()).await.contains(&uri));
 }
+
+/// Uploads a fixture to an instance with `POST /api/v1/media` (waits for processing).
+async fn upload_media(inst: &Instance, token: &str, name: &str, mime: &str) -> Value {
+    let form = reqwest::multipart::Form::new()
+        .text("description", format!("alt for {name}"))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(crate::media::fixture(name))
+                .file_name(name.to_string())
+                .mime_str(mime)
+                .unwrap(),
+        );
+    let r = inst
+        .http
+        .post(inst.url("/api/v1/media"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn photos_and_a_video_travel_with_their_post() {
+    let a = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let b = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    // Alice's avatar travels with her actor document.
+    let form = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(crate::media::fixture("photo.jpg"))
+            .file_name("me.jpg")
+            .mime_str("image/jpeg")
+            .unwrap(),
+    );
+    let r = a
+        .http
+        .patch(a.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&alice)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", a.domain)).await;
+    follow(&b, &bob, &alice_on_b).await;
+    assert!(wait_following(&b, &bob, &alice_on_b).await, "{}", a.log());
+
+    let media = [
+        upload_media(&a, &alice, "photo.jpg", "image/jpeg").await,
+        upload_media(&a, &alice, "photo.png", "image/png").await,
+        upload_media(&a, &alice, "clip.webm", "video/webm").await,
+    ];
+    let ids: Vec<&str> = media.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let (s, post) = a
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/statuses",
+            &alice,
+            json!({"status": "holiday pictures", "media_ids": ids}),
+        )
+        .await;
+    assert_eq!(s, 200, "{post}");
+    let uri = post["uri"].as_str().unwrap().to_string();
+
+    let mut seen = Value::Null;
+    for _ in 0..200 {
+        let (_, home) = b.get("/api/v1/timelines/home", &bob).await;
+        if let Some(s) = home
+            .as_array()
+            .and_then(|h| h.iter().find(|s| s["uri"] == uri.as_str()))
+        {
+            seen = s.clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        !seen.is_null(),
+        "the post did not reach B:\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    let got = seen["media_attachments"].as_array().unwrap();
+    assert_eq!(got.len(), 3, "{seen}");
+    for (theirs, ours) in got.iter().zip(media.iter()) {
+        assert_eq!(theirs["type"], ours["type"]);
+        assert_eq!(theirs["blurhash"], ours["blurhash"], "{theirs}");
+        assert_eq!(theirs["description"], ours["description"]);
+        assert_eq!(theirs["remote_url"], ours["url"]);
+        assert_eq!(
+            theirs["meta"]["original"]["width"], ours["meta"]["original"]["width"],
+            "{theirs}"
+        );
+        // B's URL is its own: the first view fetches the file from A and caches it.
+        let url = theirs["url"].as_str().unwrap();
+        assert!(url.starts_with(&format!("http://{}/", b.domain)), "{url}");
+        let (status, ct, bytes) = crate::media::fetch(url).await;
+        assert_eq!(status, 200, "{url}\n{}", b.log());
+        let (_, original_ct, original) = crate::media::fetch(ours["url"].as_str().unwrap()).await;
+        assert_eq!(ct, original_ct);
+        if ours["type"] == "video" {
+            assert_eq!(bytes, original, "the video is kept as sent");
+        }
+        let (status, ct, _) = crate::media::fetch(theirs["preview_url"].as_str().unwrap()).await;
+        assert_eq!(status, 200, "preview of {theirs}");
+        assert!(ct.starts_with("image/"), "{ct}");
+    }
+    // The avatar is shown from B too.
+    let (_, account) = b.get(&format!("/api/v1/accounts/{alice_on_b}"), &bob).await;
+    let avatar = account["avatar"].as_str().unwrap();
+    assert!(!avatar.ends_with("missing.png"), "{account}");
+    let (status, ct, _) = crate::media::fetch(avatar).await;
+    assert_eq!(
+        (status, ct.as_str()),
+        (200, "image/jpeg"),
+        "{avatar}\n{}",
+        b.log()
+    );
+}

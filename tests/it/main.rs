@@ -10,6 +10,7 @@ mod clients;
 mod config;
 mod federation;
 mod instance;
+mod media;
 mod notifications;
 mod oauth;
 mod pages;

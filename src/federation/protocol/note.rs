@@ -55,6 +55,88 @@ pub struct Note {
     pub context: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_attachments"
+    )]
+    pub attachment: Vec<Attachment>,
+}
+
+/// A media attachment: `Document` (Mastodon), `Image`, `Video` or `Audio`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// A URL, a `Link` or a list of `Link`s (PeerTube): the best MP4, else the first.
+    #[serde(deserialize_with = "link_url")]
+    pub url: Url,
+    /// Alt text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blurhash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Mastodon's focal point, `[x, y]` from -1 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focal_point: Option<[f64; 2]>,
+    /// A poster image (Loops, PeerTube-style `Image` object or URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<serde_json::Value>,
+}
+
+impl Attachment {
+    /// The preview's URL, from a URL string or an `Image`/`Link` object.
+    pub fn preview_url(&self) -> Option<Url> {
+        match self.preview.as_ref()? {
+            serde_json::Value::String(s) => Url::parse(s).ok(),
+            v => link_of(v.get("url").unwrap_or(v)),
+        }
+    }
+}
+
+fn link_of(v: &serde_json::Value) -> Option<Url> {
+    match v {
+        serde_json::Value::String(s) => Url::parse(s).ok(),
+        serde_json::Value::Object(o) => o
+            .get("href")
+            .or_else(|| o.get("url"))
+            .and_then(|h| h.as_str())
+            .and_then(|h| Url::parse(h).ok()),
+        serde_json::Value::Array(list) => list
+            .iter()
+            .find(|l| l.get("mediaType").and_then(|m| m.as_str()) == Some("video/mp4"))
+            .or_else(|| list.first())
+            .and_then(link_of),
+        _ => None,
+    }
+}
+
+fn link_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    link_of(&v).ok_or_else(|| serde::de::Error::custom("attachment without a usable url"))
+}
+
+/// `attachment` may be one object or a list; entries that do not parse are dropped.
+fn lenient_attachments<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<Attachment>, D::Error> {
+    let raw: Option<serde_json::Value> = Option::deserialize(d)?;
+    let list = match raw {
+        Some(serde_json::Value::Array(v)) => v,
+        Some(other @ serde_json::Value::Object(_)) => vec![other],
+        _ => Vec::new(),
+    };
+    Ok(list
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect())
 }
 
 /// `to`/`cc` may be one URL or a list.

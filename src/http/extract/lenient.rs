@@ -91,3 +91,10 @@ pub fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Er
         Some(OneOrMany::One(v)) => to_s(v).into_iter().collect(),
     })
 }
+
+/// As [`one_or_many`], but tells an absent field (`None`) from an empty list; empty strings (a
+/// form's `media_ids[]=`) are dropped, so they mean "none".
+pub fn opt_one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    let list = one_or_many(d)?;
+    Ok(Some(list.into_iter().filter(|s| !s.is_empty()).collect()))
+}

@@ -130,10 +130,15 @@ where
                 let name = field.name().unwrap_or("").to_string();
                 let file_name = field.file_name().map(String::from);
                 let part_type = field.content_type().map(String::from);
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::bad_request(format!("Malformed multipart body: {e}")))?;
+                let bytes = field.bytes().await.map_err(|e| {
+                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                        AppError::unprocessable(
+                            "Validation failed: File is larger than this server accepts",
+                        )
+                    } else {
+                        AppError::bad_request(format!("Malformed multipart body: {e}"))
+                    }
+                })?;
                 if file_name.is_some() {
                     files.push(UploadedFile {
                         field: name,

@@ -133,7 +133,7 @@ impl TestApp {
         cfg.media.dir = dir.path().join("media").display().to_string();
         tweak(&mut cfg);
         let db = rookery::server::open_db(&cfg).await.expect("open db");
-        let state = AppState::new(cfg, db);
+        let state = AppState::new(cfg, db).expect("app state");
         let (tx, rx) = oneshot::channel::<()>();
         let st = state.clone();
         tokio::spawn(async move {

@@ -116,11 +116,25 @@ pub async fn update_credentials(
     Params { value: p, files }: Params<UpdateCredentialsParams>,
 ) -> AppResult<Json<CredentialAccount>> {
     let cu = auth.require_user("write:accounts")?;
-    if let Some(f) = files.first() {
-        return Err(AppError::unprocessable(format!(
-            "Uploading {} is not supported yet",
-            f.field
-        )));
+    for f in files {
+        let which = match f.field.as_str() {
+            "avatar" => crate::storage::media::ProfileImage::Avatar,
+            "header" => crate::storage::media::ProfileImage::Header,
+            _ => continue,
+        };
+        crate::service::media::set_profile_image(
+            &state,
+            cu.account.id,
+            which,
+            crate::service::media::Upload {
+                bytes: f.bytes,
+                content_type: f.content_type,
+                file_name: f.file_name,
+                description: None,
+                focus: None,
+            },
+        )
+        .await?;
     }
     let fields = p.fields_attributes.map(|f| {
         let list: Vec<FieldParam> = match f {

@@ -3,6 +3,7 @@ pub mod admin;
 pub mod apps;
 pub mod follow_requests;
 pub mod instance;
+pub mod media;
 pub mod notifications;
 pub mod statuses;
 pub mod streaming;

@@ -28,8 +28,9 @@ pub struct StatusParams {
     #[serde(default, deserialize_with = "lenient::bool")]
     sensitive: bool,
     language: Option<String>,
-    #[serde(default, deserialize_with = "lenient::one_or_many")]
-    media_ids: Vec<String>,
+    /// Absent on an edit: keep the attachments.
+    #[serde(default, deserialize_with = "lenient::opt_one_or_many")]
+    media_ids: Option<Vec<String>>,
     poll: Option<serde_json::Value>,
     scheduled_at: Option<String>,
 }
@@ -57,7 +58,7 @@ pub async fn create(
             spoiler_text: p.spoiler_text,
             sensitive: p.sensitive,
             language: p.language.filter(|l| !l.is_empty()),
-            media_ids: p.media_ids,
+            media_ids: p.media_ids.unwrap_or_default(),
             has_poll: p.poll.is_some_and(|v| !v.is_null()),
             scheduled_at: p.scheduled_at.filter(|s| !s.is_empty()),
             idempotency_key: key,
