@@ -177,40 +177,14 @@ impl Object for ApAccount {
         let row = accounts::find_account(&data.db, id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("stored actor vanished"))?;
-        // Avatar and header are kept by reference and cached when first shown.
-        let current = crate::storage::media::find_many(
-            &data.db,
-            &[row.avatar_media_id, row.header_media_id]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>(),
+        crate::service::media::refresh_remote_profile_images(
+            data.app_data(),
+            &row,
+            json.icon.as_ref().map(|i| &i.url),
+            json.image.as_ref().map(|i| &i.url),
         )
-        .await?;
-        let mut tx = data.db.begin().await?;
-        for (which, media_id, image) in [
-            (
-                crate::storage::media::ProfileImage::Avatar,
-                row.avatar_media_id,
-                &json.icon,
-            ),
-            (
-                crate::storage::media::ProfileImage::Header,
-                row.header_media_id,
-                &json.image,
-            ),
-        ] {
-            let cur = current.iter().find(|m| Some(m.id) == media_id);
-            crate::service::media::set_remote_profile_image(
-                &mut tx,
-                id,
-                which,
-                cur,
-                image.as_ref().map(|i| &i.url),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        tx.commit().await?;
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         let row = accounts::find_account(&data.db, id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("stored actor vanished"))?;

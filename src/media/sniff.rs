@@ -212,7 +212,9 @@ fn png_end(b: &[u8]) -> Option<usize> {
     }
 }
 
-fn gif_end(b: &[u8]) -> Option<usize> {
+/// Walks a GIF's blocks: the frames (image descriptors) seen, and where the trailer ends (`None`
+/// when the structure is broken or cut short before it).
+fn walk_gif(b: &[u8]) -> (usize, Option<usize>) {
     let skip_sub_blocks = |mut i: usize| -> Option<usize> {
         loop {
             let n = *b.get(i)? as usize;
@@ -222,69 +224,44 @@ fn gif_end(b: &[u8]) -> Option<usize> {
             }
         }
     };
-    let flags = *b.get(10)?;
-    let mut i = 13;
-    if flags & 0x80 != 0 {
-        i += 3 * (1 << ((flags & 0x07) + 1));
-    }
+    let colour_table = |flags: u8| {
+        if flags & 0x80 != 0 {
+            3 << ((flags & 0x07) + 1)
+        } else {
+            0
+        }
+    };
+    let mut frames = 0;
+    let Some(&flags) = b.get(10) else {
+        return (0, None);
+    };
+    let mut i = 13 + colour_table(flags);
     loop {
-        match *b.get(i)? {
-            0x3B => return Some(i + 1),
-            0x21 => i = skip_sub_blocks(i + 2)?,
-            0x2C => {
-                let local = *b.get(i + 9)?;
-                i += 10;
-                if local & 0x80 != 0 {
-                    i += 3 * (1 << ((local & 0x07) + 1));
-                }
-                // LZW minimum code size, then the image data.
-                i = skip_sub_blocks(i + 1)?;
+        let next = match b.get(i) {
+            Some(0x3B) => return (frames, Some(i + 1)),
+            Some(0x21) => skip_sub_blocks(i + 2),
+            Some(0x2C) => {
+                frames += 1;
+                // Descriptor, local colour table, LZW minimum code size, then the image data.
+                b.get(i + 9)
+                    .and_then(|&local| skip_sub_blocks(i + 10 + colour_table(local) + 1))
             }
-            _ => return None,
+            _ => None,
+        };
+        match next {
+            Some(n) => i = n,
+            None => return (frames, None),
         }
     }
 }
 
+fn gif_end(b: &[u8]) -> Option<usize> {
+    walk_gif(b).1
+}
+
 /// Frames in a GIF (image descriptors), counted without decoding; more than one is an animation.
 pub fn gif_frames(b: &[u8]) -> usize {
-    let mut frames = 0;
-    let skip = |mut i: usize| -> Option<usize> {
-        loop {
-            let n = *b.get(i)? as usize;
-            i += 1 + n;
-            if n == 0 {
-                return Some(i);
-            }
-        }
-    };
-    let Some(&flags) = b.get(10) else { return 0 };
-    let mut i = 13;
-    if flags & 0x80 != 0 {
-        i += 3 * (1 << ((flags & 0x07) + 1));
-    }
-    loop {
-        match b.get(i) {
-            Some(0x21) => match skip(i + 2) {
-                Some(n) => i = n,
-                None => return frames,
-            },
-            Some(0x2C) => {
-                frames += 1;
-                let Some(&local) = b.get(i + 9) else {
-                    return frames;
-                };
-                i += 10;
-                if local & 0x80 != 0 {
-                    i += 3 * (1 << ((local & 0x07) + 1));
-                }
-                match skip(i + 1) {
-                    Some(n) => i = n,
-                    None => return frames,
-                }
-            }
-            _ => return frames,
-        }
-    }
+    walk_gif(b).0
 }
 
 #[cfg(test)]
@@ -320,5 +297,14 @@ mod tests {
         png.extend_from_slice(&[0xAE, 0x42, 0x60, 0x82]);
         assert_eq!(png_end(&png), Some(png.len()));
         assert_eq!(png_end(&png[..png.len() - 2]), None);
+    }
+
+    #[test]
+    fn gif_structure_is_walked() {
+        // Header, screen descriptor without colour table, one 1×1 frame, trailer.
+        let mut gif = b"GIF89a\x01\0\x01\0\0\0\0".to_vec();
+        gif.extend_from_slice(&[0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x4C, 0x01, 0, 0x3B]);
+        assert_eq!(walk_gif(&gif), (1, Some(gif.len())));
+        assert_eq!(walk_gif(&gif[..gif.len() - 1]), (1, None));
     }
 }

@@ -92,14 +92,13 @@ impl MediaStore {
             ..Default::default()
         };
         let path = StorePath::parse(key)?;
-        let result = self
-            .inner
-            .put_opts(&path, PutPayload::from(bytes.clone()), opts)
-            .await;
+        // A payload clone shares the bytes; only the fallback needs a second reference.
+        let payload = PutPayload::from(bytes);
+        let result = self.inner.put_opts(&path, payload.clone(), opts).await;
         match result {
             // The local file system keeps no attributes; store without them.
             Err(object_store::Error::NotImplemented { .. }) => {
-                self.inner.put(&path, PutPayload::from(bytes)).await?;
+                self.inner.put(&path, payload).await?;
             }
             other => {
                 other?;
@@ -133,16 +132,6 @@ impl MediaStore {
         let path = StorePath::parse(key)?;
         match self.inner.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Whether `key` exists.
-    pub async fn exists(&self, key: &str) -> anyhow::Result<bool> {
-        let path = StorePath::parse(key)?;
-        match self.inner.head(&path).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }

@@ -92,6 +92,12 @@ fn rate(s: &str) -> f64 {
     }
 }
 
+/// The last three lines ffmpeg wrote to stderr (newest first), for logs and failure reasons.
+fn stderr_tail(stderr: &[u8]) -> String {
+    let err = String::from_utf8_lossy(stderr);
+    err.lines().rev().take(3).collect::<Vec<_>>().join(" | ")
+}
+
 /// Runs a command to completion within `limit`; `Err` carries the end of its stderr.
 async fn run(cmd: &mut Command, limit: Duration) -> Result<Vec<u8>, MediaError> {
     cmd.stdin(Stdio::null())
@@ -108,9 +114,7 @@ async fn run(cmd: &mut Command, limit: Duration) -> Result<Vec<u8>, MediaError> 
         .map_err(|_| MediaError::Internal("ffmpeg took too long".into()))?
         .map_err(|e| MediaError::Internal(format!("ffmpeg: {e}")))?;
     if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let tail: String = err.lines().rev().take(3).collect::<Vec<_>>().join(" | ");
-        return Err(MediaError::Failed(tail));
+        return Err(MediaError::Failed(stderr_tail(&out.stderr)));
     }
     Ok(out.stdout)
 }
@@ -361,9 +365,7 @@ pub async fn transcode(
         .map_err(|e| MediaError::Internal(format!("ffmpeg: {e}")))?;
     let err = err_reader.await.unwrap_or_default();
     if !status.success() {
-        let err = String::from_utf8_lossy(&err);
-        let tail: String = err.lines().rev().take(3).collect::<Vec<_>>().join(" | ");
-        return Err(MediaError::Failed(tail));
+        return Err(MediaError::Failed(stderr_tail(&err)));
     }
     Ok(())
 }

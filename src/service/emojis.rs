@@ -3,24 +3,12 @@
 use std::path::Path;
 
 use crate::error::{AppError, AppResult};
+use crate::media::sniff::Format;
 use crate::state::AppState;
 use crate::storage::{emojis, ids};
 
 /// Largest emoji image accepted, in bytes (Mastodon's limit).
 pub const MAX_BYTES: usize = 256 * 1024;
-
-/// The media type of a PNG, GIF or WebP image from its first bytes, or `None`.
-pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if bytes.len() > 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
-}
 
 /// Adds a local emoji from an image file, copying it under `media.dir/emojis/`.
 ///
@@ -47,9 +35,16 @@ pub async fn add_local(
     if bytes.len() > MAX_BYTES {
         return Err(AppError::unprocessable("The image is larger than 256 KiB"));
     }
-    let content_type = sniff_image(&bytes)
-        .ok_or_else(|| AppError::unprocessable("The image must be PNG, GIF or WebP"))?;
-    let ext = content_type.trim_start_matches("image/");
+    let (content_type, ext) = match crate::media::sniff::sniff(&bytes[..bytes.len().min(64)]) {
+        Some(Format::Png) => ("image/png", "png"),
+        Some(Format::Gif) => ("image/gif", "gif"),
+        Some(Format::Webp) => ("image/webp", "webp"),
+        _ => {
+            return Err(AppError::unprocessable(
+                "The image must be PNG, GIF or WebP",
+            ));
+        }
+    };
     let id = ids::new_id();
     let rel = format!("emojis/{id}.{ext}");
     let path = Path::new(&state.config.media.dir).join(&rel);

@@ -780,16 +780,18 @@ pub async fn cache_remote(state: &AppState, row: &MediaRow) -> Result<bool, Medi
     let format = sniff::sniff(&bytes[..bytes.len().min(64)])
         .ok_or_else(|| MediaError::Invalid("not a supported media file".into()))?;
     sniff::check_declared(format, content_type.as_deref(), None).map_err(MediaError::Invalid)?;
-    let expected_image = matches!(row.r#type.as_str(), "image");
-    if expected_image != (format.is_image() && format != Format::Gif) && row.r#type != "gifv" {
-        // A GIF may stand for an image too; anything else must match its declared kind.
-        if !(expected_image && format == Format::Gif) {
-            return Err(MediaError::Invalid(format!(
-                "declared as {} but is {}",
-                row.r#type,
-                format.name()
-            )));
-        }
+    // The content must be the kind of media the attachment was declared as.
+    let fits = match row.r#type.as_str() {
+        "image" => format.is_image(),
+        "gifv" => format == Format::Gif || !format.is_image(),
+        _ => !format.is_image(),
+    };
+    if !fits {
+        return Err(MediaError::Invalid(format!(
+            "declared as {} but is {}",
+            row.r#type,
+            format.name()
+        )));
     }
     if format.is_image() {
         let max_pixels = state.config.media.image_max_pixels;
@@ -994,38 +996,61 @@ pub async fn set_profile_image(
     Ok(())
 }
 
-/// Points a remote account's avatar or header at `url` (stored by reference), or clears it.
-/// Unchanged URLs keep their row (and cached copy).
-pub async fn set_remote_profile_image(
-    tx: &mut Tx,
-    account_id: i64,
-    which: ProfileImage,
-    current: Option<&MediaRow>,
-    url: Option<&url::Url>,
+/// Points a remote account's avatar (`icon`) and header (`image`) at their URLs, stored by
+/// reference; an image whose URL is unchanged keeps its row and cached copy, and nothing is
+/// written when neither changed (actors are refreshed often).
+pub async fn refresh_remote_profile_images(
+    state: &AppState,
+    account: &crate::storage::accounts::AccountRow,
+    icon: Option<&url::Url>,
+    image: Option<&url::Url>,
 ) -> AppResult<()> {
-    if current.and_then(|c| c.remote_url.as_deref()) == url.map(|u| u.as_str()) {
+    let ids: Vec<i64> = [account.avatar_media_id, account.header_media_id]
+        .into_iter()
+        .flatten()
+        .collect();
+    let current = media::find_many(&state.db, &ids).await?;
+    let changes: Vec<(ProfileImage, Option<&url::Url>)> = [
+        (ProfileImage::Avatar, account.avatar_media_id, icon),
+        (ProfileImage::Header, account.header_media_id, image),
+    ]
+    .into_iter()
+    .filter(|(_, media_id, url)| {
+        let now = current
+            .iter()
+            .find(|m| Some(m.id) == *media_id)
+            .and_then(|m| m.remote_url.as_deref());
+        now != url.map(|u| u.as_str())
+    })
+    .map(|(which, _, url)| (which, url))
+    .collect();
+    if changes.is_empty() {
         return Ok(());
     }
-    let id = match url.filter(|u| matches!(u.scheme(), "https" | "http")) {
-        Some(u) => {
-            let id = ids::new_id();
-            media::insert(
-                tx,
-                &NewMedia {
-                    id,
-                    account_id,
-                    r#type: "image".into(),
-                    state: "ready".into(),
-                    remote_url: Some(u.to_string()),
-                    ..NewMedia::default()
-                },
-            )
-            .await?;
-            Some(id)
-        }
-        None => None,
-    };
-    media::set_profile_image(tx, account_id, which, id).await?;
+    let mut tx = state.db.begin().await?;
+    for (which, url) in changes {
+        let id = match url.filter(|u| matches!(u.scheme(), "https" | "http")) {
+            Some(u) => {
+                let id = ids::new_id();
+                media::insert(
+                    &mut tx,
+                    &NewMedia {
+                        id,
+                        account_id: account.id,
+                        r#type: "image".into(),
+                        state: "ready".into(),
+                        remote_url: Some(u.to_string()),
+                        ..NewMedia::default()
+                    },
+                )
+                .await?;
+                Some(id)
+            }
+            None => None,
+        };
+        media::set_profile_image(&mut tx, account.id, which, id).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

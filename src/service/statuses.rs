@@ -175,6 +175,28 @@ pub enum StatusMedia<'a> {
     Remote(&'a [crate::storage::media::NewMedia]),
 }
 
+impl StatusMedia<'_> {
+    fn is_empty(&self) -> bool {
+        match self {
+            StatusMedia::Uploaded(ids) => ids.is_empty(),
+            StatusMedia::Remote(rows) => rows.is_empty(),
+        }
+    }
+
+    /// Gives `status_id` these attachments in place of any it had (in its transaction).
+    async fn apply(&self, tx: &mut crate::storage::Tx, status_id: i64) -> AppResult<()> {
+        match self {
+            StatusMedia::Uploaded(ids) => crate::storage::media::attach(tx, status_id, ids).await?,
+            StatusMedia::Remote(rows) => {
+                // Earlier attachments are left unattached; the cleanup job deletes them.
+                crate::storage::media::attach(tx, status_id, &[]).await?;
+                crate::service::media::insert_remote(tx, status_id, rows).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 async fn insert_and_distribute(
     state: &AppState,
     new: &NewStatus<'_>,
@@ -192,14 +214,8 @@ async fn insert_and_distribute(
     };
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, new).await?;
-    match media {
-        StatusMedia::Uploaded(ids) if !ids.is_empty() => {
-            crate::storage::media::attach(&mut tx, new.id, ids).await?;
-        }
-        StatusMedia::Remote(rows) => {
-            crate::service::media::insert_remote(&mut tx, new.id, rows).await?;
-        }
-        StatusMedia::Uploaded(_) => {}
+    if !media.is_empty() {
+        media.apply(&mut tx, new.id).await?;
     }
     if let Some(out) = &outgoing {
         crate::service::delivery::enqueue(
@@ -570,13 +586,7 @@ struct Revision<'a> {
     mention_ids: &'a [i64],
     tags: &'a [String],
     /// New attachments, when they change.
-    media: Option<RevisionMedia<'a>>,
-}
-
-/// Attachments of a revision: the author's uploads (local edits) or a remote Note's media.
-enum RevisionMedia<'a> {
-    Uploaded(&'a [i64]),
-    Remote(Vec<crate::storage::media::NewMedia>),
+    media: Option<StatusMedia<'a>>,
 }
 
 /// Applies a revision in one transaction — the edit history (keeping the original at the first
@@ -650,16 +660,8 @@ async fn apply_revision(
     store::clear_mentions_and_tags(&mut tx, row.id).await?;
     store::insert_mentions(&mut tx, row.id, rev.mention_ids).await?;
     store::attach_tags(&mut tx, row.id, rev.tags).await?;
-    match &rev.media {
-        Some(RevisionMedia::Uploaded(ids)) => {
-            crate::storage::media::attach(&mut tx, row.id, ids).await?;
-        }
-        Some(RevisionMedia::Remote(rows)) => {
-            // Earlier attachments are left unattached; the cleanup job deletes them.
-            crate::storage::media::attach(&mut tx, row.id, &[]).await?;
-            crate::service::media::insert_remote(&mut tx, row.id, rows).await?;
-        }
-        None => {}
+    if let Some(media) = &rev.media {
+        media.apply(&mut tx, row.id).await?;
     }
     let mut pending = Vec::new();
     for b in &boosts {
@@ -831,7 +833,7 @@ pub async fn edit(
             media: e
                 .media_ids
                 .as_ref()
-                .map(|_| RevisionMedia::Uploaded(&media_ids[..])),
+                .map(|_| StatusMedia::Uploaded(&media_ids[..])),
         },
         outgoing,
     )
@@ -1573,7 +1575,7 @@ pub async fn receive_update_note(
             .iter()
             .zip(&old_media)
             .all(|(n, o)| n.remote_url == o.remote_url);
-    let media = (!unchanged).then_some(RevisionMedia::Remote(new_media));
+    let media = (!unchanged).then_some(StatusMedia::Remote(&new_media));
     apply_revision(
         state,
         &row,

@@ -91,13 +91,7 @@ pub struct Person {
 fn lenient_attachments<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Vec<PropertyValue>, D::Error> {
-    let raw: Option<serde_json::Value> = Option::deserialize(d)?;
-    let list = match raw {
-        Some(serde_json::Value::Array(v)) => v,
-        Some(other @ serde_json::Value::Object(_)) => vec![other],
-        _ => Vec::new(),
-    };
-    Ok(list
+    Ok(super::object_list(d)?
         .into_iter()
         .filter(|v| v.get("type").and_then(|t| t.as_str()) == Some("PropertyValue"))
         .filter_map(|v| serde_json::from_value(v).ok())

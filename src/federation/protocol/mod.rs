@@ -5,6 +5,31 @@ pub mod actor;
 pub mod collection;
 pub mod note;
 
+/// Entries of a property that may be one object or a list of them (anything else: none).
+pub fn object_list<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<serde_json::Value>, D::Error> {
+    let raw: Option<serde_json::Value> = serde::Deserialize::deserialize(d)?;
+    Ok(match raw {
+        Some(serde_json::Value::Array(v)) => v,
+        Some(other @ serde_json::Value::Object(_)) => vec![other],
+        _ => Vec::new(),
+    })
+}
+
+/// `T`s of a property that may be one object or a list; entries that do not parse (types we do
+/// not know, malformed ones) are dropped rather than refusing the whole document.
+pub fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(object_list(d)?
+        .into_iter()
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect())
+}
+
 /// The ActivityStreams public collection.
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 

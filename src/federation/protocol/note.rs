@@ -44,7 +44,7 @@ pub struct Note {
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "lenient_tags"
+        deserialize_with = "super::lenient_list"
     )]
     pub tag: Vec<Tag>,
     /// `{"en": "<p>…</p>"}`: the language of the content.
@@ -58,7 +58,7 @@ pub struct Note {
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "lenient_attachments"
+        deserialize_with = "super::lenient_list"
     )]
     pub attachment: Vec<Attachment>,
 }
@@ -123,22 +123,6 @@ fn link_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
     link_of(&v).ok_or_else(|| serde::de::Error::custom("attachment without a usable url"))
 }
 
-/// `attachment` may be one object or a list; entries that do not parse are dropped.
-fn lenient_attachments<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<Attachment>, D::Error> {
-    let raw: Option<serde_json::Value> = Option::deserialize(d)?;
-    let list = match raw {
-        Some(serde_json::Value::Array(v)) => v,
-        Some(other @ serde_json::Value::Object(_)) => vec![other],
-        _ => Vec::new(),
-    };
-    Ok(list
-        .into_iter()
-        .filter_map(|v| serde_json::from_value(v).ok())
-        .collect())
-}
-
 /// `to`/`cc` may be one URL or a list.
 pub fn one_or_many_urls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Url>, D::Error> {
     #[derive(Deserialize)]
@@ -152,18 +136,4 @@ pub fn one_or_many_urls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Ur
         Some(OneOrMany::One(u)) => vec![u],
         Some(OneOrMany::Many(v)) => v,
     })
-}
-
-/// `tag` may be one object or a list; entries that do not parse (emoji, unknown types) are dropped.
-fn lenient_tags<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Tag>, D::Error> {
-    let raw: Option<serde_json::Value> = Option::deserialize(d)?;
-    let list = match raw {
-        Some(serde_json::Value::Array(v)) => v,
-        Some(other @ serde_json::Value::Object(_)) => vec![other],
-        _ => Vec::new(),
-    };
-    Ok(list
-        .into_iter()
-        .filter_map(|v| serde_json::from_value(v).ok())
-        .collect())
 }
