@@ -92,6 +92,21 @@ fn rate(s: &str) -> f64 {
     }
 }
 
+/// ffmpeg or ffprobe could not start. Not installed: uploads of video and audio are refused with
+/// a reason the uploader can read (photos still work); anything else is our failure.
+fn spawn_error(e: std::io::Error) -> MediaError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        tracing::warn!(
+            "ffmpeg/ffprobe not found on PATH: install Debian's ffmpeg for video and audio"
+        );
+        MediaError::Invalid(
+            "is video or audio, which this server cannot process (ffmpeg is not installed)".into(),
+        )
+    } else {
+        MediaError::Internal(format!("cannot run ffmpeg/ffprobe: {e}"))
+    }
+}
+
 /// The last three lines ffmpeg wrote to stderr (newest first), for logs and failure reasons.
 fn stderr_tail(stderr: &[u8]) -> String {
     let err = String::from_utf8_lossy(stderr);
@@ -104,11 +119,7 @@ async fn run(cmd: &mut Command, limit: Duration) -> Result<Vec<u8>, MediaError> 
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let child = cmd.spawn().map_err(|e| {
-        MediaError::Internal(format!(
-            "cannot run ffmpeg/ffprobe (is Debian's ffmpeg installed?): {e}"
-        ))
-    })?;
+    let child = cmd.spawn().map_err(spawn_error)?;
     let out = tokio::time::timeout(limit, child.wait_with_output())
         .await
         .map_err(|_| MediaError::Internal("ffmpeg took too long".into()))?
@@ -334,11 +345,7 @@ pub async fn transcode(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    let mut child = cmd.spawn().map_err(|e| {
-        MediaError::Internal(format!(
-            "cannot run ffmpeg (is Debian's ffmpeg installed?): {e}"
-        ))
-    })?;
+    let mut child = cmd.spawn().map_err(spawn_error)?;
     let limit = Duration::from_secs((probe.duration * 10.0).max(300.0) as u64);
     let stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");

@@ -473,7 +473,7 @@ pub fn remote_rows(cfg: &Config, account_id: i64, attachments: &[Attachment]) ->
         .map(|(i, a)| {
             let media_type = a.media_type.as_deref().unwrap_or("").to_ascii_lowercase();
             let kind = match (a.kind.as_str(), media_type.split('/').next().unwrap_or("")) {
-                (_, "image") if media_type == "image/gif" => "gifv",
+                // A GIF (Pleroma, Misskey) is shown as an image; Mastodon sends its gifv as MP4.
                 (_, "image") | ("Image", "") => "image",
                 (_, "video") | ("Video", "") => "video",
                 (_, "audio") | ("Audio", "") => "audio",
@@ -793,7 +793,51 @@ pub async fn cache_remote(state: &AppState, row: &MediaRow) -> Result<bool, Medi
             format.name()
         )));
     }
-    if format.is_image() {
+    if format == Format::Gif && sniff::gif_frames(&bytes) > 1 {
+        // An animation is kept as sent (GIFs carry no EXIF); re-encoding would keep one frame.
+        let end = sniff::image_end(format, &bytes)
+            .ok_or_else(|| MediaError::Invalid("a GIF cut short".into()))?;
+        if !sniff::trailing_is_harmless(format, &bytes[end..]) {
+            return Err(MediaError::Invalid(
+                "a GIF with another file appended".into(),
+            ));
+        }
+        let max_pixels = state.config.media.image_max_pixels;
+        let first = bytes.clone();
+        let processed =
+            tokio::task::spawn_blocking(move || image::process(&first, format, max_pixels))
+                .await
+                .map_err(internal)??;
+        let file_key = format!("cache/{}/original.gif", row.id);
+        let preview_key = format!("cache/{}/small.{}", row.id, processed.small.extension);
+        let size = bytes.len() as i64;
+        state
+            .media
+            .put(&file_key, bytes.to_vec(), "image/gif")
+            .await
+            .map_err(internal)?;
+        state
+            .media
+            .put(
+                &preview_key,
+                processed.small.bytes.clone(),
+                processed.small.content_type,
+            )
+            .await
+            .map_err(internal)?;
+        let meta = processed.meta();
+        media::mark_cached(
+            &state.db,
+            row.id,
+            &file_key,
+            "image/gif",
+            size,
+            Some(&preview_key),
+            Some(&meta),
+        )
+        .await
+        .map_err(internal)?;
+    } else if format.is_image() {
         let max_pixels = state.config.media.image_max_pixels;
         let processed =
             tokio::task::spawn_blocking(move || image::process(&bytes, format, max_pixels))
@@ -802,12 +846,7 @@ pub async fn cache_remote(state: &AppState, row: &MediaRow) -> Result<bool, Medi
         let (file_key, preview_key) = store_image(state, "cache", row.id, &processed)
             .await
             .map_err(internal)?;
-        let mut meta = row.meta.0.clone();
-        if !meta.is_object() {
-            meta = json!({});
-        }
-        meta["original"] = image::size_meta(processed.original.width, processed.original.height);
-        meta["small"] = image::size_meta(processed.small.width, processed.small.height);
+        let meta = processed.meta();
         media::mark_cached(
             &state.db,
             row.id,

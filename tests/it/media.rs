@@ -752,3 +752,66 @@ async fn unattached_uploads_are_pruned() {
     assert_eq!(left.len(), 2, "{left:?}");
     assert!(left.iter().all(|f| !f.contains(&id.to_string())));
 }
+
+#[tokio::test]
+async fn remote_media_is_cached_on_first_view_and_animations_are_kept() {
+    // A stand-in origin server with an animated GIF and a page pretending to be an image.
+    let origin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin_addr = origin.local_addr().unwrap();
+    let router = axum::Router::new()
+        .route(
+            "/anim.gif",
+            axum::routing::get(|| async { ([("content-type", "image/gif")], fixture("anim.gif")) }),
+        )
+        .route(
+            "/fake.jpg",
+            axum::routing::get(|| async { ([("content-type", "image/jpeg")], "<html>hi</html>") }),
+        );
+    tokio::spawn(async move { axum::serve(origin, router).await.unwrap() });
+    let app = TestApp::start_with(Backend::Sqlite, |c| {
+        c.federation.allow_private_addresses = true;
+    })
+    .await;
+    let account = app.create_user("alice").await;
+    let mut rows = Vec::new();
+    for path in ["anim.gif", "fake.jpg"] {
+        let id = rookery::storage::ids::new_id();
+        let mut tx = app.state.db.begin().await.unwrap();
+        rookery::storage::media::insert(
+            &mut tx,
+            &rookery::storage::media::NewMedia {
+                id,
+                account_id: account,
+                r#type: "image".into(),
+                state: "ready".into(),
+                remote_url: Some(format!("http://{origin_addr}/{path}")),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        rows.push(id);
+    }
+    let (status, ct, bytes) = fetch(&app.url(&format!("/media_proxy/{}/original", rows[0]))).await;
+    assert_eq!((status, ct.as_str()), (200, "image/gif"));
+    assert_eq!(bytes, fixture("anim.gif"), "the animation is kept as sent");
+    let (status, ct, _) = fetch(&app.url(&format!("/media_proxy/{}/small", rows[0]))).await;
+    assert_eq!(status, 200);
+    assert!(ct.starts_with("image/"));
+    // Cached now: the second view is a redirect to our own copy, without asking the origin.
+    let a = app
+        .get(&format!("/media_proxy/{}/original", rows[0]), None)
+        .await;
+    assert_eq!(a.status, 303, "{}", a.text);
+    assert!(a.header("location").unwrap().contains("/media/cache/"));
+    // Content that is not what it claims is refused and nothing is kept.
+    app.get(&format!("/media_proxy/{}/original", rows[1]), None)
+        .await
+        .assert_error(404);
+    let row = rookery::storage::media::find(&app.state.db, rows[1])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.file_key.is_none() && row.cached_at.is_none());
+}
