@@ -128,6 +128,9 @@ pub struct MediaConfig {
     pub remote_max_bytes: u64,
     /// Days after which cached copies of remote media are evicted (fetched again when viewed).
     pub remote_cache_days: u32,
+    /// Cache remote attachments as soon as their post arrives (a background job), rather than on
+    /// first view. Off by default: it spends disk and bandwidth on posts nobody may open.
+    pub remote_prefetch: bool,
     /// The S3-compatible bucket used when `backend = "s3"`.
     pub s3: S3Config,
 }
@@ -172,6 +175,7 @@ impl Default for MediaConfig {
             transcode_concurrency: 1,
             remote_max_bytes: 40 * 1024 * 1024,
             remote_cache_days: 7,
+            remote_prefetch: false,
             s3: S3Config::default(),
         }
     }

@@ -81,7 +81,7 @@ pub struct StatusEdit {
     pub created_at: DateTime<Utc>,
     pub account: Account,
     pub poll: Option<serde_json::Value>,
-    pub media_attachments: Vec<serde_json::Value>,
+    pub media_attachments: Vec<super::media::MediaAttachment>,
     pub emojis: Vec<CustomEmoji>,
 }
 

@@ -73,7 +73,12 @@ impl MediaStore {
 
     /// Stores `bytes` under `key` (whole or not at all: the local backend writes a temporary file
     /// and renames it; S3 puts are atomic). `content_type` is recorded where the backend keeps one.
-    pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> anyhow::Result<()> {
+    pub async fn put(
+        &self,
+        key: &str,
+        bytes: impl Into<bytes::Bytes>,
+        content_type: &str,
+    ) -> anyhow::Result<()> {
         let opts = object_store::PutOptions {
             attributes: [
                 (
@@ -93,7 +98,7 @@ impl MediaStore {
         };
         let path = StorePath::parse(key)?;
         // A payload clone shares the bytes; only the fallback needs a second reference.
-        let payload = PutPayload::from(bytes);
+        let payload = PutPayload::from(bytes.into());
         let result = self.inner.put_opts(&path, payload.clone(), opts).await;
         match result {
             // The local file system keeps no attributes; store without them.

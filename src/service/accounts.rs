@@ -8,11 +8,12 @@ use serde_json::json;
 
 use crate::config::RegistrationsMode;
 use crate::error::{AppError, AppResult, Details};
-use crate::service::{passwords, text};
+use crate::service::{media, passwords, text};
 use crate::state::AppState;
 use crate::storage::accounts::{
     self, AccountRow, NewLocalAccount, ProfileField, ProfileUpdate, UserRow,
 };
+use crate::storage::media::ProfileImage;
 use crate::storage::{db, ids};
 
 /// Longest local username, in characters (Mastodon's limit).
@@ -349,6 +350,8 @@ pub struct UpdateCredentials {
     pub sensitive: Option<bool>,
     /// `Some("")` clears the default language.
     pub language: Option<String>,
+    /// New avatar and/or header uploads.
+    pub images: Vec<(ProfileImage, media::Upload)>,
 }
 
 const VISIBILITIES: &[&str] = &["public", "unlisted", "private", "direct"];
@@ -356,7 +359,11 @@ const VISIBILITIES: &[&str] = &["public", "unlisted", "private", "direct"];
 /// Validates and applies a profile update in one transaction, turning note and field values into
 /// linkified HTML and display names into clean single lines.
 ///
-/// Errors: 422 naming the first field that is too long or invalid; nothing changes then.
+/// Text fields are checked first, then images are processed and stored; the profile, settings and
+/// images are recorded in one transaction, and one `Update(Person)` goes out.
+///
+/// Errors: 422 naming the first field that is too long or invalid, or the image that is refused;
+/// nothing changes then (the files of images already processed are deleted).
 pub async fn update_credentials(
     state: &AppState,
     user: &UserRow,
@@ -464,10 +471,31 @@ pub async fn update_credentials(
         bot: u.bot,
         discoverable: u.discoverable,
     };
-    let mut tx = state.db.begin().await?;
-    accounts::update_profile(&mut tx, user.account_id, &update).await?;
-    accounts::update_settings(&mut tx, user.id, &settings).await?;
-    tx.commit().await?;
+    let mut images = Vec::new();
+    for (which, upload) in u.images {
+        match media::prepare_profile_image(state, user.account_id, which, upload).await {
+            Ok(p) => images.push(p),
+            Err(e) => {
+                media::discard_profile_images(state, &images).await;
+                return Err(e);
+            }
+        }
+    }
+    let saved = async {
+        let mut tx = state.db.begin().await?;
+        accounts::update_profile(&mut tx, user.account_id, &update).await?;
+        accounts::update_settings(&mut tx, user.id, &settings).await?;
+        for p in &images {
+            media::attach_profile_image(&mut tx, p).await?;
+        }
+        tx.commit().await?;
+        AppResult::Ok(())
+    }
+    .await;
+    if let Err(e) = saved {
+        media::discard_profile_images(state, &images).await;
+        return Err(e);
+    }
     announce_profile(state, user.account_id).await?;
     Ok(())
 }

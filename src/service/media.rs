@@ -26,6 +26,8 @@ use crate::storage::{Tx, ids};
 
 /// Job kind that transcodes one upload (`{"media_id": id}`).
 pub const PROCESS_JOB: &str = "media.process";
+/// Job kind caching a remote attachment when its post arrives (`media.remote_prefetch`).
+pub const PREFETCH_JOB: &str = "media.prefetch";
 /// Longest alt text, in characters.
 pub const DESCRIPTION_MAX: usize = 1500;
 /// Attempts at transcoding one upload before it is marked failed.
@@ -254,7 +256,7 @@ pub async fn upload(state: &AppState, account_id: i64, u: Upload) -> AppResult<M
             let upload_key = format!("uploads/{id}");
             state
                 .media
-                .put(&upload_key, u.bytes.to_vec(), "application/octet-stream")
+                .put(&upload_key, u.bytes.clone(), "application/octet-stream")
                 .await?;
             let new = NewMedia {
                 id,
@@ -512,12 +514,21 @@ pub fn remote_rows(cfg: &Config, account_id: i64, attachments: &[Attachment]) ->
         .collect()
 }
 
-/// Inserts remote attachments for `status_id` (in its transaction).
-pub async fn insert_remote(tx: &mut Tx, status_id: i64, rows: &[NewMedia]) -> AppResult<()> {
+/// Inserts remote attachments for `status_id` (in its transaction), with a `media.prefetch` job
+/// for each when `prefetch` (`media.remote_prefetch`).
+pub async fn insert_remote(
+    tx: &mut Tx,
+    status_id: i64,
+    rows: &[NewMedia],
+    prefetch: bool,
+) -> AppResult<()> {
     for r in rows {
         let mut r = r.clone();
         r.status_id = Some(status_id);
         media::insert(tx, &r).await?;
+        if prefetch {
+            jobs::enqueue(tx, PREFETCH_JOB, &json!({ "media_id": r.id })).await?;
+        }
     }
     if !rows.is_empty() {
         media::attach_flag(tx, status_id, true).await?;
@@ -542,6 +553,31 @@ pub async fn process_job(state: AppState, job: Job) -> Outcome {
     };
     state.media_done.notify_waiters();
     outcome
+}
+
+/// The `media.prefetch` job: caches one remote attachment before anyone views it. A file that is
+/// not what it claims is left uncached (a view will try again and fail the same way); network and
+/// storage failures are retried.
+pub async fn prefetch_job(state: AppState, job: Job) -> Outcome {
+    let Some(id) = job.payload.0.get("media_id").and_then(|v| v.as_i64()) else {
+        return Outcome::Done;
+    };
+    let row = match media::find(&state.db, id).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Outcome::Done,
+        Err(e) => return Outcome::Retry(e.to_string()),
+    };
+    if row.file_key.is_some() {
+        return Outcome::Done;
+    }
+    match cache_remote(&state, &row).await {
+        Ok(_) => Outcome::Done,
+        Err(MediaError::Invalid(m)) | Err(MediaError::Failed(m)) => {
+            tracing::info!(media = id, reason = %m, "remote media not prefetched");
+            Outcome::Done
+        }
+        Err(MediaError::Internal(m)) => Outcome::Retry(m),
+    }
 }
 
 /// Called when transcoding is given up after retries.
@@ -666,8 +702,8 @@ async fn transcode_one(state: &AppState, id: i64) -> Result<(), MediaError> {
 
 /// Starts the transcoding workers (`media.transcode_concurrency` at a time).
 pub fn spawn_workers(state: &AppState) -> tokio::task::JoinHandle<()> {
-    let (s1, s2) = (state.clone(), state.clone());
-    tokio::spawn(jobs::run_worker(
+    let (s1, s2, s3) = (state.clone(), state.clone(), state.clone());
+    let process = jobs::run_worker(
         state.db.clone(),
         PROCESS_JOB,
         state.config.media.transcode_concurrency,
@@ -675,7 +711,20 @@ pub fn spawn_workers(state: &AppState) -> tokio::task::JoinHandle<()> {
         state.jobs_wakeup.clone(),
         move |job| process_job(s1.clone(), job),
         move |job, e| give_up(s2.clone(), job, e),
-    ))
+    );
+    // Prefetching is not urgent: its worker finds new jobs by polling.
+    let prefetch = jobs::run_worker(
+        state.db.clone(),
+        PREFETCH_JOB,
+        2,
+        MAX_ATTEMPTS,
+        Arc::new(tokio::sync::Notify::new()),
+        move |job| prefetch_job(s3.clone(), job),
+        |_, _| async {},
+    );
+    tokio::spawn(async move {
+        tokio::join!(process, prefetch);
+    })
 }
 
 /// Reads a remote file of at most `max` bytes. `None` when it is larger (or says so).
@@ -898,6 +947,13 @@ pub async fn cache_remote(state: &AppState, row: &MediaRow) -> Result<bool, Medi
                 preview_key = Some(key);
             }
         }
+        // No poster from the origin: take a frame, as for our own videos.
+        if preview_key.is_none() && matches!(row.r#type.as_str(), "video" | "gifv") {
+            match remote_poster(state, row.id, &bytes).await {
+                Ok(key) => preview_key = Some(key),
+                Err(e) => tracing::info!(media = row.id, error = %e, "no poster for remote video"),
+            }
+        }
         media::mark_cached(
             &state.db,
             row.id,
@@ -911,6 +967,31 @@ pub async fn cache_remote(state: &AppState, row: &MediaRow) -> Result<bool, Medi
         .map_err(internal)?;
     }
     Ok(true)
+}
+
+/// Takes a poster frame from a remote video (already fetched and checked) and stores it as
+/// `cache/{id}/small.jpg`; returns its key. Errors: ffprobe/ffmpeg cannot read the video.
+async fn remote_poster(state: &AppState, id: i64, video: &[u8]) -> Result<String, MediaError> {
+    let scratch = scratch_dir(state).map_err(internal)?;
+    let input = scratch.path().join("video");
+    tokio::fs::write(&input, video).await.map_err(internal)?;
+    let probe = video::probe(&input).await?;
+    if probe.video.is_none() {
+        return Err(MediaError::Invalid("no video stream".into()));
+    }
+    let poster_path = scratch.path().join("poster.jpg");
+    video::poster_frame(&input, probe.duration, &poster_path).await?;
+    let poster = tokio::fs::read(&poster_path).await.map_err(internal)?;
+    let (small, _) = tokio::task::spawn_blocking(move || image::poster(&poster))
+        .await
+        .map_err(internal)??;
+    let key = format!("cache/{id}/small.{}", small.extension);
+    state
+        .media
+        .put(&key, small.bytes, small.content_type)
+        .await
+        .map_err(internal)?;
+    Ok(key)
 }
 
 /// What a cleanup pass removed.
@@ -985,14 +1066,23 @@ pub fn spawn_pruner(state: &AppState) -> tokio::task::JoinHandle<()> {
 const AVATAR_SIZE: (u32, u32) = (400, 400);
 const HEADER_SIZE: (u32, u32) = (1500, 500);
 
-/// Replaces `account_id`'s avatar or header with an uploaded still image (GIFs keep their first
-/// frame). Errors: 422 as for uploads, and for anything but an image.
-pub async fn set_profile_image(
+/// An avatar or header processed and stored, waiting for its row; see
+/// [`crate::service::accounts::update_credentials`], which attaches it with the rest of the profile
+/// change or discards it.
+pub struct PreparedProfileImage {
+    pub which: ProfileImage,
+    row: NewMedia,
+}
+
+/// Processes an uploaded avatar or header (a still image, cropped to 400×400 or 1500×500; GIFs keep
+/// their first frame) and stores its files. Errors: 422 as for uploads, and for anything but an
+/// image; nothing is stored then.
+pub async fn prepare_profile_image(
     state: &AppState,
     account_id: i64,
     which: ProfileImage,
     u: Upload,
-) -> AppResult<()> {
+) -> AppResult<PreparedProfileImage> {
     let format = match classify(&state.config, &u)? {
         Kind::Still(f) => f,
         Kind::Moving(Format::Gif, _) => Format::Gif,
@@ -1015,24 +1105,41 @@ pub async fn set_profile_image(
             .map_err(invalid)?;
     let id = ids::new_id();
     let (file_key, preview_key) = store_image(state, "attachments", id, &processed).await?;
-    let new = NewMedia {
-        id,
-        account_id,
-        r#type: "image".into(),
-        state: "ready".into(),
-        file_key: Some(file_key),
-        file_content_type: Some(processed.original.content_type.into()),
-        file_size: Some(processed.original.bytes.len() as i64),
-        preview_key: Some(preview_key),
-        blurhash: Some(processed.blurhash.clone()),
-        meta: processed.meta(),
-        ..NewMedia::default()
-    };
-    let mut tx = state.db.begin().await?;
-    media::insert(&mut tx, &new).await?;
-    media::set_profile_image(&mut tx, account_id, which, Some(id)).await?;
-    tx.commit().await?;
+    Ok(PreparedProfileImage {
+        which,
+        row: NewMedia {
+            id,
+            account_id,
+            r#type: "image".into(),
+            state: "ready".into(),
+            file_key: Some(file_key),
+            file_content_type: Some(processed.original.content_type.into()),
+            file_size: Some(processed.original.bytes.len() as i64),
+            preview_key: Some(preview_key),
+            blurhash: Some(processed.blurhash.clone()),
+            meta: processed.meta(),
+            ..NewMedia::default()
+        },
+    })
+}
+
+/// Records a prepared image and makes it the account's avatar or header, inside the caller's
+/// transaction.
+pub async fn attach_profile_image(tx: &mut Tx, p: &PreparedProfileImage) -> AppResult<()> {
+    media::insert(tx, &p.row).await?;
+    media::set_profile_image(tx, p.row.account_id, p.which, Some(p.row.id)).await?;
     Ok(())
+}
+
+/// Deletes the files of prepared images that will not be attached (the update failed).
+pub async fn discard_profile_images(state: &AppState, prepared: &[PreparedProfileImage]) {
+    for p in prepared {
+        for key in [&p.row.file_key, &p.row.preview_key].into_iter().flatten() {
+            if let Err(e) = state.media.delete(key).await {
+                tracing::warn!(key, error = %e, "could not delete a discarded profile image");
+            }
+        }
+    }
 }
 
 /// Points a remote account's avatar (`icon`) and header (`image`) at their URLs, stored by

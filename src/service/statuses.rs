@@ -4,6 +4,8 @@
 //!
 //! Source: docs.joinmastodon.org/methods/statuses/.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 
 use crate::api_types::status::{Context, Status, StatusEdit, StatusSource};
@@ -184,13 +186,19 @@ impl StatusMedia<'_> {
     }
 
     /// Gives `status_id` these attachments in place of any it had (in its transaction).
-    async fn apply(&self, tx: &mut crate::storage::Tx, status_id: i64) -> AppResult<()> {
+    async fn apply(
+        &self,
+        state: &AppState,
+        tx: &mut crate::storage::Tx,
+        status_id: i64,
+    ) -> AppResult<()> {
         match self {
             StatusMedia::Uploaded(ids) => crate::storage::media::attach(tx, status_id, ids).await?,
             StatusMedia::Remote(rows) => {
                 // Earlier attachments are left unattached; the cleanup job deletes them.
                 crate::storage::media::attach(tx, status_id, &[]).await?;
-                crate::service::media::insert_remote(tx, status_id, rows).await?;
+                let prefetch = state.config.media.remote_prefetch;
+                crate::service::media::insert_remote(tx, status_id, rows, prefetch).await?;
             }
         }
         Ok(())
@@ -215,7 +223,7 @@ async fn insert_and_distribute(
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, new).await?;
     if !media.is_empty() {
-        media.apply(&mut tx, new.id).await?;
+        media.apply(state, &mut tx, new.id).await?;
     }
     if let Some(out) = &outgoing {
         crate::service::delivery::enqueue(
@@ -601,6 +609,16 @@ async fn apply_revision(
 ) -> AppResult<StatusRow> {
     let never_edited = store::edits(&state.db, row.id).await?.is_empty();
     let boosts = store::boosts_of(&state.db, row.id).await?;
+    let current_media: Vec<i64> = crate::storage::media::of_statuses(&state.db, &[row.id])
+        .await?
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let new_media = match &rev.media {
+        Some(StatusMedia::Uploaded(ids)) => ids.to_vec(),
+        Some(StatusMedia::Remote(rows)) => rows.iter().map(|r| r.id).collect(),
+        None => current_media.clone(),
+    };
     let mut tx = state.db.begin().await?;
     if let Some(out) = &outgoing {
         crate::service::delivery::enqueue(
@@ -623,29 +641,24 @@ async fn apply_revision(
         created_at: at,
     };
     if never_edited {
-        store::insert_edit(
-            &mut tx,
-            &version(
-                &row.text,
-                &row.content,
-                &row.spoiler_text,
-                row.sensitive,
-                row.created_at,
-            ),
-        )
-        .await?;
+        let original = version(
+            &row.text,
+            &row.content,
+            &row.spoiler_text,
+            row.sensitive,
+            row.created_at,
+        );
+        store::insert_edit(&mut tx, &original).await?;
+        crate::storage::media::record_version(&mut tx, original.id, &current_media).await?;
     }
-    store::insert_edit(
-        &mut tx,
-        &version(
-            rev.text,
-            rev.content,
-            rev.spoiler_text,
-            rev.sensitive,
-            rev.at,
-        ),
-    )
-    .await?;
+    let latest = version(
+        rev.text,
+        rev.content,
+        rev.spoiler_text,
+        rev.sensitive,
+        rev.at,
+    );
+    store::insert_edit(&mut tx, &latest).await?;
     store::update_content(
         &mut tx,
         row.id,
@@ -661,8 +674,10 @@ async fn apply_revision(
     store::insert_mentions(&mut tx, row.id, rev.mention_ids).await?;
     store::attach_tags(&mut tx, row.id, rev.tags).await?;
     if let Some(media) = &rev.media {
-        media.apply(&mut tx, row.id).await?;
+        media.apply(state, &mut tx, row.id).await?;
     }
+    // After `apply`: remote attachments are inserted there.
+    crate::storage::media::record_version(&mut tx, latest.id, &new_media).await?;
     let mut pending = Vec::new();
     for b in &boosts {
         pending.extend(
@@ -852,7 +867,13 @@ pub async fn history(
         .ok_or(AppError::NotFound)?;
     let account = render::account(state, &author).await?;
     let edits = store::edits(&state.db, row.id).await?;
+    let render_media = |rows: Vec<crate::storage::media::MediaRow>| -> Vec<_> {
+        rows.iter()
+            .map(|m| crate::service::media::entity(state, m))
+            .collect()
+    };
     let versions: Vec<StatusEdit> = if edits.is_empty() {
+        let media = crate::storage::media::of_statuses(&state.db, &[row.id]).await?;
         vec![StatusEdit {
             content: row.content,
             spoiler_text: row.spoiler_text,
@@ -860,20 +881,25 @@ pub async fn history(
             created_at: row.created_at,
             account,
             poll: None,
-            media_attachments: vec![],
+            media_attachments: render_media(media),
             emojis: vec![],
         }]
     } else {
+        let ids: Vec<i64> = edits.iter().map(|e| e.id).collect();
+        let mut media: HashMap<i64, Vec<_>> = HashMap::new();
+        for (edit_id, m) in crate::storage::media::of_versions(&state.db, &ids).await? {
+            media.entry(edit_id).or_default().push(m);
+        }
         edits
             .into_iter()
             .map(|e| StatusEdit {
+                media_attachments: render_media(media.remove(&e.id).unwrap_or_default()),
                 content: e.content,
                 spoiler_text: e.spoiler_text,
                 sensitive: e.sensitive,
                 created_at: e.created_at,
                 account: account.clone(),
                 poll: None,
-                media_attachments: vec![],
                 emojis: vec![],
             })
             .collect()

@@ -223,8 +223,45 @@ pub async fn mark_uncached(db: &Db, id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Attachments on no status and no profile, made before `before`: uploads never posted, and media
-/// of deleted statuses.
+/// Records which attachments (in order) a stored version of a status had.
+pub async fn record_version(tx: &mut Tx, edit_id: i64, media_ids: &[i64]) -> sqlx::Result<()> {
+    for (pos, id) in media_ids.iter().enumerate() {
+        on_db!(tx, c => sqlx::query(
+            "INSERT INTO status_edit_media (edit_id, media_id, position) VALUES ($1, $2, $3)")
+            .bind(edit_id).bind(id).bind(pos as i64).execute(&mut *c).await.map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// The attachments of each of the versions `edit_ids`, as `(edit_id, row)` in position order.
+pub async fn of_versions(db: &Db, edit_ids: &[i64]) -> sqlx::Result<Vec<(i64, MediaRow)>> {
+    if edit_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let list = args.ids(edit_ids);
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT e.edit_id, {columns} FROM status_edit_media e \
+         JOIN media_attachments m ON m.id = e.media_id \
+         WHERE e.edit_id IN ({list}) ORDER BY e.edit_id, e.position"
+    );
+    #[derive(sqlx::FromRow)]
+    struct VersionMedia {
+        edit_id: i64,
+        #[sqlx(flatten)]
+        row: MediaRow,
+    }
+    let rows: Vec<VersionMedia> = on_db!(db, c => crate::bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    Ok(rows.into_iter().map(|r| (r.edit_id, r.row)).collect())
+}
+
+/// Attachments on no status, no profile and no stored version of a status, made before `before`:
+/// uploads never posted, and media of deleted statuses.
 pub async fn unattached_before(
     db: &Db,
     before: DateTime<Utc>,
@@ -234,6 +271,7 @@ pub async fn unattached_before(
         "SELECT {COLUMNS} FROM media_attachments m WHERE status_id IS NULL AND created_at < $1 \
          AND state <> 'processing' \
          AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_media_id = m.id OR a.header_media_id = m.id) \
+         AND NOT EXISTS (SELECT 1 FROM status_edit_media e WHERE e.media_id = m.id) \
          ORDER BY created_at LIMIT $2"
     );
     on_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(before).bind(limit).fetch_all(c).await)

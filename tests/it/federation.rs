@@ -1428,6 +1428,25 @@ async fn upload_media(inst: &Instance, token: &str, name: &str, mime: &str) -> V
 async fn photos_and_a_video_travel_with_their_post() {
     let a = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
     let b = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
+    photos_and_a_video_travel(a, b, false).await
+}
+
+/// Both instances keep media in S3 buckets: A's URLs point into its bucket, and B, which
+/// prefetches remote media, copies A's files into its own before anyone looks.
+#[tokio::test]
+async fn photos_and_a_video_travel_between_s3_buckets() {
+    use crate::support::s3::media_toml;
+    let on_s3 = |toml: String| format!("{DEV_FEDERATION}\n{toml}");
+    let a = Instance::start(Backend::Postgres, &on_s3(media_toml("").await)).await;
+    let b = Instance::start(
+        Backend::Sqlite,
+        &on_s3(media_toml("remote_prefetch = true").await),
+    )
+    .await;
+    photos_and_a_video_travel(a, b, true).await
+}
+
+async fn photos_and_a_video_travel(a: Instance, b: Instance, b_prefetches: bool) {
     let alice = a.user("alice").await;
     let bob = b.user("bob").await;
     // Alice's avatar travels with her actor document.
@@ -1488,6 +1507,23 @@ async fn photos_and_a_video_travel_with_their_post() {
     );
     let got = seen["media_attachments"].as_array().unwrap();
     assert_eq!(got.len(), 3, "{seen}");
+    if b_prefetches {
+        // Each original and its preview reach B's store without anyone viewing them.
+        let config = rookery::config::Config::load(Some(&b.server.config)).unwrap();
+        let mut cached = Vec::new();
+        for _ in 0..300 {
+            cached = crate::support::s3::stored_keys(&config)
+                .await
+                .into_iter()
+                .filter(|k| k.starts_with("cache/"))
+                .collect();
+            if cached.len() >= 6 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(cached.len(), 6, "{cached:?}\n{}", b.log());
+    }
     for (theirs, ours) in got.iter().zip(media.iter()) {
         assert_eq!(theirs["type"], ours["type"]);
         assert_eq!(theirs["blurhash"], ours["blurhash"], "{theirs}");

@@ -8,6 +8,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use rookery::config::{Config, MediaBackend};
+
 use crate::both_backends;
 use crate::support::{Answer, Backend, TestApp};
 
@@ -132,6 +134,18 @@ async fn images_are_processed(app: TestApp) {
     assert_eq!(m["meta"]["original"]["width"], 120, "{m}");
     assert_eq!(m["meta"]["original"]["height"], 160);
     assert!(m["blurhash"].as_str().is_some_and(|b| b.len() >= 6));
+    // Files are served from where the store keeps them: our `/media/` or the bucket.
+    let base = match app.state.config.media.backend {
+        MediaBackend::Local => format!("{}/media/", app.state.config.base_url()),
+        MediaBackend::S3 => {
+            let s3 = &app.state.config.media.s3;
+            format!("{}/{}/", s3.endpoint, s3.bucket)
+        }
+    };
+    for field in ["url", "preview_url"] {
+        let url = m[field].as_str().unwrap();
+        assert!(url.starts_with(&base), "{field} {url} is not under {base}");
+    }
     let (status, ct, bytes) = fetch(m["url"].as_str().unwrap()).await;
     assert_eq!((status, ct.as_str()), (200, "image/jpeg"));
     assert!(!bytes.windows(4).any(|w| w == b"Exif"), "EXIF kept");
@@ -182,33 +196,23 @@ async fn images_are_processed(app: TestApp) {
         .assert_error(404);
 }
 
-/// Every regular file under `dir` (relative paths).
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(dir).unwrap().display().to_string());
-            }
-        }
-    }
-    out
+/// What the app's media store holds (files or bucket objects).
+async fn stored(app: &TestApp) -> Vec<String> {
+    crate::support::s3::stored_keys(&app.state.config).await
+}
+
+/// Limits low enough for the fixtures to break them.
+fn strict_limits(c: &mut Config) {
+    c.media.image_max_bytes = 5000;
+    c.media.video_max_seconds = 1;
 }
 
 #[tokio::test]
 async fn bad_files_are_refused_and_leave_nothing_behind() {
-    let app = TestApp::start_with(Backend::Sqlite, |c| {
-        c.media.image_max_bytes = 5000;
-        c.media.video_max_seconds = 1;
-    })
-    .await;
+    bad_files_are_refused(TestApp::start_with(Backend::Sqlite, strict_limits).await).await
+}
+
+async fn bad_files_are_refused(app: TestApp) {
     app.create_user("alice").await;
     let token = app.token_for("alice", "read write").await;
     let jpeg = fixture("photo.jpg");
@@ -267,7 +271,7 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
             "{name}: expected {why:?} in {body}"
         );
     }
-    let left = files_under(&app.media_dir());
+    let left = stored(&app).await;
     assert!(left.is_empty(), "files left behind: {left:?}");
     // A description over 1500 characters and a bad focus are refused too.
     let long = "x".repeat(1501);
@@ -365,11 +369,9 @@ async fn videos_gifs_and_audio_are_transcoded(app: TestApp) {
     assert_eq!(&head[4..8], b"ftyp");
     // The upload itself is gone once processed.
     assert!(
-        files_under(&app.media_dir())
-            .iter()
-            .all(|f| !f.starts_with("uploads")),
+        stored(&app).await.iter().all(|f| !f.starts_with("uploads")),
         "{:?}",
-        files_under(&app.media_dir())
+        stored(&app).await
     );
 
     // v1 waits until processing is done: a vertical H.264 clip keeps its size.
@@ -563,6 +565,46 @@ async fn statuses_carry_media(app: TestApp) {
         )
         .await;
     assert_eq!(a.json()["media_attachments"][0]["id"], ids[2].as_str());
+    // The history shows each version's attachments, and what an edit took off is kept for it.
+    let history = app
+        .get(&format!("/api/v1/statuses/{pid}/history"), Some(&alice))
+        .await
+        .json();
+    let versions: Vec<Vec<&str>> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            v["media_attachments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        versions,
+        vec![
+            vec![ids[1].as_str(), ids[0].as_str()],
+            vec![ids[2].as_str()],
+            vec![ids[2].as_str()],
+        ],
+        "{history}"
+    );
+    let (status, _, _) = fetch(history[0]["media_attachments"][0]["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let prunable = rookery::storage::media::unattached_before(
+        &app.state.db,
+        chrono::Utc::now() + chrono::Duration::days(1),
+        100,
+    )
+    .await
+    .unwrap();
+    assert!(
+        prunable.iter().all(|m| m.id.to_string() != ids[0]),
+        "media shown in the history would be pruned"
+    );
 
     // Delete and redraft: the media can be posted again.
     let a = app
@@ -691,11 +733,53 @@ async fn avatar_and_header_are_uploaded() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 422);
+    // A good avatar with a bad header, or with a display name that is too long, changes nothing
+    // and leaves no files behind.
+    let files_before = stored(&app).await.len();
+    let part = |file: &str, mime: &str| {
+        reqwest::multipart::Part::bytes(fixture(file))
+            .file_name(file.to_string())
+            .mime_str(mime)
+            .unwrap()
+    };
+    let forms = [
+        reqwest::multipart::Form::new()
+            .text("display_name", "x".repeat(31))
+            .part("avatar", part("photo.png", "image/png")),
+        reqwest::multipart::Form::new()
+            .text("display_name", "Changed")
+            .part("avatar", part("photo.png", "image/png"))
+            .part("header", part("vertical.mp4", "video/mp4")),
+    ];
+    for form in forms {
+        let resp = app
+            .http
+            .patch(app.url("/api/v1/accounts/update_credentials"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422);
+        let body: Value = resp.json().await.unwrap();
+        assert!(body["error"].is_string(), "{body}");
+    }
+    let now = app
+        .get("/api/v1/accounts/verify_credentials", Some(&token))
+        .await
+        .json();
+    assert_eq!(now["display_name"], "Alice");
+    assert_eq!(now["avatar"], me["avatar"]);
+    assert_eq!(now["header"], me["header"]);
+    assert_eq!(stored(&app).await.len(), files_before);
 }
 
 #[tokio::test]
 async fn unattached_uploads_are_pruned() {
-    let app = TestApp::start(Backend::Sqlite).await;
+    uploads_are_pruned(TestApp::start(Backend::Sqlite).await).await
+}
+
+async fn uploads_are_pruned(app: TestApp) {
     app.create_user("alice").await;
     let token = app.token_for("alice", "read write").await;
     let a = upload(
@@ -724,7 +808,7 @@ async fn unattached_uploads_are_pruned() {
         json!({"status": "kept", "media_ids": [kept.json()["id"]]}),
     )
     .await;
-    assert_eq!(files_under(&app.media_dir()).len(), 4);
+    assert_eq!(stored(&app).await.len(), 4);
     // Nothing is old enough yet.
     let r = rookery::service::media::prune(&app.state, None)
         .await
@@ -748,13 +832,13 @@ async fn unattached_uploads_are_pruned() {
         .await
         .unwrap();
     assert_eq!((r.evicted, r.deleted), (0, 1));
-    let left = files_under(&app.media_dir());
+    let left = stored(&app).await;
     assert_eq!(left.len(), 2, "{left:?}");
     assert!(left.iter().all(|f| !f.contains(&id.to_string())));
 }
 
-#[tokio::test]
-async fn remote_media_is_cached_on_first_view_and_animations_are_kept() {
+/// A stand-in origin server with an animated GIF and a page pretending to be an image.
+async fn start_origin() -> std::net::SocketAddr {
     // A stand-in origin server with an animated GIF and a page pretending to be an image.
     let origin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin_addr = origin.local_addr().unwrap();
@@ -764,17 +848,37 @@ async fn remote_media_is_cached_on_first_view_and_animations_are_kept() {
             axum::routing::get(|| async { ([("content-type", "image/gif")], fixture("anim.gif")) }),
         )
         .route(
+            "/clip.mp4",
+            axum::routing::get(|| async {
+                ([("content-type", "video/mp4")], fixture("vertical.mp4"))
+            }),
+        )
+        .route(
             "/fake.jpg",
             axum::routing::get(|| async { ([("content-type", "image/jpeg")], "<html>hi</html>") }),
         );
     tokio::spawn(async move { axum::serve(origin, router).await.unwrap() });
+    origin_addr
+}
+
+#[tokio::test]
+async fn remote_media_is_cached_on_first_view_and_animations_are_kept() {
     let app = TestApp::start_with(Backend::Sqlite, |c| {
         c.federation.allow_private_addresses = true;
     })
     .await;
+    remote_media_is_cached(app).await
+}
+
+async fn remote_media_is_cached(app: TestApp) {
+    let origin_addr = start_origin().await;
     let account = app.create_user("alice").await;
     let mut rows = Vec::new();
-    for path in ["anim.gif", "fake.jpg"] {
+    for (path, kind) in [
+        ("anim.gif", "image"),
+        ("fake.jpg", "image"),
+        ("clip.mp4", "video"),
+    ] {
         let id = rookery::storage::ids::new_id();
         let mut tx = app.state.db.begin().await.unwrap();
         rookery::storage::media::insert(
@@ -782,7 +886,7 @@ async fn remote_media_is_cached_on_first_view_and_animations_are_kept() {
             &rookery::storage::media::NewMedia {
                 id,
                 account_id: account,
-                r#type: "image".into(),
+                r#type: kind.into(),
                 state: "ready".into(),
                 remote_url: Some(format!("http://{origin_addr}/{path}")),
                 ..Default::default()
@@ -804,7 +908,11 @@ async fn remote_media_is_cached_on_first_view_and_animations_are_kept() {
         .get(&format!("/media_proxy/{}/original", rows[0]), None)
         .await;
     assert_eq!(a.status, 303, "{}", a.text);
-    assert!(a.header("location").unwrap().contains("/media/cache/"));
+    let location = a.header("location").unwrap();
+    assert!(location.contains("/cache/"), "{location}");
+    let (status, ct, bytes) = fetch(location).await;
+    assert_eq!((status, ct.as_str()), (200, "image/gif"));
+    assert_eq!(bytes, fixture("anim.gif"));
     // Content that is not what it claims is refused and nothing is kept.
     app.get(&format!("/media_proxy/{}/original", rows[1]), None)
         .await
@@ -814,4 +922,62 @@ async fn remote_media_is_cached_on_first_view_and_animations_are_kept() {
         .unwrap()
         .unwrap();
     assert!(row.file_key.is_none() && row.cached_at.is_none());
+    // A video sent without a poster gets one taken from its frames; the video is kept as sent.
+    let (status, ct, bytes) = fetch(&app.url(&format!("/media_proxy/{}/small", rows[2]))).await;
+    assert_eq!((status, ct.as_str()), (200, "image/jpeg"));
+    let poster = image::load_from_memory(&bytes).unwrap();
+    assert!(poster.height() > poster.width(), "a vertical clip's poster");
+    let (status, ct, bytes) = fetch(&app.url(&format!("/media_proxy/{}/original", rows[2]))).await;
+    assert_eq!((status, ct.as_str()), (200, "video/mp4"));
+    assert_eq!(bytes, fixture("vertical.mp4"));
+}
+
+/// The same flows with media kept in an S3 bucket on the S3-compatible server `scripts/test` runs
+/// on loopback (moto): files go to the bucket, URLs point at it, and nothing is left behind.
+mod s3 {
+    use super::*;
+
+    async fn app(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let s3 = crate::support::s3::fresh_bucket().await;
+        TestApp::start_with(backend, |c| {
+            c.media.backend = MediaBackend::S3;
+            c.media.s3 = s3;
+            tweak(c);
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn images_are_processed_into_the_bucket() {
+        images_are_processed(app(Backend::Sqlite, |_| {}).await).await
+    }
+
+    #[tokio::test]
+    async fn videos_are_transcoded_into_the_bucket() {
+        videos_gifs_and_audio_are_transcoded(app(Backend::Postgres, |_| {}).await).await
+    }
+
+    #[tokio::test]
+    async fn statuses_carry_media_from_the_bucket() {
+        statuses_carry_media(app(Backend::Sqlite, |_| {}).await).await
+    }
+
+    #[tokio::test]
+    async fn bad_files_leave_nothing_in_the_bucket() {
+        bad_files_are_refused(app(Backend::Sqlite, strict_limits).await).await
+    }
+
+    #[tokio::test]
+    async fn unattached_uploads_are_pruned_from_the_bucket() {
+        uploads_are_pruned(app(Backend::Sqlite, |_| {}).await).await
+    }
+
+    #[tokio::test]
+    async fn remote_media_is_cached_in_the_bucket() {
+        let app = app(Backend::Sqlite, |c| {
+            c.federation.allow_private_addresses = true
+        })
+        .await;
+        remote_media_is_cached(app).await
+    }
 }

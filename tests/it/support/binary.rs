@@ -36,9 +36,14 @@ impl Drop for Server {
 /// Writes a config file for an instance on `port` under `dir`.
 pub async fn write_config(dir: &Path, port: u16, backend: Backend, extra: &str) -> PathBuf {
     let db = super::database_url(backend, dir).await;
+    // `extra` may bring its own `[media]` table (an S3 bucket, say); the folder joins it.
+    let media = format!("[media]\ndir = \"{}\"\n", dir.join("media").display());
+    let (media, extra) = match extra.split_once("[media]\n") {
+        Some((before, after)) => (String::new(), format!("{before}{media}{after}")),
+        None => (media, extra.to_string()),
+    };
     let cfg = format!(
-        "[server]\ndomain = \"localhost:{port}\"\nbind = \"127.0.0.1:{port}\"\n\n[database]\nurl = \"{db}\"\n\n[media]\ndir = \"{media}\"\n\n{extra}\n",
-        media = dir.join("media").display()
+        "[server]\ndomain = \"localhost:{port}\"\nbind = \"127.0.0.1:{port}\"\n\n[database]\nurl = \"{db}\"\n\n{media}\n{extra}\n"
     );
     let path = dir.join("rookery.toml");
     std::fs::write(&path, cfg).expect("write config");

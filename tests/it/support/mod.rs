@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 pub mod binary;
 pub mod browser;
 pub mod forms;
+pub mod s3;
 
 /// Which database a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

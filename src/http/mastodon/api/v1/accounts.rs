@@ -116,26 +116,24 @@ pub async fn update_credentials(
     Params { value: p, files }: Params<UpdateCredentialsParams>,
 ) -> AppResult<Json<CredentialAccount>> {
     let cu = auth.require_user("write:accounts")?;
-    for f in files {
-        let which = match f.field.as_str() {
-            "avatar" => crate::storage::media::ProfileImage::Avatar,
-            "header" => crate::storage::media::ProfileImage::Header,
-            _ => continue,
-        };
-        crate::service::media::set_profile_image(
-            &state,
-            cu.account.id,
-            which,
-            crate::service::media::Upload {
+    let images = files
+        .into_iter()
+        .filter_map(|f| {
+            let which = match f.field.as_str() {
+                "avatar" => crate::storage::media::ProfileImage::Avatar,
+                "header" => crate::storage::media::ProfileImage::Header,
+                _ => return None,
+            };
+            let upload = crate::service::media::Upload {
                 bytes: f.bytes,
                 content_type: f.content_type,
                 file_name: f.file_name,
                 description: None,
                 focus: None,
-            },
-        )
-        .await?;
-    }
+            };
+            Some((which, upload))
+        })
+        .collect();
     let fields = p.fields_attributes.map(|f| {
         let list: Vec<FieldParam> = match f {
             FieldsParam::List(l) => l,
@@ -161,6 +159,7 @@ pub async fn update_credentials(
             privacy: p.source.privacy,
             sensitive: p.source.sensitive,
             language: p.source.language,
+            images,
         },
     )
     .await?;
