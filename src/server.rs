@@ -40,6 +40,7 @@ pub async fn serve_on(
     }
     let transcoder = crate::service::media::spawn_workers(&state);
     let media_pruner = crate::service::media::spawn_pruner(&state);
+    let story_expiry = crate::service::stories::spawn_expiry(&state);
     let app = crate::http::router(state).layer(
         activitypub_federation::config::FederationMiddleware::new(federation),
     );
@@ -53,6 +54,7 @@ pub async fn serve_on(
     worker.abort();
     transcoder.abort();
     media_pruner.abort();
+    story_expiry.abort();
     Ok(result?)
 }
 

@@ -6,6 +6,7 @@ pub mod instance;
 pub mod media;
 pub mod oauth;
 pub mod status;
+pub mod story;
 
 use serde::Serialize;
 

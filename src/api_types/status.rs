@@ -123,4 +123,10 @@ pub struct Notification {
     pub created_at: DateTime<Utc>,
     pub account: Account,
     pub status: Option<Status>,
+    /// `story_reply` and `story_reaction` (Rookery's types): the story, while it is live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub story: Option<super::story::Story>,
+    /// `story_reaction`: the emoji.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
 }

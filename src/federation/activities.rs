@@ -15,7 +15,21 @@ use crate::state::AppState;
 
 /// Activity types the inbox acts on; anything else is acknowledged and ignored.
 pub const HANDLED_TYPES: &[&str] = &[
-    "Follow", "Accept", "Reject", "Undo", "Create", "Delete", "Like", "Announce", "Update", "Block",
+    "Follow",
+    "Accept",
+    "Reject",
+    "Undo",
+    "Create",
+    "Delete",
+    "Like",
+    "Announce",
+    "Update",
+    "Block",
+    "Add",
+    "View",
+    "EmojiReact",
+    "Story:Reply",
+    "Story:Reaction",
 ];
 
 /// An object given inline or by its ID.
@@ -128,6 +142,26 @@ pub struct Block {
     pub object: Url,
 }
 
+/// Activities about stories (`Add` of a Story, `View`, `EmojiReact`, Pixelfed's `Story:Reply` and
+/// `Story:Reaction`): what they point at is read by the stories service.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct StoryActivity {
+    pub id: Url,
+    pub actor: Url,
+    #[serde(default)]
+    pub object: Value,
+    #[serde(default)]
+    pub to: Value,
+    /// A reaction's emoji, or a Pixelfed reply's text.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// Pixelfed's replies and reactions name the story here.
+    #[serde(default, rename = "inReplyTo")]
+    pub in_reply_to: Option<String>,
+    #[serde(default)]
+    pub published: Option<String>,
+}
+
 /// An incoming activity, by its `type`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(tag = "type")]
@@ -142,6 +176,26 @@ pub enum InboxActivity {
     Announce(Announce),
     Update(Update),
     Block(Block),
+    Add(StoryActivity),
+    View(StoryActivity),
+    EmojiReact(StoryActivity),
+    #[serde(rename = "Story:Reply")]
+    StoryReply(StoryActivity),
+    #[serde(rename = "Story:Reaction")]
+    StoryReaction(StoryActivity),
+}
+
+impl InboxActivity {
+    fn story(&self) -> Option<&StoryActivity> {
+        match self {
+            InboxActivity::Add(a)
+            | InboxActivity::View(a)
+            | InboxActivity::EmojiReact(a)
+            | InboxActivity::StoryReply(a)
+            | InboxActivity::StoryReaction(a) => Some(a),
+            _ => None,
+        }
+    }
 }
 
 #[async_trait]
@@ -159,6 +213,7 @@ impl Activity for InboxActivity {
             InboxActivity::Announce(a) => &a.id,
             InboxActivity::Update(a) => &a.id,
             InboxActivity::Block(a) => &a.id,
+            _ => &self.story().expect("story activity").id,
         }
     }
 
@@ -174,6 +229,7 @@ impl Activity for InboxActivity {
             InboxActivity::Announce(a) => &a.actor,
             InboxActivity::Update(a) => &a.actor,
             InboxActivity::Block(a) => &a.actor,
+            _ => &self.story().expect("story activity").actor,
         }
     }
 
@@ -235,6 +291,13 @@ impl Activity for InboxActivity {
             | InboxActivity::Like(_)
             | InboxActivity::Announce(_)
             | InboxActivity::Block(_) => {}
+            // The stories service checks what these point at (an Add's story must be on the
+            // actor's server; the rest must name a story here).
+            InboxActivity::Add(_)
+            | InboxActivity::View(_)
+            | InboxActivity::EmojiReact(_)
+            | InboxActivity::StoryReply(_)
+            | InboxActivity::StoryReaction(_) => {}
         }
         Ok(())
     }

@@ -201,6 +201,28 @@ pub async fn featured(
 /// Largest activity accepted by the inbox, in bytes.
 const INBOX_MAX_BYTES: usize = 1024 * 1024;
 
+/// `GET /stories/:name/:id`: a live local story's `Story` document, for a request carrying the
+/// bearer capability its `Add` gave followers' servers (Pixelfed's fetch); 404 otherwise, and
+/// once the story has expired.
+pub async fn story(
+    State(state): State<AppState>,
+    Path((name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let doc = crate::service::stories::fetch(&state, &name, &id, bearer).await?;
+    let mut r = activity_json(doc);
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(r)
+}
+
 fn inbox_error(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }

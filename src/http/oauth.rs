@@ -30,14 +30,14 @@ use crate::web::{AuthorizePage, MessagePage, OobCodePage, SignInPage};
 /// Session cookies last 30 days.
 const SESSION_MAX_AGE: i64 = 30 * 24 * 3600;
 
-fn html(status: StatusCode, page: impl Template) -> Response {
+pub(crate) fn html(status: StatusCode, page: impl Template) -> Response {
     match page.render() {
         Ok(body) => (status, Html(body)).into_response(),
         Err(e) => AppError::Internal(e.into()).into_response(),
     }
 }
 
-fn message(state: &AppState, status: StatusCode, heading: &str, msg: &str) -> Response {
+pub(crate) fn message(state: &AppState, status: StatusCode, heading: &str, msg: &str) -> Response {
     html(
         status,
         MessagePage {
@@ -49,7 +49,7 @@ fn message(state: &AppState, status: StatusCode, heading: &str, msg: &str) -> Re
 }
 
 /// The CSRF token for this browser, and the `Set-Cookie` to send when it is new.
-fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
+pub(crate) fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
     match cookies::get(headers, cookies::CSRF) {
         Some(t) => (t, None),
         None => {
@@ -60,8 +60,76 @@ fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>)
     }
 }
 
+/// Why a sign-in form is answered with the form again (status, message, `Retry-After` seconds),
+/// or an error page.
+pub(crate) enum SignInRefused {
+    Page(StatusCode, String, Option<u64>),
+    Error(AppError),
+}
+
+/// Checks a login and password (rate-limited per IP and account) and opens a browser session.
+/// Returns the account and the session's `Set-Cookie`.
+pub(crate) async fn start_session(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    headers: &HeaderMap,
+    login: &str,
+    password: &str,
+) -> Result<(AccountRow, String), SignInRefused> {
+    let user = match account_svc::check_password(state, ip, login, password).await {
+        Ok(u) => u,
+        Err(AppError::TooManyRequests { retry_after_secs }) => {
+            let msg = format!(
+                "Too many sign-in attempts. Try again in {} minutes.",
+                retry_after_secs.div_ceil(60)
+            );
+            return Err(SignInRefused::Page(
+                StatusCode::TOO_MANY_REQUESTS,
+                msg,
+                Some(retry_after_secs),
+            ));
+        }
+        Err(e) => return Err(SignInRefused::Error(e)),
+    };
+    let Some(user) = user else {
+        return Err(SignInRefused::Page(
+            StatusCode::UNAUTHORIZED,
+            "Invalid e-mail address, username or password.".into(),
+            None,
+        ));
+    };
+    if let Err(e) = ensure_functional(&user) {
+        return Err(SignInRefused::Page(
+            StatusCode::FORBIDDEN,
+            e.to_string(),
+            None,
+        ));
+    }
+    let fail = |e: sqlx::Error| SignInRefused::Error(AppError::from(e));
+    let account = accounts::find_account(&state.db, user.account_id)
+        .await
+        .map_err(fail)?
+        .ok_or(SignInRefused::Error(AppError::NotFound))?;
+    let token = secrets::random_token();
+    let ua = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
+    store::insert_session(
+        &state.db,
+        ids::new_id(),
+        &secrets::digest(&token),
+        user.id,
+        ua,
+    )
+    .await
+    .map_err(fail)?;
+    accounts::touch_sign_in(&state.db, user.id)
+        .await
+        .map_err(fail)?;
+    let set = cookies::set(&state.config, cookies::SESSION, &token, SESSION_MAX_AGE);
+    Ok((account, set))
+}
+
 /// The user of the browser session, if signed in and allowed to act.
-async fn session_user(
+pub(crate) async fn session_user(
     state: &AppState,
     headers: &HeaderMap,
 ) -> AppResult<Option<(UserRow, AccountRow)>> {
@@ -86,7 +154,7 @@ async fn session_user(
     Ok(Some((user, account)))
 }
 
-fn with_cookies(mut resp: Response, set_cookies: &[String]) -> Response {
+pub(crate) fn with_cookies(mut resp: Response, set_cookies: &[String]) -> Response {
     for c in set_cookies {
         if let Ok(v) = HeaderValue::from_str(c) {
             resp.headers_mut().append(SET_COOKIE, v);
@@ -259,74 +327,21 @@ pub async fn authorize_post(
     match form.action.as_str() {
         "sign_in" => {
             let login = form.username.trim();
-            let user = match account_svc::check_password(&state, ip, login, &form.password).await {
-                Ok(u) => u,
-                Err(AppError::TooManyRequests { retry_after_secs }) => {
-                    let msg = format!(
-                        "Too many sign-in attempts. Try again in {} minutes.",
-                        retry_after_secs.div_ceil(60)
-                    );
-                    let mut r = sign_in_page(
-                        &state,
-                        &req,
-                        &params,
-                        &csrf,
-                        StatusCode::TOO_MANY_REQUESTS,
-                        Some(msg),
-                        login,
-                    );
-                    if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+            match start_session(&state, ip, &headers, login, &form.password).await {
+                Ok((account, set)) => {
+                    with_cookies(consent_page(&state, &req, &params, &csrf, &account), &[set])
+                }
+                Err(SignInRefused::Page(status, msg, retry)) => {
+                    let mut r =
+                        sign_in_page(&state, &req, &params, &csrf, status, Some(msg), login);
+                    if let Some(v) = retry.and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+                    {
                         r.headers_mut().insert("retry-after", v);
                     }
-                    return r;
+                    r
                 }
-                Err(e) => return e.into_response(),
-            };
-            let Some(user) = user else {
-                return sign_in_page(
-                    &state,
-                    &req,
-                    &params,
-                    &csrf,
-                    StatusCode::UNAUTHORIZED,
-                    Some("Invalid e-mail address, username or password.".into()),
-                    login,
-                );
-            };
-            if let Err(e) = ensure_functional(&user) {
-                return sign_in_page(
-                    &state,
-                    &req,
-                    &params,
-                    &csrf,
-                    StatusCode::FORBIDDEN,
-                    Some(e.to_string()),
-                    login,
-                );
+                Err(SignInRefused::Error(e)) => e.into_response(),
             }
-            let account = match accounts::find_account(&state.db, user.account_id).await {
-                Ok(Some(a)) => a,
-                Ok(None) => return AppError::NotFound.into_response(),
-                Err(e) => return AppError::from(e).into_response(),
-            };
-            let token = secrets::random_token();
-            let ua = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
-            if let Err(e) = store::insert_session(
-                &state.db,
-                ids::new_id(),
-                &secrets::digest(&token),
-                user.id,
-                ua,
-            )
-            .await
-            {
-                return AppError::from(e).into_response();
-            }
-            if let Err(e) = accounts::touch_sign_in(&state.db, user.id).await {
-                return AppError::from(e).into_response();
-            }
-            let set = cookies::set(&state.config, cookies::SESSION, &token, SESSION_MAX_AGE);
-            with_cookies(consent_page(&state, &req, &params, &csrf, &account), &[set])
         }
         "approve" | "deny" => {
             let signed_in = match session_user(&state, &headers).await {

@@ -129,6 +129,22 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/accounts/search", get(v1::accounts::search))
         .route("/api/v1/accounts/{id}", get(v1::accounts::show))
         .route(
+            "/api/v1/stories",
+            get(v1::stories::tray).post(v1::stories::create),
+        )
+        .route(
+            "/api/v1/stories/{id}",
+            get(v1::stories::show).delete(v1::stories::delete),
+        )
+        .route("/api/v1/stories/{id}/seen", post(v1::stories::seen))
+        .route("/api/v1/stories/{id}/viewers", get(v1::stories::viewers))
+        .route("/api/v1/stories/{id}/reply", post(v1::stories::reply))
+        .route("/api/v1/stories/{id}/react", post(v1::stories::react))
+        .route(
+            "/api/v1/accounts/{id}/stories",
+            get(v1::stories::of_account),
+        )
+        .route(
             "/api/v1/accounts/{id}/statuses",
             get(v1::accounts::statuses),
         )
@@ -292,6 +308,13 @@ pub fn router(state: AppState) -> Router {
             get(activitypub::featured),
         )
         .route("/users/{name}/statuses/{id}", get(activitypub::status))
+        .route("/stories/{name}/{id}", get(activitypub::story))
+        .route(
+            "/auth/sign_in",
+            get(super::web::sign_in_form).post(super::web::sign_in),
+        )
+        .route("/{at_name}/stories", get(super::web::stories_page))
+        .route("/{at_name}/stories/{id}/seen", post(super::web::story_seen))
         .route(
             "/users/{name}/statuses/{id}/activity",
             get(activitypub::status_activity),

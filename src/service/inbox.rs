@@ -7,7 +7,7 @@ use activitypub_federation::fetch::object_id::ObjectId;
 use crate::federation::activities::InboxActivity;
 use crate::federation::actor::ApAccount;
 use crate::federation::context::FedData;
-use crate::service::{relationships, statuses};
+use crate::service::{relationships, statuses, stories};
 
 pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<()> {
     let actor_id = activitypub_federation::traits::Activity::actor(&activity).clone();
@@ -38,7 +38,44 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
                 Ok(())
             }
         },
-        InboxActivity::Like(l) => statuses::receive_like(data, &actor, &l.object, true).await,
+        InboxActivity::Like(l) => {
+            let object = serde_json::Value::String(l.object.to_string());
+            if stories::receive_reaction(data, &actor, &object, None).await? {
+                return Ok(());
+            }
+            statuses::receive_like(data, &actor, &l.object, true).await
+        }
+        InboxActivity::Add(a) => match a.object.get("type").and_then(|t| t.as_str()) {
+            Some("Story") => stories::receive_add(data, &actor, &a.object).await,
+            // Mastodon's featured-collection Adds (pins) are not followed here.
+            _ => Ok(()),
+        },
+        InboxActivity::View(v) => stories::receive_view(data, &actor, &v.object).await,
+        InboxActivity::EmojiReact(r) => {
+            stories::receive_reaction(data, &actor, &r.object, r.content.as_deref())
+                .await
+                .map(|_| ())
+        }
+        InboxActivity::StoryReaction(r) => {
+            let object = serde_json::json!(r.in_reply_to);
+            stories::receive_reaction(data, &actor, &object, r.content.as_deref())
+                .await
+                .map(|_| ())
+        }
+        InboxActivity::StoryReply(r) => {
+            // Pixelfed's reply is a bare activity; it becomes the direct Note it stands for.
+            let note = serde_json::json!({
+                "id": r.id,
+                "type": "Note",
+                "attributedTo": r.actor,
+                "to": r.to,
+                "content": r.content.clone().unwrap_or_default(),
+                "inReplyTo": r.in_reply_to,
+                "published": r.published,
+            });
+            let note: crate::federation::protocol::note::Note = serde_json::from_value(note)?;
+            statuses::receive_note(data, &actor, note).await
+        }
         InboxActivity::Announce(a) => statuses::receive_announce(data, &actor, a).await,
         InboxActivity::Block(b) => {
             relationships::receive_block(data, &actor, &b.object, true).await
@@ -73,7 +110,12 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
                 tracing::info!(actor = %actor.uri, statuses = gone.len(), "remote account deleted");
                 Ok(())
             }
-            Some(id) => statuses::receive_delete(data, &actor, &id).await,
+            Some(id) => {
+                if stories::receive_delete(data, &actor, id.as_str()).await? {
+                    return Ok(());
+                }
+                statuses::receive_delete(data, &actor, &id).await
+            }
             None => Ok(()),
         },
     }

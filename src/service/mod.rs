@@ -19,4 +19,5 @@ pub mod resolve;
 pub mod scopes;
 pub mod secrets;
 pub mod statuses;
+pub mod stories;
 pub mod text;

@@ -17,6 +17,8 @@ pub const TYPES: &[&str] = &[
     "follow_request",
     "favourite",
     "update",
+    "story_reply",
+    "story_reaction",
 ];
 
 /// A notification stored in an open transaction, to be streamed after commit.
@@ -35,6 +37,21 @@ pub async fn create(
     kind: &str,
     status_id: Option<i64>,
 ) -> AppResult<Option<Pending>> {
+    let about = store::About {
+        status_id,
+        ..Default::default()
+    };
+    create_about(tx, recipient, from, kind, about).await
+}
+
+/// [`create`] with a story (and a reaction's emoji) as well as a status.
+pub async fn create_about(
+    tx: &mut Tx,
+    recipient: i64,
+    from: i64,
+    kind: &str,
+    about: store::About<'_>,
+) -> AppResult<Option<Pending>> {
     if recipient == from {
         return Ok(None);
     }
@@ -44,7 +61,7 @@ pub async fn create(
     if !r.is_local() || relationships::silences(tx, recipient, from).await? {
         return Ok(None);
     }
-    let id = store::insert(tx, recipient, from, kind, status_id).await?;
+    let id = store::insert(tx, recipient, from, kind, about).await?;
     Ok(id.map(|id| Pending { id, recipient }))
 }
 

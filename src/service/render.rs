@@ -234,6 +234,14 @@ pub async fn notifications(
     let status_ids: Vec<i64> = rows.iter().filter_map(|n| n.status_id).collect();
     let status_rows = statuses::find_many(&state.db, &status_ids).await?;
     let rendered = statuses(state, Some(viewer), status_rows).await?;
+    let now = chrono::Utc::now();
+    let mut story_rows = Vec::new();
+    for sid in rows.iter().filter_map(|n| n.story_id) {
+        if let Some(s) = crate::storage::stories::find_live(&state.db, sid, now).await? {
+            story_rows.push(s);
+        }
+    }
+    let stories = crate::service::stories::render(state, Some(viewer), story_rows).await?;
     let mut out = Vec::new();
     for n in rows {
         let Some(account) = accounts
@@ -254,6 +262,10 @@ pub async fn notifications(
             created_at: n.created_at,
             account: account.clone(),
             status,
+            story: n
+                .story_id
+                .and_then(|sid| stories.iter().find(|s| s.id == sid.to_string()).cloned()),
+            emoji: n.emoji.clone(),
         });
     }
     Ok(out)

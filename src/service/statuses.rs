@@ -42,6 +42,8 @@ pub struct CreateStatus {
     pub scheduled_at: Option<String>,
     pub idempotency_key: Option<String>,
     pub application_id: Option<i64>,
+    /// A reply to a story: its row ID and ActivityPub id (the Note's `inReplyTo`).
+    pub in_reply_to_story: Option<(i64, String)>,
 }
 
 /// Mentions resolved to account IDs, and the rendered HTML.
@@ -386,6 +388,7 @@ pub async fn create(
         local: true,
         application_id: c.application_id,
         created_at: ids::time_of(id),
+        in_reply_to_story_id: c.in_reply_to_story.as_ref().map(|s| s.0),
     };
     let attachments = crate::service::media::ap_attachments(state, &media);
     let outgoing = outgoing_create(
@@ -398,6 +401,14 @@ pub async fn create(
         &attachments,
     )
     .await?;
+    // A story reply answers the story, not a status.
+    let outgoing = match (outgoing, &c.in_reply_to_story) {
+        (Some(mut out), Some((_, story_uri))) => {
+            out.activity["object"]["inReplyTo"] = serde_json::json!(story_uri);
+            Some(out)
+        }
+        (out, _) => out,
+    };
     let media_ids: Vec<i64> = media.iter().map(|m| m.id).collect();
     insert_and_distribute(
         state,
@@ -1061,6 +1072,7 @@ pub async fn reblog(
         local: true,
         application_id: None,
         created_at: ids::time_of(id),
+        in_reply_to_story_id: None,
     };
     let announce =
         boost_audience(state, &user.account, &orig)
@@ -1316,7 +1328,12 @@ pub async fn store_remote_note(
         .filter(|a| a.id != actor.id)
         .map(|a| a.id)
         .collect();
-    let parent = match &note.in_reply_to {
+    // A reply to a story (a direct message) answers no status.
+    let story = match &note.in_reply_to {
+        Some(p) => crate::service::stories::find_for_reply(state, p.as_str()).await?,
+        None => None,
+    };
+    let parent = match note.in_reply_to.as_ref().filter(|_| story.is_none()) {
         Some(p) => match store::find_by_uri_or_url(db, p.as_str()).await? {
             Some(known) => Some(known),
             None if data.request_count() < PARENT_FETCH_DEPTH => {
@@ -1339,6 +1356,7 @@ pub async fn store_remote_note(
     let mentions_local = mentioned.iter().any(|a| a.is_local() && a.id != actor.id);
     let concerns_us = mentions_local
         || parent.as_ref().is_some_and(|p| p.local)
+        || story.as_ref().is_some_and(|s| s.bearer_token.is_some())
         || crate::storage::relationships::has_local_followers(db, actor.id).await?;
     if require_relevance && !concerns_us {
         tracing::debug!(note = %note.id, "dropping a Note nobody here follows or is mentioned in");
@@ -1384,6 +1402,7 @@ pub async fn store_remote_note(
         local: false,
         application_id: None,
         created_at: published,
+        in_reply_to_story_id: story.as_ref().map(|s| s.id),
     };
     let media_rows = crate::service::media::remote_rows(&state.config, actor.id, &note.attachment);
     let row = insert_and_distribute(
@@ -1397,6 +1416,9 @@ pub async fn store_remote_note(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(story) = &story {
+        crate::service::stories::notify_remote_reply(state, story, actor, row.id).await?;
+    }
     Ok(Some(row))
 }
 
@@ -1511,6 +1533,7 @@ pub async fn receive_announce(
         local: false,
         application_id: None,
         created_at: published,
+        in_reply_to_story_id: None,
     };
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, &new).await?;

@@ -272,9 +272,16 @@ pub async fn unattached_before(
          AND state <> 'processing' \
          AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_media_id = m.id OR a.header_media_id = m.id) \
          AND NOT EXISTS (SELECT 1 FROM status_edit_media e WHERE e.media_id = m.id) \
+         AND NOT EXISTS (SELECT 1 FROM stories s WHERE s.media_id = m.id) \
          ORDER BY created_at LIMIT $2"
     );
     on_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(before).bind(limit).fetch_all(c).await)
+}
+
+/// Deletes an attachment row inside a transaction.
+pub async fn delete_in(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query("DELETE FROM media_attachments WHERE id = $1").bind(id).execute(c).await.map(|_| ()))?;
+    Ok(())
 }
 
 pub async fn delete(db: &Db, id: i64) -> sqlx::Result<()> {

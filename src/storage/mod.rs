@@ -16,6 +16,7 @@ pub mod relationships;
 pub mod settings;
 pub mod sql;
 pub mod statuses;
+pub mod stories;
 pub mod tags;
 
 pub use db::{Db, Tx};

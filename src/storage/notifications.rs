@@ -15,10 +15,24 @@ pub struct NotificationRow {
     pub from_account_id: i64,
     pub r#type: String,
     pub status_id: Option<i64>,
+    /// `story_reply` and `story_reaction`: the story.
+    pub story_id: Option<i64>,
+    /// `story_reaction`: the emoji.
+    pub emoji: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.created_at";
+const COLUMNS: &str =
+    "n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.story_id, n.emoji, n.created_at";
+
+/// What a notification is about beyond its type: a status, and for story notifications the story
+/// and a reaction's emoji.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct About<'a> {
+    pub status_id: Option<i64>,
+    pub story_id: Option<i64>,
+    pub emoji: Option<&'a str>,
+}
 
 /// Inserts a notification unless the same one exists; returns its ID when new.
 pub async fn insert(
@@ -26,13 +40,14 @@ pub async fn insert(
     account_id: i64,
     from: i64,
     kind: &str,
-    status_id: Option<i64>,
+    about: About<'_>,
 ) -> sqlx::Result<Option<i64>> {
     let id = ids::new_id();
     let n = on_db!(tx, c => sqlx::query(
-        "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
-        .bind(id).bind(account_id).bind(from).bind(kind).bind(status_id).bind(Utc::now())
+        "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, story_id, \
+         emoji, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING")
+        .bind(id).bind(account_id).bind(from).bind(kind).bind(about.status_id)
+        .bind(about.story_id).bind(about.emoji).bind(Utc::now())
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok((n == 1).then_some(id))
 }

@@ -97,18 +97,20 @@ pub struct NewStatus<'a> {
     pub local: bool,
     pub application_id: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// A reply to a story (a direct message): the story.
+    pub in_reply_to_story_id: Option<i64>,
 }
 
 pub async fn insert(tx: &mut Tx, n: &NewStatus<'_>) -> sqlx::Result<()> {
     on_db!(tx, c => sqlx::query(
         "INSERT INTO statuses (id, uri, url, account_id, in_reply_to_id, in_reply_to_account_id, \
          reblog_of_id, conversation_id, text, content, spoiler_text, visibility, sensitive, language, \
-         local, application_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+         local, application_id, created_at, in_reply_to_story_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
         .bind(n.id).bind(n.uri).bind(n.url).bind(n.account_id).bind(n.in_reply_to_id)
         .bind(n.in_reply_to_account_id).bind(n.reblog_of_id).bind(n.conversation_id).bind(n.text)
         .bind(n.content).bind(n.spoiler_text).bind(n.visibility).bind(n.sensitive).bind(n.language)
-        .bind(n.local).bind(n.application_id).bind(n.created_at)
+        .bind(n.local).bind(n.application_id).bind(n.created_at).bind(n.in_reply_to_story_id)
         .execute(c).await.map(|r| r.rows_affected()))?;
     // Direct messages are not counted, as on Mastodon.
     if n.visibility != "direct" {

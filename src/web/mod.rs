@@ -64,3 +64,30 @@ pub struct ProfilePage<'a> {
     pub fields: Vec<(String, String)>,
     pub posts: Vec<PostView>,
 }
+
+#[derive(Template)]
+#[template(path = "web_sign_in.html")]
+pub struct WebSignInPage<'a> {
+    pub instance_title: &'a str,
+    pub csrf: &'a str,
+    /// The local path to return to after signing in.
+    pub next: &'a str,
+    pub error: Option<String>,
+    pub login: &'a str,
+}
+
+/// The full-screen story viewer. `stories_json` is the `[Story]` list as JSON with `<` escaped,
+/// safe inside a `<script type="application/json">`.
+#[derive(Template)]
+#[template(path = "stories.html")]
+pub struct StoriesPage<'a> {
+    pub instance_title: &'a str,
+    pub username: &'a str,
+    pub acct: &'a str,
+    pub profile_url: &'a str,
+    pub stories: Vec<()>,
+    pub stories_json: String,
+    pub csrf: &'a str,
+    /// `/@USER/stories/` — the viewer posts `ID/seen` under it.
+    pub seen_base: &'a str,
+}

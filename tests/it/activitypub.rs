@@ -362,6 +362,9 @@ fn documents_from_other_servers_parse() {
                     "{label} has no addressing"
                 );
                 counts.1 += 1;
+            } else if name == "story.json" {
+                // A Story is fetched, not delivered: checked by the stories tests.
+                assert_eq!(doc["type"], "Story", "{label}");
             } else {
                 let a: InboxActivity =
                     serde_json::from_value(doc).unwrap_or_else(|e| panic!("{label}: {e}"));

@@ -1559,3 +1559,223 @@ async fn photos_and_a_video_travel(a: Instance, b: Instance, b_prefetches: bool)
         b.log()
     );
 }
+
+/// The stories a followed account on B posts reach its follower on A (an `Add` with a bearcap, the
+/// Story fetched with it); views, replies and reactions travel back; nobody else can see or fetch
+/// them; expiry and deletion on B remove them on A too (a `Delete`), files included.
+#[tokio::test]
+async fn stories_reach_followers_and_expire_everywhere() {
+    use reqwest::Method;
+    let a = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
+    let b = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let alice = a.user("alice").await;
+    let carol = a.user("carol").await;
+    let bob = b.user("bob").await;
+    let bob_on_a = resolve(&a, &alice, &format!("bob@{}", b.domain)).await;
+    follow(&a, &alice, &bob_on_a).await;
+    assert!(wait_following(&a, &alice, &bob_on_a).await, "{}", a.log());
+
+    let photo = upload_media(&b, &bob, "photo.jpg", "image/jpeg").await;
+    let video = upload_media(&b, &bob, "vertical.mp4", "video/mp4").await;
+    let mut posted = Vec::new();
+    for m in [&photo, &video] {
+        let (s, story) = b
+            .send(
+                Method::POST,
+                "/api/v1/stories",
+                &bob,
+                json!({"media_id": m["id"]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{story}");
+        posted.push(story);
+    }
+
+    // Alice's tray on A shows Bob with both, in order, with media served from A.
+    let tray = poll_get(&a, &alice, "/api/v1/stories", |tray| {
+        tray.as_array().is_some_and(|t| {
+            t.iter().any(|e| {
+                e["account"]["id"] == bob_on_a.as_str()
+                    && e["stories"].as_array().is_some_and(|s| s.len() == 2)
+            })
+        })
+    })
+    .await
+    .unwrap_or_else(|| panic!("stories did not reach A:\n{}\n{}", a.log(), b.log()));
+    let entry = tray[0].clone();
+    let theirs: Vec<Value> = entry["stories"].as_array().unwrap().clone();
+    for (t, ours) in theirs.iter().zip(&posted) {
+        assert_eq!(t["uri"], ours["uri"]);
+        assert_eq!(t["duration"], ours["duration"]);
+        assert_eq!(
+            t["media_attachment"]["type"],
+            ours["media_attachment"]["type"]
+        );
+        let (status, _, _) =
+            crate::media::fetch(t["media_attachment"]["url"].as_str().unwrap()).await;
+        assert_eq!(status, 200, "{t}\n{}", a.log());
+    }
+    let story_a = theirs[0]["id"].as_str().unwrap().to_string();
+
+    // Carol, who does not follow Bob, sees nothing; the story document needs the capability.
+    let (s, _) = a.get(&format!("/api/v1/stories/{story_a}"), &carol).await;
+    assert_eq!(s, 404);
+    let (_, tray) = a.get("/api/v1/stories", &carol).await;
+    assert_eq!(tray, json!([]));
+    let uri = posted[0]["uri"].as_str().unwrap();
+    for auth in [None, Some("Bearer not-the-token-at-all")] {
+        let mut req = reqwest::Client::new()
+            .get(uri)
+            .header("accept", "application/activity+json");
+        if let Some(h) = auth {
+            req = req.header("authorization", h);
+        }
+        assert_eq!(req.send().await.unwrap().status(), 404, "{auth:?}");
+    }
+
+    // Alice sees, replies and reacts; Bob learns of each on B.
+    let (s, _) = a
+        .send(
+            Method::POST,
+            &format!("/api/v1/stories/{story_a}/seen"),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, dm) = a
+        .send(
+            Method::POST,
+            &format!("/api/v1/stories/{story_a}/reply"),
+            &alice,
+            json!({"status": "wish I were there"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{dm}");
+    let (s, _) = a
+        .send(
+            Method::POST,
+            &format!("/api/v1/stories/{story_a}/react"),
+            &alice,
+            json!({"emoji": "😍"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let story_b = posted[0]["id"].as_str().unwrap().to_string();
+    let seen = eventually(20, || async {
+        let (_, v) = b
+            .get(&format!("/api/v1/stories/{story_b}/viewers"), &bob)
+            .await;
+        v.as_array()
+            .is_some_and(|v| v.iter().any(|x| x["account"]["username"] == "alice"))
+    })
+    .await;
+    assert!(seen, "the View did not reach B:\n{}", b.log());
+    let notes = poll_get(
+        &b,
+        &bob,
+        "/api/v1/notifications?types[]=story_reply&types[]=story_reaction",
+        |n| n.as_array().is_some_and(|n| n.len() == 2),
+    )
+    .await
+    .unwrap_or_else(|| panic!("replies and reactions did not reach B\n{}", b.log()));
+    let reply = notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["type"] == "story_reply")
+        .unwrap();
+    assert_eq!(reply["story"]["id"], story_b.as_str());
+    assert!(
+        reply["status"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("wish I were there")
+    );
+    assert_eq!(reply["status"]["visibility"], "direct");
+    let reaction = notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["type"] == "story_reaction")
+        .unwrap();
+    assert_eq!(reaction["emoji"], "😍");
+
+    // Stories stay out of Alice's timelines.
+    let (_, home) = a.get("/api/v1/timelines/home", &alice).await;
+    assert!(
+        home.as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["account"]["id"] != bob_on_a.as_str()),
+        "{home}"
+    );
+
+    // The first expires on B (its clock moved on): gone on B, its files too, and on A by the Delete.
+    let config = rookery::config::Config::load(Some(&b.server.config)).unwrap();
+    let db = rookery::storage::Db::connect(&config.database.url, 1)
+        .await
+        .unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    rookery::on_db!(db, c => sqlx::query("UPDATE stories SET expires_at = $1 WHERE id = $2")
+        .bind(past).bind(story_b.parse::<i64>().unwrap()).execute(c).await.map(|_| ()))
+    .unwrap();
+    let (s, _) = b.get(&format!("/api/v1/stories/{story_b}"), &bob).await;
+    assert_eq!(s, 404, "an expired story is hidden before the sweep");
+    let photo_url = posted[0]["media_attachment"]["url"].as_str().unwrap();
+    let swept = eventually(20, || async {
+        crate::media::fetch(photo_url).await.0 == 404
+    })
+    .await;
+    assert!(
+        swept,
+        "the expired story's file is still served\n{}",
+        b.log()
+    );
+    let one_left = eventually(20, || async {
+        let (_, tray) = a.get("/api/v1/stories", &alice).await;
+        tray[0]["stories"].as_array().is_some_and(|s| s.len() == 1)
+    })
+    .await;
+    assert!(
+        one_left,
+        "the Delete did not reach A\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    let (s, _) = a.get(&format!("/api/v1/stories/{story_a}"), &alice).await;
+    assert_eq!(s, 404);
+
+    // Bob deletes the second: gone on A as well.
+    let (s, _) = b
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/stories/{}", posted[1]["id"].as_str().unwrap()),
+            &bob,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let empty = eventually(20, || async {
+        a.get("/api/v1/stories", &alice).await.1 == json!([])
+    })
+    .await;
+    assert!(empty, "{}", a.log());
+}
+
+/// GETs `path` until `check` accepts the JSON (20 s at most).
+async fn poll_get(
+    inst: &Instance,
+    token: &str,
+    path: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Option<Value> {
+    for _ in 0..200 {
+        let (_, v) = inst.get(path, token).await;
+        if check(&v) {
+            return Some(v);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}

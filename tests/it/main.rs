@@ -17,4 +17,5 @@ mod pages;
 mod relationships;
 mod statuses;
 mod storage;
+mod stories;
 mod streaming;

@@ -24,24 +24,7 @@ async fn sign_in_and_approve_in_chromium() {
     assert_eq!(c.title().await.unwrap(), "Sign in · Rookery");
 
     // A wrong password: the page says so and keeps what was typed.
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("alice")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("not my password")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill_sign_in(c, "alice", "not my password").await;
     let alert = c
         .wait()
         .for_element(Locator::Css("[role=alert]"))
@@ -100,4 +83,216 @@ async fn sign_in_and_approve_in_chromium() {
     c.goto(&url).await.unwrap();
     c.wait().for_element(Locator::Id("approve")).await.unwrap();
     browser.client.clone().close().await.unwrap();
+}
+
+/// Fills the sign-in form and submits it.
+async fn fill_sign_in(c: &fantoccini::Client, user: &str, password: &str) {
+    for (field, value) in [("username", user), ("password", password)] {
+        c.find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Clicks (or holds, for `hold_ms`) at a point of the viewport with a real mouse.
+async fn press(c: &fantoccini::Client, x: f64, y: f64, hold_ms: u64) {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let a = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x,
+            y,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::Pause {
+            duration: std::time::Duration::from_millis(hold_ms),
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(a).await.unwrap();
+}
+
+async fn js(c: &fantoccini::Client, script: &str) -> serde_json::Value {
+    c.execute(script, vec![]).await.unwrap()
+}
+
+/// Waits (10 s at most) until `script` returns true.
+async fn until(c: &fantoccini::Client, script: &str) -> bool {
+    for _ in 0..100 {
+        if js(c, script).await == json!(true) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// The story viewer in Chromium: signing in from it, tapping forward and back, a video that plays
+/// and moves on by itself, holding to pause, the end, and every story marked seen.
+#[tokio::test]
+async fn story_viewer_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let alice_id = app.create_user("alice").await;
+    app.create_user("bob").await;
+    let alice = app.token_for("alice", "read write").await;
+    let bob = app.token_for("bob", "read write follow").await;
+    let a = app
+        .post(
+            &format!("/api/v1/accounts/{alice_id}/follow"),
+            Some(&bob),
+            json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 200);
+    let mut ids = Vec::new();
+    for (file, mime, duration) in [
+        ("photo.jpg", "image/jpeg", Some(30)),
+        ("vertical.mp4", "video/mp4", None),
+        ("photo.png", "image/png", Some(1)),
+    ] {
+        let m = crate::media::upload(
+            &app,
+            &alice,
+            "/api/v1/media",
+            file,
+            mime,
+            crate::media::fixture(file),
+            &[],
+        )
+        .await;
+        assert_eq!(m.status, 200, "{}", m.text);
+        let mut body = json!({"media_id": m.json()["id"]});
+        if let Some(d) = duration {
+            body["duration"] = json!(d);
+        }
+        let s = app.post("/api/v1/stories", Some(&alice), body).await;
+        assert_eq!(s.status, 200, "{}", s.text);
+        ids.push(s.json()["id"].as_str().unwrap().to_string());
+    }
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    // Signed out: the viewer sends Bob to sign in, and brings him back.
+    c.goto(&format!("{}/@alice/stories", app.base))
+        .await
+        .unwrap();
+    assert_eq!(c.title().await.unwrap(), "Sign in · Rookery");
+    fill_sign_in(c, "bob", "password-bob").await;
+    assert!(
+        until(c, "return document.title.startsWith('Stories of @alice')").await,
+        "{}",
+        browser.screenshot("stories-sign-in").await.display()
+    );
+    assert_eq!(
+        js(c, "return document.querySelectorAll('.bar').length").await,
+        json!(3)
+    );
+    assert_eq!(
+        js(c, "return document.getElementById('current').tagName").await,
+        json!("IMG")
+    );
+    assert!(until(c, "return document.getElementById('current').complete && document.getElementById('current').naturalWidth > 0").await);
+
+    // Holding pauses the 30 s photo: its bar stops moving.
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    c.perform_actions(
+        MouseActions::new("mouse".into())
+            .then(PointerAction::MoveTo {
+                duration: None,
+                x: 700.0,
+                y: 450.0,
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            }),
+    )
+    .await
+    .unwrap();
+    assert!(until(c, "return document.body.classList.contains('is-paused')").await);
+    let w1 = js(
+        c,
+        "return document.querySelectorAll('.bar > i')[0].style.width",
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let w2 = js(
+        c,
+        "return document.querySelectorAll('.bar > i')[0].style.width",
+    )
+    .await;
+    assert_eq!(w1, w2, "progress moved while paused");
+    c.perform_actions(MouseActions::new("mouse".into()).then(PointerAction::Up {
+        button: MOUSE_BUTTON_LEFT,
+    }))
+    .await
+    .unwrap();
+    assert!(until(c, "return !document.body.classList.contains('is-paused')").await);
+    assert_eq!(
+        js(c, "return document.body.dataset.index").await,
+        json!("0"),
+        "a hold is not a tap"
+    );
+
+    // A tap on the right moves on to the video, which plays; a tap on the left goes back.
+    press(c, 800.0, 450.0, 0).await;
+    assert!(until(c, "return document.body.dataset.index === '1'").await);
+    assert_eq!(
+        js(c, "return document.getElementById('current').tagName").await,
+        json!("VIDEO")
+    );
+    press(c, 100.0, 450.0, 0).await;
+    assert!(until(c, "return document.body.dataset.index === '0'").await);
+    press(c, 800.0, 450.0, 0).await;
+    assert!(
+        until(c, "var v = document.getElementById('current'); return v.tagName === 'VIDEO' && v.currentTime > 0.2 && !v.paused").await,
+        "the video does not play: {}",
+        browser.screenshot("stories-video").await.display()
+    );
+    // The 2 s clip ends and the 1 s photo after it; then the viewer says it is done.
+    assert!(until(c, "return document.body.dataset.index === '2'").await);
+    assert!(
+        until(c, "return document.body.classList.contains('is-done')").await,
+        "{}",
+        browser.screenshot("stories-end").await.display()
+    );
+
+    // Each story shown was marked seen for Bob.
+    let a = app
+        .get(&format!("/api/v1/accounts/{alice_id}/stories"), Some(&bob))
+        .await;
+    let seen: Vec<bool> = a
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["seen"].as_bool().unwrap())
+        .collect();
+    assert_eq!(seen, vec![true, true, true]);
+    let viewers = app
+        .get(&format!("/api/v1/stories/{}/viewers", ids[2]), Some(&alice))
+        .await
+        .json();
+    assert_eq!(viewers[0]["account"]["username"], "bob");
+
+    // Someone who may not see them gets no viewer.
+    app.create_user("carol").await;
+    let browser2 = Browser::start().await;
+    let c2 = &browser2.client;
+    c2.goto(&format!("{}/auth/sign_in?next=/@alice/stories", app.base))
+        .await
+        .unwrap();
+    fill_sign_in(c2, "carol", "password-carol").await;
+    assert!(until(c2, "return document.title.startsWith('No stories')").await);
 }

@@ -12,11 +12,11 @@ use crate::both_backends;
 use crate::statuses::post;
 use crate::support::TestApp;
 
-type Ws =
+pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Connects with the token in `Sec-WebSocket-Protocol` (as Chrome-based clients do).
-async fn connect(app: &TestApp, query: &str, token: Option<&str>) -> Ws {
+pub async fn connect(app: &TestApp, query: &str, token: Option<&str>) -> Ws {
     let mut req = format!("ws://{}/api/v1/streaming{query}", app.addr)
         .into_client_request()
         .unwrap();
@@ -38,7 +38,7 @@ async fn connect(app: &TestApp, query: &str, token: Option<&str>) -> Ws {
 }
 
 /// The next JSON message within `secs`, or `None`.
-async fn next(ws: &mut Ws, secs: u64) -> Option<Value> {
+pub async fn next(ws: &mut Ws, secs: u64) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -50,7 +50,7 @@ async fn next(ws: &mut Ws, secs: u64) -> Option<Value> {
     }
 }
 
-fn payload(msg: &Value) -> Value {
+pub fn payload(msg: &Value) -> Value {
     serde_json::from_str(msg["payload"].as_str().expect("payload is a JSON string")).unwrap()
 }
 

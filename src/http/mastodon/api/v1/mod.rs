@@ -6,6 +6,7 @@ pub mod instance;
 pub mod media;
 pub mod notifications;
 pub mod statuses;
+pub mod stories;
 pub mod streaming;
 pub mod tags;
 pub mod timelines;

@@ -63,6 +63,7 @@ pub async fn create(
             scheduled_at: p.scheduled_at.filter(|s| !s.is_empty()),
             idempotency_key: key,
             application_id: auth.0.as_ref().map(|p| p.application_id),
+            in_reply_to_story: None,
         },
     )
     .await?;

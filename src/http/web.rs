@@ -1,0 +1,229 @@
+//! Pages for people with a browser session (the same session the OAuth sign-in page opens):
+//! `GET/POST /auth/sign_in`, and the full-screen story viewer `GET /@USER/stories` (also
+//! `/@USER@DOMAIN/stories` for followed remote accounts) with `POST /@USER/stories/:id/seen`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::http::cookies;
+use crate::http::extract::{ClientIp, Params};
+use crate::http::oauth::{
+    SignInRefused, csrf_token, html, message, session_user, start_session, with_cookies,
+};
+use crate::service::oauth::CurrentUser;
+use crate::service::secrets;
+use crate::state::AppState;
+use crate::web::{StoriesPage, WebSignInPage};
+
+/// A local path to go back to after signing in; anything else (other sites included) is `/`.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/".into(),
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn sign_in_page(
+    state: &AppState,
+    status: StatusCode,
+    csrf: &str,
+    next: &str,
+    error: Option<String>,
+    login: &str,
+) -> Response {
+    html(
+        status,
+        WebSignInPage {
+            instance_title: &state.config.instance.title,
+            csrf,
+            next,
+            error,
+            login,
+        },
+    )
+}
+
+/// `GET /auth/sign_in?next=PATH`: the sign-in form.
+pub async fn sign_in_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let (csrf, new_cookie) = csrf_token(&state, &headers);
+    let next = safe_next(q.next.as_deref());
+    let page = sign_in_page(&state, StatusCode::OK, &csrf, &next, None, "");
+    with_cookies(page, &new_cookie.into_iter().collect::<Vec<_>>())
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    authenticity_token: String,
+    next: Option<String>,
+}
+
+/// The CSRF cookie, when `given` (a form field or header) matches it.
+fn csrf_matches(headers: &HeaderMap, given: &str) -> bool {
+    let cookie = cookies::get(headers, cookies::CSRF).unwrap_or_default();
+    !cookie.is_empty() && secrets::constant_time_eq(cookie.as_bytes(), given.as_bytes())
+}
+
+/// `POST /auth/sign_in`: opens a session and goes back to `next` (303); the form again with the
+/// reason when refused (401 wrong credentials, 403 disabled account, 429 too many attempts).
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Params { value: form, .. }: Params<SignInForm>,
+) -> Response {
+    if !csrf_matches(&headers, &form.authenticity_token) {
+        return message(
+            &state,
+            StatusCode::FORBIDDEN,
+            "Your session expired",
+            "The form was stale or came from another site. Go back and try again.",
+        );
+    }
+    let next = safe_next(form.next.as_deref());
+    let login = form.username.trim();
+    match start_session(&state, ip, &headers, login, &form.password).await {
+        Ok((_, set)) => with_cookies(see_other(&next), &[set]),
+        Err(SignInRefused::Page(status, msg, _)) => sign_in_page(
+            &state,
+            status,
+            &form.authenticity_token,
+            &next,
+            Some(msg),
+            login,
+        ),
+        Err(SignInRefused::Error(e)) => e.into_response(),
+    }
+}
+
+/// The signed-in user, or the redirect to the sign-in page that comes back to `here`.
+async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    here: &str,
+) -> Result<CurrentUser, Response> {
+    match session_user(state, headers).await {
+        Ok(Some((user, account))) => Ok(CurrentUser { user, account }),
+        Ok(None) => Err(see_other(&format!(
+            "/auth/sign_in?next={}",
+            urlencoding::encode(here)
+        ))),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+/// `GET /@USER/stories`: the viewer of an account's live stories (tap the right two thirds or →
+/// for the next, the left third or ← for the previous, hold or space to pause; videos play muted).
+/// Signed-out visitors are sent to sign in; stories the viewer may not see answer 404.
+pub async fn stories_page(
+    State(state): State<AppState>,
+    Path(at_name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(acct) = at_name.strip_prefix('@') else {
+        return AppError::NotFound.into_response();
+    };
+    let here = format!("/@{acct}/stories");
+    let viewer = match signed_in(&state, &headers, &here).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let Some((username, domain)) =
+        crate::service::accounts::parse_acct(acct, &state.config.server.domain)
+    else {
+        return AppError::NotFound.into_response();
+    };
+    let account =
+        match crate::storage::accounts::find_account_by_acct(&state.db, username, domain).await {
+            Ok(Some(a)) => a,
+            Ok(None) => return AppError::NotFound.into_response(),
+            Err(e) => return AppError::from(e).into_response(),
+        };
+    let stories = match crate::service::stories::of_account(
+        &state,
+        viewer.account.id,
+        &account.id.to_string(),
+    )
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    if stories.is_empty() {
+        return message(
+            &state,
+            StatusCode::NOT_FOUND,
+            "No stories right now",
+            "There are no stories here for you to see. Stories last 24 hours.",
+        );
+    }
+    let (csrf, new_cookie) = csrf_token(&state, &headers);
+    let json = serde_json::to_string(&stories)
+        .unwrap_or_else(|_| "[]".into())
+        .replace('<', "\\u003c");
+    let profile_url = account.url.clone().unwrap_or_else(|| account.uri.clone());
+    let page = html(
+        StatusCode::OK,
+        StoriesPage {
+            instance_title: &state.config.instance.title,
+            username: &account.username,
+            acct,
+            profile_url: &profile_url,
+            stories: vec![(); stories.len()],
+            stories_json: json,
+            csrf: &csrf,
+            seen_base: &format!("/@{acct}/stories/"),
+        },
+    );
+    with_cookies(page, &new_cookie.into_iter().collect::<Vec<_>>())
+}
+
+/// `POST /@USER/stories/:id/seen` from the viewer (session cookie and `X-CSRF-Token`): marks the
+/// story seen. 204; 401 signed out, 403 bad token, 404 as `POST /api/v1/stories/:id/seen`.
+pub async fn story_seen(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let given = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !csrf_matches(&headers, given) {
+        return AppError::Forbidden("Invalid CSRF token".into()).into_response();
+    }
+    let viewer = match session_user(&state, &headers).await {
+        Ok(Some((user, account))) => CurrentUser { user, account },
+        Ok(None) => return AppError::Unauthorized("Not signed in".into()).into_response(),
+        Err(e) => return e.into_response(),
+    };
+    match crate::service::stories::seen(&state, &viewer, &id).await {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
