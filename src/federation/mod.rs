@@ -9,3 +9,4 @@ pub mod keys;
 pub mod note;
 pub mod objects;
 pub mod protocol;
+pub mod signed_fetch;

@@ -202,11 +202,14 @@ pub async fn featured(
 const INBOX_MAX_BYTES: usize = 1024 * 1024;
 
 /// `GET /stories/:name/:id`: a live local story's `Story` document, for a request carrying the
-/// bearer capability its `Add` gave followers' servers (Pixelfed's fetch); 404 otherwise, and
-/// once the story has expired.
+/// bearer capability its `Add` gave followers' servers (Pixelfed's fetch), or signed (HTTP
+/// signature) by a follower or by a server where someone follows the author; 404 otherwise, and
+/// once the story has expired. A signature that does not verify answers 401.
 pub async fn story(
-    State(state): State<AppState>,
+    data: crate::federation::context::FedData,
     Path((name, id)): Path<(String, String)>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let bearer = headers
@@ -214,7 +217,21 @@ pub async fn story(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let doc = crate::service::stories::fetch(&state, &name, &id, bearer).await?;
+    let signer = if bearer.is_some() {
+        None
+    } else {
+        crate::federation::signed_fetch::signer(&data, &method, &uri, &headers)
+            .await
+            .map_err(|e| {
+                tracing::info!(error = %e, "refused a signed story fetch");
+                AppError::Unauthorized("The HTTP signature is not valid".into())
+            })?
+    };
+    let who = crate::service::stories::StoryFetch {
+        bearer,
+        signer: signer.as_ref(),
+    };
+    let doc = crate::service::stories::fetch(&data, &name, &id, who).await?;
     let mut r = activity_json(doc);
     r.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,

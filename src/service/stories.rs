@@ -927,15 +927,23 @@ pub async fn document(state: &AppState, row: &StoryRow) -> AppResult<Value> {
     }))
 }
 
-/// `GET /stories/:username/:id` for ActivityPub: the Story document for a request carrying the
-/// story's bearer capability (`Authorization: Bearer TOKEN`, as sent in the `Add`).
+/// Who asks for a story document: the bearer capability given (Pixelfed's fetch), and the actor
+/// whose HTTP signature the request carries, if any.
+pub struct StoryFetch<'a> {
+    pub bearer: Option<&'a str>,
+    pub signer: Option<&'a AccountRow>,
+}
+
+/// `GET /stories/:username/:id` for ActivityPub: the Story document, for a request carrying the
+/// story's bearer capability (sent in the `Add`) or signed by a follower of the author, or by an
+/// actor (a server's instance actor) on a server where someone follows the author.
 ///
-/// Errors: 404 for an unknown or expired story, or without the right token.
+/// Errors: 404 for an unknown or expired story, and for anyone else (never revealing which).
 pub async fn fetch(
     state: &AppState,
     username: &str,
     id: &str,
-    bearer: Option<&str>,
+    who: StoryFetch<'_>,
 ) -> AppResult<Value> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let row = store::find_live(&state.db, id, Utc::now())
@@ -944,13 +952,26 @@ pub async fn fetch(
     let author = accounts::find_account(&state.db, row.account_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let token_ok = match (bearer, row.bearer_token.as_deref()) {
+    if !author.is_local() || author.username != username {
+        return Err(AppError::NotFound);
+    }
+    let token_ok = match (who.bearer, row.bearer_token.as_deref()) {
         (Some(given), Some(expected)) => {
             crate::service::secrets::constant_time_eq(given.as_bytes(), expected.as_bytes())
         }
         _ => false,
     };
-    if !author.is_local() || author.username != username || !token_ok {
+    let signer_ok = match who.signer {
+        Some(s) if !s.is_local() => {
+            may_see(state, s.id, author.id).await?
+                || match &s.domain {
+                    Some(d) => store::has_follower_on_domain(&state.db, author.id, d).await?,
+                    None => false,
+                }
+        }
+        _ => false,
+    };
+    if !token_ok && !signer_ok {
         return Err(AppError::NotFound);
     }
     document(state, &row).await

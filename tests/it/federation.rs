@@ -1633,6 +1633,48 @@ async fn stories_reach_followers_and_expire_everywhere() {
         assert_eq!(req.send().await.unwrap().status(), 404, "{auth:?}");
     }
 
+    // A server with a follower of Bob may fetch it by signing the request (A's instance actor);
+    // a signature that does not verify is refused.
+    let a_config = rookery::config::Config::load(Some(&a.server.config)).unwrap();
+    let a_db = rookery::storage::Db::connect(&a_config.database.url, 1)
+        .await
+        .unwrap();
+    let (_, a_private) = rookery::federation::instance_actor::keys(&a_db)
+        .await
+        .unwrap();
+    let key_id = format!("http://{}/actor#main-key", a.domain);
+    let signed = signed_get(uri, &key_id, &a_private, false).await;
+    assert_eq!(signed.status(), 200, "{}", b.log());
+    let doc: Value = signed.json().await.unwrap();
+    assert_eq!(doc["type"], "Story");
+    assert_eq!(
+        doc["attributedTo"],
+        format!("http://{}/users/bob", b.domain)
+    );
+    assert_eq!(doc["attachment"]["type"], "Image");
+    let forged = signed_get(uri, &key_id, &a_private, true).await;
+    assert_eq!(forged.status(), 401);
+    // Nobody on A follows Erin: A's signature does not open her story.
+    let erin = b.user("erin").await;
+    let erins = upload_media(&b, &erin, "photo.png", "image/png").await;
+    let (s, erin_story) = b
+        .send(
+            Method::POST,
+            "/api/v1/stories",
+            &erin,
+            json!({"media_id": erins["id"]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let other = signed_get(
+        erin_story["uri"].as_str().unwrap(),
+        &key_id,
+        &a_private,
+        false,
+    )
+    .await;
+    assert_eq!(other.status(), 404);
+
     // Alice sees, replies and reacts; Bob learns of each on B.
     let (s, _) = a
         .send(
@@ -1778,4 +1820,39 @@ async fn poll_get(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     None
+}
+
+/// A GET of `url` signed draft-cavage style (`(request-target) host date`, RSA-SHA256) with the
+/// PKCS#8 `private_pem` as `key_id`; with `tamper`, the signature is made over another path.
+async fn signed_get(url: &str, key_id: &str, private_pem: &str, tamper: bool) -> reqwest::Response {
+    use base64::Engine;
+    use rsa::pkcs8::DecodePrivateKey;
+    use sha2::{Digest, Sha256};
+    let u = url::Url::parse(url).unwrap();
+    let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
+    let date = chrono::Utc::now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let path = if tamper { "/somewhere/else" } else { u.path() };
+    let signing = format!("(request-target): get {path}\nhost: {host}\ndate: {date}");
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).unwrap();
+    let sig = key
+        .sign(
+            rsa::Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(signing.as_bytes()),
+        )
+        .unwrap();
+    let header = format!(
+        "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date\",signature=\"{}\"",
+        base64::engine::general_purpose::STANDARD.encode(sig)
+    );
+    reqwest::Client::new()
+        .get(url)
+        .header("accept", "application/activity+json")
+        .header("host", host)
+        .header("date", date)
+        .header("signature", header)
+        .send()
+        .await
+        .unwrap()
 }
