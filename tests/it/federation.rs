@@ -1787,6 +1787,9 @@ async fn stories_reach_followers_and_expire_everywhere() {
     );
     let (s, _) = a.get(&format!("/api/v1/stories/{story_a}"), &alice).await;
     assert_eq!(s, 404);
+    // A's cached copy went with it.
+    let cached = theirs[0]["media_attachment"]["url"].as_str().unwrap();
+    assert_eq!(crate::media::fetch(cached).await.0, 404, "{cached}");
 
     // Bob deletes the second: gone on A as well.
     let (s, _) = b
