@@ -29,6 +29,8 @@ pub struct AppState {
     /// Fetches remote media files: no redirects followed blindly, private addresses refused unless
     /// `federation.allow_private_addresses`.
     pub media_client: reqwest::Client,
+    /// The shorts `for_you` ranking, reused for a few seconds (see `service::shorts`).
+    pub for_you: Arc<tokio::sync::Mutex<Option<crate::service::shorts::Ranking>>>,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
             media_done: Arc::new(tokio::sync::Notify::new()),
             media_client,
+            for_you: Arc::new(tokio::sync::Mutex::new(None)),
         })
     }
 }

@@ -69,6 +69,10 @@ pub struct Status {
     pub pinned: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filtered: Option<Vec<serde_json::Value>>,
+    /// Rookery's extensions (docs/API.md, Shorts): a vertical video post, and how many people
+    /// watched it (each viewer once a day).
+    pub short: bool,
+    pub views_count: i64,
 }
 
 /// One version in `GET /api/v1/statuses/:id/history`.

@@ -144,6 +144,7 @@ pub fn note(cfg: &Config, s: &StatusRow, p: &NoteParts<'_>) -> Note {
         context: Some(p.conversation_uri.to_string()),
         conversation: Some(p.conversation_uri.to_string()),
         attachment: p.attachments.to_vec(),
+        duration: None,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod render;
 pub mod resolve;
 pub mod scopes;
 pub mod secrets;
+pub mod shorts;
 pub mod statuses;
 pub mod stories;
 pub mod text;

@@ -198,6 +198,8 @@ pub async fn statuses(
             bookmarked: flag(&vs.bookmarked, s.id),
             pinned: (viewer == Some(s.account_id)).then(|| vs.pinned.contains(&s.id)),
             filtered: viewer.map(|_| Vec::new()),
+            short: s.short,
+            views_count: s.views_count,
         })
     };
     let mut out = Vec::with_capacity(rows.len());

@@ -44,6 +44,8 @@ pub struct CreateStatus {
     pub application_id: Option<i64>,
     /// A reply to a story: its row ID and ActivityPub id (the Note's `inReplyTo`).
     pub in_reply_to_story: Option<(i64, String)>,
+    /// Post as a short (exactly one vertical video).
+    pub short: bool,
 }
 
 /// Mentions resolved to account IDs, and the rendered HTML.
@@ -341,6 +343,9 @@ pub async fn create(
         return Err(AppError::unprocessable("Polls are not supported yet"));
     }
     let media = crate::service::media::for_status(state, account_id, &c.media_ids, None).await?;
+    if c.short {
+        crate::service::shorts::validate(&media)?;
+    }
     validate_text(state, &c.text, &c.spoiler_text, !media.is_empty())?;
     validate_language(&c.language)?;
     let visibility = c
@@ -389,6 +394,7 @@ pub async fn create(
         application_id: c.application_id,
         created_at: ids::time_of(id),
         in_reply_to_story_id: c.in_reply_to_story.as_ref().map(|s| s.0),
+        short: c.short,
     };
     let attachments = crate::service::media::ap_attachments(state, &media);
     let outgoing = outgoing_create(
@@ -410,7 +416,7 @@ pub async fn create(
         (out, _) => out,
     };
     let media_ids: Vec<i64> = media.iter().map(|m| m.id).collect();
-    insert_and_distribute(
+    let row = insert_and_distribute(
         state,
         &new,
         &rendered.mention_ids,
@@ -419,7 +425,11 @@ pub async fn create(
         outgoing,
         StatusMedia::Uploaded(&media_ids),
     )
-    .await
+    .await?;
+    if row.short {
+        crate::service::shorts::invalidate(state).await;
+    }
+    Ok(row)
 }
 
 /// An activity to queue with a change, and the inboxes it goes to.
@@ -485,6 +495,9 @@ async fn outgoing_create(
         created_at: new.created_at,
         edited_at: None,
         has_media: !attachments.is_empty(),
+        short: new.short,
+        views_count: 0,
+        completed_views_count: 0,
     };
     outgoing_note(
         state,
@@ -1073,6 +1086,7 @@ pub async fn reblog(
         application_id: None,
         created_at: ids::time_of(id),
         in_reply_to_story_id: None,
+        short: false,
     };
     let announce =
         boost_audience(state, &user.account, &orig)
@@ -1384,6 +1398,7 @@ pub async fn store_remote_note(
         .and_then(|m| m.keys().next().cloned())
         .filter(|l| l.len() <= 16);
     let url = note.url.as_ref().map(|u| u.to_string());
+    let short = crate::service::shorts::is_short_note(&note);
     let new = NewStatus {
         id,
         uri: note.id.as_str(),
@@ -1403,6 +1418,7 @@ pub async fn store_remote_note(
         application_id: None,
         created_at: published,
         in_reply_to_story_id: story.as_ref().map(|s| s.id),
+        short,
     };
     let media_rows = crate::service::media::remote_rows(&state.config, actor.id, &note.attachment);
     let row = insert_and_distribute(
@@ -1534,6 +1550,7 @@ pub async fn receive_announce(
         application_id: None,
         created_at: published,
         in_reply_to_story_id: None,
+        short: false,
     };
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, &new).await?;

@@ -39,12 +39,18 @@ pub struct StatusRow {
     pub edited_at: Option<DateTime<Utc>>,
     /// At least one media attachment (so pages without media skip looking for any).
     pub has_media: bool,
+    /// A short: one vertical video (docs/API.md, Shorts).
+    pub short: bool,
+    /// Views (one per viewer per day) and those watched to the end.
+    pub views_count: i64,
+    pub completed_views_count: i64,
 }
 
 pub const COLUMNS: &str = "s.id, s.uri, s.url, s.account_id, s.in_reply_to_id, \
     s.in_reply_to_account_id, s.reblog_of_id, s.conversation_id, s.text, s.content, s.spoiler_text, \
     s.visibility, s.sensitive, s.language, s.local, s.application_id, s.replies_count, \
-    s.reblogs_count, s.favourites_count, s.created_at, s.edited_at, s.has_media";
+    s.reblogs_count, s.favourites_count, s.created_at, s.edited_at, s.has_media, s.short, \
+    s.views_count, s.completed_views_count";
 
 /// The viewer ID used for anonymous requests: no account has it.
 pub const ANONYMOUS: i64 = -1;
@@ -99,18 +105,20 @@ pub struct NewStatus<'a> {
     pub created_at: DateTime<Utc>,
     /// A reply to a story (a direct message): the story.
     pub in_reply_to_story_id: Option<i64>,
+    pub short: bool,
 }
 
 pub async fn insert(tx: &mut Tx, n: &NewStatus<'_>) -> sqlx::Result<()> {
     on_db!(tx, c => sqlx::query(
         "INSERT INTO statuses (id, uri, url, account_id, in_reply_to_id, in_reply_to_account_id, \
          reblog_of_id, conversation_id, text, content, spoiler_text, visibility, sensitive, language, \
-         local, application_id, created_at, in_reply_to_story_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
+         local, application_id, created_at, in_reply_to_story_id, short) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
         .bind(n.id).bind(n.uri).bind(n.url).bind(n.account_id).bind(n.in_reply_to_id)
         .bind(n.in_reply_to_account_id).bind(n.reblog_of_id).bind(n.conversation_id).bind(n.text)
         .bind(n.content).bind(n.spoiler_text).bind(n.visibility).bind(n.sensitive).bind(n.language)
         .bind(n.local).bind(n.application_id).bind(n.created_at).bind(n.in_reply_to_story_id)
+        .bind(n.short)
         .execute(c).await.map(|r| r.rows_affected()))?;
     // Direct messages are not counted, as on Mastodon.
     if n.visibility != "direct" {
@@ -327,11 +335,17 @@ pub struct PublicFilter {
     /// `Some(true)`: local only; `Some(false)`: remote only.
     pub local: Option<bool>,
     pub only_media: bool,
+    /// Shorts only (Rookery's shorts feeds).
+    pub only_shorts: bool,
 }
 
 /// Whether a status has media; matches the partial index `statuses_account_media` (the media tab of
 /// a profile reads only statuses with media).
 const HAS_MEDIA: &str = "s.has_media";
+
+/// Whether a status is a short; matches the partial indexes `statuses_shorts` and
+/// `statuses_account_shorts`.
+const IS_SHORT: &str = "s.short";
 
 /// Public posts (no boosts, no replies to others), newest first.
 pub async fn public(
@@ -369,6 +383,9 @@ pub async fn public(
     if filter.only_media {
         conds.push(HAS_MEDIA.into());
     }
+    if filter.only_shorts {
+        conds.push(IS_SHORT.into());
+    }
     let from_where = format!("{from}WHERE {}", conds.join(" AND "));
     page_query(db, from_where, "s.id", args, page).await
 }
@@ -377,6 +394,7 @@ pub async fn public(
 #[derive(Clone, Debug, Default)]
 pub struct AccountFilter {
     pub only_media: bool,
+    pub only_shorts: bool,
     pub exclude_replies: bool,
     pub exclude_reblogs: bool,
     pub pinned: bool,
@@ -409,6 +427,9 @@ pub async fn by_account(
     }
     if f.only_media {
         conds.push(HAS_MEDIA.into());
+    }
+    if f.only_shorts {
+        conds.push(IS_SHORT.into());
     }
     if f.pinned {
         from.push_str(
@@ -773,4 +794,103 @@ pub async fn count_public_by(db: &Db, account_id: i64) -> sqlx::Result<i64> {
 pub async fn find_by_uri_or_url(db: &Db, u: &str) -> sqlx::Result<Option<StatusRow>> {
     let sql = format!("SELECT {COLUMNS} FROM statuses s WHERE s.uri = $1 OR s.url = $1");
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(u).fetch_optional(c).await)
+}
+
+/// Shorts by `viewer` and the accounts it follows that it may see, newest first (the `following`
+/// shorts feed).
+pub async fn following_shorts(db: &Db, viewer: i64, page: &Page) -> sqlx::Result<Vec<StatusRow>> {
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let now = args.add(Utc::now());
+    let from_where = format!(
+        "statuses s WHERE {IS_SHORT} AND s.reblog_of_id IS NULL \
+         AND (s.account_id = {v} OR s.account_id IN \
+             (SELECT target_account_id FROM follows WHERE account_id = {v})) \
+         AND {vis} AND {f}",
+        vis = visible_to("s", &v),
+        f = not_filtered("s.account_id", &v, &now),
+    );
+    page_query(db, from_where, "s.id", args, page).await
+}
+
+/// What the `for_you` ranking reads of a public short.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ShortStats {
+    pub id: i64,
+    pub account_id: i64,
+    pub favourites_count: i64,
+    pub reblogs_count: i64,
+    pub replies_count: i64,
+    pub completed_views_count: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Public shorts (not replies to others, not boosts) with IDs above `after_id`, newest first, at
+/// most `limit`.
+pub async fn recent_public_shorts(
+    db: &Db,
+    after_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<ShortStats>> {
+    on_db!(db, c => sqlx::query_as(
+        "SELECT s.id, s.account_id, s.favourites_count, s.reblogs_count, s.replies_count, \
+         s.completed_views_count, s.created_at FROM statuses s \
+         WHERE s.short AND s.id > $1 AND s.visibility = 'public' AND s.reblog_of_id IS NULL \
+         AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id) \
+         ORDER BY s.id DESC LIMIT $2")
+        .bind(after_id).bind(limit).fetch_all(c).await)
+}
+
+/// The statuses among `ids` that `viewer` may see in a public feed (authors not blocked, muted or
+/// limited for it), in no particular order.
+pub async fn find_many_for_feed(db: &Db, viewer: i64, ids: &[i64]) -> sqlx::Result<Vec<StatusRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let now = args.add(Utc::now());
+    let list = args.ids(ids);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM statuses s WHERE s.id IN ({list}) AND {f} AND {l}",
+        f = not_filtered("s.account_id", &v, &now),
+        l = not_limited("s.account_id", &v),
+    );
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
+/// Records that `viewer` watched short `status_id` for `watched_seconds` on `day` (UTC,
+/// `YYYY-MM-DD`). The first view of the day counts in `views_count`; the first that reached the
+/// end counts in `completed_views_count`. Returns true when a view was counted.
+pub async fn record_view(
+    tx: &mut Tx,
+    status_id: i64,
+    viewer: i64,
+    day: &str,
+    watched_seconds: f64,
+    completed: bool,
+) -> sqlx::Result<bool> {
+    let new = on_db!(tx, c => sqlx::query(
+        "INSERT INTO short_views (status_id, account_id, day, watched_seconds, completed) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
+        .bind(status_id).bind(viewer).bind(day).bind(watched_seconds).bind(completed)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?
+        == 1;
+    // A later view the same day that reaches the end upgrades the day's view.
+    let upgraded = !new
+        && completed
+        && on_db!(tx, c => sqlx::query(
+            "UPDATE short_views SET completed = TRUE, watched_seconds = $4 \
+             WHERE status_id = $1 AND account_id = $2 AND day = $3 AND NOT completed")
+            .bind(status_id).bind(viewer).bind(day).bind(watched_seconds)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?
+            == 1;
+    if new || upgraded {
+        on_db!(tx, c => sqlx::query(
+            "UPDATE statuses SET views_count = views_count + $2, \
+             completed_views_count = completed_views_count + $3 WHERE id = $1")
+            .bind(status_id).bind(i64::from(new)).bind(i64::from(completed))
+            .execute(&mut *c).await.map(|_| ()))?;
+    }
+    Ok(new)
 }

@@ -15,6 +15,7 @@ mod notifications;
 mod oauth;
 mod pages;
 mod relationships;
+mod shorts;
 mod statuses;
 mod storage;
 mod stories;

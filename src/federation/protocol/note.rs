@@ -61,6 +61,9 @@ pub struct Note {
         deserialize_with = "super::lenient_list"
     )]
     pub attachment: Vec<Attachment>,
+    /// PeerTube's `Video`: its length, as an ISO 8601 duration (`PT42S`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
 }
 
 /// A media attachment: `Document` (Mastodon), `Image`, `Video` or `Audio`.

@@ -52,6 +52,26 @@ pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(opt_bool(d)?.unwrap_or(false))
 }
 
+/// `Option<f64>` from a number or a numeric string; null or `""` is `None`.
+pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrStr {
+        Num(f64),
+        Str(String),
+    }
+    match Option::<NumOrStr>::deserialize(d)? {
+        None => Ok(None),
+        Some(NumOrStr::Num(n)) => Ok(Some(n)),
+        Some(NumOrStr::Str(s)) if s.trim().is_empty() => Ok(None),
+        Some(NumOrStr::Str(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| de::Error::custom(format!("not a number: {s:?}"))),
+    }
+}
+
 /// `Option<i64>` from a number or a numeric string; null or `""` is `None`.
 pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]

@@ -333,13 +333,37 @@ pub async fn statuses(
     uri: axum::http::Uri,
     Params { value: p, .. }: Params<AccountStatusesParams>,
 ) -> AppResult<axum::response::Response> {
+    account_statuses(state, auth, id, uri, p, false).await
+}
+
+/// `GET /api/v1/accounts/:id/shorts` (public; Rookery's extension): the account's shorts the
+/// viewer may see, newest first, with the same filters and pagination as its statuses.
+pub async fn shorts(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: axum::http::Uri,
+    Params { value: p, .. }: Params<AccountStatusesParams>,
+) -> AppResult<axum::response::Response> {
+    account_statuses(state, auth, id, uri, p, true).await
+}
+
+async fn account_statuses(
+    state: AppState,
+    auth: Auth,
+    id: String,
+    uri: axum::http::Uri,
+    p: AccountStatusesParams,
+    only_shorts: bool,
+) -> AppResult<axum::response::Response> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let row = visible_account(&state, id).await?;
     let viewer = auth.user().map(|u| u.account.id);
     let filter = crate::storage::statuses::AccountFilter {
         only_media: p.only_media,
+        only_shorts,
         exclude_replies: p.exclude_replies,
-        exclude_reblogs: p.exclude_reblogs,
+        exclude_reblogs: p.exclude_reblogs || only_shorts,
         pinned: p.pinned,
         tagged: p.tagged.filter(|t| !t.is_empty()),
     };

@@ -5,6 +5,7 @@ pub mod follow_requests;
 pub mod instance;
 pub mod media;
 pub mod notifications;
+pub mod shorts;
 pub mod statuses;
 pub mod stories;
 pub mod streaming;

@@ -33,6 +33,9 @@ pub struct StatusParams {
     media_ids: Option<Vec<String>>,
     poll: Option<serde_json::Value>,
     scheduled_at: Option<String>,
+    /// Rookery's extension: post as a short (one vertical video; docs/API.md, Shorts).
+    #[serde(default, deserialize_with = "lenient::bool")]
+    short: bool,
 }
 
 /// `POST /api/v1/statuses` (`write:statuses`). Honours the `Idempotency-Key` header.
@@ -41,6 +44,27 @@ pub async fn create(
     auth: Auth,
     headers: HeaderMap,
     Params { value: p, .. }: Params<StatusParams>,
+) -> AppResult<Json<Status>> {
+    post_status(state, auth, headers, p).await
+}
+
+/// `POST /api/v1/shorts` (`write:statuses`): `POST /api/v1/statuses` with `short` set. Errors:
+/// 422 unless `media_ids` is one processed vertical (or square) video of at most 180 s.
+pub async fn create_short(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Params { value: mut p, .. }: Params<StatusParams>,
+) -> AppResult<Json<Status>> {
+    p.short = true;
+    post_status(state, auth, headers, p).await
+}
+
+async fn post_status(
+    state: AppState,
+    auth: Auth,
+    headers: HeaderMap,
+    p: StatusParams,
 ) -> AppResult<Json<Status>> {
     let cu = auth.require_user("write:statuses")?;
     let key = headers
@@ -64,6 +88,7 @@ pub async fn create(
             idempotency_key: key,
             application_id: auth.0.as_ref().map(|p| p.application_id),
             in_reply_to_story: None,
+            short: p.short,
         },
     )
     .await?;

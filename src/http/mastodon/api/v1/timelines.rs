@@ -59,6 +59,7 @@ impl PublicParams {
                 None
             },
             only_media: self.only_media,
+            only_shorts: false,
         }
     }
 }
