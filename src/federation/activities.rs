@@ -91,6 +91,8 @@ pub struct Answer {
 pub struct Create {
     pub id: Url,
     pub actor: Url,
+    /// A Note, or a PeerTube `Video` read as one.
+    #[serde(deserialize_with = "crate::federation::protocol::peertube::note_or_video")]
     pub object: Note,
 }
 

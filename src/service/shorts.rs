@@ -333,3 +333,19 @@ pub async fn for_you(
     }
     Ok((out, next))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::iso_duration_seconds;
+
+    #[test]
+    fn peertube_durations() {
+        assert_eq!(iso_duration_seconds("PT42S"), Some(42.0));
+        assert_eq!(iso_duration_seconds("PT1M30S"), Some(90.0));
+        assert_eq!(iso_duration_seconds("PT1H2M3.5S"), Some(3723.5));
+        assert_eq!(iso_duration_seconds("P0DT3M"), Some(180.0));
+        assert_eq!(iso_duration_seconds("42"), None);
+        assert_eq!(iso_duration_seconds("PT4X"), None);
+        assert_eq!(iso_duration_seconds("PT5"), None);
+    }
+}

@@ -825,6 +825,10 @@ pub async fn edit(
         }
         None => crate::storage::media::of_statuses(&state.db, &[row.id]).await?,
     };
+    // A short stays a short: new attachments must be one vertical video again.
+    if row.short && e.media_ids.is_some() {
+        crate::service::shorts::validate(&media)?;
+    }
     validate_text(state, &e.text, &e.spoiler_text, !media.is_empty())?;
     validate_language(&e.language)?;
     let rendered = render_text(state, &e.text).await?;

@@ -379,8 +379,10 @@ fn documents_from_other_servers_parse() {
         [
             "gotosocial",
             "lemmy",
+            "loops",
             "mastodon",
             "misskey",
+            "peertube",
             "pixelfed",
             "pleroma",
             "snac"
@@ -430,6 +432,8 @@ async fn documents_from_other_servers_are_stored(app: TestApp) {
         ("gotosocial", Some("public")),
         ("misskey", Some("public")),
         ("pixelfed", Some("public")),
+        ("loops", Some("public")),
+        ("peertube", None),
         ("snac", Some("public")),
         ("pleroma", None),
         ("lemmy", None),

@@ -1859,3 +1859,89 @@ async fn signed_get(url: &str, key_id: &str, private_pem: &str, tamper: bool) ->
         .await
         .unwrap()
 }
+
+/// A short travels as Loops shapes it (a Note with one `video/mp4` Document, its size and poster),
+/// arrives on A as a short in Alice's `following` feed, and Alice's favourite from A lifts the older
+/// of Bob's two shorts above the newer one in B's `for_you`.
+#[tokio::test]
+async fn shorts_travel_and_engagement_ranks_them() {
+    use reqwest::Method;
+    let a = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let b = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let bob_on_a = resolve(&a, &alice, &format!("bob@{}", b.domain)).await;
+    follow(&a, &alice, &bob_on_a).await;
+    assert!(wait_following(&a, &alice, &bob_on_a).await, "{}", a.log());
+
+    let mut posted = Vec::new();
+    for caption in ["older #waves", "newer"] {
+        let video = upload_media(&b, &bob, "vertical.mp4", "video/mp4").await;
+        let (s, short) = b
+            .send(
+                Method::POST,
+                "/api/v1/shorts",
+                &bob,
+                json!({"status": caption, "media_ids": [video["id"]]}),
+            )
+            .await;
+        assert_eq!(s, 200, "{short}");
+        posted.push(short);
+    }
+    // The Note as other servers get it.
+    let note: Value = reqwest::Client::new()
+        .get(posted[0]["uri"].as_str().unwrap())
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(note["type"], "Note");
+    let att = &note["attachment"][0];
+    assert_eq!(att["type"], "Document");
+    assert_eq!(att["mediaType"], "video/mp4");
+    assert!(
+        att["height"].as_u64().unwrap() > att["width"].as_u64().unwrap(),
+        "{att}"
+    );
+    assert_eq!(att["preview"]["type"], "Image");
+    assert_eq!(note["tag"][0]["type"], "Hashtag");
+
+    // On A: both in Alice's following feed, as shorts.
+    let feed = poll_get(&a, &alice, "/api/v1/timelines/shorts?feed=following", |f| {
+        f.as_array().is_some_and(|f| f.len() == 2)
+    })
+    .await
+    .unwrap_or_else(|| panic!("the shorts did not reach A\n{}\n{}", a.log(), b.log()));
+    assert!(feed.as_array().unwrap().iter().all(|s| s["short"] == true));
+    assert_eq!(feed[0]["content"].as_str().unwrap().contains("newer"), true);
+    let older_on_a = feed[1]["id"].as_str().unwrap().to_string();
+    let (s, _) = a
+        .send(
+            Method::POST,
+            &format!("/api/v1/statuses/{older_on_a}/favourite"),
+            &alice,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let older_on_b = posted[0]["id"].as_str().unwrap().to_string();
+    let liked = poll_get(&b, &bob, &format!("/api/v1/statuses/{older_on_b}"), |s| {
+        s["favourites_count"] == 1
+    })
+    .await;
+    assert!(liked.is_some(), "the Like did not reach B\n{}", b.log());
+    let (_, ranked) = b.get("/api/v1/timelines/shorts?feed=for_you", &bob).await;
+    let order: Vec<&str> = ranked
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        vec![older_on_b.as_str(), posted[1]["id"].as_str().unwrap()]
+    );
+}

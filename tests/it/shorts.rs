@@ -135,6 +135,27 @@ async fn shorts_post_feed_and_count(app: TestApp) {
         second["id"].as_str().unwrap().to_string(),
     );
 
+    // An edit cannot turn a short into something else; a caption edit is fine.
+    let a = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/statuses/{s1}"),
+            Some(&alice),
+            Some(json!({"status": "now a photo", "media_ids": [photo]})),
+        )
+        .await;
+    a.assert_error(422);
+    let a = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/statuses/{s1}"),
+            Some(&alice),
+            Some(json!({"status": "first #dance, edited"})),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json()["short"], true);
+
     // The chronological feeds, the account's and the tag's shorts: shorts only, newest first.
     for (path, token) in [
         ("/api/v1/timelines/shorts?feed=following", Some(&bob)),
@@ -305,3 +326,101 @@ fn for_you_ranking_decays_and_mixes_authors() {
     assert_eq!(authors.len(), 10);
     assert_eq!(&authors[..3], &[10, 10, 11]);
 }
+
+fn ap_fixture(path: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/activitypub/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// A Loops-shaped Note and a PeerTube `Video` of at most 180 s become shorts; a longer PeerTube
+/// video stays an ordinary video post.
+async fn remote_shorts_from_loops_and_peertube(app: TestApp) {
+    use activitypub_federation::traits::Object;
+    use rookery::federation::activities::InboxActivity;
+    use rookery::federation::actor::ApAccount;
+    use rookery::service::statuses::store_remote_note;
+    let fed = rookery::federation::context::build(app.state.clone())
+        .await
+        .unwrap();
+    let data = fed.to_request_data();
+    let actor = |server: &str| {
+        serde_json::from_value(ap_fixture(&format!("{server}/person.json"))).unwrap()
+    };
+    let tern = ApAccount::from_json(actor("loops"), &data)
+        .await
+        .unwrap()
+        .row;
+    let heron = ApAccount::from_json(actor("peertube"), &data)
+        .await
+        .unwrap()
+        .row;
+
+    let note = serde_json::from_value(ap_fixture("loops/note.json")).unwrap();
+    let row = store_remote_note(&data, &tern, note, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.short, "a Loops video is a short");
+    let media = rookery::storage::media::of_statuses(&app.state.db, &[row.id])
+        .await
+        .unwrap();
+    assert_eq!(media.len(), 1);
+    assert_eq!(media[0].r#type, "video");
+
+    let create = ap_fixture("peertube/create_video.json");
+    let InboxActivity::Create(c) = serde_json::from_value(create.clone()).unwrap() else {
+        panic!("not a Create")
+    };
+    assert_eq!(
+        c.object.attributed_to.as_str(),
+        heron.uri,
+        "the account, not the channel"
+    );
+    let row = store_remote_note(&data, &heron, c.object, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.short, "a 42 s PeerTube video is a short");
+    assert!(row.content.contains("Heron takes off"));
+    assert!(
+        !row.content.contains("<b>"),
+        "PeerTube's markdown is shown as text"
+    );
+    let m = &rookery::storage::media::of_statuses(&app.state.db, &[row.id])
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        m.remote_url.as_deref(),
+        Some("https://peertube.example/static/web-videos/5b2f9a2e-1080.mp4"),
+        "the tallest progressive MP4 up to 1080 lines"
+    );
+    assert_eq!(
+        m.remote_preview_url.as_deref(),
+        Some("https://peertube.example/lazy-static/previews/5b2f9a2e.jpg")
+    );
+    let shown = app
+        .get(&format!("/api/v1/statuses/{}", row.id), None)
+        .await
+        .json();
+    assert_eq!(shown["short"], true);
+    assert_eq!(shown["media_attachments"][0]["type"], "video");
+
+    // Four minutes long: an ordinary video post.
+    let mut long = create;
+    long["object"]["id"] = json!("https://peertube.example/videos/watch/long");
+    long["object"]["duration"] = json!("PT4M");
+    let InboxActivity::Create(c) = serde_json::from_value(long).unwrap() else {
+        panic!()
+    };
+    let row = store_remote_note(&data, &heron, c.object, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!row.short);
+    assert!(row.has_media);
+}
+
+both_backends!(remote_shorts_from_loops_and_peertube);

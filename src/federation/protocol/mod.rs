@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod collection;
 pub mod note;
+pub mod peertube;
 
 /// Entries of a property that may be one object or a list of them (anything else: none).
 pub fn object_list<'de, D: serde::Deserializer<'de>>(
