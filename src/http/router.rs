@@ -319,6 +319,12 @@ pub fn router(state: AppState) -> Router {
             get(super::web::sign_in_form).post(super::web::sign_in),
         )
         .route("/{at_name}/stories", get(super::web::stories_page))
+        .route("/shorts", get(super::web::shorts_page))
+        .route("/{at_name}/shorts", get(super::web::account_shorts_page))
+        .route(
+            "/web/statuses/{id}/{action}",
+            post(super::web::status_action),
+        )
         .route("/{at_name}/stories/{id}/seen", post(super::web::story_seen))
         .route(
             "/users/{name}/statuses/{id}/activity",

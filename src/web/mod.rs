@@ -91,3 +91,31 @@ pub struct StoriesPage<'a> {
     /// `/@USER/stories/` — the viewer posts `ID/seen` under it.
     pub seen_base: &'a str,
 }
+
+/// One short as the player shows it; `content` is sanitised HTML.
+pub struct ShortView {
+    pub id: String,
+    pub video: String,
+    pub poster: String,
+    pub alt: String,
+    pub content: String,
+    pub acct: String,
+    pub profile_url: String,
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub favourites_count: i64,
+    pub reblogs_count: i64,
+}
+
+/// The full-screen shorts player (`/shorts`, `/@USER/shorts`).
+#[derive(Template)]
+#[template(path = "shorts.html")]
+pub struct ShortsPage<'a> {
+    pub instance_title: &'a str,
+    pub heading: &'a str,
+    pub shorts: Vec<ShortView>,
+    pub signed_in: bool,
+    pub csrf: &'a str,
+    /// This page's path, URL-encoded, for the sign-in link.
+    pub here_encoded: &'a str,
+}

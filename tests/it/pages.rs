@@ -296,3 +296,153 @@ async fn story_viewer_in_chromium() {
     fill_sign_in(c2, "carol", "password-carol").await;
     assert!(until(c2, "return document.title.startsWith('No stories')").await);
 }
+
+/// The shorts player in Chromium: the first video plays (its time advances) muted with a sound
+/// toggle, the next one is preloaded, scrolling plays the next, a signed-in viewer likes one and
+/// has views counted.
+#[tokio::test]
+async fn shorts_player_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let alice = app.token_for("alice", "read write").await;
+    let bob = app.token_for("bob", "read write").await;
+    let mut ids = Vec::new();
+    for caption in ["one", "two"] {
+        let m = crate::media::upload(
+            &app,
+            &alice,
+            "/api/v1/media",
+            "vertical.mp4",
+            "video/mp4",
+            crate::media::fixture("vertical.mp4"),
+            &[],
+        )
+        .await;
+        let s = app
+            .post(
+                "/api/v1/shorts",
+                Some(&alice),
+                json!({"status": caption, "media_ids": [m.json()["id"]]}),
+            )
+            .await;
+        assert_eq!(s.status, 200, "{}", s.text);
+        ids.push(s.json()["id"].as_str().unwrap().to_string());
+    }
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    // Anyone can watch: the newest plays first, muted; the next is preloaded; likes need a session.
+    c.goto(&format!("{}/shorts?feed=local", app.base))
+        .await
+        .unwrap();
+    assert_eq!(
+        js(c, "return document.querySelectorAll('.short').length").await,
+        json!(2)
+    );
+    let first = format!(
+        "document.querySelector('.short[data-id=\"{}\"] video')",
+        ids[1]
+    );
+    let second = format!(
+        "document.querySelector('.short[data-id=\"{}\"] video')",
+        ids[0]
+    );
+    assert!(
+        until(
+            c,
+            &format!("return {first}.currentTime > 0.3 && !{first}.paused")
+        )
+        .await,
+        "the first short does not play: {}",
+        browser.screenshot("shorts-first").await.display()
+    );
+    assert_eq!(js(c, &format!("return {first}.muted")).await, json!(true));
+    assert_eq!(js(c, &format!("return {first}.loop")).await, json!(true));
+    assert_eq!(
+        js(c, &format!("return {second}.preload")).await,
+        json!("auto")
+    );
+    assert_eq!(
+        js(c, "return document.querySelector('.like').disabled").await,
+        json!(true)
+    );
+    c.find(Locator::Id("sound"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(js(c, &format!("return {first}.muted")).await, json!(false));
+
+    // Signed in as Bob: scroll to the second, which plays; like it; views are reported.
+    c.goto(&format!(
+        "{}/auth/sign_in?next=%2Fshorts%3Ffeed%3Dlocal",
+        app.base
+    ))
+    .await
+    .unwrap();
+    fill_sign_in(c, "bob", "password-bob").await;
+    assert!(until(c, "return document.title.startsWith('Local shorts')").await);
+    // Two seconds of the first (one loop) count as a view.
+    assert!(until(c, &format!("return {first}.currentTime > 0.3")).await);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    js(
+        c,
+        &format!(
+            "document.querySelector('.short[data-id=\"{}\"]').scrollIntoView(); return true",
+            ids[0]
+        ),
+    )
+    .await;
+    assert!(
+        until(
+            c,
+            &format!("return {second}.currentTime > 0.3 && !{second}.paused && {first}.paused")
+        )
+        .await,
+        "{}",
+        browser.screenshot("shorts-second").await.display()
+    );
+    js(
+        c,
+        &format!(
+            "document.querySelector('.short[data-id=\"{}\"] .like').click(); return true",
+            ids[0]
+        ),
+    )
+    .await;
+    assert!(
+        until(
+            c,
+            &format!("return document.querySelector('.short[data-id=\"{}\"] .like').getAttribute('aria-pressed') === 'true'", ids[0])
+        )
+        .await
+    );
+    let liked = app
+        .get(&format!("/api/v1/statuses/{}", ids[0]), Some(&bob))
+        .await
+        .json();
+    assert_eq!(liked["favourited"], true);
+    assert_eq!(liked["favourites_count"], 1);
+    let mut counted = false;
+    for _ in 0..50 {
+        let s = app
+            .get(&format!("/api/v1/statuses/{}", ids[1]), None)
+            .await
+            .json();
+        if s["views_count"] == 1 {
+            counted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(counted, "the watched short's view was not counted");
+    // An account's shorts have their own page.
+    c.goto(&format!("{}/@alice/shorts", app.base))
+        .await
+        .unwrap();
+    assert_eq!(
+        js(c, "return document.querySelectorAll('.short').length").await,
+        json!(2)
+    );
+}
