@@ -1,11 +1,12 @@
-//! Timeline benchmark (issue 3): seeds 1,000 accounts, 200,000 statuses and one account following
+//! Timeline benchmark (issues 3 and 8): seeds 1,000 accounts, 200,000 statuses, 50,000 shorts (each
+//! with its video attachment and some engagement, over the last 14 days) and one account following
 //! 500 others, starts the real `rookery` binary (release build) as its own process, then measures
-//! `GET /api/v1/timelines/home?limit=20` and `GET /api/v1/timelines/public?local=true` with 32
-//! concurrent keep-alive clients. Prints p50/p99 latency, requests/s, idle and peak RSS of the
-//! server.
+//! `GET /api/v1/timelines/home?limit=20`, `GET /api/v1/timelines/public?local=true`,
+//! `GET /api/v1/timelines/shorts?feed=for_you` and `?feed=local` with 32 concurrent keep-alive
+//! clients. Prints p50/p99 latency, requests/s, idle and peak RSS of the server.
 //!
 //! Usage: `cargo bench --bench timelines -- [--backend sqlite|postgres] [--seconds 10]
-//! [--clients 32] [--accounts 1000] [--statuses 200000] [--follows 500]`.
+//! [--clients 32] [--accounts 1000] [--statuses 200000] [--shorts 50000] [--follows 500]`.
 //! PostgreSQL: a fresh database on `ROOKERY_BENCH_PG` (default `postgres://postgres@127.0.0.1:5432`).
 
 use std::process::{Command, Stdio};
@@ -22,6 +23,7 @@ struct Opts {
     clients: usize,
     accounts: usize,
     statuses: usize,
+    shorts: usize,
     follows: usize,
     /// Server connection pool size (`database.max_connections`).
     pool: u32,
@@ -41,6 +43,7 @@ fn opts() -> Opts {
         clients: get("--clients", "32").parse().unwrap(),
         accounts: get("--accounts", "1000").parse().unwrap(),
         statuses: get("--statuses", "200000").parse().unwrap(),
+        shorts: get("--shorts", "50000").parse().unwrap(),
         follows: get("--follows", "500").parse().unwrap(),
         pool: get("--pool", "16").parse().unwrap(),
     }
@@ -100,6 +103,7 @@ async fn seed(db: &Db, o: &Opts, base: &str) -> String {
             batch.clear();
         }
     }
+    seed_shorts(db, o, base, &account_ids, &ts, (tru, fals)).await;
     let viewer = account_ids[0];
     let followed: Vec<String> = account_ids[1..=o.follows]
         .iter()
@@ -167,6 +171,49 @@ async fn seed(db: &Db, o: &Opts, base: &str) -> String {
         t0.elapsed()
     );
     token.access_token
+}
+
+/// Shorts over the last 14 days, round-robin over accounts, each with a ready 720×1280 video and
+/// favourites, boosts, replies and completed views that vary from one to the next.
+async fn seed_shorts(
+    db: &Db,
+    o: &Opts,
+    base: &str,
+    account_ids: &[i64],
+    ts: &dyn Fn(chrono::DateTime<chrono::Utc>) -> String,
+    (tru, fals): (&str, &str),
+) {
+    let now = chrono::Utc::now();
+    let start = now - chrono::Duration::days(14);
+    let step = 14.0 * 86_400_000.0 / o.shorts.max(1) as f64;
+    let (mut statuses, mut media) = (Vec::with_capacity(500), Vec::with_capacity(500));
+    for i in 0..o.shorts {
+        let at = start + chrono::Duration::milliseconds((i as f64 * step) as i64 + 1);
+        let id = ids::id_at(at);
+        let author = account_ids[(i * 7) % account_ids.len()];
+        let (fav, boosts, replies, done) = (
+            (i * 7919) % 53,
+            (i * 104729) % 11,
+            (i * 31) % 7,
+            (i * 17) % 97,
+        );
+        statuses.push(format!(
+            "({id}, '{base}/statuses/{id}', {author}, {id}, 'short {i}', '<p>short {i} #dance</p>', '', 'public', {fals}, 'en', {tru}, {t}, {tru}, {tru}, {fav}, {boosts}, {replies}, {done}, {views})",
+            t = ts(at),
+            views = done * 3
+        ));
+        media.push(format!(
+            "({mid}, {author}, {id}, 0, 'video', 'ready', 'attachments/{mid}/original.mp4', 'video/mp4', 1048576, 'attachments/{mid}/small.jpg', 'LEHV6nWB2yk8pyo0adR*.7kCMdnj', '{{\"original\":{{\"width\":720,\"height\":1280,\"duration\":15.0}}}}', {t}, {t})",
+            mid = id + 1,
+            t = ts(at)
+        ));
+        if statuses.len() == 500 || i + 1 == o.shorts {
+            exec(db, format!("INSERT INTO statuses (id, uri, account_id, conversation_id, text, content, spoiler_text, visibility, sensitive, language, local, created_at, has_media, short, favourites_count, reblogs_count, replies_count, completed_views_count, views_count) VALUES {}", statuses.join(","))).await;
+            exec(db, format!("INSERT INTO media_attachments (id, account_id, status_id, position, type, state, file_key, file_content_type, file_size, preview_key, blurhash, meta, created_at, updated_at) VALUES {}", media.join(","))).await;
+            statuses.clear();
+            media.clear();
+        }
+    }
 }
 
 fn rss_kb(pid: u32, field: &str) -> u64 {
@@ -319,18 +366,24 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle = rss_kb(pid, "VmRSS:");
     println!(
-        "backend: {}  ({} accounts, {} statuses, viewer follows {}; {} clients, {} s per endpoint)",
-        o.backend, o.accounts, o.statuses, o.follows, o.clients, o.seconds
+        "backend: {}  ({} accounts, {} statuses, {} shorts, viewer follows {}; {} clients, {} s per endpoint)",
+        o.backend, o.accounts, o.statuses, o.shorts, o.follows, o.clients, o.seconds
     );
     println!("idle RSS after start-up: {:.1} MB", idle as f64 / 1024.0);
     for (name, path, auth) in [
         ("home", "/api/v1/timelines/home?limit=20", true),
         ("public local", "/api/v1/timelines/public?local=true", false),
+        (
+            "shorts for_you",
+            "/api/v1/timelines/shorts?feed=for_you",
+            true,
+        ),
+        ("shorts local", "/api/v1/timelines/shorts?feed=local", false),
     ] {
         let url = format!("http://127.0.0.1:{port}{path}");
         let r = load(&url, auth.then_some(token.as_str()), o.clients, o.seconds).await;
         println!(
-            "{name:>13}: p50 {:>6.2} ms  p99 {:>6.2} ms  {:>7.0} req/s  errors {}",
+            "{name:>14}: p50 {:>6.2} ms  p99 {:>6.2} ms  {:>7.0} req/s  errors {}",
             r.p50.as_secs_f64() * 1000.0,
             r.p99.as_secs_f64() * 1000.0,
             r.rps,

@@ -289,7 +289,7 @@ async fn ranking(state: &AppState) -> AppResult<Arc<Vec<(i64, i64)>>> {
         return Ok(r.order.clone());
     }
     let now = Utc::now();
-    let after = crate::storage::ids::id_at(now - FOR_YOU_WINDOW);
+    let after = crate::storage::ids::min_id_at(now - FOR_YOU_WINDOW);
     let shorts = store::recent_public_shorts(&state.db, after, FOR_YOU_CANDIDATES).await?;
     let order = Arc::new(rank(shorts, now));
     *cached = Some(Ranking {
