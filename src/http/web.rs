@@ -137,6 +137,19 @@ async fn signed_in(
     }
 }
 
+/// The account `USER` or `USER@DOMAIN` names. Errors: 404 when unknown or malformed.
+async fn account_of(
+    state: &AppState,
+    acct: &str,
+) -> Result<crate::storage::accounts::AccountRow, AppError> {
+    let (username, domain) =
+        crate::service::accounts::parse_acct(acct, &state.config.server.domain)
+            .ok_or(AppError::NotFound)?;
+    crate::storage::accounts::find_account_by_acct(&state.db, username, domain)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// `GET /@USER/stories`: the viewer of an account's live stories (tap the right two thirds or →
 /// for the next, the left third or ← for the previous, hold or space to pause; videos play muted).
 /// Signed-out visitors are sent to sign in; stories the viewer may not see answer 404.
@@ -153,17 +166,10 @@ pub async fn stories_page(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let Some((username, domain)) =
-        crate::service::accounts::parse_acct(acct, &state.config.server.domain)
-    else {
-        return AppError::NotFound.into_response();
+    let account = match account_of(&state, acct).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
     };
-    let account =
-        match crate::storage::accounts::find_account_by_acct(&state.db, username, domain).await {
-            Ok(Some(a)) => a,
-            Ok(None) => return AppError::NotFound.into_response(),
-            Err(e) => return AppError::from(e).into_response(),
-        };
     let stories = match crate::service::stories::of_account(
         &state,
         viewer.account.id,
@@ -299,17 +305,10 @@ pub async fn account_shorts_page(
     let Some(acct) = at_name.strip_prefix('@') else {
         return AppError::NotFound.into_response();
     };
-    let Some((username, domain)) =
-        crate::service::accounts::parse_acct(acct, &state.config.server.domain)
-    else {
-        return AppError::NotFound.into_response();
+    let account = match account_of(&state, acct).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
     };
-    let account =
-        match crate::storage::accounts::find_account_by_acct(&state.db, username, domain).await {
-            Ok(Some(a)) => a,
-            Ok(None) => return AppError::NotFound.into_response(),
-            Err(e) => return AppError::from(e).into_response(),
-        };
     let viewer = maybe_signed_in(&state, &headers).await;
     let filter = crate::storage::statuses::AccountFilter {
         only_shorts: true,

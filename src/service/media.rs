@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -658,22 +659,18 @@ async fn transcode_one(state: &AppState, id: i64) -> Result<(), MediaError> {
     let (preview_key, blurhash, meta) = if target == Target::Audio {
         (None, None, video::audio_meta(&out_probe))
     } else {
-        let poster_path = scratch.path().join("poster.jpg");
-        video::poster_frame(&output, out_probe.duration, &poster_path).await?;
-        let poster = tokio::fs::read(&poster_path).await.map_err(internal)?;
-        let (small, hash) = tokio::task::spawn_blocking(move || image::poster(&poster))
-            .await
-            .map_err(internal)??;
-        let key = format!("attachments/{id}/small.{}", small.extension);
-        state
-            .media
-            .put(&key, small.bytes, small.content_type)
-            .await
-            .map_err(internal)?;
+        let (key, small, hash) = store_poster(
+            state,
+            &output,
+            out_probe.duration,
+            scratch.path(),
+            &format!("attachments/{id}"),
+        )
+        .await?;
         (
             Some(key),
             Some(hash),
-            video::video_meta(&out_probe, Some((small.width, small.height))),
+            video::video_meta(&out_probe, Some(small)),
         )
     };
     state
@@ -979,19 +976,41 @@ async fn remote_poster(state: &AppState, id: i64, video: &[u8]) -> Result<String
     if probe.video.is_none() {
         return Err(MediaError::Invalid("no video stream".into()));
     }
-    let poster_path = scratch.path().join("poster.jpg");
-    video::poster_frame(&input, probe.duration, &poster_path).await?;
+    let (key, _, _) = store_poster(
+        state,
+        &input,
+        probe.duration,
+        scratch.path(),
+        &format!("cache/{id}"),
+    )
+    .await?;
+    Ok(key)
+}
+
+/// Takes the poster frame of `video` (`duration` seconds long) into `scratch`, makes its preview
+/// and blurhash, and stores the preview as `PREFIX/small.EXT`. Returns the key, the preview's size
+/// and the blurhash.
+async fn store_poster(
+    state: &AppState,
+    video: &Path,
+    duration: f64,
+    scratch: &Path,
+    prefix: &str,
+) -> Result<(String, (u32, u32), String), MediaError> {
+    let poster_path = scratch.join("poster.jpg");
+    video::poster_frame(video, duration, &poster_path).await?;
     let poster = tokio::fs::read(&poster_path).await.map_err(internal)?;
-    let (small, _) = tokio::task::spawn_blocking(move || image::poster(&poster))
+    let (small, hash) = tokio::task::spawn_blocking(move || image::poster(&poster))
         .await
         .map_err(internal)??;
-    let key = format!("cache/{id}/small.{}", small.extension);
+    let key = format!("{prefix}/small.{}", small.extension);
+    let size = (small.width, small.height);
     state
         .media
         .put(&key, small.bytes, small.content_type)
         .await
         .map_err(internal)?;
-    Ok(key)
+    Ok((key, size, hash))
 }
 
 /// What a cleanup pass removed.

@@ -52,35 +52,28 @@ pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     Ok(opt_bool(d)?.unwrap_or(false))
 }
 
-/// `Option<f64>` from a number or a numeric string; null or `""` is `None`.
-pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum NumOrStr {
-        Num(f64),
-        Str(String),
-    }
-    match Option::<NumOrStr>::deserialize(d)? {
-        None => Ok(None),
-        Some(NumOrStr::Num(n)) => Ok(Some(n)),
-        Some(NumOrStr::Str(s)) if s.trim().is_empty() => Ok(None),
-        Some(NumOrStr::Str(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| de::Error::custom(format!("not a number: {s:?}"))),
-    }
-}
-
 /// `Option<i64>` from a number or a numeric string; null or `""` is `None`.
 pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    opt_number(d)
+}
+
+/// `Option<f64>` from a number or a numeric string; null or `""` is `None`.
+pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    opt_number(d)
+}
+
+fn opt_number<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + std::str::FromStr,
+{
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum NumOrStr {
-        Num(i64),
+    enum NumOrStr<T> {
+        Num(T),
         Str(String),
     }
-    match Option::<NumOrStr>::deserialize(d)? {
+    match Option::<NumOrStr<T>>::deserialize(d)? {
         None => Ok(None),
         Some(NumOrStr::Num(n)) => Ok(Some(n)),
         Some(NumOrStr::Str(s)) if s.trim().is_empty() => Ok(None),

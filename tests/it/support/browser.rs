@@ -19,6 +19,11 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // Chromium outlives its driver (and a page playing video keeps a core busy): end every
+        // process of this session's profile.
+        let _ = Command::new("pkill")
+            .args(["-9", "-f", &self._profile.path().display().to_string()])
+            .status();
     }
 }
 
