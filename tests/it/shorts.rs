@@ -424,3 +424,78 @@ async fn remote_shorts_from_loops_and_peertube(app: TestApp) {
 }
 
 both_backends!(remote_shorts_from_loops_and_peertube);
+
+/// A remote short's video is fetched with the media guards: not from a private address unless the
+/// dev setting allows it, and never past `media.remote_max_bytes` however the size is declared.
+#[tokio::test]
+async fn remote_short_videos_are_fetched_with_limits() {
+    use activitypub_federation::traits::Object;
+    use rookery::federation::actor::ApAccount;
+    // An origin on loopback that streams 64 KiB without declaring a length.
+    let origin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = origin.local_addr().unwrap();
+    let router = axum::Router::new().route(
+        "/big.mp4",
+        axum::routing::get(|| async {
+            let chunks = (0..64).map(|_| Ok::<_, std::io::Error>(vec![0u8; 1024]));
+            (
+                [("content-type", "video/mp4")],
+                axum::body::Body::from_stream(futures_util::stream::iter(chunks)),
+            )
+        }),
+    );
+    tokio::spawn(async move { axum::serve(origin, router).await.unwrap() });
+    for (allow_private, expect) in [(false, "refused"), (true, "too large")] {
+        let app = TestApp::start_with(crate::support::Backend::Sqlite, |c| {
+            c.federation.allow_private_addresses = allow_private;
+            c.media.remote_max_bytes = 16 * 1024;
+        })
+        .await;
+        let fed = rookery::federation::context::build(app.state.clone())
+            .await
+            .unwrap();
+        let data = fed.to_request_data();
+        let person = serde_json::from_value(ap_fixture("loops/person.json")).unwrap();
+        let tern = ApAccount::from_json(person, &data).await.unwrap().row;
+        let mut note = ap_fixture("loops/note.json");
+        note["attachment"][0]["url"] = json!(format!("http://{addr}/big.mp4"));
+        let row = rookery::service::statuses::store_remote_note(
+            &data,
+            &tern,
+            serde_json::from_value(note).unwrap(),
+            false,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(row.short);
+        let m = &rookery::storage::media::of_statuses(&app.state.db, &[row.id])
+            .await
+            .unwrap()[0];
+        let a = app
+            .get(&format!("/media_proxy/{}/original", m.id), None)
+            .await;
+        match expect {
+            // Not fetched at all.
+            "refused" => {
+                a.assert_error(404);
+            }
+            // Read up to the limit, then given up: shown from its origin, nothing kept.
+            _ => {
+                assert_eq!(a.status, 303, "{}", a.text);
+                assert_eq!(
+                    a.header("location").unwrap(),
+                    format!("http://{addr}/big.mp4")
+                );
+            }
+        };
+        let after = rookery::storage::media::find(&app.state.db, m.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            after.file_key.is_none() && after.cached_at.is_none(),
+            "{expect}"
+        );
+    }
+}
