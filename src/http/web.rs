@@ -272,16 +272,19 @@ pub async fn shorts_page(
         ));
     }
     let v = viewer.as_ref().map(|u| u.account.id);
-    let rows = if feed == Feed::ForYou {
+    let statuses = if feed == Feed::ForYou {
         shorts::for_you(&state, v, 0, SHORTS_PER_PAGE as usize)
             .await
-            .map(|(rows, _)| rows)
+            .map(|(statuses, _)| statuses)
     } else {
         let page = crate::storage::sql::Page {
             limit: SHORTS_PER_PAGE,
             ..Default::default()
         };
-        shorts::chronological(&state, v, feed, None, &page).await
+        match shorts::chronological(&state, v, feed, None, &page).await {
+            Ok(rows) => crate::service::render::statuses(&state, v, rows).await,
+            Err(e) => Err(e),
+        }
     };
     let heading = match feed {
         Feed::ForYou => "For you",
@@ -289,8 +292,8 @@ pub async fn shorts_page(
         Feed::Local => "Local shorts",
         Feed::Federated => "All shorts",
     };
-    match rows {
-        Ok(rows) => player(&state, &headers, viewer.as_ref(), heading, rows, &here).await,
+    match statuses {
+        Ok(statuses) => player(&state, &headers, viewer.is_some(), heading, statuses, &here),
         Err(e) => e.into_response(),
     }
 }
@@ -335,22 +338,29 @@ pub async fn account_shorts_page(
     };
     let heading = format!("Shorts of @{acct}");
     let here = format!("/@{acct}/shorts");
-    player(&state, &headers, viewer.as_ref(), &heading, rows, &here).await
+    match crate::service::render::statuses(&state, viewer.as_ref().map(|u| u.account.id), rows)
+        .await
+    {
+        Ok(statuses) => player(
+            &state,
+            &headers,
+            viewer.is_some(),
+            &heading,
+            statuses,
+            &here,
+        ),
+        Err(e) => e.into_response(),
+    }
 }
 
-async fn player(
+fn player(
     state: &AppState,
     headers: &HeaderMap,
-    viewer: Option<&CurrentUser>,
+    signed_in: bool,
     heading: &str,
-    rows: Vec<crate::storage::statuses::StatusRow>,
+    statuses: Vec<crate::api_types::status::Status>,
     here: &str,
 ) -> Response {
-    let statuses =
-        match crate::service::render::statuses(state, viewer.map(|u| u.account.id), rows).await {
-            Ok(s) => s,
-            Err(e) => return e.into_response(),
-        };
     let shorts = statuses
         .into_iter()
         .filter_map(|s| {
@@ -377,7 +387,7 @@ async fn player(
             instance_title: &state.config.instance.title,
             heading,
             shorts,
-            signed_in: viewer.is_some(),
+            signed_in,
             csrf: &csrf,
             here_encoded: &urlencoding::encode(here),
         },

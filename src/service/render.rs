@@ -225,6 +225,25 @@ pub async fn status(state: &AppState, viewer: Option<i64>, row: StatusRow) -> Ap
         .ok_or(AppError::NotFound)
 }
 
+/// A status rendered for nobody in particular (see [`statuses`] with `None`), made `viewer`'s: its
+/// favourited, boosted, bookmarked, muted and pinned flags from `vs`. `conversation_id` is the
+/// status's thread. Not for boosts (their flags come from the boosted status).
+pub fn for_viewer(
+    mut s: Status,
+    viewer: i64,
+    conversation_id: i64,
+    vs: &crate::storage::statuses::ViewerState,
+) -> Status {
+    let id: i64 = s.id.parse().unwrap_or_default();
+    s.favourited = Some(vs.favourited.contains(&id));
+    s.reblogged = Some(vs.reblogged.contains(&id));
+    s.bookmarked = Some(vs.bookmarked.contains(&id));
+    s.muted = Some(vs.muted_conversations.contains(&conversation_id));
+    s.pinned = (s.account.id == viewer.to_string()).then(|| vs.pinned.contains(&id));
+    s.filtered = Some(Vec::new());
+    s
+}
+
 /// Notifications with their accounts and statuses (as the recipient sees them).
 pub async fn notifications(
     state: &AppState,

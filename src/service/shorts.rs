@@ -2,11 +2,13 @@
 //! own feeds and view counts (Rookery's extension; docs/API.md, Shorts). A short is still a status:
 //! caption, hashtags, mentions, visibility, replies, favourites and boosts work as for any post.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
+use crate::api_types::status::Status;
 use crate::error::{AppError, AppResult};
 use crate::federation::protocol::note::Note;
 use crate::service::oauth::CurrentUser;
@@ -227,11 +229,14 @@ pub async fn chronological(
     Ok(rows)
 }
 
-/// A computed `for_you` ranking: status and author IDs, best first.
+/// A computed `for_you` ranking: status and author IDs, best first, and the shorts rendered so far
+/// for nobody in particular (with their thread), shared by every viewer until the ranking is
+/// computed again.
 #[derive(Clone, Debug)]
 pub struct Ranking {
     at: Instant,
     order: Arc<Vec<(i64, i64)>>,
+    rendered: Arc<std::sync::Mutex<HashMap<i64, (Status, i64)>>>,
 }
 
 /// `for_you` score of a short at `now`: engagement over a power of its age (Hacker News's
@@ -281,22 +286,23 @@ pub fn rank(mut shorts: Vec<ShortStats>, now: chrono::DateTime<Utc>) -> Vec<(i64
 }
 
 /// The current `for_you` ranking, computed again when older than [`FOR_YOU_TTL`] or dropped.
-async fn ranking(state: &AppState) -> AppResult<Arc<Vec<(i64, i64)>>> {
+async fn ranking(state: &AppState) -> AppResult<Ranking> {
     let mut cached = state.for_you.lock().await;
     if let Some(r) = cached.as_ref()
         && r.at.elapsed() < FOR_YOU_TTL
     {
-        return Ok(r.order.clone());
+        return Ok(r.clone());
     }
     let now = Utc::now();
     let after = crate::storage::ids::min_id_at(now - FOR_YOU_WINDOW);
     let shorts = store::recent_public_shorts(&state.db, after, FOR_YOU_CANDIDATES).await?;
-    let order = Arc::new(rank(shorts, now));
-    *cached = Some(Ranking {
+    let r = Ranking {
         at: Instant::now(),
-        order: order.clone(),
-    });
-    Ok(order)
+        order: Arc::new(rank(shorts, now)),
+        rendered: Arc::default(),
+    };
+    *cached = Some(r.clone());
+    Ok(r)
 }
 
 /// Drops the cached `for_you` ranking (a new short was posted here).
@@ -305,32 +311,69 @@ pub async fn invalidate(state: &AppState) {
 }
 
 /// `for_you`, from `offset` in the ranking: up to `limit` shorts the viewer may see (blocked,
-/// muted and limited authors left out). Returns the rows and the offset of the next page.
+/// muted and limited authors left out), rendered for the viewer. Returns them and the offset of
+/// the next page.
+///
+/// Shorts are rendered once per ranking for nobody in particular and then given each viewer's
+/// flags (one query), so a page costs two small queries however many people read it; counts are
+/// as fresh as the ranking (at most [`FOR_YOU_TTL`] old).
 pub async fn for_you(
     state: &AppState,
     viewer: Option<i64>,
     offset: usize,
     limit: usize,
-) -> AppResult<(Vec<StatusRow>, usize)> {
-    let order = ranking(state).await?;
+) -> AppResult<(Vec<Status>, usize)> {
+    let ranking = ranking(state).await?;
+    let order = &ranking.order;
     let v = viewer.unwrap_or(store::ANONYMOUS);
-    let mut out = Vec::with_capacity(limit);
+    let mut ids = Vec::with_capacity(limit);
     let mut next = offset.min(order.len());
     // Filtering can drop some; read a little more until the page is full or the ranking ends.
-    while out.len() < limit && next < order.len() {
-        let end = (next + (limit - out.len()) * 2).min(order.len());
-        let ids: Vec<i64> = order[next..end].iter().map(|(id, _)| *id).collect();
-        let rows = store::find_many_for_feed(&state.db, v, &ids).await?;
-        for id in &ids {
-            if out.len() == limit {
+    while ids.len() < limit && next < order.len() {
+        let end = (next + (limit - ids.len()) + 4).min(order.len());
+        let candidates: Vec<i64> = order[next..end].iter().map(|(id, _)| *id).collect();
+        let visible = store::visible_in_feed(&state.db, v, &candidates).await?;
+        for id in candidates {
+            if ids.len() == limit {
                 break;
             }
             next += 1;
-            if let Some(r) = rows.iter().find(|r| r.id == *id) {
-                out.push(r.clone());
+            if visible.contains(&id) {
+                ids.push(id);
             }
         }
     }
+    let missing: Vec<i64> = {
+        let done = ranking.rendered.lock().expect("rendered shorts");
+        ids.iter()
+            .filter(|id| !done.contains_key(id))
+            .copied()
+            .collect()
+    };
+    if !missing.is_empty() {
+        let rows = store::find_many(&state.db, &missing).await?;
+        let threads: HashMap<i64, i64> = rows.iter().map(|r| (r.id, r.conversation_id)).collect();
+        let rendered = crate::service::render::statuses(state, None, rows).await?;
+        let mut done = ranking.rendered.lock().expect("rendered shorts");
+        for st in rendered {
+            let id: i64 = st.id.parse().unwrap_or_default();
+            let thread = threads.get(&id).copied().unwrap_or(id);
+            done.insert(id, (st, thread));
+        }
+    }
+    let page: Vec<(Status, i64)> = {
+        let done = ranking.rendered.lock().expect("rendered shorts");
+        ids.iter().filter_map(|id| done.get(id).cloned()).collect()
+    };
+    let out = match viewer {
+        Some(me) => {
+            let vs = store::viewer_state(&state.db, me, &ids).await?;
+            page.into_iter()
+                .map(|(st, thread)| crate::service::render::for_viewer(st, me, thread, &vs))
+                .collect()
+        }
+        None => page.into_iter().map(|(st, _)| st).collect(),
+    };
     Ok((out, next))
 }
 

@@ -758,30 +758,39 @@ pub async fn facts_of(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<
             _ => {}
         }
     }
-    if viewer != ANONYMOUS {
-        let mut args = Args::default();
-        let v = args.add(viewer);
-        let list = args.ids(status_ids);
-        let sql = format!(
-            "SELECT 'f', status_id FROM favourites WHERE account_id = {v} AND status_id IN ({list}) \
-             UNION ALL SELECT 'r', reblog_of_id FROM statuses WHERE account_id = {v} AND reblog_of_id IN ({list}) \
-             UNION ALL SELECT 'b', status_id FROM bookmarks WHERE account_id = {v} AND status_id IN ({list}) \
-             UNION ALL SELECT 'p', status_id FROM status_pins WHERE account_id = {v} AND status_id IN ({list}) \
-             UNION ALL SELECT 'm', conversation_id FROM conversation_mutes WHERE account_id = {v}"
-        );
-        let rows: Vec<(String, i64)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
-        for (kind, id) in rows {
-            match kind.as_str() {
-                "f" => facts.viewer.favourited.push(id),
-                "r" => facts.viewer.reblogged.push(id),
-                "b" => facts.viewer.bookmarked.push(id),
-                "p" => facts.viewer.pinned.push(id),
-                _ => facts.viewer.muted_conversations.push(id),
-            }
-        }
-    }
+    facts.viewer = viewer_state(db, viewer, status_ids).await?;
     facts.tags.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(facts)
+}
+
+/// What `viewer` did with these statuses (favourited, boosted, bookmarked, pinned) and which
+/// conversations it muted; empty for anonymous viewers. One query.
+pub async fn viewer_state(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<ViewerState> {
+    let mut state = ViewerState::default();
+    if viewer == ANONYMOUS || status_ids.is_empty() {
+        return Ok(state);
+    }
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let list = args.ids(status_ids);
+    let sql = format!(
+        "SELECT 'f', status_id FROM favourites WHERE account_id = {v} AND status_id IN ({list}) \
+         UNION ALL SELECT 'r', reblog_of_id FROM statuses WHERE account_id = {v} AND reblog_of_id IN ({list}) \
+         UNION ALL SELECT 'b', status_id FROM bookmarks WHERE account_id = {v} AND status_id IN ({list}) \
+         UNION ALL SELECT 'p', status_id FROM status_pins WHERE account_id = {v} AND status_id IN ({list}) \
+         UNION ALL SELECT 'm', conversation_id FROM conversation_mutes WHERE account_id = {v}"
+    );
+    let rows: Vec<(String, i64)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    for (kind, id) in rows {
+        match kind.as_str() {
+            "f" => state.favourited.push(id),
+            "r" => state.reblogged.push(id),
+            "b" => state.bookmarked.push(id),
+            "p" => state.pinned.push(id),
+            _ => state.muted_conversations.push(id),
+        }
+    }
+    Ok(state)
 }
 
 /// Public posts and boosts of an account (the outbox's `totalItems`).
@@ -841,9 +850,9 @@ pub async fn recent_public_shorts(
         .bind(after_id).bind(limit).fetch_all(c).await)
 }
 
-/// The statuses among `ids` that `viewer` may see in a public feed (authors not blocked, muted or
+/// The IDs among `ids` that `viewer` may see in a public feed (authors not blocked, muted or
 /// limited for it), in no particular order.
-pub async fn find_many_for_feed(db: &Db, viewer: i64, ids: &[i64]) -> sqlx::Result<Vec<StatusRow>> {
+pub async fn visible_in_feed(db: &Db, viewer: i64, ids: &[i64]) -> sqlx::Result<Vec<i64>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -852,11 +861,11 @@ pub async fn find_many_for_feed(db: &Db, viewer: i64, ids: &[i64]) -> sqlx::Resu
     let now = args.add(Utc::now());
     let list = args.ids(ids);
     let sql = format!(
-        "SELECT {COLUMNS} FROM statuses s WHERE s.id IN ({list}) AND {f} AND {l}",
+        "SELECT s.id FROM statuses s WHERE s.id IN ({list}) AND {f} AND {l}",
         f = not_filtered("s.account_id", &v, &now),
         l = not_limited("s.account_id", &v),
     );
-    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+    on_db!(db, c => bind_args!(sqlx::query_scalar(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
 }
 
 /// Records that `viewer` watched short `status_id` for `watched_seconds` on `day` (UTC,

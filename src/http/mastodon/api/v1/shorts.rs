@@ -53,9 +53,8 @@ pub async fn timeline(
     }
     let limit = p.page.page().limit as usize;
     let offset = p.offset.unwrap_or(0).max(0) as usize;
-    let (rows, next) = svc::for_you(&state, viewer, offset, limit).await?;
-    let more = rows.len() == limit;
-    let out = render::statuses(&state, viewer, rows).await?;
+    let (out, next) = svc::for_you(&state, viewer, offset, limit).await?;
+    let more = out.len() == limit;
     let mut resp = Json(out).into_response();
     if more {
         let link = format!(
