@@ -73,7 +73,11 @@ async fn shorts_post_feed_and_count(app: TestApp) {
             json!({"status": "not mine", "media_ids": [bobs]}),
         )
         .await;
-    assert!(a.status.is_client_error(), "{}", a.text);
+    let e = a.assert_error(422);
+    assert!(
+        e["error"].as_str().unwrap().contains("Unknown media"),
+        "{e}"
+    );
     let processing = upload(
         &app,
         &alice,
