@@ -21,6 +21,10 @@ pub const TYPES: &[&str] = &[
     "story_reaction",
 ];
 
+/// Rookery's own notification types (docs/API.md, Stories): listed only when a client names them
+/// in `types[]`, and not streamed as `notification` events, since Mastodon apps do not know them.
+pub const EXTENSION_TYPES: &[&str] = &["story_reply", "story_reaction"];
+
 /// A notification stored in an open transaction, to be streamed after commit.
 #[derive(Clone, Copy, Debug)]
 pub struct Pending {
@@ -81,6 +85,9 @@ async fn publish_one(state: &AppState, p: Pending) -> AppResult<()> {
     let Some(row) = store::find(&state.db, p.recipient, p.id).await? else {
         return Ok(());
     };
+    if EXTENSION_TYPES.contains(&row.r#type.as_str()) {
+        return Ok(());
+    }
     let from = row.from_account_id;
     let Some(n) = render::notifications(state, p.recipient, vec![row])
         .await?

@@ -282,6 +282,16 @@ async fn stories_live_and_expire(app: TestApp) {
     assert_eq!(n[0]["emoji"], "🔥");
     assert_eq!(n[0]["story"]["id"], id1.as_str());
     assert_eq!(n[0]["account"]["username"], "bob");
+    // Apps that do not ask for Rookery's types do not get them (the reply still shows as a mention).
+    let plain = app.get("/api/v1/notifications", Some(&alice)).await.json();
+    let kinds: Vec<&str> = plain
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"mention"), "{kinds:?}");
+    assert!(kinds.iter().all(|k| !k.starts_with("story_")), "{kinds:?}");
 
     // Stories never reach timelines.
     for path in [

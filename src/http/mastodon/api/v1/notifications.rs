@@ -37,9 +37,19 @@ pub async fn index(
 ) -> AppResult<Response> {
     let cu = auth.require_user("read:notifications")?;
     let me = cu.account.id;
+    // Rookery's own types only for clients that ask for them: apps that decode the type strictly
+    // would fail on the whole page otherwise.
+    let mut exclude_types = p.exclude_types;
+    if p.types.is_empty() {
+        exclude_types.extend(
+            crate::service::notifications::EXTENSION_TYPES
+                .iter()
+                .map(|t| t.to_string()),
+        );
+    }
     let filter = Filter {
         types: p.types,
-        exclude_types: p.exclude_types,
+        exclude_types,
         from_account: p.account_id,
     };
     let rows = store::list(&state.db, me, &filter, &p.page.page_with(40, 80)).await?;
