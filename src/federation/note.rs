@@ -1,17 +1,26 @@
 //! Statuses as fetchable ActivityPub objects (`activitypub_federation`'s `Object`): remote Notes
 //! are fetched by URL (a boosted post we have not seen, the parent of a reply, a status URL pasted
-//! into search), checked and stored through the same path as an incoming `Create`.
+//! into search), checked and stored through the same path as an incoming `Create`. A PeerTube
+//! `Video` fetched this way (a channel's `Announce`, a search) is read as the Note it stands for.
 
 use activitypub_federation::config::Data;
 use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::traits::Object;
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::federation::actor::{ApAccount, same_origin};
 use crate::federation::protocol::note::Note;
 use crate::state::AppState;
 use crate::storage::statuses::{self, StatusRow};
+
+/// A fetched post document: a Note (or Question, Article …), or a PeerTube `Video` read as one.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct NoteDoc(
+    #[serde(deserialize_with = "crate::federation::protocol::peertube::note_or_video")] pub Note,
+);
 
 #[derive(Clone, Debug)]
 pub struct ApNote {
@@ -22,7 +31,7 @@ pub struct ApNote {
 #[async_trait]
 impl Object for ApNote {
     type DataType = AppState;
-    type Kind = Note;
+    type Kind = NoteDoc;
     type Error = anyhow::Error;
 
     fn id(&self) -> &Url {
@@ -43,15 +52,16 @@ impl Object for ApNote {
             .map(|row| ApNote { row, id: object_id }))
     }
 
-    async fn into_json(self, data: &Data<AppState>) -> Result<Note, Self::Error> {
+    async fn into_json(self, data: &Data<AppState>) -> Result<NoteDoc, Self::Error> {
         anyhow::ensure!(self.row.local, "only local statuses are served");
         crate::service::activitypub::note_of(data.app_data(), &self.row)
             .await
+            .map(NoteDoc)
             .map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     async fn verify(
-        json: &Note,
+        NoteDoc(json): &NoteDoc,
         expected_domain: &Url,
         _data: &Data<AppState>,
     ) -> Result<(), Self::Error> {
@@ -68,7 +78,7 @@ impl Object for ApNote {
         Ok(())
     }
 
-    async fn from_json(json: Note, data: &Data<AppState>) -> Result<Self, Self::Error> {
+    async fn from_json(NoteDoc(json): NoteDoc, data: &Data<AppState>) -> Result<Self, Self::Error> {
         let id = json.id.clone();
         let author = ObjectId::<ApAccount>::from(json.attributed_to.clone())
             .dereference(data)

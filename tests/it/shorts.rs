@@ -503,3 +503,57 @@ async fn remote_short_videos_are_fetched_with_limits() {
         );
     }
 }
+
+/// A PeerTube `Video` reached by its id (as a channel's `Announce` or a search does) is read the
+/// same way as a delivered one.
+#[tokio::test]
+async fn peertube_videos_are_fetched_by_id() {
+    use activitypub_federation::fetch::object_id::ObjectId;
+    let origin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // The federation library wants a domain name, not an address.
+    let base = format!("http://localhost:{}", origin.local_addr().unwrap().port());
+    let local = |v: Value| -> Value {
+        serde_json::from_str(&v.to_string().replace("https://peertube.example", &base)).unwrap()
+    };
+    let video = local(ap_fixture("peertube/create_video.json")["object"].clone());
+    let person = local(ap_fixture("peertube/person.json"));
+    let video_id = video["id"].as_str().unwrap().to_string();
+    let doc = |v: Value| {
+        move || {
+            let v = v.clone();
+            async move {
+                (
+                    [("content-type", "application/activity+json")],
+                    v.to_string(),
+                )
+            }
+        }
+    };
+    let router = axum::Router::new()
+        .route(
+            "/videos/watch/5b2f9a2e-3c1d-4f7e-9a61-1c2d3e4f5a6b",
+            axum::routing::get(doc(video)),
+        )
+        .route("/accounts/heron", axum::routing::get(doc(person)));
+    tokio::spawn(async move { axum::serve(origin, router).await.unwrap() });
+    let app = TestApp::start_with(crate::support::Backend::Sqlite, |c| {
+        c.federation.allow_private_addresses = true;
+    })
+    .await;
+    let fed = rookery::federation::context::build(app.state.clone())
+        .await
+        .unwrap();
+    let data = fed.to_request_data();
+    let note =
+        ObjectId::<rookery::federation::note::ApNote>::from(url::Url::parse(&video_id).unwrap())
+            .dereference(&data)
+            .await
+            .unwrap();
+    assert!(note.row.short);
+    assert_eq!(note.row.uri, video_id);
+    let author = rookery::storage::accounts::find_account(&app.state.db, note.row.account_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(author.uri, format!("{base}/accounts/heron"));
+}
