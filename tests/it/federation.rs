@@ -1916,7 +1916,10 @@ async fn shorts_travel_and_engagement_ranks_them() {
     .await
     .unwrap_or_else(|| panic!("the shorts did not reach A\n{}\n{}", a.log(), b.log()));
     assert!(feed.as_array().unwrap().iter().all(|s| s["short"] == true));
-    assert_eq!(feed[0]["content"].as_str().unwrap().contains("newer"), true);
+    assert!(
+        feed[0]["content"].as_str().unwrap().contains("newer"),
+        "{feed}"
+    );
     let older_on_a = feed[1]["id"].as_str().unwrap().to_string();
     let (s, _) = a
         .send(
