@@ -147,7 +147,40 @@ async fn usernames_and_emails_are_unique_case_insensitively(app: TestApp) {
     );
 }
 
+/// A suspended domain covers its subdomains (and any port), but not its parent or a domain that
+/// merely ends with the same letters.
+async fn domain_suspension_covers_subdomains(app: TestApp) {
+    use rookery::service::moderation::block_domain;
+    use rookery::storage::domain_blocks::{BlockSettings, is_suspended};
+    let suspend = || BlockSettings {
+        severity: "suspend".into(),
+        ..Default::default()
+    };
+    block_domain(&app.state, "Evil.Example", suspend())
+        .await
+        .unwrap();
+    block_domain(&app.state, "sub.other.example", suspend())
+        .await
+        .unwrap();
+    let db = &app.state.db;
+    for (host, blocked) in [
+        ("evil.example", true),
+        ("EVIL.example", true),
+        ("evil.example:8443", true),
+        ("a.evil.example", true),
+        ("deep.a.evil.example:443", true),
+        ("notevil.example", false),
+        ("evil.example.net", false),
+        ("sub.other.example", true),
+        ("x.sub.other.example", true),
+        ("other.example", false),
+    ] {
+        assert_eq!(is_suspended(db, host).await.unwrap(), blocked, "{host}");
+    }
+}
+
 both_backends!(
     accounts_round_trip,
-    usernames_and_emails_are_unique_case_insensitively
+    usernames_and_emails_are_unique_case_insensitively,
+    domain_suspension_covers_subdomains
 );
