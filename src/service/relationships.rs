@@ -403,6 +403,17 @@ pub async fn receive_follow(
     let already = store::find_follow(&state.db, FollowTable::Follows, actor.id, target.id)
         .await?
         .is_some();
+    // As on Mastodon, accounts of a silenced ("limited") server need approval to follow, unless
+    // the local account follows them.
+    let limited = match &actor.domain {
+        Some(d) => {
+            crate::storage::domain_blocks::is_silenced(&state.db, d).await?
+                && store::find_follow(&state.db, FollowTable::Follows, target.id, actor.id)
+                    .await?
+                    .is_none()
+        }
+        None => false,
+    };
     let mut tx = state.db.begin().await?;
     let mut pending = Vec::new();
     if blocked {
@@ -410,7 +421,7 @@ pub async fn receive_follow(
         send_to(&mut tx, &reject, target.id, actor)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-    } else if target.locked && !already {
+    } else if (target.locked || limited) && !already {
         if store::upsert_follow(
             &mut tx,
             FollowTable::Requests,

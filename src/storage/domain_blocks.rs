@@ -67,11 +67,20 @@ pub async fn delete_domain(db: &Db, domain: &str) -> sqlx::Result<bool> {
 /// True when `host` (with port if any) or a parent domain of it is suspended: `example.com`
 /// covers `a.example.com` too, the same rule `statuses::not_limited` applies to silences.
 pub async fn is_suspended(db: &Db, host: &str) -> sqlx::Result<bool> {
+    has_block(db, host, "suspend").await
+}
+
+/// Whether `host` (with or without a port) or a parent domain of it is silenced ("limited").
+pub async fn is_silenced(db: &Db, host: &str) -> sqlx::Result<bool> {
+    has_block(db, host, "silence").await
+}
+
+async fn has_block(db: &Db, host: &str, severity: &str) -> sqlx::Result<bool> {
     let host = host.to_lowercase();
     let bare = host.split(':').next().unwrap_or(&host).to_string();
     let n: i64 = on_db!(db, conn => sqlx::query_scalar(
-        "SELECT count(*) FROM domain_blocks WHERE severity = 'suspend' \
+        "SELECT count(*) FROM domain_blocks WHERE severity = $3 \
          AND (domain = $1 OR domain = $2 OR $2 LIKE '%.' || domain)")
-        .bind(&host).bind(&bare).fetch_one(conn).await)?;
+        .bind(&host).bind(&bare).bind(severity).fetch_one(conn).await)?;
     Ok(n > 0)
 }

@@ -1395,6 +1395,25 @@ async fn a_silenced_domain_is_hidden_from_those_who_do_not_follow_it() {
     let (s, _) = a.get(&format!("/api/v1/statuses/{id}"), &alice).await;
     assert_eq!(s, 200);
 
+    // bob's follow of alice (not locked) needs her approval while B is silenced.
+    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", a.domain)).await;
+    follow(&b, &bob, &alice_on_b).await;
+    let requests = poll_get(&a, &alice, "/api/v1/follow_requests", |r| {
+        r.as_array().is_some_and(|r| r.len() == 1)
+    })
+    .await
+    .unwrap_or_else(|| panic!("no follow request on A\n{}", a.log()));
+    assert_eq!(requests[0]["username"], "bob");
+    let (_, me) = a.get("/api/v1/accounts/verify_credentials", &alice).await;
+    assert_eq!(me["followers_count"], 0);
+    let (_, rel) = b
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={alice_on_b}"),
+            &bob,
+        )
+        .await;
+    assert_eq!(rel[0]["requested"], true, "{rel}");
+
     // Once the silence is lifted, bob shows for everyone again.
     let (ok, _, err) = run_cli(&a.server.config, &["admin", "domain", "unblock", &b.domain]);
     assert!(ok, "{err}");
