@@ -293,7 +293,7 @@ fn personal_inbox(a: &AccountRow) -> Option<String> {
 }
 
 /// Queues `activity` from local `me` to a remote account's inbox.
-async fn send_to(
+pub(crate) async fn send_to(
     tx: &mut crate::storage::Tx,
     activity: &serde_json::Value,
     me: i64,

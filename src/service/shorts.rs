@@ -30,19 +30,6 @@ pub const GRAVITY: f64 = 1.2;
 /// At most this many shorts in a row from one author in `for_you`.
 pub const MAX_IN_A_ROW: usize = 2;
 
-/// Width, height and duration of a processed video from its `meta`.
-fn video_facts(m: &MediaRow) -> (f64, f64, f64) {
-    let meta = &m.meta.0;
-    let get = |p: &str| meta.pointer(p).and_then(serde_json::Value::as_f64);
-    (
-        get("/original/width").unwrap_or(0.0),
-        get("/original/height").unwrap_or(0.0),
-        get("/original/duration")
-            .or_else(|| get("/duration"))
-            .unwrap_or(0.0),
-    )
-}
-
 /// Checks a short's attachments. Errors: 422 unless there is exactly one processed video, portrait
 /// or square, of at most 180 s.
 pub fn validate(media: &[MediaRow]) -> AppResult<()> {
@@ -67,7 +54,7 @@ pub fn validate(media: &[MediaRow]) -> AppResult<()> {
             "Validation failed: the video is still processing",
         ));
     }
-    let (w, h, seconds) = video_facts(m);
+    let (w, h, seconds) = m.video_facts();
     if w > h {
         return Err(AppError::unprocessable(format!(
             "Validation failed: a short is vertical or square (this video is {w}×{h})"
@@ -150,7 +137,7 @@ pub async fn view(
         ));
     }
     let media = crate::storage::media::of_statuses(&state.db, &[row.id]).await?;
-    let length = media.first().map_or(0.0, |m| video_facts(m).2);
+    let length = media.first().map_or(0.0, |m| m.video_facts().2);
     // Players report a little short of the end; a second of slack counts as watched through.
     let completed = length > 0.0 && watched_seconds >= (length - 1.0).max(length * 0.9);
     let day = Utc::now().format("%Y-%m-%d").to_string();

@@ -75,7 +75,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, p: NewStory) -> AppRes
     }
     let clip_seconds = match m.r#type.as_str() {
         "image" => None,
-        "video" | "gifv" => Some(media_seconds(&m)),
+        "video" | "gifv" => Some(m.video_facts().2),
         _ => {
             return Err(AppError::unprocessable(
                 "Validation failed: a story is a photo or a video",
@@ -137,16 +137,6 @@ pub async fn create(state: &AppState, user: &CurrentUser, p: NewStory) -> AppRes
     Ok(story)
 }
 
-/// Seconds of a processed video, from its `meta`.
-fn media_seconds(m: &MediaRow) -> f64 {
-    let meta = &m.meta.0;
-    meta.get("original")
-        .and_then(|o| o.get("duration"))
-        .or_else(|| meta.get("duration"))
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0)
-}
-
 /// Pixelfed's `Add` of a story: the object names the story and carries a bearcap (`bear:?u=URL&t=TOKEN`)
 /// its followers' servers fetch it with.
 fn add_activity(author: &AccountRow, s: &StoryRow) -> Value {
@@ -165,29 +155,37 @@ fn add_activity(author: &AccountRow, s: &StoryRow) -> Value {
     })
 }
 
-/// Streams `story` (the Story entity) to the author's local followers, and to the author.
+/// Streams `story` (the Story entity) to the author's local followers, and to the author. A new
+/// story is unseen by everyone, so it is rendered once for all of them.
 async fn publish(state: &AppState, row: &StoryRow) {
     if !state.hub.has_listeners() {
         return;
     }
-    let followers = match store::local_follower_ids(&state.db, row.account_id).await {
-        Ok(f) => f,
+    let followers =
+        match crate::storage::relationships::local_follower_ids(&state.db, row.account_id).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(error = ?e, "could not list followers for a story event");
+                return;
+            }
+        };
+    let story = match render_one(state, None, row.clone()).await {
+        Ok(s) => s,
         Err(e) => {
-            tracing::warn!(error = ?e, "could not list followers for a story event");
+            tracing::warn!(error = ?e, "could not render a story event");
             return;
         }
     };
-    for viewer in followers.into_iter().chain([row.account_id]) {
-        match render_one(state, Some(viewer), row.clone()).await {
-            Ok(story) => state.hub.publish(Event {
-                keys: vec![StreamKey::User(viewer)],
-                event: "story",
-                payload: serde_json::to_string(&story).unwrap_or_default(),
-                author_id: Some(row.account_id),
-            }),
-            Err(e) => tracing::warn!(error = ?e, "could not render a story event"),
-        }
-    }
+    state.hub.publish(Event {
+        keys: followers
+            .into_iter()
+            .chain([row.account_id])
+            .map(StreamKey::User)
+            .collect(),
+        event: "story",
+        payload: serde_json::to_string(&story).unwrap_or_default(),
+        author_id: Some(row.account_id),
+    });
 }
 
 /// Renders stories as `viewer` sees them (seen or not). Stories whose media is gone are skipped.
@@ -328,30 +326,28 @@ pub async fn seen(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<S
         let author = accounts::find_account(&state.db, row.account_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        if let Some(inbox) = author.inbox_url.clone() {
-            let view = json!({
-                "id": format!("{}#stories/{}/view", user.account.uri, row.id),
-                "type": "View",
-                "actor": user.account.uri,
-                "to": [author.uri],
-                "object": { "type": "Story", "object": row.uri },
-            });
-            send_to(state, &user.account, &view, inbox).await?;
-        }
+        let view = json!({
+            "id": format!("{}#stories/{}/view", user.account.uri, row.id),
+            "type": "View",
+            "actor": user.account.uri,
+            "to": [author.uri],
+            "object": { "type": "Story", "object": row.uri },
+        });
+        send_to(state, &user.account, &view, &author).await?;
     }
     render_one(state, Some(user.account.id), row).await
 }
 
-/// Queues `activity` from a local account to one inbox.
+/// Queues `activity` from a local account to a remote account's inbox, in a transaction of its own.
 async fn send_to(
     state: &AppState,
     from: &AccountRow,
     activity: &Value,
-    inbox: String,
+    to: &AccountRow,
 ) -> AppResult<()> {
     crate::federation::keys::public_key_pem(state, from).await?;
     let mut tx = state.db.begin().await?;
-    crate::service::delivery::enqueue(&mut tx, activity, from.id, &[inbox], None).await?;
+    crate::service::relationships::send_to(&mut tx, activity, from.id, to).await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
     Ok(())
@@ -432,21 +428,15 @@ pub async fn reply(
         },
     )
     .await?;
-    let mut tx = state.db.begin().await?;
-    let pending = notifications::create_about(
-        &mut tx,
-        row.account_id,
+    notify(
+        state,
+        &row,
         user.account.id,
         "story_reply",
-        About {
-            status_id: Some(status.id),
-            story_id: Some(row.id),
-            emoji: None,
-        },
+        Some(status.id),
+        None,
     )
     .await?;
-    tx.commit().await?;
-    notifications::publish(state, &pending.into_iter().collect::<Vec<_>>()).await;
     Ok(status)
 }
 
@@ -491,8 +481,16 @@ pub async fn react(state: &AppState, user: &CurrentUser, id: &str, emoji: &str) 
         .await?
         .ok_or(AppError::NotFound)?;
     if author.is_local() {
-        notify_reaction(state, &row, user.account.id, emoji).await?;
-    } else if let Some(inbox) = author.inbox_url.clone() {
+        notify(
+            state,
+            &row,
+            user.account.id,
+            "story_reaction",
+            None,
+            Some(emoji),
+        )
+        .await?;
+    } else {
         let react = json!({
             "id": format!("{}#stories/{}/react/{}", user.account.uri, row.id, ids::new_id()),
             "type": "EmojiReact",
@@ -501,32 +499,29 @@ pub async fn react(state: &AppState, user: &CurrentUser, id: &str, emoji: &str) 
             "object": row.uri,
             "content": emoji,
         });
-        send_to(state, &user.account, &react, inbox).await?;
+        send_to(state, &user.account, &react, &author).await?;
     }
     Ok(())
 }
 
-async fn notify_reaction(
+/// Notifies the author of `story` (when local) of a `story_reply` or `story_reaction` by `from`.
+/// Rookery's own types are never streamed (see `notifications::EXTENSION_TYPES`).
+async fn notify(
     state: &AppState,
-    row: &StoryRow,
+    story: &StoryRow,
     from: i64,
-    emoji: &str,
+    kind: &str,
+    status_id: Option<i64>,
+    emoji: Option<&str>,
 ) -> AppResult<()> {
+    let about = About {
+        status_id,
+        story_id: Some(story.id),
+        emoji,
+    };
     let mut tx = state.db.begin().await?;
-    let pending = notifications::create_about(
-        &mut tx,
-        row.account_id,
-        from,
-        "story_reaction",
-        About {
-            status_id: None,
-            story_id: Some(row.id),
-            emoji: Some(emoji),
-        },
-    )
-    .await?;
+    notifications::create_about(&mut tx, story.account_id, from, kind, about).await?;
     tx.commit().await?;
-    notifications::publish(state, &pending.into_iter().collect::<Vec<_>>()).await;
     Ok(())
 }
 
@@ -829,7 +824,7 @@ pub async fn receive_reaction(
         .map(str::trim)
         .filter(|e| valid_emoji(e))
         .unwrap_or("❤");
-    notify_reaction(state, &row, actor.id, emoji)
+    notify(state, &row, actor.id, "story_reaction", None, Some(emoji))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(true)
@@ -856,23 +851,16 @@ pub async fn notify_remote_reply(
     {
         return Ok(());
     }
-    let mut tx = state.db.begin().await?;
-    let pending = notifications::create_about(
-        &mut tx,
-        story.account_id,
+    notify(
+        state,
+        story,
         replier.id,
         "story_reply",
-        About {
-            status_id: Some(status_id),
-            story_id: Some(story.id),
-            emoji: None,
-        },
+        Some(status_id),
+        None,
     )
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    tx.commit().await?;
-    notifications::publish(state, &pending.into_iter().collect::<Vec<_>>()).await;
-    Ok(())
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// The `Story` document of a local story, for its author's followers' servers (Pixelfed's shape).
@@ -965,7 +953,12 @@ pub async fn fetch(
         Some(s) if !s.is_local() => {
             may_see(state, s.id, author.id).await?
                 || match &s.domain {
-                    Some(d) => store::has_follower_on_domain(&state.db, author.id, d).await?,
+                    Some(d) => {
+                        crate::storage::relationships::has_follower_on_domain(
+                            &state.db, author.id, d,
+                        )
+                        .await?
+                    }
                     None => false,
                 }
         }

@@ -36,6 +36,21 @@ pub struct MediaRow {
     pub updated_at: DateTime<Utc>,
 }
 
+impl MediaRow {
+    /// Width, height and duration (seconds) of the processed file, from `meta.original`
+    /// (0 where unknown).
+    pub fn video_facts(&self) -> (f64, f64, f64) {
+        let get = |p: &str| self.meta.0.pointer(p).and_then(serde_json::Value::as_f64);
+        (
+            get("/original/width").unwrap_or(0.0),
+            get("/original/height").unwrap_or(0.0),
+            get("/original/duration")
+                .or_else(|| get("/duration"))
+                .unwrap_or(0.0),
+        )
+    }
+}
+
 const COLUMNS: &str = "id, account_id, status_id, position, type, state, file_key, \
     file_content_type, file_size, preview_key, upload_key, remote_url, remote_preview_url, cached_at, \
     description, focus_x, focus_y, blurhash, meta, progress, error, created_at, updated_at";

@@ -359,3 +359,21 @@ pub async fn follows_with_domain(db: &Db, domain: &str) -> sqlx::Result<Vec<(i64
          WHERE lower(a.domain) = $1 OR lower(t.domain) = $1")
         .bind(domain).fetch_all(c).await)
 }
+
+/// Local accounts that follow `author`.
+pub async fn local_follower_ids(db: &Db, author: i64) -> sqlx::Result<Vec<i64>> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
+         WHERE f.target_account_id = $1 AND a.domain IS NULL")
+        .bind(author).fetch_all(c).await)
+}
+
+/// True when some account on `domain` follows `author` (how a server's instance actor, signing a
+/// fetch on behalf of its users, shows it may read followers-only documents).
+pub async fn has_follower_on_domain(db: &Db, author: i64, domain: &str) -> sqlx::Result<bool> {
+    let n: i64 = on_db!(db, c => sqlx::query_scalar(
+        "SELECT count(*) FROM follows f JOIN accounts a ON a.id = f.account_id \
+         WHERE f.target_account_id = $1 AND lower(a.domain) = lower($2)")
+        .bind(author).bind(domain).fetch_one(c).await)?;
+    Ok(n > 0)
+}
