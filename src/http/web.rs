@@ -209,6 +209,22 @@ pub async fn stories_page(
     with_cookies(page, &new_cookie.into_iter().collect::<Vec<_>>())
 }
 
+/// The user of a request a page's script makes: the session cookie plus the page's CSRF token in
+/// `X-CSRF-Token`. Errors: 403 for a missing or wrong token, 401 when signed out.
+async fn page_request_user(state: &AppState, headers: &HeaderMap) -> Result<CurrentUser, AppError> {
+    let given = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !csrf_matches(headers, given) {
+        return Err(AppError::Forbidden("Invalid CSRF token".into()));
+    }
+    let (user, account) = session_user(state, headers)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("Not signed in".into()))?;
+    Ok(CurrentUser { user, account })
+}
+
 /// `POST /@USER/stories/:id/seen` from the viewer (session cookie and `X-CSRF-Token`): marks the
 /// story seen. 204; 401 signed out, 403 bad token, 404 as `POST /api/v1/stories/:id/seen`.
 pub async fn story_seen(
@@ -216,16 +232,8 @@ pub async fn story_seen(
     Path((_, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let given = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !csrf_matches(&headers, given) {
-        return AppError::Forbidden("Invalid CSRF token".into()).into_response();
-    }
-    let viewer = match session_user(&state, &headers).await {
-        Ok(Some((user, account))) => CurrentUser { user, account },
-        Ok(None) => return AppError::Unauthorized("Not signed in".into()).into_response(),
+    let viewer = match page_request_user(&state, &headers).await {
+        Ok(u) => u,
         Err(e) => return e.into_response(),
     };
     match crate::service::stories::seen(&state, &viewer, &id).await {
@@ -404,15 +412,9 @@ pub async fn status_action(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let given = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !csrf_matches(&headers, given) {
-        return AppError::Forbidden("Invalid CSRF token".into()).into_response();
-    }
-    let Some(user) = maybe_signed_in(&state, &headers).await else {
-        return AppError::Unauthorized("Not signed in".into()).into_response();
+    let user = match page_request_user(&state, &headers).await {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
     };
     use crate::service::statuses as svc;
     let result = match action.as_str() {

@@ -165,8 +165,7 @@ pub async fn statuses(
                 name: name.clone(),
             })
             .collect();
-        let flag = |list: &Vec<i64>, id: i64| viewer.map(|_| list.contains(&id));
-        Ok(Status {
+        let st = Status {
             id: s.id.to_string(),
             uri: s.uri.clone(),
             url: s.url.clone(),
@@ -192,14 +191,18 @@ pub async fn statuses(
             language: s.language.clone(),
             text: None,
             edited_at: s.edited_at,
-            favourited: flag(&vs.favourited, s.id),
-            reblogged: flag(&vs.reblogged, s.id),
-            muted: flag(&vs.muted_conversations, s.conversation_id),
-            bookmarked: flag(&vs.bookmarked, s.id),
-            pinned: (viewer == Some(s.account_id)).then(|| vs.pinned.contains(&s.id)),
-            filtered: viewer.map(|_| Vec::new()),
+            favourited: None,
+            reblogged: None,
+            muted: None,
+            bookmarked: None,
+            pinned: None,
+            filtered: None,
             short: s.short,
             views_count: s.views_count,
+        };
+        Ok(match viewer {
+            Some(v) => for_viewer(st, v, s.conversation_id, vs),
+            None => st,
         })
     };
     let mut out = Vec::with_capacity(rows.len());

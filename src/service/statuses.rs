@@ -1380,18 +1380,7 @@ pub async fn store_remote_note(
         tracing::debug!(note = %note.id, "dropping a Note nobody here follows or is mentioned in");
         return Ok(None);
     }
-    let tags: Vec<String> = note
-        .tag
-        .iter()
-        .filter(|t| t.kind == "Hashtag")
-        .filter_map(|t| t.name.as_deref())
-        .map(|n| n.trim_start_matches('#').to_string())
-        .filter(|n| {
-            !n.is_empty()
-                && n.chars().count() <= 100
-                && n.chars().all(|c| c.is_alphanumeric() || c == '_')
-        })
-        .collect();
+    let tags = note.hashtags();
     let published = note.published.min(chrono::Utc::now());
     let id = ids::id_at(published);
     let content = text::sanitize_html(&note.content);
@@ -1614,18 +1603,7 @@ pub async fn receive_update_note(
         .updated
         .unwrap_or_else(chrono::Utc::now)
         .min(chrono::Utc::now());
-    let tags: Vec<String> = note
-        .tag
-        .iter()
-        .filter(|t| t.kind == "Hashtag")
-        .filter_map(|t| t.name.as_deref())
-        .map(|n| n.trim_start_matches('#').to_string())
-        .filter(|n| {
-            !n.is_empty()
-                && n.chars().count() <= 100
-                && n.chars().all(|c| c.is_alphanumeric() || c == '_')
-        })
-        .collect();
+    let tags = note.hashtags();
     let mut mention_ids = Vec::new();
     for href in note
         .tag

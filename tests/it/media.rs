@@ -660,6 +660,29 @@ both_backends!(
     job_claims_lapse_and_are_taken_again,
 );
 
+/// A multipart part holding fixture `file`.
+fn file_part(file: &str, mime: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(fixture(file))
+        .file_name(file.to_string())
+        .mime_str(mime)
+        .unwrap()
+}
+
+/// `PATCH /api/v1/accounts/update_credentials` with a multipart form.
+async fn update_credentials(
+    app: &TestApp,
+    token: &str,
+    form: reqwest::multipart::Form,
+) -> reqwest::Response {
+    app.http
+        .patch(app.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn avatar_and_header_are_uploaded() {
     let app = TestApp::start(Backend::Sqlite).await;
@@ -667,28 +690,9 @@ async fn avatar_and_header_are_uploaded() {
     let token = app.token_for("alice", "read write").await;
     let form = reqwest::multipart::Form::new()
         .text("display_name", "Alice")
-        .part(
-            "avatar",
-            reqwest::multipart::Part::bytes(fixture("photo.jpg"))
-                .file_name("a.jpg")
-                .mime_str("image/jpeg")
-                .unwrap(),
-        )
-        .part(
-            "header",
-            reqwest::multipart::Part::bytes(fixture("photo.png"))
-                .file_name("h.png")
-                .mime_str("image/png")
-                .unwrap(),
-        );
-    let resp = app
-        .http
-        .patch(app.url("/api/v1/accounts/update_credentials"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+        .part("avatar", file_part("photo.jpg", "image/jpeg"))
+        .part("header", file_part("photo.png", "image/png"));
+    let resp = update_credentials(&app, &token, form).await;
     assert_eq!(resp.status(), 200);
     let me: Value = resp.json().await.unwrap();
     assert_eq!(me["display_name"], "Alice");
@@ -717,49 +721,24 @@ async fn avatar_and_header_are_uploaded() {
     assert_eq!(actor["icon"]["url"], avatar);
     assert_eq!(actor["image"]["url"], header);
     // A video is not an avatar.
-    let form = reqwest::multipart::Form::new().part(
-        "avatar",
-        reqwest::multipart::Part::bytes(fixture("vertical.mp4"))
-            .file_name("v.mp4")
-            .mime_str("video/mp4")
-            .unwrap(),
-    );
-    let resp = app
-        .http
-        .patch(app.url("/api/v1/accounts/update_credentials"))
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let form =
+        reqwest::multipart::Form::new().part("avatar", file_part("vertical.mp4", "video/mp4"));
+    let resp = update_credentials(&app, &token, form).await;
     assert_eq!(resp.status(), 422);
     // A good avatar with a bad header, or with a display name that is too long, changes nothing
     // and leaves no files behind.
     let files_before = stored(&app).await.len();
-    let part = |file: &str, mime: &str| {
-        reqwest::multipart::Part::bytes(fixture(file))
-            .file_name(file.to_string())
-            .mime_str(mime)
-            .unwrap()
-    };
     let forms = [
         reqwest::multipart::Form::new()
             .text("display_name", "x".repeat(31))
-            .part("avatar", part("photo.png", "image/png")),
+            .part("avatar", file_part("photo.png", "image/png")),
         reqwest::multipart::Form::new()
             .text("display_name", "Changed")
-            .part("avatar", part("photo.png", "image/png"))
-            .part("header", part("vertical.mp4", "video/mp4")),
+            .part("avatar", file_part("photo.png", "image/png"))
+            .part("header", file_part("vertical.mp4", "video/mp4")),
     ];
     for form in forms {
-        let resp = app
-            .http
-            .patch(app.url("/api/v1/accounts/update_credentials"))
-            .bearer_auth(&token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let resp = update_credentials(&app, &token, form).await;
         assert_eq!(resp.status(), 422);
         let body: Value = resp.json().await.unwrap();
         assert!(body["error"].is_string(), "{body}");

@@ -66,6 +66,24 @@ pub struct Note {
     pub duration: Option<String>,
 }
 
+impl Note {
+    /// Names of its `Hashtag` tags without `#`, keeping only plausible ones (letters, digits and
+    /// `_`, at most 100 characters).
+    pub fn hashtags(&self) -> Vec<String> {
+        self.tag
+            .iter()
+            .filter(|t| t.kind == "Hashtag")
+            .filter_map(|t| t.name.as_deref())
+            .map(|n| n.trim_start_matches('#').to_string())
+            .filter(|n| {
+                !n.is_empty()
+                    && n.chars().count() <= 100
+                    && n.chars().all(|c| c.is_alphanumeric() || c == '_')
+            })
+            .collect()
+    }
+}
+
 /// A media attachment: `Document` (Mastodon), `Image`, `Video` or `Audio`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
