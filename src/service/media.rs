@@ -709,18 +709,26 @@ pub fn spawn_workers(state: &AppState) -> tokio::task::JoinHandle<()> {
         move |job| process_job(s1.clone(), job),
         move |job, e| give_up(s2.clone(), job, e),
     );
-    // Prefetching is not urgent: its worker finds new jobs by polling.
-    let prefetch = jobs::run_worker(
-        state.db.clone(),
-        PREFETCH_JOB,
-        2,
-        MAX_ATTEMPTS,
-        Arc::new(tokio::sync::Notify::new()),
-        move |job| prefetch_job(s3.clone(), job),
-        |_, _| async {},
-    );
+    // Prefetching is not urgent: its worker finds new jobs by polling, and only runs (and polls)
+    // when `media.remote_prefetch` is on.
+    let prefetch = state.config.media.remote_prefetch.then(|| {
+        jobs::run_worker(
+            state.db.clone(),
+            PREFETCH_JOB,
+            2,
+            MAX_ATTEMPTS,
+            Arc::new(tokio::sync::Notify::new()),
+            move |job| prefetch_job(s3.clone(), job),
+            |_, _| async {},
+        )
+    });
     tokio::spawn(async move {
-        tokio::join!(process, prefetch);
+        match prefetch {
+            Some(prefetch) => {
+                tokio::join!(process, prefetch);
+            }
+            None => process.await,
+        }
     })
 }
 
