@@ -19,6 +19,19 @@ pub struct Config {
     pub registrations: RegistrationsConfig,
     pub federation: FederationConfig,
     pub rate_limits: RateLimitsConfig,
+    pub mail: MailConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// SMTP server, e.g. `smtp://user:pass@mail.example:587` (STARTTLS), `smtps://…:465` (TLS) or
+    /// `smtp://127.0.0.1:2525` (plain, local only). Empty: mail is written as `.eml` files to `dir`.
+    pub smtp_url: String,
+    /// The sender, e.g. `Rookery <notifications@example.com>`. Empty: `Rookery <notifications@DOMAIN>`.
+    pub from: String,
+    /// Where mail is written when there is no SMTP server. Empty: `./data/mail`.
+    pub dir: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -67,6 +80,8 @@ pub struct InstanceConfig {
     /// Public address of this server's source code (AGPL-3.0 §13), shown as `source_url` in
     /// `/api/v2/instance` and in nodeinfo. Empty: not shown.
     pub source_url: String,
+    /// Server rules, in order, shown in apps (`/api/v1/instance/rules`, `rules` of the instance).
+    pub rules: Vec<String>,
 }
 
 impl Default for InstanceConfig {
@@ -78,6 +93,7 @@ impl Default for InstanceConfig {
             max_characters: 500,
             max_media_attachments: 4,
             source_url: String::new(),
+            rules: Vec::new(),
         }
     }
 }
@@ -186,6 +202,9 @@ impl Default for MediaConfig {
 pub struct RegistrationsConfig {
     /// `open` (anyone may sign up), `approval` (a moderator approves each sign-up) or `closed`.
     pub mode: RegistrationsMode,
+    /// New accounts must confirm their e-mail address before they can sign in. Unset: on when
+    /// `mail.smtp_url` is set.
+    pub require_email_confirmation: Option<bool>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -236,6 +255,12 @@ pub struct RateLimitsConfig {
     pub sign_in_per_ip: u32,
     /// Sign-in attempts allowed per account in 5 minutes, whatever the address.
     pub sign_in_per_account: u32,
+    /// Sign-ups allowed per client IP address in 30 minutes (API and web page).
+    pub sign_up_per_ip: u32,
+    /// Password reset requests allowed per client IP address in 30 minutes.
+    pub password_reset_per_ip: u32,
+    /// Statuses an account may post in 3 hours (as Mastodon's default).
+    pub statuses_per_account: u32,
 }
 
 impl Default for RateLimitsConfig {
@@ -243,6 +268,9 @@ impl Default for RateLimitsConfig {
         RateLimitsConfig {
             sign_in_per_ip: 25,
             sign_in_per_account: 10,
+            sign_up_per_ip: 5,
+            password_reset_per_ip: 5,
+            statuses_per_account: 300,
         }
     }
 }
@@ -288,6 +316,13 @@ impl Config {
     }
 
     /// True for localhost, loopback addresses and `*.localhost`, with or without a port.
+    /// Whether new accounts must confirm their e-mail address (see `registrations`).
+    pub fn require_email_confirmation(&self) -> bool {
+        self.registrations
+            .require_email_confirmation
+            .unwrap_or(!self.mail.smtp_url.is_empty())
+    }
+
     pub fn domain_is_local(&self) -> bool {
         let host = self.host();
         host == "localhost"

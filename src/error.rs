@@ -33,7 +33,7 @@ pub enum AppError {
     },
     /// 429 with `Retry-After` (seconds).
     #[error("Too many requests")]
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests { retry_after_secs: u64, limit: u32 },
     /// RFC 6749 §5.2 error at the OAuth endpoints: `{"error": code, "error_description": text}`.
     #[error("{code}: {description}")]
     OAuth {
@@ -124,10 +124,27 @@ impl IntoResponse for AppError {
         }
         let status = self.status();
         let mut resp = (status, axum::Json(self.body())).into_response();
-        if let AppError::TooManyRequests { retry_after_secs } = self
-            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        if let AppError::TooManyRequests {
+            retry_after_secs,
+            limit,
+        } = self
         {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
+            // Mastodon's headers: the budget, what is left of it, and when it is back.
+            let reset = chrono::Utc::now() + chrono::Duration::seconds(retry_after_secs as i64);
+            let reset = reset.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            for (name, value) in [
+                (header::RETRY_AFTER.as_str(), retry_after_secs.to_string()),
+                ("x-ratelimit-limit", limit.to_string()),
+                ("x-ratelimit-remaining", "0".to_string()),
+                ("x-ratelimit-reset", reset),
+            ] {
+                if let (Ok(n), Ok(v)) = (
+                    header::HeaderName::from_bytes(name.as_bytes()),
+                    HeaderValue::from_str(&value),
+                ) {
+                    resp.headers_mut().insert(n, v);
+                }
+            }
         }
         resp
     }

@@ -55,6 +55,34 @@ enum Admin {
         #[command(subcommand)]
         action: MediaCmd,
     },
+    /// Announcements shown in apps.
+    Announcement {
+        #[command(subcommand)]
+        action: AnnouncementCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AnnouncementCmd {
+    /// Publish an announcement now (plain text; links are linked). Prints its ID.
+    Create {
+        #[arg(long)]
+        text: String,
+        /// When the event it announces starts (RFC 3339).
+        #[arg(long)]
+        starts_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// When it stops being shown (RFC 3339).
+        #[arg(long)]
+        ends_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// The times are dates only.
+        #[arg(long)]
+        all_day: bool,
+    },
+    /// Delete an announcement (apps drop it at once).
+    Delete {
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -202,6 +230,7 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
                         locale: None,
                         reason: None,
                         allow_reserved: true,
+                        confirmed: true,
                     },
                 )
                 .await
@@ -265,6 +294,33 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
                 r.evicted, r.deleted
             );
         }
+        Admin::Announcement { action } => match action {
+            AnnouncementCmd::Create {
+                text,
+                starts_at,
+                ends_at,
+                all_day,
+            } => {
+                let a = rookery::service::announcements::create(
+                    state,
+                    rookery::service::announcements::NewAnnouncement {
+                        text: &text,
+                        starts_at,
+                        ends_at,
+                        all_day,
+                    },
+                )
+                .await
+                .map_err(explain)?;
+                println!("{}", a.id);
+            }
+            AnnouncementCmd::Delete { id } => {
+                rookery::service::announcements::delete(state, id)
+                    .await
+                    .map_err(explain)?;
+                println!("announcement {id} deleted");
+            }
+        },
         Admin::Emoji { action } => match action {
             EmojiCmd::Add {
                 shortcode,

@@ -22,12 +22,13 @@ pub async fn serve_on(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let limiter = state.sign_in_limiter.clone();
+    let (limiter, limits) = (state.sign_in_limiter.clone(), state.limits.clone());
     let pruner = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             limiter.prune();
+            limits.prune();
         }
     });
     let federation = crate::federation::context::build(state.clone()).await?;
@@ -41,20 +42,35 @@ pub async fn serve_on(
     let transcoder = crate::service::media::spawn_workers(&state);
     let media_pruner = crate::service::media::spawn_pruner(&state);
     let story_expiry = crate::service::stories::spawn_expiry(&state);
+    let push = crate::service::push::spawn_worker(&state);
+    let cards = crate::service::cards::spawn_worker(&state);
+    let mail = crate::service::mail::spawn_worker(&state);
     let app = crate::http::router(state).layer(
         activitypub_federation::config::FederationMiddleware::new(federation),
     );
-    let result = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    // Before routing: clients call `/api/v1/conversations/` as well as without the slash
+    // (Mastodon.py does), and Mastodon answers both.
+    let app = tower::Layer::layer(
+        &tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(),
+        app,
+    );
+    let result =
+        axum::serve(
+            listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(app),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
     pruner.abort();
     worker.abort();
     transcoder.abort();
     media_pruner.abort();
     story_expiry.abort();
+    push.abort();
+    cards.abort();
+    mail.abort();
     Ok(result?)
 }
 

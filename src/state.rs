@@ -16,8 +16,18 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub sign_in_limiter: Arc<SignInLimiter>,
+    /// Budgets for sign-ups, password resets and posting.
+    pub limits: Arc<crate::service::rate_limit::ActionLimits>,
     /// Streaming events go out through here.
     pub hub: Hub,
+    /// The instance's VAPID key pair for Web Push, loaded on first use.
+    pub vapid: Arc<tokio::sync::OnceCell<Arc<crate::service::push::Vapid>>>,
+    /// Wakes the Web Push delivery worker after notifications are stored.
+    pub push_wakeup: Arc<tokio::sync::Notify>,
+    /// Users' compiled filters, reused for a few seconds (see `service::filters`).
+    pub filters: Arc<crate::service::filters::FilterCache>,
+    /// Local accounts with a streaming connection open (presence).
+    pub presence: Arc<crate::realtime::Presence>,
     /// Wakes the delivery worker after activities are queued.
     pub delivery_wakeup: Arc<tokio::sync::Notify>,
     /// Where media files are kept.
@@ -40,9 +50,16 @@ impl AppState {
         let media_client = crate::service::media::fetch_client(&config)?;
         Ok(AppState {
             sign_in_limiter: Arc::new(SignInLimiter::new(&config.rate_limits)),
+            limits: Arc::new(crate::service::rate_limit::ActionLimits::new(
+                &config.rate_limits,
+            )),
             config: Arc::new(config),
             db,
             hub: Hub::new(),
+            presence: Arc::new(crate::realtime::Presence::default()),
+            filters: Arc::new(crate::service::filters::FilterCache::default()),
+            vapid: Arc::new(tokio::sync::OnceCell::new()),
+            push_wakeup: Arc::new(tokio::sync::Notify::new()),
             delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
             media,
             jobs_wakeup: Arc::new(tokio::sync::Notify::new()),

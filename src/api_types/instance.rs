@@ -75,12 +75,22 @@ pub fn v1(cfg: &Config, stats: &Stats, contact: Option<Account>) -> Value {
             "polls": polls_configuration(),
         },
         "contact_account": contact,
-        "rules": [],
+        "rules": rules(cfg),
     })
 }
 
+/// The `Rule` entities of `instance.rules`: IDs are their positions, from 1.
+pub fn rules(cfg: &Config) -> Vec<Value> {
+    cfg.instance
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, text)| json!({ "id": (i + 1).to_string(), "text": text, "hint": "" }))
+        .collect()
+}
+
 /// `GET /api/v2/instance`.
-pub fn v2(cfg: &Config, stats: &Stats, contact: Option<Account>) -> Value {
+pub fn v2(cfg: &Config, stats: &Stats, contact: Option<Account>, vapid_key: &str) -> Value {
     let mode = cfg.registrations.mode;
     json!({
         "domain": cfg.server.domain,
@@ -94,7 +104,7 @@ pub fn v2(cfg: &Config, stats: &Stats, contact: Option<Account>) -> Value {
         "languages": ["en"],
         "configuration": {
             "urls": { "streaming": cfg.streaming_url(), "status": null, "about": format!("{}/about", cfg.base_url()) },
-            "vapid": { "public_key": "" },
+            "vapid": { "public_key": vapid_key },
             "accounts": { "max_featured_tags": 10, "max_pinned_statuses": 5 },
             "statuses": statuses_configuration(cfg),
             "media_attachments": media_configuration(cfg),
@@ -113,7 +123,7 @@ pub fn v2(cfg: &Config, stats: &Stats, contact: Option<Account>) -> Value {
             "email": cfg.instance.contact_email,
             "account": contact,
         },
-        "rules": [],
+        "rules": rules(cfg),
     })
 }
 
@@ -138,6 +148,12 @@ pub fn nodeinfo(cfg: &Config, stats: &Stats, version: &str) -> Value {
             },
             "localPosts": stats.status_count,
         },
-        "metadata": { "nodeName": cfg.instance.title, "nodeDescription": cfg.instance.description },
+        // `features` (as Pleroma lists its own) tells peers this server takes `Read` receipts for
+        // direct messages (docs/FEDERATION.md, Direct messages).
+        "metadata": {
+            "nodeName": cfg.instance.title,
+            "nodeDescription": cfg.instance.description,
+            "features": [crate::service::conversations::READ_RECEIPTS_FEATURE],
+        },
     })
 }

@@ -2,7 +2,11 @@
 //! docs.joinmastodon.org/entities/; clients decode some of them strictly (`shared/CLIENTS.md`).
 
 pub mod account;
+pub mod announcement;
+pub mod conversation;
+pub mod filter;
 pub mod instance;
+pub mod list;
 pub mod media;
 pub mod oauth;
 pub mod status;

@@ -14,12 +14,12 @@ pub struct Application {
     pub scopes: Vec<String>,
     pub redirect_uri: String,
     pub redirect_uris: Vec<String>,
-    /// Web Push arrives with its own issue; until then there is no key to give.
+    /// The instance's VAPID public key (base64url P-256 point) for Web Push subscriptions.
     pub vapid_key: String,
 }
 
 impl Application {
-    pub fn from_row(row: &ApplicationRow) -> Application {
+    pub fn from_row(row: &ApplicationRow, vapid_key: &str) -> Application {
         let uris: Vec<String> = row.redirect_uri_list().map(String::from).collect();
         Application {
             id: row.id.to_string(),
@@ -28,7 +28,7 @@ impl Application {
             scopes: row.scopes.split(' ').map(String::from).collect(),
             redirect_uri: uris.join("\n"),
             redirect_uris: uris,
-            vapid_key: String::new(),
+            vapid_key: vapid_key.to_string(),
         }
     }
 }

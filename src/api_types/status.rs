@@ -68,7 +68,7 @@ pub struct Status {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filtered: Option<Vec<serde_json::Value>>,
+    pub filtered: Option<Vec<super::filter::FilterResult>>,
     /// Rookery's extensions (docs/API.md, Shorts): a vertical video post, and how many people
     /// watched it (each viewer once a day).
     pub short: bool,
@@ -122,6 +122,8 @@ pub struct Tag {
 #[derive(Clone, Debug, Serialize)]
 pub struct Notification {
     pub id: String,
+    /// Shared by notifications that `/api/v2/notifications` shows as one group.
+    pub group_key: String,
     pub r#type: String,
     #[serde(with = "super::mastodon_time")]
     pub created_at: DateTime<Utc>,

@@ -22,6 +22,7 @@ pub const HANDLED_TYPES: &[&str] = &[
     "Create",
     "Delete",
     "Like",
+    "Read",
     "Announce",
     "Update",
     "Block",
@@ -178,6 +179,8 @@ pub enum InboxActivity {
     Announce(Announce),
     Update(Update),
     Block(Block),
+    /// A read receipt for a direct message (docs/FEDERATION.md, Direct messages).
+    Read(Like),
     Add(StoryActivity),
     View(StoryActivity),
     EmojiReact(StoryActivity),
@@ -211,7 +214,7 @@ impl Activity for InboxActivity {
             InboxActivity::Accept(a) | InboxActivity::Reject(a) | InboxActivity::Undo(a) => &a.id,
             InboxActivity::Create(a) => &a.id,
             InboxActivity::Delete(a) => &a.id,
-            InboxActivity::Like(a) => &a.id,
+            InboxActivity::Like(a) | InboxActivity::Read(a) => &a.id,
             InboxActivity::Announce(a) => &a.id,
             InboxActivity::Update(a) => &a.id,
             InboxActivity::Block(a) => &a.id,
@@ -227,7 +230,7 @@ impl Activity for InboxActivity {
             }
             InboxActivity::Create(a) => &a.actor,
             InboxActivity::Delete(a) => &a.actor,
-            InboxActivity::Like(a) => &a.actor,
+            InboxActivity::Like(a) | InboxActivity::Read(a) => &a.actor,
             InboxActivity::Announce(a) => &a.actor,
             InboxActivity::Update(a) => &a.actor,
             InboxActivity::Block(a) => &a.actor,
@@ -291,6 +294,7 @@ impl Activity for InboxActivity {
             | InboxActivity::Accept(_)
             | InboxActivity::Reject(_)
             | InboxActivity::Like(_)
+            | InboxActivity::Read(_)
             | InboxActivity::Announce(_)
             | InboxActivity::Block(_) => {}
             // The stories service checks what these point at (an Add's story must be on the

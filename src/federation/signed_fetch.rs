@@ -82,3 +82,18 @@ pub async fn signer(
     anyhow::ensure!(ok, "the signature does not verify with {}'s key", actor.uri);
     Ok(Some(actor))
 }
+
+/// A GET request as the service layer needs it to decide who is asking: the signer is verified
+/// only when asked for (a public document needs no signature check).
+pub struct GetRequest {
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+}
+
+impl GetRequest {
+    /// See [`signer`].
+    pub async fn signer(&self, data: &FedData) -> anyhow::Result<Option<AccountRow>> {
+        signer(data, &self.method, &self.uri, &self.headers).await
+    }
+}

@@ -7,12 +7,14 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE, LOCATION, VARY};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{AppError, AppResult};
+use crate::federation::context::FedData;
+use crate::federation::signed_fetch::GetRequest;
 use crate::service::activitypub::{self as svc, CollectionQuery};
 use crate::service::text::sanitize_html;
 use crate::state::AppState;
@@ -112,45 +114,85 @@ pub async fn profile(
     Ok(r)
 }
 
-/// `GET /@:name/:id`: a status's page URL. ActivityPub clients get the Note; browsers the profile
-/// page anchored at the post.
+/// A status document for a fetch: public ones as they are, others (served only to signed
+/// requests from their audience) marked `Cache-Control: private, no-store`.
+fn status_json((doc, public): (Value, bool)) -> Response {
+    let mut r = activity_json(doc);
+    if !public {
+        r.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+    r
+}
+
+/// `GET /@:name/:id`: a status's page URL. ActivityPub clients get the Note (see
+/// [`svc::note_document`] for who may read which); browsers the profile page anchored at the post.
 pub async fn status_page(
-    State(state): State<AppState>,
+    data: FedData,
     Path((at_name, id)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let name = at_name.strip_prefix('@').ok_or(AppError::NotFound)?;
     if wants_activity_json(&headers) {
-        return Ok(activity_json(svc::note_document(&state, name, &id).await?));
+        let request = GetRequest {
+            method,
+            uri,
+            headers,
+        };
+        return Ok(status_json(
+            svc::note_document(&data, name, &id, &request).await?,
+        ));
     }
-    let s = svc::public_status(&state, name, &id).await?;
+    let s = svc::public_status(&data, name, &id).await?;
     Ok(redirect(&format!(
         "{}/@{name}#{}",
-        state.config.base_url(),
+        data.config.base_url(),
         s.id
     )))
 }
 
-/// `GET /users/:name/statuses/:id`: the Note (public and unlisted statuses).
+/// `GET /users/:name/statuses/:id`: the Note (public and unlisted statuses to anyone; others to
+/// signed requests from their audience, see [`svc::note_document`]).
 pub async fn status(
-    State(state): State<AppState>,
+    data: FedData,
     Path((name, id)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     if !wants_activity_json(&headers) {
-        let s = svc::public_status(&state, &name, &id).await?;
+        let s = svc::public_status(&data, &name, &id).await?;
         return Ok(redirect(s.url.as_deref().unwrap_or(&s.uri)));
     }
-    Ok(activity_json(svc::note_document(&state, &name, &id).await?))
+    let request = GetRequest {
+        method,
+        uri,
+        headers,
+    };
+    Ok(status_json(
+        svc::note_document(&data, &name, &id, &request).await?,
+    ))
 }
 
-/// `GET /users/:name/statuses/:id/activity`: the `Create` of a status.
+/// `GET /users/:name/statuses/:id/activity`: the `Create` of a status (same rules as the Note).
 pub async fn status_activity(
-    State(state): State<AppState>,
+    data: FedData,
     Path((name, id)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
-    Ok(activity_json(
-        svc::create_document(&state, &name, &id).await?,
+    let request = GetRequest {
+        method,
+        uri,
+        headers,
+    };
+    Ok(status_json(
+        svc::create_document(&data, &name, &id, &request).await?,
     ))
 }
 

@@ -78,7 +78,9 @@ pub(crate) async fn start_session(
 ) -> Result<(AccountRow, String), SignInRefused> {
     let user = match account_svc::check_password(state, ip, login, password).await {
         Ok(u) => u,
-        Err(AppError::TooManyRequests { retry_after_secs }) => {
+        Err(AppError::TooManyRequests {
+            retry_after_secs, ..
+        }) => {
             let msg = format!(
                 "Too many sign-in attempts. Try again in {} minutes.",
                 retry_after_secs.div_ceil(60)

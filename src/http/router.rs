@@ -210,6 +210,84 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/statuses/{id}/context", get(v1::statuses::context))
         .route(
+            "/api/v1/statuses/{id}/receipts",
+            get(v1::conversations::receipts),
+        )
+        .route(
+            "/api/v1/filters",
+            get(v1::filters::index).post(v1::filters::create),
+        )
+        .route(
+            "/api/v1/filters/{id}",
+            get(v1::filters::show)
+                .put(v1::filters::update)
+                .delete(v1::filters::delete),
+        )
+        .route(
+            "/api/v2/filters",
+            get(v2::filters::index).post(v2::filters::create),
+        )
+        .route(
+            "/api/v2/filters/{id}",
+            get(v2::filters::show)
+                .put(v2::filters::update)
+                .delete(v2::filters::delete),
+        )
+        .route(
+            "/api/v2/filters/{id}/keywords",
+            get(v2::filters::keywords).post(v2::filters::add_keyword),
+        )
+        .route(
+            "/api/v2/filters/{id}/statuses",
+            get(v2::filters::statuses).post(v2::filters::add_status),
+        )
+        .route(
+            "/api/v2/filters/keywords/{id}",
+            get(v2::filters::keyword)
+                .put(v2::filters::update_keyword)
+                .delete(v2::filters::delete_keyword),
+        )
+        .route(
+            "/api/v2/filters/statuses/{id}",
+            get(v2::filters::status).delete(v2::filters::delete_status),
+        )
+        .route(
+            "/api/v1/lists",
+            get(v1::lists::index).post(v1::lists::create),
+        )
+        .route(
+            "/api/v1/lists/{id}",
+            get(v1::lists::show)
+                .put(v1::lists::update)
+                .delete(v1::lists::delete),
+        )
+        .route(
+            "/api/v1/lists/{id}/accounts",
+            get(v1::lists::accounts)
+                .post(v1::lists::change_accounts)
+                .delete(v1::lists::change_accounts),
+        )
+        .route("/api/v1/accounts/{id}/lists", get(v1::lists::of_account))
+        .route("/api/v1/timelines/list/{id}", get(v1::lists::timeline))
+        .route("/api/v1/conversations", get(v1::conversations::index))
+        .route(
+            "/api/v1/conversations/{id}",
+            axum::routing::delete(v1::conversations::delete),
+        )
+        .route(
+            "/api/v1/conversations/{id}/read",
+            post(v1::conversations::read),
+        )
+        .route(
+            "/api/v1/conversations/{id}/typing",
+            post(v1::conversations::typing),
+        )
+        .route("/api/v1/presence", get(v1::conversations::presence))
+        .route(
+            "/api/v1/messaging/preferences",
+            get(v1::conversations::preferences).put(v1::conversations::update_preferences),
+        )
+        .route(
             "/api/v1/statuses/{id}/deliveries",
             get(v1::statuses::deliveries),
         )
@@ -267,6 +345,76 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/instance", get(v1::instance::show))
         .route("/api/v1/instance/", get(v1::instance::show))
         .route("/api/v1/instance/peers", get(v1::instance::peers))
+        .route("/api/v1/instance/rules", get(v1::instance::rules))
+        .route(
+            "/api/v1/emails/confirmations",
+            post(v1::emails::resend_confirmation),
+        )
+        .route("/api/v1/endorsements", get(v1::endorsements::index))
+        .route("/api/v1/accounts/{id}/pin", post(v1::endorsements::pin))
+        .route("/api/v1/accounts/{id}/unpin", post(v1::endorsements::unpin))
+        .route(
+            "/api/v1/featured_tags",
+            get(v1::featured_tags::index).post(v1::featured_tags::create),
+        )
+        .route(
+            "/api/v1/featured_tags/suggestions",
+            get(v1::featured_tags::suggestions),
+        )
+        .route(
+            "/api/v1/featured_tags/{id}",
+            axum::routing::delete(v1::featured_tags::delete),
+        )
+        .route(
+            "/api/v1/accounts/{id}/featured_tags",
+            get(v1::featured_tags::of_account),
+        )
+        .route("/api/v1/directory", get(v1::directory::directory))
+        .route("/api/v1/suggestions", get(v1::directory::v1))
+        .route(
+            "/api/v1/suggestions/{id}",
+            axum::routing::delete(v1::directory::dismiss),
+        )
+        .route("/api/v2/suggestions", get(v1::directory::v2))
+        .route("/api/v2/notifications", get(v2::notifications::index))
+        .route(
+            "/api/v2/notifications/unread_count",
+            get(v2::notifications::unread_count),
+        )
+        .route("/api/v2/notifications/{key}", get(v2::notifications::show))
+        .route(
+            "/api/v2/notifications/{key}/accounts",
+            get(v2::notifications::accounts),
+        )
+        .route(
+            "/api/v2/notifications/{key}/dismiss",
+            post(v2::notifications::dismiss),
+        )
+        .route(
+            "/api/v1/push/subscription",
+            get(v1::push::show)
+                .post(v1::push::create)
+                .put(v1::push::update)
+                .delete(v1::push::delete),
+        )
+        .route("/api/v1/trends", get(v1::trends::tags))
+        .route("/api/v1/trends/tags", get(v1::trends::tags))
+        .route("/api/v1/trends/statuses", get(v1::trends::statuses))
+        .route("/api/v1/trends/links", get(v1::trends::links))
+        .route("/api/v1/announcements", get(v1::announcements::index))
+        .route(
+            "/api/v1/announcements/{id}/dismiss",
+            post(v1::announcements::dismiss),
+        )
+        .route(
+            "/api/v1/announcements/{id}/reactions/{name}",
+            axum::routing::put(v1::announcements::reaction).delete(v1::announcements::reaction),
+        )
+        .route(
+            "/api/v1/instance/translation_languages",
+            get(v1::instance::translation_languages),
+        )
+        .route("/api/v1/instance/activity", get(v1::instance::activity))
         .route("/api/v1/preferences", get(v1::instance::preferences))
         .route("/api/v2/instance", get(v1::instance::show_v2))
         .route("/api/v2/search", get(v2::search::search))
@@ -314,6 +462,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/users/{name}/statuses/{id}", get(activitypub::status))
         .route("/stories/{name}/{id}", get(activitypub::story))
+        .route("/auth/confirmation", get(super::web::confirm_email))
+        .route("/auth/password/new", get(super::web::password_new))
+        .route(
+            "/auth/sign_up",
+            get(super::web::sign_up_form).post(super::web::sign_up),
+        )
+        .route("/auth/password", post(super::web::password_request))
+        .route(
+            "/auth/password/edit",
+            get(super::web::password_edit).post(super::web::password_reset),
+        )
         .route(
             "/auth/sign_in",
             get(super::web::sign_in_form).post(super::web::sign_in),

@@ -26,6 +26,10 @@ pub enum StreamKey {
     HashtagLocal(String),
     /// An account's direct conversations.
     Direct(i64),
+    /// A list's timeline, keyed with its owner so that only the owner's subscription matches.
+    List { id: i64, owner: i64 },
+    /// Announcements: every signed-in user's `user` stream.
+    Announcements,
 }
 
 /// One event: Mastodon's event name and its payload (a JSON document as text, or a status ID for
@@ -86,10 +90,11 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// Parses a stream name (and `tag` for hashtag streams) for `viewer`.
+    /// Parses a stream name (and `tag`: the hashtag of hashtag streams, the list ID of `list`) for
+    /// `viewer`. A `list` stream only ever carries the viewer's own list (see [`StreamKey::List`]).
     ///
-    /// Errors: a message for unknown streams, user streams without a signed-in viewer, and hashtag
-    /// streams without a tag.
+    /// Errors: a message for unknown streams, user and list streams without a signed-in viewer,
+    /// hashtag streams without a tag, list streams without a numeric list ID.
     pub fn parse(
         name: &str,
         tag: Option<&str>,
@@ -110,10 +115,18 @@ impl Subscription {
             "public:remote" => (StreamKey::PublicRemote, false),
             "hashtag" => (StreamKey::Hashtag(need_tag()?), false),
             "hashtag:local" => (StreamKey::HashtagLocal(need_tag()?), false),
+            "list" => {
+                let owner = need_user()?;
+                let id = tag
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .ok_or_else(|| "List streams need a list ID".to_string())?;
+                (StreamKey::List { id, owner }, false)
+            }
             other => return Err(format!("Unknown stream type: {other}")),
         };
         let tag = match &key {
             StreamKey::Hashtag(t) | StreamKey::HashtagLocal(t) => Some(t.clone()),
+            StreamKey::List { id, .. } => Some(id.to_string()),
             _ => None,
         };
         Ok(Subscription {
@@ -125,13 +138,25 @@ impl Subscription {
     }
 
     pub fn matches(&self, e: &Event) -> bool {
-        e.keys.contains(&self.key) && (!self.notifications_only || e.event == "notification")
+        let announcement =
+            matches!(self.key, StreamKey::User(_)) && e.keys.contains(&StreamKey::Announcements);
+        (e.keys.contains(&self.key) || announcement)
+            && (!self.notifications_only || e.event == "notification")
     }
 
     /// True for streams other people's content reaches without a follow (where blocks and mutes
     /// must be applied per subscriber).
     pub fn is_public(&self) -> bool {
         !matches!(self.key, StreamKey::User(_) | StreamKey::Direct(_))
+    }
+
+    /// The filter context its statuses are judged in (docs.joinmastodon.org/entities/Filter/):
+    /// `home` for the user and list streams, `public` for the others.
+    pub fn filter_context(&self) -> &'static str {
+        match self.key {
+            StreamKey::User(_) | StreamKey::Direct(_) | StreamKey::List { .. } => "home",
+            _ => "public",
+        }
     }
 
     /// The `stream` array of a WebSocket message: `["hashtag", "rust"]` or `["user"]`.
@@ -141,5 +166,43 @@ impl Subscription {
             v.push(t.clone());
         }
         v
+    }
+}
+
+/// Which local accounts have a streaming connection open on this node (presence, an extension:
+/// docs/API.md, Conversations). Counts connections, so a second app does not flip the state.
+#[derive(Default)]
+pub struct Presence {
+    online: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
+}
+
+impl Presence {
+    /// Counts a new connection of `account`; true when it was offline until now.
+    pub fn connect(&self, account: i64) -> bool {
+        let mut m = self.online.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(account).or_insert(0);
+        *n += 1;
+        *n == 1
+    }
+
+    /// Counts a closed connection of `account`; true when that was its last one.
+    pub fn disconnect(&self, account: i64) -> bool {
+        let mut m = self.online.lock().unwrap_or_else(|e| e.into_inner());
+        match m.get_mut(&account) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            Some(_) => {
+                m.remove(&account);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn is_online(&self, account: i64) -> bool {
+        let m = self.online.lock().unwrap_or_else(|e| e.into_inner());
+        m.contains_key(&account)
     }
 }

@@ -83,6 +83,8 @@ pub struct CreateLocalAccount<'a> {
     pub locale: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub allow_reserved: bool,
+    /// False: the address must be confirmed first; a confirmation link is mailed.
+    pub confirmed: bool,
 }
 
 /// Collects per-field errors into Mastodon's `details` map and the summary sentence.
@@ -131,8 +133,8 @@ fn looks_like_email(email: &str) -> bool {
         && !domain.ends_with('.')
 }
 
-/// Validates and inserts a local account with its user, confirmed (email confirmation arrives with
-/// the mail issue). Returns the rows.
+/// Validates and inserts a local account with its user; unless `confirmed`, a confirmation link is
+/// mailed in the same transaction. Returns the rows.
 ///
 /// Errors: 422 with `details` (`ERR_BLANK`, `ERR_INVALID`, `ERR_TOO_LONG`, `ERR_TOO_SHORT`,
 /// `ERR_TAKEN`, `ERR_RESERVED`) for each bad field; nothing is stored then.
@@ -222,7 +224,7 @@ pub async fn create_local(
         password_hash: &password_hash,
         role: new.role.as_str(),
         approved: new.approved,
-        confirmed: true,
+        confirmed: new.confirmed,
         locale: new.locale,
         sign_up_reason: new.reason,
         uri: &uri,
@@ -240,7 +242,22 @@ pub async fn create_local(
         }
         return Err(e.into());
     }
+    if !new.confirmed {
+        use crate::service::mail::{LinkPurpose, queue_link};
+        queue_link(
+            state,
+            &mut tx,
+            LinkPurpose::Confirm,
+            user_id,
+            username,
+            email,
+        )
+        .await?;
+    }
     tx.commit().await?;
+    if !new.confirmed {
+        state.jobs_wakeup.notify_waiters();
+    }
     let account = accounts::find_account(db, account_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -253,6 +270,8 @@ pub async fn create_local(
 
 /// `POST /api/v1/accounts` input.
 pub struct SignUp<'a> {
+    /// The client's address, for the sign-up budget (`rate_limits.sign_up_per_ip`).
+    pub ip: std::net::IpAddr,
     pub username: &'a str,
     pub email: &'a str,
     pub password: &'a str,
@@ -264,8 +283,8 @@ pub struct SignUp<'a> {
 /// Self-service sign-up under `registrations.mode`: `open` creates an approved account,
 /// `approval` one that waits for a moderator (a `reason` is then required).
 ///
-/// Errors: 403 when registrations are closed; 422 with `details` for bad fields or a missing
-/// agreement.
+/// Errors: 403 when registrations are closed; 429 over `rate_limits.sign_up_per_ip`; 422 with
+/// `details` for bad fields or a missing agreement.
 pub async fn sign_up(state: &AppState, s: &SignUp<'_>) -> AppResult<(AccountRow, UserRow)> {
     let mode = state.config.registrations.mode;
     if mode == RegistrationsMode::Closed {
@@ -273,6 +292,7 @@ pub async fn sign_up(state: &AppState, s: &SignUp<'_>) -> AppResult<(AccountRow,
             "Registrations are closed on this server",
         ));
     }
+    state.limits.sign_up_per_ip.check(&s.ip.to_string())?;
     let mut v = Validation::default();
     if !s.agreement {
         v.add("agreement", "ERR_ACCEPTED", "must be accepted");
@@ -293,6 +313,7 @@ pub async fn sign_up(state: &AppState, s: &SignUp<'_>) -> AppResult<(AccountRow,
             locale: s.locale,
             reason,
             allow_reserved: false,
+            confirmed: !state.config.require_email_confirmation(),
         },
     )
     .await

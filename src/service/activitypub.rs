@@ -1,15 +1,17 @@
 //! The ActivityPub documents of local accounts and statuses: actors, outbox, followers,
 //! following, featured, and Notes at their IDs. Only public and unlisted statuses are served to
 //! unauthenticated fetches; followers-only and direct ones need a signed fetch from an addressed
-//! actor (arrives with the inbox work).
+//! actor or its server (see [`note_document`]).
 
 use serde_json::Value;
 
 use crate::error::{AppError, AppResult};
+use crate::federation::context::FedData;
 use crate::federation::objects::{self, NoteParts};
 use crate::federation::protocol::actor::Person;
 use crate::federation::protocol::collection::{OrderedCollection, OrderedCollectionPage};
 use crate::federation::protocol::note::Note;
+use crate::federation::signed_fetch::GetRequest;
 use crate::federation::{keys, protocol};
 use crate::state::AppState;
 use crate::storage::accounts::{self, AccountRow};
@@ -288,15 +290,93 @@ pub async fn featured(state: &AppState, username: &str) -> AppResult<Value> {
 }
 
 /// A Note document with context.
-pub async fn note_document(state: &AppState, username: &str, id: &str) -> AppResult<Value> {
-    let s = public_status(state, username, id).await?;
-    with_context(note_of(state, &s).await?)
+pub async fn note_document(
+    data: &FedData,
+    username: &str,
+    id: &str,
+    request: &GetRequest,
+) -> AppResult<(Value, bool)> {
+    let (s, public) = fetchable_status(data, username, id, request).await?;
+    Ok((with_context(note_of(data, &s).await?)?, public))
 }
 
-/// The `Create` activity of a status, with context.
-pub async fn create_document(state: &AppState, username: &str, id: &str) -> AppResult<Value> {
-    let s = public_status(state, username, id).await?;
-    with_context(objects::create(&note_of(state, &s).await?))
+/// The `Create` activity of a status, with context, under the same rules as [`note_document`].
+pub async fn create_document(
+    data: &FedData,
+    username: &str,
+    id: &str,
+    request: &GetRequest,
+) -> AppResult<(Value, bool)> {
+    let (s, public) = fetchable_status(data, username, id, request).await?;
+    Ok((
+        with_context(objects::create(&note_of(data, &s).await?))?,
+        public,
+    ))
+}
+
+/// A status of `username` fetched over ActivityPub, and whether it is public (cacheable). Public
+/// and unlisted statuses go to anyone. Followers-only and direct ones go only to a request signed
+/// (HTTP signature) by an actor they are addressed to — a mentioned account, or for followers-only
+/// a follower — or by a server actor (an `Application`, like Mastodon's instance actor) of a
+/// server where such an actor lives. Everyone else gets 404, as if it did not exist; a signature
+/// that does not verify gets 401.
+async fn fetchable_status(
+    data: &FedData,
+    username: &str,
+    id: &str,
+    request: &GetRequest,
+) -> AppResult<(StatusRow, bool)> {
+    let a = local_account(data, username).await?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let s = statuses::find(&data.db, id)
+        .await?
+        .filter(|s| s.account_id == a.id && s.reblog_of_id.is_none())
+        .ok_or(AppError::NotFound)?;
+    if matches!(s.visibility.as_str(), "public" | "unlisted") {
+        return Ok((s, true));
+    }
+    let signer = request.signer(data).await.map_err(|e| {
+        tracing::info!(error = %e, "refused a signed status fetch");
+        AppError::Unauthorized("The HTTP signature is not valid".into())
+    })?;
+    match signer {
+        Some(signer) if may_fetch(data, &s, &signer).await? => Ok((s, false)),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// May remote actor `signer` read non-public status `s`?
+async fn may_fetch(state: &AppState, s: &StatusRow, signer: &AccountRow) -> AppResult<bool> {
+    let Some(domain) = signer.domain.as_deref() else {
+        return Ok(false);
+    };
+    let facts = statuses::facts_of(&state.db, ANONYMOUS, &[s.id]).await?;
+    let mentioned: Vec<i64> = facts.mentions.iter().map(|(_, a)| *a).collect();
+    let server_actor =
+        accounts::actor_type(&state.db, signer.id).await?.as_deref() == Some("Application");
+    if !server_actor {
+        let follower = s.visibility == "private"
+            && rel::find_follow(
+                &state.db,
+                rel::FollowTable::Follows,
+                signer.id,
+                s.account_id,
+            )
+            .await?
+            .is_some();
+        return Ok(mentioned.contains(&signer.id) || follower);
+    }
+    let on_server = accounts::find_accounts(&state.db, &mentioned)
+        .await?
+        .iter()
+        .any(|m| {
+            m.domain
+                .as_deref()
+                .is_some_and(|d| d.eq_ignore_ascii_case(domain))
+        });
+    Ok(on_server
+        || (s.visibility == "private"
+            && rel::has_follower_on_domain(&state.db, s.account_id, domain).await?))
 }
 
 /// What a profile page shows: the account and its latest public posts.

@@ -7,7 +7,7 @@ use activitypub_federation::fetch::object_id::ObjectId;
 use crate::federation::activities::InboxActivity;
 use crate::federation::actor::ApAccount;
 use crate::federation::context::FedData;
-use crate::service::{relationships, statuses, stories};
+use crate::service::{conversations, relationships, statuses, stories};
 
 pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<()> {
     let actor_id = activitypub_federation::traits::Activity::actor(&activity).clone();
@@ -45,6 +45,7 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
             }
             statuses::receive_like(data, &actor, &l.object, true).await
         }
+        InboxActivity::Read(r) => conversations::receive_read(data, &actor, &r.object).await,
         InboxActivity::Add(a) => match a.object.get("type").and_then(|t| t.as_str()) {
             Some("Story") => stories::receive_add(data, &actor, &a.object).await,
             // Mastodon's featured-collection Adds (pins) are not followed here.

@@ -43,6 +43,42 @@ pub async fn stats(state: &AppState) -> AppResult<Stats> {
     })
 }
 
+/// One week of `/api/v1/instance/activity`.
+pub struct Week {
+    /// Monday 00:00 UTC.
+    pub start: chrono::DateTime<Utc>,
+    /// Local statuses posted.
+    pub statuses: i64,
+    /// Users who signed in (were issued a token or a web session).
+    pub logins: i64,
+    /// Users who signed up.
+    pub registrations: i64,
+}
+
+/// The last 12 weeks (the current one first), from Monday to Monday in UTC.
+pub async fn activity(state: &AppState) -> AppResult<Vec<Week>> {
+    use chrono::Datelike;
+    let today = Utc::now().date_naive();
+    let monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
+    let mut weeks = Vec::with_capacity(12);
+    for i in 0..12 {
+        let start = (monday - Duration::weeks(i))
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc();
+        let end = start + Duration::weeks(1);
+        let (statuses, logins, registrations) =
+            accounts::week_counts(&state.db, start, end).await?;
+        weeks.push(Week {
+            start,
+            statuses,
+            logins,
+            registrations,
+        });
+    }
+    Ok(weeks)
+}
+
 /// Hosts of other instances we know accounts on, for `/api/v1/instance/peers`.
 pub async fn peers(state: &AppState) -> AppResult<Vec<String>> {
     Ok(accounts::known_domains(&state.db).await?)

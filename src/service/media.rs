@@ -733,7 +733,7 @@ pub fn spawn_workers(state: &AppState) -> tokio::task::JoinHandle<()> {
 }
 
 /// Reads a remote file of at most `max` bytes. `None` when it is larger (or says so).
-async fn fetch_limited(
+pub(crate) async fn fetch_limited(
     state: &AppState,
     url: &str,
     max: u64,

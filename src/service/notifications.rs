@@ -66,11 +66,19 @@ pub async fn create_about(
         return Ok(None);
     }
     let id = store::insert(tx, recipient, from, kind, about).await?;
+    if let Some(id) = id {
+        crate::service::push::queue(tx, recipient, id).await?;
+    }
     Ok(id.map(|id| Pending { id, recipient }))
 }
 
-/// Streams committed notifications to their recipients' `user` streams.
+/// Streams committed notifications to their recipients' `user` streams (not to those in
+/// do-not-disturb).
 pub async fn publish(state: &AppState, pending: &[Pending]) {
+    if !pending.is_empty() {
+        // Their Web Push deliveries were queued with them.
+        state.push_wakeup.notify_one();
+    }
     if !state.hub.has_listeners() {
         return;
     }
@@ -86,6 +94,13 @@ async fn publish_one(state: &AppState, p: Pending) -> AppResult<()> {
         return Ok(());
     };
     if EXTENSION_TYPES.contains(&row.r#type.as_str()) {
+        return Ok(());
+    }
+    // Do-not-disturb (docs/API.md, Conversations): kept, listed, not pushed to open apps.
+    if accounts::find_user_by_account(&state.db, p.recipient)
+        .await?
+        .is_some_and(|u| u.settings.0.do_not_disturb)
+    {
         return Ok(());
     }
     let from = row.from_account_id;

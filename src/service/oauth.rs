@@ -521,12 +521,22 @@ impl Principal {
     /// Errors: 403 for a missing scope or a disabled/unapproved/unconfirmed user; 422 "This method
     /// requires an authenticated user" for app-only tokens (Mastodon's wording and status).
     pub fn require_user(&self, scope: &str) -> AppResult<&CurrentUser> {
+        let cu = self.require_user_awaiting_confirmation(scope)?;
+        ensure_functional(&cu.user)?;
+        Ok(cu)
+    }
+
+    /// As [`Principal::require_user`], but a user whose e-mail address is not confirmed yet passes
+    /// (for resending the confirmation); a disabled one does not.
+    pub fn require_user_awaiting_confirmation(&self, scope: &str) -> AppResult<&CurrentUser> {
         self.require_scope(scope)?;
         let cu = self
             .user
             .as_ref()
             .ok_or_else(|| AppError::unprocessable("This method requires an authenticated user"))?;
-        ensure_functional(&cu.user)?;
+        if cu.user.disabled {
+            return Err(AppError::forbidden("Your login is currently disabled"));
+        }
         Ok(cu)
     }
 }

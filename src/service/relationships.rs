@@ -37,7 +37,7 @@ pub async fn relationships(
             requested: f.requested,
             requested_by: f.requested_by,
             domain_blocking: false,
-            endorsed: false,
+            endorsed: f.endorsed,
             note: String::new(),
         })
         .collect())

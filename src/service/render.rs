@@ -143,6 +143,12 @@ pub async fn statuses(
             );
         }
     }
+    let card_ids: Vec<i64> = all.values().filter_map(|s| s.card_id).collect();
+    let cards: HashMap<i64, serde_json::Value> = crate::storage::cards::find_many(db, &card_ids)
+        .await?
+        .iter()
+        .map(|c| (c.id, crate::service::cards::entity(c)))
+        .collect();
     let base = state.config.base_url();
     let build = |s: &StatusRow| -> AppResult<Status> {
         let (_, author) = acc.get(&s.account_id).ok_or(AppError::NotFound)?;
@@ -187,7 +193,7 @@ pub async fn statuses(
             in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
             reblog: None,
             poll: None,
-            card: None,
+            card: s.card_id.and_then(|c| cards.get(&c).cloned()),
             language: s.language.clone(),
             text: None,
             edited_at: s.edited_at,
@@ -266,6 +272,10 @@ pub async fn notifications(
         }
     }
     let stories = crate::service::stories::render(state, Some(viewer), story_rows).await?;
+    let grouped: Vec<String> = crate::service::grouped_notifications::GROUPED_TYPES
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
     let mut out = Vec::new();
     for n in rows {
         let Some(account) = accounts
@@ -282,6 +292,7 @@ pub async fn notifications(
         }
         out.push(Notification {
             id: n.id.to_string(),
+            group_key: crate::service::grouped_notifications::group_key(&n, &grouped),
             r#type: n.r#type.clone(),
             created_at: n.created_at,
             account: account.clone(),

@@ -123,8 +123,8 @@ enum Audience {
     MentionedFollowers,
 }
 
-/// Publishes a new or edited status: home streams of `feed` readers, and public and hashtag
-/// streams when it is a public post.
+/// Publishes a new or edited status: home streams of `feed` readers, the `list` streams of lists
+/// showing it, and public and hashtag streams when it is a public post.
 async fn publish_status(
     state: &AppState,
     row: &StatusRow,
@@ -161,8 +161,16 @@ async fn publish_status(
             }
         }
     }
-    if row.visibility == "direct" {
-        keys.extend(feed.iter().map(|a| StreamKey::Direct(*a)));
+    // Direct messages reach the `direct` stream as `conversation` events (service::conversations).
+    if row.visibility != "direct" {
+        match crate::storage::lists::showing(&state.db, row.id).await {
+            Ok(lists) => keys.extend(
+                lists
+                    .into_iter()
+                    .map(|(id, owner)| StreamKey::List { id, owner }),
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not find the lists of a status"),
+        }
     }
     state.hub.publish(Event {
         keys,
@@ -240,6 +248,22 @@ async fn insert_and_distribute(
         .await?;
     }
     store::insert_mentions(&mut tx, new.id, mention_ids).await?;
+    if new.visibility != "direct" && new.reblog_of_id.is_none() {
+        crate::service::cards::queue(&mut tx, new.id, new.content).await?;
+    }
+    let conversations = if new.visibility == "direct" && new.reblog_of_id.is_none() {
+        crate::service::conversations::on_direct_status(
+            &mut tx,
+            new.id,
+            new.conversation_id,
+            new.account_id,
+            mention_ids,
+            new.content,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     let tag_ids = store::attach_tags(&mut tx, new.id, tags).await?;
     if let Some(parent) = new.in_reply_to_id {
         store::adjust_counter(&mut tx, parent, Counter::Replies, 1).await?;
@@ -285,6 +309,7 @@ async fn insert_and_distribute(
         .ok_or(AppError::NotFound)?;
     publish_status(state, &row, &feed, "update", tags).await;
     notifications::publish(state, &pending).await;
+    crate::service::conversations::publish(state, &conversations).await;
     Ok(row)
 }
 
@@ -339,6 +364,11 @@ pub async fn create(
             "Scheduled statuses are not supported yet",
         ));
     }
+    // After the idempotency check: a retried request is not a new status.
+    state
+        .limits
+        .statuses_per_account
+        .check(&account_id.to_string())?;
     if c.has_poll {
         return Err(AppError::unprocessable("Polls are not supported yet"));
     }
@@ -366,7 +396,15 @@ pub async fn create(
         ),
         None => None,
     };
-    let rendered = render_text(state, &c.text).await?;
+    let mut rendered = render_text(state, &c.text).await?;
+    if let Some(p) = &parent {
+        let kept =
+            crate::service::conversations::kept_participants(state, p, &visibility, account_id)
+                .await?;
+        rendered.mention_ids.extend(kept);
+        rendered.mention_ids.sort_unstable();
+        rendered.mention_ids.dedup();
+    }
     let id = ids::new_id();
     let base = state.config.base_url();
     let uri = format!("{}/statuses/{id}", author.account.uri);
@@ -498,6 +536,7 @@ async fn outgoing_create(
         short: new.short,
         views_count: 0,
         completed_views_count: 0,
+        card_id: None,
     };
     outgoing_note(
         state,
@@ -697,6 +736,12 @@ async fn apply_revision(
     store::clear_mentions_and_tags(&mut tx, row.id).await?;
     store::insert_mentions(&mut tx, row.id, rev.mention_ids).await?;
     store::attach_tags(&mut tx, row.id, rev.tags).await?;
+    if row.visibility == "direct" {
+        let text = crate::service::text::html_to_text(rev.content);
+        crate::storage::conversations::index_text(&mut tx, row.id, &text).await?;
+    } else {
+        crate::service::cards::queue(&mut tx, row.id, rev.content).await?;
+    }
     if let Some(media) = &rev.media {
         media.apply(state, &mut tx, row.id).await?;
     }
@@ -747,6 +792,9 @@ async fn remove_status(
     }
     if let Some(orig) = row.reblog_of_id {
         store::adjust_counter(&mut tx, orig, Counter::Reblogs, -1).await?;
+    }
+    if row.visibility == "direct" {
+        crate::storage::conversations::remove_status(&mut tx, row.id).await?;
     }
     store::delete(&mut tx, row.id).await?;
     if let Some(out) = &outgoing {
@@ -831,7 +879,16 @@ pub async fn edit(
     }
     validate_text(state, &e.text, &e.spoiler_text, !media.is_empty())?;
     validate_language(&e.language)?;
-    let rendered = render_text(state, &e.text).await?;
+    let mut rendered = render_text(state, &e.text).await?;
+    if row.visibility == "direct" {
+        // A message's recipients already have it: an edit reaches them all, and may add more.
+        let facts = store::facts_of(&state.db, store::ANONYMOUS, &[row.id]).await?;
+        rendered
+            .mention_ids
+            .extend(facts.mentions.iter().map(|(_, a)| *a));
+        rendered.mention_ids.sort_unstable();
+        rendered.mention_ids.dedup();
+    }
     let now = Utc::now();
     let spoiler = e.spoiler_text.trim();
     let sensitive = e.sensitive || !spoiler.is_empty();
@@ -1309,6 +1366,9 @@ pub async fn receive_note(
     store_remote_note(data, actor, note, true).await.map(|_| ())
 }
 
+/// How many unknown participants of an incoming group message are fetched.
+const MAX_FETCHED_PARTICIPANTS: usize = 10;
+
 /// How many requests (missing ancestors of a reply, mostly) one incoming object may cause.
 const PARENT_FETCH_DEPTH: u32 = 5;
 
@@ -1340,7 +1400,29 @@ pub async fn store_remote_note(
     candidates.sort();
     candidates.dedup();
     candidates.truncate(100);
-    let mentioned = accounts::find_by_uris(db, &candidates).await?;
+    let mut mentioned = accounts::find_by_uris(db, &candidates).await?;
+    if visibility == "direct" && mentioned.iter().any(|a| a.is_local()) {
+        // A group message names people on other servers too; replies from here must reach them,
+        // so the ones not known yet are fetched (a few at most).
+        use activitypub_federation::fetch::object_id::ObjectId;
+        let unknown: Vec<&String> = candidates
+            .iter()
+            .filter(|u| !mentioned.iter().any(|a| &a.uri == *u))
+            .take(MAX_FETCHED_PARTICIPANTS)
+            .collect();
+        for uri in unknown {
+            let Ok(url) = url::Url::parse(uri) else {
+                continue;
+            };
+            match ObjectId::<crate::federation::actor::ApAccount>::from(url)
+                .dereference(data)
+                .await
+            {
+                Ok(a) => mentioned.push(a.row),
+                Err(e) => tracing::info!(actor = %uri, error = %e, "could not fetch a participant"),
+            }
+        }
+    }
     let mention_ids: Vec<i64> = mentioned
         .iter()
         .filter(|a| a.id != actor.id)
@@ -1372,6 +1454,11 @@ pub async fn store_remote_note(
         None => None,
     };
     let mentions_local = mentioned.iter().any(|a| a.is_local() && a.id != actor.id);
+    if visibility == "direct" && !mentions_local {
+        // A direct message is only ever for its addressees; none of them is here.
+        tracing::debug!(note = %note.id, "dropping a direct Note that addresses nobody here");
+        return Ok(None);
+    }
     let concerns_us = mentions_local
         || parent.as_ref().is_some_and(|p| p.local)
         || story.as_ref().is_some_and(|s| s.bearer_token.is_some())

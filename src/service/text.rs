@@ -90,6 +90,22 @@ pub fn sanitize_html(html: &str) -> String {
         .to_string()
 }
 
+static BREAK_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)<br\s*/?>|</p>").expect("static regex"));
+
+/// The words of stored HTML (`content`), for search: markup dropped, line and paragraph breaks
+/// kept as spaces, the usual entities decoded.
+pub fn html_to_text(html: &str) -> String {
+    let spaced = BREAK_RE.replace_all(html, " ");
+    let bare = ammonia::Builder::empty().clean(&spaced).to_string();
+    bare.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
 /// Text for one-line fields (display names, field names): control characters removed, whitespace
 /// runs folded, trimmed.
 pub fn clean_line(s: &str) -> String {

@@ -61,6 +61,11 @@ pub struct UserSettings {
     pub note_source: String,
     /// Field values as typed.
     pub fields_source: Vec<(String, String)>,
+    /// Messaging preferences (docs/API.md, Conversations), all off by default: typing and presence
+    /// are shared unless hidden; do-not-disturb stops streamed notifications.
+    pub hide_typing: bool,
+    pub hide_presence: bool,
+    pub do_not_disturb: bool,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -105,7 +110,7 @@ const USER_COLUMNS: &str = "id, account_id, email, password_hash, role, confirme
     disabled, locale, sign_up_reason, settings, created_at, updated_at";
 
 /// `ACCOUNT_COLUMNS` prefixed with the alias `a.`, for joins.
-fn qualified_account_columns() -> String {
+pub fn qualified_account_columns() -> String {
     ACCOUNT_COLUMNS
         .split(", ")
         .map(|c| format!("a.{c}"))
@@ -560,4 +565,29 @@ pub async fn delete_remote(db: &Db, id: i64) -> sqlx::Result<Vec<i64>> {
         .bind(id).execute(c).await.map(|r| r.rows_affected()))?;
     tx.commit().await?;
     Ok(statuses)
+}
+
+/// The ActivityStreams type of an account's actor (`Person`, `Service`, `Application` …; local
+/// accounts are `Person`).
+pub async fn actor_type(db: &Db, id: i64) -> sqlx::Result<Option<String>> {
+    on_db!(db, c => sqlx::query_scalar("SELECT actor_type FROM accounts WHERE id = $1")
+        .bind(id).fetch_optional(c).await)
+}
+
+/// Between `start` and `end`: local statuses posted (not direct messages), users who signed in (an
+/// access token or web session issued), and users who signed up.
+pub async fn week_counts(
+    db: &Db,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> sqlx::Result<(i64, i64, i64)> {
+    on_db!(db, c => sqlx::query_as(
+        "SELECT \
+           (SELECT count(*) FROM statuses WHERE local AND visibility <> 'direct' \
+              AND created_at >= $1 AND created_at < $2), \
+           (SELECT count(DISTINCT user_id) FROM (SELECT user_id FROM oauth_access_tokens \
+              WHERE user_id IS NOT NULL AND created_at >= $1 AND created_at < $2 \
+              UNION SELECT user_id FROM web_sessions WHERE created_at >= $1 AND created_at < $2) AS l), \
+           (SELECT count(*) FROM users WHERE created_at >= $1 AND created_at < $2)")
+        .bind(start).bind(end).fetch_one(c).await)
 }

@@ -79,3 +79,25 @@ pub async fn find(db: &Db, domain: &str) -> sqlx::Result<Option<InstanceRow>> {
         "SELECT domain, failures, unreachable_since, last_success_at, last_failure_at FROM instances WHERE domain = $1")
         .bind(domain).fetch_optional(c).await)
 }
+
+/// What `domain`'s NodeInfo said about `Read` receipts (`None` when never checked) and when it was
+/// last checked.
+pub async fn read_receipts(
+    db: &Db,
+    domain: &str,
+) -> sqlx::Result<(Option<bool>, Option<DateTime<Utc>>)> {
+    let row: Option<(Option<bool>, Option<DateTime<Utc>>)> = on_db!(db, c => sqlx::query_as(
+        "SELECT read_receipts, nodeinfo_checked_at FROM instances WHERE domain = $1")
+        .bind(domain).fetch_optional(c).await)?;
+    Ok(row.unwrap_or((None, None)))
+}
+
+/// Records whether `domain` takes `Read` receipts, checked now.
+pub async fn set_read_receipts(db: &Db, domain: &str, supported: bool) -> sqlx::Result<()> {
+    let now = Utc::now();
+    on_db!(db, c => sqlx::query(
+        "INSERT INTO instances (domain, failures, read_receipts, nodeinfo_checked_at) VALUES ($1, 0, $2, $3) \
+         ON CONFLICT (domain) DO UPDATE SET read_receipts = $2, nodeinfo_checked_at = $3")
+        .bind(domain).bind(supported).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

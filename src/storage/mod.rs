@@ -3,20 +3,28 @@
 
 pub mod account_stats;
 pub mod accounts;
+pub mod announcements;
+pub mod cards;
+pub mod conversations;
 pub mod db;
 pub mod deliveries;
 pub mod domain_blocks;
 pub mod emojis;
+pub mod featured;
+pub mod filters;
 pub mod ids;
 pub mod instances;
+pub mod lists;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod push;
 pub mod relationships;
 pub mod settings;
 pub mod sql;
 pub mod statuses;
 pub mod stories;
 pub mod tags;
+pub mod user_tokens;
 
 pub use db::{Db, Tx};

@@ -85,7 +85,8 @@ pub async fn upsert_follow(
     Ok(n == 1)
 }
 
-/// Deletes a follow or request; true when one existed.
+/// Deletes a follow or request; true when one existed. Ending a follow also takes the account out
+/// of the follower's lists.
 pub async fn delete_follow(
     tx: &mut Tx,
     t: FollowTable,
@@ -101,6 +102,11 @@ pub async fn delete_follow(
     if n == 1 && t == FollowTable::Follows {
         account_stats::adjust(tx, account_id, Stat::Following, -1).await?;
         account_stats::adjust(tx, target, Stat::Followers, -1).await?;
+        // Lists hold only followed accounts.
+        on_db!(tx, c => sqlx::query(
+            "DELETE FROM list_accounts WHERE account_id = $2 \
+             AND list_id IN (SELECT id FROM lists WHERE account_id = $1)")
+            .bind(account_id).bind(target).execute(c).await.map(|r| r.rows_affected()))?;
     }
     Ok(n == 1)
 }
@@ -155,6 +161,8 @@ pub struct RelationFacts {
     pub blocked_by: bool,
     /// `Some(hide_notifications)` while muted.
     pub muting: Option<bool>,
+    /// Featured on the viewer's profile.
+    pub endorsed: bool,
 }
 
 pub async fn facts(
@@ -180,6 +188,7 @@ pub async fn facts(
          UNION ALL SELECT 'requested_by', account_id, show_reblogs, notify FROM follow_requests WHERE target_account_id = {v} AND account_id IN ({list}) \
          UNION ALL SELECT 'blocking', target_account_id, TRUE, TRUE FROM blocks WHERE account_id = {v} AND target_account_id IN ({list}) \
          UNION ALL SELECT 'blocked_by', account_id, TRUE, TRUE FROM blocks WHERE target_account_id = {v} AND account_id IN ({list}) \
+         UNION ALL SELECT 'endorsed', target_account_id, TRUE, TRUE FROM account_pins WHERE account_id = {v} AND target_account_id IN ({list}) \
          UNION ALL SELECT 'muting', target_account_id, hide_notifications, TRUE FROM mutes WHERE account_id = {v} AND target_account_id IN ({list}) \
            AND (expires_at IS NULL OR expires_at > {now})"
     );
@@ -193,6 +202,7 @@ pub async fn facts(
                 "requested_by" => f.requested_by = true,
                 "blocking" => f.blocking = true,
                 "blocked_by" => f.blocked_by = true,
+                "endorsed" => f.endorsed = true,
                 _ => f.muting = Some(a),
             }
         }

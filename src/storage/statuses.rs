@@ -44,13 +44,15 @@ pub struct StatusRow {
     /// Views (one per viewer per day) and those watched to the end.
     pub views_count: i64,
     pub completed_views_count: i64,
+    /// The preview card of its first link, once fetched.
+    pub card_id: Option<i64>,
 }
 
 pub const COLUMNS: &str = "s.id, s.uri, s.url, s.account_id, s.in_reply_to_id, \
     s.in_reply_to_account_id, s.reblog_of_id, s.conversation_id, s.text, s.content, s.spoiler_text, \
     s.visibility, s.sensitive, s.language, s.local, s.application_id, s.replies_count, \
     s.reblogs_count, s.favourites_count, s.created_at, s.edited_at, s.has_media, s.short, \
-    s.views_count, s.completed_views_count";
+    s.views_count, s.completed_views_count, s.card_id";
 
 /// The viewer ID used for anonymous requests: no account has it.
 pub const ANONYMOUS: i64 = -1;
@@ -327,6 +329,75 @@ pub async fn home(db: &Db, viewer: i64, page: &Page) -> sqlx::Result<Vec<StatusR
         vis = visible_to("s", &v),
     );
     page_query(db, from, "h.status_id", args, page).await
+}
+
+/// SQL: does list `list` (owned by `owner`, with replies policy `policy`; all SQL expressions)
+/// show status `s` of one of its members? Never a direct message; a reply to someone else only as
+/// the policy says: `followed` (to accounts the owner follows, or the owner), `list` (to members),
+/// `none`. A member's replies to itself always show.
+pub fn list_shows(s: &str, owner: &str, list: &str, policy: &str) -> String {
+    format!(
+        "({s}.visibility <> 'direct' AND ({s}.in_reply_to_account_id IS NULL \
+           OR {s}.in_reply_to_account_id = {s}.account_id \
+           OR ({policy} = 'followed' AND ({s}.in_reply_to_account_id = {owner} \
+               OR EXISTS (SELECT 1 FROM follows rf WHERE rf.account_id = {owner} \
+                 AND rf.target_account_id = {s}.in_reply_to_account_id))) \
+           OR ({policy} = 'list' AND EXISTS (SELECT 1 FROM list_accounts rl \
+               WHERE rl.list_id = {list} AND rl.account_id = {s}.in_reply_to_account_id))))"
+    )
+}
+
+/// The timeline of list `list_id` (owned by `viewer`): posts and boosts by its members that the
+/// viewer may see, newest first, minus blocked and muted authors. Replies to others are kept by
+/// `replies_policy`: `followed` (to accounts the viewer follows), `list` (to members), `none`.
+/// Direct messages never show here.
+pub async fn list_timeline(
+    db: &Db,
+    viewer: i64,
+    list_id: i64,
+    replies_policy: &str,
+    page: &Page,
+) -> sqlx::Result<Vec<StatusRow>> {
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let l = args.add(list_id);
+    let now = args.add(Utc::now());
+    let policy = args.add(replies_policy);
+    let from = format!(
+        "statuses s LEFT JOIN statuses r ON r.id = s.reblog_of_id \
+         WHERE s.account_id IN (SELECT la.account_id FROM list_accounts la WHERE la.list_id = {l}) \
+         AND {shows} AND {f1} AND (r.id IS NULL OR r.account_id = {v} OR {f2}) AND {vis}",
+        shows = list_shows("s", &v, &l, &policy),
+        f1 = not_filtered("s.account_id", &v, &now),
+        f2 = not_filtered("r.account_id", &v, &now),
+        vis = visible_to("s", &v),
+    );
+    page_query(db, from, "s.id", args, page).await
+}
+
+/// Up to `limit` public posts since `since_id` (not replies, not boosts) that were favourited,
+/// boosted or answered, most engaged first, minus authors `viewer` blocks or mutes (or who block
+/// the viewer) and silenced servers; for trends.
+pub async fn engaged_since(
+    db: &Db,
+    viewer: i64,
+    since_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<StatusRow>> {
+    let mut args = Args::default();
+    let v = args.add(viewer);
+    let now = args.add(Utc::now());
+    let since = args.add(since_id);
+    let l = args.add(limit);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM statuses s WHERE s.id >= {since} AND s.visibility = 'public' \
+         AND s.reblog_of_id IS NULL AND s.in_reply_to_id IS NULL \
+         AND s.favourites_count + s.reblogs_count + s.replies_count > 0 AND {f} AND {lim} \
+         ORDER BY s.favourites_count + 2 * s.reblogs_count + s.replies_count DESC LIMIT {l}",
+        f = not_filtered("s.account_id", &v, &now),
+        lim = not_limited("s.account_id", &v),
+    );
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
 }
 
 /// Filters of the public and hashtag timelines.
@@ -619,9 +690,12 @@ pub async fn fan_out(
             }
             None => String::new(),
         };
+        // Members of a follower's exclusive list stay out of that follower's home.
         selects.push(format!(
             "SELECT f.account_id FROM follows f JOIN accounts fa ON fa.id = f.account_id \
-             WHERE f.target_account_id = {a} AND fa.domain IS NULL{reblog_cond}{reply_cond}"
+             WHERE f.target_account_id = {a} AND fa.domain IS NULL{reblog_cond}{reply_cond} \
+             AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id \
+               WHERE xl.account_id = {a} AND x.account_id = f.account_id AND x.exclusive)"
         ));
     }
     if !tag_ids.is_empty() {

@@ -82,3 +82,19 @@ pub async fn search_prefix(
          ORDER BY (SELECT count(*) FROM statuses_tags st WHERE st.tag_id = t.id) DESC, t.name LIMIT $2 OFFSET $3")
         .bind(format!("{escaped}%")).bind(limit).bind(offset).fetch_all(c).await)
 }
+
+/// Tags of public posts since `since_id` (a time-ordered ID), by distinct accounts then uses.
+pub async fn trending(
+    db: &Db,
+    since_id: i64,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<TagRow>> {
+    on_db!(db, c => sqlx::query_as(
+        "SELECT t.id, t.name, t.display_name, t.created_at FROM tags t JOIN ( \
+           SELECT st.tag_id, count(DISTINCT s.account_id) AS accounts, count(*) AS uses \
+           FROM statuses_tags st JOIN statuses s ON s.id = st.status_id \
+           WHERE st.status_id >= $1 AND s.visibility = 'public' GROUP BY st.tag_id) u ON u.tag_id = t.id \
+         ORDER BY u.accounts DESC, u.uses DESC, t.name LIMIT $2 OFFSET $3")
+        .bind(since_id).bind(limit).bind(offset).fetch_all(c).await)
+}

@@ -119,3 +119,55 @@ pub struct ShortsPage<'a> {
     /// This page's path, URL-encoded, for the sign-in link.
     pub here_encoded: &'a str,
 }
+
+/// A mail carrying a single-use link (e-mail confirmation, or password reset when `reset`), plain
+/// text.
+#[derive(Template)]
+#[template(path = "mail/link.txt")]
+pub struct LinkMailText<'a> {
+    pub instance_title: &'a str,
+    pub username: &'a str,
+    pub link: &'a str,
+    pub reset: bool,
+}
+
+/// The same mail, HTML.
+#[derive(Template)]
+#[template(path = "mail/link.html")]
+pub struct LinkMailHtml<'a> {
+    pub instance_title: &'a str,
+    pub username: &'a str,
+    pub link: &'a str,
+    pub reset: bool,
+}
+
+/// `GET /auth/password/new`: asks for the address to send a reset link to.
+#[derive(Template)]
+#[template(path = "password_new.html")]
+pub struct PasswordNewPage<'a> {
+    pub instance_title: &'a str,
+    pub csrf: &'a str,
+}
+
+/// `GET /auth/password/edit`: the new password form of a reset link.
+#[derive(Template)]
+#[template(path = "password_edit.html")]
+pub struct PasswordEditPage<'a> {
+    pub instance_title: &'a str,
+    pub csrf: &'a str,
+    pub token: &'a str,
+    pub error: Option<String>,
+}
+
+/// `GET /auth/sign_up`: the sign-up form (with the reason field when sign-ups wait for approval).
+#[derive(Template)]
+#[template(path = "sign_up.html")]
+pub struct SignUpPage<'a> {
+    pub instance_title: &'a str,
+    pub csrf: &'a str,
+    pub approval: bool,
+    pub error: Option<String>,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub reason: &'a str,
+}

@@ -92,4 +92,36 @@ assert [m.id for m in with_media.media_attachments] == [photo.id, clip.id], with
 assert with_media.media_attachments[0].description == "a test card"
 gallery = bob.account_statuses(alice.me().id, only_media=True)
 assert [s.id for s in gallery] == [with_media.id], [s.id for s in gallery]
+
+# Direct messages: status_post(visibility="direct"), conversations(), conversations_read() and the
+# direct stream's `conversation` events (Mastodon.py's on_conversation).
+class Conversations(StreamListener):
+    def __init__(self):
+        self.items = []
+        self.got = threading.Event()
+
+    def on_conversation(self, conversation):
+        self.items.append(conversation)
+        self.got.set()
+
+
+talk = Conversations()
+handle = bob.stream_direct(talk, run_async=True, reconnect_async=False)
+try:
+    time.sleep(0.5)
+    dm = alice.status_post("@pybob a quiet word", visibility="direct")
+    assert dm.visibility == "direct", dm
+    assert talk.got.wait(10), "no conversation event on bob's direct stream"
+    assert talk.items[-1].last_status.id == dm.id, talk.items
+    assert talk.items[-1].unread is True
+finally:
+    handle.close()
+convs = bob.conversations()
+assert len(convs) == 1 and convs[0].unread and convs[0].last_status.id == dm.id, convs
+assert [a.acct for a in convs[0].accounts] == ["pyalice"], convs[0].accounts
+answer = bob.status_post("noted", in_reply_to_id=dm.id, visibility="direct")
+assert alice.conversations()[0].last_status.id == answer.id
+read = alice.conversations_read(alice.conversations()[0].id)
+assert read.unread is False, read
+assert all(s.id != dm.id for s in alice.timeline_public()), "a message is never public"
 print("mastodon.py posting: all checks passed")

@@ -56,8 +56,18 @@ async fn server_with_users(
     dir: &std::path::Path,
     names: &[&str],
 ) -> (crate::support::binary::Server, u16) {
+    server_with_config(dir, names, "python is fun", "").await
+}
+
+/// As [`server_with_users`], with their `password` and `extra` configuration.
+async fn server_with_config(
+    dir: &std::path::Path,
+    names: &[&str],
+    password: &str,
+    extra: &str,
+) -> (crate::support::binary::Server, u16) {
     let port = free_port();
-    let cfg = write_config(dir, port, Backend::Sqlite, "").await;
+    let cfg = write_config(dir, port, Backend::Sqlite, extra).await;
     for name in names {
         let email = format!("{name}@example.com");
         let (ok, _, err) = run_cli(
@@ -71,7 +81,7 @@ async fn server_with_users(
                 "--email",
                 &email,
                 "--password",
-                "python is fun",
+                password,
             ],
         );
         assert!(ok, "{err}");
@@ -149,4 +159,59 @@ async fn toot_posts_and_reads_home() {
     );
     let (ok, out) = run(&["timelines", "home", "--no-pager", "--no-clear"], None);
     assert!(ok && out.contains("Tooted from the toot CLI"), "{out}");
+}
+
+/// Mastodon.py subscribes to Web Push; a mention reaches the script's own push endpoint on
+/// loopback, which decrypts it with the keys Mastodon.py generated.
+#[tokio::test]
+async fn mastodon_py_receives_a_web_push() {
+    let dir = tempfile::tempdir().unwrap();
+    // The push endpoint is on loopback, which only development setups may reach.
+    let extra = "[federation]\nallow_private_addresses = true\n";
+    let (server, port) =
+        server_with_config(dir.path(), &["pyalice", "pybob"], "python is fun", extra).await;
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/mastodon_py_push.py"
+    );
+    let out = Command::new(python())
+        .arg(script)
+        .arg(format!("http://localhost:{port}"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} (run scripts/test): {e}", python()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("all checks passed"),
+        "Mastodon.py push failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+        std::fs::read_to_string(&server.log).unwrap_or_default()
+    );
+}
+
+/// masto.js (under Elk and Phanpy), then megalodon, against one server: each signs in, reads home,
+/// lists and filters, and gets a `user` stream event over its WebSocket. `scripts/test` installs
+/// them (`npm ci` in tests/clients/js).
+#[tokio::test]
+async fn javascript_clients_sign_in_read_and_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, port) =
+        server_with_config(dir.path(), &["jsalice", "jsbob"], "javascript is fun", "").await;
+    let node = std::env::var("ROOKERY_TEST_NODE").unwrap_or_else(|_| "node".into());
+    let js = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/js");
+    // megalodon reads the list and filter masto.js made.
+    for script in ["masto.mjs", "megalodon.mjs"] {
+        let out = Command::new(&node)
+            .current_dir(js)
+            .arg(script)
+            .arg(format!("http://localhost:{port}"))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {node} (run scripts/test): {e}"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stdout.contains("all checks passed"),
+            "{script} failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+            std::fs::read_to_string(&server.log).unwrap_or_default()
+        );
+    }
 }

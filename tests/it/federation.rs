@@ -287,7 +287,7 @@ where
     false
 }
 
-async fn resolve(inst: &Instance, token: &str, acct: &str) -> String {
+pub async fn resolve(inst: &Instance, token: &str, acct: &str) -> String {
     let (_, r) = inst
         .get(
             &format!(
@@ -466,7 +466,7 @@ async fn local_id(inst: &Instance, token: &str, uri: &str) -> Option<String> {
     r["statuses"][0]["id"].as_str().map(String::from)
 }
 
-async fn follow(inst: &Instance, token: &str, id: &str) {
+pub async fn follow(inst: &Instance, token: &str, id: &str) {
     let (s, r) = inst
         .send(
             reqwest::Method::POST,
@@ -478,7 +478,7 @@ async fn follow(inst: &Instance, token: &str, id: &str) {
     assert_eq!(s, 200, "{r}");
 }
 
-async fn wait_following(inst: &Instance, token: &str, id: &str) -> bool {
+pub async fn wait_following(inst: &Instance, token: &str, id: &str) -> bool {
     eventually(10, || async {
         let (_, r) = inst
             .get(&format!("/api/v1/accounts/relationships?id[]={id}"), token)
@@ -764,7 +764,7 @@ async fn interactions_travel_both_ways() {
 }
 
 /// Fast retries so crash tests finish quickly.
-const FAST_RETRY: &str =
+pub const FAST_RETRY: &str =
     "[federation]\nallow_private_addresses = true\nretry_initial_seconds = 1\n";
 
 async fn statuses_of(inst: &Instance, token: &str) -> Vec<String> {
@@ -1828,7 +1828,7 @@ async fn stories_reach_followers_and_expire_everywhere() {
 }
 
 /// GETs `path` until `check` accepts the JSON (20 s at most).
-async fn poll_get(
+pub async fn poll_get(
     inst: &Instance,
     token: &str,
     path: &str,
@@ -1846,7 +1846,12 @@ async fn poll_get(
 
 /// A GET of `url` signed draft-cavage style (`(request-target) host date`, RSA-SHA256) with the
 /// PKCS#8 `private_pem` as `key_id`; with `tamper`, the signature is made over another path.
-async fn signed_get(url: &str, key_id: &str, private_pem: &str, tamper: bool) -> reqwest::Response {
+pub async fn signed_get(
+    url: &str,
+    key_id: &str,
+    private_pem: &str,
+    tamper: bool,
+) -> reqwest::Response {
     use base64::Engine;
     use rsa::pkcs8::DecodePrivateKey;
     use sha2::{Digest, Sha256};

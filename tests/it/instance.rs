@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use serde_json::json;
+
 use crate::both_backends;
 use crate::support::TestApp;
 
@@ -239,3 +241,55 @@ both_backends!(
     custom_emojis_are_listed_and_served,
     unknown_routes_answer_in_the_error_shape
 );
+
+/// Rules come from `instance.rules`; no translator means an empty language map; activity counts
+/// this week's posts, sign-ins and sign-ups.
+#[tokio::test]
+async fn rules_translation_languages_and_activity() {
+    let app = TestApp::start_with(crate::support::Backend::Sqlite, |c| {
+        c.instance.rules = vec!["Be kind".into(), "No spam".into()];
+    })
+    .await;
+    let rules = app.get("/api/v1/instance/rules", None).await.json();
+    assert_eq!(
+        rules,
+        json!([{"id": "1", "text": "Be kind", "hint": ""}, {"id": "2", "text": "No spam", "hint": ""}])
+    );
+    assert_eq!(
+        app.get("/api/v2/instance", None).await.json()["rules"],
+        rules
+    );
+    assert_eq!(
+        app.get("/api/v1/instance", None).await.json()["rules"],
+        rules
+    );
+    let langs = app
+        .get("/api/v1/instance/translation_languages", None)
+        .await;
+    assert_eq!(langs.status, 200);
+    assert_eq!(langs.json(), json!({}));
+
+    app.create_user("ada").await;
+    let token = app.token_for("ada", "read write").await;
+    crate::statuses::post(&app, &token, json!({"status": "one"})).await;
+    crate::statuses::post(
+        &app,
+        &token,
+        json!({"status": "two", "visibility": "direct"}),
+    )
+    .await;
+    let weeks = app.get("/api/v1/instance/activity", None).await.json();
+    let weeks = weeks.as_array().unwrap();
+    assert_eq!(weeks.len(), 12);
+    assert_eq!(
+        weeks[0]["statuses"], "1",
+        "direct messages are not counted: {:?}",
+        weeks[0]
+    );
+    assert_eq!(weeks[0]["logins"], "1");
+    assert_eq!(weeks[0]["registrations"], "1");
+    assert_eq!(weeks[1]["statuses"], "0");
+    let w0: i64 = weeks[0]["week"].as_str().unwrap().parse().unwrap();
+    let w1: i64 = weeks[1]["week"].as_str().unwrap().parse().unwrap();
+    assert_eq!(w0 - w1, 7 * 86400);
+}

@@ -267,3 +267,130 @@ async fn hashtags(app: TestApp) {
 }
 
 both_backends!(every_notification_type, hashtags);
+
+/// `/api/v2/notifications`: favourites of one post and follows group; mentions do not; a group can
+/// be read, its accounts listed and dismissed; unread groups are counted after the marker.
+async fn grouped_notifications(app: TestApp) {
+    use serde_json::json;
+    let ana = app.create_user("gana").await;
+    let ana_t = app.token_for("gana", "read write follow").await;
+    let mut fans = Vec::new();
+    for name in ["gbo", "gcy", "gdi"] {
+        app.create_user(name).await;
+        fans.push(app.token_for(name, "read write follow").await);
+    }
+    let post = crate::statuses::post(&app, &ana_t, json!({"status": "like me"})).await;
+    let pid = post["id"].as_str().unwrap();
+    for t in &fans {
+        app.post(
+            &format!("/api/v1/statuses/{pid}/favourite"),
+            Some(t),
+            json!({}),
+        )
+        .await;
+        app.post(
+            &format!("/api/v1/accounts/{ana}/follow"),
+            Some(t),
+            json!({}),
+        )
+        .await;
+    }
+    crate::statuses::post(&app, &fans[0], json!({"status": "@gana hi"})).await;
+    crate::statuses::post(&app, &fans[1], json!({"status": "@gana hello"})).await;
+
+    let r = app.get("/api/v2/notifications", Some(&ana_t)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    let groups = v["notification_groups"].as_array().unwrap();
+    let kinds: Vec<&str> = groups.iter().map(|g| g["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["mention", "mention", "follow", "favourite"], "{v}");
+    let fav = &groups[3];
+    assert_eq!(fav["notifications_count"], 3);
+    assert_eq!(fav["status_id"], pid);
+    assert_eq!(fav["sample_account_ids"].as_array().unwrap().len(), 3);
+    assert!(
+        groups[0]["group_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("ungrouped-")
+    );
+    assert_eq!(
+        v["accounts"].as_array().unwrap().len(),
+        3,
+        "each account once"
+    );
+    assert!(
+        v["statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == pid)
+    );
+    // v1 notifications carry the same keys.
+    let v1 = app
+        .get("/api/v1/notifications?types[]=favourite", Some(&ana_t))
+        .await
+        .json();
+    assert_eq!(v1[0]["group_key"], fav["group_key"]);
+
+    // Without grouping favourites, each is its own group; limit counts groups.
+    let ungrouped = app
+        .get(
+            "/api/v2/notifications?grouped_types[]=follow&limit=3",
+            Some(&ana_t),
+        )
+        .await;
+    let u = ungrouped.json();
+    let kinds: Vec<&str> = u["notification_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["mention", "mention", "follow"]);
+    assert!(ungrouped.header("link").unwrap().contains("max_id="));
+
+    // One group: read, its accounts, dismiss.
+    let key = fav["group_key"].as_str().unwrap();
+    let one = app
+        .get(&format!("/api/v2/notifications/{key}"), Some(&ana_t))
+        .await
+        .json();
+    assert_eq!(one["notification_groups"][0]["notifications_count"], 3);
+    let who = app
+        .get(
+            &format!("/api/v2/notifications/{key}/accounts"),
+            Some(&ana_t),
+        )
+        .await
+        .json();
+    assert_eq!(who.as_array().unwrap().len(), 3);
+    assert_eq!(
+        app.get("/api/v2/notifications/unread_count", Some(&ana_t))
+            .await
+            .json()["count"],
+        4
+    );
+    let r = app
+        .post(
+            &format!("/api/v2/notifications/{key}/dismiss"),
+            Some(&ana_t),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    app.get(&format!("/api/v2/notifications/{key}"), Some(&ana_t))
+        .await
+        .assert_error(404);
+    assert_eq!(
+        app.get("/api/v2/notifications/unread_count", Some(&ana_t))
+            .await
+            .json()["count"],
+        3
+    );
+    app.get("/api/v2/notifications/favourite-1-2", Some(&ana_t))
+        .await
+        .assert_error(404);
+}
+
+both_backends!(grouped_notifications);

@@ -130,6 +130,7 @@ async fn usernames_and_emails_are_unique_case_insensitively(app: TestApp) {
             locale: None,
             reason: None,
             allow_reserved: false,
+            confirmed: true,
         },
     )
     .await

@@ -34,6 +34,8 @@ pub async fn connect(app: &TestApp, query: &str, token: Option<&str>) -> Ws {
             "the token subprotocol is echoed"
         );
     }
+    // The server subscribes to its hub just after the upgrade answer: let it.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     ws
 }
 

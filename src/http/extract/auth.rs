@@ -75,6 +75,14 @@ impl Auth {
             .require_user(scope)
     }
 
+    /// Like [`Auth::require_user`], for a user still waiting to confirm their e-mail address.
+    pub fn require_user_awaiting_confirmation(&self, scope: &str) -> AppResult<&CurrentUser> {
+        self.0
+            .as_ref()
+            .ok_or_else(missing_token)?
+            .require_user_awaiting_confirmation(scope)
+    }
+
     /// Like [`Auth::require_user`] with the first of `scopes` the token grants.
     pub fn require_user_any(&self, scopes: &[&str]) -> AppResult<&CurrentUser> {
         let p = self.0.as_ref().ok_or_else(missing_token)?;

@@ -132,6 +132,8 @@ impl TestApp {
         cfg.database.url = database_url(backend, dir.path()).await;
         cfg.database.max_connections = 5;
         cfg.media.dir = dir.path().join("media").display().to_string();
+        // Every test signs up from 127.0.0.1; the limit itself has its own test.
+        cfg.rate_limits.sign_up_per_ip = 1000;
         tweak(&mut cfg);
         let db = rookery::server::open_db(&cfg).await.expect("open db");
         let state = AppState::new(cfg, db).expect("app state");
@@ -212,6 +214,10 @@ impl TestApp {
         self.send(Method::GET, path, token, None).await
     }
 
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
+        self.send(Method::PUT, path, token, Some(body)).await
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Answer {
         self.send(Method::POST, path, token, Some(body)).await
     }
@@ -240,6 +246,7 @@ impl TestApp {
                 locale: None,
                 reason: None,
                 allow_reserved: true,
+                confirmed: true,
             },
         )
         .await

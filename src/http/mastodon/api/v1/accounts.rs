@@ -34,12 +34,14 @@ pub struct SignUpParams {
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
+    crate::http::extract::ClientIp(ip): crate::http::extract::ClientIp,
     Params { value: p, .. }: Params<SignUpParams>,
 ) -> AppResult<Json<Token>> {
     let principal = auth.require("write:accounts")?;
     let (_, user) = svc::sign_up(
         &state,
         &SignUp {
+            ip,
             username: &p.username,
             email: &p.email,
             password: &p.password,
@@ -376,13 +378,8 @@ async fn account_statuses(
     )
     .await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let out = render::statuses(&state, viewer, rows).await?;
-    Ok(crate::http::extract::paged(
-        &state.config.base_url(),
-        &uri,
-        out,
-        &ids,
-    ))
+    crate::http::mastodon::api::v1::timelines::respond(&state, viewer, "account", &uri, rows, ids)
+        .await
 }
 
 async fn follow_list(

@@ -8,7 +8,8 @@ use crate::api_types::oauth::{Application, CredentialApplication};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Auth, Params, lenient};
 use crate::service::oauth::{self, RegisterApp};
-use crate::storage::{Db, oauth as store};
+use crate::state::AppState;
+use crate::storage::oauth as store;
 
 #[derive(Deserialize)]
 pub struct CreateAppParams {
@@ -22,11 +23,11 @@ pub struct CreateAppParams {
 
 /// `POST /api/v1/apps`: registers a client application. JSON, form and multipart bodies.
 pub async fn create(
-    State(db): State<Db>,
+    State(state): State<AppState>,
     Params { value: p, .. }: Params<CreateAppParams>,
 ) -> AppResult<Json<CredentialApplication>> {
     let (row, secret) = oauth::register_app(
-        &db,
+        &state.db,
         RegisterApp {
             client_name: p.client_name.as_deref().unwrap_or(""),
             redirect_uris: p.redirect_uris,
@@ -36,7 +37,10 @@ pub async fn create(
     )
     .await?;
     Ok(Json(CredentialApplication {
-        application: Application::from_row(&row),
+        application: Application::from_row(
+            &row,
+            &crate::service::push::vapid(&state).await?.public_key,
+        ),
         client_id: row.client_id.clone(),
         client_secret: secret,
         client_secret_expires_at: 0,
@@ -44,13 +48,19 @@ pub async fn create(
 }
 
 /// `GET /api/v1/apps/verify_credentials`: the application behind the token (any scope).
-pub async fn verify_credentials(State(db): State<Db>, auth: Auth) -> AppResult<Json<Application>> {
+pub async fn verify_credentials(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> AppResult<Json<Application>> {
     let p = auth
         .0
         .as_ref()
         .ok_or_else(|| AppError::unauthorized("The access token is invalid"))?;
-    let app = store::find_application(&db, p.application_id)
+    let app = store::find_application(&state.db, p.application_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(Json(Application::from_row(&app)))
+    Ok(Json(Application::from_row(
+        &app,
+        &crate::service::push::vapid(&state).await?.public_key,
+    )))
 }

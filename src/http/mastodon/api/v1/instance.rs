@@ -30,12 +30,49 @@ pub async fn show(State(state): State<AppState>) -> AppResult<Json<Value>> {
 pub async fn show_v2(State(state): State<AppState>) -> AppResult<Json<Value>> {
     let stats = svc::stats(&state).await?;
     let contact = contact(&state).await?;
-    Ok(Json(instance::v2(&state.config, &stats, contact)))
+    let vapid = crate::service::push::vapid(&state).await?;
+    Ok(Json(instance::v2(
+        &state.config,
+        &stats,
+        contact,
+        &vapid.public_key,
+    )))
 }
 
 /// `GET /api/v1/instance/peers`: domains this instance knows accounts on.
 pub async fn peers(State(state): State<AppState>) -> AppResult<Json<Vec<String>>> {
     Ok(Json(svc::peers(&state).await?))
+}
+
+/// `GET /api/v1/instance/rules`: `instance.rules` as `Rule` entities.
+pub async fn rules(State(state): State<AppState>) -> Json<Vec<Value>> {
+    Json(instance::rules(&state.config))
+}
+
+/// `GET /api/v1/instance/translation_languages`: which languages can be translated into which.
+/// No translator is configured, so none: an empty map, as Mastodon answers then.
+pub async fn translation_languages() -> Json<Value> {
+    Json(json!({}))
+}
+
+/// `GET /api/v1/instance/activity`: the last 12 weeks, newest first, each
+/// `{"week" (UNIX seconds of its start, as a string), "statuses", "logins", "registrations"}`
+/// (counts as strings, as Mastodon sends them).
+pub async fn activity(State(state): State<AppState>) -> AppResult<Json<Vec<Value>>> {
+    let weeks = svc::activity(&state).await?;
+    Ok(Json(
+        weeks
+            .iter()
+            .map(|w| {
+                json!({
+                    "week": w.start.timestamp().to_string(),
+                    "statuses": w.statuses.to_string(),
+                    "logins": w.logins.to_string(),
+                    "registrations": w.registrations.to_string(),
+                })
+            })
+            .collect(),
+    ))
 }
 
 /// `GET /api/v1/custom_emojis`: this instance's own emojis.

@@ -55,6 +55,7 @@ pub async fn index(
     let rows = store::list(&state.db, me, &filter, &p.page.page_with(40, 80)).await?;
     let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
     let out = render::notifications(&state, me, rows).await?;
+    let out = crate::service::filters::notifications(&state, me, out).await?;
     Ok(paged(&state.config.base_url(), &uri, out, &ids))
 }
 

@@ -11,6 +11,7 @@ use crate::api_types::Account;
 use crate::api_types::status::{Context, Status, StatusEdit, StatusSource};
 use crate::error::AppResult;
 use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
+use crate::service::filters;
 use crate::service::render;
 use crate::service::statuses::{self as svc, CreateStatus, EditStatus};
 use crate::state::AppState;
@@ -176,7 +177,11 @@ pub async fn context(
     auth: Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<Context>> {
-    Ok(Json(svc::context(&state, viewer(&auth), &id).await?))
+    let v = viewer(&auth);
+    let mut c = svc::context(&state, v, &id).await?;
+    c.ancestors = filters::statuses(&state, v, "thread", c.ancestors).await?;
+    c.descendants = filters::statuses(&state, v, "thread", c.descendants).await?;
+    Ok(Json(c))
 }
 
 pub async fn favourite(

@@ -27,7 +27,8 @@ use crate::error::{AppError, AppResult};
 use crate::http::extract::Params;
 use crate::http::extract::auth::bearer_token;
 use crate::realtime::{Event, Subscription};
-use crate::service::oauth::{self, Principal};
+use crate::service::conversations;
+use crate::service::oauth::{self, CurrentUser, Principal};
 use crate::state::AppState;
 use crate::storage::relationships;
 
@@ -35,6 +36,15 @@ use crate::storage::relationships;
 pub struct StreamParams {
     stream: Option<String>,
     tag: Option<String>,
+    /// The list ID of `list` streams.
+    list: Option<String>,
+}
+
+impl StreamParams {
+    /// The stream's argument: a hashtag or a list ID.
+    fn arg(&self) -> Option<&str> {
+        self.tag.as_deref().or(self.list.as_deref())
+    }
 }
 
 /// The caller, from any of the three token places. No token: anonymous (public streams only).
@@ -70,18 +80,59 @@ fn viewer_of(p: &Option<Principal>) -> Option<i64> {
         .map(|u| u.account.id)
 }
 
-/// Should this subscriber get this event? Applies blocks, mutes and silenced domains on public
-/// streams (an anonymous subscriber follows no one, so `0` stands in for it).
-async fn deliverable(state: &AppState, sub: &Subscription, viewer: Option<i64>, e: &Event) -> bool {
+/// Counts a signed-in user online for as long as it lives (one per streaming connection); the
+/// presence extension reads these counts.
+struct PresenceGuard {
+    state: AppState,
+    user: CurrentUser,
+}
+
+impl PresenceGuard {
+    async fn open(state: &AppState, principal: &Option<Principal>) -> Option<PresenceGuard> {
+        let user = principal.as_ref()?.user.clone()?;
+        conversations::presence_changed(state, &user, true).await;
+        Some(PresenceGuard {
+            state: state.clone(),
+            user,
+        })
+    }
+}
+
+impl Drop for PresenceGuard {
+    fn drop(&mut self) {
+        let (state, user) = (self.state.clone(), self.user.clone());
+        tokio::spawn(async move { conversations::presence_changed(&state, &user, false).await });
+    }
+}
+
+/// The payload this subscriber gets for this event, if any: blocks, mutes and silenced domains
+/// apply on public streams (an anonymous subscriber follows no one, so `0` stands in for it), and
+/// the viewer's filters to statuses and notifications (`hide` drops the event, `warn` fills
+/// `filtered`).
+async fn deliverable(
+    state: &AppState,
+    sub: &Subscription,
+    viewer: Option<i64>,
+    e: &Event,
+) -> Option<String> {
     if !sub.matches(e) {
-        return false;
+        return None;
     }
-    match (sub.is_public(), viewer, e.author_id) {
-        (true, v, Some(author)) => !relationships::hides_author(&state.db, v.unwrap_or(0), author)
+    if let (true, v, Some(author)) = (sub.is_public(), viewer, e.author_id)
+        && relationships::hides_author(&state.db, v.unwrap_or(0), author)
             .await
-            .unwrap_or(true),
-        _ => true,
+            .unwrap_or(true)
+    {
+        return None;
     }
+    crate::service::filters::stream_payload(
+        state,
+        viewer,
+        sub.filter_context(),
+        e.event,
+        &e.payload,
+    )
+    .await
 }
 
 /// `GET /api/v1/streaming` — WebSocket when upgraded, otherwise SSE for `?stream=`.
@@ -103,7 +154,7 @@ pub async fn root(
     match ws {
         Ok(upgrade) => {
             let initial = match params.stream.as_deref() {
-                Some(name) => match Subscription::parse(name, params.tag.as_deref(), viewer) {
+                Some(name) => match Subscription::parse(name, params.arg(), viewer) {
                     Ok(s) => Some(s),
                     Err(msg) => return AppError::bad_request(msg).into_response(),
                 },
@@ -113,13 +164,20 @@ pub async fn root(
                 Some(t) => upgrade.protocols([t]),
                 None => upgrade,
             };
+            let user = principal.as_ref().and_then(|p| p.user.clone());
             upgrade
-                .on_upgrade(move |socket| websocket(state, socket, viewer, initial))
+                .on_upgrade(move |socket| async move {
+                    // Listen first: nothing published while presence is worked out is missed.
+                    let rx = state.hub.subscribe();
+                    let _presence = PresenceGuard::open(&state, &principal).await;
+                    websocket(state, socket, rx, user, initial).await
+                })
                 .into_response()
         }
         Err(_) => {
-            let name = params.stream.unwrap_or_else(|| "user".into());
-            sse_response(state, &name, params.tag.as_deref(), viewer)
+            let name = params.stream.clone().unwrap_or_else(|| "user".into());
+            let presence = PresenceGuard::open(&state, &principal).await;
+            sse_response(state, &name, params.arg(), viewer, presence)
         }
     }
 }
@@ -128,17 +186,38 @@ pub async fn root(
 struct ClientMessage {
     #[serde(rename = "type")]
     kind: String,
+    #[serde(default)]
     stream: String,
     tag: Option<String>,
+    list: Option<String>,
+    /// `typing` messages (extension): the conversation being typed in.
+    conversation_id: Option<String>,
+}
+
+/// Handles a `typing` message (extension): an error message to send back, if any.
+async fn typing(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    m: &ClientMessage,
+) -> Option<serde_json::Value> {
+    let Some(user) = user else {
+        return Some(json!({ "error": "Typing needs an access token", "status": 401 }));
+    };
+    let id = m.conversation_id.as_deref().unwrap_or_default();
+    match conversations::typing(state, user, id).await {
+        Ok(()) => None,
+        Err(e) => Some(json!({ "error": e.to_string(), "status": e.status().as_u16() })),
+    }
 }
 
 async fn websocket(
     state: AppState,
     mut socket: WebSocket,
-    viewer: Option<i64>,
+    mut rx: tokio::sync::broadcast::Receiver<Arc<Event>>,
+    user: Option<CurrentUser>,
     initial: Option<Subscription>,
 ) {
-    let mut rx = state.hub.subscribe();
+    let viewer = user.as_ref().map(|u| u.account.id);
     let mut subs: Vec<Subscription> = initial.into_iter().collect();
     let mut ping = tokio::time::interval(Duration::from_secs(30));
     loop {
@@ -147,15 +226,16 @@ async fn websocket(
                 let Some(Ok(msg)) = msg else { break };
                 let Message::Text(text) = msg else { continue };
                 let reply = match serde_json::from_str::<ClientMessage>(&text) {
-                    Ok(m) if m.kind == "subscribe" => match Subscription::parse(&m.stream, m.tag.as_deref(), viewer) {
+                    Ok(m) if m.kind == "subscribe" => match Subscription::parse(&m.stream, m.tag.as_deref().or(m.list.as_deref()), viewer) {
                         Ok(s) => { if !subs.contains(&s) { subs.push(s); } None }
                         Err(msg) => Some(json!({ "error": msg, "status": 400 })),
                     },
                     Ok(m) if m.kind == "unsubscribe" => {
-                        let tag = m.tag.map(|t| t.trim_start_matches('#').to_lowercase());
+                        let tag = m.tag.or(m.list).map(|t| t.trim_start_matches('#').to_lowercase());
                         subs.retain(|s| !(s.name == m.stream && s.tag == tag));
                         None
                     }
+                    Ok(m) if m.kind == "typing" => typing(&state, user.as_ref(), &m).await,
                     Ok(m) => Some(json!({ "error": format!("Unknown message type: {}", m.kind), "status": 400 })),
                     Err(_) => Some(json!({ "error": "Malformed message", "status": 400 })),
                 };
@@ -172,8 +252,8 @@ async fn websocket(
                     Err(RecvError::Closed) => break,
                 };
                 for s in &subs {
-                    if deliverable(&state, s, viewer, &e).await {
-                        let msg = json!({ "stream": s.stream_field(), "event": e.event, "payload": e.payload });
+                    if let Some(payload) = deliverable(&state, s, viewer, &e).await {
+                        let msg = json!({ "stream": s.stream_field(), "event": e.event, "payload": payload });
                         if socket.send(Message::Text(msg.to_string().into())).await.is_err() {
                             return;
                         }
@@ -189,9 +269,15 @@ async fn websocket(
     }
 }
 
-fn sse_response(state: AppState, name: &str, tag: Option<&str>, viewer: Option<i64>) -> Response {
+fn sse_response(
+    state: AppState,
+    name: &str,
+    tag: Option<&str>,
+    viewer: Option<i64>,
+    presence: Option<PresenceGuard>,
+) -> Response {
     match Subscription::parse(name, tag, viewer) {
-        Ok(sub) => Sse::new(sse_stream(state, sub, viewer))
+        Ok(sub) => Sse::new(sse_stream(state, sub, viewer, presence))
             .keep_alive(
                 KeepAlive::new()
                     .interval(Duration::from_secs(15))
@@ -209,22 +295,27 @@ fn sse_stream(
     state: AppState,
     sub: Subscription,
     viewer: Option<i64>,
+    presence: Option<PresenceGuard>,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
     let rx = state.hub.subscribe();
-    stream::unfold((state, rx, sub), move |(state, mut rx, sub)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) => {
-                    if deliverable(&state, &sub, viewer, &e).await {
-                        let ev = SseEvent::default().event(e.event).data(e.payload.clone());
-                        return Some((Ok(ev), (state, rx, sub)));
+    // The guard lives in the stream's state: online until the client goes away.
+    stream::unfold(
+        (state, rx, sub, presence),
+        move |(state, mut rx, sub, presence)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(e) => {
+                        if let Some(payload) = deliverable(&state, &sub, viewer, &e).await {
+                            let ev = SseEvent::default().event(e.event).data(payload);
+                            return Some((Ok(ev), (state, rx, sub, presence)));
+                        }
                     }
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
                 }
-                Err(RecvError::Lagged(_)) => continue,
-                Err(RecvError::Closed) => return None,
             }
-        }
-    })
+        },
+    )
 }
 
 /// `GET /api/v1/streaming/{*stream}`: SSE for `user`, `user/notification`, `public`,
@@ -240,7 +331,14 @@ pub async fn sse(
         Err(e) => return e.into_response(),
     };
     let name = path.trim_matches('/').replace('/', ":");
-    sse_response(state, &name, p.tag.as_deref(), viewer_of(&principal))
+    let presence = PresenceGuard::open(&state, &principal).await;
+    sse_response(
+        state,
+        &name,
+        p.tag.as_deref(),
+        viewer_of(&principal),
+        presence,
+    )
 }
 
 /// `GET /api/v1/streaming/health`.

@@ -11,14 +11,18 @@ use crate::service::render;
 use crate::state::AppState;
 use crate::storage::statuses::{self as store, ANONYMOUS, PublicFilter, StatusRow};
 
-async fn respond(
+/// Renders a page of statuses for `viewer`, with their filters applied in `context` (`home`,
+/// `public`); the `Link` header pages by the rows read, hidden ones included.
+pub async fn respond(
     state: &AppState,
     viewer: Option<i64>,
+    context: &str,
     uri: &Uri,
     rows: Vec<StatusRow>,
     page_ids: Vec<i64>,
 ) -> AppResult<Response> {
     let statuses = render::statuses(state, viewer, rows).await?;
+    let statuses = crate::service::filters::statuses(state, viewer, context, statuses).await?;
     Ok(paged(&state.config.base_url(), uri, statuses, &page_ids))
 }
 
@@ -33,7 +37,7 @@ pub async fn home(
     let me = cu.account.id;
     let rows = store::home(&state.db, me, &p.page()).await?;
     let ids = rows.iter().map(|r| r.id).collect();
-    respond(&state, Some(me), &uri, rows, ids).await
+    respond(&state, Some(me), "home", &uri, rows, ids).await
 }
 
 #[derive(Deserialize)]
@@ -84,7 +88,7 @@ pub async fn public(
     )
     .await?;
     let ids = rows.iter().map(|r| r.id).collect();
-    respond(&state, viewer, &uri, rows, ids).await
+    respond(&state, viewer, "public", &uri, rows, ids).await
 }
 
 /// `GET /api/v1/timelines/tag/:hashtag` (public; `local`, `remote`, `only_media`).
@@ -109,5 +113,5 @@ pub async fn tag(
     )
     .await?;
     let ids = rows.iter().map(|r| r.id).collect();
-    respond(&state, viewer, &uri, rows, ids).await
+    respond(&state, viewer, "public", &uri, rows, ids).await
 }

@@ -1,1 +1,3 @@
+pub mod filters;
+pub mod notifications;
 pub mod search;

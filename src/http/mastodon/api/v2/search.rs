@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::federation::context::FedData;
 use crate::http::extract::{Auth, Params, lenient};
 use crate::http::mastodon::api::v1::accounts::search_accounts;
-use crate::service::render;
+use crate::service::{conversations, render};
 use crate::state::AppState;
 use crate::storage::statuses::{self, ANONYMOUS};
 use crate::storage::tags;
@@ -27,6 +27,9 @@ pub struct SearchParams {
     limit: Option<i64>,
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     offset: Option<i64>,
+    /// `conversations` (extension): full-text search of the caller's direct messages.
+    #[serde(rename = "in")]
+    within: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -40,6 +43,10 @@ pub struct Results {
 /// (`read:search`). Accounts: local by name, or an exact `user@domain`/URL (fetched with
 /// `resolve`, which needs a signed-in user, as on Mastodon). Statuses: by URL or ID URI among
 /// those known and visible to the caller. Hashtags: by prefix.
+///
+/// With `in=conversations` (Rookery extension, docs/API.md, Conversations) only statuses are
+/// searched: the caller's direct messages holding every word of `q`. It needs a signed-in user
+/// (401), and `in` takes no other value (400).
 pub async fn search(
     State(state): State<AppState>,
     data: FedData,
@@ -69,6 +76,20 @@ pub async fn search(
         statuses: vec![],
         hashtags: vec![],
     };
+    match p.within.as_deref() {
+        None | Some("") => {}
+        Some("conversations") => {
+            let me = auth.require_user("read:search")?.account.id;
+            if !matches!(kind, "" | "statuses") {
+                return Err(AppError::bad_request(
+                    "in=conversations searches statuses only",
+                ));
+            }
+            out.statuses = conversations::search(&state, me, q, limit, offset).await?;
+            return Ok(Json(out));
+        }
+        Some(_) => return Err(AppError::bad_request("in must be conversations")),
+    }
     if q.is_empty() {
         return Ok(Json(out));
     }

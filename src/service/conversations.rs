@@ -1,0 +1,569 @@
+//! Direct and group messages: conversations as Mastodon's API shows them
+//! (docs.joinmastodon.org/methods/conversations/), and Rookery's extensions on top (docs/API.md,
+//! Conversations): per-recipient receipts (`sent → delivered → seen`), `Read` receipts between
+//! servers that advertise them, typing and presence events, search, do-not-disturb.
+//!
+//! A message is a direct status. Local posting and incoming `Create`s both pass through
+//! [`on_direct_status`] inside the status's transaction, so a conversation never misses a message.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::api_types::conversation::{
+    Conversation, MessageReceipt, MessagingPreferences, Presence,
+};
+use crate::error::{AppError, AppResult};
+use crate::realtime::{Event, StreamKey};
+use crate::service::oauth::CurrentUser;
+use crate::service::render;
+use crate::state::AppState;
+use crate::storage::accounts::{self, AccountRow};
+use crate::storage::conversations::{self as store, ConversationRow};
+use crate::storage::sql::Page;
+use crate::storage::statuses::{self, ANONYMOUS, StatusRow};
+use crate::storage::{Tx, instances};
+
+/// The NodeInfo `metadata.features` entry by which a server says it takes `Read` receipts.
+pub const READ_RECEIPTS_FEATURE: &str = "read_receipts";
+
+/// How long a server's NodeInfo answer about receipts is trusted.
+const NODEINFO_TTL: chrono::Duration = chrono::Duration::hours(24);
+
+/// Inside the transaction storing direct status `id` (by `author`, in thread `conversation_id`,
+/// mentioning `mentions`): files it in each local participant's conversation, counts the thread
+/// read by its author up to it, and indexes its text for search. Returns the conversations to
+/// stream after commit.
+pub async fn on_direct_status(
+    tx: &mut Tx,
+    id: i64,
+    conversation_id: i64,
+    author: i64,
+    mentions: &[i64],
+    content_html: &str,
+) -> AppResult<Vec<ConversationRow>> {
+    let mut participants = vec![author];
+    participants.extend(mentions.iter().copied().filter(|m| *m != author));
+    let changed = store::add_status(tx, id, conversation_id, author, &participants).await?;
+    // Whoever writes in a thread has read it up to there.
+    let at = crate::storage::ids::time_of(id);
+    store::record_read(tx, author, conversation_id, id, at).await?;
+    store::index_text(tx, id, &crate::service::text::html_to_text(content_html)).await?;
+    Ok(changed)
+}
+
+/// The participants a direct reply to `parent` keeps: its author and everyone it mentions, so a
+/// group stays together even when a reply names only some of them. Empty unless both are direct.
+pub async fn kept_participants(
+    state: &AppState,
+    parent: &StatusRow,
+    visibility: &str,
+    me: i64,
+) -> AppResult<Vec<i64>> {
+    if parent.visibility != "direct" || visibility != "direct" {
+        return Ok(Vec::new());
+    }
+    let mut ids = participants_of(state, parent).await?;
+    ids.retain(|a| *a != me);
+    Ok(ids)
+}
+
+/// Everyone in message `s`: its author and the accounts it mentions, once each.
+async fn participants_of(state: &AppState, s: &StatusRow) -> AppResult<Vec<i64>> {
+    let facts = statuses::facts_of(&state.db, ANONYMOUS, &[s.id]).await?;
+    let mut ids: Vec<i64> = facts.mentions.iter().map(|(_, a)| *a).collect();
+    ids.push(s.account_id);
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Conversations of one account (`me`), in the order given. A page costs a fixed number of queries
+/// whatever its length: the last statuses, their mentions and every participant are read at once.
+pub async fn render(
+    state: &AppState,
+    me: i64,
+    rows: &[ConversationRow],
+) -> AppResult<Vec<Conversation>> {
+    let status_ids: Vec<i64> = rows.iter().map(|r| r.last_status_id).collect();
+    let lasts = statuses::find_many(&state.db, &status_ids).await?;
+    let facts = statuses::facts_of(&state.db, ANONYMOUS, &status_ids).await?;
+    let participants = |row: &ConversationRow| -> Vec<i64> {
+        let mut ids: Vec<i64> = lasts
+            .iter()
+            .filter(|s| s.id == row.last_status_id)
+            .map(|s| s.account_id)
+            .chain(
+                facts
+                    .mentions
+                    .iter()
+                    .filter(|(sid, _)| *sid == row.last_status_id)
+                    .map(|(_, a)| *a),
+            )
+            .filter(|a| *a != me)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            ids.push(me);
+        }
+        ids
+    };
+    let mut everyone: Vec<i64> = rows.iter().flat_map(participants).collect();
+    everyone.sort_unstable();
+    everyone.dedup();
+    let accounts = render::accounts_by_id(state, &everyone).await?;
+    let rendered = render::statuses(state, Some(me), lasts.clone()).await?;
+    Ok(rows
+        .iter()
+        .map(|row| Conversation {
+            id: row.id.to_string(),
+            unread: row.unread,
+            accounts: participants(row)
+                .iter()
+                .filter_map(|id| accounts.iter().find(|a| a.id == id.to_string()).cloned())
+                .collect(),
+            last_status: rendered
+                .iter()
+                .find(|st| st.id == row.last_status_id.to_string())
+                .cloned(),
+        })
+        .collect())
+}
+
+async fn render_one(state: &AppState, row: &ConversationRow) -> AppResult<Conversation> {
+    let mut one = render(state, row.account_id, std::slice::from_ref(row)).await?;
+    one.pop()
+        .ok_or_else(|| anyhow::anyhow!("a conversation rendered to nothing").into())
+}
+
+/// Streams `conversation` events for conversations that changed (each to its own account's
+/// `direct` stream).
+pub async fn publish(state: &AppState, rows: &[ConversationRow]) {
+    if rows.is_empty() || !state.hub.has_listeners() {
+        return;
+    }
+    for row in rows {
+        match render_one(state, row).await {
+            Ok(c) => {
+                let Ok(payload) = serde_json::to_string(&c) else {
+                    continue;
+                };
+                state.hub.publish(Event {
+                    keys: vec![StreamKey::Direct(row.account_id)],
+                    event: "conversation",
+                    payload,
+                    author_id: None,
+                });
+            }
+            Err(e) => tracing::warn!(error = ?e, "could not stream a conversation"),
+        }
+    }
+}
+
+/// `GET /api/v1/conversations`: the caller's conversations, latest message first. Returns them
+/// with the last-status IDs that page them.
+pub async fn list(
+    state: &AppState,
+    me: i64,
+    page: &Page,
+) -> AppResult<(Vec<Conversation>, Vec<i64>)> {
+    let rows = store::list(&state.db, me, page).await?;
+    let ids = rows.iter().map(|r| r.last_status_id).collect();
+    Ok((render(state, me, &rows).await?, ids))
+}
+
+async fn own(state: &AppState, me: i64, id: &str) -> AppResult<ConversationRow> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    store::find(&state.db, me, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// `POST /api/v1/conversations/:id/read`: clears `unread`, records that the caller has read the
+/// thread up to its latest message (the `seen` receipt), tells local participants' streams, and
+/// sends a `Read` of that message to remote participants whose servers take receipts.
+///
+/// Errors: 404 for a conversation that is not the caller's.
+pub async fn read(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<Conversation> {
+    let me = &user.account;
+    let mut row = own(state, me.id, id).await?;
+    let last = statuses::find(&state.db, row.last_status_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let receipt = remote_read_receipt(state, me, &last).await?;
+    let mut tx = state.db.begin().await?;
+    store::set_unread(&mut tx, row.id, false).await?;
+    let moved =
+        store::record_read(&mut tx, me.id, row.conversation_id, last.id, Utc::now()).await?;
+    if moved && let Some((activity, inboxes)) = &receipt {
+        crate::service::delivery::enqueue(&mut tx, activity, me.id, inboxes, None).await?;
+    }
+    tx.commit().await?;
+    if moved && receipt.is_some() {
+        state.delivery_wakeup.notify_one();
+    }
+    if moved {
+        publish_seen(state, &last, me.id).await;
+    }
+    row.unread = false;
+    render_one(state, &row).await
+}
+
+/// The `Read` of `last` by local account `me` and the inboxes it goes to: remote participants'
+/// servers that advertise receipts (one shared inbox per server). `None` when there are none.
+async fn remote_read_receipt(
+    state: &AppState,
+    me: &AccountRow,
+    last: &StatusRow,
+) -> AppResult<Option<(Value, Vec<String>)>> {
+    let ids = participants_of(state, last).await?;
+    let remote: Vec<AccountRow> = accounts::find_accounts(&state.db, &ids)
+        .await?
+        .into_iter()
+        .filter(|a| !a.is_local() && a.id != me.id)
+        .collect();
+    let mut inboxes = Vec::new();
+    let mut to = Vec::new();
+    for a in &remote {
+        let Some(domain) = a.domain.as_deref() else {
+            continue;
+        };
+        if !takes_read_receipts(state, domain, &a.uri).await {
+            continue;
+        }
+        to.push(a.uri.clone());
+        if let Some(i) = a.shared_inbox_url.clone().or_else(|| a.inbox_url.clone()) {
+            inboxes.push(i);
+        }
+    }
+    inboxes.sort();
+    inboxes.dedup();
+    if inboxes.is_empty() {
+        return Ok(None);
+    }
+    crate::federation::keys::public_key_pem(state, me).await?;
+    let activity = json!({
+        "id": format!("{}#reads/{}", me.uri, last.id),
+        "type": "Read",
+        "actor": me.uri,
+        "to": to,
+        "object": last.uri,
+    });
+    Ok(Some((activity, inboxes)))
+}
+
+/// Whether `domain` (where actor `actor_uri` lives) lists [`READ_RECEIPTS_FEATURE`] in its NodeInfo
+/// metadata, checked at most once a day (an unreachable or silent server counts as no).
+async fn takes_read_receipts(state: &AppState, domain: &str, actor_uri: &str) -> bool {
+    let known = instances::read_receipts(&state.db, domain).await;
+    if let Ok((Some(v), Some(at))) = known
+        && Utc::now() - at < NODEINFO_TTL
+    {
+        return v;
+    }
+    let supported = fetch_read_receipts(state, domain, actor_uri)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::info!(domain, error = %e, "could not read NodeInfo");
+            false
+        });
+    if let Err(e) = instances::set_read_receipts(&state.db, domain, supported).await {
+        tracing::warn!(domain, error = %e, "could not record NodeInfo features");
+    }
+    supported
+}
+
+async fn fetch_read_receipts(
+    state: &AppState,
+    domain: &str,
+    actor_uri: &str,
+) -> anyhow::Result<bool> {
+    // The actor's own scheme: plain http only where federation allowed it to be stored.
+    let scheme = url::Url::parse(actor_uri)?.scheme().to_string();
+    let client = &state.media_client;
+    let timeout = Duration::from_secs(5);
+    let links: Value = client
+        .get(format!("{scheme}://{domain}/.well-known/nodeinfo"))
+        .timeout(timeout)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let href = links["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| {
+            l["rel"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("http://nodeinfo.diaspora.software/ns/schema/2."))
+        })
+        .filter_map(|l| l["href"].as_str())
+        .next_back()
+        .ok_or_else(|| anyhow::anyhow!("no NodeInfo 2.x link"))?;
+    let href = url::Url::parse(href)?;
+    anyhow::ensure!(
+        href.host_str() == domain.split(':').next(),
+        "NodeInfo link points at another host"
+    );
+    let doc: Value = client
+        .get(href)
+        .timeout(timeout)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(doc["metadata"]["features"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|v| v == READ_RECEIPTS_FEATURE)))
+}
+
+/// Tells local participants of `status`'s thread that `reader` has seen it (event
+/// `rookery.receipt` on their `direct` streams).
+async fn publish_seen(state: &AppState, status: &StatusRow, reader: i64) {
+    if !state.hub.has_listeners() {
+        return;
+    }
+    let Ok(rows) = store::of_thread(&state.db, status.conversation_id).await else {
+        return;
+    };
+    let keys: Vec<StreamKey> = rows
+        .iter()
+        .filter(|r| r.account_id != reader)
+        .map(|r| StreamKey::Direct(r.account_id))
+        .collect();
+    if keys.is_empty() {
+        return;
+    }
+    let payload = json!({
+        "status_id": status.id.to_string(),
+        "account_id": reader.to_string(),
+        "state": "seen",
+    });
+    state.hub.publish(Event {
+        keys,
+        event: "rookery.receipt",
+        payload: payload.to_string(),
+        author_id: None,
+    });
+}
+
+/// An incoming `Read` of one of our stored direct statuses by a remote participant: the status
+/// and all before it in the thread count as seen by the reader. Anything else is ignored.
+pub async fn receive_read(
+    data: &crate::federation::context::FedData,
+    actor: &AccountRow,
+    object: &url::Url,
+) -> anyhow::Result<()> {
+    let state: &AppState = data;
+    let Some(status) = statuses::find_by_uri_or_url(&state.db, object.as_str()).await? else {
+        return Ok(());
+    };
+    if status.visibility != "direct" || status.account_id == actor.id {
+        return Ok(());
+    }
+    // Not the author (above), so a participant only when mentioned.
+    if !participants_of(state, &status).await?.contains(&actor.id) {
+        tracing::info!(actor = %actor.uri, status = %status.uri, "ignoring a Read by a non-participant");
+        return Ok(());
+    }
+    let mut tx = state.db.begin().await?;
+    let moved = store::record_read(
+        &mut tx,
+        actor.id,
+        status.conversation_id,
+        status.id,
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    if moved {
+        publish_seen(state, &status, actor.id).await;
+    }
+    Ok(())
+}
+
+/// `DELETE /api/v1/conversations/:id`: removes the conversation from the caller's list (the
+/// messages stay; a new one brings it back). Errors: 404 when it is not the caller's.
+pub async fn delete(state: &AppState, me: i64, id: &str) -> AppResult<()> {
+    let row = own(state, me, id).await?;
+    store::delete(&state.db, me, row.id).await?;
+    Ok(())
+}
+
+/// `GET /api/v1/statuses/:id/receipts` (extension): each recipient of one of the caller's direct
+/// messages with `sent`, `delivered` or `seen`. Errors: 404 for a status that is not the caller's
+/// direct message.
+pub async fn receipts(state: &AppState, me: i64, id: &str) -> AppResult<Vec<MessageReceipt>> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let status = statuses::find(&state.db, id)
+        .await?
+        .filter(|s| s.account_id == me && s.visibility == "direct")
+        .ok_or(AppError::NotFound)?;
+    let rows = store::recipients(&state.db, status.id).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.account_id).collect();
+    let accounts = render::accounts_by_id(state, &ids).await?;
+    Ok(rows
+        .iter()
+        .zip(accounts)
+        .map(|(r, account)| {
+            let delivered_at = if r.local {
+                Some(status.created_at)
+            } else {
+                r.delivered_at
+            };
+            let state = match (r.read_at, delivered_at) {
+                (Some(_), _) => "seen",
+                (None, Some(_)) => "delivered",
+                (None, None) => "sent",
+            };
+            MessageReceipt {
+                account,
+                state,
+                // A read implies arrival, even when the delivery record says otherwise (a reply
+                // by way of another server, a Read that overtook our bookkeeping).
+                delivered_at: delivered_at.or(r.read_at),
+                seen_at: r.read_at,
+            }
+        })
+        .collect())
+}
+
+/// Typing in a conversation (extension): an event `rookery.typing` on the `direct` stream of every
+/// other local participant, unless the caller hides typing. Errors: 404 for a conversation that is
+/// not the caller's.
+pub async fn typing(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<()> {
+    let row = own(state, user.account.id, id).await?;
+    if user.user.settings.0.hide_typing {
+        return Ok(());
+    }
+    for other in store::of_thread(&state.db, row.conversation_id).await? {
+        if other.account_id == row.account_id {
+            continue;
+        }
+        let payload = json!({
+            "conversation_id": other.id.to_string(),
+            "account_id": row.account_id.to_string(),
+        });
+        state.hub.publish(Event {
+            keys: vec![StreamKey::Direct(other.account_id)],
+            event: "rookery.typing",
+            payload: payload.to_string(),
+            author_id: Some(row.account_id),
+        });
+    }
+    Ok(())
+}
+
+/// A streaming connection of a local account opened (`online`) or closed: when that changes
+/// whether it is online, an event `rookery.presence` goes to the `direct` streams of local accounts
+/// it shares a conversation with, unless it hides its presence.
+pub async fn presence_changed(state: &AppState, user: &CurrentUser, online: bool) {
+    let changed = if online {
+        state.presence.connect(user.account.id)
+    } else {
+        state.presence.disconnect(user.account.id)
+    };
+    if !changed || user.user.settings.0.hide_presence {
+        return;
+    }
+    let Ok(partners) = store::partners(&state.db, user.account.id).await else {
+        return;
+    };
+    if partners.is_empty() {
+        return;
+    }
+    let payload = json!({ "account_id": user.account.id.to_string(), "online": online });
+    state.hub.publish(Event {
+        keys: partners.into_iter().map(StreamKey::Direct).collect(),
+        event: "rookery.presence",
+        payload: payload.to_string(),
+        author_id: Some(user.account.id),
+    });
+}
+
+/// `GET /api/v1/presence?id[]=` (extension): whether each account is online. Only local accounts
+/// that share a conversation with the caller and do not hide their presence can show as online.
+pub async fn presence(state: &AppState, me: i64, ids: &[String]) -> AppResult<Vec<Presence>> {
+    let partners = store::partners(&state.db, me).await?;
+    let mut out = Vec::new();
+    for raw in ids.iter().take(40) {
+        let Ok(id) = raw.parse::<i64>() else {
+            continue;
+        };
+        let mut online = false;
+        if partners.contains(&id) && state.presence.is_online(id) {
+            let hidden = accounts::find_user_by_account(&state.db, id)
+                .await?
+                .is_some_and(|u| u.settings.0.hide_presence);
+            online = !hidden;
+        }
+        out.push(Presence {
+            id: id.to_string(),
+            online,
+        });
+    }
+    Ok(out)
+}
+
+/// The caller's messaging preferences.
+pub fn preferences(user: &CurrentUser) -> MessagingPreferences {
+    preferences_of(&user.user.settings.0)
+}
+
+fn preferences_of(s: &accounts::UserSettings) -> MessagingPreferences {
+    MessagingPreferences {
+        typing_indicators: !s.hide_typing,
+        presence: !s.hide_presence,
+        do_not_disturb: s.do_not_disturb,
+    }
+}
+
+/// Changes in `PUT /api/v1/messaging/preferences`; absent fields keep their value.
+#[derive(Default)]
+pub struct PreferencesUpdate {
+    pub typing_indicators: Option<bool>,
+    pub presence: Option<bool>,
+    pub do_not_disturb: Option<bool>,
+}
+
+/// Saves messaging preferences and returns them.
+pub async fn update_preferences(
+    state: &AppState,
+    user: &CurrentUser,
+    u: PreferencesUpdate,
+) -> AppResult<MessagingPreferences> {
+    let mut settings = user.user.settings.0.clone();
+    if let Some(v) = u.typing_indicators {
+        settings.hide_typing = !v;
+    }
+    if let Some(v) = u.presence {
+        settings.hide_presence = !v;
+    }
+    if let Some(v) = u.do_not_disturb {
+        settings.do_not_disturb = v;
+    }
+    let mut tx = state.db.begin().await?;
+    accounts::update_settings(&mut tx, user.user.id, &settings).await?;
+    tx.commit().await?;
+    Ok(preferences_of(&settings))
+}
+
+/// `GET /api/v2/search?type=statuses&in=conversations` (extension): the caller's messages holding
+/// every word of `q`, newest first.
+pub async fn search(
+    state: &AppState,
+    me: i64,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<crate::api_types::status::Status>> {
+    let ids = store::search(&state.db, me, q, limit, offset).await?;
+    let mut rows = statuses::find_many(&state.db, &ids).await?;
+    rows.sort_by_key(|r| std::cmp::Reverse(r.id));
+    render::statuses(state, Some(me), rows).await
+}

@@ -1,0 +1,87 @@
+//! Password recovery: `/auth/password/new` asks for a reset link by e-mail (the answer never says
+//! whether the address exists), the link (`/auth/password/edit?reset_password_token=…`) works once
+//! for an hour, and a new password signs the user out everywhere else (every token and browser
+//! session is revoked).
+
+use chrono::{Duration, Utc};
+
+use crate::error::{AppError, AppResult};
+use crate::service::mail::{self, LinkPurpose};
+use crate::service::{passwords, secrets};
+use crate::state::AppState;
+use crate::storage::{accounts, oauth, user_tokens};
+
+/// Most reset links mailed to one user in an hour (further requests are silently dropped).
+const MAX_PER_HOUR: i64 = 5;
+
+/// Mails a reset link to the user with this address, if there is one who may sign in. Always
+/// succeeds the same way, so the answer reveals nothing — except a 429 when `ip` went over
+/// `rate_limits.password_reset_per_ip`, whatever the address.
+pub async fn request(state: &AppState, ip: std::net::IpAddr, email: &str) -> AppResult<()> {
+    state.limits.password_reset_per_ip.check(&ip.to_string())?;
+    let email = email.trim();
+    if !email.contains('@') {
+        return Ok(());
+    }
+    let Some(user) = accounts::find_user_by_login(&state.db, email).await? else {
+        return Ok(());
+    };
+    if user.disabled || !user.email.eq_ignore_ascii_case(email) {
+        return Ok(());
+    }
+    let since = Utc::now() - Duration::hours(1);
+    let purpose = LinkPurpose::Reset.as_str();
+    if user_tokens::count_since(&state.db, user.id, purpose, since).await? >= MAX_PER_HOUR {
+        tracing::info!(
+            user = user.id,
+            "password reset requests over the hourly limit"
+        );
+        return Ok(());
+    }
+    let account = accounts::find_account(&state.db, user.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    let (id, name, address) = (user.id, &account.username, &user.email);
+    mail::queue_link(state, &mut tx, LinkPurpose::Reset, id, name, address).await?;
+    tx.commit().await?;
+    state.jobs_wakeup.notify_waiters();
+    Ok(())
+}
+
+/// Sets a new password with a reset link's token and revokes every token and session of the user.
+///
+/// Errors: 422 for a password that is too short or too long, or a confirmation that differs
+/// (the link stays usable then); 404 for an unknown, used or expired link.
+pub async fn reset(
+    state: &AppState,
+    token: &str,
+    password: &str,
+    confirmation: &str,
+) -> AppResult<()> {
+    let len = password.chars().count();
+    if !(passwords::MIN_LEN..=passwords::MAX_LEN).contains(&len) {
+        return Err(AppError::unprocessable(format!(
+            "The password must be {} to {} characters long",
+            passwords::MIN_LEN,
+            passwords::MAX_LEN
+        )));
+    }
+    if password != confirmation {
+        return Err(AppError::unprocessable("The two passwords differ"));
+    }
+    let hash = passwords::hash(password.to_string()).await?;
+    let mut tx = state.db.begin().await?;
+    let user = user_tokens::consume(
+        &mut tx,
+        &secrets::digest(token),
+        LinkPurpose::Reset.as_str(),
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    user_tokens::set_password(&mut tx, user, &hash).await?;
+    tx.commit().await?;
+    oauth::revoke_all_for_user(&state.db, user).await?;
+    tracing::info!(user, "password reset; every session signed out");
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Hashtags as the client API shows them (docs.joinmastodon.org/entities/Tag/), and trending
+//! hashtags and statuses (docs.joinmastodon.org/methods/trends/).
+
+use chrono::{Duration, Utc};
+
+use crate::api_types::status::{Status, Tag, TagHistory};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::storage::ids;
+use crate::storage::tags::{self as store, TagRow};
+
+/// The Tag entity with seven days of history (today first) and, for a signed-in viewer, whether
+/// they follow it.
+pub async fn entity(state: &AppState, row: &TagRow, viewer: Option<i64>) -> AppResult<Tag> {
+    let today = Utc::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .map_or(Utc::now(), |d| d.and_utc());
+    let start = today - Duration::days(6);
+    let uses = store::history(&state.db, row.id, ids::min_id_at(start)).await?;
+    let history = daily_history(&uses, today);
+    let following = match viewer {
+        Some(v) => Some(store::is_followed(&state.db, v, row.id).await?),
+        None => None,
+    };
+    Ok(Tag {
+        name: row.display_name.clone(),
+        url: format!(
+            "{}/tags/{}",
+            state.config.base_url(),
+            urlencoding::encode(&row.name)
+        ),
+        history,
+        following,
+    })
+}
+
+/// Seven days of use (today first) from `(status id, account id)` pairs: per day, how many posts
+/// and how many distinct accounts. `today` is midnight UTC.
+pub fn daily_history(uses: &[(i64, i64)], today: chrono::DateTime<Utc>) -> Vec<TagHistory> {
+    (0..7)
+        .map(|i| {
+            let day = today - Duration::days(i);
+            let (lo, hi) = (ids::min_id_at(day), ids::min_id_at(day + Duration::days(1)));
+            let todays: Vec<&(i64, i64)> =
+                uses.iter().filter(|(s, _)| *s >= lo && *s < hi).collect();
+            let mut accts: Vec<i64> = todays.iter().map(|(_, a)| *a).collect();
+            accts.sort_unstable();
+            accts.dedup();
+            TagHistory {
+                day: day.timestamp().to_string(),
+                uses: todays.len().to_string(),
+                accounts: accts.len().to_string(),
+            }
+        })
+        .collect()
+}
+
+/// How far back trends look.
+const TREND_WINDOW: Duration = Duration::hours(48);
+
+/// `GET /api/v1/trends/tags`: hashtags in public posts of the last 48 hours (local and remote),
+/// ranked by how many distinct accounts used them, then by uses; each with its 7-day history.
+pub async fn trending(
+    state: &AppState,
+    viewer: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<Tag>> {
+    let since = ids::min_id_at(Utc::now() - TREND_WINDOW);
+    let rows = store::trending(&state.db, since, limit, offset).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(entity(state, row, viewer).await?);
+    }
+    Ok(out)
+}
+
+/// `GET /api/v1/trends/statuses`: public posts of the last 48 hours (not replies, not boosts) that
+/// people favourited or boosted, ranked by `(favourites + 2 × boosts + replies) / (hours + 2)^1.5`
+/// so that newer engagement counts more; then `offset`/`limit`. The viewer's filters apply
+/// (`public` context).
+pub async fn trending_statuses(
+    state: &AppState,
+    viewer: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<Status>> {
+    let now = Utc::now();
+    let since = ids::min_id_at(now - TREND_WINDOW);
+    let mut rows = crate::storage::statuses::engaged_since(
+        &state.db,
+        viewer.unwrap_or(crate::storage::statuses::ANONYMOUS),
+        since,
+        200,
+    )
+    .await?;
+    let score = |s: &crate::storage::statuses::StatusRow| {
+        let hours = (now - s.created_at).num_minutes().max(0) as f64 / 60.0;
+        let engagement =
+            s.favourites_count as f64 + 2.0 * s.reblogs_count as f64 + s.replies_count as f64;
+        engagement / (hours + 2.0).powf(1.5)
+    };
+    rows.sort_by(|a, b| score(b).total_cmp(&score(a)).then(b.id.cmp(&a.id)));
+    let page: Vec<_> = rows
+        .into_iter()
+        .skip(offset.max(0) as usize)
+        .take(limit.max(0) as usize)
+        .collect();
+    let rendered = crate::service::render::statuses(state, viewer, page).await?;
+    crate::service::filters::statuses(state, viewer, "public", rendered).await
+}

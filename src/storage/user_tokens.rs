@@ -1,0 +1,59 @@
+//! Single-use tokens mailed to users (`user_tokens`): e-mail confirmation and password reset.
+
+use chrono::{DateTime, Utc};
+
+use crate::on_db;
+use crate::storage::db::{Db, Tx};
+
+/// Stores the hash of a new token for `user_id`.
+pub async fn insert(
+    tx: &mut Tx,
+    token_hash: &str,
+    user_id: i64,
+    purpose: &str,
+    expires_at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query(
+        "INSERT INTO user_tokens (token_hash, user_id, purpose, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5)")
+        .bind(token_hash).bind(user_id).bind(purpose).bind(expires_at).bind(Utc::now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Uses a token: the user it belongs to when it exists for `purpose`, has not expired and was
+/// not used before (it is marked used in the same statement, so two uses race to one winner).
+pub async fn consume(tx: &mut Tx, token_hash: &str, purpose: &str) -> sqlx::Result<Option<i64>> {
+    let now = Utc::now();
+    on_db!(tx, c => sqlx::query_scalar(
+        "UPDATE user_tokens SET used_at = $3 WHERE token_hash = $1 AND purpose = $2 \
+         AND used_at IS NULL AND expires_at > $3 RETURNING user_id")
+        .bind(token_hash).bind(purpose).bind(now).fetch_optional(c).await)
+}
+
+/// Marks a user's e-mail address confirmed now.
+pub async fn confirm_email(tx: &mut Tx, user_id: i64) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query(
+        "UPDATE users SET confirmed_at = $2 WHERE id = $1 AND confirmed_at IS NULL")
+        .bind(user_id).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// How many tokens of `purpose` were made for `user_id` since `since` (to limit resends).
+pub async fn count_since(
+    db: &Db,
+    user_id: i64,
+    purpose: &str,
+    since: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT count(*) FROM user_tokens WHERE user_id = $1 AND purpose = $2 AND created_at > $3")
+        .bind(user_id).bind(purpose).bind(since).fetch_one(c).await)
+}
+
+/// Replaces a user's password hash.
+pub async fn set_password(tx: &mut Tx, user_id: i64, password_hash: &str) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id).bind(password_hash).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -1,0 +1,89 @@
+// masto.js (the library under Elk and Phanpy) against a running Rookery: registers an app, signs
+// in, reads home, lists and filters, and receives a `user` stream event over the WebSocket with the
+// token as the subprotocol (masto's default).
+// Usage: node masto.mjs BASE_URL   (accounts jsalice and jsbob, password "javascript is fun")
+import { createOAuthAPIClient, createRestAPIClient, createStreamingAPIClient } from "masto";
+
+const base = process.argv[2];
+const fail = (msg) => {
+  console.error(msg);
+  process.exit(1);
+};
+const check = (cond, msg) => cond || fail(msg);
+
+const anon = createRestAPIClient({ url: base });
+const app = await anon.v1.apps.create({
+  clientName: "masto.js test",
+  redirectUris: "urn:ietf:wg:oauth:2.0:oob",
+  scopes: "read write follow push",
+});
+check(app.clientId && app.clientSecret && app.vapidKey, `app: ${JSON.stringify(app)}`);
+const oauth = createOAuthAPIClient({ url: base });
+const signIn = (login) =>
+  oauth.token.create({
+    grantType: "password",
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    username: `${login}@example.com`,
+    password: "javascript is fun",
+    scope: "read write follow push",
+  });
+const aliceToken = await signIn("jsalice");
+const bobToken = await signIn("jsbob");
+const alice = createRestAPIClient({ url: base, accessToken: aliceToken.accessToken });
+const bob = createRestAPIClient({ url: base, accessToken: bobToken.accessToken });
+
+const me = await alice.v1.accounts.verifyCredentials();
+check(me.username === "jsalice", `verifyCredentials: ${me.username}`);
+const instance = await alice.v2.instance.fetch();
+check(instance.configuration.urls.streaming, "v2 instance has a streaming URL");
+const bobAccount = await alice.v1.accounts.lookup({ acct: "jsbob" });
+await alice.v1.accounts.$select(bobAccount.id).follow();
+
+// Lists and filters.
+const list = await alice.v1.lists.create({ title: "Birders" });
+await alice.v1.lists.$select(list.id).accounts.create({ accountIds: [bobAccount.id] });
+const lists = await alice.v1.lists.list();
+check(lists.length === 1 && lists[0].title === "Birders", `lists: ${JSON.stringify(lists)}`);
+const filter = await alice.v2.filters.create({
+  title: "Spoilers",
+  context: ["home"],
+  filterAction: "warn",
+  keywordsAttributes: [{ keyword: "finale", wholeWord: true }],
+});
+const filters = await alice.v2.filters.list();
+check(filters.length === 1 && filters[0].keywords[0].keyword === "finale", "filters");
+
+// The user stream, token as subprotocol.
+const streaming = createStreamingAPIClient({
+  streamingApiUrl: instance.configuration.urls.streaming,
+  accessToken: aliceToken.accessToken,
+});
+const subscription = streaming.user.subscribe();
+const got = (async () => {
+  for await (const event of subscription) {
+    if (event.event === "update") return event.payload;
+  }
+})();
+// masto opens the socket and subscribes in the background: post until the update comes.
+const posts = [];
+let update = null;
+got.then((u) => (update = u));
+for (let i = 0; i < 20 && !update; i++) {
+  posts.push(await bob.v1.statuses.create({ status: `the finale was great (${i})` }));
+  await new Promise((r) => setTimeout(r, 500));
+}
+check(update, "no update event on the user stream");
+const posted = posts.find((p) => p.id === update.id);
+check(posted, `streamed ${update.id}, posted ${posts.map((p) => p.id)}`);
+check(update.filtered?.[0]?.filter?.id === filter.id, `filtered: ${JSON.stringify(update.filtered)}`);
+subscription.unsubscribe();
+streaming.close();
+
+// Home and the list timeline read it back, with pagination.
+const home = await alice.v1.timelines.home.list({ limit: 5 });
+check(home.some((s) => s.id === posted.id), "home has the post");
+const listed = await alice.v1.timelines.list.$select(list.id).list();
+check(listed.some((s) => s.id === posted.id), "list timeline has the post");
+console.log("masto.js: all checks passed");
+process.exit(0);
