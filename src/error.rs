@@ -25,6 +25,9 @@ pub enum AppError {
     /// 404: unknown, or not visible to the caller (never reveals that a private thing exists).
     #[error("Record not found")]
     NotFound,
+    /// 410: it existed and is gone for good (a suspended account's actor).
+    #[error("{0}")]
+    Gone(String),
     /// 422: well-formed but invalid; `details` lists per-field errors where known.
     #[error("{message}")]
     Unprocessable {
@@ -82,6 +85,7 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::OAuth { status, .. } => *status,

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use rookery::config::Config;
 use rookery::service::accounts::{self, CreateLocalAccount, Role};
 use rookery::service::emojis;
+use rookery::service::moderation::{self, AccountAction};
 use rookery::state::AppState;
 use rookery::storage::accounts as store;
 
@@ -54,6 +55,11 @@ enum Admin {
     Media {
         #[command(subcommand)]
         action: MediaCmd,
+    },
+    /// Reports about accounts.
+    Report {
+        #[command(subcommand)]
+        action: ReportCmd,
     },
     /// Announcements shown in apps.
     Announcement {
@@ -131,6 +137,39 @@ enum AccountCmd {
         #[arg(long)]
         username: String,
     },
+    /// Suspend an account (`name` or `name@domain`): its content is removed at once and, for a
+    /// local account, every known server is told to delete it.
+    Suspend {
+        account: String,
+        /// Resolve this report with the action.
+        #[arg(long)]
+        report: Option<i64>,
+    },
+    /// Lift a suspension (removed content stays removed).
+    Unsuspend { account: String },
+    /// Limit an account: its posts reach only its followers.
+    Silence {
+        account: String,
+        #[arg(long)]
+        report: Option<i64>,
+    },
+    /// Lift a limit.
+    Unsilence { account: String },
+    /// Approve a sign-up held for approval.
+    Approve { username: String },
+    /// Reject (delete) a sign-up held for approval.
+    Reject { username: String },
+}
+
+#[derive(Subcommand)]
+enum ReportCmd {
+    /// Open reports (with `--resolved`, resolved ones), newest first.
+    List {
+        #[arg(long)]
+        resolved: bool,
+    },
+    /// Mark a report resolved without acting on the account.
+    Resolve { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -198,6 +237,18 @@ async fn user_by_username(state: &AppState, username: &str) -> anyhow::Result<st
         .ok_or_else(|| anyhow::anyhow!("{username:?} has no user record"))
 }
 
+/// An account by `name` (local) or `name@domain` (remote, as known here).
+async fn account_by_acct(state: &AppState, acct: &str) -> anyhow::Result<store::AccountRow> {
+    let acct = acct.trim_start_matches('@');
+    let (username, domain) = match acct.split_once('@') {
+        Some((u, d)) => (u, Some(d)),
+        None => (acct, None),
+    };
+    store::find_account_by_acct(&state.db, username, domain)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account {acct:?} is known here"))
+}
+
 /// Shows an application error the way an operator needs it: the message, plus field details.
 fn explain(e: rookery::error::AppError) -> anyhow::Error {
     let body = e.body();
@@ -252,6 +303,88 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
                 let user = user_by_username(state, &username).await?;
                 store::set_disabled(&state.db, user.id, false).await?;
                 println!("{username} is enabled");
+            }
+            AccountCmd::Suspend { account, report } => {
+                let target = account_by_acct(state, &account).await?;
+                moderation::act(state, None, &target, AccountAction::Suspend, report)
+                    .await
+                    .map_err(explain)?;
+                println!("{account} is suspended");
+            }
+            AccountCmd::Unsuspend { account } => {
+                let target = account_by_acct(state, &account).await?;
+                moderation::undo(state, &target, AccountAction::Suspend)
+                    .await
+                    .map_err(explain)?;
+                println!("{account} is no longer suspended");
+            }
+            AccountCmd::Silence { account, report } => {
+                let target = account_by_acct(state, &account).await?;
+                moderation::act(state, None, &target, AccountAction::Silence, report)
+                    .await
+                    .map_err(explain)?;
+                println!("{account} is limited");
+            }
+            AccountCmd::Unsilence { account } => {
+                let target = account_by_acct(state, &account).await?;
+                moderation::undo(state, &target, AccountAction::Silence)
+                    .await
+                    .map_err(explain)?;
+                println!("{account} is no longer limited");
+            }
+            AccountCmd::Approve { ref username } | AccountCmd::Reject { ref username } => {
+                let approve = matches!(action, AccountCmd::Approve { .. });
+                let target = account_by_acct(state, &username).await?;
+                moderation::decide_sign_up(state, &target, approve)
+                    .await
+                    .map_err(explain)?;
+                println!(
+                    "{username} is {}",
+                    if approve { "approved" } else { "rejected" }
+                );
+            }
+        },
+        Admin::Report { action } => match action {
+            ReportCmd::List { resolved } => {
+                let filter = rookery::storage::reports::ReportFilter {
+                    resolved,
+                    ..Default::default()
+                };
+                let page = rookery::storage::sql::Page {
+                    max_id: None,
+                    since_id: None,
+                    min_id: None,
+                    limit: 200,
+                };
+                for r in rookery::storage::reports::list(&state.db, &filter, &page).await? {
+                    let name = |id| async move {
+                        store::find_account(&state.db, id)
+                            .await
+                            .ok()
+                            .flatten()
+                            .map(|a| match a.domain {
+                                Some(d) => format!("{}@{d}", a.username),
+                                None => a.username,
+                            })
+                            .unwrap_or_default()
+                    };
+                    println!(
+                        "{}\t{}\t{} reported {} ({}): {}",
+                        r.id,
+                        r.created_at.format("%Y-%m-%d %H:%M"),
+                        name(r.account_id).await,
+                        name(r.target_account_id).await,
+                        r.category,
+                        r.comment.replace('\n', " ")
+                    );
+                }
+            }
+            ReportCmd::Resolve { id } => {
+                rookery::storage::reports::find(&state.db, id)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no report {id}"))?;
+                rookery::storage::reports::set_resolved(&state.db, id, true, None).await?;
+                println!("report {id} is resolved");
             }
         },
         Admin::Domain { action } => match action {

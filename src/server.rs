@@ -45,6 +45,7 @@ pub async fn serve_on(
     let push = crate::service::push::spawn_worker(&state);
     let cards = crate::service::cards::spawn_worker(&state);
     let mail = crate::service::mail::spawn_worker(&state);
+    let instance_sends = crate::service::delivery::spawn_instance_worker(federation.clone());
     let app = crate::http::router(state).layer(
         activitypub_federation::config::FederationMiddleware::new(federation),
     );
@@ -71,6 +72,7 @@ pub async fn serve_on(
     push.abort();
     cards.abort();
     mail.abort();
+    instance_sends.abort();
     Ok(result?)
 }
 

@@ -51,6 +51,12 @@ pub struct Account {
     pub followers_count: i64,
     pub following_count: i64,
     pub roles: Vec<serde_json::Value>,
+    /// Present (`true`) only when a moderator suspended the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
+    /// Present (`true`) only when a moderator limited the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited: Option<bool>,
 }
 
 /// Default avatar and header images served by this instance.
@@ -130,6 +136,8 @@ impl Account {
             followers_count: 0,
             following_count: 0,
             roles: Vec::new(),
+            suspended: row.suspended_at.map(|_| true),
+            limited: row.silenced_at.map(|_| true),
         }
     }
 }
@@ -188,11 +196,6 @@ impl CredentialAccount {
         follow_requests_count: i64,
     ) -> CredentialAccount {
         let s = &user.settings.0;
-        let (role_id, name, permissions, highlighted) = match user.role.as_str() {
-            "admin" => ("3", "Admin", 1, true),
-            "moderator" => ("2", "Moderator", MODERATOR_PERMISSIONS, true),
-            _ => ("-99", "", 0, false),
-        };
         CredentialAccount {
             account,
             source: Source {
@@ -214,13 +217,25 @@ impl CredentialAccount {
                 discoverable: row.discoverable,
                 indexable: row.discoverable,
             },
-            role: RoleEntity {
-                id: role_id.into(),
-                name: name.into(),
-                permissions: permissions.to_string(),
-                color: String::new(),
-                highlighted,
-            },
+            role: RoleEntity::of(&user.role),
+        }
+    }
+}
+
+impl RoleEntity {
+    /// The entity of a `users.role` (`user`, `moderator`, `admin`).
+    pub fn of(role: &str) -> RoleEntity {
+        let (id, name, permissions, highlighted) = match role {
+            "admin" => ("3", "Admin", 1, true),
+            "moderator" => ("2", "Moderator", MODERATOR_PERMISSIONS, true),
+            _ => ("-99", "", 0, false),
+        };
+        RoleEntity {
+            id: id.into(),
+            name: name.into(),
+            permissions: permissions.to_string(),
+            color: String::new(),
+            highlighted,
         }
     }
 }

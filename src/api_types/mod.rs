@@ -2,6 +2,7 @@
 //! docs.joinmastodon.org/entities/; clients decode some of them strictly (`shared/CLIENTS.md`).
 
 pub mod account;
+pub mod admin;
 pub mod announcement;
 pub mod conversation;
 pub mod filter;

@@ -26,6 +26,7 @@ pub const HANDLED_TYPES: &[&str] = &[
     "Announce",
     "Update",
     "Block",
+    "Flag",
     "Add",
     "View",
     "EmojiReact",
@@ -145,6 +146,19 @@ pub struct Block {
     pub object: Url,
 }
 
+/// A report sent on by another server's moderators (Mastodon's forwarded reports): `object` names
+/// the reported actor and, optionally, some of its posts.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Flag {
+    pub id: Url,
+    pub actor: Url,
+    /// One URL or a list of them.
+    #[serde(deserialize_with = "crate::federation::protocol::note::one_or_many_urls")]
+    pub object: Vec<Url>,
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
 /// Activities about stories (`Add` of a Story, `View`, `EmojiReact`, Pixelfed's `Story:Reply` and
 /// `Story:Reaction`): what they point at is read by the stories service.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -179,6 +193,7 @@ pub enum InboxActivity {
     Announce(Announce),
     Update(Update),
     Block(Block),
+    Flag(Flag),
     /// A read receipt for a direct message (docs/FEDERATION.md, Direct messages).
     Read(Like),
     Add(StoryActivity),
@@ -218,6 +233,7 @@ impl Activity for InboxActivity {
             InboxActivity::Announce(a) => &a.id,
             InboxActivity::Update(a) => &a.id,
             InboxActivity::Block(a) => &a.id,
+            InboxActivity::Flag(a) => &a.id,
             _ => &self.story().expect("story activity").id,
         }
     }
@@ -234,6 +250,7 @@ impl Activity for InboxActivity {
             InboxActivity::Announce(a) => &a.actor,
             InboxActivity::Update(a) => &a.actor,
             InboxActivity::Block(a) => &a.actor,
+            InboxActivity::Flag(a) => &a.actor,
             _ => &self.story().expect("story activity").actor,
         }
     }
@@ -296,7 +313,9 @@ impl Activity for InboxActivity {
             | InboxActivity::Like(_)
             | InboxActivity::Read(_)
             | InboxActivity::Announce(_)
-            | InboxActivity::Block(_) => {}
+            | InboxActivity::Block(_)
+            // The moderation service keeps only the parts of a Flag that name things here.
+            | InboxActivity::Flag(_) => {}
             // The stories service checks what these point at (an Add's story must be on the
             // actor's server; the rest must name a story here).
             InboxActivity::Add(_)

@@ -66,6 +66,8 @@ pub fn signer(cfg: &Config, public: &str, private: &str) -> anyhow::Result<ApAcc
         updated_at: Utc::now(),
         avatar_media_id: None,
         header_media_id: None,
+        silenced_at: None,
+        suspended_at: None,
     };
     let mut a = ApAccount::new(row, None)?;
     a.private_key_pem = Some(private.to_string());

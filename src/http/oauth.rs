@@ -112,6 +112,13 @@ pub(crate) async fn start_session(
         .await
         .map_err(fail)?
         .ok_or(SignInRefused::Error(AppError::NotFound))?;
+    if let Err(e) = account_svc::ensure_not_suspended(&account) {
+        return Err(SignInRefused::Page(
+            StatusCode::FORBIDDEN,
+            e.to_string(),
+            None,
+        ));
+    }
     let token = secrets::random_token();
     let ua = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
     store::insert_session(
@@ -153,6 +160,9 @@ pub(crate) async fn session_user(
     let Some(account) = accounts::find_account(&state.db, user.account_id).await? else {
         return Ok(None);
     };
+    if account.suspended_at.is_some() {
+        return Ok(None);
+    }
     Ok(Some((user, account)))
 }
 

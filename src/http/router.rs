@@ -99,6 +99,27 @@ pub fn router(state: AppState) -> Router {
                 .put(v1::admin::domain_blocks::update)
                 .delete(v1::admin::domain_blocks::delete),
         )
+        .route("/api/v1/admin/accounts", get(v1::admin::accounts::index))
+        .route("/api/v2/admin/accounts", get(v1::admin::accounts::index))
+        .route(
+            "/api/v1/admin/accounts/{id}",
+            get(v1::admin::accounts::show),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/action",
+            post(v1::admin::accounts::action),
+        )
+        .route(
+            "/api/v1/admin/accounts/{id}/{what}",
+            post(v1::admin::accounts::change),
+        )
+        .route("/api/v1/admin/reports", get(v1::admin::reports::index))
+        .route("/api/v1/admin/reports/{id}", get(v1::admin::reports::show))
+        .route(
+            "/api/v1/admin/reports/{id}/{what}",
+            post(v1::admin::reports::change),
+        )
+        .route("/api/v1/reports", post(v1::reports::create))
         .route(
             "/api/v1/admin/deliveries",
             get(v1::admin::deliveries::index),

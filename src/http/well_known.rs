@@ -148,6 +148,9 @@ pub async fn webfinger(
     let account = accounts::find_local_account_by_username(&state.db, &username)
         .await?
         .ok_or(AppError::NotFound)?;
+    if account.suspended_at.is_some() {
+        return Err(AppError::Gone("This account is suspended".into()));
+    }
     let url = account.url.clone().unwrap_or_else(|| account.uri.clone());
     let doc = json!({
         "subject": format!("acct:{}@{}", account.username, cfg.server.domain),

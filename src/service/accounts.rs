@@ -337,6 +337,15 @@ pub fn ensure_functional(user: &UserRow) -> AppResult<()> {
     Ok(())
 }
 
+/// Errors: 403 when a moderator suspended the account (its tokens were revoked then; this stops
+/// new sign-ins).
+pub fn ensure_not_suspended(account: &AccountRow) -> AppResult<()> {
+    if account.suspended_at.is_some() {
+        return Err(AppError::forbidden("Your account is suspended"));
+    }
+    Ok(())
+}
+
 /// Checks a sign-in (email or username plus password) under the rate limits. Timing does not
 /// reveal whether the account exists.
 ///

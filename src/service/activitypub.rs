@@ -35,6 +35,8 @@ pub fn with_context(doc: impl serde::Serialize) -> AppResult<Value> {
 }
 
 /// A local account that may be shown (exists, approved, not disabled).
+///
+/// Errors: 404 unknown, unapproved or disabled; 410 suspended.
 pub async fn local_account(state: &AppState, username: &str) -> AppResult<AccountRow> {
     let a = accounts::find_local_account_by_username(&state.db, username)
         .await?
@@ -44,6 +46,9 @@ pub async fn local_account(state: &AppState, username: &str) -> AppResult<Accoun
         .ok_or(AppError::NotFound)?;
     if !user.approved || user.disabled {
         return Err(AppError::NotFound);
+    }
+    if a.suspended_at.is_some() {
+        return Err(AppError::Gone("This account is suspended".into()));
     }
     Ok(a)
 }

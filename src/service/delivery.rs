@@ -62,6 +62,62 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Job kind of activities the server sends as itself (its `Application` actor), such as forwarded
+/// reports, so that no local account is named as their sender.
+pub const INSTANCE_SEND_JOB: &str = "federation.instance_send";
+/// Tries of an instance-actor send: 30 s × 4^n apart, about a day and a half in all.
+const INSTANCE_SEND_ATTEMPTS: i64 = 8;
+
+/// Queues `activity` (without `@context`) to `inbox`, signed by the instance actor when sent.
+pub async fn enqueue_as_instance(tx: &mut Tx, activity: &Value, inbox: &str) -> AppResult<()> {
+    let payload = serde_json::json!({ "activity": with_context(activity)?, "inbox": inbox });
+    crate::jobs::enqueue(tx, INSTANCE_SEND_JOB, &payload).await?;
+    Ok(())
+}
+
+/// Runs the worker for [`INSTANCE_SEND_JOB`] until the process ends.
+pub fn spawn_instance_worker(
+    federation: FederationConfig<AppState>,
+) -> tokio::task::JoinHandle<()> {
+    let state = federation.to_request_data().app_data().clone();
+    tokio::spawn(crate::jobs::run_worker(
+        state.db.clone(),
+        INSTANCE_SEND_JOB,
+        2,
+        INSTANCE_SEND_ATTEMPTS,
+        state.jobs_wakeup.clone(),
+        move |job| {
+            let data = federation.to_request_data();
+            async move {
+                match send_as_instance(&data, &job.payload).await {
+                    Ok(()) => crate::jobs::Outcome::Done,
+                    Err(e) => crate::jobs::Outcome::Retry(e.to_string()),
+                }
+            }
+        },
+        |job, error| async move {
+            tracing::warn!(inbox = %job.payload["inbox"], %error, "instance activity given up");
+        },
+    ))
+}
+
+async fn send_as_instance(data: &FedData, payload: &Value) -> anyhow::Result<()> {
+    let inbox = url::Url::parse(payload["inbox"].as_str().unwrap_or_default())?;
+    if let Some(domain) = authority(&inbox)
+        && crate::storage::domain_blocks::is_suspended(&data.db, &domain).await?
+    {
+        return Ok(());
+    }
+    let activity = StoredActivity::parse(&payload["activity"].to_string())?;
+    let (public, private) = crate::federation::instance_actor::keys(&data.db).await?;
+    let signer = crate::federation::instance_actor::signer(&data.config, &public, &private)?;
+    let tasks = SendActivityTask::prepare(&activity, &signer, vec![inbox], data).await?;
+    for task in tasks {
+        task.sign_and_send(data).await?;
+    }
+    Ok(())
+}
+
 /// When the `attempts`-th failure should be retried: `initial × 2^(attempts-1)`, at most an hour.
 pub fn retry_delay(initial_secs: u64, attempts: i64) -> Duration {
     let exp = attempts.clamp(1, 20) as u32 - 1;

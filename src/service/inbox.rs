@@ -15,7 +15,13 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
         .dereference(data)
         .await?
         .row;
+    // A suspended account is heard from no more (its Delete of itself aside).
+    if actor.suspended_at.is_some() && !matches!(activity, InboxActivity::Delete(_)) {
+        tracing::debug!(actor = %actor.uri, "activity from a suspended account dropped");
+        return Ok(());
+    }
     match activity {
+        InboxActivity::Flag(f) => crate::service::moderation::receive_flag(data, &actor, f).await,
         InboxActivity::Follow(f) => relationships::receive_follow(data, &actor, &f).await,
         InboxActivity::Accept(a) => relationships::receive_answer(data, &actor, &a, true).await,
         InboxActivity::Reject(a) => relationships::receive_answer(data, &actor, &a, false).await,

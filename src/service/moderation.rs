@@ -1,6 +1,12 @@
-//! Instance moderation: domain blocks (suspend, silence, noop). A suspended server gets nothing
-//! from us and is heard from no more: its activities are refused at the inbox, deliveries to it
-//! stop, nothing is fetched from it, and follows between it and local accounts end.
+//! Moderation: domain blocks (suspend, silence, noop), reports, and actions on accounts.
+//!
+//! A suspended server gets nothing from us and is heard from no more: its activities are refused at
+//! the inbox, deliveries to it stop, nothing is fetched from it, and follows between it and local
+//! accounts end. Account actions follow Mastodon's admin API
+//! (docs.joinmastodon.org/methods/admin/accounts/): `disable` stops a local login, `silence`
+//! limits an account to its followers, `suspend` removes its content at once (docs/API.md,
+//! Moderation, says how this differs from Mastodon's 30-day grace) and, for a local account, tells
+//! every known server with a `Delete` of the actor.
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -64,4 +70,494 @@ pub async fn block_domain(
 pub async fn unblock_domain(state: &AppState, raw: &str) -> AppResult<bool> {
     let domain = normalize_domain(raw)?;
     Ok(domain_blocks::delete_domain(&state.db, &domain).await?)
+}
+
+/// Report categories (Mastodon's `Report.category`).
+pub const REPORT_CATEGORIES: &[&str] = &["spam", "legal", "violation", "other"];
+/// Longest report comment kept, in characters (Mastodon's limit).
+const COMMENT_LIMIT: usize = 1000;
+
+/// Whether a role may moderate (moderator or admin).
+pub fn is_staff(role: &str) -> bool {
+    matches!(role, "moderator" | "admin")
+}
+
+/// What `POST /api/v1/reports` asks for.
+#[derive(Debug, Default)]
+pub struct NewReport {
+    pub account_id: i64,
+    pub status_ids: Vec<i64>,
+    pub comment: String,
+    /// Send the report on to the account's server as a `Flag`.
+    pub forward: bool,
+    pub category: Option<String>,
+    pub rule_ids: Vec<i64>,
+}
+
+/// Files a report by `reporter` (docs.joinmastodon.org/methods/reports/). Status IDs must be the
+/// target's; rule IDs must be the server's (`category` becomes `violation` when rules are given).
+/// With `forward`, a report about a remote account is queued to its server as a `Flag` sent by
+/// this server's actor, so the reporter is not named.
+///
+/// Errors: 404 unknown account or status; 422 reporting oneself, a bad category or rule.
+pub async fn report(
+    state: &AppState,
+    reporter: &crate::service::oauth::CurrentUser,
+    r: NewReport,
+) -> AppResult<crate::storage::reports::ReportRow> {
+    use crate::storage::reports::{self, ReportRow};
+    let target = crate::storage::accounts::find_account(&state.db, r.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if target.id == reporter.account.id {
+        return Err(AppError::unprocessable("You cannot report yourself"));
+    }
+    let mut status_uris = Vec::new();
+    for id in &r.status_ids {
+        let row = statuses::find(&state.db, *id)
+            .await?
+            .filter(|s| s.account_id == target.id)
+            .ok_or_else(|| {
+                AppError::unprocessable(format!("Status {id} is not by this account"))
+            })?;
+        status_uris.push(row.uri);
+    }
+    let rules = state.config.instance.rules.len() as i64;
+    if let Some(bad) = r.rule_ids.iter().find(|id| **id < 1 || **id > rules) {
+        return Err(AppError::unprocessable(format!(
+            "Rule {bad} does not exist"
+        )));
+    }
+    let category = match r.category.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) if REPORT_CATEGORIES.contains(&c) => c.to_string(),
+        Some(c) => {
+            return Err(AppError::unprocessable(format!(
+                "category {c:?} is not one of spam, legal, violation, other"
+            )));
+        }
+        None if !r.rule_ids.is_empty() => "violation".into(),
+        None => "other".into(),
+    };
+    let comment: String = r.comment.trim().chars().take(COMMENT_LIMIT).collect();
+    let forward = r.forward && !target.is_local();
+    let now = chrono::Utc::now();
+    let row = ReportRow {
+        id: crate::storage::ids::new_id(),
+        account_id: reporter.account.id,
+        target_account_id: target.id,
+        status_ids: sqlx::types::Json(r.status_ids.clone()),
+        rule_ids: sqlx::types::Json(r.rule_ids.clone()),
+        comment: comment.clone(),
+        category,
+        forwarded: forward,
+        uri: None,
+        assigned_account_id: None,
+        action_taken_at: None,
+        action_taken_by_account_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    reports::insert(&state.db, &row).await?;
+    if forward
+        && let Some(inbox) = target
+            .shared_inbox_url
+            .as_ref()
+            .or(target.inbox_url.as_ref())
+    {
+        let actor = crate::federation::instance_actor::uri(&state.config);
+        let mut object = vec![serde_json::Value::String(target.uri.clone())];
+        object.extend(status_uris.into_iter().map(serde_json::Value::String));
+        let flag = serde_json::json!({
+            "id": format!("{}/reports/{}", state.config.base_url(), row.id),
+            "type": "Flag",
+            "actor": actor,
+            "content": comment,
+            "object": object,
+        });
+        let mut tx = state.db.begin().await?;
+        crate::service::delivery::enqueue_as_instance(&mut tx, &flag, inbox).await?;
+        tx.commit().await?;
+        state.jobs_wakeup.notify_one();
+    }
+    tracing::info!(report = row.id, target = %target.uri, forwarded = forward, "report filed");
+    Ok(row)
+}
+
+/// A `Flag` from another server: a report about one of our accounts (and some of its statuses),
+/// kept with the sender as reporter. Objects that are not ours are ignored; a Flag naming none of
+/// our accounts is dropped.
+pub async fn receive_flag(
+    data: &crate::federation::context::FedData,
+    actor: &crate::storage::accounts::AccountRow,
+    flag: crate::federation::activities::Flag,
+) -> anyhow::Result<()> {
+    use crate::storage::reports::{self, ReportRow};
+    let state: &AppState = data;
+    if reports::find_by_uri(&state.db, flag.id.as_str())
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let base = state.config.base_url();
+    let ours: Vec<&url::Url> = flag
+        .object
+        .iter()
+        .filter(|u| u.as_str().starts_with(&format!("{base}/")))
+        .collect();
+    let mut target = None;
+    for u in &ours {
+        if let Some((a, _)) = crate::storage::accounts::find_by_uri(&state.db, u.as_str()).await?
+            && a.is_local()
+        {
+            target = Some(a);
+            break;
+        }
+    }
+    let mut status_ids = Vec::new();
+    for u in &ours {
+        if let Some(s) = statuses::find_by_uri_or_url(&state.db, u.as_str()).await?
+            && s.local
+        {
+            if target.is_none() {
+                target = crate::storage::accounts::find_account(&state.db, s.account_id).await?;
+            }
+            if target.as_ref().is_some_and(|t| t.id == s.account_id) {
+                status_ids.push(s.id);
+            }
+        }
+    }
+    let Some(target) = target else {
+        tracing::debug!(flag = %flag.id, "Flag names none of our accounts");
+        return Ok(());
+    };
+    let text = crate::service::text::html_to_text(flag.content.as_deref().unwrap_or_default());
+    let now = chrono::Utc::now();
+    let row = ReportRow {
+        id: crate::storage::ids::new_id(),
+        account_id: actor.id,
+        target_account_id: target.id,
+        status_ids: sqlx::types::Json(status_ids),
+        rule_ids: sqlx::types::Json(Vec::new()),
+        comment: text.trim().chars().take(COMMENT_LIMIT).collect(),
+        category: "other".into(),
+        forwarded: false,
+        uri: Some(flag.id.to_string()),
+        assigned_account_id: None,
+        action_taken_at: None,
+        action_taken_by_account_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    reports::insert(&state.db, &row).await?;
+    tracing::info!(report = row.id, from = %actor.uri, target = %target.uri, "report received");
+    Ok(())
+}
+
+/// Moderator actions on an account (`POST /api/v1/admin/accounts/:id/action` `type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountAction {
+    /// Resolve the report only.
+    None,
+    /// Local logins only: no sign-in, all tokens and sessions revoked.
+    Disable,
+    /// Posts reach followers only; hidden from public timelines, trends and suggestions.
+    Silence,
+    /// Content removed, activities refused; a local account's removal federates.
+    Suspend,
+}
+
+impl AccountAction {
+    /// From the API's `type`; `sensitive` (mark media sensitive) is not offered.
+    pub fn parse(s: &str) -> AppResult<AccountAction> {
+        Ok(match s {
+            "none" => AccountAction::None,
+            "disable" => AccountAction::Disable,
+            "silence" => AccountAction::Silence,
+            "suspend" => AccountAction::Suspend,
+            other => {
+                return Err(AppError::unprocessable(format!(
+                    "type {other:?} is not one of none, disable, silence, suspend"
+                )));
+            }
+        })
+    }
+}
+
+/// Takes `action` on `target` for moderator `by` (`None`: the operator's command line), then resolves `report_id` if given (it must be
+/// about `target`) — or, with no report, every open report about it.
+///
+/// Errors: 403 acting on staff as a moderator, or on oneself; 404 unknown report; 422 `disable`
+/// of a remote account.
+pub async fn act(
+    state: &AppState,
+    by: Option<&crate::service::oauth::CurrentUser>,
+    target: &crate::storage::accounts::AccountRow,
+    action: AccountAction,
+    report_id: Option<i64>,
+) -> AppResult<()> {
+    use crate::storage::{accounts, reports};
+    let by_id = by.map(|b| b.account.id);
+    if by_id == Some(target.id) && action != AccountAction::None {
+        return Err(AppError::forbidden("You cannot moderate yourself"));
+    }
+    // The operator at the command line (`by` = None) may act on anyone.
+    let by_admin = by.is_none_or(|b| b.user.role == "admin");
+    let target_user = accounts::find_user_by_account(&state.db, target.id).await?;
+    if let Some(u) = &target_user
+        && action != AccountAction::None
+        && by.is_some()
+        && (u.role == "admin" || (is_staff(&u.role) && !by_admin))
+    {
+        return Err(AppError::forbidden(
+            "This account's role protects it from that action",
+        ));
+    }
+    if let Some(id) = report_id {
+        let r = reports::find(&state.db, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if r.target_account_id != target.id {
+            return Err(AppError::unprocessable(
+                "The report is about another account",
+            ));
+        }
+    }
+    match action {
+        AccountAction::None => {}
+        AccountAction::Disable => {
+            let u = target_user
+                .as_ref()
+                .ok_or_else(|| AppError::unprocessable("Only local logins can be disabled"))?;
+            accounts::set_disabled(&state.db, u.id, true).await?;
+            crate::storage::oauth::revoke_all_for_user(&state.db, u.id).await?;
+        }
+        AccountAction::Silence => {
+            accounts::set_silenced(&state.db, target.id, Some(chrono::Utc::now())).await?;
+        }
+        AccountAction::Suspend => suspend(state, target).await?,
+    }
+    match report_id {
+        Some(id) => reports::set_resolved(&state.db, id, true, by_id).await?,
+        None if action != AccountAction::None => {
+            let mut tx = state.db.begin().await?;
+            reports::resolve_all_about(&mut tx, target.id, by_id).await?;
+            tx.commit().await?;
+        }
+        None => {}
+    }
+    let moderator = by.map_or("(command line)", |b| b.account.username.as_str());
+    tracing::info!(moderator, target = %target.uri, ?action, "account action");
+    Ok(())
+}
+
+/// Suspends an account now: it cannot sign in, its statuses, stories, favourites, follows and the
+/// notifications it caused are removed, and its profile is blanked. A local account's suspension
+/// is sent to every known server as a `Delete` of the actor (signed with its key, which is kept);
+/// a remote account's activities are refused from then on.
+pub async fn suspend(
+    state: &AppState,
+    target: &crate::storage::accounts::AccountRow,
+) -> AppResult<()> {
+    use crate::storage::accounts;
+    if target.suspended_at.is_some() {
+        return Ok(());
+    }
+    if let Some(u) = accounts::find_user_by_account(&state.db, target.id).await? {
+        crate::storage::oauth::revoke_all_for_user(&state.db, u.id).await?;
+    }
+    // Marked first, so nothing new is accepted from it while its content goes.
+    let mut tx = state.db.begin().await?;
+    accounts::set_suspended(&mut tx, target.id, Some(chrono::Utc::now())).await?;
+    let ended = accounts::purge_interactions(&mut tx, target.id).await?;
+    for (follower, followed) in &ended {
+        statuses::unmerge_from_feed(&mut tx, *follower, *followed).await?;
+    }
+    tx.commit().await?;
+    let gone = crate::service::statuses::remove_all_of(state, target.id).await?;
+    if target.is_local() {
+        let inboxes = accounts::all_known_inboxes(&state.db).await?;
+        let delete = serde_json::json!({
+            "id": format!("{}#delete", target.uri),
+            "type": "Delete",
+            "actor": target.uri,
+            "to": [crate::federation::protocol::PUBLIC],
+            "object": target.uri,
+        });
+        let mut tx = state.db.begin().await?;
+        crate::service::delivery::enqueue(&mut tx, &delete, target.id, &inboxes, None).await?;
+        tx.commit().await?;
+        state.delivery_wakeup.notify_one();
+        tracing::info!(account = %target.uri, statuses = gone, servers = inboxes.len(), "account suspended");
+    } else {
+        tracing::info!(account = %target.uri, statuses = gone, "remote account suspended");
+    }
+    Ok(())
+}
+
+/// Undoes a `disable`, `silence` or `suspend` (`POST /api/v1/admin/accounts/:id/enable`,
+/// `/unsilence`, `/unsuspend`). An unsuspended account starts again empty: what was removed stays
+/// removed.
+pub async fn undo(
+    state: &AppState,
+    target: &crate::storage::accounts::AccountRow,
+    action: AccountAction,
+) -> AppResult<()> {
+    use crate::storage::accounts;
+    match action {
+        AccountAction::Disable => {
+            let u = accounts::find_user_by_account(&state.db, target.id)
+                .await?
+                .ok_or_else(|| AppError::unprocessable("Only local logins can be enabled"))?;
+            accounts::set_disabled(&state.db, u.id, false).await?;
+        }
+        AccountAction::Silence => accounts::set_silenced(&state.db, target.id, None).await?,
+        AccountAction::Suspend => {
+            let mut tx = state.db.begin().await?;
+            accounts::set_suspended(&mut tx, target.id, None).await?;
+            tx.commit().await?;
+        }
+        AccountAction::None => {}
+    }
+    Ok(())
+}
+
+/// Approves (`true`) or rejects (`false`, deleting it) a sign-up held for approval.
+///
+/// Errors: 422 when the account is not waiting for approval.
+pub async fn decide_sign_up(
+    state: &AppState,
+    target: &crate::storage::accounts::AccountRow,
+    approve: bool,
+) -> AppResult<()> {
+    use crate::storage::accounts;
+    let user = accounts::find_user_by_account(&state.db, target.id)
+        .await?
+        .filter(|u| !u.approved)
+        .ok_or_else(|| AppError::unprocessable("This account is not awaiting approval"))?;
+    if approve {
+        accounts::set_approved(&state.db, user.id).await?;
+    } else {
+        accounts::delete_unapproved(&state.db, target.id).await?;
+    }
+    tracing::info!(account = %target.username, approve, "sign-up decided");
+    Ok(())
+}
+
+/// The `Admin::Account` entities of these accounts, in order.
+pub async fn admin_accounts(
+    state: &AppState,
+    rows: &[crate::storage::accounts::AccountRow],
+) -> AppResult<Vec<crate::api_types::admin::AdminAccount>> {
+    let rendered = crate::service::render::accounts(state, rows).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, account) in rows.iter().zip(rendered) {
+        let user = if row.is_local() {
+            crate::storage::accounts::find_user_by_account(&state.db, row.id).await?
+        } else {
+            None
+        };
+        out.push(crate::api_types::admin::AdminAccount::new(
+            row,
+            user.as_ref(),
+            account,
+        ));
+    }
+    Ok(out)
+}
+
+/// One account as an `Admin::Account`. Errors: 404 unknown ID.
+pub async fn admin_account(
+    state: &AppState,
+    id: &str,
+) -> AppResult<(
+    crate::storage::accounts::AccountRow,
+    crate::api_types::admin::AdminAccount,
+)> {
+    let row = find_account(state, id).await?;
+    let entity = admin_accounts(state, std::slice::from_ref(&row))
+        .await?
+        .remove(0);
+    Ok((row, entity))
+}
+
+/// The account with this API ID. Errors: 404.
+pub async fn find_account(
+    state: &AppState,
+    id: &str,
+) -> AppResult<crate::storage::accounts::AccountRow> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    crate::storage::accounts::find_account(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The reporter's view of a report.
+pub async fn report_entity(
+    state: &AppState,
+    r: &crate::storage::reports::ReportRow,
+) -> AppResult<crate::api_types::admin::Report> {
+    let target = crate::service::render::accounts_by_id(state, &[r.target_account_id])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::api_types::admin::Report::new(r, target))
+}
+
+/// A report as moderators see it: both accounts, the statuses still there, the rules it cites.
+pub async fn admin_report(
+    state: &AppState,
+    r: &crate::storage::reports::ReportRow,
+) -> AppResult<crate::api_types::admin::AdminReport> {
+    let mut ids = vec![r.account_id, r.target_account_id];
+    ids.extend(r.assigned_account_id);
+    ids.extend(r.action_taken_by_account_id);
+    let rows = crate::storage::accounts::find_accounts(&state.db, &ids).await?;
+    let entities = admin_accounts(state, &rows).await?;
+    let pick = |id: i64| {
+        rows.iter()
+            .position(|a| a.id == id)
+            .map(|i| entities[i].clone())
+    };
+    let mut found = Vec::new();
+    for id in &r.status_ids.0 {
+        if let Some(s) = statuses::find(&state.db, *id).await? {
+            found.push(s);
+        }
+    }
+    let statuses = crate::service::render::statuses(state, None, found).await?;
+    let all_rules = crate::api_types::instance::rules(&state.config);
+    let rules = r
+        .rule_ids
+        .0
+        .iter()
+        .filter_map(|id| all_rules.get((*id - 1).max(0) as usize).cloned())
+        .collect();
+    Ok(crate::api_types::admin::AdminReport {
+        id: r.id.to_string(),
+        action_taken: r.action_taken_at.is_some(),
+        action_taken_at: r.action_taken_at,
+        category: r.category.clone(),
+        comment: r.comment.clone(),
+        forwarded: r.forwarded,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        account: pick(r.account_id).ok_or(AppError::NotFound)?,
+        target_account: pick(r.target_account_id).ok_or(AppError::NotFound)?,
+        assigned_account: r.assigned_account_id.and_then(pick),
+        action_taken_by_account: r.action_taken_by_account_id.and_then(pick),
+        statuses,
+        rules,
+    })
+}
+
+/// A report by its API ID. Errors: 404.
+pub async fn find_report(
+    state: &AppState,
+    id: &str,
+) -> AppResult<crate::storage::reports::ReportRow> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    crate::storage::reports::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
 }

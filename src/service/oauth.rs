@@ -395,6 +395,7 @@ pub async fn token(
                 .await?
                 .ok_or_else(|| invalid_grant("The account no longer exists."))?;
             ensure_functional(&user).map_err(|e| invalid_grant(&e.to_string()))?;
+            ensure_grantable(state, &user, false).await?;
             let scopes = Scopes::parse(&row.scopes).map_err(|_| invalid_grant("Bad scope."))?;
             issue_token(db, app.id, Some(user.id), scopes).await
         }
@@ -413,6 +414,7 @@ pub async fn token(
                 .await?
                 .ok_or_else(|| invalid_grant("The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client."))?;
             ensure_functional(&user).map_err(|e| invalid_grant(&e.to_string()))?;
+            ensure_grantable(state, &user, true).await?;
             issue_token(db, app.id, Some(user.id), scopes).await
         }
         "client_credentials" => {
@@ -502,6 +504,22 @@ pub async fn principal_for_token(db: &Db, token: &str) -> AppResult<Principal> {
     })
 }
 
+/// Refuses a grant for a suspended account, and a password grant for an account with two-factor
+/// sign-in (its second factor can only be asked for on the sign-in page, as on Mastodon).
+async fn ensure_grantable(state: &AppState, user: &UserRow, password_grant: bool) -> AppResult<()> {
+    let account = accounts::find_account(&state.db, user.account_id)
+        .await?
+        .ok_or_else(|| invalid_grant("The account no longer exists."))?;
+    crate::service::accounts::ensure_not_suspended(&account)
+        .map_err(|e| invalid_grant(&e.to_string()))?;
+    if password_grant && crate::storage::two_factor::enabled(&state.db, user.id).await? {
+        return Err(invalid_grant(
+            "This account uses two-factor authentication: sign in through the browser instead.",
+        ));
+    }
+    Ok(())
+}
+
 impl Principal {
     /// The caller when the token grants `scope`.
     ///
@@ -523,6 +541,7 @@ impl Principal {
     pub fn require_user(&self, scope: &str) -> AppResult<&CurrentUser> {
         let cu = self.require_user_awaiting_confirmation(scope)?;
         ensure_functional(&cu.user)?;
+        crate::service::accounts::ensure_not_suspended(&cu.account)?;
         Ok(cu)
     }
 

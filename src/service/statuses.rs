@@ -489,7 +489,11 @@ async fn remote_audience(
     } else {
         crate::storage::relationships::remote_follower_inboxes(&state.db, author_id).await?
     };
-    for m in mentions.iter().filter(|m| !m.is_local()) {
+    // Nothing goes to suspended accounts (their follows ended with the suspension).
+    for m in mentions
+        .iter()
+        .filter(|m| !m.is_local() && m.suspended_at.is_none())
+    {
         if let Some(i) = m.shared_inbox_url.clone().or_else(|| m.inbox_url.clone()) {
             inboxes.push(i);
         }
@@ -815,6 +819,25 @@ async fn remove_status(
         publish_delete(state, &s, &holders);
     }
     Ok(())
+}
+
+/// Removes every status of an account (a suspension), newest first, each as a delete would: boosts
+/// of it, thread counters and readers' streams follow. Nothing is sent to other servers: the
+/// account's own `Delete` covers them. Returns how many went.
+pub async fn remove_all_of(state: &AppState, account_id: i64) -> AppResult<usize> {
+    let mut gone = 0;
+    loop {
+        let ids = store::ids_of_account(&state.db, account_id, 200).await?;
+        if ids.is_empty() {
+            return Ok(gone);
+        }
+        for id in ids {
+            if let Some(row) = store::find(&state.db, id).await? {
+                remove_status(state, &row, None).await?;
+                gone += 1;
+            }
+        }
+    }
 }
 
 fn publish_delete(state: &AppState, row: &StatusRow, holders: &[i64]) {
@@ -1385,6 +1408,9 @@ pub async fn store_remote_note(
     let db = &state.db;
     if let Some(known) = store::find_by_uri_or_url(db, note.id.as_str()).await? {
         return Ok(Some(known));
+    }
+    if actor.suspended_at.is_some() {
+        return Ok(None);
     }
     let visibility = remote_visibility(&note, &actor.uri);
     // Mentions: tagged actors, and every addressed account we know (direct messages often only

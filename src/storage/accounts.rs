@@ -40,6 +40,10 @@ pub struct AccountRow {
     /// The `media_attachments` rows of the avatar and header, when set.
     pub avatar_media_id: Option<i64>,
     pub header_media_id: Option<i64>,
+    /// When a moderator limited the account (its posts reach only its followers).
+    pub silenced_at: Option<DateTime<Utc>>,
+    /// When a moderator suspended the account (its content is gone; it cannot act).
+    pub suspended_at: Option<DateTime<Utc>>,
 }
 
 impl AccountRow {
@@ -105,7 +109,7 @@ pub struct NewLocalAccount<'a> {
 
 const ACCOUNT_COLUMNS: &str = "id, username, domain, display_name, note, fields, locked, bot, \
     discoverable, uri, url, inbox_url, shared_inbox_url, public_key_pem, created_at, updated_at, \
-    avatar_media_id, header_media_id";
+    avatar_media_id, header_media_id, silenced_at, suspended_at";
 const USER_COLUMNS: &str = "id, account_id, email, password_hash, role, confirmed_at, approved, \
     disabled, locale, sign_up_reason, settings, created_at, updated_at";
 
@@ -590,4 +594,165 @@ pub async fn week_counts(
               UNION SELECT user_id FROM web_sessions WHERE created_at >= $1 AND created_at < $2) AS l), \
            (SELECT count(*) FROM users WHERE created_at >= $1 AND created_at < $2)")
         .bind(start).bind(end).fetch_one(c).await)
+}
+
+/// Limits (`Some`) or un-limits (`None`) an account.
+pub async fn set_silenced(db: &Db, id: i64, at: Option<DateTime<Utc>>) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query("UPDATE accounts SET silenced_at = $2 WHERE id = $1")
+        .bind(id).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Marks an account suspended (`Some`) or lifts the mark (`None`). A suspended account's profile
+/// is blanked: what it said is gone with its posts.
+pub async fn set_suspended(tx: &mut Tx, id: i64, at: Option<DateTime<Utc>>) -> sqlx::Result<()> {
+    let sql = if at.is_some() {
+        "UPDATE accounts SET suspended_at = $2, display_name = '', note = '', fields = '[]', \
+         avatar_media_id = NULL, header_media_id = NULL WHERE id = $1"
+    } else {
+        "UPDATE accounts SET suspended_at = $2 WHERE id = $1"
+    };
+    on_db!(tx, c => sqlx::query(sql).bind(id).bind(at).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Takes away what an account did to others' things and to relationships, keeping counters right:
+/// favourites it gave, follows and follow requests both ways, notifications it caused. Its own
+/// statuses go through the status service (one by one, so boosts, threads and streams follow).
+pub async fn purge_interactions(tx: &mut Tx, id: i64) -> sqlx::Result<Vec<(i64, i64)>> {
+    on_db!(tx, c => sqlx::query(
+        "UPDATE statuses SET favourites_count = favourites_count - 1 \
+         WHERE id IN (SELECT status_id FROM favourites WHERE account_id = $1) AND favourites_count > 0")
+        .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    for sql in [
+        "DELETE FROM favourites WHERE account_id = $1",
+        "DELETE FROM follow_requests WHERE account_id = $1 OR target_account_id = $1",
+        "DELETE FROM notifications WHERE from_account_id = $1",
+        "DELETE FROM stories WHERE account_id = $1",
+    ] {
+        on_db!(tx, c => sqlx::query(sql).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    }
+    let follows: Vec<(i64, i64)> = on_db!(tx, c => sqlx::query_as(
+        "SELECT account_id, target_account_id FROM follows WHERE account_id = $1 OR target_account_id = $1")
+        .bind(id).fetch_all(&mut *c).await)?;
+    let mut ended = Vec::new();
+    for (a, b) in follows {
+        if crate::storage::relationships::delete_follow(
+            tx,
+            crate::storage::relationships::FollowTable::Follows,
+            a,
+            b,
+        )
+        .await?
+        {
+            ended.push((a, b));
+        }
+    }
+    Ok(ended)
+}
+
+/// One inbox per known server (shared inbox where there is one), for activities everyone who may
+/// hold a copy of an account must hear (a suspension's `Delete`). Suspended servers are left out.
+pub async fn all_known_inboxes(db: &Db) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String, String)> = on_db!(db, c => sqlx::query_as(
+        "SELECT a.domain, COALESCE(a.shared_inbox_url, a.inbox_url) FROM accounts a \
+         WHERE a.domain IS NOT NULL AND a.inbox_url IS NOT NULL AND a.suspended_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM domain_blocks b WHERE b.severity = 'suspend' \
+             AND (lower(a.domain) = b.domain OR lower(a.domain) LIKE '%.' || b.domain)) \
+         ORDER BY a.domain, a.shared_inbox_url IS NULL, a.id")
+        .fetch_all(c).await)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut inboxes: Vec<String> = Vec::new();
+    for (domain, inbox) in rows {
+        // A shared inbox serves the whole server; without one, each actor's own inbox is needed.
+        let shared = !inbox.contains("/users/") && !inbox.contains("/actor");
+        if shared && !seen.insert(domain) {
+            continue;
+        }
+        if !inboxes.contains(&inbox) {
+            inboxes.push(inbox);
+        }
+    }
+    Ok(inboxes)
+}
+
+/// Which accounts the admin API lists (`GET /api/v1/admin/accounts`, v1 and v2 filters).
+#[derive(Clone, Debug, Default)]
+pub struct AdminAccountFilter {
+    /// `Some(true)`: local only; `Some(false)`: remote only.
+    pub local: Option<bool>,
+    /// `active`, `pending`, `disabled`, `silenced` or `suspended`.
+    pub status: Option<String>,
+    /// Moderators and admins only.
+    pub staff: bool,
+    pub username: Option<String>,
+    pub display_name: Option<String>,
+    pub by_domain: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Accounts for moderators, newest first, paged by ID.
+pub async fn admin_list(
+    db: &Db,
+    f: &AdminAccountFilter,
+    page: &crate::storage::sql::Page,
+) -> sqlx::Result<Vec<AccountRow>> {
+    let mut args = crate::storage::sql::Args::default();
+    let (cond, tail) = page.sql("a.id", &mut args);
+    // Servers' own actors (`Application`) are not accounts anyone moderates.
+    let mut conds = vec![cond, "a.actor_type <> 'Application'".to_string()];
+    match f.local {
+        Some(true) => conds.push("a.domain IS NULL".into()),
+        Some(false) => conds.push("a.domain IS NOT NULL".into()),
+        None => {}
+    }
+    match f.status.as_deref() {
+        Some("active") => conds.push(
+            "a.suspended_at IS NULL AND (u.id IS NULL OR (u.approved AND NOT u.disabled))".into(),
+        ),
+        Some("pending") => conds.push("u.id IS NOT NULL AND NOT u.approved".into()),
+        Some("disabled") => conds.push("u.id IS NOT NULL AND u.disabled".into()),
+        Some("silenced") => conds.push("a.silenced_at IS NOT NULL".into()),
+        Some("suspended") => conds.push("a.suspended_at IS NOT NULL".into()),
+        _ => {}
+    }
+    if f.staff {
+        conds.push("u.role IN ('moderator', 'admin')".into());
+    }
+    let like = |v: &str| format!("%{}%", v.to_lowercase().replace(['%', '_'], ""));
+    if let Some(v) = f.username.as_deref().filter(|v| !v.is_empty()) {
+        conds.push(format!("lower(a.username) LIKE {}", args.add(like(v))));
+    }
+    if let Some(v) = f.display_name.as_deref().filter(|v| !v.is_empty()) {
+        conds.push(format!("lower(a.display_name) LIKE {}", args.add(like(v))));
+    }
+    if let Some(v) = f.by_domain.as_deref().filter(|v| !v.is_empty()) {
+        conds.push(format!("lower(a.domain) = {}", args.add(v.to_lowercase())));
+    }
+    if let Some(v) = f.email.as_deref().filter(|v| !v.is_empty()) {
+        conds.push(format!("lower(u.email) LIKE {}", args.add(like(v))));
+    }
+    let sql = format!(
+        "SELECT {cols} FROM accounts a LEFT JOIN users u ON u.account_id = a.id WHERE {} {tail}",
+        conds.join(" AND "),
+        cols = qualified_account_columns(),
+    );
+    let rows = on_db!(db, c => crate::bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    Ok(page.finish(rows))
+}
+
+/// Approves a held sign-up.
+pub async fn set_approved(db: &Db, user_id: i64) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query("UPDATE users SET approved = TRUE, updated_at = $2 WHERE id = $1")
+        .bind(user_id).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Deletes a local account that was never approved (a rejected sign-up), with its user.
+pub async fn delete_unapproved(db: &Db, account_id: i64) -> sqlx::Result<bool> {
+    let n = on_db!(db, c => sqlx::query(
+        "DELETE FROM accounts WHERE id = $1 AND domain IS NULL AND EXISTS \
+         (SELECT 1 FROM users u WHERE u.account_id = $1 AND NOT u.approved)")
+        .bind(account_id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
 }

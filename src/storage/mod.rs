@@ -20,11 +20,13 @@ pub mod notifications;
 pub mod oauth;
 pub mod push;
 pub mod relationships;
+pub mod reports;
 pub mod settings;
 pub mod sql;
 pub mod statuses;
 pub mod stories;
 pub mod tags;
+pub mod two_factor;
 pub mod user_tokens;
 
 pub use db::{Db, Tx};

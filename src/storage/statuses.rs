@@ -78,12 +78,16 @@ pub fn not_filtered(a: &str, v: &str, now: &str) -> String {
     )
 }
 
-/// SQL condition: account `{a}` is not on a silenced ("limited") domain, or viewer `{v}` follows
-/// it. A silence covers subdomains, as suspension does. Mastodon hides limited accounts from
-/// everyone who does not follow them (docs.joinmastodon.org, "Moderation actions": limit).
+/// SQL condition: account `{a}` is neither limited by a moderator nor on a limited ("silenced")
+/// domain — or viewer `{v}` is it or follows it. A domain's silence covers subdomains, as suspension
+/// does. Mastodon hides limited accounts from everyone who does not follow them
+/// (docs.joinmastodon.org, "Moderation actions": limit).
 pub fn not_limited(a: &str, v: &str) -> String {
     format!(
-        "NOT EXISTS (SELECT 1 FROM accounts la JOIN domain_blocks lb ON lb.severity = 'silence'              AND (la.domain = lb.domain OR la.domain LIKE '%.' || lb.domain)              WHERE la.id = {a} AND NOT EXISTS (SELECT 1 FROM follows lf                  WHERE lf.account_id = {v} AND lf.target_account_id = {a}))"
+        "NOT EXISTS (SELECT 1 FROM accounts la WHERE la.id = {a} AND la.id <> {v} \
+             AND (la.silenced_at IS NOT NULL OR EXISTS (SELECT 1 FROM domain_blocks lb \
+                 WHERE lb.severity = 'silence' AND (la.domain = lb.domain OR la.domain LIKE '%.' || lb.domain))) \
+             AND NOT EXISTS (SELECT 1 FROM follows lf WHERE lf.account_id = {v} AND lf.target_account_id = {a}))"
     )
 }
 
@@ -127,6 +131,13 @@ pub async fn insert(tx: &mut Tx, n: &NewStatus<'_>) -> sqlx::Result<()> {
         account_stats::status_posted(tx, n.account_id, n.created_at).await?;
     }
     Ok(())
+}
+
+/// Up to `limit` IDs of an account's statuses (boosts included), newest first.
+pub async fn ids_of_account(db: &Db, account_id: i64, limit: i64) -> sqlx::Result<Vec<i64>> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT id FROM statuses WHERE account_id = $1 ORDER BY id DESC LIMIT $2")
+        .bind(account_id).bind(limit).fetch_all(c).await)
 }
 
 pub async fn find(db: &Db, id: i64) -> sqlx::Result<Option<StatusRow>> {
@@ -448,9 +459,7 @@ pub async fn public(
     if let Some(local) = filter.local {
         conds.push(format!("s.local = {}", args.add(local)));
     }
-    if filter.local != Some(true) {
-        conds.push(not_limited("s.account_id", &v));
-    }
+    conds.push(not_limited("s.account_id", &v));
     if filter.only_media {
         conds.push(HAS_MEDIA.into());
     }

@@ -14,6 +14,7 @@ pub mod lists;
 pub mod media;
 pub mod notifications;
 pub mod push;
+pub mod reports;
 pub mod shorts;
 pub mod statuses;
 pub mod stories;

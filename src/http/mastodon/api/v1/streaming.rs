@@ -70,6 +70,7 @@ async fn caller(state: &AppState, parts: &Parts) -> AppResult<(Option<Principal>
     }
     if let Some(u) = &p.user {
         crate::service::accounts::ensure_functional(&u.user)?;
+        crate::service::accounts::ensure_not_suspended(&u.account)?;
     }
     Ok((Some(p), protocol_token))
 }

@@ -1,0 +1,47 @@
+-- Account moderation (silence, suspend), reports, two-factor sign-in and e-mail changes.
+
+-- Set while a moderator limits ("silences") or suspends the account; NULL otherwise.
+ALTER TABLE accounts ADD COLUMN silenced_at TEXT;
+ALTER TABLE accounts ADD COLUMN suspended_at TEXT;
+
+-- TOTP (RFC 6238) secret in base32, set once enrolment is confirmed; the secret being enrolled
+-- waits in otp_pending_secret until the first code proves the authenticator has it.
+ALTER TABLE users ADD COLUMN otp_secret TEXT;
+ALTER TABLE users ADD COLUMN otp_pending_secret TEXT;
+-- The last 30-second step a code was accepted for: a code is never accepted twice.
+ALTER TABLE users ADD COLUMN otp_last_step INTEGER NOT NULL DEFAULT 0;
+-- A new address waiting for its confirmation link to be followed.
+ALTER TABLE users ADD COLUMN unconfirmed_email TEXT;
+
+-- Single-use recovery codes for two-factor sign-in; only a hash is kept.
+CREATE TABLE otp_recovery_codes (
+    user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    code_hash TEXT    NOT NULL,
+    used_at   TEXT,
+    PRIMARY KEY (user_id, code_hash)
+);
+
+-- Reports by local users (or forwarded by other servers as Flag activities) about an account.
+CREATE TABLE reports (
+    id                INTEGER PRIMARY KEY,
+    -- Who reported: a local account, or a remote server's actor for forwarded reports.
+    account_id        INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    target_account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    -- JSON arrays of status and rule IDs (numbers).
+    status_ids        TEXT    NOT NULL DEFAULT '[]',
+    rule_ids          TEXT    NOT NULL DEFAULT '[]',
+    comment           TEXT    NOT NULL DEFAULT '',
+    -- spam | legal | violation | other
+    category          TEXT    NOT NULL DEFAULT 'other',
+    -- Sent on to the target's server as a Flag.
+    forwarded         INTEGER NOT NULL DEFAULT 0,
+    -- The Flag's id, for reports that came from another server.
+    uri               TEXT,
+    assigned_account_id     INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+    action_taken_at         TEXT,
+    action_taken_by_account_id INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+    created_at        TEXT    NOT NULL,
+    updated_at        TEXT    NOT NULL
+);
+CREATE INDEX reports_target ON reports (target_account_id);
+CREATE INDEX reports_open ON reports (action_taken_at, id);
