@@ -7,6 +7,7 @@ pub mod extract;
 pub mod mastodon;
 pub mod oauth;
 pub mod router;
+pub mod settings;
 pub mod web;
 pub mod well_known;
 

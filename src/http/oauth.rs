@@ -64,8 +64,19 @@ pub(crate) fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Opti
 /// or an error page.
 pub(crate) enum SignInRefused {
     Page(StatusCode, String, Option<u64>),
+    /// The password passed but the account has two-factor sign-in: ask for a code with this
+    /// challenge (and say why when a code was wrong).
+    SecondFactor {
+        challenge: String,
+        status: StatusCode,
+        error: Option<String>,
+    },
     Error(AppError),
 }
+
+/// How long the code step of a sign-in may take.
+const CHALLENGE_MINUTES: i64 = 5;
+const CHALLENGE_PURPOSE: &str = "sign_in";
 
 /// Checks a login and password (rate-limited per IP and account) and opens a browser session.
 /// Returns the account and the session's `Set-Cookie`.
@@ -119,6 +130,104 @@ pub(crate) async fn start_session(
             None,
         ));
     }
+    if crate::storage::two_factor::enabled(&state.db, user.id)
+        .await
+        .map_err(fail)?
+    {
+        let challenge = secrets::random_token();
+        let mut tx = state.db.begin().await.map_err(fail)?;
+        crate::storage::user_tokens::insert(
+            &mut tx,
+            &secrets::digest(&challenge),
+            user.id,
+            CHALLENGE_PURPOSE,
+            chrono::Utc::now() + chrono::Duration::minutes(CHALLENGE_MINUTES),
+        )
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        return Err(SignInRefused::SecondFactor {
+            challenge,
+            status: StatusCode::OK,
+            error: None,
+        });
+    }
+    open_session(state, headers, &user, account).await
+}
+
+/// The second step of a sign-in with two-factor: `code` (TOTP or recovery) for the user of
+/// `challenge`, counted against the same sign-in limits as passwords. A wrong code asks again with
+/// the same challenge; an expired or used challenge starts over.
+pub(crate) async fn finish_second_factor(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    headers: &HeaderMap,
+    challenge: &str,
+    code: &str,
+) -> Result<(AccountRow, String), SignInRefused> {
+    let fail = |e: sqlx::Error| SignInRefused::Error(AppError::from(e));
+    let hash = secrets::digest(challenge);
+    let expired = || {
+        SignInRefused::Page(
+            StatusCode::UNAUTHORIZED,
+            "That took too long. Sign in again.".into(),
+            None,
+        )
+    };
+    let user_id = crate::storage::user_tokens::find_valid(&state.db, &hash, CHALLENGE_PURPOSE)
+        .await
+        .map_err(fail)?
+        .ok_or_else(expired)?;
+    let user = accounts::find_user(&state.db, user_id)
+        .await
+        .map_err(fail)?
+        .ok_or_else(expired)?;
+    let account = accounts::find_account(&state.db, user.account_id)
+        .await
+        .map_err(fail)?
+        .ok_or_else(expired)?;
+    if let Err(AppError::TooManyRequests {
+        retry_after_secs, ..
+    }) = state.sign_in_limiter.check(ip, &user.email)
+    {
+        return Err(SignInRefused::Page(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many sign-in attempts. Try again in {} minutes.",
+                retry_after_secs.div_ceil(60)
+            ),
+            Some(retry_after_secs),
+        ));
+    }
+    let ok = crate::service::two_factor::verify(state, &user, &account, code)
+        .await
+        .map_err(SignInRefused::Error)?;
+    if !ok {
+        return Err(SignInRefused::SecondFactor {
+            challenge: challenge.to_string(),
+            status: StatusCode::UNAUTHORIZED,
+            error: Some("Invalid two-factor code.".into()),
+        });
+    }
+    let mut tx = state.db.begin().await.map_err(fail)?;
+    let consumed = crate::storage::user_tokens::consume(&mut tx, &hash, CHALLENGE_PURPOSE)
+        .await
+        .map_err(fail)?;
+    tx.commit().await.map_err(fail)?;
+    if consumed.is_none() || ensure_functional(&user).is_err() || account.suspended_at.is_some() {
+        return Err(expired());
+    }
+    open_session(state, headers, &user, account).await
+}
+
+/// Opens a browser session for a user who has passed every factor.
+pub(crate) async fn open_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &UserRow,
+    account: AccountRow,
+) -> Result<(AccountRow, String), SignInRefused> {
+    let fail = |e: sqlx::Error| SignInRefused::Error(AppError::from(e));
     let token = secrets::random_token();
     let ua = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
     store::insert_session(
@@ -175,6 +284,7 @@ pub(crate) fn with_cookies(mut resp: Response, set_cookies: &[String]) -> Respon
     resp
 }
 
+#[allow(clippy::too_many_arguments)]
 fn sign_in_page(
     state: &AppState,
     req: &AuthorizationRequest,
@@ -183,6 +293,7 @@ fn sign_in_page(
     status: StatusCode,
     error: Option<String>,
     login: &str,
+    challenge: Option<&str>,
 ) -> Response {
     html(
         status,
@@ -193,6 +304,7 @@ fn sign_in_page(
             params,
             error,
             login,
+            challenge,
         },
     )
 }
@@ -252,7 +364,7 @@ pub async fn authorize_get(
     };
     let resp = match signed_in {
         Some((_, account)) => consent_page(&state, &req, &params, &csrf, &account),
-        None => sign_in_page(&state, &req, &params, &csrf, StatusCode::OK, None, ""),
+        None => sign_in_page(&state, &req, &params, &csrf, StatusCode::OK, None, "", None),
     };
     with_cookies(resp, &set)
 }
@@ -269,6 +381,11 @@ pub struct AuthorizeForm {
     username: String,
     #[serde(default)]
     password: String,
+    /// The second step of a two-factor sign-in.
+    #[serde(default)]
+    challenge: String,
+    #[serde(default)]
+    otp_attempt: String,
 }
 
 /// Where to send the browser after approval or denial: `redirect_uri` with `pairs` (and `state`)
@@ -337,15 +454,34 @@ pub async fn authorize_post(
     }
     let csrf = cookie_csrf;
     match form.action.as_str() {
-        "sign_in" => {
+        "sign_in" | "sign_in_otp" => {
             let login = form.username.trim();
-            match start_session(&state, ip, &headers, login, &form.password).await {
+            let outcome = if form.action == "sign_in" {
+                start_session(&state, ip, &headers, login, &form.password).await
+            } else {
+                finish_second_factor(&state, ip, &headers, &form.challenge, &form.otp_attempt).await
+            };
+            match outcome {
                 Ok((account, set)) => {
                     with_cookies(consent_page(&state, &req, &params, &csrf, &account), &[set])
                 }
+                Err(SignInRefused::SecondFactor {
+                    challenge,
+                    status,
+                    error,
+                }) => sign_in_page(
+                    &state,
+                    &req,
+                    &params,
+                    &csrf,
+                    status,
+                    error,
+                    "",
+                    Some(&challenge),
+                ),
                 Err(SignInRefused::Page(status, msg, retry)) => {
                     let mut r =
-                        sign_in_page(&state, &req, &params, &csrf, status, Some(msg), login);
+                        sign_in_page(&state, &req, &params, &csrf, status, Some(msg), login, None);
                     if let Some(v) = retry.and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
                     {
                         r.headers_mut().insert("retry-after", v);
@@ -369,6 +505,7 @@ pub async fn authorize_post(
                     StatusCode::UNAUTHORIZED,
                     Some("Please sign in first.".into()),
                     "",
+                    None,
                 );
             };
             if form.action == "deny" {
@@ -416,7 +553,7 @@ pub async fn authorize_post(
             }
             let clear = cookies::set(&state.config, cookies::SESSION, "", 0);
             with_cookies(
-                sign_in_page(&state, &req, &params, &csrf, StatusCode::OK, None, ""),
+                sign_in_page(&state, &req, &params, &csrf, StatusCode::OK, None, "", None),
                 &[clear],
             )
         }

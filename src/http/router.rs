@@ -484,6 +484,14 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{name}/statuses/{id}", get(activitypub::status))
         .route("/stories/{name}/{id}", get(activitypub::story))
         .route("/auth/confirmation", get(super::web::confirm_email))
+        .route(
+            "/auth/edit",
+            get(super::settings::account_edit).post(super::settings::account_update),
+        )
+        .route(
+            "/settings/two_factor",
+            get(super::settings::two_factor_show).post(super::settings::two_factor_update),
+        )
         .route("/auth/password/new", get(super::web::password_new))
         .route(
             "/auth/sign_up",

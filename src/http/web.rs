@@ -12,7 +12,8 @@ use crate::error::AppError;
 use crate::http::cookies;
 use crate::http::extract::{ClientIp, Params};
 use crate::http::oauth::{
-    SignInRefused, csrf_token, html, message, session_user, start_session, with_cookies,
+    SignInRefused, csrf_token, finish_second_factor, html, message, session_user, start_session,
+    with_cookies,
 };
 use crate::service::oauth::CurrentUser;
 use crate::service::secrets;
@@ -27,7 +28,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         r.headers_mut().insert(LOCATION, v);
@@ -47,6 +48,7 @@ fn sign_in_page(
     next: &str,
     error: Option<String>,
     login: &str,
+    challenge: Option<&str>,
 ) -> Response {
     html(
         status,
@@ -56,6 +58,7 @@ fn sign_in_page(
             next,
             error,
             login,
+            challenge,
         },
     )
 }
@@ -68,7 +71,7 @@ pub async fn sign_in_form(
 ) -> Response {
     let (csrf, new_cookie) = csrf_token(&state, &headers);
     let next = safe_next(q.next.as_deref());
-    let page = sign_in_page(&state, StatusCode::OK, &csrf, &next, None, "");
+    let page = sign_in_page(&state, StatusCode::OK, &csrf, &next, None, "", None);
     with_new_cookie(page, new_cookie)
 }
 
@@ -81,11 +84,16 @@ pub struct SignInForm {
     #[serde(default)]
     authenticity_token: String,
     next: Option<String>,
+    /// The second step of a two-factor sign-in.
+    #[serde(default)]
+    challenge: String,
+    #[serde(default)]
+    otp_attempt: String,
 }
 
 /// The 403 page for a form whose CSRF token (`given`) does not match the browser's cookie: stale,
 /// or posted from another site. `None` when it matches.
-fn stale_form(state: &AppState, headers: &HeaderMap, given: &str) -> Option<Response> {
+pub(crate) fn stale_form(state: &AppState, headers: &HeaderMap, given: &str) -> Option<Response> {
     (!csrf_matches(headers, given)).then(|| {
         message(
             state,
@@ -97,7 +105,7 @@ fn stale_form(state: &AppState, headers: &HeaderMap, given: &str) -> Option<Resp
 }
 
 /// A page, with the `Set-Cookie` of a CSRF cookie made for it, if one was.
-fn with_new_cookie(page: Response, new_cookie: Option<String>) -> Response {
+pub(crate) fn with_new_cookie(page: Response, new_cookie: Option<String>) -> Response {
     with_cookies(page, &new_cookie.into_iter().collect::<Vec<_>>())
 }
 
@@ -120,7 +128,12 @@ pub async fn sign_in(
     }
     let next = safe_next(form.next.as_deref());
     let login = form.username.trim();
-    match start_session(&state, ip, &headers, login, &form.password).await {
+    let outcome = if form.challenge.is_empty() {
+        start_session(&state, ip, &headers, login, &form.password).await
+    } else {
+        finish_second_factor(&state, ip, &headers, &form.challenge, &form.otp_attempt).await
+    };
+    match outcome {
         Ok((_, set)) => with_cookies(see_other(&next), &[set]),
         Err(SignInRefused::Page(status, msg, _)) => sign_in_page(
             &state,
@@ -129,13 +142,27 @@ pub async fn sign_in(
             &next,
             Some(msg),
             login,
+            None,
+        ),
+        Err(SignInRefused::SecondFactor {
+            challenge,
+            status,
+            error,
+        }) => sign_in_page(
+            &state,
+            status,
+            &form.authenticity_token,
+            &next,
+            error,
+            "",
+            Some(&challenge),
         ),
         Err(SignInRefused::Error(e)) => e.into_response(),
     }
 }
 
 /// The signed-in user, or the redirect to the sign-in page that comes back to `here`.
-async fn signed_in(
+pub(crate) async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     here: &str,

@@ -23,7 +23,7 @@ pub const NOTE_MAX: usize = 500;
 pub const FIELDS_MAX: usize = 4;
 pub const FIELD_NAME_MAX: usize = 255;
 pub const FIELD_VALUE_MAX: usize = 255;
-const EMAIL_MAX: usize = 254;
+pub(crate) const EMAIL_MAX: usize = 254;
 
 /// Names only an operator may take (through `rookery admin account create`).
 pub const RESERVED_USERNAMES: &[&str] = &[
@@ -121,7 +121,7 @@ impl Validation {
     }
 }
 
-fn looks_like_email(email: &str) -> bool {
+pub(crate) fn looks_like_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else {
         return false;
     };

@@ -33,3 +33,4 @@ pub mod statuses;
 pub mod stories;
 pub mod tags;
 pub mod text;
+pub mod two_factor;

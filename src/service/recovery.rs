@@ -85,3 +85,96 @@ pub async fn reset(
     tracing::info!(user, "password reset; every session signed out");
     Ok(())
 }
+
+/// Changes the password of a signed-in user who gave the current one, then revokes every token and
+/// session of theirs (the caller opens a new session for the browser that asked).
+///
+/// Errors: 422 wrong current password, a new one too short or too long, or a confirmation that
+/// differs.
+pub async fn change_password(
+    state: &AppState,
+    user: &crate::storage::accounts::UserRow,
+    current: &str,
+    password: &str,
+    confirmation: &str,
+) -> AppResult<()> {
+    if !passwords::verify(current.to_string(), user.password_hash.clone()).await? {
+        return Err(AppError::unprocessable("The current password is wrong"));
+    }
+    let len = password.chars().count();
+    if !(passwords::MIN_LEN..=passwords::MAX_LEN).contains(&len) {
+        return Err(AppError::unprocessable(format!(
+            "The password must be {} to {} characters long",
+            passwords::MIN_LEN,
+            passwords::MAX_LEN
+        )));
+    }
+    if password != confirmation {
+        return Err(AppError::unprocessable("The two passwords differ"));
+    }
+    let hash = passwords::hash(password.to_string()).await?;
+    let mut tx = state.db.begin().await?;
+    user_tokens::set_password(&mut tx, user.id, &hash).await?;
+    tx.commit().await?;
+    oauth::revoke_all_for_user(&state.db, user.id).await?;
+    tracing::info!(
+        user = user.id,
+        "password changed; other sessions signed out"
+    );
+    Ok(())
+}
+
+/// Changes the e-mail address of a signed-in user who gave the current password. Where addresses
+/// must be confirmed, the new one waits (`unconfirmed_email`) until the link mailed to it is
+/// followed, and the old one keeps working meanwhile; elsewhere it changes at once. Returns
+/// whether a confirmation is pending.
+///
+/// Errors: 422 wrong password, an invalid address, or one another account uses.
+pub async fn change_email(
+    state: &AppState,
+    user: &crate::storage::accounts::UserRow,
+    username: &str,
+    current: &str,
+    email: &str,
+) -> AppResult<bool> {
+    if !passwords::verify(current.to_string(), user.password_hash.clone()).await? {
+        return Err(AppError::unprocessable("The current password is wrong"));
+    }
+    let email = email.trim();
+    if email.len() > crate::service::accounts::EMAIL_MAX
+        || !crate::service::accounts::looks_like_email(email)
+    {
+        return Err(AppError::unprocessable(
+            "That is not a valid e-mail address",
+        ));
+    }
+    if email.eq_ignore_ascii_case(&user.email) {
+        return Err(AppError::unprocessable("That is already your address"));
+    }
+    if crate::storage::accounts::find_user_by_login(&state.db, email)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::unprocessable("That address is already taken"));
+    }
+    let confirm = state.config.require_email_confirmation();
+    let mut tx = state.db.begin().await?;
+    user_tokens::set_email(&mut tx, user.id, email, confirm).await?;
+    if confirm {
+        crate::service::mail::queue_link(
+            state,
+            &mut tx,
+            LinkPurpose::Confirm,
+            user.id,
+            username,
+            email,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if confirm {
+        state.jobs_wakeup.notify_one();
+    }
+    tracing::info!(user = user.id, pending = confirm, "e-mail address change");
+    Ok(confirm)
+}

@@ -756,3 +756,11 @@ pub async fn delete_unapproved(db: &Db, account_id: i64) -> sqlx::Result<bool> {
         .bind(account_id).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n > 0)
 }
+
+/// The new address a user is waiting to confirm, if any.
+pub async fn unconfirmed_email(db: &Db, user_id: i64) -> sqlx::Result<Option<String>> {
+    let v: Option<Option<String>> = on_db!(db, c => sqlx::query_scalar(
+        "SELECT unconfirmed_email FROM users WHERE id = $1")
+        .bind(user_id).fetch_optional(c).await)?;
+    Ok(v.flatten())
+}

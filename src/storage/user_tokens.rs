@@ -31,11 +31,32 @@ pub async fn consume(tx: &mut Tx, token_hash: &str, purpose: &str) -> sqlx::Resu
         .bind(token_hash).bind(purpose).bind(now).fetch_optional(c).await)
 }
 
-/// Marks a user's e-mail address confirmed now.
+/// The user of a live token (unused, unexpired) without using it up.
+pub async fn find_valid(db: &Db, token_hash: &str, purpose: &str) -> sqlx::Result<Option<i64>> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT user_id FROM user_tokens WHERE token_hash = $1 AND purpose = $2 \
+         AND used_at IS NULL AND expires_at > $3")
+        .bind(token_hash).bind(purpose).bind(Utc::now()).fetch_optional(c).await)
+}
+
+/// Confirms a user's address now: a waiting new address (`unconfirmed_email`) replaces the old.
 pub async fn confirm_email(tx: &mut Tx, user_id: i64) -> sqlx::Result<()> {
     on_db!(tx, c => sqlx::query(
-        "UPDATE users SET confirmed_at = $2 WHERE id = $1 AND confirmed_at IS NULL")
-        .bind(user_id).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+        "UPDATE users SET email = COALESCE(unconfirmed_email, email), unconfirmed_email = NULL, \
+         confirmed_at = COALESCE(confirmed_at, $2) WHERE id = $1")
+        .bind(user_id).bind(Utc::now()).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// A new address for a user: waiting for confirmation (`pending`) or in place at once.
+pub async fn set_email(tx: &mut Tx, user_id: i64, email: &str, pending: bool) -> sqlx::Result<()> {
+    let sql = if pending {
+        "UPDATE users SET unconfirmed_email = $2, updated_at = $3 WHERE id = $1"
+    } else {
+        "UPDATE users SET email = $2, unconfirmed_email = NULL, updated_at = $3 WHERE id = $1"
+    };
+    on_db!(tx, c => sqlx::query(sql).bind(user_id).bind(email).bind(Utc::now())
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -13,6 +13,9 @@ pub struct SignInPage<'a> {
     pub params: &'a AuthorizeParams,
     pub error: Option<String>,
     pub login: &'a str,
+    /// Set once the password passed for an account with two-factor sign-in: the form asks for
+    /// the code instead, carrying this single-use challenge.
+    pub challenge: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -74,6 +77,8 @@ pub struct WebSignInPage<'a> {
     pub next: &'a str,
     pub error: Option<String>,
     pub login: &'a str,
+    /// As [`SignInPage::challenge`].
+    pub challenge: Option<&'a str>,
 }
 
 /// The full-screen story viewer. `stories_json` is the `[Story]` list as JSON with `<` escaped,
@@ -170,4 +175,32 @@ pub struct SignUpPage<'a> {
     pub username: &'a str,
     pub email: &'a str,
     pub reason: &'a str,
+}
+
+/// `GET /auth/edit`: change the e-mail address or the password (each needs the current password).
+#[derive(Template)]
+#[template(path = "account_edit.html")]
+pub struct AccountEditPage<'a> {
+    pub instance_title: &'a str,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub pending_email: Option<&'a str>,
+    pub two_factor: bool,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+/// `GET /settings/two_factor`: enrolment (QR code and key), recovery codes, turning it off.
+#[derive(Template)]
+#[template(path = "two_factor.html")]
+pub struct TwoFactorPage<'a> {
+    pub instance_title: &'a str,
+    pub csrf: &'a str,
+    pub enabled: bool,
+    pub codes_left: i64,
+    pub enrolment: Option<crate::service::two_factor::Enrolment>,
+    /// Shown once, right after they are made.
+    pub recovery_codes: Vec<String>,
+    pub error: Option<String>,
 }

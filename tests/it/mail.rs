@@ -13,10 +13,10 @@ use crate::support::browser::Browser;
 use crate::support::{Backend, TestApp};
 
 /// The SMTP sink process; killed on drop.
-struct SmtpSink {
+pub(crate) struct SmtpSink {
     child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
 }
 
 impl Drop for SmtpSink {
@@ -26,7 +26,7 @@ impl Drop for SmtpSink {
     }
 }
 
-fn smtp_sink() -> SmtpSink {
+pub(crate) fn smtp_sink() -> SmtpSink {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/smtp_sink.py");
@@ -47,7 +47,7 @@ fn smtp_sink() -> SmtpSink {
 }
 
 /// The mails in `dir`, oldest first, waiting up to 10 s for at least `n`.
-async fn mails(dir: &Path, n: usize) -> Vec<String> {
+pub(crate) async fn mails(dir: &Path, n: usize) -> Vec<String> {
     for _ in 0..100 {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .unwrap()
@@ -67,7 +67,7 @@ async fn mails(dir: &Path, n: usize) -> Vec<String> {
 }
 
 /// The confirmation link in a raw message (quoted-printable soft breaks undone).
-fn link_in(mail: &str) -> String {
+pub(crate) fn link_in(mail: &str) -> String {
     let flat = mail
         .replace("=\r\n", "")
         .replace("=\n", "")

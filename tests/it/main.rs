@@ -26,6 +26,7 @@ mod oauth;
 mod pages;
 mod push;
 mod relationships;
+mod security;
 mod shorts;
 mod statuses;
 mod storage;

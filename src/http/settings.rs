@@ -1,0 +1,283 @@
+//! Account security pages for a signed-in browser: `GET/POST /auth/edit` (change the e-mail
+//! address or the password, each with the current password) and `GET/POST /settings/two_factor`
+//! (TOTP enrolment with a QR code, recovery codes, turning it off). Signed-out visitors are sent to
+//! `/auth/sign_in` and come back.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::http::extract::Params;
+use crate::http::oauth::{SignInRefused, csrf_token, html, open_session, with_cookies};
+use crate::http::web::{signed_in, stale_form, with_new_cookie};
+use crate::service::oauth::CurrentUser;
+use crate::service::{recovery, two_factor};
+use crate::state::AppState;
+use crate::storage::{accounts, two_factor as otp_store};
+use crate::web::{AccountEditPage, TwoFactorPage};
+
+async fn account_page(
+    state: &AppState,
+    cu: &CurrentUser,
+    csrf: &str,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let (pending, two_factor) = match (
+        accounts::unconfirmed_email(&state.db, cu.user.id).await,
+        otp_store::enabled(&state.db, cu.user.id).await,
+    ) {
+        (Ok(p), Ok(t)) => (p, t),
+        (Err(e), _) | (_, Err(e)) => return AppError::from(e).into_response(),
+    };
+    html(
+        status,
+        AccountEditPage {
+            instance_title: &state.config.instance.title,
+            csrf,
+            username: &cu.account.username,
+            email: &cu.user.email,
+            pending_email: pending.as_deref(),
+            two_factor,
+            error,
+            notice,
+        },
+    )
+}
+
+/// `GET /auth/edit`: the account settings page.
+pub async fn account_edit(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let cu = match signed_in(&state, &headers, "/auth/edit").await {
+        Ok(cu) => cu,
+        Err(r) => return r,
+    };
+    let (csrf, new_cookie) = csrf_token(&state, &headers);
+    let page = account_page(&state, &cu, &csrf, StatusCode::OK, None, None).await;
+    with_new_cookie(page, new_cookie)
+}
+
+#[derive(Deserialize)]
+pub struct AccountForm {
+    #[serde(default)]
+    authenticity_token: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirmation: String,
+}
+
+/// `POST /auth/edit`: `action=email` (`email`, `current_password`) or `action=password`
+/// (`current_password`, `password`, `password_confirmation`). A password change signs out every
+/// other session and token; this browser gets a fresh session. Refusals show the page again (422).
+pub async fn account_update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Params { value: form, .. }: Params<AccountForm>,
+) -> Response {
+    if let Some(refused) = stale_form(&state, &headers, &form.authenticity_token) {
+        return refused;
+    }
+    let cu = match signed_in(&state, &headers, "/auth/edit").await {
+        Ok(cu) => cu,
+        Err(r) => return r,
+    };
+    let csrf = form.authenticity_token.as_str();
+    let refused = |e: AppError| async {
+        match e {
+            AppError::Unprocessable { message, .. } => {
+                account_page(
+                    &state,
+                    &cu,
+                    csrf,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(message),
+                    None,
+                )
+                .await
+            }
+            other => other.into_response(),
+        }
+    };
+    match form.action.as_str() {
+        "email" => {
+            match recovery::change_email(
+                &state,
+                &cu.user,
+                &cu.account.username,
+                &form.current_password,
+                &form.email,
+            )
+            .await
+            {
+                Ok(pending) => {
+                    let cu = match signed_in(&state, &headers, "/auth/edit").await {
+                        Ok(cu) => cu,
+                        Err(r) => return r,
+                    };
+                    let notice = if pending {
+                        "We mailed a confirmation link to the new address; the old one works until it is followed."
+                    } else {
+                        "Your e-mail address is changed."
+                    };
+                    account_page(&state, &cu, csrf, StatusCode::OK, None, Some(notice.into())).await
+                }
+                Err(e) => refused(e).await,
+            }
+        }
+        "password" => {
+            if let Err(e) = recovery::change_password(
+                &state,
+                &cu.user,
+                &form.current_password,
+                &form.password,
+                &form.password_confirmation,
+            )
+            .await
+            {
+                return refused(e).await;
+            }
+            let user = match accounts::find_user(&state.db, cu.user.id).await {
+                Ok(Some(u)) => u,
+                Ok(None) => return AppError::NotFound.into_response(),
+                Err(e) => return AppError::from(e).into_response(),
+            };
+            match open_session(&state, &headers, &user, cu.account.clone()).await {
+                Ok((_, set)) => {
+                    let cu = CurrentUser {
+                        user,
+                        account: cu.account.clone(),
+                    };
+                    let page = account_page(
+                        &state,
+                        &cu,
+                        csrf,
+                        StatusCode::OK,
+                        None,
+                        Some(
+                            "Your password is changed. Other apps and browsers are signed out."
+                                .into(),
+                        ),
+                    )
+                    .await;
+                    with_cookies(page, &[set])
+                }
+                Err(SignInRefused::Error(e)) => e.into_response(),
+                Err(_) => AppError::NotFound.into_response(),
+            }
+        }
+        _ => AppError::bad_request("Unknown action").into_response(),
+    }
+}
+
+async fn two_factor_page(
+    state: &AppState,
+    cu: &CurrentUser,
+    csrf: &str,
+    status: StatusCode,
+    error: Option<String>,
+    recovery_codes: Vec<String>,
+) -> Response {
+    let built = async {
+        let enabled = otp_store::enabled(&state.db, cu.user.id).await?;
+        let codes_left = otp_store::codes_left(&state.db, cu.user.id).await?;
+        let enrolment = if enabled {
+            None
+        } else {
+            two_factor::pending(state, &cu.user, &cu.account).await?
+        };
+        Ok::<_, AppError>((enabled, codes_left, enrolment))
+    };
+    match built.await {
+        Ok((enabled, codes_left, enrolment)) => html(
+            status,
+            TwoFactorPage {
+                instance_title: &state.config.instance.title,
+                csrf,
+                enabled,
+                codes_left,
+                enrolment,
+                recovery_codes,
+                error,
+            },
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// `GET /settings/two_factor`: the two-factor page (its state, or the enrolment under way).
+pub async fn two_factor_show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let cu = match signed_in(&state, &headers, "/settings/two_factor").await {
+        Ok(cu) => cu,
+        Err(r) => return r,
+    };
+    let (csrf, new_cookie) = csrf_token(&state, &headers);
+    let page = two_factor_page(&state, &cu, &csrf, StatusCode::OK, None, Vec::new()).await;
+    with_new_cookie(page, new_cookie)
+}
+
+#[derive(Deserialize)]
+pub struct TwoFactorForm {
+    #[serde(default)]
+    authenticity_token: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /settings/two_factor`: `action=setup` (a new secret and QR code), `confirm` (`code`,
+/// `current_password`: turns it on and shows the recovery codes once), `codes` (new recovery
+/// codes) or `disable` (both with `current_password` and a `code`). Refusals show the page again
+/// (422).
+pub async fn two_factor_update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Params { value: form, .. }: Params<TwoFactorForm>,
+) -> Response {
+    if let Some(refused) = stale_form(&state, &headers, &form.authenticity_token) {
+        return refused;
+    }
+    let cu = match signed_in(&state, &headers, "/settings/two_factor").await {
+        Ok(cu) => cu,
+        Err(r) => return r,
+    };
+    let csrf = form.authenticity_token.as_str();
+    let (pw, code) = (form.current_password.as_str(), form.code.as_str());
+    let outcome = match form.action.as_str() {
+        "setup" => two_factor::begin(&state, &cu.user, &cu.account)
+            .await
+            .map(|_| Vec::new()),
+        "confirm" => two_factor::confirm(&state, &cu.user, &cu.account, pw, code).await,
+        "codes" => two_factor::regenerate_codes(&state, &cu.user, &cu.account, pw, code).await,
+        "disable" => two_factor::disable(&state, &cu.user, &cu.account, pw, code)
+            .await
+            .map(|_| Vec::new()),
+        _ => Err(AppError::bad_request("Unknown action")),
+    };
+    match outcome {
+        Ok(codes) => two_factor_page(&state, &cu, csrf, StatusCode::OK, None, codes).await,
+        Err(AppError::Unprocessable { message, .. }) => {
+            two_factor_page(
+                &state,
+                &cu,
+                csrf,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+                Vec::new(),
+            )
+            .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
