@@ -45,3 +45,9 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_target ON reports (target_account_id);
 CREATE INDEX reports_open ON reports (action_taken_at, id);
+
+-- admin.report notifications (to moderators) point at the report.
+ALTER TABLE notifications ADD COLUMN report_id BIGINT REFERENCES reports (id) ON DELETE CASCADE;
+DROP INDEX notifications_dedupe;
+CREATE UNIQUE INDEX notifications_dedupe ON notifications
+    (account_id, from_account_id, type, coalesce(status_id, 0), coalesce(story_id, 0), coalesce(report_id, 0));

@@ -135,4 +135,7 @@ pub struct Notification {
     /// `story_reaction`: the emoji.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emoji: Option<String>,
+    /// `admin.report`: the report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<super::admin::Report>,
 }

@@ -281,7 +281,8 @@ pub struct SignUp<'a> {
 }
 
 /// Self-service sign-up under `registrations.mode`: `open` creates an approved account,
-/// `approval` one that waits for a moderator (a `reason` is then required).
+/// `approval` one that waits for a moderator (a `reason` is then required). Moderators and admins
+/// get an `admin.sign_up` notification.
 ///
 /// Errors: 403 when registrations are closed; 429 over `rate_limits.sign_up_per_ip`; 422 with
 /// `details` for bad fields or a missing agreement.
@@ -302,7 +303,7 @@ pub async fn sign_up(state: &AppState, s: &SignUp<'_>) -> AppResult<(AccountRow,
         v.add("reason", "ERR_BLANK", "can't be blank");
     }
     v.finish()?;
-    create_local(
+    let created = create_local(
         state,
         &CreateLocalAccount {
             username: s.username,
@@ -316,7 +317,10 @@ pub async fn sign_up(state: &AppState, s: &SignUp<'_>) -> AppResult<(AccountRow,
             confirmed: !state.config.require_email_confirmation(),
         },
     )
-    .await
+    .await?;
+    // Moderators hear of every sign-up (Mastodon's `admin.sign_up`), held ones above all.
+    crate::service::notifications::notify_staff(state, "admin.sign_up", created.0.id, None).await?;
+    Ok(created)
 }
 
 /// Why a user may not act, as Mastodon words it (403 on every user endpoint), or `Ok`.

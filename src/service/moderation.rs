@@ -179,6 +179,13 @@ pub async fn report(
         tx.commit().await?;
         state.jobs_wakeup.notify_one();
     }
+    crate::service::notifications::notify_staff(
+        state,
+        "admin.report",
+        reporter.account.id,
+        Some(row.id),
+    )
+    .await?;
     tracing::info!(report = row.id, target = %target.uri, forwarded = forward, "report filed");
     Ok(row)
 }
@@ -250,6 +257,9 @@ pub async fn receive_flag(
         updated_at: now,
     };
     reports::insert(&state.db, &row).await?;
+    crate::service::notifications::notify_staff(state, "admin.report", actor.id, Some(row.id))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(report = row.id, from = %actor.uri, target = %target.uri, "report received");
     Ok(())
 }

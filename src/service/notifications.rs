@@ -19,6 +19,8 @@ pub const TYPES: &[&str] = &[
     "update",
     "story_reply",
     "story_reaction",
+    "admin.sign_up",
+    "admin.report",
 ];
 
 /// Rookery's own notification types (docs/API.md, Stories): listed only when a client names them
@@ -116,5 +118,30 @@ async fn publish_one(state: &AppState, p: Pending) -> AppResult<()> {
         payload: serde_json::to_string(&n).map_err(anyhow::Error::from)?,
         author_id: Some(from),
     });
+    Ok(())
+}
+
+/// Tells every moderator and admin of a new sign-up (`admin.sign_up`) or report (`admin.report`,
+/// with the report), from the account that signed up or reported. Streams and pushes them.
+pub async fn notify_staff(
+    state: &AppState,
+    kind: &str,
+    from: i64,
+    report_id: Option<i64>,
+) -> AppResult<()> {
+    let staff = accounts::staff_account_ids(&state.db).await?;
+    let mut pending = Vec::new();
+    let mut tx = state.db.begin().await?;
+    for recipient in staff {
+        let about = store::About {
+            report_id,
+            ..Default::default()
+        };
+        if let Some(p) = create_about(&mut tx, recipient, from, kind, about).await? {
+            pending.push(p);
+        }
+    }
+    tx.commit().await?;
+    publish(state, &pending).await;
     Ok(())
 }

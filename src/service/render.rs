@@ -290,6 +290,13 @@ pub async fn notifications(
         if n.status_id.is_some() && status.is_none() {
             continue;
         }
+        let report = match n.report_id {
+            Some(rid) => match crate::storage::reports::find(&state.db, rid).await? {
+                Some(r) => Some(crate::service::moderation::report_entity(state, &r).await?),
+                None => continue,
+            },
+            None => None,
+        };
         out.push(Notification {
             id: n.id.to_string(),
             group_key: crate::service::grouped_notifications::group_key(&n, &grouped),
@@ -301,6 +308,7 @@ pub async fn notifications(
                 .story_id
                 .and_then(|sid| stories.iter().find(|s| s.id == sid.to_string()).cloned()),
             emoji: n.emoji.clone(),
+            report,
         });
     }
     Ok(out)

@@ -518,6 +518,7 @@ async fn notify(
         status_id,
         story_id: Some(story.id),
         emoji,
+        ..Default::default()
     };
     let mut tx = state.db.begin().await?;
     notifications::create_about(&mut tx, story.account_id, from, kind, about).await?;

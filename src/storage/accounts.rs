@@ -764,3 +764,12 @@ pub async fn unconfirmed_email(db: &Db, user_id: i64) -> sqlx::Result<Option<Str
         .bind(user_id).fetch_optional(c).await)?;
     Ok(v.flatten())
 }
+
+/// Accounts of local moderators and admins who may act (approved, not disabled, not suspended).
+pub async fn staff_account_ids(db: &Db) -> sqlx::Result<Vec<i64>> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT u.account_id FROM users u JOIN accounts a ON a.id = u.account_id \
+         WHERE u.role IN ('moderator', 'admin') AND u.approved AND NOT u.disabled \
+         AND a.suspended_at IS NULL ORDER BY u.account_id")
+        .fetch_all(c).await)
+}

@@ -19,19 +19,22 @@ pub struct NotificationRow {
     pub story_id: Option<i64>,
     /// `story_reaction`: the emoji.
     pub emoji: Option<String>,
+    /// `admin.report`: the report.
+    pub report_id: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str =
-    "n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.story_id, n.emoji, n.created_at";
+const COLUMNS: &str = "n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.story_id, n.emoji, n.report_id, \
+     n.created_at";
 
-/// What a notification is about beyond its type: a status, and for story notifications the story
-/// and a reaction's emoji.
+/// What a notification is about beyond its type: a status, for story notifications the story and
+/// a reaction's emoji, and for `admin.report` the report.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct About<'a> {
     pub status_id: Option<i64>,
     pub story_id: Option<i64>,
     pub emoji: Option<&'a str>,
+    pub report_id: Option<i64>,
 }
 
 /// Inserts a notification unless the same one exists; returns its ID when new.
@@ -45,9 +48,10 @@ pub async fn insert(
     let id = ids::new_id();
     let n = on_db!(tx, c => sqlx::query(
         "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, story_id, \
-         emoji, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING")
+         emoji, report_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT DO NOTHING")
         .bind(id).bind(account_id).bind(from).bind(kind).bind(about.status_id)
-        .bind(about.story_id).bind(about.emoji).bind(Utc::now())
+        .bind(about.story_id).bind(about.emoji).bind(about.report_id).bind(Utc::now())
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok((n == 1).then_some(id))
 }

@@ -97,6 +97,11 @@ async fn suspended_accounts_vanish_on_both_instances() {
     assert_eq!(forwarded["account"]["domain"], b.domain.as_str());
     assert_ne!(forwarded["account"]["username"], "bob");
 
+    let (_, n) = a
+        .get("/api/v1/notifications?types[]=admin.report", &moderator)
+        .await;
+    assert_eq!(n[0]["report"]["id"], forwarded["id"], "{n}");
+
     // A's moderator suspends alice for it.
     let alice_id = forwarded["target_account"]["id"].as_str().unwrap();
     let (s, r) = a

@@ -73,6 +73,22 @@ async fn reports_and_account_actions(app: TestApp) {
             .assert_error(status);
     }
 
+    // Staff are told, with the report; others are not.
+    let n = app
+        .get("/api/v1/notifications?types[]=admin.report", Some(&mod_t))
+        .await
+        .json();
+    assert_eq!(n.as_array().unwrap().len(), 1, "{n}");
+    assert_eq!(n[0]["type"], "admin.report");
+    assert_eq!(n[0]["account"]["username"], "alice");
+    assert_eq!(n[0]["report"]["id"], report["id"]);
+    assert_eq!(n[0]["report"]["target_account"]["username"], "bob");
+    let n = app
+        .get("/api/v1/notifications", Some(&carol_t))
+        .await
+        .json();
+    assert_eq!(n, json!([]));
+
     // Only staff reach the admin API.
     app.get("/api/v1/admin/reports", Some(&alice_t))
         .await
@@ -335,6 +351,21 @@ async fn held_sign_ups(backend: Backend) {
         .await
         .json();
     assert_eq!(usernames(&pending), vec!["spammer", "hopeful"]);
+    let n = app
+        .get("/api/v1/notifications?types[]=admin.sign_up", Some(&mod_t))
+        .await
+        .json();
+    assert_eq!(
+        usernames(&json!(
+            n.as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["account"].clone())
+                .collect::<Vec<_>>()
+        )),
+        vec!["spammer", "hopeful"],
+        "{n}"
+    );
     assert_eq!(pending[1]["invite_request"], "hopeful wants in");
     assert_eq!(pending[1]["approved"], false);
     let id = |i: usize| pending[i]["id"].as_str().unwrap().to_string();
