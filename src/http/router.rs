@@ -489,6 +489,10 @@ pub fn router(state: AppState) -> Router {
             get(super::settings::account_edit).post(super::settings::account_update),
         )
         .route(
+            "/settings/delete",
+            get(super::settings::delete_show).post(super::settings::delete_account),
+        )
+        .route(
             "/settings/two_factor",
             get(super::settings::two_factor_show).post(super::settings::two_factor_update),
         )

@@ -1,7 +1,7 @@
 //! Account security pages for a signed-in browser: `GET/POST /auth/edit` (change the e-mail
 //! address or the password, each with the current password) and `GET/POST /settings/two_factor`
-//! (TOTP enrolment with a QR code, recovery codes, turning it off). Signed-out visitors are sent to
-//! `/auth/sign_in` and come back.
+//! (TOTP enrolment with a QR code, recovery codes, turning it off), and `GET/POST /settings/delete`
+//! (deleting one's own account). Signed-out visitors are sent to `/auth/sign_in` and come back.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -16,7 +16,7 @@ use crate::service::oauth::CurrentUser;
 use crate::service::{recovery, two_factor};
 use crate::state::AppState;
 use crate::storage::{accounts, two_factor as otp_store};
-use crate::web::{AccountEditPage, TwoFactorPage};
+use crate::web::{AccountDeletePage, AccountEditPage, TwoFactorPage};
 
 async fn account_page(
     state: &AppState,
@@ -277,6 +277,83 @@ pub async fn two_factor_update(
                 Vec::new(),
             )
             .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn delete_page(
+    state: &AppState,
+    cu: &CurrentUser,
+    csrf: &str,
+    status: StatusCode,
+    error: Option<String>,
+) -> Response {
+    html(
+        status,
+        AccountDeletePage {
+            instance_title: &state.config.instance.title,
+            csrf,
+            username: &cu.account.username,
+            error,
+        },
+    )
+}
+
+/// `GET /settings/delete`: the page that deletes one's own account.
+pub async fn delete_show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let cu = match signed_in(&state, &headers, "/settings/delete").await {
+        Ok(cu) => cu,
+        Err(r) => return r,
+    };
+    let (csrf, new_cookie) = csrf_token(&state, &headers);
+    with_new_cookie(
+        delete_page(&state, &cu, &csrf, StatusCode::OK, None),
+        new_cookie,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    authenticity_token: String,
+    #[serde(default)]
+    current_password: String,
+}
+
+/// `POST /settings/delete` (`current_password`): deletes the account (see
+/// `moderation::delete_own_account`), clears the session cookie and says so; the page again (422,
+/// 403) when refused.
+pub async fn delete_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Params { value: form, .. }: Params<DeleteForm>,
+) -> Response {
+    if let Some(refused) = stale_form(&state, &headers, &form.authenticity_token) {
+        return refused;
+    }
+    let cu = match signed_in(&state, &headers, "/settings/delete").await {
+        Ok(cu) => cu,
+        Err(r) => return r,
+    };
+    let csrf = form.authenticity_token.as_str();
+    match crate::service::moderation::delete_own_account(&state, &cu, &form.current_password).await
+    {
+        Ok(()) => {
+            let clear =
+                crate::http::cookies::set(&state.config, crate::http::cookies::SESSION, "", 0);
+            let page = crate::http::oauth::message(
+                &state,
+                StatusCode::OK,
+                "Your account is deleted",
+                "Everything you posted is gone from here, and other servers have been told to remove it too.",
+            );
+            with_cookies(page, &[clear])
+        }
+        Err(e @ (AppError::Unprocessable { .. } | AppError::Forbidden(_))) => {
+            let status = e.status();
+            let msg = e.to_string();
+            delete_page(&state, &cu, csrf, status, Some(msg))
         }
         Err(e) => e.into_response(),
     }

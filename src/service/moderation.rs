@@ -571,3 +571,31 @@ pub async fn find_report(
         .await?
         .ok_or(AppError::NotFound)
 }
+
+/// Deletes the caller's own account (Mastodon's `/settings/delete`): with the current password,
+/// the account is removed as a suspension removes it — content gone, every known server sent a
+/// `Delete` of the actor — and the login (user, e-mail address, tokens, sessions) is erased. The
+/// name stays taken and the actor answers 410, so nobody else becomes this account.
+///
+/// Errors: 422 wrong password; 403 for admins (another admin must demote them first, so a server
+/// is not left without one by accident).
+pub async fn delete_own_account(
+    state: &AppState,
+    cu: &crate::service::oauth::CurrentUser,
+    password: &str,
+) -> AppResult<()> {
+    if !crate::service::passwords::verify(password.to_string(), cu.user.password_hash.clone())
+        .await?
+    {
+        return Err(AppError::unprocessable("The current password is wrong"));
+    }
+    if cu.user.role == "admin" {
+        return Err(AppError::forbidden(
+            "An admin account cannot delete itself; have it made a user first",
+        ));
+    }
+    suspend(state, &cu.account).await?;
+    crate::storage::accounts::delete_user(&state.db, cu.user.id).await?;
+    tracing::info!(account = %cu.account.uri, "account deleted by its owner");
+    Ok(())
+}

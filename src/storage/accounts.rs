@@ -773,3 +773,10 @@ pub async fn staff_account_ids(db: &Db) -> sqlx::Result<Vec<i64>> {
          AND a.suspended_at IS NULL ORDER BY u.account_id")
         .fetch_all(c).await)
 }
+
+/// Erases a login (the account row stays): its e-mail address, password, tokens and sessions.
+pub async fn delete_user(db: &Db, user_id: i64) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}

@@ -204,3 +204,13 @@ pub struct TwoFactorPage<'a> {
     pub recovery_codes: Vec<String>,
     pub error: Option<String>,
 }
+
+/// `GET /settings/delete`: deleting one's own account, with the current password.
+#[derive(Template)]
+#[template(path = "account_delete.html")]
+pub struct AccountDeletePage<'a> {
+    pub instance_title: &'a str,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub error: Option<String>,
+}

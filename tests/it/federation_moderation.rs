@@ -10,6 +10,7 @@ use crate::federation::{
 };
 use crate::support::Backend;
 use crate::support::binary::run_cli;
+use crate::support::forms::{FormClient, hidden_inputs, set};
 
 async fn post(inst: &Instance, token: &str, text: &str) -> Value {
     let (s, p) = inst
@@ -177,4 +178,63 @@ async fn suspended_accounts_vanish_on_both_instances() {
         })
         .await;
     assert_eq!(listed[0]["username"], "carol", "{listed}");
+
+    // dave on A deletes his own account: his post leaves B too, and his name stays taken.
+    let dave = a.user("dave").await;
+    let dave_on_b = resolve(&b, &bob, &format!("dave@{}", a.domain)).await;
+    follow(&b, &bob, &dave_on_b).await;
+    assert!(wait_following(&b, &bob, &dave_on_b).await);
+    let farewell = post(&a, &dave, "goodbye").await;
+    let farewell_uri = farewell["uri"].as_str().unwrap().to_string();
+    poll_get(&b, &bob, "/api/v1/timelines/home", |v| {
+        uris(v).contains(&farewell_uri)
+    })
+    .await
+    .unwrap_or_else(|| panic!("dave's post never reached B\n{}", b.log()));
+    let mut browser = FormClient::new();
+    let page = browser.get(&a.url("/auth/sign_in")).await;
+    let mut form = hidden_inputs(&page.text);
+    set(&mut form, "username", "dave");
+    set(&mut form, "password", "federation test");
+    set(&mut form, "next", "/settings/delete");
+    let r = browser.post_form(&a.url("/auth/sign_in"), &form).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let page = browser.get(&a.url("/settings/delete")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let mut form = hidden_inputs(&page.text);
+    set(&mut form, "current_password", "wrong");
+    let r = browser.post_form(&a.url("/settings/delete"), &form).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    set(&mut form, "current_password", "federation test");
+    let r = browser.post_form(&a.url("/settings/delete"), &form).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("Your account is deleted"), "{}", r.text);
+    let (s, _) = a.get("/api/v1/accounts/verify_credentials", &dave).await;
+    assert_eq!(s, 401);
+    assert!(
+        eventually(20, || async {
+            let (_, home) = b.get("/api/v1/timelines/home", &bob).await;
+            !uris(&home).contains(&farewell_uri)
+        })
+        .await,
+        "dave's post is still on B\nA: {}\nB: {}",
+        a.log(),
+        b.log()
+    );
+    let (ok, _, err) = run_cli(
+        &a.server.config,
+        &[
+            "admin",
+            "account",
+            "create",
+            "--username",
+            "dave",
+            "--email",
+            "dave2@example.com",
+            "--password",
+            "another passphrase",
+        ],
+    );
+    assert!(!ok, "the name is still taken");
+    assert!(err.contains("taken"), "{err}");
 }
