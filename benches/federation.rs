@@ -127,6 +127,8 @@ fn account_row(id: i64, uri: &str, pem: &str) -> AccountRow {
         updated_at: chrono::Utc::now(),
         avatar_media_id: None,
         header_media_id: None,
+        silenced_at: None,
+        suspended_at: None,
     }
 }
 
