@@ -39,6 +39,8 @@ pub struct AppState {
     /// Fetches remote media files: no redirects followed blindly, private addresses refused unless
     /// `federation.allow_private_addresses`.
     pub media_client: reqwest::Client,
+    /// The domain blocks, reused for a couple of seconds (see `service::moderation::BlockCache`).
+    pub blocks: Arc<crate::service::moderation::BlockCache>,
     /// The shorts `for_you` ranking, reused for a few seconds (see `service::shorts`).
     pub for_you: Arc<tokio::sync::Mutex<Option<crate::service::shorts::Ranking>>>,
 }
@@ -66,6 +68,7 @@ impl AppState {
             media_done: Arc::new(tokio::sync::Notify::new()),
             media_client,
             for_you: Arc::new(tokio::sync::Mutex::new(None)),
+            blocks: Arc::default(),
         })
     }
 }

@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 /// Refuses URLs on suspended domains (fetching, sending and incoming activity IDs alike).
 #[derive(Clone)]
-struct DomainBlockVerifier(crate::storage::Db);
+struct DomainBlockVerifier(AppState);
 
 #[async_trait::async_trait]
 impl activitypub_federation::config::UrlVerifier for DomainBlockVerifier {
@@ -18,7 +18,7 @@ impl activitypub_federation::config::UrlVerifier for DomainBlockVerifier {
         let Some(host) = crate::federation::actor::authority(url) else {
             return Ok(());
         };
-        match crate::storage::domain_blocks::is_suspended(&self.0, &host).await {
+        match crate::service::moderation::domain_suspended(&self.0, &host).await {
             Ok(false) => Ok(()),
             Ok(true) => Err(activitypub_federation::error::Error::Other(format!(
                 "{host} is blocked"
@@ -120,7 +120,7 @@ pub async fn build(state: AppState) -> anyhow::Result<FederationConfig<AppState>
             cfg.base_url()
         ))
         .build()?;
-    let verifier = DomainBlockVerifier(state.db.clone());
+    let verifier = DomainBlockVerifier(state.clone());
     let (public, private) = crate::federation::instance_actor::keys(&state.db).await?;
     let signer = crate::federation::instance_actor::signer(&cfg, &public, &private)?;
     let config = FederationConfig::builder()

@@ -324,7 +324,7 @@ pub async fn inbox(
         .and_then(|a| url::Url::parse(a).ok())
         .and_then(|u| crate::federation::actor::authority(&u));
     if let Some(host) = &sender {
-        match crate::storage::domain_blocks::is_suspended(&data.db, host).await {
+        match crate::service::moderation::domain_suspended(&data, host).await {
             Ok(true) => {
                 return inbox_error(
                     StatusCode::FORBIDDEN,

@@ -104,7 +104,7 @@ pub fn spawn_instance_worker(
 async fn send_as_instance(data: &FedData, payload: &Value) -> anyhow::Result<()> {
     let inbox = url::Url::parse(payload["inbox"].as_str().unwrap_or_default())?;
     if let Some(domain) = authority(&inbox)
-        && crate::storage::domain_blocks::is_suspended(&data.db, &domain).await?
+        && crate::service::moderation::domain_suspended(data, &domain).await?
     {
         return Ok(());
     }
@@ -243,7 +243,7 @@ async fn send_one(data: &FedData, row: DeliveryRow) {
 }
 
 async fn attempt(data: &FedData, row: &DeliveryRow) -> Result<(), Failure> {
-    if crate::storage::domain_blocks::is_suspended(&data.db, &row.domain).await? {
+    if crate::service::moderation::domain_suspended(data, &row.domain).await? {
         return Err(Failure::GiveUp(format!(
             "{} is blocked by this server",
             row.domain

@@ -16,6 +16,51 @@ use crate::storage::statuses;
 
 pub const SEVERITIES: &[&str] = &["suspend", "silence", "noop"];
 
+/// How long the in-memory copy of the domain blocks is trusted. A block made on this node applies
+/// at once; one made on another node (or from the command line) within this long.
+const BLOCKS_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The domain blocks as `(domain, severity)`, reloaded when older than [`BLOCKS_FOR`]. Every
+/// incoming activity and outgoing request asks several times whether a host is suspended; this
+/// answers without a query.
+#[derive(Default)]
+pub struct BlockCache {
+    loaded: std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Vec<(String, String)>>)>>,
+}
+
+impl BlockCache {
+    async fn blocks(
+        &self,
+        db: &crate::storage::Db,
+    ) -> sqlx::Result<std::sync::Arc<Vec<(String, String)>>> {
+        {
+            let m = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, b)) = &*m
+                && at.elapsed() < BLOCKS_FOR
+            {
+                return Ok(b.clone());
+            }
+        }
+        let b = std::sync::Arc::new(domain_blocks::all_severities(db).await?);
+        *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), b.clone()));
+        Ok(b)
+    }
+
+    fn forget(&self) {
+        *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// Whether `host` (with its port, if any) or a parent domain of it is suspended, from the cached
+/// copy of the blocks.
+pub async fn domain_suspended(state: &AppState, host: &str) -> sqlx::Result<bool> {
+    let blocks = state.blocks.blocks(&state.db).await?;
+    Ok(blocks
+        .iter()
+        .any(|(d, severity)| severity == "suspend" && domain_blocks::covers(d, host)))
+}
+
 /// `example.com` or `example.com:8443`: lower-cased; no scheme, path, user or spaces.
 ///
 /// Errors: 422 for anything else.
@@ -52,6 +97,7 @@ pub async fn block_domain(
         ));
     }
     let row = domain_blocks::upsert(&state.db, &domain, &settings).await?;
+    state.blocks.forget();
     if row.severity == "suspend" {
         let pairs = rel::follows_with_domain(&state.db, &domain).await?;
         let mut tx = state.db.begin().await?;
@@ -69,7 +115,9 @@ pub async fn block_domain(
 /// Lifts the block of a domain; false when there was none.
 pub async fn unblock_domain(state: &AppState, raw: &str) -> AppResult<bool> {
     let domain = normalize_domain(raw)?;
-    Ok(domain_blocks::delete_domain(&state.db, &domain).await?)
+    let gone = domain_blocks::delete_domain(&state.db, &domain).await?;
+    state.blocks.forget();
+    Ok(gone)
 }
 
 /// Report categories (Mastodon's `Report.category`).

@@ -75,6 +75,20 @@ pub async fn is_silenced(db: &Db, host: &str) -> sqlx::Result<bool> {
     has_block(db, host, "silence").await
 }
 
+/// Every block as `(domain, severity)`, for the in-memory copy `service::moderation` keeps.
+pub async fn all_severities(db: &Db) -> sqlx::Result<Vec<(String, String)>> {
+    on_db!(db, c => sqlx::query_as("SELECT domain, severity FROM domain_blocks")
+        .fetch_all(c).await)
+}
+
+/// Whether a block of `domain` covers `host` (with or without a port): the same rule as the SQL of
+/// [`is_suspended`].
+pub fn covers(domain: &str, host: &str) -> bool {
+    let host = host.to_lowercase();
+    let bare = host.split(':').next().unwrap_or(&host);
+    domain == host || domain == bare || bare.ends_with(&format!(".{domain}"))
+}
+
 async fn has_block(db: &Db, host: &str, severity: &str) -> sqlx::Result<bool> {
     let host = host.to_lowercase();
     let bare = host.split(':').next().unwrap_or(&host).to_string();
