@@ -52,13 +52,19 @@ impl BlockCache {
     }
 }
 
-/// Whether `host` (with its port, if any) or a parent domain of it is suspended, from the cached
-/// copy of the blocks.
+/// Whether `host` (with its port, if any) or a parent domain of it is suspended. The cached copy
+/// answers "no" on its own; a "yes" is confirmed with the database, so that lifting a block (from
+/// the command line, or on another node) never refuses anything afterwards — a refused activity
+/// is not sent again.
 pub async fn domain_suspended(state: &AppState, host: &str) -> sqlx::Result<bool> {
     let blocks = state.blocks.blocks(&state.db).await?;
-    Ok(blocks
+    let cached = blocks
         .iter()
-        .any(|(d, severity)| severity == "suspend" && domain_blocks::covers(d, host)))
+        .any(|(d, severity)| severity == "suspend" && domain_blocks::covers(d, host));
+    if !cached {
+        return Ok(false);
+    }
+    domain_blocks::is_suspended(&state.db, host).await
 }
 
 /// `example.com` or `example.com:8443`: lower-cased; no scheme, path, user or spaces.
