@@ -651,26 +651,31 @@ pub async fn purge_interactions(tx: &mut Tx, id: i64) -> sqlx::Result<Vec<(i64, 
     Ok(ended)
 }
 
-/// One inbox per known server (shared inbox where there is one), for activities everyone who may
-/// hold a copy of an account must hear (a suspension's `Delete`). Suspended servers are left out.
+/// One inbox per known server (its shared inbox where it has one, else each known actor's own
+/// inbox), for activities everyone who may hold a copy of an account must hear (a suspension's
+/// `Delete`). Suspended servers and accounts are left out.
 pub async fn all_known_inboxes(db: &Db) -> sqlx::Result<Vec<String>> {
-    let rows: Vec<(String, String)> = on_db!(db, c => sqlx::query_as(
-        "SELECT a.domain, COALESCE(a.shared_inbox_url, a.inbox_url) FROM accounts a \
-         WHERE a.domain IS NOT NULL AND a.inbox_url IS NOT NULL AND a.suspended_at IS NULL \
+    let rows: Vec<(String, Option<String>, Option<String>)> = on_db!(db, c => sqlx::query_as(
+        "SELECT a.domain, a.shared_inbox_url, a.inbox_url FROM accounts a \
+         WHERE a.domain IS NOT NULL AND a.suspended_at IS NULL \
+         AND (a.inbox_url IS NOT NULL OR a.shared_inbox_url IS NOT NULL) \
          AND NOT EXISTS (SELECT 1 FROM domain_blocks b WHERE b.severity = 'suspend' \
-             AND (lower(a.domain) = b.domain OR lower(a.domain) LIKE '%.' || b.domain)) \
-         ORDER BY a.domain, a.shared_inbox_url IS NULL, a.id")
+             AND (lower(a.domain) = b.domain OR lower(a.domain) LIKE '%.' || b.domain))")
         .fetch_all(c).await)?;
-    let mut seen = std::collections::HashSet::new();
+    let shared: std::collections::HashMap<&str, &str> = rows
+        .iter()
+        .filter_map(|(d, s, _)| s.as_deref().map(|s| (d.as_str(), s)))
+        .collect();
     let mut inboxes: Vec<String> = Vec::new();
-    for (domain, inbox) in rows {
-        // A shared inbox serves the whole server; without one, each actor's own inbox is needed.
-        let shared = !inbox.contains("/users/") && !inbox.contains("/actor");
-        if shared && !seen.insert(domain) {
-            continue;
-        }
-        if !inboxes.contains(&inbox) {
-            inboxes.push(inbox);
+    for (domain, _, inbox) in &rows {
+        let target = match shared.get(domain.as_str()) {
+            Some(s) => Some(*s),
+            None => inbox.as_deref(),
+        };
+        if let Some(t) = target
+            && !inboxes.iter().any(|i| i == t)
+        {
+            inboxes.push(t.to_string());
         }
     }
     Ok(inboxes)
