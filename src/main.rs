@@ -334,7 +334,7 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
             }
             AccountCmd::Approve { ref username } | AccountCmd::Reject { ref username } => {
                 let approve = matches!(action, AccountCmd::Approve { .. });
-                let target = account_by_acct(state, &username).await?;
+                let target = account_by_acct(state, username).await?;
                 moderation::decide_sign_up(state, &target, approve)
                     .await
                     .map_err(explain)?;

@@ -25,14 +25,14 @@ const BLOCKS_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 /// answers without a query.
 #[derive(Default)]
 pub struct BlockCache {
-    loaded: std::sync::Mutex<Option<(std::time::Instant, std::sync::Arc<Vec<(String, String)>>)>>,
+    loaded: std::sync::Mutex<Option<(std::time::Instant, Blocks)>>,
 }
 
+/// Every domain block as `(domain, severity)`.
+type Blocks = std::sync::Arc<Vec<(String, String)>>;
+
 impl BlockCache {
-    async fn blocks(
-        &self,
-        db: &crate::storage::Db,
-    ) -> sqlx::Result<std::sync::Arc<Vec<(String, String)>>> {
+    async fn blocks(&self, db: &crate::storage::Db) -> sqlx::Result<Blocks> {
         {
             let m = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((at, b)) = &*m
