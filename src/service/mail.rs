@@ -226,6 +226,43 @@ pub async fn queue_link(
     .await
 }
 
+/// Inside an open transaction: tells `email` that the held sign-up of `username` was approved,
+/// with a link to the sign-in page.
+pub async fn queue_approved(
+    state: &AppState,
+    tx: &mut Tx,
+    username: &str,
+    email: &str,
+) -> AppResult<()> {
+    let title = &state.config.instance.title;
+    let link = format!("{}/auth/sign_in", state.config.base_url());
+    let render = |e: askama::Error| AppError::Internal(anyhow::anyhow!("mail template: {e}"));
+    let text = crate::web::ApprovedMailText {
+        instance_title: title,
+        username,
+        link: &link,
+    }
+    .render()
+    .map_err(render)?;
+    let html = crate::web::ApprovedMailHtml {
+        instance_title: title,
+        username,
+        link: &link,
+    }
+    .render()
+    .map_err(render)?;
+    queue(
+        tx,
+        &Mail {
+            to: email,
+            subject: &format!("Your account on {title} is approved"),
+            text: &text,
+            html: &html,
+        },
+    )
+    .await
+}
+
 /// `GET /auth/confirmation`: confirms the address the link was sent to. Errors: 404 for an unknown,
 /// used or expired link.
 pub async fn confirm(state: &AppState, token: &str) -> AppResult<()> {

@@ -486,7 +486,8 @@ pub async fn undo(
     Ok(())
 }
 
-/// Approves (`true`) or rejects (`false`, deleting it) a sign-up held for approval.
+/// Approves (`true`; the person is mailed that they can sign in) or rejects (`false`, deleting it)
+/// a sign-up held for approval.
 ///
 /// Errors: 422 when the account is not waiting for approval.
 pub async fn decide_sign_up(
@@ -500,7 +501,11 @@ pub async fn decide_sign_up(
         .filter(|u| !u.approved)
         .ok_or_else(|| AppError::unprocessable("This account is not awaiting approval"))?;
     if approve {
-        accounts::set_approved(&state.db, user.id).await?;
+        let mut tx = state.db.begin().await?;
+        accounts::set_approved(&mut tx, user.id).await?;
+        crate::service::mail::queue_approved(state, &mut tx, &target.username, &user.email).await?;
+        tx.commit().await?;
+        state.jobs_wakeup.notify_one();
     } else {
         accounts::delete_unapproved(&state.db, target.id).await?;
     }

@@ -747,9 +747,9 @@ pub async fn admin_list(
 }
 
 /// Approves a held sign-up.
-pub async fn set_approved(db: &Db, user_id: i64) -> sqlx::Result<()> {
-    on_db!(db, c => sqlx::query("UPDATE users SET approved = TRUE, updated_at = $2 WHERE id = $1")
-        .bind(user_id).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+pub async fn set_approved(tx: &mut Tx, user_id: i64) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query("UPDATE users SET approved = TRUE, updated_at = $2 WHERE id = $1")
+        .bind(user_id).bind(Utc::now()).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

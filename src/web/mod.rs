@@ -146,6 +146,24 @@ pub struct LinkMailHtml<'a> {
     pub reset: bool,
 }
 
+/// The mail telling someone their held sign-up was approved, plain text; `link` is the sign-in page.
+#[derive(Template)]
+#[template(path = "mail/approved.txt")]
+pub struct ApprovedMailText<'a> {
+    pub instance_title: &'a str,
+    pub username: &'a str,
+    pub link: &'a str,
+}
+
+/// The same mail, HTML.
+#[derive(Template)]
+#[template(path = "mail/approved.html")]
+pub struct ApprovedMailHtml<'a> {
+    pub instance_title: &'a str,
+    pub username: &'a str,
+    pub link: &'a str,
+}
+
 /// `GET /auth/password/new`: asks for the address to send a reset link to.
 #[derive(Template)]
 #[template(path = "password_new.html")]

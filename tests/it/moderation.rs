@@ -327,8 +327,11 @@ both_backends!(reports_and_account_actions);
 
 async fn held_sign_ups(backend: Backend) {
     use rookery::service::accounts::Role;
+    let mail_dir = tempfile::tempdir().unwrap();
+    let dir = mail_dir.path().to_path_buf();
     let app = TestApp::start_with(backend, |c| {
         c.registrations.mode = rookery::config::RegistrationsMode::Approval;
+        c.mail.dir = dir.display().to_string();
     })
     .await;
     app.create_user_with_role("mod", Role::Moderator).await;
@@ -395,6 +398,11 @@ async fn held_sign_ups(backend: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["approved"], true);
     assert_eq!(grant("hopeful").await.status, 200);
+    // They are told by mail.
+    let mail = crate::mail::mails(mail_dir.path(), 1).await.remove(0);
+    assert!(mail.contains("To: hopeful@example.com"), "{mail}");
+    assert!(mail.contains("approved"), "{mail}");
+    assert!(mail.contains("/auth/sign_in"), "{mail}");
     let r = app
         .post(
             &format!("/api/v1/admin/accounts/{}/reject", id(0)),
