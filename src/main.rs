@@ -239,11 +239,8 @@ async fn user_by_username(state: &AppState, username: &str) -> anyhow::Result<st
 
 /// An account by `name` (local) or `name@domain` (remote, as known here).
 async fn account_by_acct(state: &AppState, acct: &str) -> anyhow::Result<store::AccountRow> {
-    let acct = acct.trim_start_matches('@');
-    let (username, domain) = match acct.split_once('@') {
-        Some((u, d)) => (u, Some(d)),
-        None => (acct, None),
-    };
+    let (username, domain) = accounts::parse_acct(acct, &state.config.server.domain)
+        .ok_or_else(|| anyhow::anyhow!("{acct:?} is not NAME or NAME@DOMAIN"))?;
     store::find_account_by_acct(&state.db, username, domain)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no account {acct:?} is known here"))
@@ -295,8 +292,9 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
             }
             AccountCmd::Disable { username } => {
                 let user = user_by_username(state, &username).await?;
-                store::set_disabled(&state.db, user.id, true).await?;
-                rookery::storage::oauth::revoke_all_for_user(&state.db, user.id).await?;
+                moderation::disable_login(state, &user)
+                    .await
+                    .map_err(explain)?;
                 println!("{username} is disabled");
             }
             AccountCmd::Enable { username } => {

@@ -74,6 +74,25 @@ pub(crate) enum SignInRefused {
     Error(AppError),
 }
 
+/// Over the sign-in limits: the form again with when to retry; anything else is an error page.
+impl From<AppError> for SignInRefused {
+    fn from(e: AppError) -> SignInRefused {
+        match e {
+            AppError::TooManyRequests {
+                retry_after_secs, ..
+            } => SignInRefused::Page(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many sign-in attempts. Try again in {} minutes.",
+                    retry_after_secs.div_ceil(60)
+                ),
+                Some(retry_after_secs),
+            ),
+            e => SignInRefused::Error(e),
+        }
+    }
+}
+
 /// How long the code step of a sign-in may take.
 const CHALLENGE_MINUTES: i64 = 5;
 const CHALLENGE_PURPOSE: &str = "sign_in";
@@ -87,23 +106,7 @@ pub(crate) async fn start_session(
     login: &str,
     password: &str,
 ) -> Result<(AccountRow, String), SignInRefused> {
-    let user = match account_svc::check_password(state, ip, login, password).await {
-        Ok(u) => u,
-        Err(AppError::TooManyRequests {
-            retry_after_secs, ..
-        }) => {
-            let msg = format!(
-                "Too many sign-in attempts. Try again in {} minutes.",
-                retry_after_secs.div_ceil(60)
-            );
-            return Err(SignInRefused::Page(
-                StatusCode::TOO_MANY_REQUESTS,
-                msg,
-                Some(retry_after_secs),
-            ));
-        }
-        Err(e) => return Err(SignInRefused::Error(e)),
-    };
+    let user = account_svc::check_password(state, ip, login, password).await?;
     let Some(user) = user else {
         return Err(SignInRefused::Page(
             StatusCode::UNAUTHORIZED,
@@ -186,19 +189,7 @@ pub(crate) async fn finish_second_factor(
         .await
         .map_err(fail)?
         .ok_or_else(expired)?;
-    if let Err(AppError::TooManyRequests {
-        retry_after_secs, ..
-    }) = state.sign_in_limiter.check(ip, &user.email)
-    {
-        return Err(SignInRefused::Page(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!(
-                "Too many sign-in attempts. Try again in {} minutes.",
-                retry_after_secs.div_ceil(60)
-            ),
-            Some(retry_after_secs),
-        ));
-    }
+    state.sign_in_limiter.check(ip, &user.email)?;
     let ok = crate::service::two_factor::verify(state, &user, &account, code)
         .await
         .map_err(SignInRefused::Error)?;

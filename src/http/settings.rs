@@ -18,6 +18,20 @@ use crate::state::AppState;
 use crate::storage::{accounts, two_factor as otp_store};
 use crate::web::{AccountDeletePage, AccountEditPage, TwoFactorPage};
 
+/// The user posting a settings form from `here`: refused (403) when its CSRF token is stale or
+/// foreign, sent to sign in when signed out.
+async fn form_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    here: &str,
+) -> Result<CurrentUser, Response> {
+    if let Some(refused) = stale_form(state, headers, csrf) {
+        return Err(refused);
+    }
+    signed_in(state, headers, here).await
+}
+
 async fn account_page(
     state: &AppState,
     cu: &CurrentUser,
@@ -83,10 +97,7 @@ pub async fn account_update(
     headers: HeaderMap,
     Params { value: form, .. }: Params<AccountForm>,
 ) -> Response {
-    if let Some(refused) = stale_form(&state, &headers, &form.authenticity_token) {
-        return refused;
-    }
-    let cu = match signed_in(&state, &headers, "/auth/edit").await {
+    let cu = match form_user(&state, &headers, &form.authenticity_token, "/auth/edit").await {
         Ok(cu) => cu,
         Err(r) => return r,
     };
@@ -245,17 +256,21 @@ pub async fn two_factor_update(
     headers: HeaderMap,
     Params { value: form, .. }: Params<TwoFactorForm>,
 ) -> Response {
-    if let Some(refused) = stale_form(&state, &headers, &form.authenticity_token) {
-        return refused;
-    }
-    let cu = match signed_in(&state, &headers, "/settings/two_factor").await {
+    let cu = match form_user(
+        &state,
+        &headers,
+        &form.authenticity_token,
+        "/settings/two_factor",
+    )
+    .await
+    {
         Ok(cu) => cu,
         Err(r) => return r,
     };
     let csrf = form.authenticity_token.as_str();
     let (pw, code) = (form.current_password.as_str(), form.code.as_str());
     let outcome = match form.action.as_str() {
-        "setup" => two_factor::begin(&state, &cu.user, &cu.account)
+        "setup" => two_factor::begin(&state, &cu.user)
             .await
             .map(|_| Vec::new()),
         "confirm" => two_factor::confirm(&state, &cu.user, &cu.account, pw, code).await,
@@ -329,10 +344,14 @@ pub async fn delete_account(
     headers: HeaderMap,
     Params { value: form, .. }: Params<DeleteForm>,
 ) -> Response {
-    if let Some(refused) = stale_form(&state, &headers, &form.authenticity_token) {
-        return refused;
-    }
-    let cu = match signed_in(&state, &headers, "/settings/delete").await {
+    let cu = match form_user(
+        &state,
+        &headers,
+        &form.authenticity_token,
+        "/settings/delete",
+    )
+    .await
+    {
         Ok(cu) => cu,
         Err(r) => return r,
     };

@@ -348,6 +348,16 @@ impl AccountAction {
     }
 }
 
+/// Stops a local login: no sign-in, and every token and session revoked at once.
+pub async fn disable_login(
+    state: &AppState,
+    user: &crate::storage::accounts::UserRow,
+) -> AppResult<()> {
+    crate::storage::accounts::set_disabled(&state.db, user.id, true).await?;
+    crate::storage::oauth::revoke_all_for_user(&state.db, user.id).await?;
+    Ok(())
+}
+
 /// Takes `action` on `target` for moderator `by` (`None`: the operator's command line), then resolves `report_id` if given (it must be
 /// about `target`) — or, with no report, every open report about it.
 ///
@@ -393,8 +403,7 @@ pub async fn act(
             let u = target_user
                 .as_ref()
                 .ok_or_else(|| AppError::unprocessable("Only local logins can be disabled"))?;
-            accounts::set_disabled(&state.db, u.id, true).await?;
-            crate::storage::oauth::revoke_all_for_user(&state.db, u.id).await?;
+            disable_login(state, u).await?;
         }
         AccountAction::Silence => {
             accounts::set_silenced(&state.db, target.id, Some(chrono::Utc::now())).await?;
@@ -519,20 +528,16 @@ pub async fn admin_accounts(
     rows: &[crate::storage::accounts::AccountRow],
 ) -> AppResult<Vec<crate::api_types::admin::AdminAccount>> {
     let rendered = crate::service::render::accounts(state, rows).await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (row, account) in rows.iter().zip(rendered) {
-        let user = if row.is_local() {
-            crate::storage::accounts::find_user_by_account(&state.db, row.id).await?
-        } else {
-            None
-        };
-        out.push(crate::api_types::admin::AdminAccount::new(
-            row,
-            user.as_ref(),
-            account,
-        ));
-    }
-    Ok(out)
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let users = crate::storage::accounts::find_users_by_accounts(&state.db, &ids).await?;
+    Ok(rows
+        .iter()
+        .zip(rendered)
+        .map(|(row, account)| {
+            let user = users.iter().find(|u| u.account_id == row.id);
+            crate::api_types::admin::AdminAccount::new(row, user, account)
+        })
+        .collect())
 }
 
 /// One account as an `Admin::Account`. Errors: 404 unknown ID.
@@ -643,11 +648,7 @@ pub async fn delete_own_account(
     cu: &crate::service::oauth::CurrentUser,
     password: &str,
 ) -> AppResult<()> {
-    if !crate::service::passwords::verify(password.to_string(), cu.user.password_hash.clone())
-        .await?
-    {
-        return Err(AppError::unprocessable("The current password is wrong"));
-    }
+    crate::service::passwords::check_current(&cu.user, password).await?;
     if cu.user.role == "admin" {
         return Err(AppError::forbidden(
             "An admin account cannot delete itself; have it made a user first",

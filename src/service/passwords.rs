@@ -46,3 +46,37 @@ pub fn dummy_hash() -> &'static str {
             .unwrap_or_default()
     })
 }
+
+/// For changes a signed-in user makes (new password or address, two-factor, deletion): the
+/// password they typed must be their current one.
+///
+/// Errors: 422 "The current password is wrong".
+pub async fn check_current(
+    user: &crate::storage::accounts::UserRow,
+    password: &str,
+) -> crate::error::AppResult<()> {
+    if !verify(password.to_string(), user.password_hash.clone()).await? {
+        return Err(crate::error::AppError::unprocessable(
+            "The current password is wrong",
+        ));
+    }
+    Ok(())
+}
+
+/// A new password as typed twice on a form: 8 to 128 characters, and the same both times.
+///
+/// Errors: 422 naming what is wrong.
+pub fn check_new(password: &str, confirmation: &str) -> crate::error::AppResult<()> {
+    let len = password.chars().count();
+    if !(MIN_LEN..=MAX_LEN).contains(&len) {
+        return Err(crate::error::AppError::unprocessable(format!(
+            "The password must be {MIN_LEN} to {MAX_LEN} characters long"
+        )));
+    }
+    if password != confirmation {
+        return Err(crate::error::AppError::unprocessable(
+            "The two passwords differ",
+        ));
+    }
+    Ok(())
+}

@@ -59,17 +59,7 @@ pub async fn reset(
     password: &str,
     confirmation: &str,
 ) -> AppResult<()> {
-    let len = password.chars().count();
-    if !(passwords::MIN_LEN..=passwords::MAX_LEN).contains(&len) {
-        return Err(AppError::unprocessable(format!(
-            "The password must be {} to {} characters long",
-            passwords::MIN_LEN,
-            passwords::MAX_LEN
-        )));
-    }
-    if password != confirmation {
-        return Err(AppError::unprocessable("The two passwords differ"));
-    }
+    passwords::check_new(password, confirmation)?;
     let hash = passwords::hash(password.to_string()).await?;
     let mut tx = state.db.begin().await?;
     let user = user_tokens::consume(
@@ -98,20 +88,8 @@ pub async fn change_password(
     password: &str,
     confirmation: &str,
 ) -> AppResult<()> {
-    if !passwords::verify(current.to_string(), user.password_hash.clone()).await? {
-        return Err(AppError::unprocessable("The current password is wrong"));
-    }
-    let len = password.chars().count();
-    if !(passwords::MIN_LEN..=passwords::MAX_LEN).contains(&len) {
-        return Err(AppError::unprocessable(format!(
-            "The password must be {} to {} characters long",
-            passwords::MIN_LEN,
-            passwords::MAX_LEN
-        )));
-    }
-    if password != confirmation {
-        return Err(AppError::unprocessable("The two passwords differ"));
-    }
+    passwords::check_current(user, current).await?;
+    passwords::check_new(password, confirmation)?;
     let hash = passwords::hash(password.to_string()).await?;
     let mut tx = state.db.begin().await?;
     user_tokens::set_password(&mut tx, user.id, &hash).await?;
@@ -137,9 +115,7 @@ pub async fn change_email(
     current: &str,
     email: &str,
 ) -> AppResult<bool> {
-    if !passwords::verify(current.to_string(), user.password_hash.clone()).await? {
-        return Err(AppError::unprocessable("The current password is wrong"));
-    }
+    passwords::check_current(user, current).await?;
     let email = email.trim();
     if email.len() > crate::service::accounts::EMAIL_MAX
         || !crate::service::accounts::looks_like_email(email)

@@ -832,6 +832,8 @@ pub async fn remove_all_of(state: &AppState, account_id: i64) -> AppResult<usize
             return Ok(gone);
         }
         for id in ids {
+            // Read each one afresh: removing a status removes its boosts, which may be later in
+            // this batch (the account's boosts of its own posts), and counters must move once.
             if let Some(row) = store::find(&state.db, id).await? {
                 remove_status(state, &row, None).await?;
                 gone += 1;

@@ -40,27 +40,15 @@ fn totp(state: &AppState, account: &AccountRow, secret_b32: &str) -> AppResult<T
         .map_err(|e| AppError::Internal(anyhow::anyhow!("TOTP: {e:?}")))
 }
 
-/// Starts (or restarts) enrolment with a new secret, kept aside until a code confirms it.
-pub async fn begin(state: &AppState, user: &UserRow, account: &AccountRow) -> AppResult<Enrolment> {
+/// Starts (or restarts) enrolment with a new secret, kept aside until a code confirms it; the
+/// settings page then shows it with [`pending`].
+pub async fn begin(state: &AppState, user: &UserRow) -> AppResult<()> {
     let secret = Secret::generate().to_base32();
-    let t = totp(state, account, &secret)?;
-    let url = t
-        .to_url()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("otpauth URL: {e:?}")))?;
-    let qr_svg = qrcode::QrCode::new(url.as_bytes())
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("QR code: {e}")))?
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(200, 200)
-        .build();
     store::set_pending(&state.db, user.id, &secret).await?;
-    Ok(Enrolment {
-        secret,
-        url,
-        qr_svg,
-    })
+    Ok(())
 }
 
-/// The enrolment being set up, for showing it again after a wrong code.
+/// The enrolment being set up, as the settings page shows it.
 pub async fn pending(
     state: &AppState,
     user: &UserRow,
@@ -82,13 +70,6 @@ pub async fn pending(
         url,
         qr_svg,
     }))
-}
-
-async fn check_password(user: &UserRow, password: &str) -> AppResult<()> {
-    if !passwords::verify(password.to_string(), user.password_hash.clone()).await? {
-        return Err(AppError::unprocessable("The current password is wrong"));
-    }
-    Ok(())
 }
 
 fn new_codes() -> (Vec<String>, Vec<String>) {
@@ -118,7 +99,7 @@ pub async fn confirm(
     password: &str,
     code: &str,
 ) -> AppResult<Vec<String>> {
-    check_password(user, password).await?;
+    passwords::check_current(user, password).await?;
     let pending = store::state(&state.db, user.id)
         .await?
         .otp_pending_secret
@@ -176,7 +157,7 @@ pub async fn disable(
     password: &str,
     code: &str,
 ) -> AppResult<()> {
-    check_password(user, password).await?;
+    passwords::check_current(user, password).await?;
     if !verify(state, user, account, code).await? {
         return Err(AppError::unprocessable("The code is wrong"));
     }
@@ -195,7 +176,7 @@ pub async fn regenerate_codes(
     password: &str,
     code: &str,
 ) -> AppResult<Vec<String>> {
-    check_password(user, password).await?;
+    passwords::check_current(user, password).await?;
     if !verify(state, user, account, code).await? {
         return Err(AppError::unprocessable("The code is wrong"));
     }

@@ -275,6 +275,17 @@ pub async fn find_user(db: &Db, id: i64) -> sqlx::Result<Option<UserRow>> {
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
 }
 
+/// The users of these accounts (remote accounts have none), in no particular order.
+pub async fn find_users_by_accounts(db: &Db, account_ids: &[i64]) -> sqlx::Result<Vec<UserRow>> {
+    if account_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = crate::storage::sql::Args::default();
+    let list = args.ids(account_ids);
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE account_id IN ({list})");
+    on_db!(db, c => crate::bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
 pub async fn find_user_by_account(db: &Db, account_id: i64) -> sqlx::Result<Option<UserRow>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE account_id = $1");
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(account_id).fetch_optional(c).await)

@@ -217,34 +217,14 @@ async fn two_factor_sign_in_in_chromium() {
 
     // Sign in, then set it up from the settings page.
     c.goto(&app.url("/settings/two_factor")).await.unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("careful")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("password-careful")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.fill("username", "careful").await;
+    browser.fill("password", "password-careful").await;
+    browser.submit().await;
     c.wait()
         .for_element(Locator::Css("input[name=action][value=setup]"))
         .await
         .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.submit().await;
     let secret = c
         .wait()
         .for_element(Locator::Id("otp-secret"))
@@ -258,24 +238,9 @@ async fn two_factor_sign_in_in_chromium() {
         "a QR code is shown"
     );
     // A wrong code is refused and the same enrolment is shown again.
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys("000000")
-        .await
-        .unwrap();
-    c.find(Locator::Id("current_password"))
-        .await
-        .unwrap()
-        .send_keys("password-careful")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.fill("code", "000000").await;
+    browser.fill("current_password", "password-careful").await;
+    browser.submit().await;
     let alert = c
         .wait()
         .for_element(Locator::Css("[role=alert]"))
@@ -291,24 +256,9 @@ async fn two_factor_sign_in_in_chromium() {
             .unwrap(),
         secret
     );
-    c.find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys(&code(&secret, 0))
-        .await
-        .unwrap();
-    c.find(Locator::Id("current_password"))
-        .await
-        .unwrap()
-        .send_keys("password-careful")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.fill("code", &code(&secret, 0)).await;
+    browser.fill("current_password", "password-careful").await;
+    browser.submit().await;
     let list = c
         .wait()
         .for_element(Locator::Id("recovery-codes"))
@@ -348,36 +298,16 @@ async fn two_factor_sign_in_in_chromium() {
     c.goto(&app.url("/auth/sign_in?next=/auth/edit"))
         .await
         .unwrap();
-    c.find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys("careful")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("password-careful")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.fill("username", "careful").await;
+    browser.fill("password", "password-careful").await;
+    browser.submit().await;
     let field = c
         .wait()
         .for_element(Locator::Id("otp_attempt"))
         .await
         .unwrap();
     field.send_keys("123456").await.unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.submit().await;
     let alert = c
         .wait()
         .for_element(Locator::Css("[role=alert]"))
@@ -391,18 +321,8 @@ async fn two_factor_sign_in_in_chromium() {
             .contains("Invalid two-factor code")
     );
     // The code of the step used at enrolment is never accepted again; the next step's is.
-    c.find(Locator::Id("otp_attempt"))
-        .await
-        .unwrap()
-        .send_keys(&code(&secret, 30))
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.fill("otp_attempt", &code(&secret, 30)).await;
+    browser.submit().await;
     c.wait()
         .for_element(Locator::Css("input[name=action][value=email]"))
         .await

@@ -100,4 +100,26 @@ impl Browser {
         std::fs::write(&path, png).unwrap();
         path
     }
+
+    /// Types `text` into the field with this `id`.
+    pub async fn fill(&self, id: &str, text: &str) {
+        self.client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no #{id}: {e}"))
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+
+    /// Clicks the page's first submit button.
+    pub async fn submit(&self) {
+        self.client
+            .find(fantoccini::Locator::Css("button[type=submit]"))
+            .await
+            .expect("a submit button")
+            .click()
+            .await
+            .unwrap();
+    }
 }
