@@ -128,8 +128,12 @@ pub async fn unblock_domain(state: &AppState, raw: &str) -> AppResult<bool> {
 
 /// Report categories (Mastodon's `Report.category`).
 pub const REPORT_CATEGORIES: &[&str] = &["spam", "legal", "violation", "other"];
-/// Longest report comment kept, in characters (Mastodon's limit).
+/// Longest report comment, in characters (Mastodon's limit; longer forwarded ones are cut).
 const COMMENT_LIMIT: usize = 1000;
+/// Most statuses one report may name.
+const REPORT_STATUSES_LIMIT: usize = 100;
+/// Most objects of an incoming `Flag` looked at.
+const FLAG_OBJECTS_LIMIT: usize = 100;
 
 /// Whether a role may moderate (moderator or admin).
 pub fn is_staff(role: &str) -> bool {
@@ -153,7 +157,8 @@ pub struct NewReport {
 /// With `forward`, a report about a remote account is queued to its server as a `Flag` sent by
 /// this server's actor, so the reporter is not named.
 ///
-/// Errors: 404 unknown account or status; 422 reporting oneself, a bad category or rule.
+/// Errors: 404 unknown account; 422 reporting oneself, statuses not the account's (or more than
+/// 100), a comment over 1000 characters, a bad category or rule.
 pub async fn report(
     state: &AppState,
     reporter: &crate::service::oauth::CurrentUser,
@@ -166,15 +171,26 @@ pub async fn report(
     if target.id == reporter.account.id {
         return Err(AppError::unprocessable("You cannot report yourself"));
     }
+    if r.status_ids.len() > REPORT_STATUSES_LIMIT {
+        return Err(AppError::unprocessable(format!(
+            "A report can name at most {REPORT_STATUSES_LIMIT} statuses"
+        )));
+    }
+    if r.comment.trim().chars().count() > COMMENT_LIMIT {
+        return Err(AppError::unprocessable(format!(
+            "The comment is longer than {COMMENT_LIMIT} characters"
+        )));
+    }
+    let found = statuses::find_many(&state.db, &r.status_ids).await?;
     let mut status_uris = Vec::new();
     for id in &r.status_ids {
-        let row = statuses::find(&state.db, *id)
-            .await?
-            .filter(|s| s.account_id == target.id)
+        let row = found
+            .iter()
+            .find(|s| s.id == *id && s.account_id == target.id)
             .ok_or_else(|| {
                 AppError::unprocessable(format!("Status {id} is not by this account"))
             })?;
-        status_uris.push(row.uri);
+        status_uris.push(row.uri.clone());
     }
     let rules = state.config.instance.rules.len() as i64;
     if let Some(bad) = r.rule_ids.iter().find(|id| **id < 1 || **id > rules) {
@@ -192,8 +208,13 @@ pub async fn report(
         None if !r.rule_ids.is_empty() => "violation".into(),
         None => "other".into(),
     };
-    let comment: String = r.comment.trim().chars().take(COMMENT_LIMIT).collect();
-    let forward = r.forward && !target.is_local();
+    let comment = r.comment.trim().to_string();
+    let inbox = target
+        .shared_inbox_url
+        .clone()
+        .or_else(|| target.inbox_url.clone())
+        .filter(|_| r.forward && !target.is_local());
+    let forward = inbox.is_some();
     let now = chrono::Utc::now();
     let row = ReportRow {
         id: crate::storage::ids::new_id(),
@@ -212,12 +233,7 @@ pub async fn report(
         updated_at: now,
     };
     reports::insert(&state.db, &row).await?;
-    if forward
-        && let Some(inbox) = target
-            .shared_inbox_url
-            .as_ref()
-            .or(target.inbox_url.as_ref())
-    {
+    if let Some(inbox) = &inbox {
         let actor = crate::federation::instance_actor::uri(&state.config);
         let mut object = vec![serde_json::Value::String(target.uri.clone())];
         object.extend(status_uris.into_iter().map(serde_json::Value::String));
@@ -264,6 +280,7 @@ pub async fn receive_flag(
     let ours: Vec<&url::Url> = flag
         .object
         .iter()
+        .take(FLAG_OBJECTS_LIMIT)
         .filter(|u| u.as_str().starts_with(&format!("{base}/")))
         .collect();
     let mut target = None;
@@ -593,12 +610,8 @@ pub async fn admin_report(
             .position(|a| a.id == id)
             .map(|i| entities[i].clone())
     };
-    let mut found = Vec::new();
-    for id in &r.status_ids.0 {
-        if let Some(s) = statuses::find(&state.db, *id).await? {
-            found.push(s);
-        }
-    }
+    let mut found = statuses::find_many(&state.db, &r.status_ids.0).await?;
+    found.sort_by_key(|s| r.status_ids.0.iter().position(|id| *id == s.id));
     let statuses = crate::service::render::statuses(state, None, found).await?;
     let all_rules = crate::api_types::instance::rules(&state.config);
     let rules = r

@@ -66,6 +66,11 @@ async fn reports_and_account_actions(app: TestApp) {
         (json!({"account_id": bob, "status_ids": [other["id"]]}), 422),
         (json!({"account_id": bob, "category": "boring"}), 422),
         (json!({"account_id": bob, "rule_ids": ["99"]}), 422),
+        (json!({"account_id": bob, "comment": "x".repeat(1001)}), 422),
+        (
+            json!({"account_id": bob, "status_ids": vec![spam_id; 101]}),
+            422,
+        ),
         (json!({"account_id": "404"}), 404),
     ] {
         app.post("/api/v1/reports", Some(&alice_t), body)
