@@ -509,6 +509,13 @@ pub async fn confirm_email(
             "This link does not work",
             "The confirmation link is unknown, was used already or has expired. Ask your app to send a new one.",
         ),
+        // The only refusal: another account confirmed the same new address first.
+        Err(AppError::Unprocessable { .. }) => crate::http::oauth::message(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "This address is taken",
+            "Another account confirmed this e-mail address first. Your address stays as it was; choose another one in your account settings.",
+        ),
         Err(e) => e.into_response(),
     }
 }

@@ -180,6 +180,51 @@ async fn password_and_email_changes(backend: Backend) {
     assert_eq!(r.status, 200, "{}", r.text);
     // The link works once.
     app.get(path, None).await;
+
+    // Someone else who asked for the same address meanwhile is told it is taken, and keeps theirs.
+    app.create_user("rival").await;
+    let mut rival = FormClient::new();
+    sign_in(&app, &mut rival, "rival@example.com", "password-rival").await;
+    let r = account_form(
+        &app,
+        &mut rival,
+        &[
+            ("action", "email"),
+            ("current_password", "password-rival"),
+            ("email", "taken@example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = account_form(
+        &app,
+        &mut browser,
+        &[
+            ("action", "email"),
+            ("current_password", "a new passphrase"),
+            ("email", "taken@example.com"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let sent = mails(sink.dir.path(), 3).await;
+    // Both links go to the same address: the later one (the mover's) is confirmed first.
+    let links: Vec<String> = sent
+        .iter()
+        .filter(|m| m.contains("To: taken@example.com"))
+        .map(|m| link_of_mail(m, &app))
+        .collect();
+    assert_eq!(links.len(), 2);
+    assert_eq!(app.get(&links[1], None).await.status, 200);
+    let late = app.get(&links[0], None).await;
+    assert_eq!(late.status, 422, "{}", late.text);
+    assert!(late.text.contains("taken"), "{}", late.text);
+    let page = rival.get(&app.url("/auth/edit")).await;
+    assert!(
+        page.text.contains("<strong>rival@example.com</strong>"),
+        "{}",
+        page.text
+    );
     assert_eq!(
         grant("a new passphrase").await.status,
         400,
@@ -195,6 +240,15 @@ async fn password_and_email_changes_on_sqlite() {
 #[tokio::test]
 async fn password_and_email_changes_on_postgres() {
     password_and_email_changes(Backend::Postgres).await
+}
+
+/// The path of the link in a mail from `app`.
+fn link_of_mail(mail: &str, app: &TestApp) -> String {
+    link_in(mail)
+        .split_once(&app.state.config.base_url())
+        .unwrap()
+        .1
+        .to_string()
 }
 
 /// A TOTP code for `secret` (base32) at `offset` seconds from now.
