@@ -319,7 +319,7 @@ pub async fn sign_up(state: &AppState, s: &SignUp<'_>) -> AppResult<(AccountRow,
     )
     .await?;
     // Moderators hear of every sign-up (Mastodon's `admin.sign_up`), held ones above all.
-    crate::service::notifications::notify_staff(state, "admin.sign_up", created.0.id, None).await?;
+    crate::service::notifications::notify_staff(state, "admin.sign_up", created.0.id).await;
     Ok(created)
 }
 

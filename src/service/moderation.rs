@@ -232,7 +232,10 @@ pub async fn report(
         created_at: now,
         updated_at: now,
     };
-    reports::insert(&state.db, &row).await?;
+    // The report, its Flag and moderators' notifications are one change.
+    let staff = crate::storage::accounts::staff_account_ids(&state.db).await?;
+    let mut tx = state.db.begin().await?;
+    reports::insert(&mut tx, &row).await?;
     if let Some(inbox) = &inbox {
         let actor = crate::federation::instance_actor::uri(&state.config);
         let mut object = vec![serde_json::Value::String(target.uri.clone())];
@@ -244,18 +247,21 @@ pub async fn report(
             "content": comment,
             "object": object,
         });
-        let mut tx = state.db.begin().await?;
         crate::service::delivery::enqueue_as_instance(&mut tx, &flag, inbox).await?;
-        tx.commit().await?;
-        state.jobs_wakeup.notify_one();
     }
-    crate::service::notifications::notify_staff(
-        state,
+    let pending = crate::service::notifications::notify_staff_in(
+        &mut tx,
+        &staff,
         "admin.report",
         reporter.account.id,
         Some(row.id),
     )
     .await?;
+    tx.commit().await?;
+    if inbox.is_some() {
+        state.jobs_wakeup.notify_one();
+    }
+    crate::service::notifications::publish(state, &pending).await;
     tracing::info!(report = row.id, target = %target.uri, forwarded = forward, "report filed");
     Ok(row)
 }
@@ -327,10 +333,20 @@ pub async fn receive_flag(
         created_at: now,
         updated_at: now,
     };
-    reports::insert(&state.db, &row).await?;
-    crate::service::notifications::notify_staff(state, "admin.report", actor.id, Some(row.id))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let staff = crate::storage::accounts::staff_account_ids(&state.db).await?;
+    let mut tx = state.db.begin().await?;
+    reports::insert(&mut tx, &row).await?;
+    let pending = crate::service::notifications::notify_staff_in(
+        &mut tx,
+        &staff,
+        "admin.report",
+        actor.id,
+        Some(row.id),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tx.commit().await?;
+    crate::service::notifications::publish(state, &pending).await;
     tracing::info!(report = row.id, from = %actor.uri, target = %target.uri, "report received");
     Ok(())
 }

@@ -121,27 +121,43 @@ async fn publish_one(state: &AppState, p: Pending) -> AppResult<()> {
     Ok(())
 }
 
-/// Tells every moderator and admin of a new sign-up (`admin.sign_up`) or report (`admin.report`,
-/// with the report), from the account that signed up or reported. Streams and pushes them.
-pub async fn notify_staff(
-    state: &AppState,
+/// Inside an open transaction: `admin.sign_up` or `admin.report` (with the report) notifications
+/// to each of `staff` (read with `accounts::staff_account_ids` before the transaction), from the
+/// account that signed up or reported. Stream them with [`publish`] after commit.
+pub async fn notify_staff_in(
+    tx: &mut Tx,
+    staff: &[i64],
     kind: &str,
     from: i64,
     report_id: Option<i64>,
-) -> AppResult<()> {
-    let staff = accounts::staff_account_ids(&state.db).await?;
+) -> AppResult<Vec<Pending>> {
     let mut pending = Vec::new();
-    let mut tx = state.db.begin().await?;
     for recipient in staff {
         let about = store::About {
             report_id,
             ..Default::default()
         };
-        if let Some(p) = create_about(&mut tx, recipient, from, kind, about).await? {
+        if let Some(p) = create_about(tx, *recipient, from, kind, about).await? {
             pending.push(p);
         }
     }
-    tx.commit().await?;
-    publish(state, &pending).await;
-    Ok(())
+    Ok(pending)
+}
+
+/// [`notify_staff_in`] on its own, after the change it is about has committed (a sign-up, whose
+/// account is made in its own transaction). A failure is logged, never the caller's: the change
+/// stands either way.
+pub async fn notify_staff(state: &AppState, kind: &str, from: i64) {
+    let result = async {
+        let staff = accounts::staff_account_ids(&state.db).await?;
+        let mut tx = state.db.begin().await?;
+        let pending = notify_staff_in(&mut tx, &staff, kind, from, None).await?;
+        tx.commit().await?;
+        Ok::<_, crate::error::AppError>(pending)
+    }
+    .await;
+    match result {
+        Ok(pending) => publish(state, &pending).await,
+        Err(e) => tracing::warn!(error = %e, kind, "could not notify moderators"),
+    }
 }

@@ -33,14 +33,14 @@ const COLUMNS: &str = "id, account_id, target_account_id, status_ids, rule_ids, 
     forwarded, uri, assigned_account_id, action_taken_at, action_taken_by_account_id, created_at, \
     updated_at";
 
-pub async fn insert(db: &Db, r: &ReportRow) -> sqlx::Result<()> {
-    on_db!(db, c => sqlx::query(
+pub async fn insert(tx: &mut Tx, r: &ReportRow) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query(
         "INSERT INTO reports (id, account_id, target_account_id, status_ids, rule_ids, comment, \
          category, forwarded, uri, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)")
         .bind(r.id).bind(r.account_id).bind(r.target_account_id).bind(&r.status_ids)
         .bind(&r.rule_ids).bind(&r.comment).bind(&r.category).bind(r.forwarded).bind(&r.uri)
-        .bind(r.created_at).execute(c).await.map(|r| r.rows_affected()))?;
+        .bind(r.created_at).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -434,8 +434,15 @@ async fn sign_up_page_in_chromium() {
     let browser = Browser::start().await;
     let c = &browser.client;
     fill_sign_up(c, &app, "webby@example.com").await;
-    let body = c.wait().for_element(Locator::Css("main")).await.unwrap();
-    let text = body.text().await.unwrap();
+    // Wait for the answer page itself: the form page's `main` (same URL) may still be there.
+    let text = c
+        .wait()
+        .for_element(Locator::XPath("//main[contains(., 'confirm the address')]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(text.contains("confirm the address"), "{text}");
 
     // The same username again: the form comes back with the reason, keeping what was typed.
