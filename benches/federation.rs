@@ -135,10 +135,14 @@ fn account_row(id: i64, uri: &str, pem: &str) -> AccountRow {
 async fn start_rookery(dir: &std::path::Path, port: u16, db_url: &str) -> std::process::Child {
     let cfg = dir.join("bench.toml");
     std::fs::write(&cfg, format!(
-        "[server]\ndomain = \"localhost:{port}\"\nbind = \"127.0.0.1:{port}\"\n[database]\nurl = \"{db_url}\"\n[media]\ndir = \"{}\"\n[federation]\nallow_private_addresses = true\nretry_initial_seconds = 1\n",
+        "[server]\ndomain = \"localhost:{port}\"\nbind = \"127.0.0.1:{port}\"\n[database]\nurl = \"{db_url}\"\nmax_connections = {}\n[media]\ndir = \"{}\"\n[federation]\nallow_private_addresses = true\nretry_initial_seconds = 1\n",
+        arg("--max-connections", "16"),
         dir.join("media").display()
     )).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_rookery"))
+    // BENCH_ROOKERY_BIN runs another build of the server (two builds compared on the same day).
+    let bin =
+        std::env::var("BENCH_ROOKERY_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_rookery").into());
+    let child = Command::new(bin)
         .args(["--config", cfg.to_str().unwrap(), "serve"])
         .env(
             "RUST_LOG",

@@ -343,10 +343,19 @@ async fn main() {
         ),
     )
     .unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_rookery"))
+    // BENCH_ROOKERY_BIN runs another build of the server (two builds compared on the same day);
+    // BENCH_SERVER_LOG sets its RUST_LOG and shows its output (e.g. `warn,sqlx::query=debug`).
+    let bin =
+        std::env::var("BENCH_ROOKERY_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_rookery").into());
+    let log = std::env::var("BENCH_SERVER_LOG").ok();
+    let mut server = Command::new(bin)
         .args(["--config", cfg.to_str().unwrap(), "serve"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .env("RUST_LOG", log.as_deref().unwrap_or("warn"))
+        .stdout(if log.is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();

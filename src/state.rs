@@ -41,6 +41,9 @@ pub struct AppState {
     pub media_client: reqwest::Client,
     /// The domain blocks, reused for a couple of seconds (see `service::moderation::BlockCache`).
     pub blocks: Arc<crate::service::moderation::BlockCache>,
+    /// The servers marked unreachable, reused for a couple of seconds (see
+    /// `service::delivery::UnreachableCache`).
+    pub unreachable: Arc<crate::service::delivery::UnreachableCache>,
     /// The shorts `for_you` ranking, reused for a few seconds (see `service::shorts`).
     pub for_you: Arc<tokio::sync::Mutex<Option<crate::service::shorts::Ranking>>>,
 }
@@ -68,7 +71,12 @@ impl AppState {
             media_done: Arc::new(tokio::sync::Notify::new()),
             media_client,
             for_you: Arc::new(tokio::sync::Mutex::new(None)),
-            blocks: Arc::default(),
+            blocks: Arc::new(crate::service::moderation::BlockCache::new(
+                crate::service::moderation::BLOCKS_FOR,
+            )),
+            unreachable: Arc::new(crate::service::delivery::UnreachableCache::new(
+                crate::service::delivery::UNREACHABLE_FOR,
+            )),
         })
     }
 }

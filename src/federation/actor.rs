@@ -51,6 +51,35 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
     a.origin() == b.origin()
 }
 
+tokio::task_local! {
+    /// Actors read while one inbox request is handled. `activitypub_federation` reads the sender to
+    /// check its signature and the handler needs it again; without this each was a query.
+    static REQUEST_ACTORS: std::cell::RefCell<Vec<(AccountRow, Option<DateTime<Utc>>)>>;
+}
+
+/// Runs `f` (one inbox request) with actors read from the database remembered for its duration.
+/// A fetched or updated actor replaces the remembered row, so nothing stale is returned.
+pub async fn with_request_actors<F: std::future::Future>(f: F) -> F::Output {
+    REQUEST_ACTORS
+        .scope(std::cell::RefCell::new(Vec::new()), f)
+        .await
+}
+
+fn remembered(uri: &str) -> Option<(AccountRow, Option<DateTime<Utc>>)> {
+    REQUEST_ACTORS
+        .try_with(|c| c.borrow().iter().find(|(a, _)| a.uri == uri).cloned())
+        .ok()
+        .flatten()
+}
+
+fn remember(row: &AccountRow, fetched_at: Option<DateTime<Utc>>) {
+    let _ = REQUEST_ACTORS.try_with(|c| {
+        let mut c = c.borrow_mut();
+        c.retain(|(a, _)| a.uri != row.uri);
+        c.push((row.clone(), fetched_at));
+    });
+}
+
 /// Longest username and display name kept from remote actors.
 const REMOTE_NAME_MAX: usize = 255;
 
@@ -77,8 +106,14 @@ impl Object for ApAccount {
         object_id: Url,
         data: &Data<AppState>,
     ) -> Result<Option<Self>, Self::Error> {
+        if let Some((row, fetched)) = remembered(object_id.as_str()) {
+            return Ok(Some(ApAccount::new(row, fetched)?));
+        }
         match accounts::find_by_uri(&data.db, object_id.as_str()).await? {
-            Some((row, fetched)) => Ok(Some(ApAccount::new(row, fetched)?)),
+            Some((row, fetched)) => {
+                remember(&row, fetched);
+                Ok(Some(ApAccount::new(row, fetched)?))
+            }
             None => Ok(None),
         }
     }
@@ -188,7 +223,9 @@ impl Object for ApAccount {
         let row = accounts::find_account(&data.db, id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("stored actor vanished"))?;
-        ApAccount::new(row, Some(Utc::now()))
+        let now = Utc::now();
+        remember(&row, Some(now));
+        ApAccount::new(row, Some(now))
     }
 }
 

@@ -84,8 +84,10 @@ impl Object for ApNote {
             .dereference(data)
             .await?
             .row;
-        let row = crate::service::statuses::store_remote_note(data, &author, json, false)
+        use crate::service::statuses::{Arrival, store_remote_note};
+        let row = store_remote_note(data, &author, json, Arrival::Fetched)
             .await?
+            .row()
             .ok_or_else(|| anyhow::anyhow!("the Note was not stored"))?;
         Ok(ApNote { row, id })
     }

@@ -354,28 +354,19 @@ pub async fn inbox(
         Ok(a) => a,
         Err(r) => return r,
     };
-    match receive_activity::<
+    let received = crate::federation::actor::with_request_actors(receive_activity::<
         crate::federation::activities::InboxActivity,
         crate::federation::actor::ApAccount,
         AppState,
-    >(activity_data, &data)
-    .await
-    {
+    >(activity_data, &data))
+    .await;
+    match received {
         Ok(()) => {
-            if let Err(e) = crate::storage::deliveries::record_receipt(&data.db, &id).await {
-                tracing::warn!(error = ?e, "could not record a processed activity");
-            }
             // A server that talks to us is reachable: its postponed deliveries go now.
             if let Some(host) = &sender
-                && matches!(
-                    crate::storage::instances::is_unreachable(&data.db, host).await,
-                    Ok(true)
-                )
+                && let Err(e) = crate::service::delivery::heard_from(&data, host).await
             {
-                match crate::storage::instances::record_success(&data.db, host).await {
-                    Ok(_) => data.delivery_wakeup.notify_one(),
-                    Err(e) => tracing::warn!(error = ?e, "could not mark a server reachable"),
-                }
+                tracing::warn!(error = ?e, "could not mark a server reachable");
             }
             StatusCode::ACCEPTED.into_response()
         }

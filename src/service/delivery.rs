@@ -167,6 +167,34 @@ impl From<sqlx::Error> for Failure {
 /// deliveries wait.
 const PROBE_INTERVAL: chrono::Duration = chrono::Duration::hours(1);
 
+/// How long the in-memory list of unreachable servers is trusted. A server marked on this node is
+/// known at once; one marked on another node within this long.
+pub const UNREACHABLE_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The servers marked unreachable, reloaded when older than [`UNREACHABLE_FOR`]: every verified
+/// inbox activity asks whether its server was, which would otherwise be a query each.
+pub type UnreachableCache = crate::service::cache::Reloaded<std::collections::HashSet<String>>;
+
+/// A server talked to us (a verified inbox activity), so it is reachable: when it was marked
+/// unreachable, the mark goes and its postponed deliveries become due now.
+///
+/// Errors: database errors.
+pub async fn heard_from(state: &AppState, host: &str) -> sqlx::Result<()> {
+    let marked = state
+        .unreachable
+        .get(|| async {
+            let domains = instances::unreachable_domains(&state.db).await?;
+            Ok(domains.into_iter().collect())
+        })
+        .await?;
+    if marked.contains(host) {
+        instances::record_success(&state.db, host).await?;
+        state.unreachable.forget();
+        state.delivery_wakeup.notify_one();
+    }
+    Ok(())
+}
+
 /// For an unreachable server: when the next probe may go, or `None` when it may go now.
 async fn probe_wait(data: &FedData, domain: &str) -> anyhow::Result<Option<chrono::DateTime<Utc>>> {
     let Some(health) = instances::find(&data.db, domain).await? else {
@@ -204,15 +232,17 @@ async fn send_one(data: &FedData, row: DeliveryRow) {
     let result = attempt(data, &row).await;
     match &result {
         Ok(()) | Err(Failure::Refused(_)) => {
-            if let Err(e) = instances::record_success(db, &row.domain).await {
-                tracing::warn!(error = ?e, "could not record a delivery success");
+            match instances::record_success(db, &row.domain).await {
+                Ok(true) => data.unreachable.forget(),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = ?e, "could not record a delivery success"),
             }
         }
-        Err(Failure::Retry(_)) => {
-            if let Err(e) = instances::record_failure(db, &row.domain).await {
-                tracing::warn!(error = ?e, "could not record a delivery failure");
-            }
-        }
+        Err(Failure::Retry(_)) => match instances::record_failure(db, &row.domain).await {
+            Ok(true) => data.unreachable.forget(),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = ?e, "could not record a delivery failure"),
+        },
         Err(Failure::GiveUp(_)) => {}
     }
     let outcome = match result {

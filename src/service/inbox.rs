@@ -9,7 +9,26 @@ use crate::federation::actor::ApAccount;
 use crate::federation::context::FedData;
 use crate::service::{conversations, relationships, statuses, stories};
 
+/// Acts on a verified activity, then records its receipt (`received_activities`) so that a
+/// repeated delivery is acknowledged without being processed again. A new status's receipt is
+/// written in the status's own transaction.
+///
+/// Errors: what the owning service refuses; the receipt is then not recorded, so the sender's
+/// retry is processed afresh.
 pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<()> {
+    use activitypub_federation::traits::Activity;
+    let id = activity.id().to_string();
+    if !act(activity, data, &id).await?
+        && let Err(e) = crate::storage::deliveries::record_receipt(&data.db, &id).await
+    {
+        tracing::warn!(error = ?e, "could not record a processed activity");
+    }
+    Ok(())
+}
+
+/// Dispatches `activity` (with ID `id`) to its service. Returns whether its receipt was recorded
+/// along the way.
+async fn act(activity: InboxActivity, data: &FedData, id: &str) -> anyhow::Result<bool> {
     let actor_id = activitypub_federation::traits::Activity::actor(&activity).clone();
     let actor = ObjectId::<ApAccount>::from(actor_id)
         .dereference(data)
@@ -18,9 +37,9 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
     // A suspended account is heard from no more (its Delete of itself aside).
     if actor.suspended_at.is_some() && !matches!(activity, InboxActivity::Delete(_)) {
         tracing::debug!(actor = %actor.uri, "activity from a suspended account dropped");
-        return Ok(());
+        return Ok(false);
     }
-    match activity {
+    let done = match activity {
         InboxActivity::Flag(f) => crate::service::moderation::receive_flag(data, &actor, f).await,
         InboxActivity::Follow(f) => relationships::receive_follow(data, &actor, &f).await,
         InboxActivity::Accept(a) => relationships::receive_answer(data, &actor, &a, true).await,
@@ -47,7 +66,7 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
         InboxActivity::Like(l) => {
             let object = serde_json::Value::String(l.object.to_string());
             if stories::receive_reaction(data, &actor, &object, None).await? {
-                return Ok(());
+                return Ok(false);
             }
             statuses::receive_like(data, &actor, &l.object, true).await
         }
@@ -81,7 +100,7 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
                 "published": r.published,
             });
             let note: crate::federation::protocol::note::Note = serde_json::from_value(note)?;
-            statuses::receive_note(data, &actor, note).await
+            return statuses::receive_note(data, &actor, note, id).await;
         }
         InboxActivity::Announce(a) => statuses::receive_announce(data, &actor, a).await,
         InboxActivity::Block(b) => {
@@ -109,7 +128,9 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
             }
             _ => Ok(()),
         },
-        InboxActivity::Create(c) => statuses::receive_note(data, &actor, c.object).await,
+        InboxActivity::Create(c) => {
+            return statuses::receive_note(data, &actor, c.object, id).await;
+        }
         InboxActivity::Delete(d) => match d.object.id() {
             // An actor deleting itself: the account and everything of it goes.
             Some(id) if id.as_str() == actor.uri => {
@@ -119,11 +140,12 @@ pub async fn receive(activity: InboxActivity, data: &FedData) -> anyhow::Result<
             }
             Some(id) => {
                 if stories::receive_delete(data, &actor, id.as_str()).await? {
-                    return Ok(());
+                    return Ok(false);
                 }
                 statuses::receive_delete(data, &actor, &id).await
             }
             None => Ok(()),
         },
-    }
+    };
+    done.map(|()| false)
 }

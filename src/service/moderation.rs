@@ -18,46 +18,22 @@ pub const SEVERITIES: &[&str] = &["suspend", "silence", "noop"];
 
 /// How long the in-memory copy of the domain blocks is trusted. A block made on this node applies
 /// at once; one made on another node (or from the command line) within this long.
-const BLOCKS_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+pub const BLOCKS_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The domain blocks as `(domain, severity)`, reloaded when older than [`BLOCKS_FOR`]. Every
 /// incoming activity and outgoing request asks several times whether a host is suspended; this
 /// answers without a query.
-#[derive(Default)]
-pub struct BlockCache {
-    loaded: std::sync::Mutex<Option<(std::time::Instant, Blocks)>>,
-}
-
-/// Every domain block as `(domain, severity)`.
-type Blocks = std::sync::Arc<Vec<(String, String)>>;
-
-impl BlockCache {
-    async fn blocks(&self, db: &crate::storage::Db) -> sqlx::Result<Blocks> {
-        {
-            let m = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((at, b)) = &*m
-                && at.elapsed() < BLOCKS_FOR
-            {
-                return Ok(b.clone());
-            }
-        }
-        let b = std::sync::Arc::new(domain_blocks::all_severities(db).await?);
-        *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((std::time::Instant::now(), b.clone()));
-        Ok(b)
-    }
-
-    fn forget(&self) {
-        *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    }
-}
+pub type BlockCache = crate::service::cache::Reloaded<Vec<(String, String)>>;
 
 /// Whether `host` (with its port, if any) or a parent domain of it is suspended. The cached copy
 /// answers "no" on its own; a "yes" is confirmed with the database, so that lifting a block (from
 /// the command line, or on another node) never refuses anything afterwards — a refused activity
 /// is not sent again.
 pub async fn domain_suspended(state: &AppState, host: &str) -> sqlx::Result<bool> {
-    let blocks = state.blocks.blocks(&state.db).await?;
+    let blocks = state
+        .blocks
+        .get(|| domain_blocks::all_severities(&state.db))
+        .await?;
     let cached = blocks
         .iter()
         .any(|(d, severity)| severity == "suspend" && domain_blocks::covers(d, host));

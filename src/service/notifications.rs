@@ -6,7 +6,7 @@ use crate::realtime::{Event, StreamKey};
 use crate::service::render;
 use crate::state::AppState;
 use crate::storage::notifications as store;
-use crate::storage::{Tx, accounts, relationships};
+use crate::storage::{Tx, accounts};
 
 /// Notification types Rookery creates (Mastodon's names).
 pub const TYPES: &[&str] = &[
@@ -59,12 +59,6 @@ pub async fn create_about(
     about: store::About<'_>,
 ) -> AppResult<Option<Pending>> {
     if recipient == from {
-        return Ok(None);
-    }
-    let Some(r) = accounts::find_account_in(tx, recipient).await? else {
-        return Ok(None);
-    };
-    if !r.is_local() || relationships::silences(tx, recipient, from).await? {
         return Ok(None);
     }
     let id = store::insert(tx, recipient, from, kind, about).await?;

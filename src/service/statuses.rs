@@ -217,15 +217,33 @@ impl StatusMedia<'_> {
     }
 }
 
+/// Where a status being stored comes from, and what is written with it.
+enum Origin<'a> {
+    /// Posted here: the request's `Idempotency-Key`, and the activity for other servers.
+    Local {
+        idempotency_key: Option<&'a str>,
+        outgoing: Option<Outgoing>,
+    },
+    /// From another server; when it arrived in an inbox activity, that activity's receipt (see
+    /// `storage::deliveries::record_receipt`), written in the same transaction.
+    Remote { receipt: Option<&'a str> },
+}
+
 async fn insert_and_distribute(
     state: &AppState,
     new: &NewStatus<'_>,
     mention_ids: &[i64],
     tags: &[String],
-    idempotency_key: Option<&str>,
-    outgoing: Option<Outgoing>,
+    origin: Origin<'_>,
     media: StatusMedia<'_>,
 ) -> AppResult<StatusRow> {
+    let (idempotency_key, outgoing, receipt) = match origin {
+        Origin::Local {
+            idempotency_key,
+            outgoing,
+        } => (idempotency_key, outgoing, None),
+        Origin::Remote { receipt } => (None, None, receipt),
+    };
     // Read before the transaction: code inside one must not need a second pooled connection.
     let subscribers = if new.visibility != "direct" {
         subscribers(state, new.account_id).await?
@@ -299,6 +317,9 @@ async fn insert_and_distribute(
     }
     if let Some(key) = idempotency_key {
         store::remember_idempotency_key(&mut tx, new.account_id, key, new.id).await?;
+    }
+    if let Some(activity_id) = receipt {
+        crate::storage::deliveries::record_receipt_in(&mut tx, activity_id).await?;
     }
     tx.commit().await?;
     if outgoing.is_some() {
@@ -459,8 +480,10 @@ pub async fn create(
         &new,
         &rendered.mention_ids,
         &rendered.tags,
-        c.idempotency_key.as_deref(),
-        outgoing,
+        Origin::Local {
+            idempotency_key: c.idempotency_key.as_deref(),
+            outgoing,
+        },
         StatusMedia::Uploaded(&media_ids),
     )
     .await?;
@@ -1380,15 +1403,48 @@ fn remote_visibility(
     "direct"
 }
 
-/// A `Create(Note)` from another server: stored (sanitised) and distributed like a local post
-/// when it concerns someone here (the author has local followers, or it mentions or answers a
-/// local account); otherwise acknowledged and dropped. Duplicates are ignored.
+/// A `Create(Note)` (activity `activity_id`) from another server: stored (sanitised) and
+/// distributed like a local post when it concerns someone here (the author has local followers,
+/// or it mentions or answers a local account); otherwise acknowledged and dropped. Duplicates are
+/// ignored. Returns whether the activity's receipt was written (with the new status).
 pub async fn receive_note(
     data: &crate::federation::context::FedData,
     actor: &crate::storage::accounts::AccountRow,
     note: crate::federation::protocol::note::Note,
-) -> anyhow::Result<()> {
-    store_remote_note(data, actor, note, true).await.map(|_| ())
+    activity_id: &str,
+) -> anyhow::Result<bool> {
+    let stored = store_remote_note(data, actor, note, Arrival::Inbox { activity_id }).await?;
+    Ok(matches!(stored, Stored::New(_)))
+}
+
+/// How a remote Note reached us.
+#[derive(Clone, Copy, Debug)]
+pub enum Arrival<'a> {
+    /// In an activity posted to our inbox: kept only when it concerns someone here, and the
+    /// activity's receipt is written with it.
+    Inbox { activity_id: &'a str },
+    /// Fetched by us (a reply's parent, a search, a boosted post): kept whatever it is.
+    Fetched,
+}
+
+/// What [`store_remote_note`] did.
+#[derive(Debug)]
+pub enum Stored {
+    New(StatusRow),
+    /// Stored before (by its ID or URL).
+    Known(StatusRow),
+    /// Not kept: it concerns nobody here, its author is suspended, or it is a direct message to
+    /// nobody here.
+    Dropped,
+}
+
+impl Stored {
+    pub fn row(self) -> Option<StatusRow> {
+        match self {
+            Stored::New(r) | Stored::Known(r) => Some(r),
+            Stored::Dropped => None,
+        }
+    }
 }
 
 /// How many unknown participants of an incoming group message are fetched.
@@ -1397,22 +1453,21 @@ const MAX_FETCHED_PARTICIPANTS: usize = 10;
 /// How many requests (missing ancestors of a reply, mostly) one incoming object may cause.
 const PARENT_FETCH_DEPTH: u32 = 5;
 
-/// Stores a remote Note by `actor` (already verified as its author) and distributes it; with
-/// `require_relevance`, only when it concerns someone here. Returns the stored (or already known)
-/// status. A missing parent is fetched, a few levels up at most.
+/// Stores a remote Note by `actor` (already verified as its author) and distributes it (see
+/// [`Arrival`] for when it is kept). A missing parent is fetched, a few levels up at most.
 pub async fn store_remote_note(
     data: &crate::federation::context::FedData,
     actor: &crate::storage::accounts::AccountRow,
     note: crate::federation::protocol::note::Note,
-    require_relevance: bool,
-) -> anyhow::Result<Option<StatusRow>> {
+    arrival: Arrival<'_>,
+) -> anyhow::Result<Stored> {
     let state: &AppState = data;
     let db = &state.db;
     if let Some(known) = store::find_by_uri_or_url(db, note.id.as_str()).await? {
-        return Ok(Some(known));
+        return Ok(Stored::Known(known));
     }
     if actor.suspended_at.is_some() {
-        return Ok(None);
+        return Ok(Stored::Dropped);
     }
     let visibility = remote_visibility(&note, &actor.uri);
     // Mentions: tagged actors, and every addressed account we know (direct messages often only
@@ -1485,15 +1540,19 @@ pub async fn store_remote_note(
     if visibility == "direct" && !mentions_local {
         // A direct message is only ever for its addressees; none of them is here.
         tracing::debug!(note = %note.id, "dropping a direct Note that addresses nobody here");
-        return Ok(None);
+        return Ok(Stored::Dropped);
     }
     let concerns_us = mentions_local
         || parent.as_ref().is_some_and(|p| p.local)
         || story.as_ref().is_some_and(|s| s.bearer_token.is_some())
         || crate::storage::relationships::has_local_followers(db, actor.id).await?;
-    if require_relevance && !concerns_us {
+    let receipt = match arrival {
+        Arrival::Inbox { activity_id } => Some(activity_id),
+        Arrival::Fetched => None,
+    };
+    if receipt.is_some() && !concerns_us {
         tracing::debug!(note = %note.id, "dropping a Note nobody here follows or is mentioned in");
-        return Ok(None);
+        return Ok(Stored::Dropped);
     }
     let tags = note.hashtags();
     let published = note.published.min(chrono::Utc::now());
@@ -1534,8 +1593,7 @@ pub async fn store_remote_note(
         &new,
         &mention_ids,
         &tags,
-        None,
-        None,
+        Origin::Remote { receipt },
         StatusMedia::Remote(&media_rows),
     )
     .await
@@ -1543,7 +1601,7 @@ pub async fn store_remote_note(
     if let Some(story) = &story {
         crate::service::stories::notify_remote_reply(state, story, actor, row.id).await?;
     }
-    Ok(Some(row))
+    Ok(Stored::New(row))
 }
 
 /// A `Delete` from another server: removes the actor's status with that ID, if we have it.

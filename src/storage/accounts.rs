@@ -531,12 +531,6 @@ pub async fn find_by_uri(
     Ok(row.map(|r| (r.account, r.fetched_at)))
 }
 
-/// [`find_account`] inside an open transaction.
-pub async fn find_account_in(tx: &mut Tx, id: i64) -> sqlx::Result<Option<AccountRow>> {
-    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
-    on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
-}
-
 /// Accounts whose actor URI is one of `uris`, in one query.
 pub async fn find_by_uris(db: &Db, uris: &[String]) -> sqlx::Result<Vec<AccountRow>> {
     if uris.is_empty() {

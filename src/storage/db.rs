@@ -72,8 +72,12 @@ impl Db {
             {
                 std::fs::create_dir_all(parent)?;
             }
+            // No ping before handing out a connection: an in-process SQLite connection does not
+            // drop like a network one, and each ping was a round trip to the connection's thread
+            // (one of the three hand-offs of a one-statement read; docs/PERFORMANCE.md).
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                .test_before_acquire(false)
                 .connect_with(opts)
                 .await?;
             Ok(Db::Sqlite(pool, Arc::new(Semaphore::new(1))))

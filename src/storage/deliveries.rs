@@ -117,10 +117,15 @@ pub async fn of_status(db: &Db, status_id: i64) -> sqlx::Result<Vec<DeliveryRow>
 /// its turn among writers instead of retrying on a busy database).
 pub async fn record_receipt(db: &Db, activity_id: &str) -> sqlx::Result<()> {
     let mut tx = db.begin().await?;
+    record_receipt_in(&mut tx, activity_id).await?;
+    tx.commit().await
+}
+
+/// [`record_receipt`] inside the transaction of the change the activity made.
+pub async fn record_receipt_in(tx: &mut Tx, activity_id: &str) -> sqlx::Result<()> {
     on_db!(tx, c => sqlx::query(
         "INSERT INTO received_activities (activity_id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(activity_id).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
-    tx.commit().await
+        .bind(activity_id).bind(Utc::now()).execute(c).await.map(|_| ()))
 }
 
 /// True when this activity ID was already processed.

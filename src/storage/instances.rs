@@ -59,11 +59,10 @@ pub async fn record_success(db: &Db, domain: &str) -> sqlx::Result<bool> {
     Ok(was_unreachable)
 }
 
-/// True when `domain` is currently marked unreachable.
-pub async fn is_unreachable(db: &Db, domain: &str) -> sqlx::Result<bool> {
-    let v: Option<Option<DateTime<Utc>>> = on_db!(db, c => sqlx::query_scalar(
-        "SELECT unreachable_since FROM instances WHERE domain = $1").bind(domain).fetch_optional(c).await)?;
-    Ok(matches!(v, Some(Some(_))))
+/// Every server currently marked unreachable.
+pub async fn unreachable_domains(db: &Db) -> sqlx::Result<Vec<String>> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT domain FROM instances WHERE unreachable_since IS NOT NULL").fetch_all(c).await)
 }
 
 /// Every server we delivered to, worst first.

@@ -37,7 +37,9 @@ pub struct About<'a> {
     pub report_id: Option<i64>,
 }
 
-/// Inserts a notification unless the same one exists; returns its ID when new.
+/// Inserts a notification for a local `account_id` about `from`'s action unless the same one
+/// exists, `account_id` is remote, or it silences `from` (`relationships::silences_sql`): one
+/// statement, since it runs inside the write transaction of the action. Returns its ID when new.
 pub async fn insert(
     tx: &mut Tx,
     account_id: i64,
@@ -46,12 +48,16 @@ pub async fn insert(
     about: About<'_>,
 ) -> sqlx::Result<Option<i64>> {
     let id = ids::new_id();
-    let n = on_db!(tx, c => sqlx::query(
+    let sql = format!(
         "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, story_id, \
-         emoji, report_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT DO NOTHING")
-        .bind(id).bind(account_id).bind(from).bind(kind).bind(about.status_id)
-        .bind(about.story_id).bind(about.emoji).bind(about.report_id).bind(Utc::now())
+         emoji, report_id, created_at) SELECT $5, $1, $2, $6, $7, $8, $9, $10, $3 \
+         WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND domain IS NULL) AND NOT {} \
+         ON CONFLICT DO NOTHING",
+        crate::storage::relationships::silences_sql()
+    );
+    let n = on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str()))
+        .bind(account_id).bind(from).bind(Utc::now()).bind(true).bind(id).bind(kind)
+        .bind(about.status_id).bind(about.story_id).bind(about.emoji).bind(about.report_id)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok((n == 1).then_some(id))
 }

@@ -231,14 +231,11 @@ fn hidden_sql(mute_cond: &str) -> String {
     )
 }
 
-/// True when `account` should not get notifications caused by `actor`: it blocks or mutes them
-/// (mutes with `hide_notifications`), or is blocked by them, or `actor` is on a silenced domain
-/// and `account` does not follow them. Runs inside the caller's transaction.
-pub async fn silences(tx: &mut Tx, account: i64, actor: i64) -> sqlx::Result<bool> {
-    let sql = hidden_sql(" AND hide_notifications = $4");
-    let n: i64 = on_db!(tx, c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(account).bind(actor).bind(Utc::now()).bind(true).fetch_one(c).await)?;
-    Ok(n > 0)
+/// SQL, true when account `$1` should not get notifications caused by `$2` (`$3` = now, `$4` =
+/// true): `$1` blocks or mutes `$2` (mutes with `hide_notifications`), or is blocked by them, or `$2`
+/// is on a silenced domain and `$1` does not follow them.
+pub fn silences_sql() -> String {
+    format!("({}) > 0", hidden_sql(" AND hide_notifications = $4"))
 }
 
 /// Which list [`list_accounts`] reads.

@@ -456,11 +456,16 @@ async fn documents_from_other_servers_are_stored(app: TestApp) {
         let Some(vis) = note_visibility else { continue };
         let note: Note = serde_json::from_value(fixture(&format!("{server}/note.json"))).unwrap();
         assert_eq!(note.attributed_to, person.id, "{server} fixture pair");
-        let row =
-            rookery::service::statuses::store_remote_note(&data, &stored.row, note.clone(), false)
-                .await
-                .unwrap_or_else(|e| panic!("{server}: {e}"))
-                .unwrap();
+        let row = rookery::service::statuses::store_remote_note(
+            &data,
+            &stored.row,
+            note.clone(),
+            rookery::service::statuses::Arrival::Fetched,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{server}: {e}"))
+        .row()
+        .unwrap();
         assert_eq!(row.visibility, vis, "{server}");
         assert!(!row.local);
         assert_eq!(row.uri, note.id.as_str());
@@ -469,10 +474,7 @@ async fn documents_from_other_servers_are_stored(app: TestApp) {
             "{server}"
         );
         // Replays are no-ops.
-        let again = rookery::service::statuses::store_remote_note(&data, &stored.row, note, false)
-            .await
-            .unwrap()
-            .unwrap();
+        let again = store_fetched(&data, &stored.row, note).await;
         assert_eq!(again.id, row.id);
     }
     // A document claiming someone else's origin is refused.
@@ -495,40 +497,12 @@ both_backends!(documents_from_other_servers_are_stored);
 
 /// A remote account that deleted itself goes with its statuses, and local follow counters follow.
 async fn deleted_remote_accounts_disappear(app: TestApp) {
-    use activitypub_federation::traits::Object;
-    use rookery::federation::actor::ApAccount;
-    let fed = rookery::federation::context::build(app.state.clone())
-        .await
-        .unwrap();
-    let data = fed.to_request_data();
-    let person: Person = serde_json::from_value(fixture("snac/person.json")).unwrap();
-    let remote = ApAccount::from_json(person, &data).await.unwrap().row;
+    let (data, remote) = snac_account(&app).await;
     let note: Note = serde_json::from_value(fixture("snac/note.json")).unwrap();
-    let status = rookery::service::statuses::store_remote_note(&data, &remote, note, false)
-        .await
-        .unwrap()
-        .unwrap();
+    let status = store_fetched(&data, &remote, note).await;
     app.create_user("alice").await;
     let token = app.token_for("alice", "read write follow").await;
-    // A local follow of the remote account (as after an Accept).
-    let me = app
-        .get("/api/v1/accounts/verify_credentials", Some(&token))
-        .await
-        .json();
-    let me_id: i64 = me["id"].as_str().unwrap().parse().unwrap();
-    let mut tx = app.state.db.begin().await.unwrap();
-    rookery::storage::relationships::upsert_follow(
-        &mut tx,
-        rookery::storage::relationships::FollowTable::Follows,
-        me_id,
-        remote.id,
-        true,
-        false,
-        None,
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    follow_remote(&app, &token, remote.id).await;
     assert_eq!(
         app.get("/api/v1/accounts/verify_credentials", Some(&token))
             .await
@@ -555,3 +529,116 @@ async fn deleted_remote_accounts_disappear(app: TestApp) {
 }
 
 both_backends!(deleted_remote_accounts_disappear);
+
+/// Stores `note` by `author` as a fetched Note (kept whatever it concerns).
+async fn store_fetched(
+    data: &activitypub_federation::config::Data<rookery::state::AppState>,
+    author: &rookery::storage::accounts::AccountRow,
+    note: Note,
+) -> rookery::storage::statuses::StatusRow {
+    use rookery::service::statuses::{Arrival, store_remote_note};
+    store_remote_note(data, author, note, Arrival::Fetched)
+        .await
+        .unwrap()
+        .row()
+        .expect("a fetched Note is stored")
+}
+
+/// Request data for calling federation code directly, and the snac fixture's actor stored as a
+/// remote account.
+async fn snac_account(
+    app: &TestApp,
+) -> (
+    activitypub_federation::config::Data<rookery::state::AppState>,
+    rookery::storage::accounts::AccountRow,
+) {
+    use activitypub_federation::traits::Object;
+    use rookery::federation::actor::ApAccount;
+    let fed = rookery::federation::context::build(app.state.clone())
+        .await
+        .unwrap();
+    let data = fed.to_request_data();
+    let person: Person = serde_json::from_value(fixture("snac/person.json")).unwrap();
+    let remote = ApAccount::from_json(person, &data).await.unwrap().row;
+    (data, remote)
+}
+
+/// Makes the owner of `token` follow the remote account `remote` (as after an `Accept`).
+async fn follow_remote(app: &TestApp, token: &str, remote: i64) {
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(token))
+        .await
+        .json();
+    let me_id: i64 = me["id"].as_str().unwrap().parse().unwrap();
+    let mut tx = app.state.db.begin().await.unwrap();
+    rookery::storage::relationships::upsert_follow(
+        &mut tx,
+        rookery::storage::relationships::FollowTable::Follows,
+        me_id,
+        remote,
+        true,
+        false,
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// A verified inbox activity is recorded as processed: a new status's receipt with the status
+/// itself, anything else (here a Create nobody here follows) on its own. Replays of either find
+/// the receipt, and a replayed Create stores nothing twice.
+async fn inbox_receipts_are_recorded_with_the_status(app: TestApp) {
+    use rookery::federation::activities::InboxActivity;
+    use rookery::storage::deliveries::already_received;
+    let (data, remote) = snac_account(&app).await;
+    let note = fixture("snac/note.json");
+    let create = |note: &Value| -> InboxActivity {
+        let id = format!("{}#create", note["id"].as_str().unwrap());
+        serde_json::from_value(json!({
+            "id": id, "type": "Create", "actor": remote.uri, "object": note,
+        }))
+        .unwrap()
+    };
+    let db = &app.state.db;
+    let stored = || async {
+        rookery::storage::statuses::find_by_uri_or_url(db, note["id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    };
+
+    // Nobody here follows the author yet: dropped, but recorded as processed.
+    let unfollowed = create(&note);
+    let unfollowed_id = format!("{}#create", note["id"].as_str().unwrap());
+    assert!(!already_received(db, &unfollowed_id).await.unwrap());
+    rookery::service::inbox::receive(unfollowed, &data)
+        .await
+        .unwrap();
+    assert!(already_received(db, &unfollowed_id).await.unwrap());
+    assert!(!stored().await, "a Note nobody here follows is not kept");
+
+    // With a local follower, the same Note under a new activity ID is kept, once.
+    app.create_user("alice").await;
+    let token = app.token_for("alice", "read").await;
+    follow_remote(&app, &token, remote.id).await;
+    let mut again = note.clone();
+    again["id"] = json!(format!("{}?v=2", note["id"].as_str().unwrap()));
+    let kept_id = format!("{}#create", again["id"].as_str().unwrap());
+    for _ in 0..2 {
+        rookery::service::inbox::receive(create(&again), &data)
+            .await
+            .unwrap();
+        assert!(already_received(db, &kept_id).await.unwrap());
+    }
+    let home = app.get("/api/v1/timelines/home", Some(&token)).await.json();
+    let uris: Vec<&str> = home
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["uri"].as_str().unwrap())
+        .collect();
+    assert_eq!(uris, vec![again["id"].as_str().unwrap()], "{home}");
+}
+
+both_backends!(inbox_receipts_are_recorded_with_the_status);

@@ -345,7 +345,7 @@ async fn remote_shorts_from_loops_and_peertube(app: TestApp) {
     use activitypub_federation::traits::Object;
     use rookery::federation::activities::InboxActivity;
     use rookery::federation::actor::ApAccount;
-    use rookery::service::statuses::store_remote_note;
+    use rookery::service::statuses::{Arrival, store_remote_note};
     let fed = rookery::federation::context::build(app.state.clone())
         .await
         .unwrap();
@@ -363,9 +363,10 @@ async fn remote_shorts_from_loops_and_peertube(app: TestApp) {
         .row;
 
     let note = serde_json::from_value(ap_fixture("loops/note.json")).unwrap();
-    let row = store_remote_note(&data, &tern, note, false)
+    let row = store_remote_note(&data, &tern, note, Arrival::Fetched)
         .await
         .unwrap()
+        .row()
         .unwrap();
     assert!(row.short, "a Loops video is a short");
     let media = rookery::storage::media::of_statuses(&app.state.db, &[row.id])
@@ -383,9 +384,10 @@ async fn remote_shorts_from_loops_and_peertube(app: TestApp) {
         heron.uri,
         "the account, not the channel"
     );
-    let row = store_remote_note(&data, &heron, c.object, false)
+    let row = store_remote_note(&data, &heron, c.object, Arrival::Fetched)
         .await
         .unwrap()
+        .row()
         .unwrap();
     assert!(row.short, "a 42 s PeerTube video is a short");
     assert!(row.content.contains("Heron takes off"));
@@ -419,9 +421,10 @@ async fn remote_shorts_from_loops_and_peertube(app: TestApp) {
     let InboxActivity::Create(c) = serde_json::from_value(long).unwrap() else {
         panic!()
     };
-    let row = store_remote_note(&data, &heron, c.object, false)
+    let row = store_remote_note(&data, &heron, c.object, Arrival::Fetched)
         .await
         .unwrap()
+        .row()
         .unwrap();
     assert!(!row.short);
     assert!(row.has_media);
@@ -467,10 +470,11 @@ async fn remote_short_videos_are_fetched_with_limits() {
             &data,
             &tern,
             serde_json::from_value(note).unwrap(),
-            false,
+            rookery::service::statuses::Arrival::Fetched,
         )
         .await
         .unwrap()
+        .row()
         .unwrap();
         assert!(row.short);
         let m = &rookery::storage::media::of_statuses(&app.state.db, &[row.id])
