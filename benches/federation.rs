@@ -10,7 +10,9 @@
 //!    inboxes and records when each receives the post. Reports the seconds from `POST
 //!    /api/v1/statuses` to the last arrival.
 //!
-//! Usage: `cargo bench --bench federation -- [--backend sqlite|postgres] [--activities 3000]`.
+//! Usage: `cargo bench --bench federation -- [--backend sqlite|postgres] [--activities 3000]
+//! [--max-connections 16]`. `BENCH_ROOKERY_BIN` runs another build of the server (to compare two
+//! builds on the same day); `BENCH_SERVER_LOG` sets the server's `RUST_LOG` and shows its output.
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};

@@ -8,6 +8,7 @@
 //! Usage: `cargo bench --bench timelines -- [--backend sqlite|postgres] [--seconds 10]
 //! [--clients 32] [--accounts 1000] [--statuses 200000] [--shorts 50000] [--follows 500]`.
 //! PostgreSQL: a fresh database on `ROOKERY_BENCH_PG` (default `postgres://postgres@127.0.0.1:5432`).
+//! `BENCH_ROOKERY_BIN` and `BENCH_SERVER_LOG` as in the federation bench.
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;

@@ -251,9 +251,10 @@ async fn insert_and_distribute(
         Vec::new()
     };
     let mut tx = state.db.begin().await?;
-    store::insert(&mut tx, new).await?;
+    let mut row = store::insert(&mut tx, new).await?;
     if !media.is_empty() {
         media.apply(state, &mut tx, new.id).await?;
+        row.has_media = true;
     }
     if let Some(out) = &outgoing {
         crate::service::delivery::enqueue(
@@ -325,9 +326,6 @@ async fn insert_and_distribute(
     if outgoing.is_some() {
         state.delivery_wakeup.notify_one();
     }
-    let row = store::find(&state.db, new.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     publish_status(state, &row, &feed, "update", tags).await;
     notifications::publish(state, &pending).await;
     crate::service::conversations::publish(state, &conversations).await;

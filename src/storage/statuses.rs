@@ -114,23 +114,28 @@ pub struct NewStatus<'a> {
     pub short: bool,
 }
 
-pub async fn insert(tx: &mut Tx, n: &NewStatus<'_>) -> sqlx::Result<()> {
-    on_db!(tx, c => sqlx::query(
+pub async fn insert(tx: &mut Tx, n: &NewStatus<'_>) -> sqlx::Result<StatusRow> {
+    // The stored row comes back with the insert: no second read once the transaction commits.
+    let sql = format!(
         "INSERT INTO statuses (id, uri, url, account_id, in_reply_to_id, in_reply_to_account_id, \
          reblog_of_id, conversation_id, text, content, spoiler_text, visibility, sensitive, language, \
          local, application_id, created_at, in_reply_to_story_id, short) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         RETURNING {}",
+        COLUMNS.replace("s.", "")
+    );
+    let row: StatusRow = on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(n.id).bind(n.uri).bind(n.url).bind(n.account_id).bind(n.in_reply_to_id)
         .bind(n.in_reply_to_account_id).bind(n.reblog_of_id).bind(n.conversation_id).bind(n.text)
         .bind(n.content).bind(n.spoiler_text).bind(n.visibility).bind(n.sensitive).bind(n.language)
         .bind(n.local).bind(n.application_id).bind(n.created_at).bind(n.in_reply_to_story_id)
         .bind(n.short)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+        .fetch_one(c).await)?;
     // Direct messages are not counted, as on Mastodon.
     if n.visibility != "direct" {
         account_stats::status_posted(tx, n.account_id, n.created_at).await?;
     }
-    Ok(())
+    Ok(row)
 }
 
 /// Up to `limit` IDs of an account's statuses (boosts included), newest first.
