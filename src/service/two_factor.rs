@@ -157,10 +157,7 @@ pub async fn disable(
     password: &str,
     code: &str,
 ) -> AppResult<()> {
-    passwords::check_current(user, password).await?;
-    if !verify(state, user, account, code).await? {
-        return Err(AppError::unprocessable("The code is wrong"));
-    }
+    check_password_and_code(state, user, account, password, code).await?;
     store::disable(&state.db, user.id).await?;
     tracing::info!(user_id = user.id, "two-factor sign-in disabled");
     Ok(())
@@ -176,11 +173,26 @@ pub async fn regenerate_codes(
     password: &str,
     code: &str,
 ) -> AppResult<Vec<String>> {
+    check_password_and_code(state, user, account, password, code).await?;
+    let (codes, hashes) = new_codes();
+    store::replace_codes(&state.db, user.id, &hashes).await?;
+    Ok(codes)
+}
+
+/// The checks before changing an enrolled account's two-factor settings: its current password
+/// and a code (or recovery code) from it.
+///
+/// Errors: 422 wrong password or code.
+async fn check_password_and_code(
+    state: &AppState,
+    user: &UserRow,
+    account: &AccountRow,
+    password: &str,
+    code: &str,
+) -> AppResult<()> {
     passwords::check_current(user, password).await?;
     if !verify(state, user, account, code).await? {
         return Err(AppError::unprocessable("The code is wrong"));
     }
-    let (codes, hashes) = new_codes();
-    store::replace_codes(&state.db, user.id, &hashes).await?;
-    Ok(codes)
+    Ok(())
 }

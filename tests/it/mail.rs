@@ -46,6 +46,18 @@ pub(crate) fn smtp_sink() -> SmtpSink {
     SmtpSink { child, port, dir }
 }
 
+/// An app whose mail goes over SMTP to a new sink, with the sink.
+pub(crate) async fn app_with_sink(backend: Backend) -> (TestApp, SmtpSink) {
+    let sink = smtp_sink();
+    let port = sink.port;
+    let app = TestApp::start_with(backend, |c| {
+        c.mail.smtp_url = format!("smtp://127.0.0.1:{port}");
+        c.mail.from = "Rookery test <noreply@rookery.test>".into();
+    })
+    .await;
+    (app, sink)
+}
+
 /// The mails in `dir`, oldest first, waiting up to 10 s for at least `n`.
 pub(crate) async fn mails(dir: &Path, n: usize) -> Vec<String> {
     for _ in 0..100 {
@@ -94,13 +106,7 @@ async fn sign_up(app: &TestApp, username: &str) -> String {
 }
 
 async fn confirmation_by_mail(backend: Backend) {
-    let sink = smtp_sink();
-    let port = sink.port;
-    let app = TestApp::start_with(backend, |c| {
-        c.mail.smtp_url = format!("smtp://127.0.0.1:{port}");
-        c.mail.from = "Rookery test <noreply@rookery.test>".into();
-    })
-    .await;
+    let (app, sink) = app_with_sink(backend).await;
     let token = sign_up(&app, "newbie").await;
 
     // Not confirmed yet: the token cannot act, the password does not sign in.
@@ -252,12 +258,7 @@ async fn reset_form(
 
 async fn password_reset_by_mail(backend: Backend) {
     use crate::support::forms::{FormClient, hidden_inputs, set};
-    let sink = smtp_sink();
-    let port = sink.port;
-    let app = TestApp::start_with(backend, |c| {
-        c.mail.smtp_url = format!("smtp://127.0.0.1:{port}");
-    })
-    .await;
+    let (app, sink) = app_with_sink(backend).await;
     app.create_user("forgetful").await;
     let old_token = app.token_for("forgetful", "read").await;
 
@@ -335,15 +336,10 @@ async fn password_reset_by_mail(backend: Backend) {
             .status,
         401
     );
-    let (id, secret) = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
+    let client = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
     for (password, ok) in [("password-forgetful", false), ("new passphrase", true)] {
         let r = app
-            .post(
-                "/oauth/token",
-                None,
-                json!({"grant_type": "password", "client_id": id, "client_secret": secret,
-                       "username": "forgetful@example.com", "password": password, "scope": "read"}),
-            )
+            .password_grant(&client, "forgetful@example.com", password, "read")
             .await;
         assert_eq!(r.status.is_success(), ok, "{password}: {}", r.text);
     }
@@ -425,12 +421,7 @@ async fn fill_sign_up(c: &fantoccini::Client, app: &TestApp, email: &str) {
 #[tokio::test]
 async fn sign_up_page_in_chromium() {
     use fantoccini::Locator;
-    let sink = smtp_sink();
-    let port = sink.port;
-    let app = TestApp::start_with(Backend::Sqlite, |c| {
-        c.mail.smtp_url = format!("smtp://127.0.0.1:{port}");
-    })
-    .await;
+    let (app, sink) = app_with_sink(Backend::Sqlite).await;
     let browser = Browser::start().await;
     let c = &browser.client;
     fill_sign_up(c, &app, "webby@example.com").await;
@@ -476,14 +467,9 @@ async fn sign_up_page_in_chromium() {
         .await
         .unwrap();
     assert!(text.contains("confirmed"), "{text}");
-    let (id, secret) = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
+    let client = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
     let r = app
-        .post(
-            "/oauth/token",
-            None,
-            json!({"grant_type": "password", "client_id": id, "client_secret": secret,
-                   "username": "webby", "password": "a fine passphrase", "scope": "read"}),
-        )
+        .password_grant(&client, "webby", "a fine passphrase", "read")
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }

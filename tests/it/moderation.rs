@@ -280,15 +280,10 @@ async fn reports_and_account_actions(app: TestApp) {
     app.get("/api/v1/accounts/verify_credentials", Some(&bob_t))
         .await
         .assert_error(401);
-    let (id, secret) = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
-    app.post(
-        "/oauth/token",
-        None,
-        json!({"grant_type": "password", "client_id": id, "client_secret": secret,
-               "username": "bob@example.com", "password": "password-bob"}),
-    )
-    .await
-    .assert_error(400);
+    let client = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
+    app.password_grant(&client, "bob@example.com", "password-bob", "read")
+        .await
+        .assert_error(400);
     let shown = app
         .get(&format!("/api/v1/accounts/{bob}"), Some(&alice_t))
         .await
@@ -378,20 +373,8 @@ async fn held_sign_ups(backend: Backend) {
     assert_eq!(pending[1]["approved"], false);
     let id = |i: usize| pending[i]["id"].as_str().unwrap().to_string();
     // Not yet: the password does not sign in.
-    let (cid, secret) = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
-    let grant = |name: &'static str| {
-        let app = &app;
-        let (cid, secret) = (cid.clone(), secret.clone());
-        async move {
-            app.post(
-                "/oauth/token",
-                None,
-                json!({"grant_type": "password", "client_id": cid, "client_secret": secret,
-                       "username": name, "password": "a long passphrase"}),
-            )
-            .await
-        }
-    };
+    let client = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
+    let grant = |name: &'static str| app.password_grant(&client, name, "a long passphrase", "read");
     grant("hopeful").await.assert_error(400);
     let r = app
         .post(

@@ -4,9 +4,8 @@
 //! recovery codes that work once and a password grant that is refused.
 
 use fantoccini::Locator;
-use serde_json::json;
 
-use crate::mail::{link_in, mails, smtp_sink};
+use crate::mail::{app_with_sink, link_in, mails};
 use crate::support::forms::{FormClient, hidden_inputs, set};
 use crate::support::{Backend, TestApp};
 
@@ -39,13 +38,39 @@ async fn account_form(
     browser.post_form(&app.url("/auth/edit"), &form).await
 }
 
+/// `action=password` on `/auth/edit`.
+async fn change_password(
+    app: &TestApp,
+    browser: &mut FormClient,
+    current: &str,
+    new: &str,
+) -> crate::support::Answer {
+    let fields = [
+        ("action", "password"),
+        ("current_password", current),
+        ("password", new),
+        ("password_confirmation", new),
+    ];
+    account_form(app, browser, &fields).await
+}
+
+/// `action=email` on `/auth/edit`.
+async fn change_email(
+    app: &TestApp,
+    browser: &mut FormClient,
+    current: &str,
+    email: &str,
+) -> crate::support::Answer {
+    let fields = [
+        ("action", "email"),
+        ("current_password", current),
+        ("email", email),
+    ];
+    account_form(app, browser, &fields).await
+}
+
 async fn password_and_email_changes(backend: Backend) {
-    let sink = smtp_sink();
-    let port = sink.port;
-    let app = TestApp::start_with(backend, |c| {
-        c.mail.smtp_url = format!("smtp://127.0.0.1:{port}");
-    })
-    .await;
+    let (app, sink) = app_with_sink(backend).await;
     app.create_user("mover").await;
     let old_token = app.token_for("mover", "read").await;
 
@@ -63,90 +88,32 @@ async fn password_and_email_changes(backend: Backend) {
     assert!(page.text.contains("mover@example.com"));
 
     // The current password is required, and the new one must be acceptable.
-    let r = account_form(
-        &app,
-        &mut browser,
-        &[
-            ("action", "password"),
-            ("current_password", "wrong"),
-            ("password", "a new passphrase"),
-            ("password_confirmation", "a new passphrase"),
-        ],
-    )
-    .await;
+    let r = change_password(&app, &mut browser, "wrong", "a new passphrase").await;
     assert_eq!(r.status, 422);
     assert!(r.text.contains("current password is wrong"), "{}", r.text);
-    let r = account_form(
-        &app,
-        &mut browser,
-        &[
-            ("action", "password"),
-            ("current_password", "password-mover"),
-            ("password", "short"),
-            ("password_confirmation", "short"),
-        ],
-    )
-    .await;
+    let r = change_password(&app, &mut browser, "password-mover", "short").await;
     assert_eq!(r.status, 422);
     let before = app
         .get("/api/v1/accounts/verify_credentials", Some(&old_token))
         .await;
     assert_eq!(before.status, 200, "refusals changed nothing");
-    let r = account_form(
-        &app,
-        &mut browser,
-        &[
-            ("action", "password"),
-            ("current_password", "password-mover"),
-            ("password", "a new passphrase"),
-            ("password_confirmation", "a new passphrase"),
-        ],
-    )
-    .await;
+    let r = change_password(&app, &mut browser, "password-mover", "a new passphrase").await;
     assert_eq!(r.status, 200, "{}", r.text);
     // Every other session and token is gone; this browser stays signed in.
     app.get("/api/v1/accounts/verify_credentials", Some(&old_token))
         .await
         .assert_error(401);
     assert_eq!(browser.get(&app.url("/auth/edit")).await.status, 200);
-    let (id, secret) = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
-    let grant = |password: &'static str| {
-        let (app, id, secret) = (&app, id.clone(), secret.clone());
-        async move {
-            app.post(
-                "/oauth/token",
-                None,
-                json!({"grant_type": "password", "client_id": id, "client_secret": secret,
-                       "username": "mover@example.com", "password": password}),
-            )
-            .await
-        }
-    };
+    let client = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
+    let grant =
+        |password: &'static str| app.password_grant(&client, "mover@example.com", password, "read");
     grant("password-mover").await.assert_error(400);
     assert_eq!(grant("a new passphrase").await.status, 200);
 
     // A new address waits for its confirmation link; the old one works meanwhile.
-    let r = account_form(
-        &app,
-        &mut browser,
-        &[
-            ("action", "email"),
-            ("current_password", "a new passphrase"),
-            ("email", "not-an-address"),
-        ],
-    )
-    .await;
+    let r = change_email(&app, &mut browser, "a new passphrase", "not-an-address").await;
     assert_eq!(r.status, 422);
-    let r = account_form(
-        &app,
-        &mut browser,
-        &[
-            ("action", "email"),
-            ("current_password", "a new passphrase"),
-            ("email", "moved@example.com"),
-        ],
-    )
-    .await;
+    let r = change_email(&app, &mut browser, "a new passphrase", "moved@example.com").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(
         r.text.contains("moved@example.com"),
@@ -160,9 +127,8 @@ async fn password_and_email_changes(backend: Backend) {
         200,
         "old address still signs in"
     );
-    let link = link_in(&mail);
-    let path = link.split_once(&app.state.config.base_url()).unwrap().1;
-    assert_eq!(app.get(path, None).await.status, 200);
+    let path = link_of_mail(&mail, &app);
+    assert_eq!(app.get(&path, None).await.status, 200);
     let page = browser.get(&app.url("/auth/edit")).await;
     assert!(
         page.text.contains("<strong>moved@example.com</strong>"),
@@ -170,42 +136,19 @@ async fn password_and_email_changes(backend: Backend) {
         page.text
     );
     let r = app
-        .post(
-            "/oauth/token",
-            None,
-            json!({"grant_type": "password", "client_id": id, "client_secret": secret,
-                   "username": "moved@example.com", "password": "a new passphrase"}),
-        )
+        .password_grant(&client, "moved@example.com", "a new passphrase", "read")
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     // The link works once.
-    app.get(path, None).await;
+    app.get(&path, None).await;
 
     // Someone else who asked for the same address meanwhile is told it is taken, and keeps theirs.
     app.create_user("rival").await;
     let mut rival = FormClient::new();
     sign_in(&app, &mut rival, "rival@example.com", "password-rival").await;
-    let r = account_form(
-        &app,
-        &mut rival,
-        &[
-            ("action", "email"),
-            ("current_password", "password-rival"),
-            ("email", "taken@example.com"),
-        ],
-    )
-    .await;
+    let r = change_email(&app, &mut rival, "password-rival", "taken@example.com").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = account_form(
-        &app,
-        &mut browser,
-        &[
-            ("action", "email"),
-            ("current_password", "a new passphrase"),
-            ("email", "taken@example.com"),
-        ],
-    )
-    .await;
+    let r = change_email(&app, &mut browser, "a new passphrase", "taken@example.com").await;
     assert_eq!(r.status, 200, "{}", r.text);
     let sent = mails(sink.dir.path(), 3).await;
     // Both links go to the same address; the mover follows theirs first.
@@ -332,14 +275,10 @@ async fn two_factor_sign_in_in_chromium() {
     assert_eq!(codes.len(), 10, "{codes:?}");
 
     // The password grant now refuses the account.
-    let (id, secret_c) = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
+    let client = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
+    let id = &client.0;
     let r = app
-        .post(
-            "/oauth/token",
-            None,
-            json!({"grant_type": "password", "client_id": id, "client_secret": secret_c,
-                   "username": "careful", "password": "password-careful"}),
-        )
+        .password_grant(&client, "careful", "password-careful", "read")
         .await;
     let e = r.assert_error(400);
     assert!(

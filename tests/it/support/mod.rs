@@ -274,20 +274,37 @@ impl TestApp {
     /// A user token for `username` (created beforehand with [`TestApp::create_user`]) through the
     /// password grant.
     pub async fn token_for(&self, username: &str, scopes: &str) -> String {
-        let (id, secret) = self.register_app(scopes, "urn:ietf:wg:oauth:2.0:oob").await;
+        let client = self.register_app(scopes, "urn:ietf:wg:oauth:2.0:oob").await;
         let a = self
-            .post(
-                "/oauth/token",
-                None,
-                serde_json::json!({
-                    "grant_type": "password", "client_id": id, "client_secret": secret,
-                    "username": format!("{username}@example.com"),
-                    "password": format!("password-{username}"), "scope": scopes,
-                }),
+            .password_grant(
+                &client,
+                &format!("{username}@example.com"),
+                &format!("password-{username}"),
+                scopes,
             )
             .await;
         assert_eq!(a.status, 200, "{}", a.text);
         a.json()["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// `POST /oauth/token` with the password grant for the app `client` (`(client_id,
+    /// client_secret)` from [`TestApp::register_app`]); the answer, whatever it is.
+    pub async fn password_grant(
+        &self,
+        client: &(String, String),
+        login: &str,
+        password: &str,
+        scopes: &str,
+    ) -> Answer {
+        self.post(
+            "/oauth/token",
+            None,
+            serde_json::json!({
+                "grant_type": "password", "client_id": client.0, "client_secret": client.1,
+                "username": login, "password": password, "scope": scopes,
+            }),
+        )
+        .await
     }
 
     /// An app-only token (client credentials).
