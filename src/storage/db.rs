@@ -9,11 +9,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::PgPool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::sync::Arc;
 
-use sqlx::{PgPool, SqlitePool};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use super::sqlite_pool::{SqlitePool, SqliteTx};
+use tokio::sync::Semaphore;
 
 /// One of the two backends, borrowed for a single statement; see [`on_db!`](crate::on_db).
 pub enum Backend<S, P> {
@@ -37,10 +38,7 @@ pub enum Db {
 /// Code inside a transaction reads through it (or before opening it), never through the pool:
 /// under load every pooled connection may be held by an open transaction.
 pub enum Tx {
-    Sqlite(
-        sqlx::Transaction<'static, sqlx::Sqlite>,
-        OwnedSemaphorePermit,
-    ),
+    Sqlite(SqliteTx),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -72,14 +70,10 @@ impl Db {
             {
                 std::fs::create_dir_all(parent)?;
             }
-            // No ping before handing out a connection: an in-process SQLite connection does not
-            // drop like a network one, and each ping was a round trip to the connection's thread
-            // (one of the three hand-offs of a one-statement read; docs/PERFORMANCE.md).
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max_connections)
-                .test_before_acquire(false)
-                .connect_with(opts)
-                .await?;
+            // Our own pool, not sqlx's: see `sqlite_pool` for why. One connection is opened now so
+            // a bad path or permission fails at start-up.
+            let pool = SqlitePool::new(opts, max_connections)?;
+            drop(pool.acquire().await?);
             Ok(Db::Sqlite(pool, Arc::new(Semaphore::new(1))))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
@@ -97,7 +91,11 @@ impl Db {
     /// Applies pending migrations from `migrations/sqlite` or `migrations/postgres`.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(p, _) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p, _) => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&mut *p.acquire().await?)
+                    .await?
+            }
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -112,7 +110,7 @@ impl Db {
                     .acquire_owned()
                     .await
                     .map_err(|_| sqlx::Error::PoolClosed)?;
-                Tx::Sqlite(p.begin().await?, permit)
+                Tx::Sqlite(SqliteTx::begin(p, permit).await?)
             }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
@@ -144,14 +142,14 @@ impl Db {
 impl Tx {
     pub fn backend(&mut self) -> Backend<&mut sqlx::SqliteConnection, &mut sqlx::PgConnection> {
         match self {
-            Tx::Sqlite(t, _) => Backend::Sqlite(&mut **t),
+            Tx::Sqlite(t) => Backend::Sqlite(t.connection()),
             Tx::Postgres(t) => Backend::Postgres(&mut **t),
         }
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(t, _permit) => t.commit().await,
+            Tx::Sqlite(t) => t.commit().await,
             Tx::Postgres(t) => t.commit().await,
         }
     }

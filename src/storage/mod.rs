@@ -23,6 +23,7 @@ pub mod relationships;
 pub mod reports;
 pub mod settings;
 pub mod sql;
+pub mod sqlite_pool;
 pub mod statuses;
 pub mod stories;
 pub mod tags;

@@ -1,16 +1,20 @@
 """A real SMTP server on loopback for the mail tests (aiosmtpd): every message it accepts is
-written to DIR as N.eml. Prints "ready" once it listens; runs until killed.
+written to DIR as N.eml. Prints "ready PORT" once it listens; runs until killed.
 
-Usage: smtp_sink.py PORT DIR
+Usage: smtp_sink.py DIR
+
+The port is chosen here, not by the caller: a port found free by one process can be taken by
+another test before this one binds it, so a taken port is retried with a new one.
 """
 
 import os
+import socket
 import sys
 import time
 
 from aiosmtpd.controller import Controller
 
-port, out = int(sys.argv[1]), sys.argv[2]
+out = sys.argv[1]
 
 
 class Save:
@@ -26,9 +30,22 @@ class Save:
         return "250 Message accepted for delivery"
 
 
-controller = Controller(Save(), hostname="127.0.0.1", port=port)
-controller.start()
-print("ready", flush=True)
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+for attempt in range(20):
+    port = free_port()
+    controller = Controller(Save(), hostname="127.0.0.1", port=port)
+    try:
+        controller.start()
+        break
+    except OSError:
+        if attempt == 19:
+            raise
+print("ready %d" % port, flush=True)
 try:
     while True:
         time.sleep(3600)

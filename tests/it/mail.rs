@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::binary::free_port;
 use crate::support::browser::Browser;
 use crate::support::{Backend, TestApp};
 
@@ -28,11 +27,9 @@ impl Drop for SmtpSink {
 
 pub(crate) fn smtp_sink() -> SmtpSink {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/smtp_sink.py");
     let mut child = Command::new(crate::clients::python())
         .arg(script)
-        .arg(port.to_string())
         .arg(dir.path())
         .stdout(Stdio::piped())
         .spawn()
@@ -42,7 +39,11 @@ pub(crate) fn smtp_sink() -> SmtpSink {
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
+    let port = line
+        .trim()
+        .strip_prefix("ready ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("the SMTP sink did not start: {line:?}"));
     SmtpSink { child, port, dir }
 }
 
