@@ -189,7 +189,29 @@ pub enum StatusMedia<'a> {
     Remote(&'a [crate::storage::media::NewMedia]),
 }
 
+/// [`StatusMedia`] with its data owned, to move into the SQLite writer (`Db::in_writer`).
+enum OwnedMedia {
+    Uploaded(Vec<i64>),
+    Remote(Vec<crate::storage::media::NewMedia>),
+}
+
+impl OwnedMedia {
+    fn as_media(&self) -> StatusMedia<'_> {
+        match self {
+            OwnedMedia::Uploaded(ids) => StatusMedia::Uploaded(ids),
+            OwnedMedia::Remote(rows) => StatusMedia::Remote(rows),
+        }
+    }
+}
+
 impl StatusMedia<'_> {
+    fn to_owned(&self) -> OwnedMedia {
+        match self {
+            StatusMedia::Uploaded(ids) => OwnedMedia::Uploaded(ids.to_vec()),
+            StatusMedia::Remote(rows) => OwnedMedia::Remote(rows.to_vec()),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         match self {
             StatusMedia::Uploaded(ids) => ids.is_empty(),
@@ -250,86 +272,147 @@ async fn insert_and_distribute(
     } else {
         Vec::new()
     };
-    let mut tx = state.db.begin().await?;
-    let mut row = store::insert(&mut tx, new).await?;
-    if !media.is_empty() {
-        media.apply(state, &mut tx, new.id).await?;
-        row.has_media = true;
-    }
-    if let Some(out) = &outgoing {
-        crate::service::delivery::enqueue(
-            &mut tx,
-            &out.activity,
-            new.account_id,
-            &out.inboxes,
-            Some(new.id),
-        )
-        .await?;
-    }
-    store::insert_mentions(&mut tx, new.id, mention_ids).await?;
-    if new.visibility != "direct" && new.reblog_of_id.is_none() {
-        crate::service::cards::queue(&mut tx, new.id, new.content).await?;
-    }
-    let conversations = if new.visibility == "direct" && new.reblog_of_id.is_none() {
-        crate::service::conversations::on_direct_status(
-            &mut tx,
-            new.id,
-            new.conversation_id,
-            new.account_id,
-            mention_ids,
-            new.content,
-        )
-        .await?
-    } else {
-        Vec::new()
+    let sends = outgoing.is_some();
+    let write = StatusWrite {
+        state: state.clone(),
+        new: new.to_buf(),
+        mention_ids: mention_ids.to_vec(),
+        tags: tags.to_vec(),
+        idempotency_key: idempotency_key.map(str::to_owned),
+        outgoing,
+        receipt: receipt.map(str::to_owned),
+        media: media.to_owned(),
+        subscribers,
     };
-    let tag_ids = store::attach_tags(&mut tx, new.id, tags).await?;
-    if let Some(parent) = new.in_reply_to_id {
-        store::adjust_counter(&mut tx, parent, Counter::Replies, 1).await?;
-    }
-    let (audience, public_tags) = match new.visibility {
-        "direct" => (Audience::MentionedFollowers, &[][..]),
-        "public" => (Audience::Followers, &tag_ids[..]),
-        _ => (Audience::Followers, &[][..]),
-    };
-    let reply_to_other = new.in_reply_to_account_id.filter(|a| *a != new.account_id);
-    let feed = fan_out(&mut tx, new, audience, reply_to_other, public_tags).await?;
-    let mut pending: Vec<Pending> = Vec::new();
-    for m in mention_ids {
-        pending.extend(
-            notifications::create(&mut tx, *m, new.account_id, "mention", Some(new.id)).await?,
-        );
-    }
-    if new.visibility != "direct" {
-        for &follower in &subscribers {
-            if !mention_ids.contains(&follower) {
-                pending.extend(
-                    notifications::create(
-                        &mut tx,
-                        follower,
-                        new.account_id,
-                        "status",
-                        Some(new.id),
-                    )
-                    .await?,
-                );
-            }
-        }
-    }
-    if let Some(key) = idempotency_key {
-        store::remember_idempotency_key(&mut tx, new.account_id, key, new.id).await?;
-    }
-    if let Some(activity_id) = receipt {
-        crate::storage::deliveries::record_receipt_in(&mut tx, activity_id).await?;
-    }
-    tx.commit().await?;
-    if outgoing.is_some() {
+    let written = state.db.in_writer(write.run()).await?;
+    if sends {
         state.delivery_wakeup.notify_one();
     }
-    publish_status(state, &row, &feed, "update", tags).await;
-    notifications::publish(state, &pending).await;
-    crate::service::conversations::publish(state, &conversations).await;
-    Ok(row)
+    publish_status(state, &written.row, &written.feed, "update", tags).await;
+    notifications::publish(state, &written.pending).await;
+    crate::service::conversations::publish(state, &written.conversations).await;
+    Ok(written.row)
+}
+
+/// What `insert_and_distribute` writes in its transaction, owned so that it can run on the
+/// SQLite writer thread (`Db::in_writer`).
+struct StatusWrite {
+    state: AppState,
+    new: store::NewStatusBuf,
+    mention_ids: Vec<i64>,
+    tags: Vec<String>,
+    idempotency_key: Option<String>,
+    outgoing: Option<Outgoing>,
+    receipt: Option<String>,
+    media: OwnedMedia,
+    subscribers: Vec<i64>,
+}
+
+/// What the transaction wrote that is announced after it commits.
+struct Written {
+    row: StatusRow,
+    /// Home feeds the status went to.
+    feed: Vec<i64>,
+    pending: Vec<Pending>,
+    conversations: Vec<crate::storage::conversations::ConversationRow>,
+}
+
+impl StatusWrite {
+    async fn run(self) -> AppResult<Written> {
+        let StatusWrite {
+            state,
+            new,
+            mention_ids,
+            tags,
+            idempotency_key,
+            outgoing,
+            receipt,
+            media,
+            subscribers,
+        } = self;
+        let new = &new.as_new();
+        let media = media.as_media();
+        let mention_ids = &mention_ids[..];
+        let mut tx = state.db.begin().await?;
+        let mut row = store::insert(&mut tx, new).await?;
+        if !media.is_empty() {
+            media.apply(&state, &mut tx, new.id).await?;
+            row.has_media = true;
+        }
+        if let Some(out) = &outgoing {
+            crate::service::delivery::enqueue(
+                &mut tx,
+                &out.activity,
+                new.account_id,
+                &out.inboxes,
+                Some(new.id),
+            )
+            .await?;
+        }
+        store::insert_mentions(&mut tx, new.id, mention_ids).await?;
+        if new.visibility != "direct" && new.reblog_of_id.is_none() {
+            crate::service::cards::queue(&mut tx, new.id, new.content).await?;
+        }
+        let conversations = if new.visibility == "direct" && new.reblog_of_id.is_none() {
+            crate::service::conversations::on_direct_status(
+                &mut tx,
+                new.id,
+                new.conversation_id,
+                new.account_id,
+                mention_ids,
+                new.content,
+            )
+            .await?
+        } else {
+            Vec::new()
+        };
+        let tag_ids = store::attach_tags(&mut tx, new.id, &tags).await?;
+        if let Some(parent) = new.in_reply_to_id {
+            store::adjust_counter(&mut tx, parent, Counter::Replies, 1).await?;
+        }
+        let (audience, public_tags) = match new.visibility {
+            "direct" => (Audience::MentionedFollowers, &[][..]),
+            "public" => (Audience::Followers, &tag_ids[..]),
+            _ => (Audience::Followers, &[][..]),
+        };
+        let reply_to_other = new.in_reply_to_account_id.filter(|a| *a != new.account_id);
+        let feed = fan_out(&mut tx, new, audience, reply_to_other, public_tags).await?;
+        let mut pending: Vec<Pending> = Vec::new();
+        for m in mention_ids {
+            pending.extend(
+                notifications::create(&mut tx, *m, new.account_id, "mention", Some(new.id)).await?,
+            );
+        }
+        if new.visibility != "direct" {
+            for &follower in &subscribers {
+                if !mention_ids.contains(&follower) {
+                    pending.extend(
+                        notifications::create(
+                            &mut tx,
+                            follower,
+                            new.account_id,
+                            "status",
+                            Some(new.id),
+                        )
+                        .await?,
+                    );
+                }
+            }
+        }
+        if let Some(key) = &idempotency_key {
+            store::remember_idempotency_key(&mut tx, new.account_id, key, new.id).await?;
+        }
+        if let Some(activity_id) = &receipt {
+            crate::storage::deliveries::record_receipt_in(&mut tx, activity_id).await?;
+        }
+        tx.commit().await?;
+        Ok(Written {
+            row,
+            feed,
+            pending,
+            conversations,
+        })
+    }
 }
 
 async fn fan_out(

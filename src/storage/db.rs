@@ -5,11 +5,13 @@
 //! type-checked against its own driver (DESIGN.md §3). Dialect-specific SQL is the exception and sits
 //! side by side in the same function.
 
+use std::future::Future;
 use std::str::FromStr;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::sync::Arc;
 
@@ -116,6 +118,32 @@ impl Db {
         })
     }
 
+    /// Runs `work`, a future that opens, uses and commits a write transaction, where its round
+    /// trips to SQLite are not held up by other requests: on SQLite, on a thread of its own (with
+    /// its own single-threaded runtime) that does nothing else; on PostgreSQL, in place.
+    ///
+    /// Why: SQLite takes one writer at a time (the semaphore above), and each statement of a
+    /// transaction is a hand-off to the connection's thread and back. Driven from the shared
+    /// runtime, the transaction's task waited after every statement for a worker busy with other
+    /// requests (signature checks, JSON), so the writer lock was held about 1.25 ms for 9
+    /// statements under load and capped the inbox at about 800 transactions/s
+    /// (docs/PERFORMANCE.md). Once spawned, `work` runs to the end even if the caller goes away.
+    /// A panic in `work` is resumed in the caller.
+    pub async fn in_writer<T, F>(&self, work: F) -> T
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match self {
+            Db::Sqlite(..) => match writer_runtime().spawn(work).await {
+                Ok(v) => v,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => panic!("the SQLite writer thread stopped: {e}"),
+            },
+            Db::Postgres(_) => work.await,
+        }
+    }
+
     pub fn backend(&self) -> Backend<&SqlitePool, &PgPool> {
         match self {
             Db::Sqlite(p, _) => Backend::Sqlite(p),
@@ -153,6 +181,24 @@ impl Tx {
             Tx::Postgres(t) => t.commit().await,
         }
     }
+}
+
+/// The runtime of the thread that drives SQLite write transactions ([`Db::in_writer`]), started
+/// on first use and shared by every `Db` in the process.
+fn writer_runtime() -> &'static tokio::runtime::Handle {
+    static WRITER: OnceLock<tokio::runtime::Handle> = OnceLock::new();
+    WRITER.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the SQLite writer thread");
+        let handle = rt.handle().clone();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || rt.block_on(std::future::pending::<()>()))
+            .expect("the SQLite writer thread");
+        handle
+    })
 }
 
 /// True when `err` is a unique-constraint violation (mapped to 422 by the error layer).

@@ -24,7 +24,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteQueryResult, SqliteRow, SqliteStatement,
     SqliteTransactionManager, SqliteTypeInfo,
 };
-use sqlx::{ConnectOptions, Describe, Either, Execute, Executor, Sqlite, SqlStr};
+use sqlx::{ConnectOptions, Describe, Either, Execute, Executor, SqlStr, Sqlite};
 use sqlx_core::transaction::TransactionManager;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -177,7 +177,11 @@ impl<'p> Executor<'p> for &'_ SqlitePool {
         'p: 'e,
     {
         let pool = self.clone();
-        Box::pin(async move { (&mut *pool.acquire().await?).prepare_with(sql, parameters).await })
+        Box::pin(async move {
+            (&mut *pool.acquire().await?)
+                .prepare_with(sql, parameters)
+                .await
+        })
     }
 
     fn describe<'e>(self, sql: SqlStr) -> BoxFuture<'e, Result<Describe<Sqlite>, sqlx::Error>>

@@ -114,6 +114,69 @@ pub struct NewStatus<'a> {
     pub short: bool,
 }
 
+/// A [`NewStatus`] that owns its text, to move into a task of its own ([`Db::in_writer`]).
+pub struct NewStatusBuf {
+    fields: NewStatus<'static>,
+    uri: String,
+    url: Option<String>,
+    text: String,
+    content: String,
+    spoiler_text: String,
+    visibility: String,
+    language: Option<String>,
+}
+
+impl NewStatus<'_> {
+    pub fn to_buf(&self) -> NewStatusBuf {
+        NewStatusBuf {
+            // The text fields are filled in by `as_new`.
+            fields: NewStatus {
+                id: self.id,
+                uri: "",
+                url: None,
+                account_id: self.account_id,
+                in_reply_to_id: self.in_reply_to_id,
+                in_reply_to_account_id: self.in_reply_to_account_id,
+                reblog_of_id: self.reblog_of_id,
+                conversation_id: self.conversation_id,
+                text: "",
+                content: "",
+                spoiler_text: "",
+                visibility: "",
+                sensitive: self.sensitive,
+                language: None,
+                local: self.local,
+                application_id: self.application_id,
+                created_at: self.created_at,
+                in_reply_to_story_id: self.in_reply_to_story_id,
+                short: self.short,
+            },
+            uri: self.uri.to_owned(),
+            url: self.url.map(str::to_owned),
+            text: self.text.to_owned(),
+            content: self.content.to_owned(),
+            spoiler_text: self.spoiler_text.to_owned(),
+            visibility: self.visibility.to_owned(),
+            language: self.language.map(str::to_owned),
+        }
+    }
+}
+
+impl NewStatusBuf {
+    pub fn as_new(&self) -> NewStatus<'_> {
+        NewStatus {
+            uri: &self.uri,
+            url: self.url.as_deref(),
+            text: &self.text,
+            content: &self.content,
+            spoiler_text: &self.spoiler_text,
+            visibility: &self.visibility,
+            language: self.language.as_deref(),
+            ..self.fields
+        }
+    }
+}
+
 pub async fn insert(tx: &mut Tx, n: &NewStatus<'_>) -> sqlx::Result<StatusRow> {
     // The stored row comes back with the insert: no second read once the transaction commits.
     let sql = format!(

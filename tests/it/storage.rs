@@ -1,11 +1,14 @@
 //! The storage layer on both backends: migrations in lockstep, case-insensitive uniqueness, JSON and
 //! timestamp round trips.
 
+use std::time::Duration;
+
 use rookery::service::accounts::Role;
 use rookery::storage::accounts::{self, ProfileField, ProfileUpdate};
+use rookery::storage::{Db, Tx};
 
 use crate::both_backends;
-use crate::support::TestApp;
+use crate::support::{Backend, TestApp};
 
 #[test]
 fn migrations_exist_for_both_backends_with_the_same_numbers() {
@@ -180,8 +183,82 @@ async fn domain_suspension_covers_subdomains(app: TestApp) {
     }
 }
 
+async fn insert_instance(tx: &mut Tx, domain: &str) {
+    rookery::on_db!(tx, c => sqlx::query("INSERT INTO instances (domain) VALUES ($1)")
+        .bind(domain).execute(c).await.map(|_| ()))
+    .unwrap();
+}
+
+async fn instance_known(db: &Db, domain: &str) -> bool {
+    let n: i64 = rookery::on_db!(db, c => sqlx::query_scalar("SELECT count(*) FROM instances WHERE domain = $1")
+        .bind(domain).fetch_one(c).await)
+    .unwrap();
+    n == 1
+}
+
+/// A transaction dropped without commit keeps nothing, and the connection it held serves what
+/// comes next: on SQLite the rollback is queued on the connection as it goes back to the pool
+/// (which checks nothing), and the one-writer lock is free again.
+async fn a_dropped_transaction_keeps_nothing(app: TestApp) {
+    let db = &app.state.db;
+    for _ in 0..20 {
+        let mut tx = db.begin().await.unwrap();
+        insert_instance(&mut tx, "dropped.example").await;
+        drop(tx);
+        assert!(!instance_known(db, "dropped.example").await);
+    }
+    let mut tx = db.begin().await.unwrap();
+    insert_instance(&mut tx, "kept.example").await;
+    tx.commit().await.unwrap();
+    assert!(instance_known(db, "kept.example").await);
+    assert!(!instance_known(db, "dropped.example").await);
+}
+
+/// On SQLite, a transaction handed to the writer thread (`Db::in_writer`) is finished even when its
+/// caller stops waiting (a request whose client went away must not leave half a status), and a
+/// panic in it reaches the caller.
+#[tokio::test]
+async fn writer_work_outlives_its_caller() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let db = app.state.db.clone();
+    let work = {
+        let db = db.clone();
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            insert_instance(&mut tx, "late.example").await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            tx.commit().await.unwrap();
+        }
+    };
+    let waited = tokio::time::timeout(Duration::from_millis(20), db.in_writer(work)).await;
+    assert!(waited.is_err(), "the work should still be running");
+    assert!(!instance_known(&db, "late.example").await);
+    let mut known = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        known = instance_known(&db, "late.example").await;
+        if known {
+            break;
+        }
+    }
+    assert!(known, "the writer thread did not finish the transaction");
+    let db2 = db.clone();
+    let panicked = tokio::spawn(async move { db2.in_writer(async { panic!("boom") }).await }).await;
+    assert!(panicked.unwrap_err().is_panic());
+    // The writer thread survives a panic in one piece of work.
+    let db2 = db.clone();
+    db.in_writer(async move {
+        let mut tx = db2.begin().await.unwrap();
+        insert_instance(&mut tx, "after.example").await;
+        tx.commit().await.unwrap();
+    })
+    .await;
+    assert!(instance_known(&db, "after.example").await);
+}
+
 both_backends!(
     accounts_round_trip,
     usernames_and_emails_are_unique_case_insensitively,
-    domain_suspension_covers_subdomains
+    domain_suspension_covers_subdomains,
+    a_dropped_transaction_keeps_nothing
 );
