@@ -9,4 +9,5 @@ pub mod keys;
 pub mod note;
 pub mod objects;
 pub mod protocol;
+pub mod signatures;
 pub mod signed_fetch;

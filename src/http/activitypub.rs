@@ -296,9 +296,6 @@ pub async fn inbox(
     data: crate::federation::context::FedData,
     req: axum::extract::Request,
 ) -> Response {
-    use activitypub_federation::axum::inbox::{ActivityData, receive_activity};
-    use axum::extract::FromRequest;
-
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, INBOX_MAX_BYTES).await else {
         return inbox_error(
@@ -349,16 +346,15 @@ pub async fn inbox(
         Err(e) => return AppError::from(e).into_response(),
     }
     let id = id.to_string();
-    let rebuilt = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
-    let activity_data = match ActivityData::from_request(rebuilt, &()).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let received = crate::federation::actor::with_request_actors(receive_activity::<
-        crate::federation::activities::InboxActivity,
-        crate::federation::actor::ApAccount,
-        AppState,
-    >(activity_data, &data))
+    let received = crate::federation::actor::with_request_actors(
+        crate::federation::signatures::receive_signed(
+            &data,
+            &parts.method,
+            &parts.uri,
+            &parts.headers,
+            &bytes,
+        ),
+    )
     .await;
     match received {
         Ok(()) => {

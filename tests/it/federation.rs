@@ -1988,3 +1988,164 @@ async fn shorts_travel_and_engagement_ranks_them() {
         vec![older_on_b.as_str(), posted[1]["id"].as_str().unwrap()]
     );
 }
+
+/// How [`signed_post`] spoils its request, if at all.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Spoil {
+    Nothing,
+    /// The `Digest` header is of another body.
+    Digest,
+    /// Signed by another key than the one `key_id` names.
+    Key,
+    /// Dated two hours ago (signatures last one hour).
+    Stale,
+    /// No `Signature` header.
+    Unsigned,
+}
+
+/// A POST of `body` to `url`, signed draft-cavage style as Mastodon delivers
+/// (`(request-target) host date digest`, RSA-SHA256) with the PKCS#8 `private_pem` as `key_id`.
+pub async fn signed_post(
+    url: &str,
+    key_id: &str,
+    private_pem: &str,
+    body: &Value,
+    spoil: Spoil,
+) -> reqwest::Response {
+    use base64::Engine;
+    use rsa::pkcs8::DecodePrivateKey;
+    use sha2::{Digest, Sha256};
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let u = url::Url::parse(url).unwrap();
+    let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
+    let at = if spoil == Spoil::Stale {
+        chrono::Utc::now() - chrono::Duration::hours(2)
+    } else {
+        chrono::Utc::now()
+    };
+    let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let bytes = serde_json::to_vec(body).unwrap();
+    let digested: &[u8] = if spoil == Spoil::Digest {
+        b"{}"
+    } else {
+        &bytes
+    };
+    let digest = format!("SHA-256={}", b64(&Sha256::digest(digested)));
+    let signing = format!(
+        "(request-target): post {}\nhost: {host}\ndate: {date}\ndigest: {digest}",
+        u.path()
+    );
+    let key = if spoil == Spoil::Key {
+        rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap()
+    } else {
+        rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).unwrap()
+    };
+    let sig = key
+        .sign(
+            rsa::Pkcs1v15Sign::new::<Sha256>(),
+            &Sha256::digest(signing.as_bytes()),
+        )
+        .unwrap();
+    let mut req = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/activity+json")
+        .header("host", host)
+        .header("date", date)
+        .header("digest", digest)
+        .body(bytes);
+    if spoil != Spoil::Unsigned {
+        req = req.header(
+            "signature",
+            format!(
+                "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date digest\",signature=\"{}\"",
+                b64(&sig)
+            ),
+        );
+    }
+    req.send().await.unwrap()
+}
+
+/// B's inbox takes a `Follow` signed with Alice's key on A and refuses, with 401, the same kind of
+/// activity with a digest of another body, signed with another key, signed two hours ago or not
+/// signed; an activity whose id is on another server than its actor is refused with 400. Only the
+/// good one makes Alice a follower of Bob.
+#[tokio::test]
+async fn inbox_checks_signatures_and_digests() {
+    let a = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let b = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    a.user("alice").await;
+    let bob = b.user("bob").await;
+    let alice_uri = format!("http://{}/users/alice", a.domain);
+    // Serving Alice's actor document makes her key pair.
+    let actor = reqwest::Client::new()
+        .get(&alice_uri)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(actor.status(), 200);
+    let a_config = rookery::config::Config::load(Some(&a.server.config)).unwrap();
+    let a_db = rookery::storage::Db::connect(&a_config.database.url, 1)
+        .await
+        .unwrap();
+    let alice_key: String = rookery::on_db!(a_db, c => sqlx::query_scalar(
+        "SELECT private_key_pem FROM accounts WHERE username = 'alice' AND domain IS NULL")
+        .fetch_one(c).await)
+    .unwrap();
+    let key_id = format!("{alice_uri}#main-key");
+    let inbox = format!("http://{}/users/bob/inbox", b.domain);
+    let follow = |n: &str, id_domain: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("http://{id_domain}/follows/{n}"),
+            "type": "Follow",
+            "actor": alice_uri,
+            "object": format!("http://{}/users/bob", b.domain),
+        })
+    };
+    let bob_id = {
+        let (_, me) = b.get("/api/v1/accounts/verify_credentials", &bob).await;
+        me["id"].as_str().unwrap().to_string()
+    };
+    let followers = || async {
+        b.get(&format!("/api/v1/accounts/{bob_id}/followers"), &bob)
+            .await
+            .1
+    };
+    for (n, spoil) in [Spoil::Digest, Spoil::Key, Spoil::Stale, Spoil::Unsigned]
+        .into_iter()
+        .enumerate()
+    {
+        let r = signed_post(
+            &inbox,
+            &key_id,
+            &alice_key,
+            &follow(&format!("bad{n}"), &a.domain),
+            spoil,
+        )
+        .await;
+        assert_eq!(r.status(), 401, "{spoil:?}: {}", b.log());
+    }
+    let elsewhere = signed_post(
+        &inbox,
+        &key_id,
+        &alice_key,
+        &follow("elsewhere", "elsewhere.example"),
+        Spoil::Nothing,
+    )
+    .await;
+    assert_eq!(elsewhere.status(), 400, "{}", b.log());
+    assert_eq!(followers().await, json!([]));
+    let good = signed_post(
+        &inbox,
+        &key_id,
+        &alice_key,
+        &follow("good", &a.domain),
+        Spoil::Nothing,
+    )
+    .await;
+    assert_eq!(good.status(), 202, "{}", b.log());
+    let list = followers().await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["acct"], format!("alice@{}", a.domain));
+}

@@ -1,0 +1,217 @@
+//! HTTP signatures on requests we receive (draft-cavage-http-signatures, as Mastodon signs its
+//! deliveries and fetches), and receiving a signed activity in an inbox.
+//!
+//! Headers are parsed and the signing string rebuilt by `http-signature-normalization`, the
+//! parser `activitypub_federation` uses; the RSA-SHA256 (PKCS#1 v1.5) check runs in aws-lc-rs.
+//! `activitypub_federation::axum::inbox::receive_activity` checks with the pure-Rust `rsa` crate
+//! instead, which cost about 0.25 ms per activity on the project machine (the largest single item
+//! of the inbox's CPU time, docs/PERFORMANCE.md) and offers no hook to change it, so
+//! [`receive_signed`] does the same steps as that function with the faster check.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use activitypub_federation::error::Error as FedError;
+use activitypub_federation::fetch::object_id::ObjectId;
+use activitypub_federation::protocol::verification::verify_domains_match;
+use activitypub_federation::traits::{Activity, Actor};
+use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+use axum::http::{HeaderMap, Method, Uri};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rsa::pkcs1::EncodeRsaPublicKey;
+use rsa::pkcs8::DecodePublicKey;
+use rsa::traits::PublicKeyParts;
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use sha2::{Digest, Sha256};
+
+use crate::federation::activities::InboxActivity;
+use crate::federation::actor::ApAccount;
+use crate::federation::context::FedData;
+
+/// Signatures older than this (by their `Date` header or `created` parameter) are refused, as by
+/// `activitypub_federation`.
+const MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// The parser for signed GETs: no body, so no `Digest` is required.
+static GET_CONFIG: LazyLock<http_signature_normalization::Config> =
+    LazyLock::new(|| http_signature_normalization::Config::new().set_expiration(MAX_AGE));
+
+/// The parser for inbox POSTs: the signature must cover a `Digest` of the body.
+static POST_CONFIG: LazyLock<http_signature_normalization::Config> = LazyLock::new(|| {
+    http_signature_normalization::Config::new()
+        .set_expiration(MAX_AGE)
+        .require_digest()
+});
+
+/// True when `signature_base64` is `message` signed with RSA-SHA256 (PKCS#1 v1.5) by the key in
+/// `public_key_pem` (a SubjectPublicKeyInfo PEM, as actors publish in `publicKey.publicKeyPem`).
+/// Keys under 2048 bits, which aws-lc-rs refuses, are checked with the `rsa` crate. False for
+/// an unreadable key or signature.
+pub fn rsa_sha256_verifies(public_key_pem: &str, message: &[u8], signature_base64: &str) -> bool {
+    let Ok(signature) = BASE64.decode(signature_base64) else {
+        return false;
+    };
+    let Ok(key) = RsaPublicKey::from_public_key_pem(public_key_pem) else {
+        return false;
+    };
+    if key.size() >= 256
+        && let Ok(der) = key.to_pkcs1_der()
+    {
+        return UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der.as_bytes())
+            .verify(message, &signature)
+            .is_ok();
+    }
+    key.verify(
+        Pkcs1v15Sign::new::<Sha256>(),
+        &Sha256::digest(message),
+        &signature,
+    )
+    .is_ok()
+}
+
+/// A request's headers as the signature parser takes them. `Host` is our own domain when missing
+/// (behind a proxy, or over HTTP/2); a bearer token is left out, since the parser would read
+/// `Authorization` as a signature.
+fn header_map(headers: &HeaderMap, our_domain: &str) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
+    for (name, value) in headers {
+        if name == axum::http::header::AUTHORIZATION {
+            continue;
+        }
+        if let Ok(v) = value.to_str() {
+            map.insert(name.as_str().to_string(), v.to_string());
+        }
+    }
+    map.entry("host".to_string())
+        .or_insert_with(|| our_domain.to_string());
+    map
+}
+
+/// A signed GET's parsed signature, not yet checked: its `keyId` says whose key to check it with.
+pub struct UnverifiedGet(http_signature_normalization::verify::Unverified);
+
+impl UnverifiedGet {
+    /// Parses the `Signature` header of a GET. Errors: a malformed or expired signature.
+    pub fn parse(
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        our_domain: &str,
+    ) -> anyhow::Result<UnverifiedGet> {
+        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        GET_CONFIG
+            .begin_verify(method.as_str(), path, header_map(headers, our_domain))
+            .map(UnverifiedGet)
+            .map_err(|e| anyhow::anyhow!("bad signature header: {e}"))
+    }
+
+    /// The `keyId` parameter (the key's URL, `actor#main-key` on Mastodon).
+    pub fn key_id(&self) -> &str {
+        self.0.key_id()
+    }
+
+    /// True when the signature verifies with `public_key_pem`.
+    pub fn verify(self, public_key_pem: &str) -> bool {
+        self.0.verify(|signature, signing_string| {
+            rsa_sha256_verifies(public_key_pem, signing_string.as_bytes(), signature)
+        })
+    }
+}
+
+/// Checks the body's `Digest` header: every `SHA-256=` value in it must be the body's SHA-256,
+/// and there must be one.
+fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), FedError> {
+    let header = headers
+        .get("digest")
+        .and_then(|h| h.to_str().ok())
+        .ok_or(FedError::ActivityBodyDigestInvalid)?;
+    let ours = BASE64.encode(Sha256::digest(body));
+    let mut checked = false;
+    for part in header.split(',') {
+        let Some((algorithm, value)) = part.trim().split_once('=') else {
+            continue;
+        };
+        if algorithm.eq_ignore_ascii_case("sha-256") {
+            if value != ours {
+                return Err(FedError::ActivityBodyDigestInvalid);
+            }
+            checked = true;
+        }
+    }
+    if checked {
+        Ok(())
+    } else {
+        Err(FedError::ActivityBodyDigestInvalid)
+    }
+}
+
+/// The checks `activitypub_federation` makes on an incoming activity's `id` before looking at its
+/// actor: the id and the actor are on the same domain, the scheme is https (or http where the
+/// configuration allows it), the id is not one of ours, and its server is not suspended here.
+async fn verify_id(data: &FedData, activity: &InboxActivity) -> Result<(), FedError> {
+    let id = activity.id();
+    verify_domains_match(id, activity.actor())?;
+    match id.scheme() {
+        "https" => {}
+        "http" if data.config.allow_http() => {}
+        _ => return Err(FedError::UrlVerificationError("Invalid url scheme")),
+    }
+    let Some(host) = crate::federation::actor::authority(id) else {
+        return Err(FedError::UrlVerificationError("Url must have a domain"));
+    };
+    if host == data.config.server.domain {
+        return Err(FedError::UrlVerificationError(
+            "Activity was sent from local instance",
+        ));
+    }
+    match crate::service::moderation::domain_suspended(data, &host).await {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(FedError::Other(format!("{host} is blocked"))),
+        Err(e) => Err(FedError::Other(format!("checking domain blocks: {e}"))),
+    }
+}
+
+/// Receives an activity POSTed to an inbox: the body's digest, the activity's id, its actor
+/// (fetched and stored when unknown), the HTTP signature with that actor's key, then the
+/// activity's own checks (`Activity::verify`) and its effects (`Activity::receive`). The steps of
+/// `activitypub_federation::axum::inbox::receive_activity`, with the signature checked by
+/// [`rsa_sha256_verifies`].
+///
+/// Errors: `ActivityBodyDigestInvalid` or `ActivitySignatureInvalid` (the caller answers 401), or
+/// anything else that makes the activity unusable (400).
+pub async fn receive_signed(
+    data: &FedData,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> anyhow::Result<()> {
+    verify_digest(headers, body)?;
+    let activity: InboxActivity = serde_json::from_slice(body)
+        .map_err(|e| anyhow::anyhow!("the activity does not parse: {e}"))?;
+    verify_id(data, &activity).await?;
+    let actor = ObjectId::<ApAccount>::from(activity.actor().clone())
+        .dereference(data)
+        .await?;
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let key = actor.public_key_pem();
+    let verified = POST_CONFIG
+        .begin_verify(
+            method.as_str(),
+            path,
+            header_map(headers, &data.config.server.domain),
+        )
+        // No `Signature` header, a malformed one, or one past its age.
+        .map_err(|_| FedError::ActivitySignatureInvalid)?
+        .verify(|signature, signing_string| {
+            rsa_sha256_verifies(key, signing_string.as_bytes(), signature)
+        });
+    if !verified {
+        return Err(FedError::ActivitySignatureInvalid.into());
+    }
+    activity.verify(data).await?;
+    activity.receive(data).await?;
+    Ok(())
+}
