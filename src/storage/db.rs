@@ -58,7 +58,8 @@ macro_rules! on_db {
 
 impl Db {
     /// Connects to `url` (`sqlite://path` or `postgres://…`). SQLite files and their parent folder
-    /// are created when missing; SQLite runs in WAL mode with a 5 s busy timeout.
+    /// are created when missing; SQLite runs in WAL mode with a 5 s busy timeout, its WAL
+    /// checkpointed by a background task every second (must be called inside a tokio runtime).
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
         if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)?
@@ -66,7 +67,9 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Checkpoints run in the background instead (`sqlite_pool::spawn_checkpointer`).
+                .pragma("wal_autocheckpoint", "0");
             if let Some(parent) = opts.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {
@@ -76,6 +79,7 @@ impl Db {
             // a bad path or permission fails at start-up.
             let pool = SqlitePool::new(opts, max_connections)?;
             drop(pool.acquire().await?);
+            super::sqlite_pool::spawn_checkpointer(&pool);
             Ok(Db::Sqlite(pool, Arc::new(Semaphore::new(1))))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;

@@ -105,6 +105,38 @@ impl SqlitePool {
     }
 }
 
+/// How often [`spawn_checkpointer`] copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Checkpoints the WAL in the background, every second, for as long as the pool is open.
+///
+/// Connections are opened with `wal_autocheckpoint = 0`: SQLite's automatic checkpoint runs inside
+/// the COMMIT that takes the WAL past 1,000 pages, so one transaction in a thousand pages copied
+/// them all and synced the file while every other writer waited for it (4 % of the server's CPU
+/// under the inbox bench, all inside the one-writer lock; docs/PERFORMANCE.md). A `PASSIVE`
+/// checkpoint from another connection does the same copying without holding up writers. SQLite
+/// still checkpoints when the last connection closes.
+pub fn spawn_checkpointer(pool: &SqlitePool) {
+    let weak = pool.0.weak();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(pool) = weak.upgrade().filter(|p| !p.is_closed()) else {
+                return;
+            };
+            let pool = SqlitePool(pool);
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!(error = %e, "checkpointing the SQLite WAL");
+            }
+        }
+    });
+}
+
 /// Drops `conn` from its pool instead of returning it when its worker thread is gone.
 fn discard_if_crashed(conn: SqliteConn, err: &sqlx::Error) {
     if matches!(err, sqlx::Error::WorkerCrashed) {
