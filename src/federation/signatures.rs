@@ -150,6 +150,11 @@ fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), FedError> {
 /// The checks `activitypub_federation` makes on an incoming activity's `id` before looking at its
 /// actor: the id and the actor are on the same domain, the scheme is https (or http where the
 /// configuration allows it), the id is not one of ours, and its server is not suspended here.
+///
+/// The library's production-only checks of the id (no explicit port, a host that resolves to a
+/// public address) are left to what follows: the actor is fetched through the library, which
+/// makes those checks on the actor's URL and resolves it with the validating resolver, and
+/// `Activity::verify` requires the id on the actor's origin, port included.
 async fn verify_id(data: &FedData, activity: &InboxActivity) -> Result<(), FedError> {
     let id = activity.id();
     verify_domains_match(id, activity.actor())?;
