@@ -52,8 +52,8 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
 }
 
 tokio::task_local! {
-    /// Actors read while one inbox request is handled. `activitypub_federation` reads the sender to
-    /// check its signature and the handler needs it again; without this each was a query.
+    /// Actors read while one inbox request is handled. The signature check reads the sender
+    /// (`federation::signatures`) and the handler needs it again; without this each was a query.
     static REQUEST_ACTORS: std::cell::RefCell<Vec<(AccountRow, Option<DateTime<Utc>>)>>;
 }
 

@@ -1,6 +1,6 @@
-//! Incoming activities, after `activitypub_federation` verified the digest, the HTTP signature
-//! (with the actor's key, fetching the actor when unknown) and our origin checks: each is handed
-//! to the service that owns what it changes.
+//! Incoming activities, after `federation::signatures::receive_signed` verified the digest, the
+//! HTTP signature (with the actor's key, fetching the actor when unknown) and our origin checks:
+//! each is handed to the service that owns what it changes.
 
 use activitypub_federation::fetch::object_id::ObjectId;
 

@@ -205,7 +205,7 @@ impl OwnedMedia {
 }
 
 impl StatusMedia<'_> {
-    fn to_owned(&self) -> OwnedMedia {
+    fn owned(&self) -> OwnedMedia {
         match self {
             StatusMedia::Uploaded(ids) => OwnedMedia::Uploaded(ids.to_vec()),
             StatusMedia::Remote(rows) => OwnedMedia::Remote(rows.to_vec()),
@@ -281,7 +281,7 @@ async fn insert_and_distribute(
         idempotency_key: idempotency_key.map(str::to_owned),
         outgoing,
         receipt: receipt.map(str::to_owned),
-        media: media.to_owned(),
+        media: media.owned(),
         subscribers,
     };
     let written = state.db.in_writer(write.run()).await?;

@@ -1868,36 +1868,60 @@ pub async fn signed_get(
     private_pem: &str,
     tamper: bool,
 ) -> reqwest::Response {
-    use base64::Engine;
-    use rsa::pkcs8::DecodePrivateKey;
-    use sha2::{Digest, Sha256};
     let u = url::Url::parse(url).unwrap();
-    let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
-    let date = chrono::Utc::now()
-        .format("%a, %d %b %Y %H:%M:%S GMT")
-        .to_string();
+    let (host, date) = (host_of(&u), http_date(chrono::Utc::now()));
     let path = if tamper { "/somewhere/else" } else { u.path() };
     let signing = format!("(request-target): get {path}\nhost: {host}\ndate: {date}");
-    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).unwrap();
+    let key = private_key(private_pem);
+    reqwest::Client::new()
+        .get(url)
+        .header("accept", "application/activity+json")
+        .header("host", host)
+        .header("date", date)
+        .header(
+            "signature",
+            signature_header(&key, key_id, "(request-target) host date", &signing),
+        )
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `host:port` of `u`, as the `Host` header carries it.
+fn host_of(u: &url::Url) -> String {
+    format!("{}:{}", u.host_str().unwrap(), u.port().unwrap())
+}
+
+/// An HTTP `Date` header value.
+fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn private_key(pkcs8_pem: &str) -> rsa::RsaPrivateKey {
+    use rsa::pkcs8::DecodePrivateKey;
+    rsa::RsaPrivateKey::from_pkcs8_pem(pkcs8_pem).unwrap()
+}
+
+/// A draft-cavage `Signature` header value: `signing` signed RSA-SHA256 with `key`, which covers
+/// `headers` and is named `key_id`.
+fn signature_header(
+    key: &rsa::RsaPrivateKey,
+    key_id: &str,
+    headers: &str,
+    signing: &str,
+) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
     let sig = key
         .sign(
             rsa::Pkcs1v15Sign::new::<Sha256>(),
             &Sha256::digest(signing.as_bytes()),
         )
         .unwrap();
-    let header = format!(
-        "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date\",signature=\"{}\"",
+    format!(
+        "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{headers}\",signature=\"{}\"",
         base64::engine::general_purpose::STANDARD.encode(sig)
-    );
-    reqwest::Client::new()
-        .get(url)
-        .header("accept", "application/activity+json")
-        .header("host", host)
-        .header("date", date)
-        .header("signature", header)
-        .send()
-        .await
-        .unwrap()
+    )
 }
 
 /// A short travels as Loops shapes it (a Note with one `video/mp4` Document, its size and poster),
@@ -2013,24 +2037,24 @@ pub async fn signed_post(
     spoil: Spoil,
 ) -> reqwest::Response {
     use base64::Engine;
-    use rsa::pkcs8::DecodePrivateKey;
     use sha2::{Digest, Sha256};
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
     let u = url::Url::parse(url).unwrap();
-    let host = format!("{}:{}", u.host_str().unwrap(), u.port().unwrap());
     let at = if spoil == Spoil::Stale {
         chrono::Utc::now() - chrono::Duration::hours(2)
     } else {
         chrono::Utc::now()
     };
-    let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let (host, date) = (host_of(&u), http_date(at));
     let bytes = serde_json::to_vec(body).unwrap();
     let digested: &[u8] = if spoil == Spoil::Digest {
         b"{}"
     } else {
         &bytes
     };
-    let digest = format!("SHA-256={}", b64(&Sha256::digest(digested)));
+    let digest = format!(
+        "SHA-256={}",
+        base64::engine::general_purpose::STANDARD.encode(Sha256::digest(digested))
+    );
     let signing = format!(
         "(request-target): post {}\nhost: {host}\ndate: {date}\ndigest: {digest}",
         u.path()
@@ -2038,14 +2062,8 @@ pub async fn signed_post(
     let key = if spoil == Spoil::Key {
         rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap()
     } else {
-        rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).unwrap()
+        private_key(private_pem)
     };
-    let sig = key
-        .sign(
-            rsa::Pkcs1v15Sign::new::<Sha256>(),
-            &Sha256::digest(signing.as_bytes()),
-        )
-        .unwrap();
     let mut req = reqwest::Client::new()
         .post(url)
         .header("content-type", "application/activity+json")
@@ -2054,12 +2072,10 @@ pub async fn signed_post(
         .header("digest", digest)
         .body(bytes);
     if spoil != Spoil::Unsigned {
+        let headers = "(request-target) host date digest";
         req = req.header(
             "signature",
-            format!(
-                "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date digest\",signature=\"{}\"",
-                b64(&sig)
-            ),
+            signature_header(&key, key_id, headers, &signing),
         );
     }
     req.send().await.unwrap()
