@@ -189,7 +189,7 @@ pub enum StatusMedia<'a> {
     Remote(&'a [crate::storage::media::NewMedia]),
 }
 
-/// [`StatusMedia`] with its data owned, to move into the SQLite writer (`Db::in_writer`).
+/// [`StatusMedia`] with its data owned, to move into the SQLite writer (`Db::write`).
 enum OwnedMedia {
     Uploaded(Vec<i64>),
     Remote(Vec<crate::storage::media::NewMedia>),
@@ -284,7 +284,7 @@ async fn insert_and_distribute(
         media: media.owned(),
         subscribers,
     };
-    let written = state.db.in_writer(write.run()).await?;
+    let written = state.db.write(write).await?;
     if sends {
         state.delivery_wakeup.notify_one();
     }
@@ -295,7 +295,7 @@ async fn insert_and_distribute(
 }
 
 /// What `insert_and_distribute` writes in its transaction, owned so that it can run on the
-/// SQLite writer thread (`Db::in_writer`).
+/// SQLite writer thread (`Db::write`).
 struct StatusWrite {
     state: AppState,
     new: store::NewStatusBuf,
@@ -317,8 +317,20 @@ struct Written {
     conversations: Vec<crate::storage::conversations::ConversationRow>,
 }
 
+impl crate::storage::writer::Write for StatusWrite {
+    type Output = Written;
+    type Error = AppError;
+
+    fn write<'t>(
+        &'t self,
+        tx: &'t mut crate::storage::Tx,
+    ) -> futures_util::future::BoxFuture<'t, AppResult<Written>> {
+        Box::pin(self.write_in(tx))
+    }
+}
+
 impl StatusWrite {
-    async fn run(self) -> AppResult<Written> {
+    async fn write_in(&self, tx: &mut crate::storage::Tx) -> AppResult<Written> {
         let StatusWrite {
             state,
             new,
@@ -333,15 +345,14 @@ impl StatusWrite {
         let new = &new.as_new();
         let media = media.as_media();
         let mention_ids = &mention_ids[..];
-        let mut tx = state.db.begin().await?;
-        let mut row = store::insert(&mut tx, new).await?;
+        let mut row = store::insert(tx, new).await?;
         if !media.is_empty() {
-            media.apply(&state, &mut tx, new.id).await?;
+            media.apply(state, tx, new.id).await?;
             row.has_media = true;
         }
-        if let Some(out) = &outgoing {
+        if let Some(out) = outgoing {
             crate::service::delivery::enqueue(
-                &mut tx,
+                tx,
                 &out.activity,
                 new.account_id,
                 &out.inboxes,
@@ -349,13 +360,13 @@ impl StatusWrite {
             )
             .await?;
         }
-        store::insert_mentions(&mut tx, new.id, mention_ids).await?;
+        store::insert_mentions(tx, new.id, mention_ids).await?;
         if new.visibility != "direct" && new.reblog_of_id.is_none() {
-            crate::service::cards::queue(&mut tx, new.id, new.content).await?;
+            crate::service::cards::queue(tx, new.id, new.content).await?;
         }
         let conversations = if new.visibility == "direct" && new.reblog_of_id.is_none() {
             crate::service::conversations::on_direct_status(
-                &mut tx,
+                tx,
                 new.id,
                 new.conversation_id,
                 new.account_id,
@@ -366,9 +377,9 @@ impl StatusWrite {
         } else {
             Vec::new()
         };
-        let tag_ids = store::attach_tags(&mut tx, new.id, &tags).await?;
+        let tag_ids = store::attach_tags(tx, new.id, tags).await?;
         if let Some(parent) = new.in_reply_to_id {
-            store::adjust_counter(&mut tx, parent, Counter::Replies, 1).await?;
+            store::adjust_counter(tx, parent, Counter::Replies, 1).await?;
         }
         let (audience, public_tags) = match new.visibility {
             "direct" => (Audience::MentionedFollowers, &[][..]),
@@ -376,36 +387,29 @@ impl StatusWrite {
             _ => (Audience::Followers, &[][..]),
         };
         let reply_to_other = new.in_reply_to_account_id.filter(|a| *a != new.account_id);
-        let feed = fan_out(&mut tx, new, audience, reply_to_other, public_tags).await?;
+        let feed = fan_out(tx, new, audience, reply_to_other, public_tags).await?;
         let mut pending: Vec<Pending> = Vec::new();
         for m in mention_ids {
             pending.extend(
-                notifications::create(&mut tx, *m, new.account_id, "mention", Some(new.id)).await?,
+                notifications::create(tx, *m, new.account_id, "mention", Some(new.id)).await?,
             );
         }
         if new.visibility != "direct" {
-            for &follower in &subscribers {
+            for &follower in subscribers {
                 if !mention_ids.contains(&follower) {
                     pending.extend(
-                        notifications::create(
-                            &mut tx,
-                            follower,
-                            new.account_id,
-                            "status",
-                            Some(new.id),
-                        )
-                        .await?,
+                        notifications::create(tx, follower, new.account_id, "status", Some(new.id))
+                            .await?,
                     );
                 }
             }
         }
-        if let Some(key) = &idempotency_key {
-            store::remember_idempotency_key(&mut tx, new.account_id, key, new.id).await?;
+        if let Some(key) = idempotency_key {
+            store::remember_idempotency_key(tx, new.account_id, key, new.id).await?;
         }
-        if let Some(activity_id) = &receipt {
-            crate::storage::deliveries::record_receipt_in(&mut tx, activity_id).await?;
+        if let Some(activity_id) = receipt {
+            crate::storage::deliveries::record_receipt_in(tx, activity_id).await?;
         }
-        tx.commit().await?;
         Ok(Written {
             row,
             feed,

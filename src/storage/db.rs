@@ -5,9 +5,7 @@
 //! type-checked against its own driver (DESIGN.md §3). Dialect-specific SQL is the exception and sits
 //! side by side in the same function.
 
-use std::future::Future;
 use std::str::FromStr;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -15,8 +13,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::sync::Arc;
 
-use super::sqlite_pool::{SqlitePool, SqliteTx};
-use tokio::sync::Semaphore;
+use super::sqlite_pool::{SqlitePool, SqliteTx, WriterConnection};
+use super::writer::{Queue, Write};
 
 /// One of the two backends, borrowed for a single statement; see [`on_db!`](crate::on_db).
 pub enum Backend<S, P> {
@@ -26,13 +24,19 @@ pub enum Backend<S, P> {
 
 /// Cheap to clone (the pools are reference-counted).
 ///
-/// SQLite allows one writer at a time; concurrent write transactions would otherwise meet in
-/// SQLite's sleep-and-retry busy handler. The semaphore makes them queue in-process instead, in
-/// arrival order, each holding its permit until it commits or rolls back.
+/// On SQLite, statements outside transactions use the pool, and transactions take turns on the
+/// one [`WriterConnection`].
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool, Arc<Semaphore>),
+    Sqlite(SqlitePool, Arc<SqliteWriter>),
     Postgres(PgPool),
+}
+
+/// SQLite's writer: the one connection for transactions, and the queue of [`Db::write`].
+#[derive(Debug)]
+pub struct SqliteWriter {
+    conn: Arc<WriterConnection>,
+    queue: Queue,
 }
 
 /// An open transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
@@ -69,7 +73,10 @@ impl Db {
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
                 // Checkpoints run in the background instead (`sqlite_pool::spawn_checkpointer`).
-                .pragma("wal_autocheckpoint", "0");
+                .pragma("wal_autocheckpoint", "0")
+                // Statement journals (a statement that may need undoing inside a transaction) stay
+                // in memory instead of temporary files: syscalls inside the writer lock.
+                .pragma("temp_store", "memory");
             if let Some(parent) = opts.get_filename().parent()
                 && !parent.as_os_str().is_empty()
             {
@@ -77,10 +84,16 @@ impl Db {
             }
             // Our own pool, not sqlx's: see `sqlite_pool` for why. One connection is opened now so
             // a bad path or permission fails at start-up.
-            let pool = SqlitePool::new(opts, max_connections)?;
+            let pool = SqlitePool::new(opts.clone(), max_connections)?;
             drop(pool.acquire().await?);
             super::sqlite_pool::spawn_checkpointer(&pool);
-            Ok(Db::Sqlite(pool, Arc::new(Semaphore::new(1))))
+            let writer = SqliteWriter {
+                // A larger page cache (16 MiB, default 2 MiB) for the one connection that writes:
+                // a batch of statuses touches many index pages, and nobody else invalidates them.
+                conn: Arc::new(WriterConnection::new(opts.pragma("cache_size", "-16384"))),
+                queue: Queue::default(),
+            };
+            Ok(Db::Sqlite(pool, Arc::new(writer)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -110,41 +123,27 @@ impl Db {
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p, writer) => {
-                let permit = writer
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| sqlx::Error::PoolClosed)?;
-                Tx::Sqlite(SqliteTx::begin(p, permit).await?)
-            }
+            Db::Sqlite(_, writer) => Tx::Sqlite(SqliteTx::begin(&writer.conn).await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
 
-    /// Runs `work`, a future that opens, uses and commits a write transaction, where its round
-    /// trips to SQLite are not held up by other requests: on SQLite, on a thread of its own (with
-    /// its own single-threaded runtime) that does nothing else; on PostgreSQL, in place.
+    /// Runs `work` in a write transaction of its own on PostgreSQL; on SQLite, on the writer
+    /// thread, in one transaction with the other writes queued at the same time (group commit,
+    /// see [`super::writer`]). Each caller gets the outcome it would have had alone: its output
+    /// once the transaction commits, or its own error.
     ///
-    /// Why: SQLite takes one writer at a time (the semaphore above), and each statement of a
-    /// transaction is a hand-off to the connection's thread and back. Driven from the shared
-    /// runtime, the transaction's task waited after every statement for a worker busy with other
-    /// requests (signature checks, JSON), so the writer lock was held about 1.25 ms for 9
-    /// statements under load and capped the inbox at about 800 transactions/s
-    /// (docs/PERFORMANCE.md). Once spawned, `work` runs to the end even if the caller goes away.
-    /// A panic in `work` is resumed in the caller.
-    pub async fn in_writer<T, F>(&self, work: F) -> T
-    where
-        F: Future<Output = T> + Send + 'static,
-        T: Send + 'static,
-    {
+    /// On SQLite the work is done even if the caller stops waiting; on PostgreSQL it is
+    /// cancelled with the caller and rolled back. A panic in `work` is resumed in the caller.
+    pub async fn write<W: Write>(&self, work: W) -> Result<W::Output, W::Error> {
         match self {
-            Db::Sqlite(..) => match writer_runtime().spawn(work).await {
-                Ok(v) => v,
-                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(e) => panic!("the SQLite writer thread stopped: {e}"),
-            },
-            Db::Postgres(_) => work.await,
+            Db::Sqlite(_, writer) => writer.queue.write(&writer.conn, work).await,
+            Db::Postgres(_) => {
+                let mut tx = self.begin().await?;
+                let out = work.write(&mut tx).await?;
+                tx.commit().await?;
+                Ok(out)
+            }
         }
     }
 
@@ -165,7 +164,10 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p, _) => p.close().await,
+            Db::Sqlite(p, writer) => {
+                writer.conn.close().await;
+                p.close().await
+            }
             Db::Postgres(p) => p.close().await,
         }
     }
@@ -185,24 +187,6 @@ impl Tx {
             Tx::Postgres(t) => t.commit().await,
         }
     }
-}
-
-/// The runtime of the thread that drives SQLite write transactions ([`Db::in_writer`]), started
-/// on first use and shared by every `Db` in the process.
-fn writer_runtime() -> &'static tokio::runtime::Handle {
-    static WRITER: OnceLock<tokio::runtime::Handle> = OnceLock::new();
-    WRITER.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime for the SQLite writer thread");
-        let handle = rt.handle().clone();
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || rt.block_on(std::future::pending::<()>()))
-            .expect("the SQLite writer thread");
-        handle
-    })
 }
 
 /// True when `err` is a unique-constraint violation (mapped to 422 by the error layer).

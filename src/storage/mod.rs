@@ -29,5 +29,6 @@ pub mod stories;
 pub mod tags;
 pub mod two_factor;
 pub mod user_tokens;
+pub mod writer;
 
 pub use db::{Db, Tx};

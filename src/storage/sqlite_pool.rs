@@ -26,7 +26,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Describe, Either, Execute, Executor, SqlStr, Sqlite};
 use sqlx_core::transaction::TransactionManager;
-use tokio::sync::OwnedSemaphorePermit;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// How long a caller waits for a free connection before [`sqlx::Error::PoolTimedOut`] (sqlx's
 /// default acquire timeout).
@@ -225,52 +227,124 @@ impl<'p> Executor<'p> for &'_ SqlitePool {
     }
 }
 
-/// A transaction on one pooled connection, holding the in-process writer permit
-/// ([`Db`](super::Db)). Dropped without [`commit`](Self::commit), it rolls back: the `ROLLBACK`
-/// is queued on the connection's worker before the connection goes back to the pool, so the next
-/// user's first command runs after it.
+/// The one connection that write transactions use, opened on first need: SQLite takes one writer
+/// at a time, so transactions queue here in-process, in arrival order, instead of meeting in
+/// SQLite's sleep-and-retry busy handler.
+///
+/// Why one connection rather than any pooled one: a SQLite connection keeps its page cache across
+/// transactions only while nobody else writes. When writes moved between pooled connections, each
+/// transaction began by reading back the pages the previous one (on another connection) had
+/// changed, inside the writer lock (docs/PERFORMANCE.md). Writes outside transactions still go
+/// through the pool.
+pub struct WriterConnection {
+    options: SqliteConnectOptions,
+    conn: Arc<Mutex<Option<SqliteConnection>>>,
+    closed: AtomicBool,
+}
+
+impl fmt::Debug for WriterConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriterConnection").finish_non_exhaustive()
+    }
+}
+
+impl WriterConnection {
+    /// No connection is opened until the first transaction.
+    pub fn new(options: SqliteConnectOptions) -> WriterConnection {
+        WriterConnection {
+            options,
+            conn: Arc::new(Mutex::new(None)),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Waits for the connection (in arrival order) and closes it; later transactions fail with
+    /// `PoolClosed`.
+    pub async fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        if let Some(conn) = self.conn.lock().await.take()
+            && let Err(e) = sqlx::Connection::close(conn).await
+        {
+            tracing::warn!(error = %e, "closing the SQLite writer connection");
+        }
+    }
+}
+
+/// A transaction on the [`WriterConnection`], which it holds until commit or rollback. Dropped
+/// without [`commit`](Self::commit), it rolls back: the `ROLLBACK` is queued on the connection's
+/// worker before the connection is released, so the next transaction's `BEGIN` runs after it.
 pub struct SqliteTx {
-    conn: SqliteConn,
+    conn: OwnedMutexGuard<Option<SqliteConnection>>,
     open: bool,
-    _writer: OwnedSemaphorePermit,
 }
 
 impl SqliteTx {
-    /// `BEGIN` on a connection from `pool`; `writer` is held until commit or rollback.
-    pub async fn begin(
-        pool: &SqlitePool,
-        writer: OwnedSemaphorePermit,
-    ) -> Result<SqliteTx, sqlx::Error> {
-        let mut conn = pool.acquire().await?;
-        if let Err(e) = SqliteTransactionManager::begin(&mut conn, None).await {
-            discard_if_crashed(conn, &e);
-            return Err(e);
+    /// Waits for the writer connection (opening it if needed) and runs `BEGIN` on it.
+    ///
+    /// Errors: `PoolClosed` after [`WriterConnection::close`], opening the database, or `BEGIN`
+    /// failing. A connection whose worker thread died (`WorkerCrashed`) is dropped, and the next
+    /// transaction opens a new one.
+    pub async fn begin(writer: &WriterConnection) -> Result<SqliteTx, sqlx::Error> {
+        let mut guard = writer.conn.clone().lock_owned().await;
+        if writer.closed.load(Ordering::Relaxed) {
+            return Err(sqlx::Error::PoolClosed);
         }
-        Ok(SqliteTx {
-            conn,
-            open: true,
-            _writer: writer,
-        })
+        if guard.is_none() {
+            *guard = Some(writer.options.connect().await?);
+        }
+        let mut tx = SqliteTx {
+            conn: guard,
+            open: false,
+        };
+        match SqliteTransactionManager::begin(tx.connection(), None).await {
+            Ok(()) => {
+                tx.open = true;
+                Ok(tx)
+            }
+            Err(e) => {
+                tx.forget_if_crashed(&e);
+                Err(e)
+            }
+        }
     }
 
     /// The connection, for statements inside the transaction.
     pub fn connection(&mut self) -> &mut SqliteConnection {
-        &mut self.conn
+        self.conn
+            .as_mut()
+            .expect("an open transaction has its connection")
     }
 
     /// `COMMIT`. On error the transaction is rolled back when `self` is dropped.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
-        SqliteTransactionManager::commit(&mut self.conn).await?;
-        self.open = false;
-        Ok(())
+        match SqliteTransactionManager::commit(self.connection()).await {
+            Ok(()) => {
+                self.open = false;
+                Ok(())
+            }
+            Err(e) => {
+                self.forget_if_crashed(&e);
+                Err(e)
+            }
+        }
+    }
+
+    fn forget_if_crashed(&mut self, err: &sqlx::Error) {
+        if matches!(err, sqlx::Error::WorkerCrashed) {
+            tracing::error!("the SQLite writer connection's worker thread died; it is reopened");
+            self.open = false;
+            *self.conn = None;
+        }
     }
 }
 
 impl Drop for SqliteTx {
     fn drop(&mut self) {
-        if self.open {
+        if self.open
+            && let Some(conn) = self.conn.as_mut()
+        {
             // Queued without waiting; the worker skips it if a cancelled COMMIT already ran.
-            SqliteTransactionManager::start_rollback(&mut self.conn);
+            SqliteTransactionManager::start_rollback(conn);
         }
     }
 }

@@ -114,7 +114,7 @@ pub struct NewStatus<'a> {
     pub short: bool,
 }
 
-/// A [`NewStatus`] that owns its text, to move into a task of its own ([`Db::in_writer`]).
+/// A [`NewStatus`] that owns its text, to move into a task of its own ([`Db::write`](crate::storage::Db::write)).
 pub struct NewStatusBuf {
     fields: NewStatus<'static>,
     uri: String,
@@ -732,8 +732,9 @@ pub async fn actors_of(
     Ok(page.finish(rows))
 }
 
-/// Home-feed fan-out: adds `status_id` to the feeds of `author`, of the author's followers (only
-/// those showing boosts, for a boost) and of the followers of `tag_ids` (public posts only).
+/// Home-feed fan-out: adds `status_id` to the feeds of `author` (when local: remote accounts have
+/// no home feed here), of the author's local followers (only those showing boosts, for a boost)
+/// and of the followers of `tag_ids` (public posts only).
 /// Returns the accounts whose feed gained it, for streaming.
 ///
 /// A reply to someone else (`reply_to_other`) reaches only followers who also follow that person
@@ -750,7 +751,9 @@ pub async fn fan_out(
     let mut args = Args::default();
     let sid = args.add(status_id);
     let a = args.add(author);
-    let mut selects = vec![format!("SELECT {a} AS id")];
+    let mut selects = vec![format!(
+        "SELECT id FROM accounts WHERE id = {a} AND domain IS NULL"
+    )];
     if to_followers {
         let reblog_cond = if is_reblog {
             " AND f.show_reblogs = TRUE"

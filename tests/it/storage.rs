@@ -3,8 +3,10 @@
 
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use rookery::service::accounts::Role;
 use rookery::storage::accounts::{self, ProfileField, ProfileUpdate};
+use rookery::storage::writer::Write;
 use rookery::storage::{Db, Tx};
 
 use crate::both_backends;
@@ -197,8 +199,8 @@ async fn instance_known(db: &Db, domain: &str) -> bool {
 }
 
 /// A transaction dropped without commit keeps nothing, and the connection it held serves what
-/// comes next: on SQLite the rollback is queued on the connection as it goes back to the pool
-/// (which checks nothing), and the one-writer lock is free again.
+/// comes next: on SQLite the rollback is queued on the writer connection before the next
+/// transaction can take it.
 async fn a_dropped_transaction_keeps_nothing(app: TestApp) {
     let db = &app.state.db;
     for _ in 0..20 {
@@ -214,23 +216,49 @@ async fn a_dropped_transaction_keeps_nothing(app: TestApp) {
     assert!(!instance_known(db, "dropped.example").await);
 }
 
-/// On SQLite, a transaction handed to the writer thread (`Db::in_writer`) is finished even when its
-/// caller stops waiting (a request whose client went away must not leave half a status), and a
-/// panic in it reaches the caller.
+/// A write for `Db::write`: inserts `domain` as an instance after `pause`, or panics.
+struct InsertInstance {
+    domain: String,
+    pause: Duration,
+    panic: bool,
+}
+
+impl InsertInstance {
+    fn new(domain: &str) -> InsertInstance {
+        InsertInstance {
+            domain: domain.into(),
+            pause: Duration::ZERO,
+            panic: false,
+        }
+    }
+}
+
+impl Write for InsertInstance {
+    type Output = ();
+    type Error = sqlx::Error;
+
+    fn write<'t>(&'t self, tx: &'t mut Tx) -> BoxFuture<'t, sqlx::Result<()>> {
+        Box::pin(async move {
+            assert!(!self.panic, "boom");
+            tokio::time::sleep(self.pause).await;
+            rookery::on_db!(tx, c => sqlx::query("INSERT INTO instances (domain) VALUES ($1)")
+                .bind(&self.domain).execute(c).await.map(|_| ()))
+        })
+    }
+}
+
+/// On SQLite, a write handed to the writer thread (`Db::write`) is finished even when its caller
+/// stops waiting (a request whose client went away must not leave half a status), and a panic in
+/// it reaches the caller without stopping the writer.
 #[tokio::test]
 async fn writer_work_outlives_its_caller() {
     let app = TestApp::start(Backend::Sqlite).await;
     let db = app.state.db.clone();
-    let work = {
-        let db = db.clone();
-        async move {
-            let mut tx = db.begin().await.unwrap();
-            insert_instance(&mut tx, "late.example").await;
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            tx.commit().await.unwrap();
-        }
+    let slow = InsertInstance {
+        pause: Duration::from_millis(300),
+        ..InsertInstance::new("late.example")
     };
-    let waited = tokio::time::timeout(Duration::from_millis(20), db.in_writer(work)).await;
+    let waited = tokio::time::timeout(Duration::from_millis(20), db.write(slow)).await;
     assert!(waited.is_err(), "the work should still be running");
     assert!(!instance_known(&db, "late.example").await);
     let mut known = false;
@@ -243,22 +271,102 @@ async fn writer_work_outlives_its_caller() {
     }
     assert!(known, "the writer thread did not finish the transaction");
     let db2 = db.clone();
-    let panicked = tokio::spawn(async move { db2.in_writer(async { panic!("boom") }).await }).await;
+    let bad = InsertInstance {
+        panic: true,
+        ..InsertInstance::new("panicked.example")
+    };
+    let panicked = tokio::spawn(async move { db2.write(bad).await }).await;
     assert!(panicked.unwrap_err().is_panic());
-    // The writer thread survives a panic in one piece of work.
-    let db2 = db.clone();
-    db.in_writer(async move {
-        let mut tx = db2.begin().await.unwrap();
-        insert_instance(&mut tx, "after.example").await;
-        tx.commit().await.unwrap();
-    })
-    .await;
+    db.write(InsertInstance::new("after.example"))
+        .await
+        .unwrap();
     assert!(instance_known(&db, "after.example").await);
+    assert!(!instance_known(&db, "panicked.example").await);
+}
+
+/// Writes that queue together (on SQLite they share a transaction) each get the outcome they would
+/// have had alone: a duplicate fails with its own unique violation and a panic reaches only its
+/// caller, while every other write is stored.
+async fn queued_writes_each_get_their_own_outcome(app: TestApp) {
+    let db = app.state.db.clone();
+    // Holds the writer while the rest queue behind it.
+    let slow = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let w = InsertInstance {
+                pause: Duration::from_millis(300),
+                ..InsertInstance::new("first.example")
+            };
+            db.write(w).await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut writes: Vec<InsertInstance> = (0..30)
+        .map(|i| InsertInstance::new(&format!("w{i}.example")))
+        .collect();
+    writes.insert(10, InsertInstance::new("w3.example"));
+    writes.insert(
+        20,
+        InsertInstance {
+            panic: true,
+            ..InsertInstance::new("panic.example")
+        },
+    );
+    let handles: Vec<_> = writes
+        .into_iter()
+        .map(|w| {
+            let db = db.clone();
+            let domain = w.domain.clone();
+            (domain, tokio::spawn(async move { db.write(w).await }))
+        })
+        .collect();
+    slow.await.unwrap().unwrap();
+    let (mut stored, mut duplicates, mut panics) = (0, 0, 0);
+    for (domain, handle) in handles {
+        match handle.await {
+            Ok(Ok(())) => stored += 1,
+            Ok(Err(e)) => {
+                assert!(
+                    rookery::storage::db::is_unique_violation(&e),
+                    "{domain}: {e}"
+                );
+                assert_eq!(domain, "w3.example");
+                duplicates += 1;
+            }
+            Err(e) => {
+                assert!(e.is_panic());
+                assert_eq!(domain, "panic.example");
+                panics += 1;
+            }
+        }
+    }
+    assert_eq!((stored, duplicates, panics), (30, 1, 1));
+    for i in 0..30 {
+        assert!(instance_known(&db, &format!("w{i}.example")).await, "w{i}");
+    }
+    assert!(!instance_known(&db, "panic.example").await);
+    // A batch with no failure commits whole.
+    let handles: Vec<_> = (0..10)
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(InsertInstance::new(&format!("ok{i}.example")))
+                    .await
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    for i in 0..10 {
+        assert!(instance_known(&db, &format!("ok{i}.example")).await);
+    }
 }
 
 both_backends!(
     accounts_round_trip,
     usernames_and_emails_are_unique_case_insensitively,
     domain_suspension_covers_subdomains,
-    a_dropped_transaction_keeps_nothing
+    a_dropped_transaction_keeps_nothing,
+    queued_writes_each_get_their_own_outcome
 );
