@@ -58,14 +58,51 @@ pub async fn create_about(
     kind: &str,
     about: store::About<'_>,
 ) -> AppResult<Option<Pending>> {
-    if recipient == from {
-        return Ok(None);
-    }
-    let id = store::insert(tx, recipient, from, kind, about).await?;
-    if let Some(id) = id {
-        crate::service::push::queue(tx, recipient, id).await?;
-    }
-    Ok(id.map(|id| Pending { id, recipient }))
+    let one = store::NewNotification {
+        account_id: recipient,
+        from,
+        kind,
+        about,
+    };
+    Ok(create_many(tx, std::slice::from_ref(&one))
+        .await?
+        .pop()
+        .flatten())
+}
+
+/// [`create_about`] for several notifications, with one statement for all of them and one for
+/// their Web Push subscriptions: what was stored for each, in the order given.
+pub async fn create_many(
+    tx: &mut Tx,
+    items: &[store::NewNotification<'_>],
+) -> AppResult<Vec<Option<Pending>>> {
+    let wanted: Vec<store::NewNotification<'_>> = items
+        .iter()
+        .filter(|n| n.account_id != n.from)
+        .copied()
+        .collect();
+    let mut stored = store::insert_many(tx, &wanted).await?.into_iter();
+    let pending: Vec<Option<Pending>> = items
+        .iter()
+        .map(|n| {
+            let id = if n.account_id == n.from {
+                None
+            } else {
+                stored.next().flatten()
+            };
+            id.map(|id| Pending {
+                id,
+                recipient: n.account_id,
+            })
+        })
+        .collect();
+    let made: Vec<(i64, i64)> = pending
+        .iter()
+        .flatten()
+        .map(|p| (p.recipient, p.id))
+        .collect();
+    crate::service::push::queue_many(tx, &made).await?;
+    Ok(pending)
 }
 
 /// Streams committed notifications to their recipients' `user` streams (not to those in

@@ -229,17 +229,23 @@ pub async fn unsubscribe(state: &AppState, token_id: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// Inside the transaction that stores notification `notification_id` for local account
-/// `recipient`: one delivery job per subscription of the recipient (whether each is wanted is
-/// decided when it runs).
-pub async fn queue(tx: &mut Tx, recipient: i64, notification_id: i64) -> AppResult<()> {
-    for sub in store::ids_of_account(tx, recipient).await? {
-        jobs::enqueue(
-            tx,
-            DELIVER_JOB,
-            &json!({ "subscription_id": sub, "notification_id": notification_id }),
-        )
-        .await?;
+/// Inside the transaction that stores notifications, `(local recipient, notification id)` each:
+/// one delivery job per subscription of the recipient (whether each is wanted is decided when it
+/// runs), with one read of the subscriptions for all of them.
+pub async fn queue_many(tx: &mut Tx, notifications: &[(i64, i64)]) -> AppResult<()> {
+    let mut recipients: Vec<i64> = notifications.iter().map(|(r, _)| *r).collect();
+    recipients.sort_unstable();
+    recipients.dedup();
+    let subscriptions = store::ids_of_accounts(tx, &recipients).await?;
+    for &(recipient, notification_id) in notifications {
+        for &(sub, _) in subscriptions.iter().filter(|(_, a)| *a == recipient) {
+            jobs::enqueue(
+                tx,
+                DELIVER_JOB,
+                &json!({ "subscription_id": sub, "notification_id": notification_id }),
+            )
+            .await?;
+        }
     }
     Ok(())
 }

@@ -114,15 +114,6 @@ fn validate_language(lang: &Option<String>) -> AppResult<()> {
     Ok(())
 }
 
-/// Who gets a new status in their home feed.
-#[derive(Clone, Copy)]
-enum Audience {
-    /// The author's followers (public, unlisted, private posts; boosts).
-    Followers,
-    /// Only mentioned accounts that follow the author (direct messages).
-    MentionedFollowers,
-}
-
 /// Publishes a new or edited status: home streams of `feed` readers, the `list` streams of lists
 /// showing it, and public and hashtag streams when it is a public post.
 async fn publish_status(
@@ -325,122 +316,160 @@ impl crate::storage::writer::Write for StatusWrite {
         &'t self,
         tx: &'t mut crate::storage::Tx,
     ) -> futures_util::future::BoxFuture<'t, AppResult<Written>> {
-        Box::pin(self.write_in(tx))
+        Box::pin(async move {
+            let mut written = Self::write_all(&[self], tx).await?;
+            written
+                .pop()
+                .ok_or_else(|| anyhow::anyhow!("a status write wrote nothing").into())
+        })
+    }
+
+    fn write_many<'t>(
+        batch: &'t [&'t Self],
+        tx: &'t mut crate::storage::Tx,
+    ) -> futures_util::future::BoxFuture<'t, AppResult<Vec<Written>>> {
+        Box::pin(Self::write_all(batch, tx))
     }
 }
 
 impl StatusWrite {
-    async fn write_in(&self, tx: &mut crate::storage::Tx) -> AppResult<Written> {
-        let StatusWrite {
-            state,
-            new,
-            mention_ids,
-            tags,
-            idempotency_key,
-            outgoing,
-            receipt,
-            media,
-            subscribers,
-        } = self;
-        let new = &new.as_new();
-        let media = media.as_media();
-        let mention_ids = &mention_ids[..];
-        let mut row = store::insert(tx, new).await?;
-        if !media.is_empty() {
-            media.apply(state, tx, new.id).await?;
-            row.has_media = true;
+    /// Writes `batch` with one statement per table for what most statuses need (the rows, their
+    /// authors' counts, mentions, home feeds, notifications, inbox receipts) and statements of
+    /// their own for the rest (media, deliveries, cards, conversations, hashtags, reply counts).
+    async fn write_all(
+        batch: &[&StatusWrite],
+        tx: &mut crate::storage::Tx,
+    ) -> AppResult<Vec<Written>> {
+        let news: Vec<NewStatus<'_>> = batch.iter().map(|w| w.new.as_new()).collect();
+        let mut rows = store::insert_many(tx, &news).await?;
+        if rows.len() != news.len() {
+            return Err(anyhow::anyhow!("{} of {} statuses stored", rows.len(), news.len()).into());
         }
-        if let Some(out) = outgoing {
-            crate::service::delivery::enqueue(
-                tx,
-                &out.activity,
-                new.account_id,
-                &out.inboxes,
-                Some(new.id),
-            )
-            .await?;
-        }
-        store::insert_mentions(tx, new.id, mention_ids).await?;
-        if new.visibility != "direct" && new.reblog_of_id.is_none() {
-            crate::service::cards::queue(tx, new.id, new.content).await?;
-        }
-        let conversations = if new.visibility == "direct" && new.reblog_of_id.is_none() {
-            crate::service::conversations::on_direct_status(
-                tx,
-                new.id,
-                new.conversation_id,
-                new.account_id,
-                mention_ids,
-                new.content,
-            )
-            .await?
-        } else {
-            Vec::new()
-        };
-        let tag_ids = store::attach_tags(tx, new.id, tags).await?;
-        if let Some(parent) = new.in_reply_to_id {
-            store::adjust_counter(tx, parent, Counter::Replies, 1).await?;
-        }
-        let (audience, public_tags) = match new.visibility {
-            "direct" => (Audience::MentionedFollowers, &[][..]),
-            "public" => (Audience::Followers, &tag_ids[..]),
-            _ => (Audience::Followers, &[][..]),
-        };
-        let reply_to_other = new.in_reply_to_account_id.filter(|a| *a != new.account_id);
-        let feed = fan_out(tx, new, audience, reply_to_other, public_tags).await?;
-        let mut pending: Vec<Pending> = Vec::new();
-        for m in mention_ids {
-            pending.extend(
-                notifications::create(tx, *m, new.account_id, "mention", Some(new.id)).await?,
+        let mentions: Vec<(i64, i64)> = batch
+            .iter()
+            .zip(&news)
+            .flat_map(|(w, new)| w.mention_ids.iter().map(|m| (new.id, *m)))
+            .collect();
+        store::insert_mentions_many(tx, &mentions).await?;
+        let mut tag_ids: Vec<Vec<i64>> = Vec::with_capacity(batch.len());
+        let mut conversations: Vec<Vec<crate::storage::conversations::ConversationRow>> =
+            Vec::with_capacity(batch.len());
+        for ((w, new), row) in batch.iter().zip(&news).zip(rows.iter_mut()) {
+            let media = w.media.as_media();
+            if !media.is_empty() {
+                media.apply(&w.state, tx, new.id).await?;
+                row.has_media = true;
+            }
+            if let Some(out) = &w.outgoing {
+                crate::service::delivery::enqueue(
+                    tx,
+                    &out.activity,
+                    new.account_id,
+                    &out.inboxes,
+                    Some(new.id),
+                )
+                .await?;
+            }
+            if new.visibility != "direct" && new.reblog_of_id.is_none() {
+                crate::service::cards::queue(tx, new.id, new.content).await?;
+            }
+            conversations.push(
+                if new.visibility == "direct" && new.reblog_of_id.is_none() {
+                    crate::service::conversations::on_direct_status(
+                        tx,
+                        new.id,
+                        new.conversation_id,
+                        new.account_id,
+                        &w.mention_ids,
+                        new.content,
+                    )
+                    .await?
+                } else {
+                    Vec::new()
+                },
             );
-        }
-        if new.visibility != "direct" {
-            for &follower in subscribers {
-                if !mention_ids.contains(&follower) {
-                    pending.extend(
-                        notifications::create(tx, follower, new.account_id, "status", Some(new.id))
-                            .await?,
-                    );
-                }
+            tag_ids.push(store::attach_tags(tx, new.id, &w.tags).await?);
+            if let Some(parent) = new.in_reply_to_id {
+                store::adjust_counter(tx, parent, Counter::Replies, 1).await?;
             }
         }
-        if let Some(key) = idempotency_key {
-            store::remember_idempotency_key(tx, new.account_id, key, new.id).await?;
+        // Direct messages go to the mentioned accounts that follow the author; the rest to the
+        // author's followers, and public posts to followers of their hashtags too.
+        let fan_outs: Vec<store::FanOut<'_>> = news
+            .iter()
+            .zip(&tag_ids)
+            .map(|(new, tags)| store::FanOut {
+                status_id: new.id,
+                author: new.account_id,
+                is_reblog: new.reblog_of_id.is_some(),
+                to_followers: new.visibility != "direct",
+                tag_ids: if new.visibility == "public" {
+                    tags
+                } else {
+                    &[]
+                },
+                reply_to_other: new.in_reply_to_account_id.filter(|a| *a != new.account_id),
+            })
+            .collect();
+        let mut feeds: Vec<(i64, i64)> = store::fan_out_many(tx, &fan_outs).await?;
+        for new in news.iter().filter(|n| n.visibility == "direct") {
+            let more = store::fan_out_to_mentioned_followers(tx, new.id, new.account_id).await?;
+            feeds.extend(more.into_iter().map(|a| (a, new.id)));
         }
-        if let Some(activity_id) = receipt {
-            crate::storage::deliveries::record_receipt_in(tx, activity_id).await?;
+        let mut wanted: Vec<crate::storage::notifications::NewNotification<'_>> = Vec::new();
+        for (w, new) in batch.iter().zip(&news) {
+            let about = crate::storage::notifications::About {
+                status_id: Some(new.id),
+                ..Default::default()
+            };
+            let notify = |account_id, kind| crate::storage::notifications::NewNotification {
+                account_id,
+                from: new.account_id,
+                kind,
+                about,
+            };
+            wanted.extend(w.mention_ids.iter().map(|m| notify(*m, "mention")));
+            if new.visibility != "direct" {
+                wanted.extend(
+                    w.subscribers
+                        .iter()
+                        .filter(|f| !w.mention_ids.contains(f))
+                        .map(|f| notify(*f, "status")),
+                );
+            }
         }
-        Ok(Written {
-            row,
-            feed,
-            pending,
-            conversations,
-        })
+        let made = notifications::create_many(tx, &wanted).await?;
+        for (w, new) in batch.iter().zip(&news) {
+            if let Some(key) = &w.idempotency_key {
+                store::remember_idempotency_key(tx, new.account_id, key, new.id).await?;
+            }
+        }
+        let receipts: Vec<&str> = batch.iter().filter_map(|w| w.receipt.as_deref()).collect();
+        crate::storage::deliveries::record_receipts_in(tx, &receipts).await?;
+        Ok(rows
+            .into_iter()
+            .zip(conversations)
+            .map(|(row, conversations)| {
+                let feed = feeds
+                    .iter()
+                    .filter(|(_, s)| *s == row.id)
+                    .map(|(a, _)| *a)
+                    .collect();
+                let pending = wanted
+                    .iter()
+                    .zip(&made)
+                    .filter(|(n, _)| n.about.status_id == Some(row.id))
+                    .filter_map(|(_, p)| *p)
+                    .collect();
+                Written {
+                    row,
+                    feed,
+                    pending,
+                    conversations,
+                }
+            })
+            .collect())
     }
-}
-
-async fn fan_out(
-    tx: &mut crate::storage::Tx,
-    new: &NewStatus<'_>,
-    audience: Audience,
-    reply_to_other: Option<i64>,
-    tag_ids: &[i64],
-) -> AppResult<Vec<i64>> {
-    let to_followers = matches!(audience, Audience::Followers);
-    let mut feed = store::fan_out(
-        tx,
-        new.id,
-        new.account_id,
-        new.reblog_of_id.is_some(),
-        to_followers,
-        tag_ids,
-        reply_to_other,
-    )
-    .await?;
-    if matches!(audience, Audience::MentionedFollowers) {
-        feed.extend(store::fan_out_to_mentioned_followers(tx, new.id, new.account_id).await?);
-    }
-    Ok(feed)
 }
 
 /// Local followers who asked to be notified of `author`'s posts.

@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
-use crate::on_db;
 use crate::storage::db::Tx;
+use crate::storage::sql::Args;
+use crate::{bind_args, on_db};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Stat {
@@ -31,12 +32,36 @@ pub async fn adjust(tx: &mut Tx, account_id: i64, stat: Stat, delta: i64) -> sql
     Ok(())
 }
 
-/// Records a new status: one more, and the latest at `at`.
-pub async fn status_posted(tx: &mut Tx, account_id: i64, at: DateTime<Utc>) -> sqlx::Result<()> {
-    on_db!(tx, c => sqlx::query(
-        "INSERT INTO account_stats (account_id, statuses_count, last_status_at) VALUES ($1, 1, $2) \
-         ON CONFLICT (account_id) DO UPDATE SET statuses_count = account_stats.statuses_count + 1, \
-         last_status_at = $2")
-        .bind(account_id).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
+/// Records new statuses, `(account_id, created_at)` each: counts them, and the latest one's time
+/// becomes the account's `last_status_at`.
+pub async fn statuses_posted(tx: &mut Tx, posted: &[(i64, DateTime<Utc>)]) -> sqlx::Result<()> {
+    // One row per account: PostgreSQL refuses to update a row twice in one statement.
+    let mut per_account: Vec<(i64, i64, DateTime<Utc>)> = Vec::new();
+    for &(account, at) in posted {
+        match per_account.iter_mut().find(|(a, ..)| *a == account) {
+            Some((_, n, last)) => {
+                *n += 1;
+                *last = (*last).max(at);
+            }
+            None => per_account.push((account, 1, at)),
+        }
+    }
+    if per_account.is_empty() {
+        return Ok(());
+    }
+    let mut args = Args::default();
+    let values: Vec<String> = per_account
+        .iter()
+        .map(|&(a, n, at)| format!("({}, {}, {})", args.add(a), args.add(n), args.add(at)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO account_stats (account_id, statuses_count, last_status_at) VALUES {} \
+         ON CONFLICT (account_id) DO UPDATE SET \
+         statuses_count = account_stats.statuses_count + excluded.statuses_count, \
+         last_status_at = excluded.last_status_at",
+        values.join(", ")
+    );
+    on_db!(tx, c => bind_args!(sqlx::query(AssertSqlSafe(sql.as_str())), args)
+        .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -147,6 +147,15 @@ impl Db {
         }
     }
 
+    /// Writes and transactions committed by the SQLite writer (group commit, [`Db::write`]);
+    /// `None` on PostgreSQL, which has no writer queue.
+    pub fn writer_stats(&self) -> Option<super::writer::WriterStats> {
+        match self {
+            Db::Sqlite(_, writer) => Some(writer.queue.stats()),
+            Db::Postgres(_) => None,
+        }
+    }
+
     pub fn backend(&self) -> Backend<&SqlitePool, &PgPool> {
         match self {
             Db::Sqlite(p, _) => Backend::Sqlite(p),

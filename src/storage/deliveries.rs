@@ -1,10 +1,12 @@
 //! The durable outbox (`deliveries`) and the inbox's record of processed activities.
 
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 
-use crate::on_db;
 use crate::storage::db::{Db, Tx};
 use crate::storage::ids;
+use crate::storage::sql::Args;
+use crate::{bind_args, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DeliveryRow {
@@ -123,9 +125,25 @@ pub async fn record_receipt(db: &Db, activity_id: &str) -> sqlx::Result<()> {
 
 /// [`record_receipt`] inside the transaction of the change the activity made.
 pub async fn record_receipt_in(tx: &mut Tx, activity_id: &str) -> sqlx::Result<()> {
-    on_db!(tx, c => sqlx::query(
-        "INSERT INTO received_activities (activity_id, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(activity_id).bind(Utc::now()).execute(c).await.map(|_| ()))
+    record_receipts_in(tx, &[activity_id]).await
+}
+
+/// [`record_receipt_in`] for several activities with one statement.
+pub async fn record_receipts_in(tx: &mut Tx, activity_ids: &[&str]) -> sqlx::Result<()> {
+    for chunk in activity_ids.chunks(crate::storage::sql::MAX_ROWS) {
+        let mut args = Args::default();
+        let now = args.add(Utc::now());
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|id| format!("({}, {now})", args.add(*id)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO received_activities (activity_id, received_at) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        );
+        on_db!(tx, c => bind_args!(sqlx::query(AssertSqlSafe(sql.as_str())), args).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
 }
 
 /// True when this activity ID was already processed.

@@ -47,19 +47,81 @@ pub async fn insert(
     kind: &str,
     about: About<'_>,
 ) -> sqlx::Result<Option<i64>> {
-    let id = ids::new_id();
+    let one = NewNotification {
+        account_id,
+        from,
+        kind,
+        about,
+    };
+    Ok(insert_many(tx, std::slice::from_ref(&one))
+        .await?
+        .pop()
+        .flatten())
+}
+
+/// A notification to store with [`insert_many`].
+#[derive(Clone, Copy, Debug)]
+pub struct NewNotification<'a> {
+    pub account_id: i64,
+    pub from: i64,
+    pub kind: &'a str,
+    pub about: About<'a>,
+}
+
+/// [`insert`] for several notifications with one statement: the ID of each one stored, `None`
+/// for each skipped, in the order given.
+pub async fn insert_many(
+    tx: &mut Tx,
+    items: &[NewNotification<'_>],
+) -> sqlx::Result<Vec<Option<i64>>> {
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(crate::storage::sql::MAX_ROWS) {
+        out.extend(insert_chunk(tx, chunk).await?);
+    }
+    Ok(out)
+}
+
+async fn insert_chunk(
+    tx: &mut Tx,
+    items: &[NewNotification<'_>],
+) -> sqlx::Result<Vec<Option<i64>>> {
+    let mut args = Args::default();
+    let now = args.add(Utc::now());
+    let yes = args.add(true);
+    let ids: Vec<i64> = items.iter().map(|_| ids::new_id()).collect();
+    let selects: Vec<String> = items
+        .iter()
+        .zip(&ids)
+        .map(|(n, id)| {
+            let id = args.add(*id);
+            let a = args.add(n.account_id);
+            let from = args.add(n.from);
+            let kind = args.add(n.kind);
+            let status = args.add(n.about.status_id);
+            let story = args.add(n.about.story_id);
+            let emoji = args.add(n.about.emoji);
+            let report = args.add(n.about.report_id);
+            format!(
+                "SELECT {id} AS id, {a} AS account_id, {from} AS from_account_id, {kind} AS type, \
+                 {status} AS status_id, {story} AS story_id, {emoji} AS emoji, {report} AS report_id \
+                 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = {a} AND domain IS NULL) AND NOT {}",
+                crate::storage::relationships::silences_sql(&a, &from, &now, &yes)
+            )
+        })
+        .collect();
     let sql = format!(
         "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, story_id, \
-         emoji, report_id, created_at) SELECT $5, $1, $2, $6, $7, $8, $9, $10, $3 \
-         WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND domain IS NULL) AND NOT {} \
-         ON CONFLICT DO NOTHING",
-        crate::storage::relationships::silences_sql()
+         emoji, report_id, created_at) SELECT n.id, n.account_id, n.from_account_id, n.type, \
+         n.status_id, n.story_id, n.emoji, n.report_id, {now} FROM ({}) AS n \
+         WHERE TRUE ON CONFLICT DO NOTHING RETURNING id",
+        selects.join(" UNION ALL ")
     );
-    let n = on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str()))
-        .bind(account_id).bind(from).bind(Utc::now()).bind(true).bind(id).bind(kind)
-        .bind(about.status_id).bind(about.story_id).bind(about.emoji).bind(about.report_id)
-        .execute(c).await.map(|r| r.rows_affected()))?;
-    Ok((n == 1).then_some(id))
+    let stored: Vec<i64> = on_db!(tx, c => bind_args!(sqlx::query_scalar(AssertSqlSafe(sql.as_str())), args)
+        .fetch_all(c).await)?;
+    Ok(ids
+        .into_iter()
+        .map(|id| stored.contains(&id).then_some(id))
+        .collect())
 }
 
 /// Removes notifications of `kind` from `from` to `account_id` (about `status_id` when given), as

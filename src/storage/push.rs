@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 
-use crate::on_db;
 use crate::storage::db::{Db, Tx};
+use crate::storage::sql::Args;
+use crate::{bind_args, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct SubscriptionRow {
@@ -62,10 +64,20 @@ pub async fn delete(db: &Db, id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// IDs of an account's subscriptions (inside the transaction that notifies it).
-pub async fn ids_of_account(tx: &mut Tx, account: i64) -> sqlx::Result<Vec<i64>> {
-    on_db!(tx, c => sqlx::query_scalar("SELECT id FROM push_subscriptions WHERE account_id = $1")
-        .bind(account).fetch_all(c).await)
+/// `(subscription id, account id)` of the Web Push subscriptions of `accounts`, with one statement.
+pub async fn ids_of_accounts(tx: &mut Tx, accounts: &[i64]) -> sqlx::Result<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for chunk in accounts.chunks(crate::storage::sql::MAX_ROWS) {
+        let mut args = Args::default();
+        let sql = format!(
+            "SELECT id, account_id FROM push_subscriptions WHERE account_id IN ({})",
+            args.ids(chunk)
+        );
+        let rows: Vec<(i64, i64)> = on_db!(tx, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args)
+            .fetch_all(c).await)?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// True while the token a subscription belongs to is neither revoked nor gone.

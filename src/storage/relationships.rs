@@ -221,21 +221,35 @@ pub async fn blocked_either_way(db: &Db, a: i64, b: i64) -> sqlx::Result<bool> {
 /// SQL counting why `$1` should not see `$2`: a block either way, a live mute (`$3` = now) that
 /// also matches `mute_cond`, and `$2` being on a silenced domain `$1` does not follow.
 fn hidden_sql(mute_cond: &str) -> String {
+    hidden_sql_for("$1", "$2", "$3", mute_cond)
+}
+
+/// [`hidden_sql`] with the viewer, the other account and now as any SQL expressions.
+fn hidden_sql_for(viewer: &str, other: &str, now: &str, mute_cond: &str) -> String {
     format!(
-        "SELECT (SELECT count(*) FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
-                 OR (account_id = $2 AND target_account_id = $1)) \
-              + (SELECT count(*) FROM mutes WHERE account_id = $1 AND target_account_id = $2 \
-                 AND (expires_at IS NULL OR expires_at > $3){mute_cond}) \
+        "SELECT (SELECT count(*) FROM blocks WHERE (account_id = {viewer} AND target_account_id = {other}) \
+                 OR (account_id = {other} AND target_account_id = {viewer})) \
+              + (SELECT count(*) FROM mutes WHERE account_id = {viewer} AND target_account_id = {other} \
+                 AND (expires_at IS NULL OR expires_at > {now}){mute_cond}) \
               + (CASE WHEN {} THEN 0 ELSE 1 END)",
-        crate::storage::statuses::not_limited("$2", "$1")
+        crate::storage::statuses::not_limited(other, viewer)
     )
 }
 
-/// SQL, true when account `$1` should not get notifications caused by `$2` (`$3` = now, `$4` =
-/// true): `$1` blocks or mutes `$2` (mutes with `hide_notifications`), or is blocked by them, or `$2`
-/// is on a silenced domain and `$1` does not follow them.
-pub fn silences_sql() -> String {
-    format!("({}) > 0", hidden_sql(" AND hide_notifications = $4"))
+/// SQL, true when account `viewer` should not get notifications caused by `other` (`now` and
+/// `yes` = true are placeholders or expressions): `viewer` blocks or mutes `other` (mutes with
+/// `hide_notifications`), or is blocked by them, or `other` is on a silenced domain and `viewer`
+/// does not follow them.
+pub fn silences_sql(viewer: &str, other: &str, now: &str, yes: &str) -> String {
+    format!(
+        "({}) > 0",
+        hidden_sql_for(
+            viewer,
+            other,
+            now,
+            &format!(" AND hide_notifications = {yes}")
+        )
+    )
 }
 
 /// Which list [`list_accounts`] reads.

@@ -10,6 +10,9 @@ pub enum Arg {
     Text(String),
     Bool(bool),
     Time(DateTime<Utc>),
+    /// A nullable integer, bound with its type so that PostgreSQL knows it.
+    OptI64(Option<i64>),
+    OptText(Option<String>),
 }
 
 impl From<i64> for Arg {
@@ -32,11 +35,25 @@ impl From<bool> for Arg {
         Arg::Bool(v)
     }
 }
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Arg {
+        Arg::OptI64(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Arg {
+        Arg::OptText(v.map(str::to_string))
+    }
+}
 impl From<DateTime<Utc>> for Arg {
     fn from(v: DateTime<Utc>) -> Arg {
         Arg::Time(v)
     }
 }
+
+/// The most rows one multi-row statement is given (callers split longer lists): SQLite takes at
+/// most 500 terms in a compound `SELECT` and 32,766 parameters, PostgreSQL 65,535 parameters.
+pub const MAX_ROWS: usize = 100;
 
 /// Arguments of a query being built, in placeholder order.
 #[derive(Clone, Debug, Default)]
@@ -72,6 +89,8 @@ macro_rules! bind_args {
                 $crate::storage::sql::Arg::Text(v) => q.bind(v.clone()),
                 $crate::storage::sql::Arg::Bool(v) => q.bind(*v),
                 $crate::storage::sql::Arg::Time(v) => q.bind(*v),
+                $crate::storage::sql::Arg::OptI64(v) => q.bind(*v),
+                $crate::storage::sql::Arg::OptText(v) => q.bind(v.clone()),
             };
         }
         q

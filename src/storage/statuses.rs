@@ -11,7 +11,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::storage::account_stats::{self, Stat};
 use crate::storage::db::{Db, Tx};
-use crate::storage::sql::{Args, Page};
+use crate::storage::sql::{Args, MAX_ROWS, Page};
 use crate::{bind_args, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -178,27 +178,71 @@ impl NewStatusBuf {
 }
 
 pub async fn insert(tx: &mut Tx, n: &NewStatus<'_>) -> sqlx::Result<StatusRow> {
-    // The stored row comes back with the insert: no second read once the transaction commits.
+    insert_many(tx, std::slice::from_ref(n))
+        .await?
+        .pop()
+        .ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Inserts `news` with one statement and counts them in their authors' statistics; returns the
+/// stored rows (they come back with the insert: no second read once the transaction commits) in
+/// the order given.
+pub async fn insert_many(tx: &mut Tx, news: &[NewStatus<'_>]) -> sqlx::Result<Vec<StatusRow>> {
+    let mut rows = Vec::with_capacity(news.len());
+    for chunk in news.chunks(MAX_ROWS) {
+        rows.extend(insert_chunk(tx, chunk).await?);
+    }
+    Ok(rows)
+}
+
+async fn insert_chunk(tx: &mut Tx, news: &[NewStatus<'_>]) -> sqlx::Result<Vec<StatusRow>> {
+    let mut args = Args::default();
+    let values: Vec<String> = news
+        .iter()
+        .map(|n| {
+            let v = [
+                args.add(n.id),
+                args.add(n.uri),
+                args.add(n.url),
+                args.add(n.account_id),
+                args.add(n.in_reply_to_id),
+                args.add(n.in_reply_to_account_id),
+                args.add(n.reblog_of_id),
+                args.add(n.conversation_id),
+                args.add(n.text),
+                args.add(n.content),
+                args.add(n.spoiler_text),
+                args.add(n.visibility),
+                args.add(n.sensitive),
+                args.add(n.language),
+                args.add(n.local),
+                args.add(n.application_id),
+                args.add(n.created_at),
+                args.add(n.in_reply_to_story_id),
+                args.add(n.short),
+            ];
+            format!("({})", v.join(", "))
+        })
+        .collect();
     let sql = format!(
         "INSERT INTO statuses (id, uri, url, account_id, in_reply_to_id, in_reply_to_account_id, \
          reblog_of_id, conversation_id, text, content, spoiler_text, visibility, sensitive, language, \
-         local, application_id, created_at, in_reply_to_story_id, short) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-         RETURNING {}",
+         local, application_id, created_at, in_reply_to_story_id, short) VALUES {} RETURNING {}",
+        values.join(", "),
         COLUMNS.replace("s.", "")
     );
-    let row: StatusRow = on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str()))
-        .bind(n.id).bind(n.uri).bind(n.url).bind(n.account_id).bind(n.in_reply_to_id)
-        .bind(n.in_reply_to_account_id).bind(n.reblog_of_id).bind(n.conversation_id).bind(n.text)
-        .bind(n.content).bind(n.spoiler_text).bind(n.visibility).bind(n.sensitive).bind(n.language)
-        .bind(n.local).bind(n.application_id).bind(n.created_at).bind(n.in_reply_to_story_id)
-        .bind(n.short)
-        .fetch_one(c).await)?;
+    let mut rows: Vec<StatusRow> = on_db!(tx, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args)
+        .fetch_all(c).await)?;
+    // RETURNING gives no order.
+    rows.sort_by_key(|r| news.iter().position(|n| n.id == r.id));
     // Direct messages are not counted, as on Mastodon.
-    if n.visibility != "direct" {
-        account_stats::status_posted(tx, n.account_id, n.created_at).await?;
-    }
-    Ok(row)
+    let counted: Vec<(i64, DateTime<Utc>)> = news
+        .iter()
+        .filter(|n| n.visibility != "direct")
+        .map(|n| (n.account_id, n.created_at))
+        .collect();
+    account_stats::statuses_posted(tx, &counted).await?;
+    Ok(rows)
 }
 
 /// Up to `limit` IDs of an account's statuses (boosts included), newest first.
@@ -332,11 +376,30 @@ pub enum Counter {
 }
 
 pub async fn insert_mentions(tx: &mut Tx, status_id: i64, account_ids: &[i64]) -> sqlx::Result<()> {
-    for a in account_ids {
-        on_db!(tx, c => sqlx::query(
-            "INSERT INTO mentions (status_id, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(status_id).bind(*a).execute(c).await.map(|r| r.rows_affected()))?;
+    let pairs: Vec<(i64, i64)> = account_ids.iter().map(|a| (status_id, *a)).collect();
+    insert_mentions_many(tx, &pairs).await
+}
+
+/// Stores `(status_id, account_id)` mentions with one statement; known ones are skipped.
+pub async fn insert_mentions_many(tx: &mut Tx, pairs: &[(i64, i64)]) -> sqlx::Result<()> {
+    for chunk in pairs.chunks(MAX_ROWS) {
+        insert_mentions_chunk(tx, chunk).await?;
     }
+    Ok(())
+}
+
+async fn insert_mentions_chunk(tx: &mut Tx, pairs: &[(i64, i64)]) -> sqlx::Result<()> {
+    let mut args = Args::default();
+    let values: Vec<String> = pairs
+        .iter()
+        .map(|(s, a)| format!("({}, {})", args.add(*s), args.add(*a)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO mentions (status_id, account_id) VALUES {} ON CONFLICT DO NOTHING",
+        values.join(", ")
+    );
+    on_db!(tx, c => bind_args!(sqlx::query(AssertSqlSafe(sql.as_str())), args)
+        .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -748,48 +811,85 @@ pub async fn fan_out(
     tag_ids: &[i64],
     reply_to_other: Option<i64>,
 ) -> sqlx::Result<Vec<i64>> {
-    let mut args = Args::default();
-    let sid = args.add(status_id);
-    let a = args.add(author);
-    let mut selects = vec![format!(
-        "SELECT id FROM accounts WHERE id = {a} AND domain IS NULL"
-    )];
-    if to_followers {
-        let reblog_cond = if is_reblog {
-            " AND f.show_reblogs = TRUE"
-        } else {
-            ""
-        };
-        let reply_cond = match reply_to_other {
-            Some(r) => {
-                let r = args.add(r);
-                format!(
-                    " AND (f.account_id = {r} OR EXISTS (SELECT 1 FROM follows f2 \
-                     WHERE f2.account_id = f.account_id AND f2.target_account_id = {r}))"
-                )
-            }
-            None => String::new(),
-        };
-        // Members of a follower's exclusive list stay out of that follower's home.
-        selects.push(format!(
-            "SELECT f.account_id FROM follows f JOIN accounts fa ON fa.id = f.account_id \
-             WHERE f.target_account_id = {a} AND fa.domain IS NULL{reblog_cond}{reply_cond} \
-             AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id \
-               WHERE xl.account_id = {a} AND x.account_id = f.account_id AND x.exclusive)"
-        ));
+    let one = FanOut {
+        status_id,
+        author,
+        is_reblog,
+        to_followers,
+        tag_ids,
+        reply_to_other,
+    };
+    let pairs = fan_out_many(tx, std::slice::from_ref(&one)).await?;
+    Ok(pairs.into_iter().map(|(account, _)| account).collect())
+}
+
+/// Whose home feeds a new status goes to: see [`fan_out`].
+#[derive(Clone, Copy, Debug)]
+pub struct FanOut<'a> {
+    pub status_id: i64,
+    pub author: i64,
+    pub is_reblog: bool,
+    pub to_followers: bool,
+    pub tag_ids: &'a [i64],
+    pub reply_to_other: Option<i64>,
+}
+
+/// [`fan_out`] for several statuses with one statement; returns the `(account_id, status_id)`
+/// feed entries added, in no order.
+pub async fn fan_out_many(tx: &mut Tx, items: &[FanOut<'_>]) -> sqlx::Result<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for chunk in items.chunks(MAX_ROWS) {
+        out.extend(fan_out_chunk(tx, chunk).await?);
     }
-    if !tag_ids.is_empty() {
-        let list = args.ids(tag_ids);
+    Ok(out)
+}
+
+async fn fan_out_chunk(tx: &mut Tx, items: &[FanOut<'_>]) -> sqlx::Result<Vec<(i64, i64)>> {
+    let mut args = Args::default();
+    let mut selects = Vec::new();
+    for item in items {
+        let sid = args.add(item.status_id);
+        let a = args.add(item.author);
         selects.push(format!(
-            "SELECT tf.account_id FROM tag_follows tf WHERE tf.tag_id IN ({list})"
+            "SELECT id AS account_id, {sid} AS status_id FROM accounts WHERE id = {a} AND domain IS NULL"
         ));
+        if item.to_followers {
+            let reblog_cond = if item.is_reblog {
+                " AND f.show_reblogs = TRUE"
+            } else {
+                ""
+            };
+            let reply_cond = match item.reply_to_other {
+                Some(r) => {
+                    let r = args.add(r);
+                    format!(
+                        " AND (f.account_id = {r} OR EXISTS (SELECT 1 FROM follows f2 \
+                         WHERE f2.account_id = f.account_id AND f2.target_account_id = {r}))"
+                    )
+                }
+                None => String::new(),
+            };
+            // Members of a follower's exclusive list stay out of that follower's home.
+            selects.push(format!(
+                "SELECT f.account_id, {sid} FROM follows f JOIN accounts fa ON fa.id = f.account_id \
+                 WHERE f.target_account_id = {a} AND fa.domain IS NULL{reblog_cond}{reply_cond} \
+                 AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id \
+                   WHERE xl.account_id = {a} AND x.account_id = f.account_id AND x.exclusive)"
+            ));
+        }
+        if !item.tag_ids.is_empty() {
+            let list = args.ids(item.tag_ids);
+            selects.push(format!(
+                "SELECT tf.account_id, {sid} FROM tag_follows tf WHERE tf.tag_id IN ({list})"
+            ));
+        }
     }
     let sql = format!(
-        "INSERT INTO home_feed (account_id, status_id) SELECT DISTINCT r.id, {sid} FROM ({}) AS r \
-         WHERE TRUE ON CONFLICT DO NOTHING RETURNING account_id",
+        "INSERT INTO home_feed (account_id, status_id) SELECT r.account_id, r.status_id FROM ({}) AS r \
+         WHERE TRUE ON CONFLICT DO NOTHING RETURNING account_id, status_id",
         selects.join(" UNION ")
     );
-    on_db!(tx, c => bind_args!(sqlx::query_scalar(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+    on_db!(tx, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
 }
 
 /// Accounts whose home feed holds `status_id` (for streaming a deletion).

@@ -8,12 +8,17 @@
 //! the statuses that queued meanwhile in one transaction spends one `BEGIN` and one `COMMIT` (with
 //! its WAL pages) on all of them.
 //!
+//! Writes of one type that queued next to each other go to [`Write::write_many`] together, so a
+//! type can write its whole run with one multi-row statement per table instead of one statement
+//! per write: on this path the hand-off per statement, not the SQL, is what a status costs.
+//!
 //! A batch is all or nothing: when one of its writes fails (a duplicate arriving twice at once, a
 //! panic), the whole transaction is rolled back and each write is run again in a transaction of its
 //! own, so every caller gets the outcome it would have had alone.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use futures_util::FutureExt;
@@ -27,13 +32,30 @@ use super::sqlite_pool::{SqliteTx, WriterConnection};
 const MAX_BATCH: usize = 64;
 
 /// Statements for one write transaction, run by [`Db::write`](super::Db::write) inside a
-/// transaction it opens and commits (possibly shared with other writes). `write` may run more
-/// than once (see the module doc), so it must do nothing but run statements in `tx`.
-pub trait Write: Send + 'static {
+/// transaction it opens and commits (possibly shared with other writes). `write` and
+/// `write_many` may run more than once (see the module doc), so they must do nothing but run
+/// statements in `tx`.
+pub trait Write: Send + Sync + Sized + 'static {
     type Output: Send + 'static;
     type Error: From<sqlx::Error> + Send + 'static;
 
     fn write<'t>(&'t self, tx: &'t mut Tx) -> BoxFuture<'t, Result<Self::Output, Self::Error>>;
+
+    /// Writes `batch` in `tx` and returns one output per write, in order. Called for writes of
+    /// this type that queued together; an error fails them all (each is then run alone). The
+    /// default runs [`write`](Write::write) for each in turn.
+    fn write_many<'t>(
+        batch: &'t [&'t Self],
+        tx: &'t mut Tx,
+    ) -> BoxFuture<'t, Result<Vec<Self::Output>, Self::Error>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(batch.len());
+            for work in batch {
+                out.push(work.write(tx).await?);
+            }
+            Ok(out)
+        })
+    }
 }
 
 /// The outcome sent back to a caller: the write's result, or the panic it raised.
@@ -42,8 +64,19 @@ type Reply<W> =
 
 /// A queued [`Write`] with its caller's reply channel, its type erased.
 trait Queued: Send {
+    /// The type of the write, to find runs of writes that [`Write::write_many`] can take.
+    fn kind(&self) -> TypeId;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
     /// Runs the write in `tx` and keeps its result; false when it failed or panicked.
     fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool>;
+    /// Runs this write and `rest` (all of the same [`kind`](Queued::kind)) with
+    /// [`Write::write_many`] and keeps their results; false when it failed or panicked.
+    fn run_many<'t>(
+        &'t mut self,
+        rest: &'t mut [Box<dyn Queued>],
+        tx: &'t mut Tx,
+    ) -> BoxFuture<'t, bool>;
     /// Sends the kept result, or `end`'s error when the transaction did not commit.
     fn settle(self: Box<Self>, end: Result<(), sqlx::Error>);
 }
@@ -55,6 +88,46 @@ struct Pending<W: Write> {
 }
 
 impl<W: Write> Queued for Pending<W> {
+    fn kind(&self) -> TypeId {
+        TypeId::of::<W>()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn run_many<'t>(
+        &'t mut self,
+        rest: &'t mut [Box<dyn Queued>],
+        tx: &'t mut Tx,
+    ) -> BoxFuture<'t, bool> {
+        Box::pin(async move {
+            let outputs = {
+                let works: Vec<&W> = std::iter::once(&self.work)
+                    .chain(rest.iter().map(|q| &downcast::<W>(q.as_any()).work))
+                    .collect();
+                AssertUnwindSafe(W::write_many(&works, tx))
+                    .catch_unwind()
+                    .await
+            };
+            match outputs {
+                Ok(Ok(outputs)) if outputs.len() == rest.len() + 1 => {
+                    let mut outputs = outputs.into_iter();
+                    self.result = outputs.next().map(|o| Ok(Ok(o)));
+                    for (q, o) in rest.iter_mut().zip(outputs) {
+                        downcast_mut::<W>(q.as_any_mut()).result = Some(Ok(Ok(o)));
+                    }
+                    true
+                }
+                _ => false,
+            }
+        })
+    }
+
     fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool> {
         Box::pin(async move {
             let result = AssertUnwindSafe(self.work.write(tx)).catch_unwind().await;
@@ -79,9 +152,41 @@ impl<W: Write> Queued for Pending<W> {
     }
 }
 
+fn downcast<W: Write>(q: &dyn Any) -> &Pending<W> {
+    q.downcast_ref().expect("a run holds writes of one type")
+}
+
+fn downcast_mut<W: Write>(q: &mut dyn Any) -> &mut Pending<W> {
+    q.downcast_mut().expect("a run holds writes of one type")
+}
+
+/// How many writes the writer committed and in how many transactions, since it started: their
+/// ratio is the mean batch size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    pub writes: u64,
+    pub transactions: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    writes: AtomicU64,
+    transactions: AtomicU64,
+}
+
+impl Counters {
+    fn committed(&self, writes: usize) {
+        self.writes.fetch_add(writes as u64, Ordering::Relaxed);
+        self.transactions.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// The queue of one database's writer, started on first use.
 #[derive(Default)]
-pub(super) struct Queue(OnceLock<mpsc::UnboundedSender<Box<dyn Queued>>>);
+pub(super) struct Queue {
+    sender: OnceLock<mpsc::UnboundedSender<Box<dyn Queued>>>,
+    counters: Arc<Counters>,
+}
 
 impl std::fmt::Debug for Queue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -97,9 +202,9 @@ impl Queue {
         conn: &Arc<WriterConnection>,
         work: W,
     ) -> Result<W::Output, W::Error> {
-        let sender = self.0.get_or_init(|| {
+        let sender = self.sender.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            writer_runtime().spawn(run_batches(conn.clone(), rx));
+            writer_runtime().spawn(run_batches(conn.clone(), rx, self.counters.clone()));
             tx
         });
         let (reply, outcome) = oneshot::channel();
@@ -117,6 +222,13 @@ impl Queue {
             Err(_) => panic!("the SQLite writer thread stopped"),
         }
     }
+
+    pub(super) fn stats(&self) -> WriterStats {
+        WriterStats {
+            writes: self.counters.writes.load(Ordering::Relaxed),
+            transactions: self.counters.transactions.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// Takes what has queued (up to [`MAX_BATCH`]) and writes it in one transaction, until every
@@ -124,44 +236,60 @@ impl Queue {
 async fn run_batches(
     conn: Arc<WriterConnection>,
     mut queue: mpsc::UnboundedReceiver<Box<dyn Queued>>,
+    counters: Arc<Counters>,
 ) {
     let mut batch: Vec<Box<dyn Queued>> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        if batch.len() == 1 || !write_together(&conn, &mut batch).await {
+        if batch.len() == 1 || !write_together(&conn, &mut batch, &counters).await {
             for work in batch.drain(..) {
-                write_alone(&conn, work).await;
+                write_alone(&conn, work, &counters).await;
             }
         }
     }
 }
 
-/// Runs `batch` in one transaction. On commit, settles and empties it; on any failure, rolls
-/// back and leaves it for [`write_alone`].
-async fn write_together(conn: &WriterConnection, batch: &mut Vec<Box<dyn Queued>>) -> bool {
+/// Runs `batch` in one transaction, each run of writes of one type through
+/// [`Write::write_many`]. On commit, settles and empties it; on any failure, rolls back and
+/// leaves it for [`write_alone`].
+async fn write_together(
+    conn: &WriterConnection,
+    batch: &mut Vec<Box<dyn Queued>>,
+    counters: &Counters,
+) -> bool {
     let Ok(mut tx) = SqliteTx::begin(conn).await.map(Tx::Sqlite) else {
         return false;
     };
-    for work in batch.iter_mut() {
-        if !work.run(&mut tx).await {
+    let mut rest = &mut batch[..];
+    while let Some((first, others)) = rest.split_first_mut() {
+        let kind = first.kind();
+        let same = others.iter().take_while(|q| q.kind() == kind).count();
+        let (run, after) = others.split_at_mut(same);
+        if !first.run_many(run, &mut tx).await {
             return false;
         }
+        rest = after;
     }
     if tx.commit().await.is_err() {
         return false;
     }
+    counters.committed(batch.len());
     for work in batch.drain(..) {
         work.settle(Ok(()));
     }
     true
 }
 
-async fn write_alone(conn: &WriterConnection, mut work: Box<dyn Queued>) {
+async fn write_alone(conn: &WriterConnection, mut work: Box<dyn Queued>, counters: &Counters) {
     let mut tx = match SqliteTx::begin(conn).await {
         Ok(tx) => Tx::Sqlite(tx),
         Err(e) => return work.settle(Err(e)),
     };
     let end = if work.run(&mut tx).await {
-        tx.commit().await
+        let end = tx.commit().await;
+        if end.is_ok() {
+            counters.committed(1);
+        }
+        end
     } else {
         Ok(())
     };

@@ -363,10 +363,249 @@ async fn queued_writes_each_get_their_own_outcome(app: TestApp) {
     }
 }
 
+/// Statuses that queue for the SQLite writer together are written with one statement per table
+/// (`Write::write_many`): what everyone sees must be the same as when each is written alone.
+#[tokio::test]
+async fn statuses_written_together_end_up_as_written_alone() {
+    let alone = TestApp::start(Backend::Sqlite).await;
+    let together = TestApp::start(Backend::Sqlite).await;
+    let want = status_scenario(&alone, false).await;
+    let stats = together.state.db.writer_stats().unwrap();
+    let got = status_scenario(&together, true).await;
+    let after = together.state.db.writer_stats().unwrap();
+    assert_eq!(got, want);
+    // Most of the concurrent posts shared a transaction.
+    let (writes, transactions) = (
+        after.writes - stats.writes,
+        after.transactions - stats.transactions,
+    );
+    assert!(
+        writes >= transactions + 5,
+        "{writes} writes in {transactions} transactions"
+    );
+}
+
+/// Posts a mix of statuses (each visibility, hashtags, mentions, a reply, two authors) and
+/// returns what each user then sees: home timeline, notifications, counters, the hashtag
+/// timeline. With `together`, the posts are sent at once while the writer is held, so that they
+/// queue into one batch.
+async fn status_scenario(app: &TestApp, together: bool) -> Vec<String> {
+    let scopes = "read write follow";
+    for name in ["alice", "bob", "carol", "dave"] {
+        app.create_user(name).await;
+    }
+    let mut tokens = std::collections::HashMap::new();
+    for name in ["alice", "bob", "carol", "dave"] {
+        tokens.insert(name, app.token_for(name, scopes).await);
+    }
+    let id_of = |name: &'static str| async move {
+        let a = app
+            .get(&format!("/api/v1/accounts/lookup?acct={name}"), None)
+            .await;
+        a.json()["id"].as_str().unwrap().to_string()
+    };
+    let (alice, carol) = (id_of("alice").await, id_of("carol").await);
+    let follow = |who: &'static str, whom: String, notify: bool| {
+        let token = tokens[who].clone();
+        async move {
+            let a = app
+                .post(
+                    &format!("/api/v1/accounts/{whom}/follow"),
+                    Some(&token),
+                    serde_json::json!({ "notify": notify }),
+                )
+                .await;
+            assert_eq!(a.status, 200, "{}", a.text);
+        }
+    };
+    follow("bob", alice.clone(), false).await;
+    follow("carol", alice.clone(), true).await;
+    follow("alice", carol.clone(), false).await;
+    let a = app
+        .post(
+            "/api/v1/tags/rookery/follow",
+            Some(&tokens["dave"]),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let start = app
+        .post(
+            "/api/v1/statuses",
+            Some(&tokens["bob"]),
+            serde_json::json!({ "status": "mark00 bob starts a thread" }),
+        )
+        .await
+        .json();
+    let posts = vec![
+        (
+            "alice",
+            serde_json::json!({ "status": "mark01 hello #rookery @bob" }),
+        ),
+        (
+            "alice",
+            serde_json::json!({ "status": "mark02 unlisted #rookery", "visibility": "unlisted" }),
+        ),
+        (
+            "alice",
+            serde_json::json!({ "status": "mark03 followers only", "visibility": "private" }),
+        ),
+        (
+            "alice",
+            serde_json::json!({ "status": "mark04 @bob just you", "visibility": "direct" }),
+        ),
+        (
+            "alice",
+            serde_json::json!({ "status": "mark05 @bob a reply", "in_reply_to_id": start["id"] }),
+        ),
+        (
+            "carol",
+            serde_json::json!({ "status": "mark06 carol says #Rookery" }),
+        ),
+        (
+            "alice",
+            serde_json::json!({ "status": "mark07 plain public" }),
+        ),
+        (
+            "carol",
+            serde_json::json!({ "status": "mark08 @alice @dave hi", "visibility": "unlisted" }),
+        ),
+    ];
+    let post = |(who, body): (&'static str, serde_json::Value)| {
+        let token = tokens[who].clone();
+        async move {
+            let a = app.post("/api/v1/statuses", Some(&token), body).await;
+            assert_eq!(a.status, 200, "{}", a.text);
+        }
+    };
+    if together {
+        let db = app.state.db.clone();
+        let hold = tokio::spawn(async move {
+            let w = InsertInstance {
+                pause: Duration::from_millis(500),
+                ..InsertInstance::new("hold.example")
+            };
+            db.write(w).await
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        futures_util::future::join_all(posts.into_iter().map(post)).await;
+        hold.await.unwrap().unwrap();
+    } else {
+        for p in posts {
+            post(p).await;
+        }
+    }
+    let mark = |v: &serde_json::Value| -> String {
+        let content = v["content"].as_str().unwrap_or_default();
+        content
+            .find("mark")
+            .map(|i| content[i..i + 6].to_string())
+            .unwrap_or_default()
+    };
+    let mut seen = Vec::new();
+    for name in ["alice", "bob", "carol", "dave"] {
+        let token = Some(tokens[name].as_str());
+        let home = app
+            .get("/api/v1/timelines/home?limit=40", token)
+            .await
+            .json();
+        let mut marks: Vec<String> = home.as_array().unwrap().iter().map(mark).collect();
+        marks.sort();
+        seen.push(format!("{name} home: {}", marks.join(" ")));
+        let notes = app
+            .get("/api/v1/notifications?limit=40", token)
+            .await
+            .json();
+        let mut notes: Vec<String> = notes
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| format!("{}:{}", n["type"].as_str().unwrap(), mark(&n["status"])))
+            .collect();
+        notes.sort();
+        seen.push(format!("{name} notifications: {}", notes.join(" ")));
+        let me = app
+            .get("/api/v1/accounts/verify_credentials", token)
+            .await
+            .json();
+        seen.push(format!("{name} statuses_count: {}", me["statuses_count"]));
+    }
+    let thread = app
+        .get(
+            &format!("/api/v1/statuses/{}", start["id"].as_str().unwrap()),
+            None,
+        )
+        .await
+        .json();
+    seen.push(format!("thread replies_count: {}", thread["replies_count"]));
+    let tag = app.get("/api/v1/timelines/tag/rookery", None).await.json();
+    let mut marks: Vec<String> = tag.as_array().unwrap().iter().map(mark).collect();
+    marks.sort();
+    seen.push(format!("tag: {}", marks.join(" ")));
+    seen
+}
+
+/// A status that notifies more accounts than one multi-row statement takes
+/// (`storage::sql::MAX_ROWS`) notifies all of them and reaches all their home feeds.
+async fn a_status_notifies_more_subscribers_than_one_statement_takes(app: TestApp) {
+    use rookery::storage::relationships::{FollowTable, upsert_follow};
+    let db = app.state.db.clone();
+    let alice = app.create_user("alice").await;
+    let token = app.token_for("alice", "read write").await;
+    let count = rookery::storage::sql::MAX_ROWS + 20;
+    let mut followers = Vec::new();
+    for i in 0..count {
+        followers.push(app.create_user(&format!("f{i}")).await);
+    }
+    let mut tx = db.begin().await.unwrap();
+    for follower in followers {
+        upsert_follow(
+            &mut tx,
+            FollowTable::Follows,
+            follower,
+            alice,
+            true,
+            true,
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let posted = app
+        .post(
+            "/api/v1/statuses",
+            Some(&token),
+            serde_json::json!({ "status": "to every subscriber" }),
+        )
+        .await;
+    assert_eq!(posted.status, 200, "{}", posted.text);
+    let id: i64 = posted.json()["id"].as_str().unwrap().parse().unwrap();
+    let counted = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let n: i64 =
+                rookery::on_db!(&db, c => sqlx::query_scalar(sql).bind(id).fetch_one(c).await)
+                    .unwrap();
+            n as usize
+        }
+    };
+    assert_eq!(
+        counted("SELECT count(*) FROM notifications WHERE status_id = $1 AND type = 'status'")
+            .await,
+        count
+    );
+    assert_eq!(
+        counted("SELECT count(*) FROM home_feed WHERE status_id = $1").await,
+        count + 1
+    );
+}
+
 both_backends!(
     accounts_round_trip,
     usernames_and_emails_are_unique_case_insensitively,
     domain_suspension_covers_subdomains,
     a_dropped_transaction_keeps_nothing,
-    queued_writes_each_get_their_own_outcome
+    queued_writes_each_get_their_own_outcome,
+    a_status_notifies_more_subscribers_than_one_statement_takes
 );
