@@ -76,20 +76,11 @@ pub async fn create_many(
     tx: &mut Tx,
     items: &[store::NewNotification<'_>],
 ) -> AppResult<Vec<Option<Pending>>> {
-    let wanted: Vec<store::NewNotification<'_>> = items
-        .iter()
-        .filter(|n| n.account_id != n.from)
-        .copied()
-        .collect();
-    let mut stored = store::insert_many(tx, &wanted).await?.into_iter();
+    let stored = store::insert_many(tx, items).await?;
     let pending: Vec<Option<Pending>> = items
         .iter()
-        .map(|n| {
-            let id = if n.account_id == n.from {
-                None
-            } else {
-                stored.next().flatten()
-            };
+        .zip(stored)
+        .map(|(n, id)| {
             id.map(|id| Pending {
                 id,
                 recipient: n.account_id,

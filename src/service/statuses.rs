@@ -342,9 +342,6 @@ impl StatusWrite {
     ) -> AppResult<Vec<Written>> {
         let news: Vec<NewStatus<'_>> = batch.iter().map(|w| w.new.as_new()).collect();
         let mut rows = store::insert_many(tx, &news).await?;
-        if rows.len() != news.len() {
-            return Err(anyhow::anyhow!("{} of {} statuses stored", rows.len(), news.len()).into());
-        }
         let mentions: Vec<(i64, i64)> = batch
             .iter()
             .zip(&news)
@@ -446,27 +443,25 @@ impl StatusWrite {
         }
         let receipts: Vec<&str> = batch.iter().filter_map(|w| w.receipt.as_deref()).collect();
         crate::storage::deliveries::record_receipts_in(tx, &receipts).await?;
+        // What each status's caller streams once the transaction commits.
+        let mut feed_of: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (account, status) in feeds {
+            feed_of.entry(status).or_default().push(account);
+        }
+        let mut pending_of: HashMap<i64, Vec<Pending>> = HashMap::new();
+        for (n, p) in wanted.iter().zip(made) {
+            if let (Some(status), Some(p)) = (n.about.status_id, p) {
+                pending_of.entry(status).or_default().push(p);
+            }
+        }
         Ok(rows
             .into_iter()
             .zip(conversations)
-            .map(|(row, conversations)| {
-                let feed = feeds
-                    .iter()
-                    .filter(|(_, s)| *s == row.id)
-                    .map(|(a, _)| *a)
-                    .collect();
-                let pending = wanted
-                    .iter()
-                    .zip(&made)
-                    .filter(|(n, _)| n.about.status_id == Some(row.id))
-                    .filter_map(|(_, p)| *p)
-                    .collect();
-                Written {
-                    row,
-                    feed,
-                    pending,
-                    conversations,
-                }
+            .map(|(row, conversations)| Written {
+                feed: feed_of.remove(&row.id).unwrap_or_default(),
+                pending: pending_of.remove(&row.id).unwrap_or_default(),
+                row,
+                conversations,
             })
             .collect())
     }

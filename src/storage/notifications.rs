@@ -38,7 +38,7 @@ pub struct About<'a> {
 }
 
 /// Inserts a notification for a local `account_id` about `from`'s action unless the same one
-/// exists, `account_id` is remote, or it silences `from` (`relationships::silences_sql`): one
+/// exists, `account_id` is remote or is `from`, or it silences `from` (`relationships::silences_sql`): one
 /// statement, since it runs inside the write transaction of the action. Returns its ID when new.
 pub async fn insert(
     tx: &mut Tx,
@@ -104,7 +104,8 @@ async fn insert_chunk(
             format!(
                 "SELECT {id} AS id, {a} AS account_id, {from} AS from_account_id, {kind} AS type, \
                  {status} AS status_id, {story} AS story_id, {emoji} AS emoji, {report} AS report_id \
-                 WHERE EXISTS (SELECT 1 FROM accounts WHERE id = {a} AND domain IS NULL) AND NOT {}",
+                 WHERE {a} <> {from} AND EXISTS (SELECT 1 FROM accounts WHERE id = {a} AND domain IS NULL) \
+                 AND NOT {}",
                 crate::storage::relationships::silences_sql(&a, &from, &now, &yes)
             )
         })

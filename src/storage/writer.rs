@@ -16,7 +16,7 @@
 //! panic), the whole transaction is rolled back and each write is run again in a transaction of its
 //! own, so every caller gets the outcome it would have had alone.
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -64,15 +64,12 @@ type Reply<W> =
 
 /// A queued [`Write`] with its caller's reply channel, its type erased.
 trait Queued: Send {
-    /// The type of the write, to find runs of writes that [`Write::write_many`] can take.
-    fn kind(&self) -> TypeId;
+    /// The `Pending<W>` itself: its type tells runs of one write type apart.
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
-    /// Runs the write in `tx` and keeps its result; false when it failed or panicked.
-    fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool>;
-    /// Runs this write and `rest` (all of the same [`kind`](Queued::kind)) with
-    /// [`Write::write_many`] and keeps their results; false when it failed or panicked.
-    fn run_many<'t>(
+    /// Runs this write and `rest` (all of the same type) in `tx` with [`Write::write_many`] and
+    /// keeps their results; false when it failed or panicked (the failure is kept on this one).
+    fn run<'t>(
         &'t mut self,
         rest: &'t mut [Box<dyn Queued>],
         tx: &'t mut Tx,
@@ -88,10 +85,6 @@ struct Pending<W: Write> {
 }
 
 impl<W: Write> Queued for Pending<W> {
-    fn kind(&self) -> TypeId {
-        TypeId::of::<W>()
-    }
-
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -100,7 +93,7 @@ impl<W: Write> Queued for Pending<W> {
         self
     }
 
-    fn run_many<'t>(
+    fn run<'t>(
         &'t mut self,
         rest: &'t mut [Box<dyn Queued>],
         tx: &'t mut Tx,
@@ -123,17 +116,20 @@ impl<W: Write> Queued for Pending<W> {
                     }
                     true
                 }
-                _ => false,
+                Ok(Ok(outputs)) => {
+                    let e = format!("{} outputs for {} writes", outputs.len(), rest.len() + 1);
+                    self.result = Some(Ok(Err(sqlx::Error::Protocol(e).into())));
+                    false
+                }
+                Ok(Err(e)) => {
+                    self.result = Some(Ok(Err(e)));
+                    false
+                }
+                Err(panic) => {
+                    self.result = Some(Err(panic));
+                    false
+                }
             }
-        })
-    }
-
-    fn run<'t>(&'t mut self, tx: &'t mut Tx) -> BoxFuture<'t, bool> {
-        Box::pin(async move {
-            let result = AssertUnwindSafe(self.work.write(tx)).catch_unwind().await;
-            let ok = matches!(result, Ok(Ok(_)));
-            self.result = Some(result);
-            ok
         })
     }
 
@@ -261,10 +257,13 @@ async fn write_together(
     };
     let mut rest = &mut batch[..];
     while let Some((first, others)) = rest.split_first_mut() {
-        let kind = first.kind();
-        let same = others.iter().take_while(|q| q.kind() == kind).count();
+        let kind = Any::type_id(first.as_any());
+        let same = others
+            .iter()
+            .take_while(|q| Any::type_id(q.as_any()) == kind)
+            .count();
         let (run, after) = others.split_at_mut(same);
-        if !first.run_many(run, &mut tx).await {
+        if !first.run(run, &mut tx).await {
             return false;
         }
         rest = after;
@@ -284,7 +283,7 @@ async fn write_alone(conn: &WriterConnection, mut work: Box<dyn Queued>, counter
         Ok(tx) => Tx::Sqlite(tx),
         Err(e) => return work.settle(Err(e)),
     };
-    let end = if work.run(&mut tx).await {
+    let end = if work.run(&mut [], &mut tx).await {
         let end = tx.commit().await;
         if end.is_ok() {
             counters.committed(1);

@@ -405,38 +405,32 @@ async fn status_scenario(app: &TestApp, together: bool) -> Vec<String> {
         a.json()["id"].as_str().unwrap().to_string()
     };
     let (alice, carol) = (id_of("alice").await, id_of("carol").await);
-    let follow = |who: &'static str, whom: String, notify: bool| {
+    // A POST that must succeed; its JSON.
+    let post_ok = |who: &'static str, path: String, body: serde_json::Value| {
         let token = tokens[who].clone();
         async move {
-            let a = app
-                .post(
-                    &format!("/api/v1/accounts/{whom}/follow"),
-                    Some(&token),
-                    serde_json::json!({ "notify": notify }),
-                )
-                .await;
+            let a = app.post(&path, Some(&token), body).await;
             assert_eq!(a.status, 200, "{}", a.text);
+            a.json()
         }
     };
-    follow("bob", alice.clone(), false).await;
-    follow("carol", alice.clone(), true).await;
-    follow("alice", carol.clone(), false).await;
-    let a = app
-        .post(
-            "/api/v1/tags/rookery/follow",
-            Some(&tokens["dave"]),
-            serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(a.status, 200, "{}", a.text);
-    let start = app
-        .post(
-            "/api/v1/statuses",
-            Some(&tokens["bob"]),
-            serde_json::json!({ "status": "mark00 bob starts a thread" }),
-        )
-        .await
-        .json();
+    let follow = |who, whom: &str, notify: bool| {
+        let path = format!("/api/v1/accounts/{whom}/follow");
+        post_ok(who, path, serde_json::json!({ "notify": notify }))
+    };
+    follow("bob", &alice, false).await;
+    follow("carol", &alice, true).await;
+    follow("alice", &carol, false).await;
+    let path = "/api/v1/tags/rookery/follow".to_string();
+    post_ok("dave", path, serde_json::json!({})).await;
+    let post = |(who, body): (&'static str, serde_json::Value)| {
+        post_ok(who, "/api/v1/statuses".to_string(), body)
+    };
+    let start = post((
+        "bob",
+        serde_json::json!({ "status": "mark00 bob starts a thread" }),
+    ))
+    .await;
     let posts = vec![
         (
             "alice",
@@ -471,13 +465,6 @@ async fn status_scenario(app: &TestApp, together: bool) -> Vec<String> {
             serde_json::json!({ "status": "mark08 @alice @dave hi", "visibility": "unlisted" }),
         ),
     ];
-    let post = |(who, body): (&'static str, serde_json::Value)| {
-        let token = tokens[who].clone();
-        async move {
-            let a = app.post("/api/v1/statuses", Some(&token), body).await;
-            assert_eq!(a.status, 200, "{}", a.text);
-        }
-    };
     if together {
         let db = app.state.db.clone();
         let hold = tokio::spawn(async move {
@@ -502,6 +489,11 @@ async fn status_scenario(app: &TestApp, together: bool) -> Vec<String> {
             .map(|i| content[i..i + 6].to_string())
             .unwrap_or_default()
     };
+    let marks = |list: &serde_json::Value| -> String {
+        let mut marks: Vec<String> = list.as_array().unwrap().iter().map(mark).collect();
+        marks.sort();
+        marks.join(" ")
+    };
     let mut seen = Vec::new();
     for name in ["alice", "bob", "carol", "dave"] {
         let token = Some(tokens[name].as_str());
@@ -509,9 +501,7 @@ async fn status_scenario(app: &TestApp, together: bool) -> Vec<String> {
             .get("/api/v1/timelines/home?limit=40", token)
             .await
             .json();
-        let mut marks: Vec<String> = home.as_array().unwrap().iter().map(mark).collect();
-        marks.sort();
-        seen.push(format!("{name} home: {}", marks.join(" ")));
+        seen.push(format!("{name} home: {}", marks(&home)));
         let notes = app
             .get("/api/v1/notifications?limit=40", token)
             .await
@@ -539,9 +529,7 @@ async fn status_scenario(app: &TestApp, together: bool) -> Vec<String> {
         .json();
     seen.push(format!("thread replies_count: {}", thread["replies_count"]));
     let tag = app.get("/api/v1/timelines/tag/rookery", None).await.json();
-    let mut marks: Vec<String> = tag.as_array().unwrap().iter().map(mark).collect();
-    marks.sort();
-    seen.push(format!("tag: {}", marks.join(" ")));
+    seen.push(format!("tag: {}", marks(&tag)));
     seen
 }
 
