@@ -1,5 +1,7 @@
 //! Federation benchmark (issue 4).
 //!
+//! 0. The database gets the history of a running server first (20,000 statuses and received
+//!    activities, analysed; see `seed_history`).
 //! 1. Inbox throughput: this process plays 100 remote actors on `localhost:PORT` (actor documents
 //!    with real RSA keys, served over HTTP), then posts signed `Create(Note)` activities mentioning a
 //!    local account to the real `rookery` binary's shared inbox with 32 concurrent senders. Each 202
@@ -32,6 +34,37 @@ use rookery::storage::accounts::AccountRow;
 use rookery::storage::{Db, ids};
 use serde_json::json;
 use tokio::sync::Mutex;
+
+/// Gives the database the history of a server that has been running for a while: `n` earlier
+/// statuses by the local account and `n` received activities, then `ANALYZE`, as autovacuum
+/// would have done by then. From empty tables, PostgreSQL keeps the plans it made while they
+/// held a page or two (sequential scans) on each connection until the next analysis, long after
+/// the tables have grown, and the bench would measure those instead of the server.
+async fn seed_history(db_url: &str, n: i64) {
+    let db = Db::connect(db_url, 2).await.unwrap();
+    let author: i64 = rookery::on_db!(db, c => sqlx::query_scalar("SELECT id FROM accounts WHERE username = 'target'").fetch_one(c).await).unwrap();
+    let since = chrono::Utc::now() - chrono::Duration::days(30);
+    let first_id = ids::min_id_at(since);
+    rookery::on_db!(db, c => {
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $1) \
+             INSERT INTO statuses (id, uri, url, account_id, conversation_id, text, content, visibility, local, created_at) \
+             SELECT $2 + i, $3 || i, $4 || i, $5, $2 + i, 'earlier', '<p>earlier</p>', 'public', $6, $7 FROM n",
+        )
+        .bind(n).bind(first_id).bind("http://bench.invalid/statuses/").bind("http://bench.invalid/@target/")
+        .bind(author).bind(true).bind(since)
+        .execute(c).await.unwrap();
+        sqlx::query(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $1) \
+             INSERT INTO received_activities (activity_id, received_at) \
+             SELECT $2 || i, $3 FROM n",
+        )
+        .bind(n).bind("http://bench.invalid/activities/").bind(since)
+        .execute(c).await.unwrap();
+        sqlx::query("ANALYZE").execute(c).await.unwrap();
+    });
+    db.close().await;
+}
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
@@ -203,17 +236,10 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db_url = match backend.as_str() {
         "postgres" => {
-            use sqlx::Connection;
             let server = std::env::var("ROOKERY_BENCH_PG")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
             let name = format!("rookery_bench_fed_{}", std::process::id());
-            let mut c = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-                .await
-                .unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut c)
-                .await
-                .unwrap();
+            pg_admin(&server, &format!("CREATE DATABASE {name}")).await;
             format!("{server}/{name}")
         }
         _ => format!("sqlite://{}", dir.path().join("bench.db").display()),
@@ -244,6 +270,8 @@ async fn main() {
         .send()
         .await
         .unwrap();
+
+    seed_history(&db_url, 20_000).await;
 
     // --- 1. Inbox throughput --------------------------------------------------------------------
     let t0 = Instant::now();
@@ -479,4 +507,21 @@ async fn main() {
     );
     let _ = server.kill();
     let _ = server.wait();
+    if let Some((server, name)) = db_url.rsplit_once('/')
+        && backend == "postgres"
+    {
+        pg_admin(server, &format!("DROP DATABASE {name}")).await;
+    }
+}
+
+/// Runs `sql` (creating or dropping the bench's database) on the `postgres` database of `server`.
+async fn pg_admin(server: &str, sql: &str) {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut c)
+        .await
+        .unwrap();
 }

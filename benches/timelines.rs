@@ -63,11 +63,11 @@ async fn seed(db: &Db, o: &Opts, base: &str) -> String {
             "'{}'",
             t.to_rfc3339_opts(chrono::SecondsFormat::Micros, false)
         ),
-        Db::Postgres(_) => format!("'{}'::timestamptz", t.to_rfc3339()),
+        Db::Postgres(..) => format!("'{}'::timestamptz", t.to_rfc3339()),
     };
     let (tru, fals) = match db {
         Db::Sqlite(..) => ("1", "0"),
-        Db::Postgres(_) => ("TRUE", "FALSE"),
+        Db::Postgres(..) => ("TRUE", "FALSE"),
     };
     let account_ids: Vec<i64> = (0..o.accounts).map(|_| ids::new_id()).collect();
     for chunk in account_ids.chunks(500) {

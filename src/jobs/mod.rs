@@ -48,7 +48,7 @@ pub async fn enqueue(tx: &mut Tx, kind: &str, payload: &Value) -> sqlx::Result<i
 pub async fn claim_due(db: &Db, kind: &str, limit: i64) -> sqlx::Result<Vec<Job>> {
     let now = Utc::now();
     let lock = match db {
-        Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        Db::Postgres(..) => "FOR UPDATE SKIP LOCKED",
         Db::Sqlite(..) => "",
     };
     let sql = format!(

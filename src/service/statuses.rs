@@ -180,7 +180,7 @@ pub enum StatusMedia<'a> {
     Remote(&'a [crate::storage::media::NewMedia]),
 }
 
-/// [`StatusMedia`] with its data owned, to move into the SQLite writer (`Db::write`).
+/// [`StatusMedia`] with its data owned, to move into the write queue (`Db::write`).
 enum OwnedMedia {
     Uploaded(Vec<i64>),
     Remote(Vec<crate::storage::media::NewMedia>),
@@ -257,12 +257,6 @@ async fn insert_and_distribute(
         } => (idempotency_key, outgoing, None),
         Origin::Remote { receipt } => (None, None, receipt),
     };
-    // Read before the transaction: code inside one must not need a second pooled connection.
-    let subscribers = if new.visibility != "direct" {
-        subscribers(state, new.account_id).await?
-    } else {
-        Vec::new()
-    };
     let sends = outgoing.is_some();
     let write = StatusWrite {
         state: state.clone(),
@@ -273,7 +267,6 @@ async fn insert_and_distribute(
         outgoing,
         receipt: receipt.map(str::to_owned),
         media: media.owned(),
-        subscribers,
     };
     let written = state.db.write(write).await?;
     if sends {
@@ -285,8 +278,8 @@ async fn insert_and_distribute(
     Ok(written.row)
 }
 
-/// What `insert_and_distribute` writes in its transaction, owned so that it can run on the
-/// SQLite writer thread (`Db::write`).
+/// What `insert_and_distribute` writes in its transaction, owned so that a write queue's worker
+/// can run it (`Db::write`).
 struct StatusWrite {
     state: AppState,
     new: store::NewStatusBuf,
@@ -296,7 +289,6 @@ struct StatusWrite {
     outgoing: Option<Outgoing>,
     receipt: Option<String>,
     media: OwnedMedia,
-    subscribers: Vec<i64>,
 }
 
 /// What the transaction wrote that is announced after it commits.
@@ -334,8 +326,9 @@ impl crate::storage::writer::Write for StatusWrite {
 
 impl StatusWrite {
     /// Writes `batch` with one statement per table for what most statuses need (the rows, their
-    /// authors' counts, mentions, home feeds, notifications, inbox receipts) and statements of
-    /// their own for the rest (media, deliveries, cards, conversations, hashtags, reply counts).
+    /// authors' counts, mentions, the authors' notify subscribers, home feeds, notifications,
+    /// inbox receipts) and statements of their own for the rest (media, deliveries, cards,
+    /// conversations, hashtags, reply counts).
     async fn write_all(
         batch: &[&StatusWrite],
         tx: &mut crate::storage::Tx,
@@ -413,6 +406,18 @@ impl StatusWrite {
             let more = store::fan_out_to_mentioned_followers(tx, new.id, new.account_id).await?;
             feeds.extend(more.into_iter().map(|a| (a, new.id)));
         }
+        // Followers who asked to be notified of the authors' posts (not of direct ones).
+        let authors: Vec<i64> = news
+            .iter()
+            .filter(|n| n.visibility != "direct")
+            .map(|n| n.account_id)
+            .collect();
+        let mut subscribers_of: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (author, follower) in
+            crate::storage::relationships::notify_subscribers(tx, &authors).await?
+        {
+            subscribers_of.entry(author).or_default().push(follower);
+        }
         let mut wanted: Vec<crate::storage::notifications::NewNotification<'_>> = Vec::new();
         for (w, new) in batch.iter().zip(&news) {
             let about = crate::storage::notifications::About {
@@ -428,8 +433,10 @@ impl StatusWrite {
             wanted.extend(w.mention_ids.iter().map(|m| notify(*m, "mention")));
             if new.visibility != "direct" {
                 wanted.extend(
-                    w.subscribers
-                        .iter()
+                    subscribers_of
+                        .get(&new.account_id)
+                        .into_iter()
+                        .flatten()
                         .filter(|f| !w.mention_ids.contains(f))
                         .map(|f| notify(*f, "status")),
                 );
@@ -465,11 +472,6 @@ impl StatusWrite {
             })
             .collect())
     }
-}
-
-/// Local followers who asked to be notified of `author`'s posts.
-async fn subscribers(state: &AppState, author: i64) -> AppResult<Vec<i64>> {
-    Ok(crate::storage::relationships::notify_subscribers(&state.db, author).await?)
 }
 
 /// Posts a status for the signed-in user.

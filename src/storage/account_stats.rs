@@ -49,6 +49,8 @@ pub async fn statuses_posted(tx: &mut Tx, posted: &[(i64, DateTime<Utc>)]) -> sq
     if per_account.is_empty() {
         return Ok(());
     }
+    // Rows locked in one order by every batch, so two PostgreSQL batches cannot deadlock here.
+    per_account.sort_unstable_by_key(|&(a, ..)| a);
     let mut args = Args::default();
     let values: Vec<String> = per_account
         .iter()

@@ -220,7 +220,7 @@ pub async fn search(
             );
             on_db!(db, c => bind_args!(sqlx::query_scalar(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
         }
-        Db::Postgres(_) => {
+        Db::Postgres(..) => {
             let q = args.add(words.join(" "));
             let (l, o) = (args.add(limit), args.add(offset));
             let sql = format!(

@@ -14,7 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::sync::Arc;
 
 use super::sqlite_pool::{SqlitePool, SqliteTx, WriterConnection};
-use super::writer::{Queue, Write};
+use super::writer::{Queue, Target, Write};
 
 /// One of the two backends, borrowed for a single statement; see [`on_db!`](crate::on_db).
 pub enum Backend<S, P> {
@@ -25,18 +25,18 @@ pub enum Backend<S, P> {
 /// Cheap to clone (the pools are reference-counted).
 ///
 /// On SQLite, statements outside transactions use the pool, and transactions take turns on the
-/// one [`WriterConnection`].
+/// one [`WriterConnection`]. Each backend has its queue for [`Db::write`].
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool, Arc<SqliteWriter>),
-    Postgres(PgPool),
+    Postgres(PgPool, Arc<Queue>),
 }
 
 /// SQLite's writer: the one connection for transactions, and the queue of [`Db::write`].
 #[derive(Debug)]
 pub struct SqliteWriter {
     conn: Arc<WriterConnection>,
-    queue: Queue,
+    queue: Arc<Queue>,
 }
 
 /// An open transaction on either backend. Dropped without [`Tx::commit`], it rolls back.
@@ -87,11 +87,12 @@ impl Db {
             let pool = SqlitePool::new(opts.clone(), max_connections)?;
             drop(pool.acquire().await?);
             super::sqlite_pool::spawn_checkpointer(&pool);
+            // A larger page cache (16 MiB, default 2 MiB) for the one connection that writes: a
+            // batch of statuses touches many index pages, and nobody else invalidates them.
+            let conn = Arc::new(WriterConnection::new(opts.pragma("cache_size", "-16384")));
             let writer = SqliteWriter {
-                // A larger page cache (16 MiB, default 2 MiB) for the one connection that writes:
-                // a batch of statuses touches many index pages, and nobody else invalidates them.
-                conn: Arc::new(WriterConnection::new(opts.pragma("cache_size", "-16384"))),
-                queue: Queue::default(),
+                queue: Queue::new(Target::Sqlite(conn.clone())),
+                conn,
             };
             Ok(Db::Sqlite(pool, Arc::new(writer)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -101,7 +102,10 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::Postgres(
+                pool.clone(),
+                Queue::new(Target::postgres(pool)),
+            ))
         } else {
             anyhow::bail!("database.url must start with sqlite:// or postgres:// (got {url:?})")
         }
@@ -115,7 +119,7 @@ impl Db {
                     .run(&mut *p.acquire().await?)
                     .await?
             }
-            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Db::Postgres(p, _) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
     }
@@ -124,42 +128,43 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Sqlite(_, writer) => Tx::Sqlite(SqliteTx::begin(&writer.conn).await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Postgres(p, _) => Tx::Postgres(p.begin().await?),
         })
     }
 
-    /// Runs `work` in a write transaction of its own on PostgreSQL; on SQLite, on the writer
-    /// thread, in one transaction with the other writes queued at the same time (group commit,
-    /// see [`super::writer`]). Each caller gets the outcome it would have had alone: its output
-    /// once the transaction commits, or its own error.
+    /// Runs `work` in a write transaction, shared with the other writes queued at the same time
+    /// (group commit, see [`super::writer`]): on SQLite on the writer thread, on PostgreSQL in up
+    /// to [`POSTGRES_WRITERS`](super::writer::POSTGRES_WRITERS) transactions at once. Each caller
+    /// gets the outcome it would have had alone: its output once the transaction commits, or its
+    /// own error.
     ///
-    /// On SQLite the work is done even if the caller stops waiting; on PostgreSQL it is
-    /// cancelled with the caller and rolled back. A panic in `work` is resumed in the caller.
+    /// The work is done even if the caller stops waiting. A panic in `work` is resumed in the
+    /// caller.
     pub async fn write<W: Write>(&self, work: W) -> Result<W::Output, W::Error> {
-        match self {
-            Db::Sqlite(_, writer) => writer.queue.write(&writer.conn, work).await,
-            Db::Postgres(_) => {
-                let mut tx = self.begin().await?;
-                let out = work.write(&mut tx).await?;
-                tx.commit().await?;
-                Ok(out)
-            }
-        }
+        self.queue().write(work).await
     }
 
-    /// Writes and transactions committed by the SQLite writer (group commit, [`Db::write`]);
-    /// `None` on PostgreSQL, which has no writer queue.
-    pub fn writer_stats(&self) -> Option<super::writer::WriterStats> {
+    /// Writes and transactions committed through [`Db::write`] since start-up.
+    pub fn writer_stats(&self) -> super::writer::WriterStats {
+        self.queue().stats()
+    }
+
+    /// How many transactions of [`Db::write`] may run at once: 1 on SQLite.
+    pub fn writers(&self) -> usize {
+        self.queue().workers()
+    }
+
+    fn queue(&self) -> &Arc<Queue> {
         match self {
-            Db::Sqlite(_, writer) => Some(writer.queue.stats()),
-            Db::Postgres(_) => None,
+            Db::Sqlite(_, writer) => &writer.queue,
+            Db::Postgres(_, queue) => queue,
         }
     }
 
     pub fn backend(&self) -> Backend<&SqlitePool, &PgPool> {
         match self {
             Db::Sqlite(p, _) => Backend::Sqlite(p),
-            Db::Postgres(p) => Backend::Postgres(p),
+            Db::Postgres(p, _) => Backend::Postgres(p),
         }
     }
 
@@ -167,7 +172,7 @@ impl Db {
     pub fn kind(&self) -> &'static str {
         match self {
             Db::Sqlite(..) => "sqlite",
-            Db::Postgres(_) => "postgres",
+            Db::Postgres(..) => "postgres",
         }
     }
 
@@ -177,7 +182,7 @@ impl Db {
                 writer.conn.close().await;
                 p.close().await
             }
-            Db::Postgres(p) => p.close().await,
+            Db::Postgres(p, _) => p.close().await,
         }
     }
 }

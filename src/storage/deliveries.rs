@@ -60,7 +60,7 @@ pub async fn claim_due(db: &Db, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
     let now = Utc::now();
     let until = now + LEASE;
     let lock = match db {
-        Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+        Db::Postgres(..) => "FOR UPDATE SKIP LOCKED",
         Db::Sqlite(..) => "",
     };
     let sql = format!(

@@ -68,57 +68,56 @@ pub struct NewNotification<'a> {
     pub about: About<'a>,
 }
 
-/// [`insert`] for several notifications with one statement: the ID of each one stored, `None`
-/// for each skipped, in the order given.
+/// [`insert`] for several notifications with one statement (the batch bound as JSON, see
+/// [`json_elements`](crate::storage::sql::json_elements)): the ID of each one stored, `None` for
+/// each skipped, in the order given.
 pub async fn insert_many(
     tx: &mut Tx,
     items: &[NewNotification<'_>],
 ) -> sqlx::Result<Vec<Option<i64>>> {
-    let mut out = Vec::with_capacity(items.len());
-    for chunk in items.chunks(crate::storage::sql::MAX_ROWS) {
-        out.extend(insert_chunk(tx, chunk).await?);
+    if items.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
-}
-
-async fn insert_chunk(
-    tx: &mut Tx,
-    items: &[NewNotification<'_>],
-) -> sqlx::Result<Vec<Option<i64>>> {
-    let mut args = Args::default();
-    let now = args.add(Utc::now());
-    let yes = args.add(true);
     let ids: Vec<i64> = items.iter().map(|_| ids::new_id()).collect();
-    let selects: Vec<String> = items
+    // [id, account, from, type, status, story, emoji, report]
+    let rows: Vec<serde_json::Value> = items
         .iter()
         .zip(&ids)
         .map(|(n, id)| {
-            let id = args.add(*id);
-            let a = args.add(n.account_id);
-            let from = args.add(n.from);
-            let kind = args.add(n.kind);
-            let status = args.add(n.about.status_id);
-            let story = args.add(n.about.story_id);
-            let emoji = args.add(n.about.emoji);
-            let report = args.add(n.about.report_id);
-            format!(
-                "SELECT {id} AS id, {a} AS account_id, {from} AS from_account_id, {kind} AS type, \
-                 {status} AS status_id, {story} AS story_id, {emoji} AS emoji, {report} AS report_id \
-                 WHERE {a} <> {from} AND EXISTS (SELECT 1 FROM accounts WHERE id = {a} AND domain IS NULL) \
-                 AND NOT {}",
-                crate::storage::relationships::silences_sql(&a, &from, &now, &yes)
-            )
+            serde_json::json!([
+                id,
+                n.account_id,
+                n.from,
+                n.kind,
+                n.about.status_id,
+                n.about.story_id,
+                n.about.emoji,
+                n.about.report_id
+            ])
         })
         .collect();
     let sql = format!(
-        "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, story_id, \
+        "WITH n AS (SELECT CAST(value ->> 0 AS BIGINT) AS id, CAST(value ->> 1 AS BIGINT) AS account_id, \
+           CAST(value ->> 2 AS BIGINT) AS from_account_id, value ->> 3 AS type, \
+           CAST(value ->> 4 AS BIGINT) AS status_id, CAST(value ->> 5 AS BIGINT) AS story_id, \
+           value ->> 6 AS emoji, CAST(value ->> 7 AS BIGINT) AS report_id FROM {}) \
+         INSERT INTO notifications (id, account_id, from_account_id, type, status_id, story_id, \
          emoji, report_id, created_at) SELECT n.id, n.account_id, n.from_account_id, n.type, \
-         n.status_id, n.story_id, n.emoji, n.report_id, {now} FROM ({}) AS n \
-         WHERE TRUE ON CONFLICT DO NOTHING RETURNING id",
-        selects.join(" UNION ALL ")
+         n.status_id, n.story_id, n.emoji, n.report_id, $2 FROM n \
+         WHERE n.account_id <> n.from_account_id \
+         AND EXISTS (SELECT 1 FROM accounts WHERE id = n.account_id AND domain IS NULL) \
+         AND NOT {} ON CONFLICT DO NOTHING RETURNING id",
+        crate::storage::sql::json_elements(tx, "$1"),
+        crate::storage::relationships::silences_sql(
+            "n.account_id",
+            "n.from_account_id",
+            "$2",
+            "$3"
+        )
     );
-    let stored: Vec<i64> = on_db!(tx, c => bind_args!(sqlx::query_scalar(AssertSqlSafe(sql.as_str())), args)
-        .fetch_all(c).await)?;
+    let rows = serde_json::Value::from(rows).to_string();
+    let stored: Vec<i64> = on_db!(tx, c => sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
+        .bind(&rows).bind(Utc::now()).bind(true).fetch_all(c).await)?;
     Ok(ids
         .into_iter()
         .map(|id| stored.contains(&id).then_some(id))

@@ -289,12 +289,26 @@ pub async fn request_count(db: &Db, account_id: i64) -> sqlx::Result<i64> {
         .bind(account_id).fetch_one(c).await)
 }
 
-/// Local followers of `author` who asked to be notified of new posts.
-pub async fn notify_subscribers(db: &Db, author: i64) -> sqlx::Result<Vec<i64>> {
-    on_db!(db, c => sqlx::query_scalar(
-        "SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
-         WHERE f.target_account_id = $1 AND f.notify = $2 AND a.domain IS NULL")
-        .bind(author).bind(true).fetch_all(c).await)
+/// Local followers of each of `authors` who asked to be notified of new posts, as
+/// `(author, follower)` pairs in no order; read in the transaction that stores the posts.
+pub async fn notify_subscribers(tx: &mut Tx, authors: &[i64]) -> sqlx::Result<Vec<(i64, i64)>> {
+    let mut authors = authors.to_vec();
+    authors.sort_unstable();
+    authors.dedup();
+    let mut out = Vec::new();
+    for chunk in authors.chunks(crate::storage::sql::MAX_ROWS) {
+        let mut args = Args::default();
+        let yes = args.add(true);
+        let list = args.ids(chunk);
+        let sql = format!(
+            "SELECT f.target_account_id, f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id \
+             WHERE f.target_account_id IN ({list}) AND f.notify = {yes} AND a.domain IS NULL"
+        );
+        let rows: Vec<(i64, i64)> = on_db!(tx, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args)
+            .fetch_all(c).await)?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// True when `viewer` should not see `author`'s content on public streams: either blocks the

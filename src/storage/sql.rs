@@ -55,6 +55,21 @@ impl From<DateTime<Utc>> for Arg {
 /// most 500 terms in a compound `SELECT` and 32,766 parameters, PostgreSQL 65,535 parameters.
 pub const MAX_ROWS: usize = 100;
 
+/// The elements of a JSON array bound as parameter `param` (serialised with `serde_json`), as a
+/// table of one column, `value`, whose fields statements read with `value ->> N` (both backends'
+/// operator; a JSON `null` reads as SQL `NULL`).
+///
+/// Why: a batch written as one statement keeps the same text whatever its size, so each
+/// connection prepares it once and PostgreSQL can reuse its plan. A statement spelled out per
+/// row is planned afresh for every batch size, and the statements that fan a batch out cost more
+/// to plan than to run (docs/PERFORMANCE.md).
+pub fn json_elements(tx: &crate::storage::Tx, param: &str) -> String {
+    match tx {
+        crate::storage::Tx::Sqlite(_) => format!("json_each({param})"),
+        crate::storage::Tx::Postgres(_) => format!("json_array_elements(CAST({param} AS json))"),
+    }
+}
+
 /// Arguments of a query being built, in placeholder order.
 #[derive(Clone, Debug, Default)]
 pub struct Args(pub Vec<Arg>);

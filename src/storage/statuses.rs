@@ -11,7 +11,7 @@ use sqlx::AssertSqlSafe;
 
 use crate::storage::account_stats::{self, Stat};
 use crate::storage::db::{Db, Tx};
-use crate::storage::sql::{Args, MAX_ROWS, Page};
+use crate::storage::sql::{Args, MAX_ROWS, Page, json_elements};
 use crate::{bind_args, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -834,62 +834,58 @@ pub struct FanOut<'a> {
     pub reply_to_other: Option<i64>,
 }
 
-/// [`fan_out`] for several statuses with one statement; returns the `(account_id, status_id)`
+/// [`fan_out`] for several statuses with one statement (the batch bound as JSON, see
+/// [`json_elements`](crate::storage::sql::json_elements)); returns the `(account_id, status_id)`
 /// feed entries added, in no order.
 pub async fn fan_out_many(tx: &mut Tx, items: &[FanOut<'_>]) -> sqlx::Result<Vec<(i64, i64)>> {
-    let mut out = Vec::new();
-    for chunk in items.chunks(MAX_ROWS) {
-        out.extend(fan_out_chunk(tx, chunk).await?);
+    if items.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
-}
-
-async fn fan_out_chunk(tx: &mut Tx, items: &[FanOut<'_>]) -> sqlx::Result<Vec<(i64, i64)>> {
-    let mut args = Args::default();
-    let mut selects = Vec::new();
-    for item in items {
-        let sid = args.add(item.status_id);
-        let a = args.add(item.author);
-        selects.push(format!(
-            "SELECT id AS account_id, {sid} AS status_id FROM accounts WHERE id = {a} AND domain IS NULL"
-        ));
-        if item.to_followers {
-            let reblog_cond = if item.is_reblog {
-                " AND f.show_reblogs = TRUE"
-            } else {
-                ""
-            };
-            let reply_cond = match item.reply_to_other {
-                Some(r) => {
-                    let r = args.add(r);
-                    format!(
-                        " AND (f.account_id = {r} OR EXISTS (SELECT 1 FROM follows f2 \
-                         WHERE f2.account_id = f.account_id AND f2.target_account_id = {r}))"
-                    )
-                }
-                None => String::new(),
-            };
-            // Members of a follower's exclusive list stay out of that follower's home.
-            selects.push(format!(
-                "SELECT f.account_id, {sid} FROM follows f JOIN accounts fa ON fa.id = f.account_id \
-                 WHERE f.target_account_id = {a} AND fa.domain IS NULL{reblog_cond}{reply_cond} \
-                 AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id \
-                   WHERE xl.account_id = {a} AND x.account_id = f.account_id AND x.exclusive)"
-            ));
-        }
-        if !item.tag_ids.is_empty() {
-            let list = args.ids(item.tag_ids);
-            selects.push(format!(
-                "SELECT tf.account_id, {sid} FROM tag_follows tf WHERE tf.tag_id IN ({list})"
-            ));
-        }
-    }
+    // [status, author, is_reblog, to_followers, reply_to_other]
+    let statuses: Vec<serde_json::Value> = items
+        .iter()
+        .map(|i| {
+            serde_json::json!([
+                i.status_id,
+                i.author,
+                i32::from(i.is_reblog),
+                i32::from(i.to_followers),
+                i.reply_to_other
+            ])
+        })
+        .collect();
+    // [status, followed tag]
+    let tags: Vec<[i64; 2]> = items
+        .iter()
+        .flat_map(|i| i.tag_ids.iter().map(|t| [i.status_id, *t]))
+        .collect();
     let sql = format!(
-        "INSERT INTO home_feed (account_id, status_id) SELECT r.account_id, r.status_id FROM ({}) AS r \
-         WHERE TRUE ON CONFLICT DO NOTHING RETURNING account_id, status_id",
-        selects.join(" UNION ")
+        "WITH b AS (SELECT CAST(value ->> 0 AS BIGINT) AS status_id, CAST(value ->> 1 AS BIGINT) AS author, \
+           CAST(value ->> 2 AS INTEGER) AS is_reblog, CAST(value ->> 3 AS INTEGER) AS to_followers, \
+           CAST(value ->> 4 AS BIGINT) AS reply_to FROM {}), \
+         t AS (SELECT CAST(value ->> 0 AS BIGINT) AS status_id, CAST(value ->> 1 AS BIGINT) AS tag_id FROM {}) \
+         INSERT INTO home_feed (account_id, status_id) SELECT r.account_id, r.status_id FROM ( \
+           SELECT a.id AS account_id, b.status_id FROM b JOIN accounts a ON a.id = b.author WHERE a.domain IS NULL \
+           UNION \
+           SELECT f.account_id, b.status_id FROM b JOIN follows f ON f.target_account_id = b.author \
+             JOIN accounts fa ON fa.id = f.account_id \
+             WHERE b.to_followers = 1 AND fa.domain IS NULL AND (b.is_reblog = 0 OR f.show_reblogs = TRUE) \
+             AND (b.reply_to IS NULL OR f.account_id = b.reply_to OR EXISTS (SELECT 1 FROM follows f2 \
+               WHERE f2.account_id = f.account_id AND f2.target_account_id = b.reply_to)) \
+             AND NOT EXISTS (SELECT 1 FROM list_accounts xl JOIN lists x ON x.id = xl.list_id \
+               WHERE xl.account_id = b.author AND x.account_id = f.account_id AND x.exclusive) \
+           UNION \
+           SELECT tf.account_id, t.status_id FROM t JOIN tag_follows tf ON tf.tag_id = t.tag_id \
+         ) AS r WHERE TRUE ON CONFLICT DO NOTHING RETURNING account_id, status_id",
+        json_elements(tx, "$1"),
+        json_elements(tx, "$2"),
     );
-    on_db!(tx, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+    let (statuses, tags) = (
+        serde_json::Value::from(statuses).to_string(),
+        serde_json::to_string(&tags).expect("integers serialise"),
+    );
+    on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(&statuses).bind(&tags)
+        .fetch_all(c).await)
 }
 
 /// Accounts whose home feed holds `status_id` (for streaming a deletion).

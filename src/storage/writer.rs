@@ -1,29 +1,33 @@
-//! Group commit for SQLite: write transactions handed to [`Db::write`](super::Db::write) run on a
-//! thread of their own, and the ones that queue while another commits share its next transaction.
+//! Group commit: write transactions handed to [`Db::write`](super::Db::write) are queued, and the
+//! ones that queue while a transaction runs share the next one.
 //!
-//! Why: SQLite takes one writer at a time, and each statement of a transaction is a hand-off to
-//! the connection's thread and back. Under the inbox bench the writer lock, not the CPU, capped
-//! how many statuses were stored per second (docs/PERFORMANCE.md). A thread that does nothing else
-//! keeps those hand-offs from waiting behind other requests' signature checks and JSON; writing
-//! the statuses that queued meanwhile in one transaction spends one `BEGIN` and one `COMMIT` (with
-//! its WAL pages) on all of them.
+//! Why: on SQLite, which takes one writer at a time, each statement of a transaction is a hand-off
+//! to the connection's thread and back, and under the inbox bench the writer lock, not the CPU,
+//! capped how many statuses were stored per second (docs/PERFORMANCE.md). So SQLite's batches run
+//! on a thread of their own, where those hand-offs do not wait behind other requests' signature
+//! checks and JSON. On PostgreSQL each statement is a round trip to a server process that shares
+//! the machine's cores with us; a few batches run at once ([`POSTGRES_WRITERS`]) on pooled
+//! connections. Either way one `BEGIN` and one `COMMIT` (with its WAL flush) serve the whole batch.
 //!
 //! Writes of one type that queued next to each other go to [`Write::write_many`] together, so a
 //! type can write its whole run with one multi-row statement per table instead of one statement
-//! per write: on this path the hand-off per statement, not the SQL, is what a status costs.
+//! per write: on this path the statements, not the rows, are what a status costs.
 //!
 //! A batch is all or nothing: when one of its writes fails (a duplicate arriving twice at once, a
-//! panic), the whole transaction is rolled back and each write is run again in a transaction of its
-//! own, so every caller gets the outcome it would have had alone.
+//! deadlock between two PostgreSQL batches, a panic), the whole transaction is rolled back and each
+//! write is run again in a transaction of its own, so every caller gets the outcome it would have
+//! had alone.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use tokio::sync::{mpsc, oneshot};
+use sqlx::PgPool;
+use tokio::sync::oneshot;
 
 use super::Tx;
 use super::sqlite_pool::{SqliteTx, WriterConnection};
@@ -156,7 +160,7 @@ fn downcast_mut<W: Write>(q: &mut dyn Any) -> &mut Pending<W> {
     q.downcast_mut().expect("a run holds writes of one type")
 }
 
-/// How many writes the writer committed and in how many transactions, since it started: their
+/// How many writes a queue committed and in how many transactions, since it started: their
 /// ratio is the mean batch size.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WriterStats {
@@ -177,11 +181,63 @@ impl Counters {
     }
 }
 
-/// The queue of one database's writer, started on first use.
+/// How many batches may be written at once on PostgreSQL. One would leave PostgreSQL idle while
+/// a batch travels between the two; more than a few only adds lock waits between batches (they
+/// update the same counters) and takes pooled connections from readers.
+pub const POSTGRES_WRITERS: usize = 4;
+
+/// Where a queue's transactions run.
+pub(super) enum Target {
+    /// The one writer connection, driven from the `sqlite-writer` thread.
+    Sqlite(Arc<WriterConnection>),
+    /// Pooled connections, driven from the runtime of the write that started the batch's worker
+    /// (PostgreSQL connections need that runtime's I/O driver). `workers`: see [`Target::postgres`].
+    Postgres { pool: PgPool, workers: usize },
+}
+
+impl Target {
+    /// Up to [`POSTGRES_WRITERS`] batches at once, and at most half the pool's connections.
+    pub(super) fn postgres(pool: PgPool) -> Target {
+        let half = pool.options().get_max_connections() as usize / 2;
+        Target::Postgres {
+            workers: half.clamp(1, POSTGRES_WRITERS),
+            pool,
+        }
+    }
+
+    async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Target::Sqlite(conn) => Tx::Sqlite(SqliteTx::begin(conn).await?),
+            Target::Postgres { pool, .. } => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// How many workers may write batches at once.
+    fn workers(&self) -> usize {
+        match self {
+            Target::Sqlite(_) => 1,
+            Target::Postgres { workers, .. } => *workers,
+        }
+    }
+}
+
+/// The writes of one database waiting for a worker, and the workers writing them (one per
+/// [`Db`](super::Db), opaque outside `storage`).
+///
+/// A worker is a task started by a write that finds every worker busy but fewer than
+/// [`Target::workers`] running; it writes what has queued, in batches of up to [`MAX_BATCH`],
+/// until the queue is empty, then ends. So a write that arrives alone is written at once, and
+/// writes that arrive while the workers are busy share the next transaction.
+pub struct Queue {
+    target: Target,
+    state: Mutex<QueueState>,
+    counters: Counters,
+}
+
 #[derive(Default)]
-pub(super) struct Queue {
-    sender: OnceLock<mpsc::UnboundedSender<Box<dyn Queued>>>,
-    counters: Arc<Counters>,
+struct QueueState {
+    waiting: VecDeque<Box<dyn Queued>>,
+    workers: usize,
 }
 
 impl std::fmt::Debug for Queue {
@@ -191,31 +247,53 @@ impl std::fmt::Debug for Queue {
 }
 
 impl Queue {
-    /// Queues `work` for the writer thread and waits for its outcome. The work is done even if the
-    /// caller stops waiting; a panic in it is resumed here.
-    pub(super) async fn write<W: Write>(
-        &self,
-        conn: &Arc<WriterConnection>,
-        work: W,
-    ) -> Result<W::Output, W::Error> {
-        let sender = self.sender.get_or_init(|| {
-            let (tx, rx) = mpsc::unbounded_channel();
-            writer_runtime().spawn(run_batches(conn.clone(), rx, self.counters.clone()));
-            tx
-        });
+    pub(super) fn new(target: Target) -> Arc<Queue> {
+        Arc::new(Queue {
+            target,
+            state: Mutex::default(),
+            counters: Counters::default(),
+        })
+    }
+
+    /// How many batches may be written at once (see [`POSTGRES_WRITERS`]).
+    pub(super) fn workers(&self) -> usize {
+        self.target.workers()
+    }
+
+    /// Queues `work` and waits for its outcome. The work is done even if the caller stops
+    /// waiting; a panic in it is resumed here.
+    pub(super) async fn write<W: Write>(self: &Arc<Self>, work: W) -> Result<W::Output, W::Error> {
         let (reply, outcome) = oneshot::channel();
         let pending = Box::new(Pending {
             work,
             result: None,
             reply,
         });
-        if sender.send(pending).is_err() {
-            return Err(sqlx::Error::PoolClosed.into());
+        let start_worker = {
+            let mut state = self.lock();
+            state.waiting.push_back(pending);
+            let start = state.workers < self.target.workers();
+            if start {
+                state.workers += 1;
+            }
+            start
+        };
+        if start_worker {
+            let run = Worker {
+                queue: self.clone(),
+                counted_out: false,
+            }
+            .run();
+            match self.target {
+                Target::Sqlite(_) => drop(writer_runtime().spawn(run)),
+                Target::Postgres { .. } => drop(tokio::spawn(run)),
+            }
         }
         match outcome.await {
             Ok(Ok(result)) => result,
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Err(_) => panic!("the SQLite writer thread stopped"),
+            // Only when the worker's runtime shut down under it.
+            Err(_) => Err(sqlx::Error::PoolClosed.into()),
         }
     }
 
@@ -225,21 +303,50 @@ impl Queue {
             transactions: self.counters.transactions.load(Ordering::Relaxed),
         }
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        // The lock is held only to move boxes in and out of the queue, which cannot panic
+        // half-way, so a poisoned state is still whole.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
-/// Takes what has queued (up to [`MAX_BATCH`]) and writes it in one transaction, until every
-/// sender is gone.
-async fn run_batches(
-    conn: Arc<WriterConnection>,
-    mut queue: mpsc::UnboundedReceiver<Box<dyn Queued>>,
-    counters: Arc<Counters>,
-) {
-    let mut batch: Vec<Box<dyn Queued>> = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        if batch.len() == 1 || !write_together(&conn, &mut batch, &counters).await {
-            for work in batch.drain(..) {
-                write_alone(&conn, work, &counters).await;
+/// One running worker of a [`Queue`]. It is counted out under the queue's lock when it finds
+/// the queue empty, or when dropped before that (a panic, or its runtime shutting down).
+struct Worker {
+    queue: Arc<Queue>,
+    counted_out: bool,
+}
+
+impl Worker {
+    /// Writes what has queued, a batch at a time, until nothing waits.
+    async fn run(mut self) {
+        let mut batch: Vec<Box<dyn Queued>> = Vec::with_capacity(MAX_BATCH);
+        loop {
+            {
+                let mut state = self.queue.lock();
+                let n = state.waiting.len().min(MAX_BATCH);
+                if n == 0 {
+                    // Under the lock that queues writes: one queued after this starts a worker.
+                    state.workers -= 1;
+                    self.counted_out = true;
+                    return;
+                }
+                batch.extend(state.waiting.drain(..n));
             }
+            if batch.len() == 1 || !write_together(&self.queue, &mut batch).await {
+                for work in batch.drain(..) {
+                    write_alone(&self.queue, work).await;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if !self.counted_out {
+            self.queue.lock().workers -= 1;
         }
     }
 }
@@ -247,12 +354,8 @@ async fn run_batches(
 /// Runs `batch` in one transaction, each run of writes of one type through
 /// [`Write::write_many`]. On commit, settles and empties it; on any failure, rolls back and
 /// leaves it for [`write_alone`].
-async fn write_together(
-    conn: &WriterConnection,
-    batch: &mut Vec<Box<dyn Queued>>,
-    counters: &Counters,
-) -> bool {
-    let Ok(mut tx) = SqliteTx::begin(conn).await.map(Tx::Sqlite) else {
+async fn write_together(queue: &Queue, batch: &mut Vec<Box<dyn Queued>>) -> bool {
+    let Ok(mut tx) = queue.target.begin().await else {
         return false;
     };
     let mut rest = &mut batch[..];
@@ -271,22 +374,22 @@ async fn write_together(
     if tx.commit().await.is_err() {
         return false;
     }
-    counters.committed(batch.len());
+    queue.counters.committed(batch.len());
     for work in batch.drain(..) {
         work.settle(Ok(()));
     }
     true
 }
 
-async fn write_alone(conn: &WriterConnection, mut work: Box<dyn Queued>, counters: &Counters) {
-    let mut tx = match SqliteTx::begin(conn).await {
-        Ok(tx) => Tx::Sqlite(tx),
+async fn write_alone(queue: &Queue, mut work: Box<dyn Queued>) {
+    let mut tx = match queue.target.begin().await {
+        Ok(tx) => tx,
         Err(e) => return work.settle(Err(e)),
     };
     let end = if work.run(&mut [], &mut tx).await {
         let end = tx.commit().await;
         if end.is_ok() {
-            counters.committed(1);
+            queue.counters.committed(1);
         }
         end
     } else {

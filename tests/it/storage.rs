@@ -10,7 +10,7 @@ use rookery::storage::writer::Write;
 use rookery::storage::{Db, Tx};
 
 use crate::both_backends;
-use crate::support::{Backend, TestApp};
+use crate::support::TestApp;
 
 #[test]
 fn migrations_exist_for_both_backends_with_the_same_numbers() {
@@ -247,12 +247,10 @@ impl Write for InsertInstance {
     }
 }
 
-/// On SQLite, a write handed to the writer thread (`Db::write`) is finished even when its caller
-/// stops waiting (a request whose client went away must not leave half a status), and a panic in
-/// it reaches the caller without stopping the writer.
-#[tokio::test]
-async fn writer_work_outlives_its_caller() {
-    let app = TestApp::start(Backend::Sqlite).await;
+/// A write handed to `Db::write` is finished even when its caller stops waiting (a request whose
+/// client went away must not leave half a status), and a panic in it reaches the caller without
+/// stopping the writer.
+async fn writer_work_outlives_its_caller(app: TestApp) {
     let db = app.state.db.clone();
     let slow = InsertInstance {
         pause: Duration::from_millis(300),
@@ -269,7 +267,7 @@ async fn writer_work_outlives_its_caller() {
             break;
         }
     }
-    assert!(known, "the writer thread did not finish the transaction");
+    assert!(known, "the writer did not finish the transaction");
     let db2 = db.clone();
     let bad = InsertInstance {
         panic: true,
@@ -289,17 +287,8 @@ async fn writer_work_outlives_its_caller() {
 /// caller, while every other write is stored.
 async fn queued_writes_each_get_their_own_outcome(app: TestApp) {
     let db = app.state.db.clone();
-    // Holds the writer while the rest queue behind it.
-    let slow = {
-        let db = db.clone();
-        tokio::spawn(async move {
-            let w = InsertInstance {
-                pause: Duration::from_millis(300),
-                ..InsertInstance::new("first.example")
-            };
-            db.write(w).await
-        })
-    };
+    // Holds the writers while the rest queue behind them.
+    let slow = hold_writers(&db, Duration::from_millis(300));
     tokio::time::sleep(Duration::from_millis(50)).await;
     let mut writes: Vec<InsertInstance> = (0..30)
         .map(|i| InsertInstance::new(&format!("w{i}.example")))
@@ -320,7 +309,7 @@ async fn queued_writes_each_get_their_own_outcome(app: TestApp) {
             (domain, tokio::spawn(async move { db.write(w).await }))
         })
         .collect();
-    slow.await.unwrap().unwrap();
+    slow.await.unwrap();
     let (mut stored, mut duplicates, mut panics) = (0, 0, 0);
     for (domain, handle) in handles {
         match handle.await {
@@ -363,16 +352,14 @@ async fn queued_writes_each_get_their_own_outcome(app: TestApp) {
     }
 }
 
-/// Statuses that queue for the SQLite writer together are written with one statement per table
+/// Statuses that queue for the writer together are written with one statement per table
 /// (`Write::write_many`): what everyone sees must be the same as when each is written alone.
-#[tokio::test]
-async fn statuses_written_together_end_up_as_written_alone() {
-    let alone = TestApp::start(Backend::Sqlite).await;
-    let together = TestApp::start(Backend::Sqlite).await;
+async fn statuses_written_together_end_up_as_written_alone(together: TestApp) {
+    let alone = TestApp::start(together.backend()).await;
     let want = status_scenario(&alone, false).await;
-    let stats = together.state.db.writer_stats().unwrap();
+    let stats = together.state.db.writer_stats();
     let got = status_scenario(&together, true).await;
-    let after = together.state.db.writer_stats().unwrap();
+    let after = together.state.db.writer_stats();
     assert_eq!(got, want);
     // Most of the concurrent posts shared a transaction.
     let (writes, transactions) = (
@@ -383,6 +370,28 @@ async fn statuses_written_together_end_up_as_written_alone() {
         writes >= transactions + 5,
         "{writes} writes in {transactions} transactions"
     );
+}
+
+/// Holds every writer of `db` for `pause` with a write of its own, so that writes made meanwhile
+/// queue into one batch. Await the handle to get the holders' results.
+fn hold_writers(db: &Db, pause: Duration) -> tokio::task::JoinHandle<()> {
+    let holders: Vec<_> = (0..db.writers())
+        .map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let w = InsertInstance {
+                    pause,
+                    ..InsertInstance::new(&format!("hold{i}.example"))
+                };
+                db.write(w).await
+            })
+        })
+        .collect();
+    tokio::spawn(async move {
+        for h in holders {
+            h.await.unwrap().unwrap();
+        }
+    })
 }
 
 /// Posts a mix of statuses (each visibility, hashtags, mentions, a reply, two authors) and
@@ -466,17 +475,10 @@ async fn status_scenario(app: &TestApp, together: bool) -> Vec<String> {
         ),
     ];
     if together {
-        let db = app.state.db.clone();
-        let hold = tokio::spawn(async move {
-            let w = InsertInstance {
-                pause: Duration::from_millis(500),
-                ..InsertInstance::new("hold.example")
-            };
-            db.write(w).await
-        });
+        let hold = hold_writers(&app.state.db, Duration::from_millis(500));
         tokio::time::sleep(Duration::from_millis(50)).await;
         futures_util::future::join_all(posts.into_iter().map(post)).await;
-        hold.await.unwrap().unwrap();
+        hold.await.unwrap();
     } else {
         for p in posts {
             post(p).await;
@@ -595,5 +597,7 @@ both_backends!(
     domain_suspension_covers_subdomains,
     a_dropped_transaction_keeps_nothing,
     queued_writes_each_get_their_own_outcome,
+    writer_work_outlives_its_caller,
+    statuses_written_together_end_up_as_written_alone,
     a_status_notifies_more_subscribers_than_one_statement_takes
 );

@@ -159,6 +159,14 @@ impl TestApp {
         }
     }
 
+    /// The database this app runs on.
+    pub fn backend(&self) -> Backend {
+        match self.state.db {
+            rookery::storage::Db::Sqlite(..) => Backend::Sqlite,
+            rookery::storage::Db::Postgres(..) => Backend::Postgres,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
