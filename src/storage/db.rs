@@ -99,6 +99,11 @@ impl Db {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
+                // No ping each time a connection is taken: it is a round trip to PostgreSQL per
+                // query or transaction, as dear as a small query (docs/PERFORMANCE.md). A
+                // connection the server closed fails its next query, which is then retried by
+                // whoever sent it (a client, a remote server, the delivery or job workers).
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;

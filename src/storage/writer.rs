@@ -181,10 +181,12 @@ impl Counters {
     }
 }
 
-/// How many batches may be written at once on PostgreSQL. One would leave PostgreSQL idle while
-/// a batch travels between the two; more than a few only adds lock waits between batches (they
-/// update the same counters) and takes pooled connections from readers.
-pub const POSTGRES_WRITERS: usize = 4;
+/// How many batches may be written at once on PostgreSQL. With one, PostgreSQL idles while a
+/// batch's statements travel to it and back; with more than two, batches get smaller, and each
+/// statement is a round trip whatever its size (the inbox bench: 1 writer ~1,000 µs of CPU per
+/// activity but idle cores, 2 writers ~1,040 µs and the most activities per second, 4 writers
+/// ~1,200 µs; docs/PERFORMANCE.md).
+pub const POSTGRES_WRITERS: usize = 2;
 
 /// Where a queue's transactions run.
 pub(super) enum Target {
@@ -196,7 +198,8 @@ pub(super) enum Target {
 }
 
 impl Target {
-    /// Up to [`POSTGRES_WRITERS`] batches at once, and at most half the pool's connections.
+    /// Up to [`POSTGRES_WRITERS`] batches at once, and at most half the pool's connections (the
+    /// reads that come before a write need the rest).
     pub(super) fn postgres(pool: PgPool) -> Target {
         let half = pool.options().get_max_connections() as usize / 2;
         Target::Postgres {
