@@ -37,28 +37,6 @@ pub struct About<'a> {
     pub report_id: Option<i64>,
 }
 
-/// Inserts a notification for a local `account_id` about `from`'s action unless the same one
-/// exists, `account_id` is remote or is `from`, or it silences `from` (`relationships::silences_sql`): one
-/// statement, since it runs inside the write transaction of the action. Returns its ID when new.
-pub async fn insert(
-    tx: &mut Tx,
-    account_id: i64,
-    from: i64,
-    kind: &str,
-    about: About<'_>,
-) -> sqlx::Result<Option<i64>> {
-    let one = NewNotification {
-        account_id,
-        from,
-        kind,
-        about,
-    };
-    Ok(insert_many(tx, std::slice::from_ref(&one))
-        .await?
-        .pop()
-        .flatten())
-}
-
 /// A notification to store with [`insert_many`].
 #[derive(Clone, Copy, Debug)]
 pub struct NewNotification<'a> {
@@ -68,9 +46,12 @@ pub struct NewNotification<'a> {
     pub about: About<'a>,
 }
 
-/// [`insert`] for several notifications with one statement (the batch bound as JSON, see
-/// [`json_elements`](crate::storage::sql::json_elements)): the ID of each one stored, `None` for
-/// each skipped, in the order given.
+/// Inserts notifications, each for a local `account_id` about `from`'s action unless the same one
+/// exists, `account_id` is remote or is `from`, or it silences `from`
+/// (`relationships::silences_sql`). One statement for all of them, since it runs inside the write
+/// transaction of the action (the batch bound as JSON, see
+/// [`json_elements`](crate::storage::sql::json_elements)). Returns the ID of each one stored,
+/// `None` for each skipped, in the order given.
 pub async fn insert_many(
     tx: &mut Tx,
     items: &[NewNotification<'_>],

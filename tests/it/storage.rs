@@ -535,9 +535,9 @@ async fn status_scenario(app: &TestApp, together: bool) -> Vec<String> {
     seen
 }
 
-/// A status that notifies more accounts than one multi-row statement takes
+/// A status whose author has more notify subscribers than a multi-row list takes
 /// (`storage::sql::MAX_ROWS`) notifies all of them and reaches all their home feeds.
-async fn a_status_notifies_more_subscribers_than_one_statement_takes(app: TestApp) {
+async fn a_status_notifies_over_a_hundred_subscribers(app: TestApp) {
     use rookery::storage::relationships::{FollowTable, upsert_follow};
     let db = app.state.db.clone();
     let alice = app.create_user("alice").await;
@@ -599,5 +599,5 @@ both_backends!(
     queued_writes_each_get_their_own_outcome,
     writer_work_outlives_its_caller,
     statuses_written_together_end_up_as_written_alone,
-    a_status_notifies_more_subscribers_than_one_statement_takes
+    a_status_notifies_over_a_hundred_subscribers
 );
