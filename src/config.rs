@@ -45,6 +45,35 @@ pub struct ServerConfig {
     /// `https` or `http`. Unset: `http` when the domain is local (localhost, 127.0.0.1, *.localhost),
     /// otherwise `https`.
     pub protocol: Option<Protocol>,
+    /// Addresses (or CIDR ranges) of the reverse proxies in front of the server. Only a connection
+    /// from one of them may name the client's address, in `Forwarded` or `X-Forwarded-For`; the
+    /// client is then the rightmost address in that chain that is not a trusted proxy. Rate limits
+    /// per client address depend on it (docs/DEPLOY.md, docs/SECURITY.md).
+    pub trusted_proxies: Vec<String>,
+    /// The one header trusted proxies name the client in: `X-Forwarded-For` (nginx, HAProxy,
+    /// Caddy, Traefik) or `Forwarded` (RFC 7239). The other is ignored, since a proxy passes it on
+    /// as the client wrote it.
+    pub forwarded_header: ForwardedHeader,
+}
+
+/// `server.forwarded_header`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum ForwardedHeader {
+    #[default]
+    #[serde(rename = "X-Forwarded-For")]
+    XForwardedFor,
+    #[serde(rename = "Forwarded")]
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    /// The header's name, in lower case.
+    pub fn name(self) -> &'static str {
+        match self {
+            ForwardedHeader::XForwardedFor => "x-forwarded-for",
+            ForwardedHeader::Forwarded => "forwarded",
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -53,6 +82,8 @@ impl Default for ServerConfig {
             domain: "localhost:8080".into(),
             bind: "127.0.0.1:8080".into(),
             protocol: None,
+            trusted_proxies: vec!["127.0.0.1/8".into(), "::1/128".into()],
+            forwarded_header: ForwardedHeader::XForwardedFor,
         }
     }
 }
@@ -225,6 +256,9 @@ pub struct FederationConfig {
     /// Let outgoing fetches reach loopback, private and link-local addresses (development and tests
     /// only; the default `false` guards against request forgery).
     pub allow_private_addresses: bool,
+    /// Private addresses (or CIDR ranges) that outgoing requests may reach all the same, such as a
+    /// media server on the local network; every other non-public address stays refused.
+    pub allowed_private_addresses: Vec<String>,
     /// Seconds before the first retry of a failed delivery; each later retry waits twice as long,
     /// at most an hour.
     pub retry_initial_seconds: u64,
@@ -241,6 +275,7 @@ impl Default for FederationConfig {
         FederationConfig {
             allow_http: None,
             allow_private_addresses: false,
+            allowed_private_addresses: Vec::new(),
             retry_initial_seconds: 60,
             retry_max_hours: 72,
             shared_queue: false,

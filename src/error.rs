@@ -28,6 +28,9 @@ pub enum AppError {
     /// 410: it existed and is gone for good (a suspended account's actor).
     #[error("{0}")]
     Gone(String),
+    /// 413: the request body is larger than this endpoint accepts.
+    #[error("The request body is too large")]
+    PayloadTooLarge,
     /// 422: well-formed but invalid; `details` lists per-field errors where known.
     #[error("{message}")]
     Unprocessable {
@@ -86,6 +89,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Gone(_) => StatusCode::GONE,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::OAuth { status, .. } => *status,

@@ -11,6 +11,7 @@
 //! - [`jobs`]: the durable job queue (media processing; deliveries keep their own table).
 //! - [`media`]: images, video and audio processing, and where files are stored.
 //! - [`realtime`]: the streaming hub events are published to.
+//! - [`net`]: the only outgoing HTTP clients, and the address rule every request passes.
 //! - [`config`], [`error`], [`state`], [`server`]: configuration, the error type shown to clients,
 //!   the shared state, and start-up.
 
@@ -21,6 +22,7 @@ pub mod federation;
 pub mod http;
 pub mod jobs;
 pub mod media;
+pub mod net;
 pub mod realtime;
 pub mod server;
 pub mod service;

@@ -204,6 +204,7 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
     tracing_subscriber::fmt().with_env_filter(filter).init();
+    rookery::server::log_panics();
 }
 
 #[tokio::main]

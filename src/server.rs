@@ -9,6 +9,26 @@ use crate::config::Config;
 use crate::state::AppState;
 use crate::storage::Db;
 
+/// Sends panic reports to the log (one `error` event with the message, the place and, with
+/// `RUST_BACKTRACE=1`, a backtrace) instead of standard error, so that a panic caught by the
+/// router's last line of defence (`http::router`) is logged once, with the others.
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".into());
+        let place = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let backtrace = std::backtrace::Backtrace::capture();
+        tracing::error!(%message, %place, %backtrace, "panic");
+    }));
+}
+
 /// Connects to the configured database and applies pending migrations.
 pub async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&cfg.database.url, cfg.database.max_connections).await?;

@@ -36,9 +36,13 @@ pub struct AppState {
     pub jobs_wakeup: Arc<tokio::sync::Notify>,
     /// Told whenever a media job ends, for requests waiting on one (`POST /api/v1/media`).
     pub media_done: Arc<tokio::sync::Notify>,
-    /// Fetches remote media files: no redirects followed blindly, private addresses refused unless
-    /// `federation.allow_private_addresses`.
-    pub media_client: reqwest::Client,
+    /// `server.trusted_proxies`, parsed (see `http::extract::client_ip`).
+    pub trusted_proxies: Arc<crate::net::address::Ranges>,
+    /// The address rule for outgoing requests (see [`crate::net`]).
+    pub egress: crate::net::Egress,
+    /// Fetches from other servers outside ActivityPub (media, cards, stories, NodeInfo) and sends
+    /// Web Push: [`crate::net::Egress::client`].
+    pub http_client: crate::net::Client,
     /// The domain blocks, reused for a couple of seconds (see `service::moderation::BlockCache`).
     pub blocks: Arc<crate::service::moderation::BlockCache>,
     /// The servers marked unreachable, reused for a couple of seconds (see
@@ -49,10 +53,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Errors: the media store cannot be opened (see [`MediaStore::open`]).
+    /// Errors: the media store cannot be opened (see [`MediaStore::open`]), or
+    /// `federation.allowed_private_addresses` or `server.trusted_proxies` has an entry that is not an
+    /// address range.
     pub fn new(config: Config, db: Db) -> anyhow::Result<AppState> {
         let media = MediaStore::open(&config)?;
-        let media_client = crate::service::media::fetch_client(&config)?;
+        let egress = crate::net::Egress::new(&config)?;
+        let trusted_proxies = Arc::new(
+            crate::net::address::Ranges::parse(&config.server.trusted_proxies)
+                .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
+        );
+        let http_client = egress.client()?;
         Ok(AppState {
             sign_in_limiter: Arc::new(SignInLimiter::new(&config.rate_limits)),
             limits: Arc::new(crate::service::rate_limit::ActionLimits::new(
@@ -69,7 +80,9 @@ impl AppState {
             media,
             jobs_wakeup: Arc::new(tokio::sync::Notify::new()),
             media_done: Arc::new(tokio::sync::Notify::new()),
-            media_client,
+            egress,
+            http_client,
+            trusted_proxies,
             for_you: Arc::new(tokio::sync::Mutex::new(None)),
             blocks: Arc::new(crate::service::moderation::BlockCache::new(
                 crate::service::moderation::BLOCKS_FOR,

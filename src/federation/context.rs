@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use activitypub_federation::config::{Data, FederationConfig};
-use activitypub_federation::resolver::ValidatingDnsResolver;
 
 use crate::state::AppState;
 
@@ -97,8 +96,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Builds the federation configuration over `state`.
 ///
-/// - Outgoing requests refuse loopback, private and link-local addresses (checked at DNS
-///   resolution, so a name pointing inwards is refused too) unless
+/// - Requests go through [`crate::net::Egress::federation_client`], which refuses every destination
+///   that is not a public address (names when resolved, IP literals before sending) unless
 ///   `federation.allow_private_addresses` is set; that setting is also the crate's "debug" mode,
 ///   which allows explicit ports and plain-http WebFinger for instances on one machine.
 /// - Plain-http object URLs are accepted only with `federation.allow_http`.
@@ -109,17 +108,11 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn build(state: AppState) -> anyhow::Result<FederationConfig<AppState>> {
     let cfg = state.config.clone();
     let allow_private = cfg.federation.allow_private_addresses;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(TIMEOUT)
-        .connect_timeout(TIMEOUT)
-        .dns_resolver(ValidatingDnsResolver::new(Vec::new(), !allow_private))
-        .user_agent(format!(
-            "Rookery/{} (+{})",
-            env!("CARGO_PKG_VERSION"),
-            cfg.base_url()
-        ))
-        .build()?;
+    let client = state
+        .egress
+        .federation_client(TIMEOUT)?
+        .with(RefusalCheck)
+        .build();
     let verifier = DomainBlockVerifier(state.clone());
     let (public, private) = crate::federation::instance_actor::keys(&state.db).await?;
     let signer = crate::federation::instance_actor::signer(&cfg, &public, &private)?;
@@ -128,11 +121,7 @@ pub async fn build(state: AppState) -> anyhow::Result<FederationConfig<AppState>
         .url_verifier(Box::new(verifier))
         .signed_fetch_actor(&signer)
         .app_data(state)
-        .client(
-            reqwest_middleware::ClientBuilder::new(client)
-                .with(RefusalCheck)
-                .build(),
-        )
+        .client(client)
         .debug(allow_private)
         .allow_http_urls(cfg.allow_http())
         .http_fetch_limit(50)

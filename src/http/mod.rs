@@ -4,6 +4,7 @@
 pub mod activitypub;
 pub mod cookies;
 pub mod extract;
+pub mod layers;
 pub mod mastodon;
 pub mod oauth;
 pub mod router;

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::services::ServeDir;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -15,7 +15,7 @@ use tracing::Level;
 
 use crate::error::AppError;
 use crate::http::mastodon::api::{v1, v2};
-use crate::http::{activitypub, oauth, well_known};
+use crate::http::{activitypub, layers, oauth, well_known};
 use crate::state::AppState;
 
 /// Largest request body accepted before media uploads exist, in bytes.
@@ -34,6 +34,21 @@ fn png(bytes: &'static [u8]) -> impl IntoResponse {
     )
 }
 
+/// `GET /assets/{file}`: the pages' embedded CSS and JavaScript (`web::assets`), cached for good.
+async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> axum::response::Response {
+    match crate::web::assets::find(&file) {
+        Some(a) => (
+            [
+                (CONTENT_TYPE, a.content_type),
+                (CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            a.body,
+        )
+            .into_response(),
+        None => AppError::NotFound.into_response(),
+    }
+}
+
 async fn not_found() -> AppError {
     AppError::NotFound
 }
@@ -45,21 +60,107 @@ async fn method_not_allowed() -> impl IntoResponse {
     )
 }
 
+/// Routes that remember their paths, so that [`paths`] lists every route the router serves (the
+/// route-table test checks each one's access rules).
+struct Routes {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    fn new() -> Routes {
+        Routes {
+            router: Router::new(),
+            paths: Vec::new(),
+        }
+    }
+
+    fn route(mut self, path: &'static str, methods: MethodRouter<AppState>) -> Routes {
+        self.paths.push(path);
+        self.router = self.router.route(path, methods);
+        self
+    }
+
+    fn merge(mut self, other: Routes) -> Routes {
+        self.paths.extend(other.paths);
+        self.router = self.router.merge(other.router);
+        self
+    }
+
+    /// A file service under `path`, listed as `{path}/{*file}`.
+    fn nest_files<S>(mut self, path: &'static str, listed: &'static str, service: S) -> Routes
+    where
+        S: tower::Service<axum::extract::Request, Error = std::convert::Infallible>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: IntoResponse,
+        S::Future: Send + 'static,
+    {
+        self.paths.push(listed);
+        self.router = self.router.nest_service(path, service);
+        self
+    }
+}
+
+/// Every route path the router serves, in axum's syntax (`/api/v1/statuses/{id}`); the methods of
+/// each are found by asking (a method not served answers 405).
+pub fn paths(state: &AppState) -> Vec<&'static str> {
+    routes(state).paths
+}
+
 /// Builds the application router over `state`.
 pub fn router(state: AppState) -> Router {
-    let media_dir = state.config.media.dir.clone();
-    // Uploads may be as large as the largest accepted file, plus the rest of the form.
-    let upload_limit = axum::extract::DefaultBodyLimit::max(
-        (state
-            .config
-            .media
-            .video_max_bytes
-            .max(state.config.media.image_max_bytes) as usize)
-            .saturating_add(1 << 20),
-    );
-    // Browser clients (Elk, Phanpy, Semaphore) call the API from other origins with bearer tokens;
-    // no cookies cross origins, so any origin may call.
-    let cors = CorsLayer::new()
+    let csp = page_policy(&state);
+    routes(&state)
+        .router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The last line of defence: a panic answers 500 rather than dropping the connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(layers::panicked))
+        .layer(axum::middleware::map_response(layers::json_rejections))
+        .layer(axum::middleware::map_response(
+            move |mut res: axum::response::Response| {
+                let csp = csp.clone();
+                async move {
+                    layers::add_page_headers(&mut res, &csp);
+                    res
+                }
+            },
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(cors())
+        .layer(
+            TraceLayer::new_for_http()
+                // The path only: query strings may carry `access_token`, which must not reach logs.
+                .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                HeaderName::from_static("x-content-type-options"),
+                HeaderValue::from_static("nosniff"),
+            ),
+        )
+        .with_state(state)
+}
+
+/// The pages' Content-Security-Policy, with the origin media are served from.
+fn page_policy(state: &AppState) -> HeaderValue {
+    let media_origin = url::Url::parse(&state.media.url("x"))
+        .map(|u| u.origin().ascii_serialization())
+        .ok();
+    HeaderValue::from_str(&layers::content_security_policy(media_origin.as_deref()))
+        .expect("the policy is ASCII")
+}
+
+/// Browser clients (Elk, Phanpy, Semaphore) call the API from other origins with bearer tokens;
+/// no cookies cross origins, so any origin may call.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([
             Method::GET,
@@ -74,9 +175,22 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("x-ratelimit-remaining"),
             HeaderName::from_static("retry-after"),
         ])
-        .max_age(Duration::from_secs(3600));
+        .max_age(Duration::from_secs(3600))
+}
 
-    let api = Router::new()
+/// Every route, grouped by area.
+fn routes(state: &AppState) -> Routes {
+    let media_dir = state.config.media.dir.clone();
+    // Uploads may be as large as the largest accepted file, plus the rest of the form.
+    let upload_limit = axum::extract::DefaultBodyLimit::max(
+        (state
+            .config
+            .media
+            .video_max_bytes
+            .max(state.config.media.image_max_bytes) as usize)
+            .saturating_add(1 << 20),
+    );
+    let api = Routes::new()
         .route(
             "/api/v1/media",
             post(v1::media::create_v1).layer(upload_limit),
@@ -441,7 +555,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/search", get(v2::search::search))
         .route("/api/v2/instance/", get(v1::instance::show_v2));
 
-    let oauth_routes = Router::new()
+    let oauth_routes = Routes::new()
         .route(
             "/oauth/authorize",
             get(oauth::authorize_get).post(oauth::authorize_post),
@@ -453,7 +567,7 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke));
 
-    let discovery = Router::new()
+    let discovery = Routes::new()
         .route(
             "/.well-known/oauth-authorization-server",
             get(well_known::oauth_metadata),
@@ -468,7 +582,7 @@ pub fn router(state: AppState) -> Router {
         .route("/nodeinfo/2.0", get(well_known::nodeinfo_20))
         .route("/nodeinfo/2.1", get(well_known::nodeinfo_21));
 
-    let activitypub_routes = Router::new()
+    let activitypub_routes = Routes::new()
         .route("/inbox", post(activitypub::inbox))
         .route("/actor", get(activitypub::instance_actor))
         .route("/actor/inbox", post(activitypub::inbox))
@@ -527,7 +641,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{at_name}", get(activitypub::profile))
         .route("/{at_name}/{id}", get(activitypub::status_page));
 
-    let files = Router::new()
+    let files = Routes::new()
         .route(
             "/avatars/original/missing.png",
             get(|| async { png(AVATAR_PNG) }),
@@ -537,10 +651,12 @@ pub fn router(state: AppState) -> Router {
             get(|| async { png(HEADER_PNG) }),
         )
         .route("/media_proxy/{id}/{variant}", get(v1::media::proxy))
+        .route("/assets/{file}", get(asset))
         // Uploaded files: byte ranges (video seeking), types from the extension, cached for a year
         // (a key's content never changes), and never interpreted as a page of this site.
-        .nest_service(
+        .nest_files(
             "/media",
+            "/media/{*file}",
             tower::ServiceBuilder::new()
                 .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
                     CACHE_CONTROL,
@@ -553,29 +669,10 @@ pub fn router(state: AppState) -> Router {
                 .service(ServeDir::new(media_dir)),
         );
 
-    Router::new()
+    Routes::new()
         .merge(api)
         .merge(oauth_routes)
         .merge(discovery)
         .merge(activitypub_routes)
         .merge(files)
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(cors)
-        .layer(
-            TraceLayer::new_for_http()
-                // The path only: query strings may carry `access_token`, which must not reach logs.
-                .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-                })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .layer(
-            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-                HeaderName::from_static("x-content-type-options"),
-                HeaderValue::from_static("nosniff"),
-            ),
-        )
-        .with_state(state)
 }

@@ -30,6 +30,8 @@ pub const READ_RECEIPTS_FEATURE: &str = "read_receipts";
 
 /// How long a server's NodeInfo answer about receipts is trusted.
 const NODEINFO_TTL: chrono::Duration = chrono::Duration::hours(24);
+/// Largest NodeInfo document (or link list) read from another server, in bytes.
+const NODEINFO_MAX_BYTES: usize = 64 * 1024;
 
 /// Inside the transaction storing direct status `id` (by `author`, in thread `conversation_id`,
 /// mentioning `mentions`): files it in each local participant's conversation, counts the thread
@@ -282,16 +284,18 @@ async fn fetch_read_receipts(
 ) -> anyhow::Result<bool> {
     // The actor's own scheme: plain http only where federation allowed it to be stored.
     let scheme = url::Url::parse(actor_uri)?.scheme().to_string();
-    let client = &state.media_client;
+    let client = &state.http_client;
     let timeout = Duration::from_secs(5);
-    let links: Value = client
-        .get(format!("{scheme}://{domain}/.well-known/nodeinfo"))
-        .timeout(timeout)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let links: Value = crate::net::json_limited(
+        client
+            .get(format!("{scheme}://{domain}/.well-known/nodeinfo"))
+            .timeout(timeout)
+            .send()
+            .await?
+            .error_for_status()?,
+        NODEINFO_MAX_BYTES,
+    )
+    .await?;
     let href = links["links"]
         .as_array()
         .into_iter()
@@ -309,14 +313,16 @@ async fn fetch_read_receipts(
         href.host_str() == domain.split(':').next(),
         "NodeInfo link points at another host"
     );
-    let doc: Value = client
-        .get(href)
-        .timeout(timeout)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let doc: Value = crate::net::json_limited(
+        client
+            .get(href)
+            .timeout(timeout)
+            .send()
+            .await?
+            .error_for_status()?,
+        NODEINFO_MAX_BYTES,
+    )
+    .await?;
     Ok(doc["metadata"]["features"]
         .as_array()
         .is_some_and(|f| f.iter().any(|v| v == READ_RECEIPTS_FEATURE)))
@@ -486,12 +492,21 @@ pub async fn presence_changed(state: &AppState, user: &CurrentUser, online: bool
     });
 }
 
-/// `GET /api/v1/presence?id[]=` (extension): whether each account is online. Only local accounts
+/// Most accounts one `GET /api/v1/presence` asks about.
+pub const PRESENCE_MAX_IDS: usize = 40;
+
+/// `GET /api/v1/presence?id[]=` (extension): whether each account is online (422 for more than
+/// [`PRESENCE_MAX_IDS`] IDs). Only local accounts
 /// that share a conversation with the caller and do not hide their presence can show as online.
 pub async fn presence(state: &AppState, me: i64, ids: &[String]) -> AppResult<Vec<Presence>> {
+    if ids.len() > PRESENCE_MAX_IDS {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: at most {PRESENCE_MAX_IDS} id[] at once"
+        )));
+    }
     let partners = store::partners(&state.db, me).await?;
     let mut out = Vec::new();
-    for raw in ids.iter().take(40) {
+    for raw in ids {
         let Ok(id) = raw.parse::<i64>() else {
             continue;
         };

@@ -408,12 +408,9 @@ pub async fn save(
         row.filter_action = a;
     }
     match c.expires_in {
-        Some(Some(secs)) if secs <= 0 => {
-            return Err(AppError::unprocessable(
-                "Validation failed: expires_in must be a positive number of seconds",
-            ));
+        Some(Some(secs)) => {
+            row.expires_at = Some(crate::service::bounds::expiry_after("expires_in", secs)?)
         }
-        Some(Some(secs)) => row.expires_at = Some(Utc::now() + chrono::Duration::seconds(secs)),
         Some(None) => row.expires_at = None,
         None => {}
     }

@@ -162,7 +162,12 @@ async fn members(state: &AppState, me: i64, key: &str) -> AppResult<Vec<Notifica
     let all: Vec<String> = GROUPED_TYPES.iter().map(|t| t.to_string()).collect();
     if let Some(id) = key.strip_prefix("ungrouped-") {
         let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-        return Ok(store::find(&state.db, me, id).await?.into_iter().collect());
+        // Someone else's notification is not found, rather than an empty group.
+        return Ok(vec![
+            store::find(&state.db, me, id)
+                .await?
+                .ok_or(AppError::NotFound)?,
+        ]);
     }
     let kind = key.split('-').next().unwrap_or_default();
     if !GROUPED_TYPES.contains(&kind) {

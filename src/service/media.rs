@@ -3,7 +3,6 @@
 //! and cached on first view, avatars and headers, and the cleanup of what is no longer needed.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,65 +43,6 @@ pub struct Upload {
     pub description: Option<String>,
     /// `"x,y"`, each from -1 to 1.
     pub focus: Option<String>,
-}
-
-/// The HTTP client for remote media: 10 s timeouts, at most 3 redirects (each checked), and no
-/// private or loopback addresses unless `federation.allow_private_addresses` (checked at DNS
-/// resolution and for literal IPs).
-pub fn fetch_client(cfg: &Config) -> anyhow::Result<reqwest::Client> {
-    let allow_private = cfg.federation.allow_private_addresses;
-    Ok(reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(10))
-        .dns_resolver(
-            activitypub_federation::resolver::ValidatingDnsResolver::new(
-                Vec::new(),
-                !allow_private,
-            ),
-        )
-        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= 3 {
-                attempt.error("too many redirects")
-            } else if !allow_private && is_private_literal(attempt.url()) {
-                attempt.error("redirect to a private address")
-            } else {
-                attempt.follow()
-            }
-        }))
-        .user_agent(format!(
-            "Rookery/{} (+{})",
-            env!("CARGO_PKG_VERSION"),
-            cfg.base_url()
-        ))
-        .build()?)
-}
-
-/// Whether `url` names a loopback, private, link-local or unspecified IP literally (names are
-/// checked when they are resolved).
-fn is_private_literal(url: &url::Url) -> bool {
-    let ip: IpAddr = match url.host() {
-        Some(url::Host::Ipv4(a)) => a.into(),
-        Some(url::Host::Ipv6(a)) => a.into(),
-        _ => return false,
-    };
-    match ip {
-        IpAddr::V4(a) => {
-            a.is_loopback()
-                || a.is_private()
-                || a.is_link_local()
-                || a.is_unspecified()
-                || a.is_broadcast()
-                || (a.octets()[0] == 100 && (a.octets()[1] & 0xC0) == 64)
-        }
-        IpAddr::V6(a) => {
-            a.is_loopback()
-                || a.is_unspecified()
-                || (a.segments()[0] & 0xFE00) == 0xFC00
-                || (a.segments()[0] & 0xFFC0) == 0xFE80
-                || a.to_ipv4_mapped()
-                    .is_some_and(|v4| v4.is_loopback() || v4.is_private())
-        }
-    }
 }
 
 fn parse_focus(focus: Option<&str>) -> AppResult<Option<(f64, f64)>> {
@@ -741,38 +681,34 @@ pub(crate) async fn fetch_limited(
     let parsed = url::Url::parse(url).map_err(|e| MediaError::Invalid(e.to_string()))?;
     if !matches!(parsed.scheme(), "https" | "http")
         || (parsed.scheme() == "http" && !state.config.allow_http())
-        || (!state.config.federation.allow_private_addresses && is_private_literal(&parsed))
+        || state.egress.check_url(&parsed).is_err()
     {
         return Err(MediaError::Invalid(format!("{url} may not be fetched")));
     }
-    let mut res = state
-        .media_client
-        .get(parsed)
-        .send()
-        .await
-        .map_err(internal)?;
+    let res = state.http_client.get(parsed).send().await.map_err(|e| {
+        if crate::net::is_refused(&e) {
+            MediaError::Invalid(format!("{url} may not be fetched: {e}"))
+        } else {
+            internal(e)
+        }
+    })?;
     if !res.status().is_success() {
         return Err(MediaError::Invalid(format!(
             "{url} answered {}",
             res.status()
         )));
     }
-    if res.content_length().is_some_and(|l| l > max) {
-        return Ok(None);
-    }
     let content_type = res
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.to_string());
-    let mut body = Vec::new();
-    while let Some(chunk) = res.chunk().await.map_err(internal)? {
-        body.extend_from_slice(&chunk);
-        if body.len() as u64 > max {
-            return Ok(None);
-        }
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    match crate::net::read_limited(res, max).await {
+        Ok(body) => Ok(Some((body, content_type))),
+        Err(e) if e.is::<crate::net::TooLarge>() => Ok(None),
+        Err(e) => Err(internal(e)),
     }
-    Ok(Some((Bytes::from(body), content_type)))
 }
 
 /// For `GET /media_proxy/:id/:variant` (`original` or `small`): the URL to send the viewer to.

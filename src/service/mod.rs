@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod activitypub;
 pub mod announcements;
+pub mod bounds;
 pub mod cache;
 pub mod cards;
 pub mod conversations;

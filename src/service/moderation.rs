@@ -133,8 +133,8 @@ pub struct NewReport {
 /// With `forward`, a report about a remote account is queued to its server as a `Flag` sent by
 /// this server's actor, so the reporter is not named.
 ///
-/// Errors: 404 unknown account; 422 reporting oneself, statuses not the account's (or more than
-/// 100), a comment over 1000 characters, a bad category or rule.
+/// Errors: 404 unknown account; 422 reporting oneself, statuses not the account's or not visible
+/// to the reporter (the same message for both), more than 100 statuses, a comment over 1000 characters, a bad category or rule.
 pub async fn report(
     state: &AppState,
     reporter: &crate::service::oauth::CurrentUser,
@@ -157,7 +157,9 @@ pub async fn report(
             "The comment is longer than {COMMENT_LIMIT} characters"
         )));
     }
-    let found = statuses::find_many(&state.db, &r.status_ids).await?;
+    // Only statuses the reporter may see: a hidden one answers as an unknown one would, so a
+    // report cannot confirm that it exists.
+    let found = statuses::find_many_visible(&state.db, &r.status_ids, reporter.account.id).await?;
     let mut status_uris = Vec::new();
     for id in &r.status_ids {
         let row = found

@@ -144,7 +144,7 @@ fn check_policy(p: &str) -> AppResult<()> {
 
 /// `POST /api/v1/push/subscription`: subscribes the caller's token (`token` is its bearer value),
 /// replacing its earlier subscription. Errors: 422 for a missing or non-https endpoint (http only
-/// where federation allows it), keys that are not a P-256 point and a 16-byte secret, or an unknown
+/// where federation allows it), an endpoint whose host is a non-public IP address (`net`), keys that are not a P-256 point and a 16-byte secret, or an unknown
 /// policy.
 pub async fn subscribe(
     state: &AppState,
@@ -159,6 +159,11 @@ pub async fn subscribe(
     if url.scheme() != "https" && !(url.scheme() == "http" && state.config.allow_http()) {
         return Err(AppError::unprocessable(
             "Validation failed: Endpoint must be https",
+        ));
+    }
+    if state.egress.check_url(&url).is_err() {
+        return Err(AppError::unprocessable(
+            "Validation failed: Endpoint must be on a public address",
         ));
     }
     let p256dh = input.p256dh.unwrap_or_default();
@@ -369,7 +374,7 @@ async fn deliver(state: &AppState, job: &Job) -> AppResult<Outcome> {
         .map_err(|e| anyhow::anyhow!("building the push message: {e}"))?;
     let (parts, body) = request.into_parts();
     let mut send = state
-        .media_client
+        .http_client
         .post(&row.endpoint)
         .body(body)
         .timeout(std::time::Duration::from_secs(15))
@@ -379,6 +384,11 @@ async fn deliver(state: &AppState, job: &Job) -> AppResult<Outcome> {
     }
     let answer = match send.send().await {
         Ok(a) => a,
+        Err(e) if crate::net::is_refused(&e) => {
+            // Never deliverable (its name resolves inwards): said in the log, not retried.
+            tracing::warn!(subscription = row.id, error = %e, "push endpoint refused");
+            return Ok(Outcome::Done);
+        }
         Err(e) => return Ok(Outcome::Retry(format!("push endpoint unreachable: {e}"))),
     };
     let status = answer.status().as_u16();

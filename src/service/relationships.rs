@@ -1,8 +1,6 @@
 //! Follows (with follow requests for locked accounts), blocks and mutes, and the `Relationship`
 //! entity that describes them. Source: docs.joinmastodon.org/methods/accounts/.
 
-use chrono::{Duration, Utc};
-
 use crate::api_types::Relationship;
 use crate::error::{AppError, AppResult};
 use crate::service::notifications::{self, Pending};
@@ -259,6 +257,8 @@ pub async fn unblock(state: &AppState, me: i64, id: &str) -> AppResult<Relations
 
 /// Mutes an account, hiding its posts from timelines and (by default) its notifications;
 /// `duration` in seconds, 0 or absent for indefinitely.
+///
+/// Errors: 422 for a negative `duration` or one over `bounds::MAX_DURATION_SECONDS`.
 pub async fn mute(
     state: &AppState,
     me: i64,
@@ -266,10 +266,11 @@ pub async fn mute(
     notifications: Option<bool>,
     duration: Option<i64>,
 ) -> AppResult<Relationship> {
+    let expires = match duration {
+        None | Some(0) => None,
+        Some(d) => Some(crate::service::bounds::expiry_after("duration", d)?),
+    };
     let t = target(state, me, id).await?;
-    let expires = duration
-        .filter(|d| *d > 0)
-        .map(|d| Utc::now() + Duration::seconds(d));
     store::upsert_mute(&state.db, me, t.id, notifications.unwrap_or(true), expires).await?;
     relationship(state, me, t.id).await
 }

@@ -1735,7 +1735,7 @@ pub async fn receive_delete(
 }
 
 /// `Like` (or its `Undo`) of a known status by a remote actor: the favourite is recorded, counted,
-/// and its local author notified.
+/// and its local author notified — if the actor may see the status; otherwise it is ignored.
 pub async fn receive_like(
     data: &crate::federation::context::FedData,
     actor: &crate::storage::accounts::AccountRow,
@@ -1746,6 +1746,16 @@ pub async fn receive_like(
     let Some(row) = store::find_by_uri_or_url(&state.db, object.as_str()).await? else {
         return Ok(());
     };
+    // A like of something the liker may not see (a followers-only or direct status, or one whose
+    // author blocks them) is ignored: it would count and notify, and confirm that the status exists.
+    if on
+        && store::find_visible(&state.db, row.id, actor.id)
+            .await?
+            .is_none()
+    {
+        tracing::info!(actor = %actor.uri, status = row.id, "ignoring a Like of a status its actor cannot see");
+        return Ok(());
+    }
     let mut tx = state.db.begin().await?;
     let mut pending = Vec::new();
     if on {

@@ -618,6 +618,9 @@ pub fn decode_bearcap(cap: &str) -> Option<(url::Url, String)> {
     Some((u?, token))
 }
 
+/// Largest `Story` document read from its author's server, in bytes.
+const STORY_DOCUMENT_MAX_BYTES: usize = 256 * 1024;
+
 /// An incoming `Add` of a `Story`: the story is fetched with the bearcap from the author's server
 /// (never from anywhere else), checked, clamped to 24 hours, and kept when someone here follows
 /// the author. Replays are no-ops.
@@ -641,8 +644,8 @@ pub async fn receive_add(data: &FedData, actor: &AccountRow, object: &Value) -> 
         crate::federation::actor::same_origin(&cap.0, &actor_url),
         "the bearcap points off the author's server"
     );
-    let client = crate::service::media::fetch_client(&state.config)?;
-    let resp = client
+    let resp = state
+        .http_client
         .get(cap.0.clone())
         .header(
             "Accept",
@@ -652,11 +655,7 @@ pub async fn receive_add(data: &FedData, actor: &AccountRow, object: &Value) -> 
         .send()
         .await?
         .error_for_status()?;
-    anyhow::ensure!(
-        resp.content_length().unwrap_or(0) <= 256 * 1024,
-        "story document too large"
-    );
-    let payload: Value = resp.json().await?;
+    let payload: Value = crate::net::json_limited(resp, STORY_DOCUMENT_MAX_BYTES).await?;
     store_remote(state, actor, &payload).await.map(|_| ())
 }
 

@@ -20,16 +20,21 @@ pub fn new_id() -> i64 {
     id_at(Utc::now())
 }
 
-/// A new ID whose time part is `at` (remote objects use their `published` time).
+/// Latest time an ID can hold, in Unix milliseconds: 47 bits (the year 6429), so the shift by 16
+/// stays within `i64`.
+const MAX_MS: i64 = (1 << 47) - 1;
+
+/// A new ID whose time part is `at` (remote objects use their `published` time), clamped to the
+/// times an ID can hold: a remote date before 1970 or after [`MAX_MS`] cannot make a negative ID.
 pub fn id_at(at: DateTime<Utc>) -> i64 {
-    let ms = at.timestamp_millis().max(0);
+    let ms = at.timestamp_millis().clamp(0, MAX_MS);
     let seq = sequence().fetch_add(1, Ordering::Relaxed);
     (ms << 16) | i64::from(seq)
 }
 
 /// The smallest ID that could have been made at `at`, for "since this time" queries.
 pub fn min_id_at(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis().max(0) << 16
+    at.timestamp_millis().clamp(0, MAX_MS) << 16
 }
 
 /// The creation time encoded in `id`.
@@ -51,5 +56,13 @@ mod tests {
         assert!(later > a.max(b) || (later >> 16) > (a >> 16));
         assert_eq!(time_of(a).timestamp_millis(), t.timestamp_millis());
         assert!(min_id_at(t) <= a);
+    }
+
+    #[test]
+    fn far_dates_make_positive_ids() {
+        let far = DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z").unwrap();
+        assert!(id_at(far.with_timezone(&Utc)) > id_at(Utc::now()));
+        assert!(min_id_at(far.with_timezone(&Utc)) > 0);
+        assert!(id_at(DateTime::<Utc>::MIN_UTC) >= 0);
     }
 }

@@ -281,6 +281,23 @@ pub async fn find_many(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<StatusRow>> {
     on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
 }
 
+/// Those of the statuses with these IDs that `viewer` may see, with the rule of [`find_visible`]
+/// (any order).
+pub async fn find_many_visible(db: &Db, ids: &[i64], viewer: i64) -> sqlx::Result<Vec<StatusRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let list = args.ids(ids);
+    let v = args.add(viewer);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM statuses s WHERE s.id IN ({list}) AND {vis} AND ({v} = s.account_id OR \
+         NOT EXISTS (SELECT 1 FROM blocks fb WHERE fb.account_id = s.account_id AND fb.target_account_id = {v}))",
+        vis = visible_to("s", &v),
+    );
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
 /// The boost of `status_id` by `account_id`, if any.
 pub async fn find_reblog(
     db: &Db,

@@ -2,6 +2,8 @@
 
 use askama::Template;
 
+pub mod assets;
+
 use crate::service::oauth::AuthorizeParams;
 
 #[derive(Template)]

@@ -1,8 +1,6 @@
 //! `Auth`: the caller behind `Authorization: Bearer …` (or `?access_token=`), if any.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
@@ -94,25 +92,24 @@ impl Auth {
         p.require_user(scope)
     }
 
-    /// The signed-in user, if a user token was given (for endpoints that are public but show more to
-    /// a signed-in caller).
-    pub fn user(&self) -> Option<&CurrentUser> {
-        self.0.as_ref().and_then(|p| p.user.as_ref())
+    /// The caller of an endpoint that anyone may read but that shows more to a signed-in user:
+    /// `None` without a token (anonymous) or for an app-only token, else the token's user. A token
+    /// never reads as anonymous to dodge its scopes: if one is given, it must grant `scope`.
+    ///
+    /// Errors: 403 for a token without `scope` or whose user may not act.
+    pub fn viewer(&self, scope: &str) -> AppResult<Option<&CurrentUser>> {
+        let Some(p) = self.0.as_ref() else {
+            return Ok(None);
+        };
+        p.require_scope(scope)?;
+        match p.user {
+            None => Ok(None),
+            Some(_) => p.require_user(scope).map(Some),
+        }
     }
-}
 
-/// The peer address of the connection (`0.0.0.0` when the server was not started with connect
-/// info, as in some in-process tests).
-pub struct ClientIp(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        Ok(ClientIp(ip))
+    /// [`Auth::viewer`]'s account ID.
+    pub fn viewer_id(&self, scope: &str) -> AppResult<Option<i64>> {
+        Ok(self.viewer(scope)?.map(|u| u.account.id))
     }
 }

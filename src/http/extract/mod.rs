@@ -1,10 +1,12 @@
 //! Request extractors shared by all handlers.
 
 pub mod auth;
+pub mod client_ip;
 pub mod lenient;
 pub mod pagination;
 pub mod params;
 
-pub use auth::{Auth, ClientIp};
+pub use auth::Auth;
+pub use client_ip::ClientIp;
 pub use pagination::{PageParams, paged};
 pub use params::Params;

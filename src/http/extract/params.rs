@@ -1,9 +1,12 @@
 //! `Params<T>`: request parameters as Mastodon (Rails) reads them — the query string merged with a
 //! JSON, form-encoded or multipart body — so every endpoint accepts what every client sends.
 //!
-//! Form and multipart keys use Rails brackets: `a[b]=1` is `{"a": {"b": "1"}}`, `a[]=1&a[]=2` is
-//! `{"a": ["1", "2"]}`, `a[0][name]=x` is `{"a": {"0": {"name": "x"}}}`. Form values are strings,
-//! so typed fields use the lenient deserializers in [`super::lenient`].
+//! Query, form and multipart keys use Rails brackets, read by `serde_qs`: `a[b]=1` is
+//! `{"a": {"b": "1"}}`, `a[]=1&a[]=2` is `{"a": ["1", "2"]}`, `a[0][name]=x` is
+//! `{"a": [{"name": "x"}]}`. Unlike Rails, a repeated plain key (`a=1&a=2`) is a list, not its last
+//! value. Form values are strings, so typed fields use the lenient deserializers in
+//! [`super::lenient`]. Every source is bounded before it is parsed ([`MAX_DEPTH`], [`MAX_PARAMS`];
+//! the body size by the router's limit), so no request can make parsing deep or long.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
@@ -11,7 +14,7 @@ use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 
 /// A file part of a multipart body.
 #[derive(Debug)]
@@ -31,71 +34,77 @@ pub struct Params<T> {
     pub files: Vec<UploadedFile>,
 }
 
-/// Splits `a[b][]` into `["a", "b", ""]`.
-fn key_segments(key: &str) -> Vec<&str> {
-    let Some(open) = key.find('[') else {
-        return vec![key];
-    };
-    let mut segs = vec![&key[..open]];
-    let mut rest = &key[open..];
-    while let Some(stripped) = rest.strip_prefix('[') {
-        let Some(close) = stripped.find(']') else {
-            break;
-        };
-        segs.push(&stripped[..close]);
-        rest = &stripped[close + 1..];
-    }
-    segs
-}
+/// Deepest bracket nesting accepted in one key (`a[b][c]` is 2), as Rack 3 (Rails) allows; deeper
+/// keys are refused before they are parsed.
+pub const MAX_DEPTH: usize = 32;
 
-/// Inserts `value` at the bracketed `key` in `tree` (a JSON object).
-pub fn insert_param(tree: &mut Map<String, Value>, key: &str, value: Value) {
-    let segs = key_segments(key);
-    if segs[0].is_empty() {
-        return;
-    }
-    insert_at(tree, &segs, value);
-}
+/// Most parameters accepted from one source (the query string, a form body, or a multipart body's
+/// parts), as Rack 3.1 (Rails) allows.
+pub const MAX_PARAMS: usize = 4096;
 
-fn insert_at(obj: &mut Map<String, Value>, segs: &[&str], value: Value) {
-    let (head, rest) = (segs[0], &segs[1..]);
-    if rest.is_empty() {
-        obj.insert(head.to_string(), value);
-        return;
-    }
-    if rest[0].is_empty() {
-        // `head[]` (possibly `head[][x]`, which Rails also treats as a list).
-        let slot = obj
-            .entry(head.to_string())
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if !slot.is_array() {
-            *slot = Value::Array(Vec::new());
+/// Refuses a form-encoded `source` with more than [`MAX_PARAMS`] pairs or a key nested deeper than
+/// [`MAX_DEPTH`], counting percent-encoded brackets too. Linear in the input, without parsing it.
+fn check_bounds(source: &[u8]) -> AppResult<()> {
+    let mut count = 0;
+    for pair in source.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        count += 1;
+        if count > MAX_PARAMS {
+            return Err(AppError::bad_request(format!(
+                "Too many parameters (at most {MAX_PARAMS})"
+            )));
         }
-        if let Value::Array(list) = slot {
-            if rest.len() == 1 {
-                list.push(value);
-            } else {
-                let mut inner = Map::new();
-                insert_at(&mut inner, &rest[1..], value);
-                list.push(Value::Object(inner));
-            }
+        let key = pair.split(|b| *b == b'=').next().unwrap_or_default();
+        let depth = key.iter().filter(|b| **b == b'[').count()
+            + key
+                .windows(3)
+                .filter(|w| w[0] == b'%' && w[1] == b'5' && w[2].eq_ignore_ascii_case(&b'b'))
+                .count();
+        if depth > MAX_DEPTH {
+            return Err(AppError::bad_request(format!(
+                "Parameter keys may be nested at most {MAX_DEPTH} levels deep"
+            )));
         }
-        return;
     }
-    let slot = obj
-        .entry(head.to_string())
-        .or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    if let Value::Object(inner) = slot {
-        insert_at(inner, rest, value);
+    Ok(())
+}
+
+/// Parses form-encoded `source` (a query string or an `application/x-www-form-urlencoded` body)
+/// into a JSON object, with Rails' bracket keys read by `serde_qs`.
+///
+/// Errors: 400 past [`check_bounds`], for malformed keys (`a[`), for sparse list indices
+/// (`a[5]=x` without `a[0]`…`a[4]`: `serde_qs` reads numeric keys as list positions), and for
+/// invalid UTF-8.
+pub fn form_tree(source: &[u8]) -> AppResult<Map<String, Value>> {
+    check_bounds(source)?;
+    let parsed: Value = serde_qs::Config::new()
+        .max_depth(MAX_DEPTH)
+        .use_form_encoding(true)
+        .deserialize_bytes(source)
+        .map_err(|e| AppError::bad_request(format!("Invalid parameters: {e}")))?;
+    match parsed {
+        Value::Object(mut map) => {
+            map.values_mut().for_each(|v| blank_nulls(v, 0));
+            Ok(map)
+        }
+        Value::Null => Ok(Map::new()),
+        _ => Err(AppError::bad_request(
+            "Invalid parameters: every parameter needs a name",
+        )),
     }
 }
 
-fn insert_form(tree: &mut Map<String, Value>, bytes: &[u8]) {
-    for (k, v) in url::form_urlencoded::parse(bytes) {
-        insert_param(tree, &k, Value::String(v.into_owned()));
+/// A key without a value (`?local`) comes out of `serde_qs` as null; Rails and the typed fields
+/// here read it as an empty string. `depth` is bounded by [`MAX_DEPTH`], checked before parsing.
+fn blank_nulls(v: &mut Value, depth: usize) {
+    match v {
+        Value::Null => *v = Value::String(String::new()),
+        Value::Array(items) if depth < MAX_DEPTH => {
+            items.iter_mut().for_each(|i| blank_nulls(i, depth + 1))
+        }
+        Value::Object(map) if depth < MAX_DEPTH => {
+            map.values_mut().for_each(|i| blank_nulls(i, depth + 1))
+        }
+        _ => {}
     }
 }
 
@@ -107,10 +116,11 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let mut tree = Map::new();
-        if let Some(q) = req.uri().query() {
-            insert_form(&mut tree, q.as_bytes());
-        }
+        // The body's parameters win over the query string's, key by key at the top level.
+        let mut tree = match req.uri().query() {
+            Some(q) => form_tree(q.as_bytes())?,
+            None => Map::new(),
+        };
         let content_type = req
             .headers()
             .get(CONTENT_TYPE)
@@ -122,11 +132,21 @@ where
             let mut mp = Multipart::from_request(req, state)
                 .await
                 .map_err(|e| AppError::bad_request(format!("Malformed multipart body: {e}")))?;
+            // Text parts are re-encoded as one form so that their names go through the same
+            // bracket parser, with the same bounds, as a form body's.
+            let mut text_parts: Vec<(String, String)> = Vec::new();
+            let mut parts = 0;
             while let Some(field) = mp
                 .next_field()
                 .await
                 .map_err(|e| AppError::bad_request(format!("Malformed multipart body: {e}")))?
             {
+                parts += 1;
+                if parts > MAX_PARAMS {
+                    return Err(AppError::bad_request(format!(
+                        "Too many parameters (at most {MAX_PARAMS})"
+                    )));
+                }
                 let name = field.name().unwrap_or("").to_string();
                 let file_name = field.file_name().map(String::from);
                 let part_type = field.content_type().map(String::from);
@@ -147,20 +167,29 @@ where
                         bytes,
                     });
                 } else {
-                    let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    let text = std::str::from_utf8(&bytes).map_err(|_| {
                         AppError::bad_request(format!("Multipart field {name:?} is not UTF-8"))
                     })?;
-                    insert_param(&mut tree, &name, Value::String(text));
+                    text_parts.push((name, text.to_string()));
                 }
             }
+            let form = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&text_parts)
+                .finish();
+            tree.extend(form_tree(form.as_bytes())?);
         } else {
-            let bytes = Bytes::from_request(req, state)
-                .await
-                .map_err(|e| AppError::bad_request(format!("Cannot read the request body: {e}")))?;
+            let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::bad_request(format!("Cannot read the request body: {e}"))
+                }
+            })?;
             let is_json = content_type.starts_with("application/json")
                 || (content_type.is_empty() && bytes.first() == Some(&b'{'));
             if is_json {
                 if !bytes.iter().all(u8::is_ascii_whitespace) {
+                    // serde_json refuses nesting past 128 levels on its own.
                     let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
                         AppError::bad_request(format!("The request body is not valid JSON: {e}"))
                     })?;
@@ -170,7 +199,7 @@ where
                     tree.extend(obj);
                 }
             } else {
-                insert_form(&mut tree, &bytes);
+                tree.extend(form_tree(&bytes)?);
             }
         }
         let value = serde_json::from_value(Value::Object(tree))
@@ -186,15 +215,47 @@ mod tests {
 
     #[test]
     fn rails_brackets() {
-        let mut t = Map::new();
-        insert_form(
-            &mut t,
-            b"a=1&ids[]=1&ids[]=2&source[privacy]=private&fields_attributes[0][name]=x&fields_attributes[0][value]=y",
-        );
+        let t = form_tree(
+            b"a=1&ids[]=1&ids[]=2&source[privacy]=private&fields_attributes[0][name]=x&fields_attributes[0][value]=y\
+              &data[alerts][mention]=true&poll[options][]=a&poll[options][]=b&local&media_ids%5B%5D=5",
+        )
+        .unwrap();
         assert_eq!(
             Value::Object(t),
             json!({"a": "1", "ids": ["1", "2"], "source": {"privacy": "private"},
-                   "fields_attributes": {"0": {"name": "x", "value": "y"}}})
+                   "fields_attributes": [{"name": "x", "value": "y"}],
+                   "data": {"alerts": {"mention": "true"}}, "poll": {"options": ["a", "b"]},
+                   "local": "", "media_ids": ["5"]})
         );
+        assert!(form_tree(b"").unwrap().is_empty());
+        assert!(form_tree(b"&&a=1&").unwrap().contains_key("a"));
+    }
+
+    #[test]
+    fn bounds_are_checked_before_parsing() {
+        let deep = format!("a{}=1", "[b]".repeat(20_000));
+        assert!(matches!(
+            form_tree(deep.as_bytes()),
+            Err(AppError::BadRequest(_))
+        ));
+        let encoded = format!("a{}=1", "%5Bb%5d".repeat(MAX_DEPTH + 1));
+        assert!(matches!(
+            form_tree(encoded.as_bytes()),
+            Err(AppError::BadRequest(_))
+        ));
+        let at_limit = format!("a{}=1", "[b]".repeat(MAX_DEPTH));
+        assert!(form_tree(at_limit.as_bytes()).is_ok());
+        let many = "a[]=1&".repeat(MAX_PARAMS + 1);
+        assert!(matches!(
+            form_tree(many.as_bytes()),
+            Err(AppError::BadRequest(_))
+        ));
+        assert!(form_tree("a[]=1&".repeat(MAX_PARAMS).as_bytes()).is_ok());
+        for bad in [&b"a[=1"[..], b"[]=1", b"a=%FF", b"a=1&a[]=2"] {
+            assert!(
+                matches!(form_tree(bad), Err(AppError::BadRequest(_))),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -190,12 +190,13 @@ async fn visible_account(state: &AppState, id: i64) -> AppResult<accounts::Accou
     Ok(row)
 }
 
-/// `GET /api/v1/accounts/:id` (public).
+/// `GET /api/v1/accounts/:id` (public, or `read:accounts` with a token).
 pub async fn show(
     State(state): State<AppState>,
-    _auth: Auth,
+    auth: Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<Account>> {
+    auth.viewer("read:accounts")?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let row = visible_account(&state, id).await?;
     Ok(Json(render::account(&state, &row).await?))
@@ -206,14 +207,15 @@ pub struct LookupParams {
     acct: Option<String>,
 }
 
-/// `GET /api/v1/accounts/lookup?acct=user[@domain]` (public). Remote accounts not known yet are
-/// resolved through WebFinger.
+/// `GET /api/v1/accounts/lookup?acct=user[@domain]` (public, or `read:accounts` with a token).
+/// Remote accounts not known yet are resolved through WebFinger.
 pub async fn lookup(
     State(state): State<AppState>,
     data: crate::federation::context::FedData,
-    _auth: Auth,
+    auth: Auth,
     Params { value: p, .. }: Params<LookupParams>,
 ) -> AppResult<Json<Account>> {
+    auth.viewer("read:accounts")?;
     let acct = p
         .acct
         .ok_or_else(|| AppError::bad_request("acct is missing"))?;
@@ -327,7 +329,7 @@ pub struct AccountStatusesParams {
     tagged: Option<String>,
 }
 
-/// `GET /api/v1/accounts/:id/statuses` (public): what the viewer may see of the account's posts.
+/// `GET /api/v1/accounts/:id/statuses` (public, or `read:statuses` with a token): what the viewer may see of the account's posts.
 pub async fn statuses(
     State(state): State<AppState>,
     auth: Auth,
@@ -338,7 +340,7 @@ pub async fn statuses(
     account_statuses(state, auth, id, uri, p, false).await
 }
 
-/// `GET /api/v1/accounts/:id/shorts` (public; Rookery's extension): the account's shorts the
+/// `GET /api/v1/accounts/:id/shorts` (public, or `read:statuses` with a token; Rookery's extension): the account's shorts the
 /// viewer may see, newest first, with the same filters and pagination as its statuses.
 pub async fn shorts(
     State(state): State<AppState>,
@@ -358,9 +360,9 @@ async fn account_statuses(
     p: AccountStatusesParams,
     only_shorts: bool,
 ) -> AppResult<axum::response::Response> {
+    let viewer = auth.viewer_id("read:statuses")?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let row = visible_account(&state, id).await?;
-    let viewer = auth.user().map(|u| u.account.id);
     let filter = crate::storage::statuses::AccountFilter {
         only_media: p.only_media,
         only_shorts,
@@ -394,13 +396,15 @@ async fn follow_list(
     super::follow_requests::own_list(&state, row.id, list, &uri, &p).await
 }
 
-/// `GET /api/v1/accounts/:id/followers` (public).
+/// `GET /api/v1/accounts/:id/followers` (public, or `read:accounts` with a token).
 pub async fn followers(
     State(state): State<AppState>,
+    auth: Auth,
     Path(id): Path<String>,
     uri: axum::http::Uri,
     Params { value: p, .. }: Params<crate::http::extract::PageParams>,
 ) -> AppResult<axum::response::Response> {
+    auth.viewer("read:accounts")?;
     follow_list(
         state,
         id,
@@ -411,13 +415,15 @@ pub async fn followers(
     .await
 }
 
-/// `GET /api/v1/accounts/:id/following` (public).
+/// `GET /api/v1/accounts/:id/following` (public, or `read:accounts` with a token).
 pub async fn following(
     State(state): State<AppState>,
+    auth: Auth,
     Path(id): Path<String>,
     uri: axum::http::Uri,
     Params { value: p, .. }: Params<crate::http::extract::PageParams>,
 ) -> AppResult<axum::response::Response> {
+    auth.viewer("read:accounts")?;
     follow_list(
         state,
         id,

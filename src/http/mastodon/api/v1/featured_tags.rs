@@ -54,11 +54,14 @@ pub async fn suggestions(State(state): State<AppState>, auth: Auth) -> AppResult
     Ok(Json(svc::tag_suggestions(&state, cu.account.id).await?))
 }
 
-/// `GET /api/v1/accounts/:id/featured_tags` (public) → `[FeaturedTag]`.
+/// `GET /api/v1/accounts/:id/featured_tags` (public, or `read:accounts` with a token) →
+/// `[FeaturedTag]`.
 pub async fn of_account(
     State(state): State<AppState>,
+    auth: Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<Vec<FeaturedTag>>> {
+    auth.viewer("read:accounts")?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     Ok(Json(svc::featured_tags(&state, id).await?))
 }

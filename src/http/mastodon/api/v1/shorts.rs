@@ -28,10 +28,7 @@ pub struct FeedParams {
 }
 
 fn viewer(auth: &Auth) -> AppResult<Option<i64>> {
-    if auth.0.is_some() {
-        auth.require("read:statuses")?;
-    }
-    Ok(auth.user().map(|u| u.account.id))
+    auth.viewer_id("read:statuses")
 }
 
 /// `GET /api/v1/timelines/shorts?feed=following|local|federated|for_you` (public except

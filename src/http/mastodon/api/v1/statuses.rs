@@ -98,8 +98,9 @@ async fn post_status(
     ))
 }
 
-fn viewer(auth: &Auth) -> Option<i64> {
-    auth.user().map(|u| u.account.id)
+/// The caller reading statuses: anonymous, or a token granting `read:statuses`.
+fn viewer(auth: &Auth) -> AppResult<Option<i64>> {
+    auth.viewer_id("read:statuses")
 }
 
 /// `GET /api/v1/statuses/:id` (public, or `read:statuses` with a token).
@@ -108,11 +109,9 @@ pub async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<Status>> {
-    if auth.0.is_some() {
-        auth.require("read:statuses")?;
-    }
-    let row = svc::visible(&state, viewer(&auth), &id).await?;
-    Ok(Json(render::status(&state, viewer(&auth), row).await?))
+    let viewer = viewer(&auth)?;
+    let row = svc::visible(&state, viewer, &id).await?;
+    Ok(Json(render::status(&state, viewer, row).await?))
 }
 
 /// `DELETE /api/v1/statuses/:id` (`write:statuses`): returns the status with its source `text`.
@@ -152,13 +151,13 @@ pub async fn edit(
     ))
 }
 
-/// `GET /api/v1/statuses/:id/history`.
+/// `GET /api/v1/statuses/:id/history` (public, or `read:statuses` with a token).
 pub async fn history(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<Vec<StatusEdit>>> {
-    Ok(Json(svc::history(&state, viewer(&auth), &id).await?))
+    Ok(Json(svc::history(&state, viewer(&auth)?, &id).await?))
 }
 
 /// `GET /api/v1/statuses/:id/source` (`read:statuses`, own statuses).
@@ -171,13 +170,13 @@ pub async fn source(
     Ok(Json(svc::source(&state, cu, &id).await?))
 }
 
-/// `GET /api/v1/statuses/:id/context`.
+/// `GET /api/v1/statuses/:id/context` (public, or `read:statuses` with a token).
 pub async fn context(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<Context>> {
-    let v = viewer(&auth);
+    let v = viewer(&auth)?;
     let mut c = svc::context(&state, v, &id).await?;
     c.ancestors = filters::statuses(&state, v, "thread", c.ancestors).await?;
     c.descendants = filters::statuses(&state, v, "thread", c.descendants).await?;
@@ -297,7 +296,7 @@ async fn actors(
     page: PageParams,
     reblogs: bool,
 ) -> AppResult<Response> {
-    let row = svc::visible(&state, viewer(&auth), &id).await?;
+    let row = svc::visible(&state, viewer(&auth)?, &id).await?;
     let rows = store::actors_of(&state.db, row.id, reblogs, &page.page_with(40, 80)).await?;
     let ids: Vec<i64> = rows.iter().map(|(i, _)| *i).collect();
     let accounts: Vec<Account> =

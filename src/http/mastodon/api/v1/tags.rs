@@ -21,18 +21,20 @@ fn valid_name(name: &str) -> AppResult<&str> {
     Ok(name)
 }
 
-/// `GET /api/v1/tags/:name` (public).
+/// `GET /api/v1/tags/:name` (public, or `read:follows` with a token: it tells whether the caller
+/// follows the tag).
 pub async fn show(
     State(state): State<AppState>,
     auth: Auth,
     Path(name): Path<String>,
 ) -> AppResult<Json<Tag>> {
+    let viewer = auth.viewer_id("read:follows")?;
     let name = valid_name(&name)?;
     let row = store::find_by_name(&state.db, name)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(
-        crate::service::tags::entity(&state, &row, auth.user().map(|u| u.account.id)).await?,
+        crate::service::tags::entity(&state, &row, viewer).await?,
     ))
 }
 

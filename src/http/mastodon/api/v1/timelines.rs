@@ -75,10 +75,7 @@ pub async fn public(
     uri: Uri,
     Params { value: p, .. }: Params<PublicParams>,
 ) -> AppResult<Response> {
-    if auth.0.is_some() {
-        auth.require("read:statuses")?;
-    }
-    let viewer = auth.user().map(|u| u.account.id);
+    let viewer = auth.viewer_id("read:statuses")?;
     let rows = store::public(
         &state.db,
         viewer.unwrap_or(ANONYMOUS),
@@ -99,10 +96,7 @@ pub async fn tag(
     uri: Uri,
     Params { value: p, .. }: Params<PublicParams>,
 ) -> AppResult<Response> {
-    if auth.0.is_some() {
-        auth.require("read:statuses")?;
-    }
-    let viewer = auth.user().map(|u| u.account.id);
+    let viewer = auth.viewer_id("read:statuses")?;
     let name = tag.trim_start_matches('#');
     let rows = store::public(
         &state.db,

@@ -21,10 +21,7 @@ pub struct TrendParams {
 }
 
 fn reader(auth: &Auth) -> AppResult<Option<i64>> {
-    if auth.0.is_some() {
-        auth.require("read:statuses")?;
-    }
-    Ok(auth.user().map(|u| u.account.id))
+    auth.viewer_id("read:statuses")
 }
 
 /// `GET /api/v1/trends/tags` (`limit` up to 20, default 10; `offset`) → `[Tag]`.

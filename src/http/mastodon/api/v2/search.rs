@@ -53,10 +53,7 @@ pub async fn search(
     auth: Auth,
     Params { value: p, .. }: Params<SearchParams>,
 ) -> AppResult<Json<Results>> {
-    if auth.0.is_some() {
-        auth.require("read:search")?;
-    }
-    let viewer = auth.user().map(|u| u.account.id);
+    let viewer = auth.viewer_id("read:search")?;
     if p.resolve && viewer.is_none() {
         return Err(AppError::unauthorized(
             "Search queries that resolve remote resources require a signed-in user",
