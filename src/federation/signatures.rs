@@ -71,10 +71,37 @@ pub fn rsa_sha256_verifies(public_key_pem: &str, message: &[u8], signature_base6
     .is_ok()
 }
 
+/// Latest `created` or `expires` time a `Signature` header may carry, in Unix seconds (the year
+/// 5138): `http-signature-normalization` adds these to `UNIX_EPOCH` unchecked, and a larger number
+/// overflows `SystemTime` and panics (found by the `signature` fuzz target).
+const MAX_SIGNATURE_TIME: u64 = 100_000_000_000;
+
+/// Whether every `created` and `expires` parameter of a `Signature` header is a time the parser
+/// can hold. The parameters are found as the parser finds them: split on `,`, then on the first
+/// `=`, the key taken as it is and the value without quotes.
+fn signature_times_in_range(signature: &str) -> bool {
+    let s = signature.trim_start_matches("Signature").trim();
+    s.split(',').all(|part| match part.split_once('=') {
+        Some(("created" | "expires", value)) => value
+            .trim_matches('"')
+            .parse::<u64>()
+            .map_or(true, |t| t <= MAX_SIGNATURE_TIME),
+        _ => true,
+    })
+}
+
 /// A request's headers as the signature parser takes them. `Host` is our own domain when missing
 /// (behind a proxy, or over HTTP/2); a bearer token is left out, since the parser would read
 /// `Authorization` as a signature.
-fn header_map(headers: &HeaderMap, our_domain: &str) -> BTreeMap<String, String> {
+///
+/// Errors: a `Signature` header with a `created` or `expires` time past [`MAX_SIGNATURE_TIME`].
+fn header_map(headers: &HeaderMap, our_domain: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    if let Some(sig) = headers.get("signature").and_then(|v| v.to_str().ok()) {
+        anyhow::ensure!(
+            signature_times_in_range(sig),
+            "the signature's created or expires time is out of range"
+        );
+    }
     let mut map = BTreeMap::new();
     for (name, value) in headers {
         if name == axum::http::header::AUTHORIZATION {
@@ -86,7 +113,7 @@ fn header_map(headers: &HeaderMap, our_domain: &str) -> BTreeMap<String, String>
     }
     map.entry("host".to_string())
         .or_insert_with(|| our_domain.to_string());
-    map
+    Ok(map)
 }
 
 /// A signed GET's parsed signature, not yet checked: its `keyId` says whose key to check it with.
@@ -102,7 +129,7 @@ impl UnverifiedGet {
     ) -> anyhow::Result<UnverifiedGet> {
         let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         GET_CONFIG
-            .begin_verify(method.as_str(), path, header_map(headers, our_domain))
+            .begin_verify(method.as_str(), path, header_map(headers, our_domain)?)
             .map(UnverifiedGet)
             .map_err(|e| anyhow::anyhow!("bad signature header: {e}"))
     }
@@ -206,7 +233,8 @@ pub async fn receive_signed(
         .begin_verify(
             method.as_str(),
             path,
-            header_map(headers, &data.config.server.domain),
+            header_map(headers, &data.config.server.domain)
+                .map_err(|_| FedError::ActivitySignatureInvalid)?,
         )
         // No `Signature` header, a malformed one, or one past its age.
         .map_err(|_| FedError::ActivitySignatureInvalid)?
@@ -219,4 +247,31 @@ pub async fn receive_signed(
     activity.verify(data).await?;
     activity.receive(data).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `signature` fuzz target: a `created` time past what `SystemTime` holds made
+    /// the parser panic; it is now a bad signature.
+    #[test]
+    fn huge_signature_times_are_refused_not_panicked_on() {
+        for sig in [
+            r#"keyId="h.c",created=000940250376202729699,signature="eated""#,
+            r#"keyId="h.c",expires="18446744073709551615",signature="x""#,
+            r#"Signature created=100000000001,keyId="k",signature="x""#,
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert("signature", sig.parse().unwrap());
+            let uri: Uri = "/users/a".parse().unwrap();
+            assert!(UnverifiedGet::parse(&Method::GET, &uri, &headers, "example.com").is_err());
+        }
+        assert!(signature_times_in_range(
+            r#"keyId="k",created=1700000000,signature="x""#
+        ));
+        assert!(signature_times_in_range(
+            r#"keyId="k",created=abc,signature="x""#
+        ));
+    }
 }

@@ -286,16 +286,11 @@ async fn fetch_read_receipts(
     let scheme = url::Url::parse(actor_uri)?.scheme().to_string();
     let client = &state.http_client;
     let timeout = Duration::from_secs(5);
-    let links: Value = crate::net::json_limited(
-        client
-            .get(format!("{scheme}://{domain}/.well-known/nodeinfo"))
-            .timeout(timeout)
-            .send()
-            .await?
-            .error_for_status()?,
-        NODEINFO_MAX_BYTES,
-    )
-    .await?;
+    let get = |url: String| async move {
+        let res = client.get(url).timeout(timeout).send().await?;
+        crate::net::json_limited::<Value>(res.error_for_status()?, NODEINFO_MAX_BYTES).await
+    };
+    let links = get(format!("{scheme}://{domain}/.well-known/nodeinfo")).await?;
     let href = links["links"]
         .as_array()
         .into_iter()
@@ -313,16 +308,7 @@ async fn fetch_read_receipts(
         href.host_str() == domain.split(':').next(),
         "NodeInfo link points at another host"
     );
-    let doc: Value = crate::net::json_limited(
-        client
-            .get(href)
-            .timeout(timeout)
-            .send()
-            .await?
-            .error_for_status()?,
-        NODEINFO_MAX_BYTES,
-    )
-    .await?;
+    let doc = get(href.to_string()).await?;
     Ok(doc["metadata"]["features"]
         .as_array()
         .is_some_and(|f| f.iter().any(|v| v == READ_RECEIPTS_FEATURE)))

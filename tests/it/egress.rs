@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::media::remote_media;
 use crate::support::{Backend, TestApp};
 
 /// Counts the connections made to a listener on `[::]:port` (dual stack: 127.0.0.1, ::1, 0.0.0.0
@@ -74,27 +75,6 @@ async fn jobs_drained(app: &TestApp, kind: &str) {
     panic!("{kind} jobs did not finish");
 }
 
-/// A remote media row pointing at `url`, as a remote post or avatar stores it.
-async fn remote_media(app: &TestApp, account_id: i64, url: &str) -> i64 {
-    let id = rookery::storage::ids::new_id();
-    let mut tx = app.state.db.begin().await.unwrap();
-    rookery::storage::media::insert(
-        &mut tx,
-        &rookery::storage::media::NewMedia {
-            id,
-            account_id,
-            r#type: "image".into(),
-            state: "ready".into(),
-            remote_url: Some(url.to_string()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    id
-}
-
 #[tokio::test]
 async fn nothing_reaches_an_inward_address() {
     let (port, hits) = trap().await;
@@ -114,7 +94,7 @@ async fn nothing_reaches_an_inward_address() {
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         // Remote media and avatars: fetched on first view through /media_proxy.
-        let media = remote_media(&app, uid, &format!("http://{host}/a.png")).await;
+        let media = remote_media(&app, uid, "image", &format!("http://{host}/a.png")).await;
         app.get(&format!("/media_proxy/{media}/original"), None)
             .await
             .assert_error(404);
@@ -183,42 +163,64 @@ async fn nothing_reaches_an_inward_address() {
             .expect_err("the federation client must refuse");
         assert!(rookery::net::is_refused(&e), "{host}: {e}");
     }
+    // Forms that cannot reach the trap here (cloud metadata, private networks, IPv4 inside IPv6,
+    // multicast, reserved, broadcast) are refused by both clients before any connection.
+    for host in [
+        "169.254.169.254",
+        "[::ffff:169.254.169.254]",
+        "[::ffff:a9fe:a9fe]",
+        "10.0.0.5:8443",
+        "172.16.0.1",
+        "192.168.1.1",
+        "100.64.0.1",
+        "[::127.0.0.1]",
+        "[64:ff9b::127.0.0.1]",
+        "[64:ff9b::a9fe:a9fe]",
+        "[2002:7f00:1::]",
+        "[2002:a9fe:a9fe::]",
+        "[fd00::1]",
+        "[fe80::1]",
+        "224.0.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+    ] {
+        let e = app
+            .state
+            .http_client
+            .get(format!("http://{host}/latest/meta-data"))
+            .send()
+            .await
+            .expect_err("the media client must refuse");
+        assert!(rookery::net::is_refused(&e), "{host}: {e}");
+        let e = app
+            .state
+            .egress
+            .federation_client(Duration::from_secs(5))
+            .unwrap()
+            .build()
+            .get(format!("http://{host}/users/x"))
+            .send()
+            .await
+            .expect_err("the federation client must refuse");
+        assert!(rookery::net::is_refused(&e), "{host}: {e}");
+        let media = remote_media(&app, uid, "image", &format!("http://{host}/a.png")).await;
+        app.get(&format!("/media_proxy/{media}/original"), None)
+            .await
+            .assert_error(404);
+    }
     // Web Push: an IP-literal endpoint is refused when subscribing…
     for host in hosts.iter().filter(|h| !h.starts_with("localhost")) {
-        let r = app
-            .send_form(
-                reqwest::Method::POST,
-                "/api/v1/push/subscription",
-                Some(&ora),
-                &[
-                    ("subscription[endpoint]", &format!("http://{host}/push")),
-                    (
-                        "subscription[keys][p256dh]",
-                        "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
-                    ),
-                    ("subscription[keys][auth]", "BTBZMqHH6r4Tts7J_aSIgg"),
-                ],
-            )
-            .await;
+        let r = crate::push::subscribe_form(&app, &ora, &format!("http://{host}/push"), &[]).await;
         r.assert_error(422);
     }
     // …and a name resolving inwards is refused when sending (a notification triggers one).
-    let r = app
-        .send_form(
-            reqwest::Method::POST,
-            "/api/v1/push/subscription",
-            Some(&ora),
-            &[
-                ("subscription[endpoint]", &format!("http://localhost:{port}/push")),
-                (
-                    "subscription[keys][p256dh]",
-                    "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
-                ),
-                ("subscription[keys][auth]", "BTBZMqHH6r4Tts7J_aSIgg"),
-                ("data[alerts][follow]", "true"),
-            ],
-        )
-        .await;
+    let r = crate::push::subscribe_form(
+        &app,
+        &ora,
+        &format!("http://localhost:{port}/push"),
+        &[("data[alerts][follow]", "true")],
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
     app.create_user("pia").await;
     let pia = app.token_for("pia", "read write follow").await;
@@ -285,7 +287,7 @@ async fn redirects_to_inward_addresses_are_refused() {
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
-        let media = remote_media(&app, uid, &via).await;
+        let media = remote_media(&app, uid, "image", &via).await;
         app.get(&format!("/media_proxy/{media}/original"), None)
             .await
             .assert_error(404);

@@ -365,21 +365,7 @@ async fn errors_keep_the_json_shape(app: TestApp) {
     assert_eq!(r.status(), 413);
     let body: Value = r.json().await.unwrap();
     assert!(body["error"].is_string(), "{body}");
-    let r = app
-        .send_form(
-            Method::POST,
-            "/api/v1/push/subscription",
-            Some(&kit),
-            &[
-                ("subscription[endpoint]", "https://10.0.0.5:8443/push"),
-                (
-                    "subscription[keys][p256dh]",
-                    "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
-                ),
-                ("subscription[keys][auth]", "BTBZMqHH6r4Tts7J_aSIgg"),
-            ],
-        )
-        .await;
+    let r = crate::push::subscribe_form(&app, &kit, "https://10.0.0.5:8443/push", &[]).await;
     assert!(
         r.assert_error(422)["error"]
             .as_str()

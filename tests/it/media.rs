@@ -57,6 +57,28 @@ pub async fn upload(
     }
 }
 
+/// A remote attachment of `kind` at `url`, stored by reference as a remote post or avatar stores
+/// it; its ID.
+pub async fn remote_media(app: &TestApp, account_id: i64, kind: &str, url: &str) -> i64 {
+    let id = rookery::storage::ids::new_id();
+    let mut tx = app.state.db.begin().await.unwrap();
+    rookery::storage::media::insert(
+        &mut tx,
+        &rookery::storage::media::NewMedia {
+            id,
+            account_id,
+            r#type: kind.into(),
+            state: "ready".into(),
+            remote_url: Some(url.to_string()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
 /// Fetches a media URL (following redirects) and returns status, content type and bytes.
 pub async fn fetch(url: &str) -> (u16, String, Vec<u8>) {
     let resp = reqwest::get(url).await.unwrap();
@@ -858,23 +880,7 @@ async fn remote_media_is_cached(app: TestApp) {
         ("fake.jpg", "image"),
         ("clip.mp4", "video"),
     ] {
-        let id = rookery::storage::ids::new_id();
-        let mut tx = app.state.db.begin().await.unwrap();
-        rookery::storage::media::insert(
-            &mut tx,
-            &rookery::storage::media::NewMedia {
-                id,
-                account_id: account,
-                r#type: kind.into(),
-                state: "ready".into(),
-                remote_url: Some(format!("http://{origin_addr}/{path}")),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        rows.push(id);
+        rows.push(remote_media(&app, account, kind, &format!("http://{origin_addr}/{path}")).await);
     }
     let (status, ct, bytes) = fetch(&app.url(&format!("/media_proxy/{}/original", rows[0]))).await;
     assert_eq!((status, ct.as_str()), (200, "image/gif"));

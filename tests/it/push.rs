@@ -15,6 +15,32 @@ use web_push_native::p256;
 use crate::statuses::post;
 use crate::support::TestApp;
 
+/// `POST /api/v1/push/subscription` as a form, for `endpoint` with valid keys (the RFC 8291
+/// example's public key) and any `extra` fields; the answer, whatever it is.
+pub async fn subscribe_form(
+    app: &TestApp,
+    token: &str,
+    endpoint: &str,
+    extra: &[(&str, &str)],
+) -> crate::support::Answer {
+    let mut form = vec![
+        ("subscription[endpoint]", endpoint),
+        (
+            "subscription[keys][p256dh]",
+            "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+        ),
+        ("subscription[keys][auth]", "BTBZMqHH6r4Tts7J_aSIgg"),
+    ];
+    form.extend_from_slice(extra);
+    app.send_form(
+        reqwest::Method::POST,
+        "/api/v1/push/subscription",
+        Some(token),
+        &form,
+    )
+    .await
+}
+
 /// What the endpoint received: path id, the Authorization header, the decrypted JSON.
 type Inbox = Arc<Mutex<Vec<(String, String, Value)>>>;
 

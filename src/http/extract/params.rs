@@ -35,8 +35,13 @@ pub struct Params<T> {
 }
 
 /// Deepest bracket nesting accepted in one key (`a[b][c]` is 2), as Rack 3 (Rails) allows; deeper
-/// keys are refused before they are parsed.
+/// keys are refused before they are parsed, and `serde_qs` itself stops nesting there (the rest of
+/// a key it reads as one, as it does where `&` falls inside brackets, becomes one literal name).
 pub const MAX_DEPTH: usize = 32;
+
+/// Deepest JSON a parsed source can be: the top object, [`MAX_DEPTH`] levels, the literal name
+/// holding the rest of a deeper key, and a list of its repeated values.
+pub const MAX_TREE_DEPTH: usize = MAX_DEPTH + 3;
 
 /// Most parameters accepted from one source (the query string, a form body, or a multipart body's
 /// parts), as Rack 3.1 (Rails) allows.
@@ -94,14 +99,15 @@ pub fn form_tree(source: &[u8]) -> AppResult<Map<String, Value>> {
 }
 
 /// A key without a value (`?local`) comes out of `serde_qs` as null; Rails and the typed fields
-/// here read it as an empty string. `depth` is bounded by [`MAX_DEPTH`], checked before parsing.
+/// here read it as an empty string. The recursion stops at [`MAX_TREE_DEPTH`], which the parsed
+/// tree never passes.
 fn blank_nulls(v: &mut Value, depth: usize) {
     match v {
         Value::Null => *v = Value::String(String::new()),
-        Value::Array(items) if depth < MAX_DEPTH => {
+        Value::Array(items) if depth < MAX_TREE_DEPTH => {
             items.iter_mut().for_each(|i| blank_nulls(i, depth + 1))
         }
-        Value::Object(map) if depth < MAX_DEPTH => {
+        Value::Object(map) if depth < MAX_TREE_DEPTH => {
             map.values_mut().for_each(|i| blank_nulls(i, depth + 1))
         }
         _ => {}
@@ -231,6 +237,14 @@ mod tests {
         assert!(form_tree(b"&&a=1&").unwrap().contains_key("a"));
     }
 
+    fn tree_depth(v: &Value) -> usize {
+        match v {
+            Value::Object(m) => 1 + m.values().map(tree_depth).max().unwrap_or(0),
+            Value::Array(a) => 1 + a.iter().map(tree_depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
     #[test]
     fn bounds_are_checked_before_parsing() {
         let deep = format!("a{}=1", "[b]".repeat(20_000));
@@ -251,6 +265,12 @@ mod tests {
             Err(AppError::BadRequest(_))
         ));
         assert!(form_tree("a[]=1&".repeat(MAX_PARAMS).as_bytes()).is_ok());
+        // Found by the fuzzer: `&` inside brackets does not end a key for serde_qs, so keys that
+        // each pass the bound can join into a deeper one. serde_qs still stops at MAX_DEPTH.
+        let joined = "a[b]".to_string() + &"[c&[d]".repeat(40) + "=1";
+        if let Ok(t) = form_tree(joined.as_bytes()) {
+            assert!(tree_depth(&Value::Object(t)) <= MAX_TREE_DEPTH);
+        }
         for bad in [&b"a[=1"[..], b"[]=1", b"a=%FF", b"a=1&a[]=2"] {
             assert!(
                 matches!(form_tree(bad), Err(AppError::BadRequest(_))),
