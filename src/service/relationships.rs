@@ -268,6 +268,11 @@ pub async fn mute(
 ) -> AppResult<Relationship> {
     let expires = match duration {
         None | Some(0) => None,
+        Some(d) if d < 0 => {
+            return Err(AppError::unprocessable(
+                "Validation failed: duration must be 0 (indefinitely) or a number of seconds",
+            ));
+        }
         Some(d) => Some(crate::service::bounds::expiry_after("duration", d)?),
     };
     let t = target(state, me, id).await?;
