@@ -64,6 +64,30 @@ async fn guarded_app() -> TestApp {
     .await
 }
 
+/// Both clients the server has refuse `host` before connecting: the one for media, cards, stories,
+/// NodeInfo and Web Push, and the one `activitypub_federation` uses.
+async fn both_clients_refuse(app: &TestApp, host: &str) {
+    let e = app
+        .state
+        .http_client
+        .get(format!("http://{host}/direct"))
+        .send()
+        .await
+        .expect_err("the media client must refuse");
+    assert!(rookery::net::is_refused(&e), "{host}: {e}");
+    let e = app
+        .state
+        .egress
+        .federation_client(Duration::from_secs(5))
+        .unwrap()
+        .build()
+        .get(format!("http://{host}/users/x"))
+        .send()
+        .await
+        .expect_err("the federation client must refuse");
+    assert!(rookery::net::is_refused(&e), "{host}: {e}");
+}
+
 /// Waits until no job of `kind` is left (done or given up).
 async fn jobs_drained(app: &TestApp, kind: &str) {
     for _ in 0..200 {
@@ -141,27 +165,7 @@ async fn nothing_reaches_an_inward_address() {
             "{host}: {}",
             r.text
         );
-        // Both clients the server has, asked directly.
-        let direct = app
-            .state
-            .http_client
-            .get(format!("http://{host}/direct"))
-            .send()
-            .await
-            .expect_err("the media client must refuse");
-        assert!(rookery::net::is_refused(&direct), "{host}: {direct}");
-        let federation = app
-            .state
-            .egress
-            .federation_client(Duration::from_secs(5))
-            .unwrap()
-            .build();
-        let e = federation
-            .get(format!("http://{host}/users/x"))
-            .send()
-            .await
-            .expect_err("the federation client must refuse");
-        assert!(rookery::net::is_refused(&e), "{host}: {e}");
+        both_clients_refuse(&app, &host).await;
     }
     // Forms that cannot reach the trap here (cloud metadata, private networks, IPv4 inside IPv6,
     // multicast, reserved, broadcast) are refused by both clients before any connection.
@@ -184,25 +188,7 @@ async fn nothing_reaches_an_inward_address() {
         "240.0.0.1",
         "255.255.255.255",
     ] {
-        let e = app
-            .state
-            .http_client
-            .get(format!("http://{host}/latest/meta-data"))
-            .send()
-            .await
-            .expect_err("the media client must refuse");
-        assert!(rookery::net::is_refused(&e), "{host}: {e}");
-        let e = app
-            .state
-            .egress
-            .federation_client(Duration::from_secs(5))
-            .unwrap()
-            .build()
-            .get(format!("http://{host}/users/x"))
-            .send()
-            .await
-            .expect_err("the federation client must refuse");
-        assert!(rookery::net::is_refused(&e), "{host}: {e}");
+        both_clients_refuse(&app, host).await;
         let media = remote_media(&app, uid, "image", &format!("http://{host}/a.png")).await;
         app.get(&format!("/media_proxy/{media}/original"), None)
             .await

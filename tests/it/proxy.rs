@@ -128,12 +128,18 @@ async fn app_trusting(proxies: &[&str]) -> TestApp {
     .await
 }
 
-#[tokio::test]
-async fn forwarded_clients_have_their_own_budgets_behind_a_trusted_proxy() {
-    let app = app_trusting(&["127.0.0.1/32"]).await;
+/// An app trusting `proxies`, an OAuth app on it, and nginx in front of it (with its address).
+async fn behind_nginx(proxies: &[&str]) -> (TestApp, (String, String), Nginx, String) {
+    let app = app_trusting(proxies).await;
     let oauth = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
     let proxy = nginx(&app.addr.to_string()).await;
     let via = format!("http://127.0.0.1:{}", proxy.port);
+    (app, oauth, proxy, via)
+}
+
+#[tokio::test]
+async fn forwarded_clients_have_their_own_budgets_behind_a_trusted_proxy() {
+    let (app, oauth, _proxy, via) = behind_nginx(&["127.0.0.1/32"]).await;
     let (one, two) = (client_from("127.0.0.2"), client_from("127.0.0.3"));
 
     for n in 0..3 {
@@ -158,10 +164,7 @@ async fn forwarded_clients_have_their_own_budgets_behind_a_trusted_proxy() {
 
 #[tokio::test]
 async fn without_trusted_proxies_everyone_behind_the_proxy_shares_its_budget() {
-    let app = app_trusting(&[]).await;
-    let oauth = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
-    let proxy = nginx(&app.addr.to_string()).await;
-    let via = format!("http://127.0.0.1:{}", proxy.port);
+    let (app, oauth, _proxy, via) = behind_nginx(&[]).await;
     let (one, two) = (client_from("127.0.0.2"), client_from("127.0.0.3"));
     for n in 0..3 {
         assert_eq!(failed_sign_in(&one, &via, &oauth, n, None).await, 400);
