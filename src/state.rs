@@ -48,6 +48,9 @@ pub struct AppState {
     /// The servers marked unreachable, reused for a couple of seconds (see
     /// `service::delivery::UnreachableCache`).
     pub unreachable: Arc<crate::service::delivery::UnreachableCache>,
+    /// Mentioned handles that could not be looked up lately (`service::statuses`), not asked again
+    /// for [`crate::service::statuses::MENTION_MISS_TTL`].
+    pub mention_misses: Arc<crate::service::cache::Misses>,
     /// The shorts `for_you` ranking, reused for a few seconds (see `service::shorts`).
     pub for_you: Arc<tokio::sync::Mutex<Option<crate::service::shorts::Ranking>>>,
 }
@@ -84,6 +87,10 @@ impl AppState {
             http_client,
             trusted_proxies,
             for_you: Arc::new(tokio::sync::Mutex::new(None)),
+            mention_misses: Arc::new(crate::service::cache::Misses::new(
+                crate::service::statuses::MENTION_MISS_TTL,
+                10_000,
+            )),
             blocks: Arc::new(crate::service::moderation::BlockCache::new(
                 crate::service::moderation::BLOCKS_FOR,
             )),

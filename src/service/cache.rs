@@ -47,3 +47,68 @@ impl<T> Reloaded<T> {
         *self.loaded.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 }
+
+/// Keys that failed recently (a mention that could not be looked up, say), remembered for `ttl`
+/// so that the next request does not wait for the same failure; at most `cap` are kept.
+pub struct Misses {
+    ttl: Duration,
+    cap: usize,
+    seen: Mutex<std::collections::HashMap<String, Instant>>,
+}
+
+impl Misses {
+    pub fn new(ttl: Duration, cap: usize) -> Misses {
+        Misses {
+            ttl,
+            cap,
+            seen: Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Whether `key` failed less than `ttl` ago.
+    pub fn recently_missed(&self, key: &str) -> bool {
+        let m = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(key).is_some_and(|at| at.elapsed() < self.ttl)
+    }
+
+    /// Remembers that `key` failed now. Past `cap` keys, expired ones go first, then all.
+    pub fn missed(&self, key: &str) {
+        let mut m = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= self.cap {
+            m.retain(|_, at| at.elapsed() < self.ttl);
+            if m.len() >= self.cap {
+                m.clear();
+            }
+        }
+        m.insert(key.to_string(), Instant::now());
+    }
+
+    /// Forgets `key` (it succeeded, or talked to us).
+    pub fn forget(&self, key: &str) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misses_expire_and_stay_bounded() {
+        let m = Misses::new(Duration::from_millis(50), 3);
+        m.missed("a");
+        assert!(m.recently_missed("a"));
+        assert!(!m.recently_missed("b"));
+        for k in ["b", "c", "d", "e"] {
+            m.missed(k);
+        }
+        assert!(m.seen.lock().unwrap().len() <= 3);
+        m.forget("e");
+        assert!(!m.recently_missed("e"));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!m.recently_missed("d"));
+    }
+}

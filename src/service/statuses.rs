@@ -5,16 +5,19 @@
 //! Source: docs.joinmastodon.org/methods/statuses/.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use chrono::Utc;
 
 use crate::api_types::status::{Context, Status, StatusEdit, StatusSource};
 use crate::error::{AppError, AppResult};
+use crate::federation::context::FedData;
 use crate::realtime::{Event, StreamKey};
 use crate::service::notifications::{self, Pending};
 use crate::service::oauth::CurrentUser;
 use crate::service::{render, text};
 use crate::state::AppState;
+use crate::storage::accounts::AccountRow;
 use crate::storage::statuses::{self as store, Counter, NewStatus, StatusRow};
 use crate::storage::{accounts, ids};
 
@@ -48,25 +51,69 @@ pub struct CreateStatus {
     pub short: bool,
 }
 
+/// Longest wait for one unknown mention's WebFinger lookup and actor fetch when a status is posted.
+const MENTION_RESOLVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a mentioned handle that could not be looked up is not asked for again.
+pub const MENTION_MISS_TTL: Duration = Duration::from_secs(300);
+
+/// Most unknown remote handles one status looks up over the network; more stay plain text.
+pub const MAX_RESOLVED_MENTIONS: usize = 20;
+
 /// Mentions resolved to account IDs, and the rendered HTML.
 struct Rendered {
     content: String,
     mention_ids: Vec<i64>,
     tags: Vec<String>,
+    /// Mentions that name nobody found, as written (`@bob@other.example`); they stay plain text.
+    unresolved: Vec<String>,
 }
 
-/// Renders status text, resolving `@user` (local) and `@user@domain` (accounts already known
-/// here) to profile links. Unknown mentions stay plain text.
-async fn render_text(state: &AppState, raw: &str) -> AppResult<Rendered> {
+/// Renders status text, resolving `@user` (local) and `@user@domain` to profile links. A remote
+/// handle not known here is looked up as Mastodon does — WebFinger, then the actor document,
+/// through the egress guard — all of a status's unknown handles at once, each for at most
+/// [`MENTION_RESOLVE_TIMEOUT`]; a handle that failed is not asked again for a while
+/// (`AppState::mention_misses`). Mentions that name nobody stay plain text.
+async fn render_text(data: &FedData, raw: &str) -> AppResult<Rendered> {
+    let state: &AppState = data;
     let (mentions, tags) = text::extract(raw);
     let own = state.config.server.domain.to_lowercase();
     let mut resolved = Vec::new();
+    let mut unknown: Vec<(text::MentionRef, String)> = Vec::new();
     for m in &mentions {
-        let domain = m.domain.as_deref().filter(|d| *d != own);
+        let domain = m.domain.as_deref().filter(|d| d.to_lowercase() != own);
         if let Some(a) = accounts::find_account_by_acct(&state.db, &m.username, domain).await? {
+            resolved.push((m.clone(), a));
+        } else if let Some(d) = domain {
+            let acct = format!("{}@{}", m.username, d).to_lowercase();
+            if !unknown.iter().any(|(_, a)| *a == acct) {
+                unknown.push((m.clone(), acct));
+            }
+        }
+    }
+    let lookups = unknown
+        .iter()
+        .take(MAX_RESOLVED_MENTIONS)
+        .map(|(m, acct)| async move { (m, resolve_mention(data, acct).await) });
+    for (m, found) in futures_util::future::join_all(lookups).await {
+        if let Some(a) = found {
             resolved.push((m.clone(), a));
         }
     }
+    let is_resolved = |m: &text::MentionRef| {
+        resolved
+            .iter()
+            .any(|(r, _)| r.username.eq_ignore_ascii_case(&m.username) && r.domain == m.domain)
+    };
+    let mut unresolved: Vec<String> = mentions
+        .iter()
+        .filter(|m| !is_resolved(m))
+        .map(|m| match &m.domain {
+            Some(d) => format!("@{}@{d}", m.username),
+            None => format!("@{}", m.username),
+        })
+        .collect();
+    unresolved.dedup();
     let base = state.config.base_url();
     let content = text::render_status(raw, &base, |m| {
         resolved
@@ -75,12 +122,52 @@ async fn render_text(state: &AppState, raw: &str) -> AppResult<Rendered> {
             .map(|(_, a)| a.url.clone().unwrap_or_else(|| a.uri.clone()))
     });
     let mut mention_ids: Vec<i64> = resolved.iter().map(|(_, a)| a.id).collect();
+    mention_ids.sort_unstable();
     mention_ids.dedup();
     Ok(Rendered {
         content,
         mention_ids,
         tags,
+        unresolved,
     })
+}
+
+/// The remote account `acct` (`user@domain`, lower case) names, fetched now; `None` when it
+/// cannot be found in time (logged, and remembered for a while so that the next status does not
+/// wait for it again).
+async fn resolve_mention(data: &FedData, acct: &str) -> Option<AccountRow> {
+    let state: &AppState = data;
+    if state.mention_misses.recently_missed(acct) {
+        return None;
+    }
+    let found = tokio::time::timeout(
+        MENTION_RESOLVE_TIMEOUT,
+        crate::service::resolve::account(data, acct, true),
+    )
+    .await;
+    match found {
+        Ok(Ok(Some(a))) => return Some(a),
+        Ok(Ok(None)) => tracing::info!(acct, "a mentioned account was not found"),
+        Ok(Err(e)) => tracing::warn!(acct, error = %e, "looking up a mentioned account failed"),
+        Err(_) => tracing::info!(acct, "looking up a mentioned account took too long"),
+    }
+    state.mention_misses.missed(acct);
+    None
+}
+
+/// A direct message must reach someone: when it mentions people and none of them could be found,
+/// it is refused rather than stored for nobody.
+///
+/// Errors: 422 naming the handles.
+fn ensure_recipients(visibility: &str, rendered: &Rendered) -> AppResult<()> {
+    if visibility == "direct" && rendered.mention_ids.is_empty() && !rendered.unresolved.is_empty()
+    {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: no recipient could be found ({})",
+            rendered.unresolved.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 fn validate_text(state: &AppState, text: &str, spoiler: &str, has_media: bool) -> AppResult<()> {
@@ -474,16 +561,14 @@ impl StatusWrite {
     }
 }
 
-/// Posts a status for the signed-in user.
+/// Posts a status for the signed-in user. Unknown remote mentions are looked up first
+/// ([`render_text`]).
 ///
 /// Errors: 422 for empty text without media, text over `instance.max_characters`, an unknown
-/// visibility or language, media or polls (not supported yet), `scheduled_at`; 404 when replying
-/// to a status the author cannot see.
-pub async fn create(
-    state: &AppState,
-    author: &CurrentUser,
-    c: CreateStatus,
-) -> AppResult<StatusRow> {
+/// visibility or language, media or polls (not supported yet), `scheduled_at`, a direct message
+/// none of whose mentions could be found; 404 when replying to a status the author cannot see.
+pub async fn create(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResult<StatusRow> {
+    let state: &AppState = data;
     let account_id = author.account.id;
     if let Some(key) = c.idempotency_key.as_deref()
         && let Some(existing) = store::idempotent_status(&state.db, account_id, key).await?
@@ -528,7 +613,7 @@ pub async fn create(
         ),
         None => None,
     };
-    let mut rendered = render_text(state, &c.text).await?;
+    let mut rendered = render_text(data, &c.text).await?;
     if let Some(p) = &parent {
         let kept =
             crate::service::conversations::kept_participants(state, p, &visibility, account_id)
@@ -537,6 +622,7 @@ pub async fn create(
         rendered.mention_ids.sort_unstable();
         rendered.mention_ids.dedup();
     }
+    ensure_recipients(&visibility, &rendered)?;
     let id = ids::new_id();
     let base = state.config.base_url();
     let uri = format!("{}/statuses/{id}", author.account.uri);
@@ -1013,11 +1099,12 @@ pub struct EditStatus {
 ///
 /// Errors: 404 when not visible; 403 when it is someone else's; 422 as for posting, or for a boost.
 pub async fn edit(
-    state: &AppState,
+    data: &FedData,
     user: &CurrentUser,
     id: &str,
     e: EditStatus,
 ) -> AppResult<StatusRow> {
+    let state: &AppState = data;
     let row = visible(state, Some(user.account.id), id).await?;
     ensure_owner(&row, user)?;
     if row.reblog_of_id.is_some() {
@@ -1038,7 +1125,7 @@ pub async fn edit(
     }
     validate_text(state, &e.text, &e.spoiler_text, !media.is_empty())?;
     validate_language(&e.language)?;
-    let mut rendered = render_text(state, &e.text).await?;
+    let mut rendered = render_text(data, &e.text).await?;
     if row.visibility == "direct" {
         // A message's recipients already have it: an edit reaches them all, and may add more.
         let facts = store::facts_of(&state.db, store::ANONYMOUS, &[row.id]).await?;

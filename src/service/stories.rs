@@ -387,12 +387,13 @@ pub async fn viewers(
 /// Errors: 404 for an expired, unknown or invisible story; 422 for one's own story, when the author
 /// turned replies off, or for an empty text.
 pub async fn reply(
-    state: &AppState,
+    data: &FedData,
     user: &CurrentUser,
     id: &str,
     text: &str,
     application_id: Option<i64>,
 ) -> AppResult<crate::storage::statuses::StatusRow> {
+    let state: &AppState = data;
     let row = visible(state, user.account.id, id).await?;
     if row.account_id == user.account.id {
         return Err(AppError::unprocessable(
@@ -417,7 +418,7 @@ pub async fn reply(
         None => author.username.clone(),
     };
     let status = crate::service::statuses::create(
-        state,
+        data,
         user,
         crate::service::statuses::CreateStatus {
             text: format!("@{acct} {}\n\n↩ {}", text.trim(), row.uri),

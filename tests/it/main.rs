@@ -22,6 +22,7 @@ mod instance;
 mod lists;
 mod mail;
 mod media;
+mod mentions;
 mod moderation;
 mod notifications;
 mod oauth;

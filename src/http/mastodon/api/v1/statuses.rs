@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::api_types::Account;
 use crate::api_types::status::{Context, Status, StatusEdit, StatusSource};
 use crate::error::AppResult;
+use crate::federation::context::FedData;
 use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
 use crate::service::filters;
 use crate::service::render;
@@ -41,28 +42,28 @@ pub struct StatusParams {
 
 /// `POST /api/v1/statuses` (`write:statuses`). Honours the `Idempotency-Key` header.
 pub async fn create(
-    State(state): State<AppState>,
+    data: FedData,
     auth: Auth,
     headers: HeaderMap,
     Params { value: p, .. }: Params<StatusParams>,
 ) -> AppResult<Json<Status>> {
-    post_status(state, auth, headers, p).await
+    post_status(data, auth, headers, p).await
 }
 
 /// `POST /api/v1/shorts` (`write:statuses`): `POST /api/v1/statuses` with `short` set. Errors:
 /// 422 unless `media_ids` is one processed vertical (or square) video of at most 180 s.
 pub async fn create_short(
-    State(state): State<AppState>,
+    data: FedData,
     auth: Auth,
     headers: HeaderMap,
     Params { value: mut p, .. }: Params<StatusParams>,
 ) -> AppResult<Json<Status>> {
     p.short = true;
-    post_status(state, auth, headers, p).await
+    post_status(data, auth, headers, p).await
 }
 
 async fn post_status(
-    state: AppState,
+    data: FedData,
     auth: Auth,
     headers: HeaderMap,
     p: StatusParams,
@@ -74,7 +75,7 @@ async fn post_status(
         .map(|s| s.chars().take(128).collect::<String>())
         .filter(|s| !s.is_empty());
     let row = svc::create(
-        &state,
+        &data,
         cu,
         CreateStatus {
             text: p.status,
@@ -93,9 +94,7 @@ async fn post_status(
         },
     )
     .await?;
-    Ok(Json(
-        render::status(&state, Some(cu.account.id), row).await?,
-    ))
+    Ok(Json(render::status(&data, Some(cu.account.id), row).await?))
 }
 
 /// The caller reading statuses: anonymous, or a token granting `read:statuses`.
@@ -126,14 +125,14 @@ pub async fn delete(
 
 /// `PUT /api/v1/statuses/:id` (`write:statuses`).
 pub async fn edit(
-    State(state): State<AppState>,
+    data: FedData,
     auth: Auth,
     Path(id): Path<String>,
     Params { value: p, .. }: Params<StatusParams>,
 ) -> AppResult<Json<Status>> {
     let cu = auth.require_user("write:statuses")?;
     let row = svc::edit(
-        &state,
+        &data,
         cu,
         &id,
         EditStatus {
@@ -146,9 +145,7 @@ pub async fn edit(
         },
     )
     .await?;
-    Ok(Json(
-        render::status(&state, Some(cu.account.id), row).await?,
-    ))
+    Ok(Json(render::status(&data, Some(cu.account.id), row).await?))
 }
 
 /// `GET /api/v1/statuses/:id/history` (public, or `read:statuses` with a token).

@@ -116,16 +116,17 @@ pub struct ReplyParams {
 
 /// `POST /api/v1/stories/:id/reply` (`write:statuses`) {status} → the direct `Status` sent.
 pub async fn reply(
-    State(state): State<AppState>,
+    data: crate::federation::context::FedData,
     auth: Auth,
     Path(id): Path<String>,
     Params { value: p, .. }: Params<ReplyParams>,
 ) -> AppResult<Json<Status>> {
+    let state: &AppState = &data;
     let cu = auth.require_user("write:statuses")?;
     let app = auth.0.as_ref().map(|p| p.application_id);
-    let row = svc::reply(&state, cu, &id, &p.status, app).await?;
+    let row = svc::reply(&data, cu, &id, &p.status, app).await?;
     Ok(Json(
-        crate::service::render::status(&state, Some(cu.account.id), row).await?,
+        crate::service::render::status(state, Some(cu.account.id), row).await?,
     ))
 }
 
