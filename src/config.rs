@@ -264,6 +264,10 @@ pub struct FederationConfig {
     pub retry_initial_seconds: u64,
     /// Hours after which a delivery that keeps failing is given up.
     pub retry_max_hours: u64,
+    /// Hours a server may fail without a single success before it counts as unreachable (it then
+    /// gets one probe at a time, at most an hour apart, until it answers or talks to us). Until
+    /// then each delivery keeps its own back-off. Fractions are allowed (tests shrink it).
+    pub unreachable_after_hours: f64,
     /// Set when several Rookery processes share one PostgreSQL database. They then share the
     /// delivery queue safely, and a crashed node's claimed deliveries are taken over after 45 s;
     /// a single node instead releases its leftover claims at start.
@@ -278,6 +282,7 @@ impl Default for FederationConfig {
             allowed_private_addresses: Vec::new(),
             retry_initial_seconds: 60,
             retry_max_hours: 72,
+            unreachable_after_hours: 24.0,
             shared_queue: false,
         }
     }
@@ -346,6 +351,22 @@ impl Config {
         anyhow::ensure!(
             self.instance.max_characters > 0,
             "instance.max_characters must be positive"
+        );
+        // Both end up in date arithmetic; ten years is plenty and cannot overflow it.
+        let f = &self.federation;
+        anyhow::ensure!(
+            f.retry_max_hours <= 87_600,
+            "federation.retry_max_hours must be at most 87600 (ten years)"
+        );
+        anyhow::ensure!(
+            f.unreachable_after_hours.is_finite()
+                && f.unreachable_after_hours > 0.0
+                && f.unreachable_after_hours <= 87_600.0,
+            "federation.unreachable_after_hours must be more than 0 and at most 87600 (ten years)"
+        );
+        anyhow::ensure!(
+            f.retry_initial_seconds >= 1 && f.retry_initial_seconds <= 86_400,
+            "federation.retry_initial_seconds must be from 1 to 86400"
         );
         Ok(())
     }

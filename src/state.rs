@@ -45,9 +45,9 @@ pub struct AppState {
     pub http_client: crate::net::Client,
     /// The domain blocks, reused for a couple of seconds (see `service::moderation::BlockCache`).
     pub blocks: Arc<crate::service::moderation::BlockCache>,
-    /// The servers marked unreachable, reused for a couple of seconds (see
-    /// `service::delivery::UnreachableCache`).
-    pub unreachable: Arc<crate::service::delivery::UnreachableCache>,
+    /// The servers whose deliveries are failing, reused for a couple of seconds (see
+    /// `service::delivery::FailingCache`).
+    pub failing: Arc<crate::service::delivery::FailingCache>,
     /// Mentioned handles that could not be looked up lately (`service::statuses`), not asked again
     /// for [`crate::service::statuses::MENTION_MISS_TTL`].
     pub mention_misses: Arc<crate::service::cache::Misses>,
@@ -94,8 +94,8 @@ impl AppState {
             blocks: Arc::new(crate::service::moderation::BlockCache::new(
                 crate::service::moderation::BLOCKS_FOR,
             )),
-            unreachable: Arc::new(crate::service::delivery::UnreachableCache::new(
-                crate::service::delivery::UNREACHABLE_FOR,
+            failing: Arc::new(crate::service::delivery::FailingCache::new(
+                crate::service::delivery::FAILING_FOR,
             )),
         })
     }

@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod announcement;
 pub mod conversation;
+pub mod delivery;
 pub mod filter;
 pub mod instance;
 pub mod list;

@@ -163,50 +163,60 @@ impl From<sqlx::Error> for Failure {
     }
 }
 
-/// While a server is unreachable it gets one attempt (a probe) per this interval; its other
-/// deliveries wait.
-const PROBE_INTERVAL: chrono::Duration = chrono::Duration::hours(1);
-
-/// How long the in-memory list of unreachable servers is trusted. A server marked on this node is
+/// How long the in-memory list of failing servers is trusted. A server marked on this node is
 /// known at once; one marked on another node within this long.
-pub const UNREACHABLE_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+pub const FAILING_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The servers marked unreachable, reloaded when older than [`UNREACHABLE_FOR`]: every verified
-/// inbox activity asks whether its server was, which would otherwise be a query each.
-pub type UnreachableCache = crate::service::cache::Reloaded<std::collections::HashSet<String>>;
+/// The servers whose last attempt failed (unreachable or not), reloaded when older than
+/// [`FAILING_FOR`]: every verified inbox activity asks whether its server is one, which would
+/// otherwise be a query each.
+pub type FailingCache = crate::service::cache::Reloaded<std::collections::HashSet<String>>;
 
-/// A server talked to us (a verified inbox activity), so it is reachable: when it was marked
-/// unreachable, the mark goes and its postponed deliveries become due now.
+/// A server talked to us (a verified inbox activity), so it is up: when its deliveries had been
+/// failing, its run of failures (and any unreachable mark) ends and its waiting deliveries become
+/// due now.
 ///
 /// Errors: database errors.
 pub async fn heard_from(state: &AppState, host: &str) -> sqlx::Result<()> {
-    let marked = state
-        .unreachable
+    let failing = state
+        .failing
         .get(|| async {
-            let domains = instances::unreachable_domains(&state.db).await?;
+            let domains = instances::failing_domains(&state.db).await?;
             Ok(domains.into_iter().collect())
         })
         .await?;
-    if marked.contains(host) {
+    if failing.contains(host) {
         instances::record_success(&state.db, host).await?;
-        state.unreachable.forget();
+        state.failing.forget();
         state.delivery_wakeup.notify_one();
     }
     Ok(())
 }
 
-/// For an unreachable server: when the next probe may go, or `None` when it may go now.
+/// How long a server may fail without a single success before it counts as unreachable
+/// (`federation.unreachable_after_hours`).
+fn unreachable_after(cfg: &crate::config::FederationConfig) -> chrono::Duration {
+    chrono::Duration::milliseconds((cfg.unreachable_after_hours * 3_600_000.0) as i64)
+}
+
+/// For an unreachable server: when its next probe may go, or `None` when it may go now (or the
+/// server is not unreachable). Probes back off from the moment it was marked, as a delivery does:
+/// each waits as long as the server has been unreachable so far (doubling the gap), at least
+/// `federation.retry_initial_seconds` and at most an hour. Its other deliveries wait meanwhile,
+/// and all go as soon as a probe succeeds or the server talks to us.
 async fn probe_wait(data: &FedData, domain: &str) -> anyhow::Result<Option<chrono::DateTime<Utc>>> {
     let Some(health) = instances::find(&data.db, domain).await? else {
         return Ok(None);
     };
-    if health.unreachable_since.is_none() {
+    let (Some(since), Some(last)) = (health.unreachable_since, health.last_failure_at) else {
         return Ok(None);
-    }
-    Ok(health
-        .last_failure_at
-        .map(|t| t + PROBE_INTERVAL)
-        .filter(|next| *next > Utc::now()))
+    };
+    let initial = data.config.federation.retry_initial_seconds as i64;
+    let gap = (last - since).clamp(
+        chrono::Duration::seconds(initial),
+        chrono::Duration::hours(1),
+    );
+    Ok(Some(last + gap).filter(|next| *next > Utc::now()))
 }
 
 async fn send_one(data: &FedData, row: DeliveryRow) {
@@ -233,16 +243,23 @@ async fn send_one(data: &FedData, row: DeliveryRow) {
     match &result {
         Ok(()) | Err(Failure::Refused(_)) => {
             match instances::record_success(db, &row.domain).await {
-                Ok(true) => data.unreachable.forget(),
+                Ok(true) => {
+                    data.failing.forget();
+                    data.delivery_wakeup.notify_one();
+                }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = ?e, "could not record a delivery success"),
             }
         }
-        Err(Failure::Retry(_)) => match instances::record_failure(db, &row.domain).await {
-            Ok(true) => data.unreachable.forget(),
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = ?e, "could not record a delivery failure"),
-        },
+        Err(Failure::Retry(_)) => {
+            let after = unreachable_after(&data.config.federation);
+            match instances::record_failure(db, &row.domain, after).await {
+                // The first failure of a run: the inbox now checks this server's activities.
+                Ok(health) if health.failures == 1 => data.failing.forget(),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "could not record a delivery failure"),
+            }
+        }
         Err(Failure::GiveUp(_)) => {}
     }
     let outcome = match result {
@@ -299,6 +316,56 @@ async fn attempt(data: &FedData, row: &DeliveryRow) -> Result<(), Failure> {
         .ok_or_else(|| anyhow::anyhow!("the inbox URL was refused by the federation URL checks"))?;
     task.sign_and_send(data).await?;
     Ok(())
+}
+
+/// Deliveries joined with the health of the servers they go to.
+async fn with_health(
+    state: &AppState,
+    rows: &[DeliveryRow],
+    admin: bool,
+) -> AppResult<Vec<crate::api_types::delivery::Delivery>> {
+    let mut domains: Vec<String> = rows.iter().map(|d| d.domain.clone()).collect();
+    domains.sort();
+    domains.dedup();
+    let health = instances::find_many(&state.db, &domains).await?;
+    Ok(rows
+        .iter()
+        .map(|d| {
+            let h = health.iter().find(|h| h.domain == d.domain);
+            crate::api_types::delivery::Delivery::new(d, h, admin)
+        })
+        .collect())
+}
+
+/// `GET /api/v1/statuses/:id/deliveries`: where the author's status went, each delivery with its
+/// server's health and a sentence saying what is going on.
+pub async fn of_status(
+    state: &AppState,
+    status_id: i64,
+) -> AppResult<Vec<crate::api_types::delivery::Delivery>> {
+    let rows = deliveries::of_status(&state.db, status_id).await?;
+    with_health(state, &rows, false).await
+}
+
+/// `GET /api/v1/admin/deliveries`: the queue, newest first, optionally of one `state` and
+/// `domain`, at most `limit` rows.
+pub async fn queue(
+    state: &AppState,
+    of_state: Option<&str>,
+    domain: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<crate::api_types::delivery::Delivery>> {
+    let rows = deliveries::list(&state.db, of_state, domain, limit).await?;
+    with_health(state, &rows, true).await
+}
+
+/// `GET /api/v1/admin/instances`: every server delivered to, worst first.
+pub async fn servers(state: &AppState) -> AppResult<Vec<crate::api_types::delivery::ServerHealth>> {
+    Ok(instances::list(&state.db)
+        .await?
+        .iter()
+        .map(|r| crate::api_types::delivery::ServerHealth::new(&r.domain, Some(r)))
+        .collect())
 }
 
 /// Runs the delivery worker until the process ends: claims due rows (several nodes on one

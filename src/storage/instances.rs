@@ -2,81 +2,114 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::on_db;
-use crate::storage::db::Db;
+use sqlx::AssertSqlSafe;
 
-/// Consecutive failed deliveries after which a server counts as unreachable.
-pub const FAILURES_UNTIL_UNREACHABLE: i64 = 8;
+use crate::storage::db::Db;
+use crate::storage::sql::Args;
+use crate::{bind_args, on_db};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct InstanceRow {
     pub domain: String,
+    /// Failed attempts since the last success.
     pub failures: i64,
+    /// When the current run of failures began (`None`: the last attempt succeeded).
+    pub failing_since: Option<DateTime<Utc>>,
     pub unreachable_since: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_failure_at: Option<DateTime<Utc>>,
 }
 
-/// Counts a failed delivery; the server becomes unreachable at the threshold. Returns whether it
-/// is unreachable now.
-pub async fn record_failure(db: &Db, domain: &str) -> sqlx::Result<bool> {
+const COLUMNS: &str =
+    "domain, failures, failing_since, unreachable_since, last_success_at, last_failure_at";
+
+/// Counts a failed delivery. The server becomes unreachable once it has failed without a single
+/// success for `unreachable_after` (however many attempts that took). Returns its row as it is now.
+pub async fn record_failure(
+    db: &Db,
+    domain: &str,
+    unreachable_after: chrono::Duration,
+) -> sqlx::Result<InstanceRow> {
     let mut tx = db.begin().await?;
     let now = Utc::now();
-    let row: InstanceRow = on_db!(tx, c => sqlx::query_as(
-        "INSERT INTO instances (domain, failures, last_failure_at) VALUES ($1, 1, $2) \
-         ON CONFLICT (domain) DO UPDATE SET failures = instances.failures + 1, last_failure_at = $2 \
-         RETURNING domain, failures, unreachable_since, last_success_at, last_failure_at")
+    let sql = format!(
+        "INSERT INTO instances (domain, failures, failing_since, last_failure_at) VALUES ($1, 1, $2, $2) \
+         ON CONFLICT (domain) DO UPDATE SET failures = instances.failures + 1, last_failure_at = $2, \
+         failing_since = COALESCE(instances.failing_since, $2) RETURNING {COLUMNS}"
+    );
+    let mut row: InstanceRow = on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(domain).bind(now).fetch_one(c).await)?;
-    let unreachable = row.unreachable_since.is_some() || row.failures >= FAILURES_UNTIL_UNREACHABLE;
-    if unreachable && row.unreachable_since.is_none() {
+    let failing_for = now - row.failing_since.unwrap_or(now);
+    if row.unreachable_since.is_none() && failing_for >= unreachable_after {
         on_db!(tx, c => sqlx::query("UPDATE instances SET unreachable_since = $2 WHERE domain = $1")
             .bind(domain).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-        tracing::warn!(domain, failures = row.failures, "server marked unreachable");
+        row.unreachable_since = Some(now);
+        tracing::warn!(domain, failures = row.failures, since = %row.failing_since.unwrap_or(now), "server marked unreachable");
     }
     tx.commit().await?;
-    Ok(unreachable)
+    Ok(row)
 }
 
-/// The server answered or talked to us: it is reachable again. When it was unreachable, its
-/// postponed deliveries become due now. Returns whether it had been unreachable.
+/// The server answered or talked to us: its run of failures ends, and with it any unreachable mark.
+/// When it had been failing, its pending deliveries that wait on their back-off become due now.
+/// Returns whether it had been failing.
 pub async fn record_success(db: &Db, domain: &str) -> sqlx::Result<bool> {
     let mut tx = db.begin().await?;
     let now = Utc::now();
-    let was: Option<Option<DateTime<Utc>>> = on_db!(tx, c => sqlx::query_scalar(
-        "SELECT unreachable_since FROM instances WHERE domain = $1").bind(domain).fetch_optional(c).await)?;
-    let was_unreachable = matches!(was, Some(Some(_)));
+    let was: Option<(i64, Option<DateTime<Utc>>)> = on_db!(tx, c => sqlx::query_as(
+        "SELECT failures, unreachable_since FROM instances WHERE domain = $1").bind(domain).fetch_optional(c).await)?;
+    let was_failing =
+        was.is_some_and(|(failures, unreachable)| failures > 0 || unreachable.is_some());
     on_db!(tx, c => sqlx::query(
         "INSERT INTO instances (domain, failures, last_success_at) VALUES ($1, 0, $2) \
-         ON CONFLICT (domain) DO UPDATE SET failures = 0, unreachable_since = NULL, last_success_at = $2")
+         ON CONFLICT (domain) DO UPDATE SET failures = 0, failing_since = NULL, unreachable_since = NULL, \
+         last_success_at = $2")
         .bind(domain).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-    if was_unreachable {
+    if was_failing {
         on_db!(tx, c => sqlx::query(
-            "UPDATE deliveries SET next_attempt_at = $2 WHERE domain = $1 AND state = 'pending'")
+            "UPDATE deliveries SET next_attempt_at = $2 WHERE domain = $1 AND state = 'pending' \
+             AND next_attempt_at > $2")
             .bind(domain).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
-        tracing::info!(domain, "server reachable again");
+        tracing::info!(
+            domain,
+            "server answering again; its waiting deliveries go now"
+        );
     }
     tx.commit().await?;
-    Ok(was_unreachable)
+    Ok(was_failing)
 }
 
-/// Every server currently marked unreachable.
-pub async fn unreachable_domains(db: &Db) -> sqlx::Result<Vec<String>> {
+/// Every server whose last attempt failed, unreachable or not.
+pub async fn failing_domains(db: &Db) -> sqlx::Result<Vec<String>> {
     on_db!(db, c => sqlx::query_scalar(
-        "SELECT domain FROM instances WHERE unreachable_since IS NOT NULL").fetch_all(c).await)
+        "SELECT domain FROM instances WHERE failures > 0 OR unreachable_since IS NOT NULL").fetch_all(c).await)
 }
 
 /// Every server we delivered to, worst first.
 pub async fn list(db: &Db) -> sqlx::Result<Vec<InstanceRow>> {
-    on_db!(db, c => sqlx::query_as(
-        "SELECT domain, failures, unreachable_since, last_success_at, last_failure_at FROM instances \
-         ORDER BY failures DESC, domain").fetch_all(c).await)
+    let sql = format!("SELECT {COLUMNS} FROM instances ORDER BY failures DESC, domain");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).fetch_all(c).await)
+}
+
+/// The health rows of these servers (those we ever delivered to).
+pub async fn find_many(db: &Db, domains: &[String]) -> sqlx::Result<Vec<InstanceRow>> {
+    if domains.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let list = domains
+        .iter()
+        .map(|d| args.add(d.clone()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT {COLUMNS} FROM instances WHERE domain IN ({list})");
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
 }
 
 /// The health row of one server, if we ever delivered to it.
 pub async fn find(db: &Db, domain: &str) -> sqlx::Result<Option<InstanceRow>> {
-    on_db!(db, c => sqlx::query_as(
-        "SELECT domain, failures, unreachable_since, last_success_at, last_failure_at FROM instances WHERE domain = $1")
-        .bind(domain).fetch_optional(c).await)
+    let sql = format!("SELECT {COLUMNS} FROM instances WHERE domain = $1");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(domain).fetch_optional(c).await)
 }
 
 /// What `domain`'s NodeInfo said about `Read` receipts (`None` when never checked) and when it was

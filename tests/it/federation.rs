@@ -453,7 +453,7 @@ async fn follow_across_instances_and_receive_posts() {
 }
 
 /// The local ID on `inst` of the status with ActivityPub ID `uri` (once it has arrived).
-async fn local_id(inst: &Instance, token: &str, uri: &str) -> Option<String> {
+pub async fn local_id(inst: &Instance, token: &str, uri: &str) -> Option<String> {
     let (_, r) = inst
         .get(
             &format!(
@@ -767,7 +767,7 @@ async fn interactions_travel_both_ways() {
 pub const FAST_RETRY: &str =
     "[federation]\nallow_private_addresses = true\nretry_initial_seconds = 1\n";
 
-async fn statuses_of(inst: &Instance, token: &str) -> Vec<String> {
+pub async fn statuses_of(inst: &Instance, token: &str) -> Vec<String> {
     let (_, h) = inst.get("/api/v1/timelines/home?limit=40", token).await;
     home_ids(&h)
 }
@@ -1045,102 +1045,6 @@ async fn a_blocked_domain_is_cut_off() {
     );
     let (ok, _, _) = run_cli(&a.server.config, &["admin", "domain", "unblock", &b.domain]);
     assert!(!ok, "unblocking twice fails");
-}
-
-#[tokio::test]
-async fn an_unreachable_server_is_marked_and_recovers_when_it_talks_to_us() {
-    let a = Instance::start(Backend::Sqlite, FAST_RETRY).await;
-    let mut b = Instance::start(Backend::Sqlite, FAST_RETRY).await;
-    let admin = a
-        .user_with("root", "admin", "read write follow admin:read")
-        .await;
-    let alice = a.user("alice").await;
-    let bob = b.user("bob").await;
-    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", a.domain)).await;
-    follow(&b, &bob, &alice_on_b).await;
-    assert!(wait_following(&b, &bob, &alice_on_b).await);
-    let (_, first) = a
-        .send(
-            reqwest::Method::POST,
-            "/api/v1/statuses",
-            &alice,
-            json!({"status": "before"}),
-        )
-        .await;
-    let first_uri = first["uri"].as_str().unwrap().to_string();
-    assert!(
-        eventually(10, || async {
-            local_id(&b, &bob, &first_uri).await.is_some()
-        })
-        .await
-    );
-
-    b.kill();
-    let mut uris = Vec::new();
-    for i in 0..10 {
-        let (_, s) = a
-            .send(
-                reqwest::Method::POST,
-                "/api/v1/statuses",
-                &alice,
-                json!({"status": format!("while down {i}")}),
-            )
-            .await;
-        uris.push(s["uri"].as_str().unwrap().to_string());
-    }
-    assert!(
-        eventually(20, || async {
-            let (_, list) = a.get("/api/v1/admin/instances", &admin).await;
-            list.as_array().is_some_and(|l| {
-                l.iter()
-                    .any(|i| i["domain"] == b.domain.as_str() && i["unreachable_since"].is_string())
-            })
-        })
-        .await,
-        "B was not marked unreachable\n{}",
-        a.log()
-    );
-    let (s, pending) = a
-        .get(
-            &format!("/api/v1/admin/deliveries?state=pending&domain={}", b.domain),
-            &admin,
-        )
-        .await;
-    assert_eq!(s, 200);
-    assert!(!pending.as_array().unwrap().is_empty());
-    let (s, _) = a.get("/api/v1/admin/instances", &alice).await;
-    assert_eq!(s, 403, "admins only");
-
-    // B comes back and talks to A (bob likes alice's earlier post): A marks it reachable and sends
-    // what waited, without waiting for the hourly probe.
-    b.restart().await;
-    let first_on_b = local_id(&b, &bob, &first_uri).await.unwrap();
-    b.send(
-        reqwest::Method::POST,
-        &format!("/api/v1/statuses/{first_on_b}/favourite"),
-        &bob,
-        json!({}),
-    )
-    .await;
-    assert!(
-        eventually(20, || async {
-            let got = statuses_of(&b, &bob).await;
-            uris.iter().all(|u| got.contains(u))
-        })
-        .await,
-        "postponed deliveries were not sent\nA: {}",
-        a.log()
-    );
-    let (_, list) = a.get("/api/v1/admin/instances", &admin).await;
-    let entry = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["domain"] == b.domain.as_str())
-        .unwrap()
-        .clone();
-    assert!(entry["unreachable_since"].is_null(), "{entry}");
-    assert_eq!(entry["failures"], 0);
 }
 
 /// Our fetches are signed by the instance actor, which is served at /actor and found by WebFinger.

@@ -26,6 +26,7 @@ mod mentions;
 mod moderation;
 mod notifications;
 mod oauth;
+mod outages;
 mod pages;
 mod proxy;
 mod push;

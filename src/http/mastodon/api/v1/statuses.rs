@@ -376,14 +376,14 @@ pub async fn bookmarks(
     .await
 }
 
-/// `GET /api/v1/statuses/:id/deliveries` (Rookery extension, `read:statuses`, author only): for
-/// each server the status was sent to, `{"domain", "inbox", "state": "pending|delivered|failed",
-/// "attempts", "last_error", "delivered_at"}`.
+/// `GET /api/v1/statuses/:id/deliveries` (Rookery extension, `read:statuses`, author only) →
+/// `[Delivery]`: for each server the status was sent to, the delivery's state, its next try, the
+/// server's health and a one-sentence `summary` (docs/API.md).
 pub async fn deliveries(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<Vec<crate::api_types::delivery::Delivery>>> {
     let cu = auth.require_user("read:statuses")?;
     let row = svc::visible(&state, Some(cu.account.id), &id).await?;
     if row.account_id != cu.account.id {
@@ -391,19 +391,7 @@ pub async fn deliveries(
             "Only the author can see where a status was delivered",
         ));
     }
-    let rows = crate::storage::deliveries::of_status(&state.db, row.id).await?;
-    Ok(Json(serde_json::Value::Array(
-        rows.iter()
-            .map(|d| {
-                serde_json::json!({
-                    "domain": d.domain,
-                    "inbox": d.inbox_url,
-                    "state": d.state,
-                    "attempts": d.attempts,
-                    "last_error": d.last_error,
-                    "delivered_at": d.delivered_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-                })
-            })
-            .collect(),
-    )))
+    Ok(Json(
+        crate::service::delivery::of_status(&state, row.id).await?,
+    ))
 }
