@@ -268,6 +268,10 @@ pub struct FederationConfig {
     /// gets one probe at a time, at most an hour apart, until it answers or talks to us). Until
     /// then each delivery keeps its own back-off. Fractions are allowed (tests shrink it).
     pub unreachable_after_hours: f64,
+    /// Authorized fetch (Mastodon's "secure mode"): every ActivityPub document (actors, statuses,
+    /// collections) is served only to requests signed by an actor whose server is not suspended
+    /// here; the instance actor stays public. Off by default.
+    pub authorized_fetch: bool,
     /// Set when several Rookery processes share one PostgreSQL database. They then share the
     /// delivery queue safely, and a crashed node's claimed deliveries are taken over after 45 s;
     /// a single node instead releases its leftover claims at start.
@@ -283,6 +287,7 @@ impl Default for FederationConfig {
             retry_initial_seconds: 60,
             retry_max_hours: 72,
             unreachable_after_hours: 24.0,
+            authorized_fetch: false,
             shared_queue: false,
         }
     }

@@ -1,13 +1,15 @@
 //! ActivityPub documents of local accounts and statuses, with content negotiation: clients asking
 //! for `application/activity+json` or `application/ld+json` get JSON-LD, browsers get HTML.
 //! Routes: `/users/:name` (and `/@:name`), `/users/:name/outbox`, `/followers`, `/following`,
-//! `/collections/featured`, `/users/:name/statuses/:id` (and `/activity`).
+//! `/collections/featured`, `/users/:name/statuses/:id` (and `/activity`). With
+//! `federation.authorized_fetch` every document but the instance actor needs a signed request
+//! ([`ApGet::authorize`]).
 
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE, LOCATION, VARY};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
@@ -53,35 +55,88 @@ fn redirect(to: &str) -> Response {
     r
 }
 
+/// An ActivityPub GET: the federation data and the request, so the handler can ask who signed it.
+pub struct ApGet {
+    pub data: FedData,
+    pub request: GetRequest,
+}
+
+impl axum::extract::FromRequestParts<AppState> for ApGet {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, AppError> {
+        let data = FedData::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, why)| AppError::Internal(anyhow::anyhow!(why)))?;
+        Ok(ApGet {
+            data,
+            request: GetRequest {
+                method: parts.method.clone(),
+                uri: parts.uri.clone(),
+                headers: parts.headers.clone(),
+            },
+        })
+    }
+}
+
+impl ApGet {
+    /// Authorized fetch (`federation.authorized_fetch`, Mastodon's "secure mode"): when on, a
+    /// document may only be fetched with an HTTP signature of an actor whose server is not
+    /// suspended here. Off, every request passes. The instance actor (`/actor`) is always public,
+    /// so that other servers can check its signatures on their own fetches.
+    ///
+    /// Errors: 401 without a signature or with one that does not verify; 403 for a suspended
+    /// server.
+    pub async fn authorize(&self) -> AppResult<()> {
+        if !self.data.config.federation.authorized_fetch {
+            return Ok(());
+        }
+        let signer = self.request.signer(&self.data).await.map_err(|e| {
+            tracing::info!(path = %self.request.uri.path(), error = %e, "refused a signed fetch");
+            AppError::unauthorized("The HTTP signature is not valid")
+        })?;
+        let signer = signer.ok_or_else(|| {
+            AppError::unauthorized("This server only answers signed requests (authorized fetch)")
+        })?;
+        let host = url::Url::parse(&signer.uri)
+            .ok()
+            .and_then(|u| crate::federation::actor::authority(&u))
+            .unwrap_or_default();
+        if crate::service::moderation::domain_suspended(&self.data, &host).await? {
+            return Err(AppError::forbidden("This server is blocked here"));
+        }
+        Ok(())
+    }
+}
+
 async fn actor_json(state: &AppState, name: &str) -> AppResult<Response> {
     let person = svc::actor(state, name).await?;
     Ok(activity_json(svc::with_context(person)?))
 }
 
 /// `GET /users/:name`: the actor for ActivityPub clients; browsers go to the profile page.
-pub async fn user(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    if wants_activity_json(&headers) {
-        return actor_json(&state, &name).await;
+pub async fn user(get: ApGet, Path(name): Path<String>) -> AppResult<Response> {
+    let state: &AppState = &get.data;
+    if wants_activity_json(&get.request.headers) {
+        get.authorize().await?;
+        return actor_json(state, &name).await;
     }
-    let a = svc::local_account(&state, &name).await?;
+    let a = svc::local_account(state, &name).await?;
     Ok(redirect(a.url.as_deref().unwrap_or(&a.uri)))
 }
 
 /// `GET /@:name`: the profile page, or the actor for ActivityPub clients.
-pub async fn profile(
-    State(state): State<AppState>,
-    Path(at_name): Path<String>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
+pub async fn profile(get: ApGet, Path(at_name): Path<String>) -> AppResult<Response> {
+    let state: &AppState = &get.data;
     let name = at_name.strip_prefix('@').ok_or(AppError::NotFound)?;
-    if wants_activity_json(&headers) {
-        return actor_json(&state, name).await;
+    if wants_activity_json(&get.request.headers) {
+        get.authorize().await?;
+        return actor_json(state, name).await;
     }
-    let (a, posts) = svc::profile_page(&state, name).await?;
+    let (a, posts) = svc::profile_page(state, name).await?;
     let page = ProfilePage {
         instance_title: &state.config.instance.title,
         username: &a.username,
@@ -130,24 +185,18 @@ fn status_json((doc, public): (Value, bool)) -> Response {
 /// `GET /@:name/:id`: a status's page URL. ActivityPub clients get the Note (see
 /// [`svc::note_document`] for who may read which); browsers the profile page anchored at the post.
 pub async fn status_page(
-    data: FedData,
+    get: ApGet,
     Path((at_name, id)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> AppResult<Response> {
+    let data = &get.data;
     let name = at_name.strip_prefix('@').ok_or(AppError::NotFound)?;
-    if wants_activity_json(&headers) {
-        let request = GetRequest {
-            method,
-            uri,
-            headers,
-        };
+    if wants_activity_json(&get.request.headers) {
+        get.authorize().await?;
         return Ok(status_json(
-            svc::note_document(&data, name, &id, &request).await?,
+            svc::note_document(data, name, &id, &get.request).await?,
         ));
     }
-    let s = svc::public_status(&data, name, &id).await?;
+    let s = svc::public_status(data, name, &id).await?;
     Ok(redirect(&format!(
         "{}/@{name}#{}",
         data.config.base_url(),
@@ -157,52 +206,37 @@ pub async fn status_page(
 
 /// `GET /users/:name/statuses/:id`: the Note (public and unlisted statuses to anyone; others to
 /// signed requests from their audience, see [`svc::note_document`]).
-pub async fn status(
-    data: FedData,
-    Path((name, id)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    if !wants_activity_json(&headers) {
-        let s = svc::public_status(&data, &name, &id).await?;
+pub async fn status(get: ApGet, Path((name, id)): Path<(String, String)>) -> AppResult<Response> {
+    let data = &get.data;
+    if !wants_activity_json(&get.request.headers) {
+        let s = svc::public_status(data, &name, &id).await?;
         return Ok(redirect(s.url.as_deref().unwrap_or(&s.uri)));
     }
-    let request = GetRequest {
-        method,
-        uri,
-        headers,
-    };
+    get.authorize().await?;
     Ok(status_json(
-        svc::note_document(&data, &name, &id, &request).await?,
+        svc::note_document(data, &name, &id, &get.request).await?,
     ))
 }
 
 /// `GET /users/:name/statuses/:id/activity`: the `Create` of a status (same rules as the Note).
 pub async fn status_activity(
-    data: FedData,
+    get: ApGet,
     Path((name, id)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> AppResult<Response> {
-    let request = GetRequest {
-        method,
-        uri,
-        headers,
-    };
+    get.authorize().await?;
     Ok(status_json(
-        svc::create_document(&data, &name, &id, &request).await?,
+        svc::create_document(&get.data, &name, &id, &get.request).await?,
     ))
 }
 
 /// `GET /users/:name/outbox` (`?page=true`, `max_id`, `min_id`).
 pub async fn outbox(
-    State(state): State<AppState>,
+    get: ApGet,
     Path(name): Path<String>,
     Query(q): Query<CollectionQuery>,
 ) -> AppResult<Response> {
-    Ok(activity_json(svc::outbox(&state, &name, &q).await?))
+    get.authorize().await?;
+    Ok(activity_json(svc::outbox(&get.data, &name, &q).await?))
 }
 
 #[derive(Deserialize)]
@@ -212,32 +246,32 @@ pub struct PageNumber {
 
 /// `GET /users/:name/followers` (`?page=N`).
 pub async fn followers(
-    State(state): State<AppState>,
+    get: ApGet,
     Path(name): Path<String>,
     Query(q): Query<PageNumber>,
 ) -> AppResult<Response> {
+    get.authorize().await?;
     Ok(activity_json(
-        svc::follow_collection(&state, &name, true, q.page).await?,
+        svc::follow_collection(&get.data, &name, true, q.page).await?,
     ))
 }
 
 /// `GET /users/:name/following` (`?page=N`).
 pub async fn following(
-    State(state): State<AppState>,
+    get: ApGet,
     Path(name): Path<String>,
     Query(q): Query<PageNumber>,
 ) -> AppResult<Response> {
+    get.authorize().await?;
     Ok(activity_json(
-        svc::follow_collection(&state, &name, false, q.page).await?,
+        svc::follow_collection(&get.data, &name, false, q.page).await?,
     ))
 }
 
 /// `GET /users/:name/collections/featured`: pinned posts.
-pub async fn featured(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> AppResult<Response> {
-    Ok(activity_json(svc::featured(&state, &name).await?))
+pub async fn featured(get: ApGet, Path(name): Path<String>) -> AppResult<Response> {
+    get.authorize().await?;
+    Ok(activity_json(svc::featured(&get.data, &name).await?))
 }
 
 /// Largest activity accepted by the inbox, in bytes.

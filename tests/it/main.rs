@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod activitypub;
 mod announcements;
+mod authorized_fetch;
 mod cards;
 mod cli;
 mod client_table;
