@@ -268,6 +268,11 @@ pub struct FederationConfig {
     /// gets one probe at a time, at most an hour apart, until it answers or talks to us). Until
     /// then each delivery keeps its own back-off. Fractions are allowed (tests shrink it).
     pub unreachable_after_hours: f64,
+    /// Sign deliveries with RFC 9421 HTTP message signatures where a server takes them, learnt per
+    /// server by double-knocking (RFC 9421 first; after a 400 or 401, draft-cavage, remembered).
+    /// Off: draft-cavage only, as Mastodon before 4.5 signs. Incoming requests are checked in
+    /// both schemes either way.
+    pub rfc9421_signing: bool,
     /// Authorized fetch (Mastodon's "secure mode"): every ActivityPub document (actors, statuses,
     /// collections) is served only to requests signed by an actor whose server is not suspended
     /// here; the instance actor stays public. Off by default.
@@ -288,6 +293,7 @@ impl Default for FederationConfig {
             retry_max_hours: 72,
             unreachable_after_hours: 24.0,
             authorized_fetch: false,
+            rfc9421_signing: true,
             shared_queue: false,
         }
     }

@@ -43,6 +43,8 @@ pub struct AppState {
     /// Fetches from other servers outside ActivityPub (media, cards, stories, NodeInfo) and sends
     /// Web Push: [`crate::net::Egress::client`].
     pub http_client: crate::net::Client,
+    /// ActivityPub fetches and deliveries (`federation::context::client`).
+    pub federation_client: crate::net::Client,
     /// The domain blocks, reused for a couple of seconds (see `service::moderation::BlockCache`).
     pub blocks: Arc<crate::service::moderation::BlockCache>,
     /// The servers whose deliveries are failing, reused for a couple of seconds (see
@@ -67,6 +69,7 @@ impl AppState {
                 .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
         );
         let http_client = egress.client()?;
+        let federation_client = crate::federation::context::client(&egress)?;
         Ok(AppState {
             sign_in_limiter: Arc::new(SignInLimiter::new(&config.rate_limits)),
             limits: Arc::new(crate::service::rate_limit::ActionLimits::new(
@@ -85,6 +88,7 @@ impl AppState {
             media_done: Arc::new(tokio::sync::Notify::new()),
             egress,
             http_client,
+            federation_client,
             trusted_proxies,
             for_you: Arc::new(tokio::sync::Mutex::new(None)),
             mention_misses: Arc::new(crate::service::cache::Misses::new(

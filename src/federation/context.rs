@@ -94,6 +94,18 @@ pub type FedData = Data<AppState>;
 /// Longest wait for a remote server, connection and answer alike.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The client every ActivityPub request goes out with: `net`'s federation client with the
+/// [`RefusalCheck`] middleware. `activitypub_federation` sends draft-cavage deliveries and fetches
+/// with it, and `service::delivery` its RFC 9421 deliveries.
+///
+/// Errors: only if the TLS backend cannot start.
+pub fn client(egress: &crate::net::Egress) -> anyhow::Result<crate::net::Client> {
+    Ok(egress
+        .federation_client(TIMEOUT)?
+        .with(RefusalCheck)
+        .build())
+}
+
 /// Builds the federation configuration over `state`.
 ///
 /// - Requests go through [`crate::net::Egress::federation_client`], which refuses every destination
@@ -108,11 +120,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn build(state: AppState) -> anyhow::Result<FederationConfig<AppState>> {
     let cfg = state.config.clone();
     let allow_private = cfg.federation.allow_private_addresses;
-    let client = state
-        .egress
-        .federation_client(TIMEOUT)?
-        .with(RefusalCheck)
-        .build();
+    let client = state.federation_client.clone();
     let verifier = DomainBlockVerifier(state.clone());
     let (public, private) = crate::federation::instance_actor::keys(&state.db).await?;
     let signer = crate::federation::instance_actor::signer(&cfg, &public, &private)?;

@@ -9,5 +9,6 @@ pub mod keys;
 pub mod note;
 pub mod objects;
 pub mod protocol;
+pub mod rfc9421;
 pub mod signatures;
 pub mod signed_fetch;

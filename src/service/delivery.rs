@@ -157,6 +157,17 @@ impl From<activitypub_federation::error::Error> for Failure {
     }
 }
 
+impl From<reqwest_middleware::Error> for Failure {
+    fn from(e: reqwest_middleware::Error) -> Failure {
+        if let reqwest_middleware::Error::Middleware(inner) = &e
+            && let Some(refused) = inner.downcast_ref::<crate::federation::context::Refused>()
+        {
+            return Failure::Refused(refused.to_string());
+        }
+        Failure::Retry(e.into())
+    }
+}
+
 impl From<sqlx::Error> for Failure {
     fn from(e: sqlx::Error) -> Failure {
         Failure::Retry(e.into())
@@ -306,9 +317,33 @@ async fn attempt(data: &FedData, row: &DeliveryRow) -> Result<(), Failure> {
             "the sending account has no key"
         )));
     }
-    let activity = StoredActivity::parse(&row.payload)?;
     let inbox = url::Url::parse(&row.inbox_url)
         .map_err(|e| Failure::GiveUp(format!("bad inbox URL: {e}")))?;
+    // Double-knocking: RFC 9421 first, unless the server is known to want draft-cavage.
+    let scheme = if data.config.federation.rfc9421_signing {
+        instances::signature_scheme(&data.db, &row.domain).await?
+    } else {
+        Some(CAVAGE.to_string())
+    };
+    if scheme.as_deref() != Some(CAVAGE) {
+        let pem = actor.private_key_pem.as_deref().unwrap_or_default();
+        match send_rfc9421(data, &actor.row.uri, pem, &inbox, &row.payload).await {
+            Ok(()) => {
+                if scheme.is_none() {
+                    instances::set_signature_scheme(&data.db, &row.domain, RFC9421).await?;
+                }
+                return Ok(());
+            }
+            Err(Failure::Refused(why))
+                if why.starts_with("refused with 400") || why.starts_with("refused with 401") =>
+            {
+                tracing::info!(domain = %row.domain, why, "RFC 9421 signature refused; draft-cavage from now on");
+                instances::set_signature_scheme(&data.db, &row.domain, CAVAGE).await?;
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    let activity = StoredActivity::parse(&row.payload)?;
     let tasks = SendActivityTask::prepare(&activity, &actor, vec![inbox], data).await?;
     let task = tasks
         .into_iter()
@@ -366,6 +401,53 @@ pub async fn servers(state: &AppState) -> AppResult<Vec<crate::api_types::delive
         .iter()
         .map(|r| crate::api_types::delivery::ServerHealth::new(&r.domain, Some(r)))
         .collect())
+}
+
+/// `instances.http_signatures` values.
+const RFC9421: &str = "rfc9421";
+const CAVAGE: &str = "cavage";
+
+/// POSTs `payload` (the stored activity, with its `@context`) to `inbox`, signed with RFC 9421 by
+/// the actor `actor_uri` (key `ACTOR#main-key`, PEM `private_key_pem`).
+///
+/// Errors: as a draft-cavage send — [`Failure::Refused`] for a 4xx other than 408 and 429,
+/// [`Failure::Retry`] for anything else that failed.
+async fn send_rfc9421(
+    data: &FedData,
+    actor_uri: &str,
+    private_key_pem: &str,
+    inbox: &url::Url,
+    payload: &str,
+) -> Result<(), Failure> {
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/activity+json"),
+    );
+    crate::federation::rfc9421::sign(
+        "POST",
+        inbox,
+        &mut headers,
+        Some(payload.as_bytes()),
+        &format!("{actor_uri}#main-key"),
+        private_key_pem,
+        Utc::now(),
+    )?;
+    let res = data
+        .federation_client
+        .post(inbox.clone())
+        .headers(headers)
+        .body(payload.to_string())
+        .send()
+        .await?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(Failure::Retry(anyhow::anyhow!(
+            "{inbox} answered {}",
+            res.status()
+        )))
+    }
 }
 
 /// Runs the delivery worker until the process ends: claims due rows (several nodes on one

@@ -112,6 +112,22 @@ pub async fn find(db: &Db, domain: &str) -> sqlx::Result<Option<InstanceRow>> {
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(domain).fetch_optional(c).await)
 }
 
+/// The HTTP signature scheme `domain` takes on deliveries (`rfc9421` or `cavage`), if learnt.
+pub async fn signature_scheme(db: &Db, domain: &str) -> sqlx::Result<Option<String>> {
+    let v: Option<Option<String>> = on_db!(db, c => sqlx::query_scalar(
+        "SELECT http_signatures FROM instances WHERE domain = $1").bind(domain).fetch_optional(c).await)?;
+    Ok(v.flatten())
+}
+
+/// Remembers the HTTP signature scheme `domain` takes (`rfc9421` or `cavage`).
+pub async fn set_signature_scheme(db: &Db, domain: &str, scheme: &str) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query(
+        "INSERT INTO instances (domain, failures, http_signatures) VALUES ($1, 0, $2) \
+         ON CONFLICT (domain) DO UPDATE SET http_signatures = $2")
+        .bind(domain).bind(scheme).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// What `domain`'s NodeInfo said about `Read` receipts (`None` when never checked) and when it was
 /// last checked.
 pub async fn read_receipts(

@@ -29,7 +29,7 @@ fn flatten(prefix: &str, v: &Value, out: &mut BTreeSet<String>) {
 fn example_keys() -> BTreeSet<String> {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/example.toml"))
         .expect("config/example.toml");
-    let key_line = regex::Regex::new(r"^#?\s*([a-z_]+)\s*=").unwrap();
+    let key_line = regex::Regex::new(r"^#?\s*([a-z0-9_]+)\s*=").unwrap();
     let mut section = String::new();
     let mut keys = BTreeSet::new();
     let mut prev = "";

@@ -19,6 +19,7 @@ mod federation;
 mod federation_moderation;
 mod filters;
 mod hardening;
+mod http_signatures;
 mod instance;
 mod lists;
 mod mail;
