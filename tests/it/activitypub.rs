@@ -377,6 +377,7 @@ fn documents_from_other_servers_parse() {
     assert_eq!(
         servers,
         [
+            "fedify",
             "gotosocial",
             "lemmy",
             "loops",
@@ -429,6 +430,8 @@ async fn documents_from_other_servers_are_stored(app: TestApp) {
     let data = fed.to_request_data();
     for (server, note_visibility) in [
         ("mastodon", None),
+        // Fedify addresses the public collection as `as:Public`.
+        ("fedify", Some("public")),
         ("gotosocial", Some("public")),
         ("misskey", Some("public")),
         ("pixelfed", Some("public")),

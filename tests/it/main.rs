@@ -17,6 +17,7 @@ mod discovery;
 mod egress;
 mod federation;
 mod federation_moderation;
+mod fedify;
 mod filters;
 mod hardening;
 mod http_signatures;

@@ -144,17 +144,29 @@ fn link_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Url, D::Error> {
     link_of(&v).ok_or_else(|| serde::de::Error::custom("attachment without a usable url"))
 }
 
-/// `to`/`cc` may be one URL or a list.
+/// `to`/`cc` may be one URL or a list. The public collection is read in each spelling the
+/// ActivityStreams context allows (`https://www.w3.org/ns/activitystreams#Public`, `as:Public`,
+/// `Public`; Fedify sends the compact one) as the full URI; entries that are not URLs are skipped.
 pub fn one_or_many_urls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Url>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
-        One(Url),
-        Many(Vec<Url>),
+        One(String),
+        Many(Vec<serde_json::Value>),
     }
-    Ok(match Option::<OneOrMany>::deserialize(d)? {
+    let raw: Vec<String> = match Option::<OneOrMany>::deserialize(d)? {
         None => Vec::new(),
         Some(OneOrMany::One(u)) => vec![u],
-        Some(OneOrMany::Many(v)) => v,
-    })
+        Some(OneOrMany::Many(v)) => v
+            .into_iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+    };
+    Ok(raw
+        .iter()
+        .filter_map(|s| match s.as_str() {
+            "as:Public" | "Public" => Url::parse(super::PUBLIC).ok(),
+            other => Url::parse(other).ok(),
+        })
+        .collect())
 }
