@@ -54,17 +54,16 @@ pub async fn record_failure(
 /// When it had been failing, its pending deliveries that wait on their back-off become due now.
 /// Returns whether it had been failing.
 pub async fn record_success(db: &Db, domain: &str) -> sqlx::Result<bool> {
+    // Writes only, the first of them deciding whether the server had been failing: a read first
+    // would make the transaction upgrade to a writer later, which SQLite refuses outright
+    // ("database is locked") when another write committed in between.
     let mut tx = db.begin().await?;
     let now = Utc::now();
-    let was: Option<(i64, Option<DateTime<Utc>>)> = on_db!(tx, c => sqlx::query_as(
-        "SELECT failures, unreachable_since FROM instances WHERE domain = $1").bind(domain).fetch_optional(c).await)?;
-    let was_failing =
-        was.is_some_and(|(failures, unreachable)| failures > 0 || unreachable.is_some());
-    on_db!(tx, c => sqlx::query(
-        "INSERT INTO instances (domain, failures, last_success_at) VALUES ($1, 0, $2) \
-         ON CONFLICT (domain) DO UPDATE SET failures = 0, failing_since = NULL, unreachable_since = NULL, \
-         last_success_at = $2")
+    let ended: u64 = on_db!(tx, c => sqlx::query(
+        "UPDATE instances SET failures = 0, failing_since = NULL, unreachable_since = NULL, \
+         last_success_at = $2 WHERE domain = $1 AND (failures > 0 OR unreachable_since IS NOT NULL)")
         .bind(domain).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    let was_failing = ended > 0;
     if was_failing {
         on_db!(tx, c => sqlx::query(
             "UPDATE deliveries SET next_attempt_at = $2 WHERE domain = $1 AND state = 'pending' \
@@ -74,6 +73,11 @@ pub async fn record_success(db: &Db, domain: &str) -> sqlx::Result<bool> {
             domain,
             "server answering again; its waiting deliveries go now"
         );
+    } else {
+        on_db!(tx, c => sqlx::query(
+            "INSERT INTO instances (domain, failures, last_success_at) VALUES ($1, 0, $2) \
+             ON CONFLICT (domain) DO UPDATE SET last_success_at = $2")
+            .bind(domain).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
     }
     tx.commit().await?;
     Ok(was_failing)

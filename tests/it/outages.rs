@@ -83,6 +83,17 @@ async fn all_arrive_once(inst: &Instance, token: &str, uris: &[String], secs: u6
     arrived
 }
 
+/// `domain`'s entry in `GET /api/v1/admin/instances` on `inst`.
+async fn server_health(inst: &Instance, admin: &str, domain: &str) -> Value {
+    let (_, list) = inst.get("/api/v1/admin/instances", admin).await;
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["domain"] == domain)
+        .unwrap_or_else(|| panic!("{domain} is not listed: {list}"))
+        .clone()
+}
+
 async fn a_short_outage_is_forgiven(a_backend: Backend, b_backend: Backend) {
     let mut a = Instance::start(a_backend, QUICK_RETRY).await;
     let mut b = Instance::start(b_backend, QUICK_RETRY).await;
@@ -211,14 +222,7 @@ async fn an_unreachable_server_recovers_on_its_first_successful_probe() {
         "the probe did not bring B back\nA: {}",
         a.log()
     );
-    let (_, list) = a.get("/api/v1/admin/instances", &admin).await;
-    let entry = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["domain"] == b.domain.as_str())
-        .unwrap()
-        .clone();
+    let entry = server_health(&a, &admin, &b.domain).await;
     assert_eq!(entry["state"], "reachable", "{entry}");
     assert!(
         entry["unreachable_since"].is_null() && entry["failing_since"].is_null(),
@@ -257,18 +261,7 @@ async fn an_unreachable_server_recovers_when_it_talks_to_us() {
     );
 
     b.kill();
-    let mut uris = Vec::new();
-    for i in 0..10 {
-        let (_, s) = a
-            .send(
-                reqwest::Method::POST,
-                "/api/v1/statuses",
-                &alice,
-                json!({"status": format!("while down {i}")}),
-            )
-            .await;
-        uris.push(s["uri"].as_str().unwrap().to_string());
-    }
+    let uris = post_concurrently(&a, &alice, "while down", 10).await;
     assert!(
         eventually(20, || async {
             let (_, list) = a.get("/api/v1/admin/instances", &admin).await;
@@ -312,14 +305,7 @@ async fn an_unreachable_server_recovers_when_it_talks_to_us() {
         "postponed deliveries were not sent\nA: {}",
         a.log()
     );
-    let (_, list) = a.get("/api/v1/admin/instances", &admin).await;
-    let entry = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["domain"] == b.domain.as_str())
-        .unwrap()
-        .clone();
+    let entry = server_health(&a, &admin, &b.domain).await;
     assert!(entry["unreachable_since"].is_null(), "{entry}");
     assert_eq!(entry["failures"], 0);
 }
