@@ -7,6 +7,14 @@
 //!
 //! Usage: `cargo bench --bench timelines -- [--backend sqlite|postgres] [--seconds 10]
 //! [--clients 32] [--accounts 1000] [--statuses 200000] [--shorts 50000] [--follows 500]`.
+//!
+//! `--workload small` instead measures what a new instance sees (issue 23), all through the API
+//! of the release binary with its default configuration and the rate limits raised: 50 authors
+//! and one reader sign in with passwords at once (8 client threads), the authors post 40 statuses
+//! each (`post N with #perf and a link https://example.com/N`, 8 threads), the reader follows all
+//! 50, then `wrk -t2 -c32` (when installed; else the built-in loader) reads the reader's home
+//! timeline and the local public timeline for `--seconds` (default 15) each. Prints sign-in time,
+//! posts/s, both timelines' req/s and p99, and RSS idle, after the sign-ins and after the run.
 //! PostgreSQL: a fresh database on `ROOKERY_BENCH_PG` (default `postgres://postgres@127.0.0.1:5432`).
 //! `BENCH_ROOKERY_BIN` and `BENCH_SERVER_LOG` as in the federation bench.
 
@@ -19,6 +27,7 @@ use rookery::service::scopes::Scopes;
 use rookery::storage::{Db, ids, oauth};
 
 struct Opts {
+    workload: String,
     backend: String,
     seconds: u64,
     clients: usize,
@@ -38,9 +47,12 @@ fn opts() -> Opts {
             .and_then(|i| args.get(i + 1).cloned())
             .unwrap_or_else(|| default.to_string())
     };
+    let workload = get("--workload", "large");
+    let seconds = if workload == "small" { "15" } else { "10" };
     Opts {
+        workload,
         backend: get("--backend", "sqlite"),
-        seconds: get("--seconds", "10").parse().unwrap(),
+        seconds: get("--seconds", seconds).parse().unwrap(),
         clients: get("--clients", "32").parse().unwrap(),
         accounts: get("--accounts", "1000").parse().unwrap(),
         statuses: get("--statuses", "200000").parse().unwrap(),
@@ -296,17 +308,9 @@ async fn load(url: &str, token: Option<&str>, clients: usize, seconds: u64) -> R
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let o = opts();
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let base = format!("http://localhost:{port}");
-    let db_url = match o.backend.as_str() {
+/// The database URL for a fresh database of `backend`, in `dir` for SQLite.
+async fn fresh_database(backend: &str, dir: &std::path::Path) -> String {
+    match backend {
         "postgres" => {
             use sqlx::Connection;
             let server = std::env::var("ROOKERY_BENCH_PG")
@@ -327,29 +331,20 @@ async fn main() {
                 .unwrap();
             format!("{server}/{name}")
         }
-        _ => format!("sqlite://{}", dir.path().join("bench.db").display()),
-    };
-    let db = Db::connect(&db_url, 4).await.unwrap();
-    db.migrate().await.unwrap();
-    let token = seed(&db, &o, &base).await;
-    db.close().await;
+        _ => format!("sqlite://{}", dir.join("bench.db").display()),
+    }
+}
 
-    let cfg = dir.path().join("bench.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "[server]\ndomain = \"localhost:{port}\"\nbind = \"127.0.0.1:{port}\"\n[database]\nurl = \"{db_url}\"\nmax_connections = {pool}\n[media]\ndir = \"{}\"\n",
-            dir.path().join("media").display(),
-            pool = o.pool
-        ),
-    )
-    .unwrap();
+/// Starts the release binary (or `BENCH_ROOKERY_BIN`) with `config` and waits until it answers.
+async fn start_server(dir: &std::path::Path, port: u16, config: String) -> std::process::Child {
+    let cfg = dir.join("bench.toml");
+    std::fs::write(&cfg, config).unwrap();
     // BENCH_ROOKERY_BIN runs another build of the server (two builds compared on the same day);
     // BENCH_SERVER_LOG sets its RUST_LOG and shows its output (e.g. `warn,sqlx::query=debug`).
     let bin =
         std::env::var("BENCH_ROOKERY_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_rookery").into());
     let log = std::env::var("BENCH_SERVER_LOG").ok();
-    let mut server = Command::new(bin)
+    let server = Command::new(bin)
         .args(["--config", cfg.to_str().unwrap(), "serve"])
         .env("RUST_LOG", log.as_deref().unwrap_or("warn"))
         .stdout(if log.is_some() {
@@ -360,7 +355,6 @@ async fn main() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let pid = server.id();
     let http = reqwest::Client::new();
     for _ in 0..300 {
         if http
@@ -374,6 +368,35 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
+    server
+}
+
+#[tokio::main]
+async fn main() {
+    let o = opts();
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://localhost:{port}");
+    let db_url = fresh_database(&o.backend, dir.path()).await;
+    let db = Db::connect(&db_url, 4).await.unwrap();
+    db.migrate().await.unwrap();
+    let config = format!(
+        "[server]\ndomain = \"localhost:{port}\"\nbind = \"127.0.0.1:{port}\"\n[database]\nurl = \"{db_url}\"\nmax_connections = {pool}\n[media]\ndir = \"{}\"\n",
+        dir.path().join("media").display(),
+        pool = o.pool
+    );
+    if o.workload == "small" {
+        small::run(&o, db, dir.path(), port, config).await;
+        return;
+    }
+    let token = seed(&db, &o, &base).await;
+    db.close().await;
+    let mut server = start_server(dir.path(), port, config).await;
+    let pid = server.id();
     let idle = rss_kb(pid, "VmRSS:");
     println!(
         "backend: {}  ({} accounts, {} statuses, {} shorts, viewer follows {}; {} clients, {} s per endpoint)",
@@ -406,4 +429,289 @@ async fn main() {
     );
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// `--workload small`: a new instance's first hour, all through the API (see the file's header).
+mod small {
+    use super::*;
+    use serde_json::Value;
+
+    const AUTHORS: usize = 50;
+    const POSTS_EACH: usize = 40;
+    const THREADS: usize = 8;
+    const PASSWORD: &str = "bench-password-1";
+
+    /// 50 authors and a reader with confirmed, approved users and one password (hashed once).
+    async fn seed_users(db: &Db) -> Vec<String> {
+        use argon2::PasswordHasher;
+        let salt = argon2::password_hash::SaltString::generate(
+            &mut argon2::password_hash::rand_core::OsRng,
+        );
+        let phc = argon2::Argon2::default()
+            .hash_password(PASSWORD.as_bytes(), &salt)
+            .unwrap()
+            .to_string();
+        let now = chrono::Utc::now();
+        let mut names = Vec::new();
+        for i in 0..=AUTHORS {
+            let name = if i == AUTHORS {
+                "reader".to_string()
+            } else {
+                format!("author{i}")
+            };
+            let id = ids::new_id();
+            rookery::on_db!(db, c => sqlx::query(
+                "INSERT INTO accounts (id, username, domain, display_name, note, fields, locked, bot, discoverable, uri, url, created_at, updated_at) \
+                 VALUES ($1, $2, NULL, $2, '', '[]', $3, $3, $4, $5, $6, $7, $7)")
+                .bind(id).bind(&name).bind(false).bind(true)
+                .bind(format!("http://localhost/users/{name}")).bind(format!("http://localhost/@{name}"))
+                .bind(now)
+                .execute(c).await.map(|_| ())).expect("account");
+            rookery::on_db!(db, c => sqlx::query(
+                "INSERT INTO users (id, account_id, email, password_hash, role, confirmed_at, approved, disabled, settings, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, 'user', $5, $6, $7, '{}', $5, $5)")
+                .bind(id + 1).bind(id).bind(format!("{name}@example.com")).bind(&phc)
+                .bind(now).bind(true).bind(false)
+                .execute(c).await.map(|_| ())).expect("user");
+            names.push(name);
+        }
+        names
+    }
+
+    pub async fn run(o: &Opts, db: Db, dir: &std::path::Path, port: u16, config: String) {
+        let names = seed_users(&db).await;
+        db.close().await;
+        // The default configuration, with the abuse limits raised so the server is measured.
+        let config = format!(
+            "{}\n[rate_limits]\nsign_in_per_ip = 1000000\nsign_in_per_account = 1000000\nstatuses_per_account = 1000000\n",
+            config
+                .lines()
+                .filter(|l| !l.starts_with("max_connections"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        // The URLs must match the configured domain for links; the accounts were seeded with
+        // placeholders, which only profile links use.
+        let mut server = start_server(dir, port, config).await;
+        let pid = server.id();
+        let api = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let idle = rss_kb(pid, "VmRSS:");
+        let app: Value = http
+            .post(format!("{api}/api/v1/apps"))
+            .form(&[
+                ("client_name", "bench"),
+                ("redirect_uris", "urn:ietf:wg:oauth:2.0:oob"),
+                ("scopes", "read write follow"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let (client_id, client_secret) = (
+            app["client_id"].as_str().unwrap().to_string(),
+            app["client_secret"].as_str().unwrap().to_string(),
+        );
+
+        // 51 password sign-ins, 8 at a time.
+        let t0 = Instant::now();
+        let tokens = Arc::new(tokio::sync::Mutex::new(vec![String::new(); names.len()]));
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..THREADS {
+            let (http, api, names, tokens, next) = (
+                http.clone(),
+                api.clone(),
+                names.clone(),
+                tokens.clone(),
+                next.clone(),
+            );
+            let (cid, secret) = (client_id.clone(), client_secret.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(name) = names.get(i) else { break };
+                    let r: Value = http
+                        .post(format!("{api}/oauth/token"))
+                        .form(&[
+                            ("grant_type", "password"),
+                            ("client_id", cid.as_str()),
+                            ("client_secret", secret.as_str()),
+                            ("username", &format!("{name}@example.com")),
+                            ("password", PASSWORD),
+                            ("scope", "read write follow"),
+                        ])
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    let token = r["access_token"]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("sign-in refused: {r}"));
+                    tokens.lock().await[i] = token.to_string();
+                }
+            }));
+        }
+        for t in tasks.drain(..) {
+            t.await.unwrap();
+        }
+        let sign_in = t0.elapsed();
+        let after_sign_in = rss_kb(pid, "VmRSS:");
+        let tokens = tokens.lock().await.clone();
+
+        // 2,000 posts: thread k posts for authors k, k+8, …, 40 each.
+        let t0 = Instant::now();
+        for k in 0..THREADS {
+            let (http, api) = (http.clone(), api.clone());
+            let mine: Vec<String> = (k..AUTHORS).step_by(THREADS).map(|a| tokens[a].clone()).collect();
+            tasks.push(tokio::spawn(async move {
+                for n in 0..POSTS_EACH {
+                    for token in &mine {
+                        let text = format!("post {n} with #perf and a link https://example.com/{n}");
+                        let r = http
+                            .post(format!("{api}/api/v1/statuses"))
+                            .bearer_auth(token)
+                            .form(&[("status", text.as_str())])
+                            .send()
+                            .await
+                            .unwrap();
+                        assert!(r.status().is_success(), "post refused: {}", r.status());
+                    }
+                }
+            }));
+        }
+        for t in tasks.drain(..) {
+            t.await.unwrap();
+        }
+        let posting = t0.elapsed();
+        let posts = AUTHORS * POSTS_EACH;
+
+        // The reader follows all 50.
+        let reader = tokens[AUTHORS].clone();
+        for token in &tokens[..AUTHORS] {
+            let me: Value = http
+                .get(format!("{api}/api/v1/accounts/verify_credentials"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let r = http
+                .post(format!("{api}/api/v1/accounts/{}/follow", me["id"].as_str().unwrap()))
+                .bearer_auth(&reader)
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "follow refused: {}", r.status());
+        }
+        let home: Vec<Value> = http
+            .get(format!("{api}/api/v1/timelines/home?limit=20"))
+            .bearer_auth(&reader)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(home.len(), 20, "the reader's home timeline is not full");
+
+        println!(
+            "backend: {}  (small workload: {AUTHORS} authors x {POSTS_EACH} posts, reader follows {AUTHORS}; 32 connections, {} s per endpoint)",
+            o.backend, o.seconds
+        );
+        println!("idle RSS after start-up: {:.1} MB", idle as f64 / 1024.0);
+        println!(
+            "{} password sign-ins, {THREADS} at a time: {:.2} s; RSS after: {:.1} MB",
+            names.len(),
+            sign_in.as_secs_f64(),
+            after_sign_in as f64 / 1024.0
+        );
+        println!(
+            "posting: {posts} statuses in {:.2} s = {:.0} posts/s",
+            posting.as_secs_f64(),
+            posts as f64 / posting.as_secs_f64()
+        );
+        for (name, path, auth) in [
+            ("home", "/api/v1/timelines/home?limit=20", true),
+            (
+                "public local",
+                "/api/v1/timelines/public?local=true&limit=20",
+                false,
+            ),
+        ] {
+            let url = format!("{api}{path}");
+            let token = auth.then_some(reader.as_str());
+            let r = match which_wrk() {
+                Some(wrk) => wrk_load(&wrk, &url, token, o.seconds),
+                None => load(&url, token, 32, o.seconds).await,
+            };
+            println!(
+                "{name:>14}: p50 {:>6.2} ms  p99 {:>6.2} ms  {:>7.0} req/s  errors {}",
+                r.p50.as_secs_f64() * 1000.0,
+                r.p99.as_secs_f64() * 1000.0,
+                r.rps,
+                r.errors
+            );
+        }
+        println!(
+            "RSS after the run: {:.1} MB (peak {:.1} MB)",
+            rss_kb(pid, "VmRSS:") as f64 / 1024.0,
+            rss_kb(pid, "VmHWM:") as f64 / 1024.0
+        );
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+
+    fn which_wrk() -> Option<String> {
+        std::env::var("PATH").ok()?.split(':').find_map(|d| {
+            let p = std::path::Path::new(d).join("wrk");
+            p.is_file().then(|| p.display().to_string())
+        })
+    }
+
+    /// `wrk -t2 -c32 -d{seconds}s --latency`, as the issue measured GoToSocial.
+    fn wrk_load(wrk: &str, url: &str, token: Option<&str>, seconds: u64) -> Result {
+        let mut cmd = Command::new(wrk);
+        cmd.args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency"]);
+        if let Some(t) = token {
+            cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
+        }
+        let out = cmd.arg(url).output().expect("wrk");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let field = |prefix: &str| -> Option<String> {
+            text.lines()
+                .map(str::trim)
+                .find(|l| l.starts_with(prefix))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        };
+        let ms = |v: Option<String>| -> Duration {
+            let v = v.unwrap_or_default();
+            let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+            let n: f64 = num.parse().unwrap_or(0.0);
+            Duration::from_secs_f64(match unit {
+                "us" => n / 1e6,
+                "ms" => n / 1e3,
+                "s" => n,
+                _ => n / 1e3,
+            })
+        };
+        let errors = text
+            .lines()
+            .find(|l| l.contains("Non-2xx or 3xx responses:"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0);
+        Result {
+            p50: ms(field("50%")),
+            p99: ms(field("99%")),
+            rps: field("Requests/sec:").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+            errors,
+        }
+    }
 }

@@ -34,7 +34,7 @@ impl activitypub_federation::config::UrlVerifier for DomainBlockVerifier {
 ///
 /// The crate treats such answers as success, so [`RefusalCheck`] turns them into this error before
 /// the crate sees them; `service::delivery` finds it with `downcast_ref`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Refused {
     /// The HTTP status code.
     pub status: u16,

@@ -9,7 +9,7 @@
 //! We sign what Fedify signs: `("@method" "@target-uri" "@authority" "host" "date"
 //! "content-digest")` with `alg`, `keyid` and `created`, label `sig1`.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use sfv::{BareItem, Dictionary, FieldType, InnerList, Item, Key, ListEntry, Parameters, Parser};
@@ -285,22 +285,17 @@ pub fn sign(
         );
         components.push("content-digest");
     }
+    let key = |k: &str| Key::from_string(k.to_string()).map_err(|(e, _)| anyhow::anyhow!("{e}"));
     let mut params = Parameters::new();
     let string = |s: &str| -> anyhow::Result<BareItem> {
         Ok(BareItem::String(
             sfv::String::from_string(s.to_string()).map_err(|(e, _)| anyhow::anyhow!("{e}"))?,
         ))
     };
+    params.insert(key("alg")?, string(ALGORITHM)?);
+    params.insert(key("keyid")?, string(key_id)?);
     params.insert(
-        Key::from_string("alg".into()).map_err(|(e, _)| anyhow::anyhow!("{e}"))?,
-        string(ALGORITHM)?,
-    );
-    params.insert(
-        Key::from_string("keyid".into()).map_err(|(e, _)| anyhow::anyhow!("{e}"))?,
-        string(key_id)?,
-    );
-    params.insert(
-        Key::from_string("created".into()).map_err(|(e, _)| anyhow::anyhow!("{e}"))?,
+        key("created")?,
         BareItem::Integer(sfv::Integer::try_from(now.timestamp())?),
     );
     let items = components
@@ -322,7 +317,7 @@ pub fn sign(
         },
     )?;
     let signature = rsa_sha256_sign(private_key_pem, base.as_bytes())?;
-    let label = Key::from_string("sig1".into()).map_err(|(e, _)| anyhow::anyhow!("{e}"))?;
+    let label = key("sig1")?;
     let mut input = Dictionary::new();
     input.insert(label.clone(), ListEntry::InnerList(list));
     let mut value = Dictionary::new();

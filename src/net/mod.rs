@@ -230,7 +230,7 @@ impl Middleware for AddressCheck {
     async fn handle(
         &self,
         req: reqwest::Request,
-        extensions: &mut axum::http::Extensions,
+        extensions: &mut http::Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
         self.0

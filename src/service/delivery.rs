@@ -17,11 +17,11 @@ use tokio::sync::Notify;
 use crate::error::AppResult;
 use crate::federation::activities::StoredActivity;
 use crate::federation::actor::{ApAccount, authority};
-use crate::federation::context::FedData;
+use crate::federation::context::{FedData, Refused};
 use crate::service::activitypub::with_context;
 use crate::state::AppState;
 use crate::storage::deliveries::{self, DeliveryRow};
-use crate::storage::instances;
+use crate::storage::instances::{self, InstanceRow};
 use crate::storage::{Tx, accounts};
 
 /// Deliveries sent at once by the worker.
@@ -135,7 +135,7 @@ enum Failure {
     GiveUp(String),
     /// The server answered and refused it with a 4xx (see `federation::context::Refused`).
     /// Final, as in Mastodon; the server still counts as reachable.
-    Refused(String),
+    Refused(Refused),
 }
 
 impl From<anyhow::Error> for Failure {
@@ -146,23 +146,19 @@ impl From<anyhow::Error> for Failure {
 
 impl From<activitypub_federation::error::Error> for Failure {
     fn from(e: activitypub_federation::error::Error) -> Failure {
-        if let activitypub_federation::error::Error::ReqwestMiddleware(
-            reqwest_middleware::Error::Middleware(inner),
-        ) = &e
-            && let Some(refused) = inner.downcast_ref::<crate::federation::context::Refused>()
-        {
-            return Failure::Refused(refused.to_string());
+        match e {
+            activitypub_federation::error::Error::ReqwestMiddleware(e) => Failure::from(e),
+            e => Failure::Retry(e.into()),
         }
-        Failure::Retry(e.into())
     }
 }
 
 impl From<reqwest_middleware::Error> for Failure {
     fn from(e: reqwest_middleware::Error) -> Failure {
         if let reqwest_middleware::Error::Middleware(inner) = &e
-            && let Some(refused) = inner.downcast_ref::<crate::federation::context::Refused>()
+            && let Some(refused) = inner.downcast_ref::<Refused>()
         {
-            return Failure::Refused(refused.to_string());
+            return Failure::Refused(refused.clone());
         }
         Failure::Retry(e.into())
     }
@@ -215,42 +211,45 @@ fn unreachable_after(cfg: &crate::config::FederationConfig) -> chrono::Duration 
 /// each waits as long as the server has been unreachable so far (doubling the gap), at least
 /// `federation.retry_initial_seconds` and at most an hour. Its other deliveries wait meanwhile,
 /// and all go as soon as a probe succeeds or the server talks to us.
-async fn probe_wait(data: &FedData, domain: &str) -> anyhow::Result<Option<chrono::DateTime<Utc>>> {
-    let Some(health) = instances::find(&data.db, domain).await? else {
-        return Ok(None);
-    };
-    let (Some(since), Some(last)) = (health.unreachable_since, health.last_failure_at) else {
-        return Ok(None);
-    };
-    let initial = data.config.federation.retry_initial_seconds as i64;
+fn probe_wait(
+    cfg: &crate::config::FederationConfig,
+    health: Option<&InstanceRow>,
+) -> Option<chrono::DateTime<Utc>> {
+    let health = health?;
+    let (since, last) = (health.unreachable_since?, health.last_failure_at?);
     let gap = (last - since).clamp(
-        chrono::Duration::seconds(initial),
+        chrono::Duration::seconds(cfg.retry_initial_seconds as i64),
         chrono::Duration::hours(1),
     );
-    Ok(Some(last + gap).filter(|next| *next > Utc::now()))
+    Some(last + gap).filter(|next| *next > Utc::now())
 }
 
 async fn send_one(data: &FedData, row: DeliveryRow) {
     let db = &data.db;
     let deadline =
         row.created_at + chrono::Duration::hours(data.config.federation.retry_max_hours as i64);
-    match probe_wait(data, &row.domain).await {
-        Ok(Some(next)) => {
-            let outcome = if next > deadline {
-                deliveries::mark_failed(db, row.id, &format!("{} is unreachable", row.domain), None)
-                    .await
-            } else {
-                deliveries::postpone(db, row.id, next).await
-            };
-            if let Err(e) = outcome {
-                tracing::error!(error = ?e, "could not postpone a delivery");
-            }
-            return;
+    // The server's health, read once: whether to wait for a probe, and which signature it takes.
+    let health = match instances::find(db, &row.domain).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = ?e, "could not read server reachability");
+            None
         }
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = ?e, "could not read server reachability"),
+    };
+    if let Some(next) = probe_wait(&data.config.federation, health.as_ref()) {
+        let outcome = if next > deadline {
+            deliveries::mark_failed(db, row.id, &format!("{} is unreachable", row.domain), None)
+                .await
+        } else {
+            deliveries::postpone(db, row.id, next).await
+        };
+        if let Err(e) = outcome {
+            tracing::error!(error = ?e, "could not postpone a delivery");
+        }
+        return;
     }
-    let result = attempt(data, &row).await;
+    let scheme = health.and_then(|h| h.http_signatures);
+    let result = attempt(data, &row, scheme.as_deref()).await;
     match &result {
         Ok(()) | Err(Failure::Refused(_)) => {
             match instances::record_success(db, &row.domain).await {
@@ -279,7 +278,8 @@ async fn send_one(data: &FedData, row: DeliveryRow) {
             tracing::info!(inbox = %row.inbox_url, activity = %row.activity_id, why, "delivery given up");
             deliveries::mark_failed(db, row.id, &why, None).await
         }
-        Err(Failure::Refused(why)) => {
+        Err(Failure::Refused(refused)) => {
+            let why = refused.to_string();
             tracing::info!(inbox = %row.inbox_url, activity = %row.activity_id, why, "delivery refused");
             deliveries::mark_failed(db, row.id, &why, None).await
         }
@@ -300,7 +300,9 @@ async fn send_one(data: &FedData, row: DeliveryRow) {
     }
 }
 
-async fn attempt(data: &FedData, row: &DeliveryRow) -> Result<(), Failure> {
+/// Sends one delivery. `scheme` is the signature scheme the server is known to take
+/// (`instances.http_signatures`), if any.
+async fn attempt(data: &FedData, row: &DeliveryRow, scheme: Option<&str>) -> Result<(), Failure> {
     if crate::service::moderation::domain_suspended(data, &row.domain).await? {
         return Err(Failure::GiveUp(format!(
             "{} is blocked by this server",
@@ -321,11 +323,11 @@ async fn attempt(data: &FedData, row: &DeliveryRow) -> Result<(), Failure> {
         .map_err(|e| Failure::GiveUp(format!("bad inbox URL: {e}")))?;
     // Double-knocking: RFC 9421 first, unless the server is known to want draft-cavage.
     let scheme = if data.config.federation.rfc9421_signing {
-        instances::signature_scheme(&data.db, &row.domain).await?
+        scheme
     } else {
-        Some(CAVAGE.to_string())
+        Some(CAVAGE)
     };
-    if scheme.as_deref() != Some(CAVAGE) {
+    if scheme != Some(CAVAGE) {
         let pem = actor.private_key_pem.as_deref().unwrap_or_default();
         match send_rfc9421(data, &actor.row.uri, pem, &inbox, &row.payload).await {
             Ok(()) => {
@@ -334,10 +336,8 @@ async fn attempt(data: &FedData, row: &DeliveryRow) -> Result<(), Failure> {
                 }
                 return Ok(());
             }
-            Err(Failure::Refused(why))
-                if why.starts_with("refused with 400") || why.starts_with("refused with 401") =>
-            {
-                tracing::info!(domain = %row.domain, why, "RFC 9421 signature refused; draft-cavage from now on");
+            Err(Failure::Refused(refused)) if matches!(refused.status, 400 | 401) => {
+                tracing::info!(domain = %row.domain, why = %refused, "RFC 9421 signature refused; draft-cavage from now on");
                 instances::set_signature_scheme(&data.db, &row.domain, CAVAGE).await?;
             }
             Err(other) => return Err(other),
@@ -419,10 +419,10 @@ async fn send_rfc9421(
     inbox: &url::Url,
     payload: &str,
 ) -> Result<(), Failure> {
-    let mut headers = axum::http::HeaderMap::new();
+    let mut headers = http::HeaderMap::new();
     headers.insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/activity+json"),
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/activity+json"),
     );
     crate::federation::rfc9421::sign(
         "POST",

@@ -18,10 +18,12 @@ pub struct InstanceRow {
     pub unreachable_since: Option<DateTime<Utc>>,
     pub last_success_at: Option<DateTime<Utc>>,
     pub last_failure_at: Option<DateTime<Utc>>,
+    /// The HTTP signature scheme it takes on deliveries, once learnt: `rfc9421` or `cavage`.
+    pub http_signatures: Option<String>,
 }
 
-const COLUMNS: &str =
-    "domain, failures, failing_since, unreachable_since, last_success_at, last_failure_at";
+const COLUMNS: &str = "domain, failures, failing_since, unreachable_since, last_success_at, \
+    last_failure_at, http_signatures";
 
 /// Counts a failed delivery. The server becomes unreachable once it has failed without a single
 /// success for `unreachable_after` (however many attempts that took). Returns its row as it is now.
@@ -114,13 +116,6 @@ pub async fn find_many(db: &Db, domains: &[String]) -> sqlx::Result<Vec<Instance
 pub async fn find(db: &Db, domain: &str) -> sqlx::Result<Option<InstanceRow>> {
     let sql = format!("SELECT {COLUMNS} FROM instances WHERE domain = $1");
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(domain).fetch_optional(c).await)
-}
-
-/// The HTTP signature scheme `domain` takes on deliveries (`rfc9421` or `cavage`), if learnt.
-pub async fn signature_scheme(db: &Db, domain: &str) -> sqlx::Result<Option<String>> {
-    let v: Option<Option<String>> = on_db!(db, c => sqlx::query_scalar(
-        "SELECT http_signatures FROM instances WHERE domain = $1").bind(domain).fetch_optional(c).await)?;
-    Ok(v.flatten())
 }
 
 /// Remembers the HTTP signature scheme `domain` takes (`rfc9421` or `cavage`).

@@ -104,9 +104,10 @@ fn schemes(seen: &Seen) -> Vec<String> {
 async fn remembered(app: &TestApp, inbox: &str) -> Option<String> {
     let domain = url::Url::parse(inbox).unwrap();
     let domain = format!("{}:{}", domain.host_str().unwrap(), domain.port().unwrap());
-    rookery::storage::instances::signature_scheme(&app.state.db, &domain)
+    rookery::storage::instances::find(&app.state.db, &domain)
         .await
         .unwrap()
+        .and_then(|row| row.http_signatures)
 }
 
 #[tokio::test]
