@@ -53,6 +53,12 @@ pub struct AppState {
     /// Mentioned handles that could not be looked up lately (`service::statuses`), not asked again
     /// for [`crate::service::statuses::MENTION_MISS_TTL`].
     pub mention_misses: Arc<crate::service::cache::Misses>,
+    /// Applications statuses were posted with (`service::render`), at most 1,024.
+    pub applications: Arc<quick_cache::sync::Cache<i64, crate::api_types::status::StatusApplication>>,
+    /// Mentions and hashtags of statuses rendered lately (`service::render`), at most 20,000.
+    pub status_links: Arc<crate::service::cache::Kept<i64, Arc<crate::service::render::StatusLinks>>>,
+    /// Bearer tokens resolved recently (`service::oauth::PrincipalCache`).
+    pub principals: Arc<crate::service::oauth::PrincipalCache>,
     /// The shorts `for_you` ranking, reused for a few seconds (see `service::shorts`).
     pub for_you: Arc<tokio::sync::Mutex<Option<crate::service::shorts::Ranking>>>,
 }
@@ -91,6 +97,13 @@ impl AppState {
             federation_client,
             trusted_proxies,
             for_you: Arc::new(tokio::sync::Mutex::new(None)),
+            applications: Arc::new(quick_cache::sync::Cache::new(1024)),
+            status_links: Arc::new(crate::service::cache::Kept::new(
+                crate::storage::changes::Kind::StatusLinks,
+                20_000,
+                None,
+            )),
+            principals: Arc::new(crate::service::oauth::principal_cache()),
             mention_misses: Arc::new(crate::service::cache::Misses::new(
                 crate::service::statuses::MENTION_MISS_TTL,
                 10_000,

@@ -2,10 +2,15 @@
 //! blocks, unreachable servers). A copy is reused while younger than its time to live, so a
 //! change made elsewhere (the command line, another node) applies within that time; changes made
 //! in this process drop the copy at once with [`Reloaded::forget`].
+//!
+//! [`Kept`] keeps rows that requests read over and over (tokens, status mentions and tags),
+//! dropped by generation when a write of their kind commits (`storage::changes`).
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::storage::changes::{Kind, generation};
 
 /// A value loaded from the database, reloaded when older than `ttl`.
 pub struct Reloaded<T> {
@@ -110,5 +115,45 @@ mod tests {
         assert!(!m.recently_missed("e"));
         std::thread::sleep(Duration::from_millis(60));
         assert!(!m.recently_missed("d"));
+    }
+}
+
+/// Values read from the database and kept while nothing of their [`Kind`] changed in this process
+/// (see `storage::changes`), and for at most `ttl` when given (the bound for writes by other
+/// processes). At most `capacity` entries; the least used go first.
+pub struct Kept<K, V> {
+    entries: quick_cache::sync::Cache<K, (u64, Instant, V)>,
+    kind: Kind,
+    ttl: Option<Duration>,
+}
+
+impl<K, V> Kept<K, V>
+where
+    K: Eq + std::hash::Hash + Clone,
+    V: Clone,
+{
+    pub fn new(kind: Kind, capacity: usize, ttl: Option<Duration>) -> Kept<K, V> {
+        Kept {
+            entries: quick_cache::sync::Cache::new(capacity),
+            kind,
+            ttl,
+        }
+    }
+
+    /// The generation to pass to [`Kept::insert`]: read it before reading the value.
+    pub fn generation(&self) -> u64 {
+        generation(self.kind)
+    }
+
+    /// The kept value, unless its kind changed or it expired since it was read.
+    pub fn get(&self, key: &K) -> Option<V> {
+        let (g, at, v) = self.entries.get(key)?;
+        (g == generation(self.kind) && self.ttl.is_none_or(|ttl| at.elapsed() < ttl)).then_some(v)
+    }
+
+    /// Keeps `value`, read after [`Kept::generation`] returned `generation`.
+    pub fn insert(&self, key: K, value: V, generation: u64) {
+        self.entries
+            .insert(key, (generation, Instant::now(), value));
     }
 }

@@ -467,14 +467,52 @@ pub async fn revoke(
     Ok(())
 }
 
-/// Resolves a bearer token to its [`Principal`].
+/// Resolved bearer tokens by digest, so a request does not read its token, user and account each
+/// time: at most [`PRINCIPALS_KEPT`] tokens, each kept while nothing a `Principal` holds changed
+/// in this process (`storage::changes::Kind::SignIns`: tokens, users, local accounts) and for at
+/// most [`PRINCIPAL_TTL`], the bound for writes by another process (`rookery admin`). Unknown
+/// tokens are not kept.
+pub type PrincipalCache = crate::service::cache::Kept<String, std::sync::Arc<Principal>>;
+
+/// Tokens kept (about 2 KB each).
+pub const PRINCIPALS_KEPT: usize = 4096;
+/// How long a token's answer is kept at most: the delay before a change made by another
+/// process (`rookery admin account disable`) applies. Under load a token is still read only once
+/// a second.
+pub const PRINCIPAL_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// An empty [`PrincipalCache`].
+pub fn principal_cache() -> PrincipalCache {
+    PrincipalCache::new(
+        crate::storage::changes::Kind::SignIns,
+        PRINCIPALS_KEPT,
+        Some(PRINCIPAL_TTL),
+    )
+}
+
+/// The caller behind a bearer token, from [`AppState::principals`] or the database.
 ///
-/// Errors: 401 "The access token is invalid" for unknown or revoked tokens, or a user that no
-/// longer exists.
-pub async fn principal_for_token(db: &Db, token: &str) -> AppResult<Principal> {
-    let invalid = || AppError::unauthorized("The access token is invalid");
+/// Errors: 401 "The access token is invalid" for an unknown or revoked token, or one whose user
+/// or account is gone.
+pub async fn principal_for_token(
+    state: &AppState,
+    token: &str,
+) -> AppResult<std::sync::Arc<Principal>> {
     let digest = secrets::digest(token);
-    if let Some(tu) = accounts::find_token_user(db, &digest).await? {
+    if let Some(p) = state.principals.get(&digest) {
+        return Ok(p);
+    }
+    let generation = state.principals.generation();
+    let principal = std::sync::Arc::new(read_principal(&state.db, &digest).await?);
+    state
+        .principals
+        .insert(digest, principal.clone(), generation);
+    Ok(principal)
+}
+
+async fn read_principal(db: &Db, digest: &str) -> AppResult<Principal> {
+    let invalid = || AppError::unauthorized("The access token is invalid");
+    if let Some(tu) = accounts::find_token_user(db, digest).await? {
         let scopes = Scopes::parse(&tu.token_scopes).map_err(|_| invalid())?;
         let user = tu.user();
         return Ok(Principal {
@@ -488,7 +526,7 @@ pub async fn principal_for_token(db: &Db, token: &str) -> AppResult<Principal> {
         });
     }
     // Not a user token: an app-only (client credentials) token, or nothing.
-    let row = oauth::find_live_token(db, &digest)
+    let row = oauth::find_live_token(db, digest)
         .await?
         .ok_or_else(invalid)?;
     if row.user_id.is_some() {

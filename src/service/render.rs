@@ -112,10 +112,10 @@ pub async fn statuses(
         all.insert(r.id, r);
     }
     let status_ids: Vec<i64> = all.keys().copied().collect();
-    let facts = statuses::facts_of(db, viewer.unwrap_or(ANONYMOUS), &status_ids).await?;
-    let (mentions, tags, vs) = (&facts.mentions, &facts.tags, &facts.viewer);
+    let links = status_links(state, &status_ids).await?;
+    let vs = &statuses::viewer_state(db, viewer.unwrap_or(ANONYMOUS), &status_ids).await?;
     let mut account_ids: Vec<i64> = all.values().map(|s| s.account_id).collect();
-    account_ids.extend(mentions.iter().map(|(_, a)| *a));
+    account_ids.extend(links.values().flat_map(|l| l.mentions.iter().copied()));
     account_ids.sort_unstable();
     account_ids.dedup();
     let found = accounts::find_accounts_with_stats(db, &account_ids).await?;
@@ -133,14 +133,8 @@ pub async fn statuses(
         if apps.contains_key(&app_id) {
             continue;
         }
-        if let Some(a) = oauth::find_application(db, app_id).await? {
-            apps.insert(
-                app_id,
-                StatusApplication {
-                    name: a.name,
-                    website: a.website,
-                },
-            );
+        if let Some(a) = application(state, app_id).await? {
+            apps.insert(app_id, a);
         }
     }
     let card_ids: Vec<i64> = all.values().filter_map(|s| s.card_id).collect();
@@ -152,10 +146,12 @@ pub async fn statuses(
     let base = state.config.base_url();
     let build = |s: &StatusRow| -> AppResult<Status> {
         let (_, author) = acc.get(&s.account_id).ok_or(AppError::NotFound)?;
-        let ms = mentions
+        let no_links = StatusLinks::default();
+        let l = links.get(&s.id).map_or(&no_links, |l| &**l);
+        let ms = l
+            .mentions
             .iter()
-            .filter(|(sid, _)| *sid == s.id)
-            .filter_map(|(_, a)| acc.get(a))
+            .filter_map(|a| acc.get(a))
             .map(|(row, a)| Mention {
                 id: a.id.clone(),
                 username: a.username.clone(),
@@ -163,10 +159,10 @@ pub async fn statuses(
                 acct: a.acct.clone(),
             })
             .collect();
-        let ts = tags
+        let ts = l
+            .tags
             .iter()
-            .filter(|(sid, _)| *sid == s.id)
-            .map(|(_, name)| StatusTag {
+            .map(|name| StatusTag {
                 url: format!("{base}/tags/{}", urlencoding::encode(name)),
                 name: name.clone(),
             })
@@ -225,6 +221,72 @@ pub async fn statuses(
         out.push(st);
     }
     Ok(out)
+}
+
+/// The accounts a status mentions and its hashtags (by name), as kept in
+/// [`AppState::status_links`].
+#[derive(Debug, Default)]
+pub struct StatusLinks {
+    pub mentions: Vec<i64>,
+    pub tags: Vec<String>,
+}
+
+/// [`StatusLinks`] of these statuses, from [`AppState::status_links`] or one query for those not
+/// kept (which are kept then).
+async fn status_links(
+    state: &AppState,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, std::sync::Arc<StatusLinks>>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        match state.status_links.get(id) {
+            Some(l) => {
+                out.insert(*id, l);
+            }
+            None => missing.push(*id),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let generation = state.status_links.generation();
+    let (mentions, tags) = statuses::links_of(&state.db, &missing).await?;
+    for id in missing {
+        let l = std::sync::Arc::new(StatusLinks {
+            mentions: mentions
+                .iter()
+                .filter(|(s, _)| *s == id)
+                .map(|(_, a)| *a)
+                .collect(),
+            tags: tags
+                .iter()
+                .filter(|(s, _)| *s == id)
+                .map(|(_, t)| t.clone())
+                .collect(),
+        });
+        state.status_links.insert(id, l.clone(), generation);
+        out.insert(id, l);
+    }
+    Ok(out)
+}
+
+/// The application a status was posted with, by ID: from [`AppState::applications`], else read
+/// and kept. Applications never change once registered and are never deleted, so a kept one is
+/// never stale.
+async fn application(state: &AppState, id: i64) -> AppResult<Option<StatusApplication>> {
+    if let Some(a) = state.applications.get(&id) {
+        return Ok(Some(a));
+    }
+    let Some(a) = oauth::find_application(&state.db, id).await? else {
+        return Ok(None);
+    };
+    let app = StatusApplication {
+        name: a.name,
+        website: a.website,
+    };
+    state.applications.insert(id, app.clone());
+    Ok(Some(app))
 }
 
 pub async fn status(state: &AppState, viewer: Option<i64>, row: StatusRow) -> AppResult<Status> {

@@ -251,6 +251,8 @@ pub struct ProfileUpdate {
 }
 
 pub async fn update_profile(tx: &mut Tx, id: i64, u: &ProfileUpdate) -> sqlx::Result<()> {
+    // Read by the token cache (`service::oauth::principal_for_token`).
+    tx.changes(crate::storage::changes::Kind::SignIns);
     on_db!(tx, c => sqlx::query(
         "UPDATE accounts SET display_name = coalesce($2, display_name), note = coalesce($3, note), \
          fields = coalesce($4, fields), locked = coalesce($5, locked), bot = coalesce($6, bot), \
@@ -302,6 +304,8 @@ pub async fn find_user_by_login(db: &Db, login: &str) -> sqlx::Result<Option<Use
 }
 
 pub async fn update_settings(tx: &mut Tx, user_id: i64, s: &UserSettings) -> sqlx::Result<()> {
+    // Read by the token cache (`service::oauth::principal_for_token`).
+    tx.changes(crate::storage::changes::Kind::SignIns);
     on_db!(tx, c => sqlx::query("UPDATE users SET settings = $2, updated_at = $3 WHERE id = $1")
         .bind(user_id).bind(Json(s.clone())).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -311,6 +315,7 @@ pub async fn update_settings(tx: &mut Tx, user_id: i64, s: &UserSettings) -> sql
 pub async fn set_role(db: &Db, user_id: i64, role: &str) -> sqlx::Result<bool> {
     let r = on_db!(db, c => sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
         .bind(user_id).bind(role).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
     Ok(r == 1)
 }
 
@@ -318,6 +323,7 @@ pub async fn set_role(db: &Db, user_id: i64, role: &str) -> sqlx::Result<bool> {
 pub async fn set_disabled(db: &Db, user_id: i64, disabled: bool) -> sqlx::Result<bool> {
     let r = on_db!(db, c => sqlx::query("UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1")
         .bind(user_id).bind(disabled).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
     Ok(r == 1)
 }
 
@@ -461,6 +467,9 @@ pub async fn set_keys_if_missing(
     let n = on_db!(db, c => sqlx::query(
         "UPDATE accounts SET public_key_pem = $2, private_key_pem = $3 WHERE id = $1 AND public_key_pem IS NULL")
         .bind(id).bind(public_pem).bind(private_pem).execute(c).await.map(|r| r.rows_affected()))?;
+    if n == 1 {
+        crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
+    }
     Ok(n == 1)
 }
 
@@ -605,12 +614,15 @@ pub async fn week_counts(
 pub async fn set_silenced(db: &Db, id: i64, at: Option<DateTime<Utc>>) -> sqlx::Result<()> {
     on_db!(db, c => sqlx::query("UPDATE accounts SET silenced_at = $2 WHERE id = $1")
         .bind(id).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
+    crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
     Ok(())
 }
 
 /// Marks an account suspended (`Some`) or lifts the mark (`None`). A suspended account's profile
 /// is blanked: what it said is gone with its posts.
 pub async fn set_suspended(tx: &mut Tx, id: i64, at: Option<DateTime<Utc>>) -> sqlx::Result<()> {
+    // Read by the token cache (`service::oauth::principal_for_token`).
+    tx.changes(crate::storage::changes::Kind::SignIns);
     let sql = if at.is_some() {
         "UPDATE accounts SET suspended_at = $2, display_name = '', note = '', fields = '[]', \
          avatar_media_id = NULL, header_media_id = NULL WHERE id = $1"
@@ -753,6 +765,8 @@ pub async fn admin_list(
 
 /// Approves a held sign-up.
 pub async fn set_approved(tx: &mut Tx, user_id: i64) -> sqlx::Result<()> {
+    // Read by the token cache (`service::oauth::principal_for_token`).
+    tx.changes(crate::storage::changes::Kind::SignIns);
     on_db!(tx, c => sqlx::query("UPDATE users SET approved = TRUE, updated_at = $2 WHERE id = $1")
         .bind(user_id).bind(Utc::now()).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
@@ -764,6 +778,7 @@ pub async fn delete_unapproved(db: &Db, account_id: i64) -> sqlx::Result<bool> {
         "DELETE FROM accounts WHERE id = $1 AND domain IS NULL AND EXISTS \
          (SELECT 1 FROM users u WHERE u.account_id = $1 AND NOT u.approved)")
         .bind(account_id).execute(c).await.map(|r| r.rows_affected()))?;
+    crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
     Ok(n > 0)
 }
 
@@ -788,5 +803,6 @@ pub async fn staff_account_ids(db: &Db) -> sqlx::Result<Vec<i64>> {
 pub async fn delete_user(db: &Db, user_id: i64) -> sqlx::Result<()> {
     on_db!(db, c => sqlx::query("DELETE FROM users WHERE id = $1")
         .bind(user_id).execute(c).await.map(|r| r.rows_affected()))?;
+    crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
     Ok(())
 }

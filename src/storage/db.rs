@@ -44,8 +44,11 @@ pub struct SqliteWriter {
 /// Code inside a transaction reads through it (or before opening it), never through the pool:
 /// under load every pooled connection may be held by an open transaction.
 pub enum Tx {
-    Sqlite(SqliteTx),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(SqliteTx, super::changes::Pending),
+    Postgres(
+        sqlx::Transaction<'static, sqlx::Postgres>,
+        super::changes::Pending,
+    ),
 }
 
 /// Runs `$body` with `$c` bound to the live backend's executor (a pool for [`Db`], a connection for
@@ -132,8 +135,8 @@ impl Db {
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(_, writer) => Tx::Sqlite(SqliteTx::begin(&writer.conn).await?),
-            Db::Postgres(p, _) => Tx::Postgres(p.begin().await?),
+            Db::Sqlite(_, writer) => Tx::Sqlite(SqliteTx::begin(&writer.conn).await?, Default::default()),
+            Db::Postgres(p, _) => Tx::Postgres(p.begin().await?, Default::default()),
         })
     }
 
@@ -195,16 +198,32 @@ impl Db {
 impl Tx {
     pub fn backend(&mut self) -> Backend<&mut sqlx::SqliteConnection, &mut sqlx::PgConnection> {
         match self {
-            Tx::Sqlite(t) => Backend::Sqlite(t.connection()),
-            Tx::Postgres(t) => Backend::Postgres(&mut **t),
+            Tx::Sqlite(t, _) => Backend::Sqlite(t.connection()),
+            Tx::Postgres(t, _) => Backend::Postgres(&mut **t),
         }
     }
 
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    /// Notes that this transaction changes `kind`, for the caches (see [`super::changes`]).
+    pub fn changes(&mut self, kind: super::changes::Kind) {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(_, p) | Tx::Postgres(_, p) => p.add(kind),
         }
+    }
+
+    /// Commits, then marks what the transaction changed.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        let pending = match self {
+            Tx::Sqlite(t, p) => {
+                t.commit().await?;
+                p
+            }
+            Tx::Postgres(t, p) => {
+                t.commit().await?;
+                p
+            }
+        };
+        pending.committed();
+        Ok(())
     }
 }
 

@@ -311,6 +311,8 @@ pub async fn set_profile_image(
     field: ProfileImage,
     media_id: Option<i64>,
 ) -> sqlx::Result<()> {
+    // Read by the token cache (`service::oauth::principal_for_token`).
+    tx.changes(crate::storage::changes::Kind::SignIns);
     let sql = match field {
         ProfileImage::Avatar => {
             "UPDATE accounts SET avatar_media_id = $1, updated_at = $2 WHERE id = $3"

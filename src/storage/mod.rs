@@ -5,6 +5,7 @@ pub mod account_stats;
 pub mod accounts;
 pub mod announcements;
 pub mod cards;
+pub mod changes;
 pub mod conversations;
 pub mod db;
 pub mod deliveries;

@@ -162,6 +162,7 @@ pub async fn revoke_token(db: &Db, token_hash: &str, application_id: i64) -> sql
          WHERE token_hash = $1 AND application_id = $2 AND revoked_at IS NULL")
         .bind(token_hash).bind(application_id).bind(Utc::now())
         .execute(c).await.map(|r| r.rows_affected()))?;
+    crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
     Ok(n > 0)
 }
 
@@ -174,6 +175,7 @@ pub async fn revoke_all_for_user(db: &Db, user_id: i64) -> sqlx::Result<()> {
         sqlx::query("UPDATE web_sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
             .bind(user_id).bind(now).execute(c).await?;
     });
+    crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
     Ok(())
 }
 

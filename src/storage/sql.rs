@@ -66,8 +66,8 @@ pub const MAX_ROWS: usize = 100;
 /// to plan than to run (docs/PERFORMANCE.md).
 pub fn json_elements(tx: &crate::storage::Tx, param: &str) -> String {
     match tx {
-        crate::storage::Tx::Sqlite(_) => format!("json_each({param})"),
-        crate::storage::Tx::Postgres(_) => format!("json_array_elements(CAST({param} AS json))"),
+        crate::storage::Tx::Sqlite(..) => format!("json_each({param})"),
+        crate::storage::Tx::Postgres(..) => format!("json_array_elements(CAST({param} AS json))"),
     }
 }
 

@@ -421,6 +421,9 @@ async fn insert_mentions_chunk(tx: &mut Tx, pairs: &[(i64, i64)]) -> sqlx::Resul
 }
 
 pub async fn clear_mentions_and_tags(tx: &mut Tx, status_id: i64) -> sqlx::Result<()> {
+    // Read by the status links cache (`service::render`). A new status's links are written with
+    // it, before anyone can read it, so only this change needs marking.
+    tx.changes(crate::storage::changes::Kind::StatusLinks);
     on_db!(tx, c => {
         sqlx::query("DELETE FROM mentions WHERE status_id = $1").bind(status_id).execute(&mut *c).await?;
         sqlx::query("DELETE FROM statuses_tags WHERE status_id = $1").bind(status_id).execute(&mut *c).await?;
@@ -1006,9 +1009,20 @@ pub struct StatusFacts {
 /// viewer did (skipped for anonymous viewers). Two small queries measured faster on SQLite than
 /// one UNION of all seven parts.
 pub async fn facts_of(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<StatusFacts> {
-    let mut facts = StatusFacts::default();
+    let (mentions, tags) = links_of(db, status_ids).await?;
+    Ok(StatusFacts {
+        mentions,
+        tags,
+        viewer: viewer_state(db, viewer, status_ids).await?,
+    })
+}
+
+/// The mentions `(status_id, account_id)` and hashtags `(status_id, name)`, by name, of these
+/// statuses. One query.
+pub async fn links_of(db: &Db, status_ids: &[i64]) -> sqlx::Result<(Vec<(i64, i64)>, Vec<(i64, String)>)> {
+    let (mut mentions, mut tags) = (Vec::new(), Vec::new());
     if status_ids.is_empty() {
-        return Ok(facts);
+        return Ok((mentions, tags));
     }
     let mut args = Args::default();
     let list = args.ids(status_ids);
@@ -1020,14 +1034,13 @@ pub async fn facts_of(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<
     let rows: Vec<(i64, Option<i64>, Option<String>)> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
     for (id, account, name) in rows {
         match (account, name) {
-            (Some(a), _) => facts.mentions.push((id, a)),
-            (None, Some(n)) => facts.tags.push((id, n)),
+            (Some(a), _) => mentions.push((id, a)),
+            (None, Some(n)) => tags.push((id, n)),
             _ => {}
         }
     }
-    facts.viewer = viewer_state(db, viewer, status_ids).await?;
-    facts.tags.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(facts)
+    tags.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok((mentions, tags))
 }
 
 /// What `viewer` did with these statuses (favourited, boosted, bookmarked, pinned) and which

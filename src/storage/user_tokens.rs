@@ -41,6 +41,8 @@ pub async fn find_valid(db: &Db, token_hash: &str, purpose: &str) -> sqlx::Resul
 
 /// Confirms a user's address now: a waiting new address (`unconfirmed_email`) replaces the old.
 pub async fn confirm_email(tx: &mut Tx, user_id: i64) -> sqlx::Result<()> {
+    // Read by the token cache (`service::oauth::principal_for_token`).
+    tx.changes(crate::storage::changes::Kind::SignIns);
     on_db!(tx, c => sqlx::query(
         "UPDATE users SET email = COALESCE(unconfirmed_email, email), unconfirmed_email = NULL, \
          confirmed_at = COALESCE(confirmed_at, $2) WHERE id = $1")
@@ -50,6 +52,8 @@ pub async fn confirm_email(tx: &mut Tx, user_id: i64) -> sqlx::Result<()> {
 
 /// A new address for a user: waiting for confirmation (`pending`) or in place at once.
 pub async fn set_email(tx: &mut Tx, user_id: i64, email: &str, pending: bool) -> sqlx::Result<()> {
+    // Read by the token cache (`service::oauth::principal_for_token`).
+    tx.changes(crate::storage::changes::Kind::SignIns);
     let sql = if pending {
         "UPDATE users SET unconfirmed_email = $2, updated_at = $3 WHERE id = $1"
     } else {
@@ -74,6 +78,8 @@ pub async fn count_since(
 
 /// Replaces a user's password hash.
 pub async fn set_password(tx: &mut Tx, user_id: i64, password_hash: &str) -> sqlx::Result<()> {
+    // Read by the token cache (`service::oauth::principal_for_token`).
+    tx.changes(crate::storage::changes::Kind::SignIns);
     on_db!(tx, c => sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
         .bind(user_id).bind(password_hash).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())

@@ -210,8 +210,8 @@ impl Target {
 
     async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Target::Sqlite(conn) => Tx::Sqlite(SqliteTx::begin(conn).await?),
-            Target::Postgres { pool, .. } => Tx::Postgres(pool.begin().await?),
+            Target::Sqlite(conn) => Tx::Sqlite(SqliteTx::begin(conn).await?, Default::default()),
+            Target::Postgres { pool, .. } => Tx::Postgres(pool.begin().await?, Default::default()),
         })
     }
 

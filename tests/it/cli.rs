@@ -123,20 +123,37 @@ async fn admin_commands(backend: Backend) {
     );
     assert!(ok, "{err}");
     assert!(out.contains("moderator"));
-    let (_, me) = get_json(
-        &format!("{}/api/v1/accounts/verify_credentials", server.base),
-        Some(&token),
-    )
-    .await;
+    // The server keeps resolved tokens for at most `PRINCIPAL_TTL` (1 s): a change made by another
+    // process, as this command is, shows within that bound (docs/ARCHITECTURE.md, "Caches").
+    let verify = || {
+        let (base, token) = (server.base.clone(), token.clone());
+        async move {
+            get_json(
+                &format!("{base}/api/v1/accounts/verify_credentials"),
+                Some(&token),
+            )
+            .await
+        }
+    };
+    let within_ttl = || {
+        std::time::Instant::now() + rookery::service::oauth::PRINCIPAL_TTL * 3
+    };
+    let deadline = within_ttl();
+    let mut me = verify().await.1;
+    while me["role"]["name"] != "Moderator" && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        me = verify().await.1;
+    }
     assert_eq!(me["role"]["name"], "Moderator");
 
     // Disabling revokes the token and refuses new grants; enabling lets the account sign in again.
     assert!(run_cli(&cfg, &["admin", "account", "disable", "--username", "root"]).0);
-    let (status, _) = get_json(
-        &format!("{}/api/v1/accounts/verify_credentials", server.base),
-        Some(&token),
-    )
-    .await;
+    let deadline = within_ttl();
+    let mut status = verify().await.0;
+    while status != 401 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        status = verify().await.0;
+    }
     assert_eq!(status, 401);
     assert_eq!(grant("root").await.status(), 400);
     assert!(run_cli(&cfg, &["admin", "account", "enable", "--username", "root"]).0);

@@ -7,6 +7,7 @@ mod accounts;
 mod activitypub;
 mod announcements;
 mod authorized_fetch;
+mod caches;
 mod cards;
 mod cli;
 mod client_table;

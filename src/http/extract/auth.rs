@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 /// The caller's token, resolved. `Auth(None)` when the request carries no token; a token that is
 /// unknown or revoked is rejected with 401 before the handler runs.
-pub struct Auth(pub Option<Principal>);
+pub struct Auth(pub Option<std::sync::Arc<Principal>>);
 
 /// The bearer token from the `Authorization` header or the `access_token` query parameter.
 pub fn bearer_token(parts: &Parts) -> Option<String> {
@@ -41,7 +41,7 @@ impl FromRequestParts<AppState> for Auth {
         match bearer_token(parts) {
             None => Ok(Auth(None)),
             Some(token) => Ok(Auth(Some(
-                oauth::principal_for_token(&state.db, &token).await?,
+                oauth::principal_for_token(state, &token).await?,
             ))),
         }
     }

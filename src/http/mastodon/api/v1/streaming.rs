@@ -62,7 +62,7 @@ async fn caller(state: &AppState, parts: &Parts) -> AppResult<(Option<Principal>
     let Some(token) = token else {
         return Ok((None, None));
     };
-    let p = oauth::principal_for_token(&state.db, &token).await?;
+    let p = oauth::principal_for_token(state, &token).await?;
     if !(p.scopes.allows("read:statuses") || p.scopes.allows("read:notifications")) {
         return Err(AppError::forbidden(
             "This action is outside the authorized scopes",
@@ -72,7 +72,7 @@ async fn caller(state: &AppState, parts: &Parts) -> AppResult<(Option<Principal>
         crate::service::accounts::ensure_functional(&u.user)?;
         crate::service::accounts::ensure_not_suspended(&u.account)?;
     }
-    Ok((Some(p), protocol_token))
+    Ok((Some((*p).clone()), protocol_token))
 }
 
 fn viewer_of(p: &Option<Principal>) -> Option<i64> {
