@@ -55,6 +55,12 @@ pub struct AppState {
     pub mention_misses: Arc<crate::service::cache::Misses>,
     /// Applications statuses were posted with (`service::render`), at most 1,024.
     pub applications: Arc<quick_cache::sync::Cache<i64, crate::api_types::status::StatusApplication>>,
+    /// Accounts with their counters rendered lately (`service::render`), at most 10,000, each
+    /// for at most [`crate::service::render::ACCOUNTS_TTL`].
+    pub accounts: Arc<crate::service::cache::Kept<i64, Arc<crate::storage::accounts::AccountWithStats>>>,
+    /// URLs of avatars and headers by media ID (`service::media::profile_image_urls`), at most
+    /// 10,000, each for at most [`crate::service::render::ACCOUNTS_TTL`].
+    pub profile_images: Arc<crate::service::cache::Kept<i64, Option<String>>>,
     /// Mentions and hashtags of statuses rendered lately (`service::render`), at most 20,000.
     pub status_links: Arc<crate::service::cache::Kept<i64, Arc<crate::service::render::StatusLinks>>>,
     /// Bearer tokens resolved recently (`service::oauth::PrincipalCache`).
@@ -98,6 +104,16 @@ impl AppState {
             trusted_proxies,
             for_you: Arc::new(tokio::sync::Mutex::new(None)),
             applications: Arc::new(quick_cache::sync::Cache::new(1024)),
+            accounts: Arc::new(crate::service::cache::Kept::new(
+                crate::storage::changes::Kind::Accounts,
+                10_000,
+                Some(crate::service::render::ACCOUNTS_TTL),
+            )),
+            profile_images: Arc::new(crate::service::cache::Kept::new(
+                crate::storage::changes::Kind::Media,
+                10_000,
+                Some(crate::service::render::ACCOUNTS_TTL),
+            )),
             status_links: Arc::new(crate::service::cache::Kept::new(
                 crate::storage::changes::Kind::StatusLinks,
                 20_000,

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::storage::changes::{Kind, generation};
+use crate::storage::changes::{Kind, current, generation};
 
 /// A value loaded from the database, reloaded when older than `ttl`.
 pub struct Reloaded<T> {
@@ -118,20 +118,35 @@ mod tests {
     }
 }
 
-/// Values read from the database and kept while nothing of their [`Kind`] changed in this process
-/// (see `storage::changes`), and for at most `ttl` when given (the bound for writes by other
-/// processes). At most `capacity` entries; the least used go first.
+/// A cache key that may be marked changed on its own (`storage::changes::changed_key`).
+pub trait KeptKey: Eq + std::hash::Hash + Clone {
+    /// The key as `storage::changes` knows it, or `None` when only whole-kind changes apply.
+    fn change_key(&self) -> Option<i64>;
+}
+
+impl KeptKey for i64 {
+    fn change_key(&self) -> Option<i64> {
+        Some(*self)
+    }
+}
+
+impl KeptKey for String {
+    fn change_key(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// Values read from the database and kept while neither their [`Kind`] nor their key changed in
+/// this process since they were read (see `storage::changes`), and for at most `ttl` when given
+/// (the bound for writes by other processes). At most `capacity` entries; the least used go
+/// first.
 pub struct Kept<K, V> {
     entries: quick_cache::sync::Cache<K, (u64, Instant, V)>,
     kind: Kind,
     ttl: Option<Duration>,
 }
 
-impl<K, V> Kept<K, V>
-where
-    K: Eq + std::hash::Hash + Clone,
-    V: Clone,
-{
+impl<K: KeptKey, V: Clone> Kept<K, V> {
     pub fn new(kind: Kind, capacity: usize, ttl: Option<Duration>) -> Kept<K, V> {
         Kept {
             entries: quick_cache::sync::Cache::new(capacity),
@@ -142,18 +157,18 @@ where
 
     /// The generation to pass to [`Kept::insert`]: read it before reading the value.
     pub fn generation(&self) -> u64 {
-        generation(self.kind)
+        generation()
     }
 
-    /// The kept value, unless its kind changed or it expired since it was read.
+    /// The kept value, unless it changed or expired since it was read.
     pub fn get(&self, key: &K) -> Option<V> {
         let (g, at, v) = self.entries.get(key)?;
-        (g == generation(self.kind) && self.ttl.is_none_or(|ttl| at.elapsed() < ttl)).then_some(v)
+        (current(self.kind, key.change_key(), g) && self.ttl.is_none_or(|ttl| at.elapsed() < ttl))
+            .then_some(v)
     }
 
     /// Keeps `value`, read after [`Kept::generation`] returned `generation`.
     pub fn insert(&self, key: K, value: V, generation: u64) {
-        self.entries
-            .insert(key, (generation, Instant::now(), value));
+        self.entries.insert(key, (generation, Instant::now(), value));
     }
 }

@@ -1176,11 +1176,28 @@ pub async fn profile_image_urls(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = media::find_many(&state.db, &ids).await?;
-    let url_of = |id: Option<i64>| {
-        id.and_then(|id| rows.iter().find(|r| r.id == id))
-            .and_then(|r| entity(state, r).url)
-    };
+    // Each image's URL from `AppState::profile_images`, else read (one query) and kept.
+    let mut urls: HashMap<i64, Option<String>> = HashMap::with_capacity(ids.len());
+    let missing: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| match state.profile_images.get(id) {
+            Some(url) => {
+                urls.insert(*id, url);
+                false
+            }
+            None => true,
+        })
+        .collect();
+    if !missing.is_empty() {
+        let generation = state.profile_images.generation();
+        for r in media::find_many(&state.db, &missing).await? {
+            let url = entity(state, &r).url;
+            state.profile_images.insert(r.id, url.clone(), generation);
+            urls.insert(r.id, url);
+        }
+    }
+    let url_of = |id: Option<i64>| id.and_then(|id| urls.get(&id).cloned().flatten());
     Ok(pairs
         .iter()
         .map(|(account, a, h)| (*account, (url_of(*a), url_of(*h))))

@@ -2,20 +2,26 @@
 //! mentions, tags, viewer state) for a whole page, never one per status.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::api_types::account::AccountStats;
 use crate::api_types::status::{Mention, Notification, Status, StatusApplication, StatusTag};
 use crate::api_types::{Account, CredentialAccount};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::storage::accounts::{self, AccountRow, UserRow};
+use crate::storage::accounts::{self, AccountRow, AccountWithStats, UserRow};
 use crate::storage::notifications::NotificationRow;
 use crate::storage::statuses::{self, ANONYMOUS, StatusRow};
 use crate::storage::{oauth, relationships};
 
+/// How long an account with its counters is kept at most: the delay before a change made by
+/// another process (`rookery admin account suspend`) shows in rendered accounts. Changes made
+/// in this process show at once (`storage::changes::Kind::Accounts`).
+pub const ACCOUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
 type ImageUrls = HashMap<i64, (Option<String>, Option<String>)>;
 
-fn to_entity(state: &AppState, r: &accounts::AccountWithStats, images: &ImageUrls) -> Account {
+fn to_entity(state: &AppState, r: &AccountWithStats, images: &ImageUrls) -> Account {
     let mut a = Account::from_row(&r.account, &state.config).with_stats(AccountStats {
         statuses_count: r.statuses_count.unwrap_or(0),
         followers_count: r.followers_count.unwrap_or(0),
@@ -36,10 +42,7 @@ fn to_entity(state: &AppState, r: &accounts::AccountWithStats, images: &ImageUrl
 }
 
 /// Avatar and header URLs of the accounts that have them (one query, none when no account has).
-async fn image_urls(
-    state: &AppState,
-    found: &[accounts::AccountWithStats],
-) -> AppResult<ImageUrls> {
+async fn image_urls(state: &AppState, found: &[Arc<AccountWithStats>]) -> AppResult<ImageUrls> {
     let pairs: Vec<(i64, Option<i64>, Option<i64>)> = found
         .iter()
         .filter(|f| f.account.avatar_media_id.is_some() || f.account.header_media_id.is_some())
@@ -54,10 +57,33 @@ async fn image_urls(
     crate::service::media::profile_image_urls(state, &pairs).await
 }
 
+/// Accounts by ID with their counters (unknown IDs left out, in no particular order): from
+/// [`AppState::accounts`], else one query for those not kept (which are kept then).
+async fn with_stats(state: &AppState, ids: &[i64]) -> AppResult<Vec<Arc<AccountWithStats>>> {
+    let mut found = Vec::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        match state.accounts.get(id) {
+            Some(a) => found.push(a),
+            None => missing.push(*id),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let generation = state.accounts.generation();
+    for a in accounts::find_accounts_with_stats(&state.db, &missing).await? {
+        let a = Arc::new(a);
+        state.accounts.insert(a.account.id, a.clone(), generation);
+        found.push(a);
+    }
+    Ok(found)
+}
+
 /// Accounts with their counters, in the order given.
 pub async fn accounts(state: &AppState, rows: &[AccountRow]) -> AppResult<Vec<Account>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let found = accounts::find_accounts_with_stats(&state.db, &ids).await?;
+    let found = with_stats(state, &ids).await?;
     let images = image_urls(state, &found).await?;
     Ok(rows
         .iter()
@@ -83,7 +109,7 @@ pub async fn credential_account(
 
 /// Accounts by ID, in the order of `ids` (unknown IDs skipped).
 pub async fn accounts_by_id(state: &AppState, ids: &[i64]) -> AppResult<Vec<Account>> {
-    let found = accounts::find_accounts_with_stats(&state.db, ids).await?;
+    let found = with_stats(state, ids).await?;
     let images = image_urls(state, &found).await?;
     Ok(ids
         .iter()
@@ -118,7 +144,7 @@ pub async fn statuses(
     account_ids.extend(links.values().flat_map(|l| l.mentions.iter().copied()));
     account_ids.sort_unstable();
     account_ids.dedup();
-    let found = accounts::find_accounts_with_stats(db, &account_ids).await?;
+    let found = with_stats(state, &account_ids).await?;
     let images = image_urls(state, &found).await?;
     let rendered: Vec<Account> = found.iter().map(|f| to_entity(state, f, &images)).collect();
     let with_media: Vec<i64> = all.values().filter(|s| s.has_media).map(|s| s.id).collect();

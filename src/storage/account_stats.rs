@@ -17,6 +17,8 @@ pub enum Stat {
 
 /// Adds `delta` to a counter (never below zero), creating the row when needed.
 pub async fn adjust(tx: &mut Tx, account_id: i64, stat: Stat, delta: i64) -> sqlx::Result<()> {
+    // Counters are part of the accounts cache (`service::render`).
+    tx.changes_key(crate::storage::changes::Kind::Accounts, account_id);
     let col = match stat {
         Stat::Statuses => "statuses_count",
         Stat::Following => "following_count",
@@ -35,6 +37,9 @@ pub async fn adjust(tx: &mut Tx, account_id: i64, stat: Stat, delta: i64) -> sql
 /// Records new statuses, `(account_id, created_at)` each: counts them, and the latest one's time
 /// becomes the account's `last_status_at`.
 pub async fn statuses_posted(tx: &mut Tx, posted: &[(i64, DateTime<Utc>)]) -> sqlx::Result<()> {
+    for &(account, _) in posted {
+        tx.changes_key(crate::storage::changes::Kind::Accounts, account);
+    }
     // One row per account: PostgreSQL refuses to update a row twice in one statement.
     let mut per_account: Vec<(i64, i64, DateTime<Utc>)> = Vec::new();
     for &(account, at) in posted {

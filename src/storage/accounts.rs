@@ -251,6 +251,7 @@ pub struct ProfileUpdate {
 }
 
 pub async fn update_profile(tx: &mut Tx, id: i64, u: &ProfileUpdate) -> sqlx::Result<()> {
+    tx.changes_key(crate::storage::changes::Kind::Accounts, id);
     // Read by the token cache (`service::oauth::principal_for_token`).
     tx.changes(crate::storage::changes::Kind::SignIns);
     on_db!(tx, c => sqlx::query(
@@ -470,6 +471,7 @@ pub async fn set_keys_if_missing(
     if n == 1 {
         crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
     }
+    crate::storage::changes::changed_key(crate::storage::changes::Kind::Accounts, id);
     Ok(n == 1)
 }
 
@@ -519,6 +521,7 @@ pub async fn upsert_remote(db: &Db, r: &RemoteAccount<'_>) -> sqlx::Result<i64> 
         .bind(r.uri).bind(r.url).bind(r.inbox_url).bind(r.shared_inbox_url).bind(r.public_key_pem)
         .bind(r.actor_type).bind(created).bind(now)
         .fetch_one(c).await)
+    .inspect(|id| crate::storage::changes::changed_key(crate::storage::changes::Kind::Accounts, *id))
 }
 
 /// The account with this actor URI, and when it was last fetched (remote accounts).
@@ -581,6 +584,7 @@ pub async fn delete_remote(db: &Db, id: i64) -> sqlx::Result<Vec<i64>> {
     }
     on_db!(tx, c => sqlx::query("DELETE FROM accounts WHERE id = $1 AND domain IS NOT NULL")
         .bind(id).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.changes_key(crate::storage::changes::Kind::Accounts, id);
     tx.commit().await?;
     Ok(statuses)
 }
@@ -615,12 +619,14 @@ pub async fn set_silenced(db: &Db, id: i64, at: Option<DateTime<Utc>>) -> sqlx::
     on_db!(db, c => sqlx::query("UPDATE accounts SET silenced_at = $2 WHERE id = $1")
         .bind(id).bind(at).execute(c).await.map(|r| r.rows_affected()))?;
     crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
+    crate::storage::changes::changed_key(crate::storage::changes::Kind::Accounts, id);
     Ok(())
 }
 
 /// Marks an account suspended (`Some`) or lifts the mark (`None`). A suspended account's profile
 /// is blanked: what it said is gone with its posts.
 pub async fn set_suspended(tx: &mut Tx, id: i64, at: Option<DateTime<Utc>>) -> sqlx::Result<()> {
+    tx.changes_key(crate::storage::changes::Kind::Accounts, id);
     // Read by the token cache (`service::oauth::principal_for_token`).
     tx.changes(crate::storage::changes::Kind::SignIns);
     let sql = if at.is_some() {
@@ -779,6 +785,7 @@ pub async fn delete_unapproved(db: &Db, account_id: i64) -> sqlx::Result<bool> {
          (SELECT 1 FROM users u WHERE u.account_id = $1 AND NOT u.approved)")
         .bind(account_id).execute(c).await.map(|r| r.rows_affected()))?;
     crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
+    crate::storage::changes::changed_key(crate::storage::changes::Kind::Accounts, account_id);
     Ok(n > 0)
 }
 

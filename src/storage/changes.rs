@@ -1,13 +1,15 @@
 //! Generations of the facts that in-memory caches keep, so a cache never serves what a committed
 //! write has changed (issue 23).
 //!
-//! A cache notes the generation of its kind before it reads the database and keeps the entry
-//! only while the generation is still that number; every write of that kind moves it on once the
-//! write is committed (statements on [`Db`](super::Db) right after they run; statements in a
+//! A cache notes the generation of its kind before it reads the database, and keeps the entry only
+//! while nothing it read has changed since: neither the whole kind ([`changed`]) nor the entry's
+//! key ([`changed_key`]; keys share [`SLOTS`] slots per kind, so an unrelated key now and then
+//! drops an entry too, never the other way round). Writes mark what they changed once it is
+//! committed: statements on [`Db`](super::Db) right after they run, statements in a
 //! [`Tx`](super::Tx) at [`Tx::commit`](super::Tx::commit), so a reader between the statement and
-//! the commit, which still sees the old row, cannot keep it). Generations are per process: a
-//! write by another process (`rookery admin`, another node) is seen when a cache's entries
-//! expire, which each cache bounds (docs/ARCHITECTURE.md, "Caches").
+//! the commit, which still sees the old row, cannot keep it. Generations are per process: a write
+//! by another process (`rookery admin`, another node) is seen when a cache's entries expire, which
+//! each cache bounds (docs/ARCHITECTURE.md, "Caches").
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -16,41 +18,87 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[repr(u8)]
 pub enum Kind {
     /// What a bearer token stands for: tokens, users, and local accounts' rows (the
-    /// `Principal` of `service::oauth`).
+    /// `Principal` of `service::oauth`). Whole kind only.
     SignIns = 0,
-    /// The mentions and hashtags of statuses, which change only when a status is edited.
+    /// The mentions and hashtags of statuses, which change only when a status is edited. Whole
+    /// kind only.
     StatusLinks = 1,
+    /// An account's row or counters (`account_stats`), by account ID.
+    Accounts = 2,
+    /// A media attachment's row (its files, state, description), by media ID.
+    Media = 3,
 }
 
-const KINDS: usize = 2;
+const KINDS: usize = 4;
 
-static GENERATIONS: [AtomicU64; KINDS] = [const { AtomicU64::new(0) }; KINDS];
+/// Slots for keys per kind (a key's slot is `key mod SLOTS`).
+pub const SLOTS: usize = 4096;
 
-/// The generation of `kind` now; read it before reading what is to be cached.
-pub fn generation(kind: Kind) -> u64 {
-    GENERATIONS[kind as usize].load(Ordering::SeqCst)
+/// The generation counter, shared by all kinds so that one number orders every change.
+static CLOCK: AtomicU64 = AtomicU64::new(1);
+
+/// Per kind: the generation of its last whole-kind change.
+static WHOLE: [AtomicU64; KINDS] = [const { AtomicU64::new(0) }; KINDS];
+
+/// Per kind and slot: the generation of the last change of a key in that slot.
+static KEYS: [[AtomicU64; SLOTS]; KINDS] = [const { [const { AtomicU64::new(0) }; SLOTS] }; KINDS];
+
+fn slot(key: i64) -> usize {
+    key.rem_euclid(SLOTS as i64) as usize
 }
 
-/// Marks `kind` changed by a committed write.
+/// The generation now; read it before reading what is to be cached, and keep it with the entry.
+pub fn generation() -> u64 {
+    CLOCK.load(Ordering::SeqCst)
+}
+
+/// True while an entry of `kind` read at generation `read_at` is still current: no whole-kind
+/// change and (for a key) no change of its slot since.
+pub fn current(kind: Kind, key: Option<i64>, read_at: u64) -> bool {
+    WHOLE[kind as usize].load(Ordering::SeqCst) < read_at
+        && key.is_none_or(|k| KEYS[kind as usize][slot(k)].load(Ordering::SeqCst) < read_at)
+}
+
+/// Marks all of `kind` changed by a committed write.
 pub fn changed(kind: Kind) {
-    GENERATIONS[kind as usize].fetch_add(1, Ordering::SeqCst);
+    let g = CLOCK.fetch_add(1, Ordering::SeqCst);
+    WHOLE[kind as usize].fetch_max(g, Ordering::SeqCst);
 }
 
-/// Kinds changed by an open transaction, marked changed when it commits.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Pending(u8);
+/// Marks one key of `kind` changed by a committed write.
+pub fn changed_key(kind: Kind, key: i64) {
+    let g = CLOCK.fetch_add(1, Ordering::SeqCst);
+    KEYS[kind as usize][slot(key)].fetch_max(g, Ordering::SeqCst);
+}
+
+/// What an open transaction changed, marked when it commits.
+#[derive(Clone, Debug, Default)]
+pub struct Pending {
+    kinds: u8,
+    keys: Vec<(Kind, i64)>,
+}
 
 impl Pending {
     pub fn add(&mut self, kind: Kind) {
-        self.0 |= 1 << kind as u8;
+        self.kinds |= 1 << kind as u8;
     }
 
-    /// Marks every pending kind changed; called after the commit.
+    pub fn add_key(&mut self, kind: Kind, key: i64) {
+        self.keys.push((kind, key));
+    }
+
+    /// Marks everything pending changed; called after the commit.
     pub fn committed(self) {
-        for k in 0..KINDS {
-            if self.0 & (1 << k) != 0 {
-                GENERATIONS[k].fetch_add(1, Ordering::SeqCst);
+        for (k, kind) in [Kind::SignIns, Kind::StatusLinks, Kind::Accounts, Kind::Media]
+            .into_iter()
+            .enumerate()
+        {
+            if self.kinds & (1 << k) != 0 {
+                changed(kind);
             }
+        }
+        for (kind, key) in self.keys {
+            changed_key(kind, key);
         }
     }
 }

@@ -203,10 +203,20 @@ impl Tx {
         }
     }
 
-    /// Notes that this transaction changes `kind`, for the caches (see [`super::changes`]).
+    /// Notes that this transaction changes all of `kind`, for the caches (see
+    /// [`super::changes`]).
     pub fn changes(&mut self, kind: super::changes::Kind) {
+        self.pending().add(kind);
+    }
+
+    /// Notes that this transaction changes `key` of `kind`.
+    pub fn changes_key(&mut self, kind: super::changes::Kind, key: i64) {
+        self.pending().add_key(kind, key);
+    }
+
+    fn pending(&mut self) -> &mut super::changes::Pending {
         match self {
-            Tx::Sqlite(_, p) | Tx::Postgres(_, p) => p.add(kind),
+            Tx::Sqlite(_, p) | Tx::Postgres(_, p) => p,
         }
     }
 

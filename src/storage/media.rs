@@ -157,6 +157,7 @@ pub async fn update_description(
          WHERE id = $5")
         .bind(description).bind(focus.0).bind(focus.1).bind(Utc::now()).bind(id)
         .execute(c).await.map(|_| ()))?;
+    crate::storage::changes::changed_key(crate::storage::changes::Kind::Media, id);
     Ok(())
 }
 
@@ -180,6 +181,7 @@ pub async fn mark_ready(db: &Db, id: i64, p: &Processed) -> sqlx::Result<()> {
         .bind(&p.r#type).bind(&p.file_key).bind(&p.file_content_type).bind(p.file_size)
         .bind(&p.preview_key).bind(&p.blurhash).bind(Json(&p.meta)).bind(Utc::now()).bind(id)
         .execute(c).await.map(|_| ()))?;
+    crate::storage::changes::changed_key(crate::storage::changes::Kind::Media, id);
     Ok(())
 }
 
@@ -188,6 +190,7 @@ pub async fn mark_failed(db: &Db, id: i64, error: &str) -> sqlx::Result<()> {
         "UPDATE media_attachments SET state = 'failed', upload_key = NULL, progress = NULL, error = $1, \
          updated_at = $2 WHERE id = $3")
         .bind(error).bind(Utc::now()).bind(id).execute(c).await.map(|_| ()))?;
+    crate::storage::changes::changed_key(crate::storage::changes::Kind::Media, id);
     Ok(())
 }
 
@@ -214,6 +217,7 @@ pub async fn mark_cached(
          WHERE id = $7")
         .bind(file_key).bind(content_type).bind(size).bind(preview_key).bind(meta.map(Json))
         .bind(now).bind(id).execute(c).await.map(|_| ()))?;
+    crate::storage::changes::changed_key(crate::storage::changes::Kind::Media, id);
     Ok(())
 }
 
@@ -235,6 +239,7 @@ pub async fn mark_uncached(db: &Db, id: i64) -> sqlx::Result<()> {
     on_db!(db, c => sqlx::query(
         "UPDATE media_attachments SET file_key = NULL, preview_key = NULL, cached_at = NULL WHERE id = $1")
         .bind(id).execute(c).await.map(|_| ()))?;
+    crate::storage::changes::changed_key(crate::storage::changes::Kind::Media, id);
     Ok(())
 }
 
@@ -295,12 +300,14 @@ pub async fn unattached_before(
 
 /// Deletes an attachment row inside a transaction.
 pub async fn delete_in(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+    tx.changes_key(crate::storage::changes::Kind::Media, id);
     on_db!(tx, c => sqlx::query("DELETE FROM media_attachments WHERE id = $1").bind(id).execute(c).await.map(|_| ()))?;
     Ok(())
 }
 
 pub async fn delete(db: &Db, id: i64) -> sqlx::Result<()> {
     on_db!(db, c => sqlx::query("DELETE FROM media_attachments WHERE id = $1").bind(id).execute(c).await.map(|_| ()))?;
+    crate::storage::changes::changed_key(crate::storage::changes::Kind::Media, id);
     Ok(())
 }
 
@@ -311,6 +318,7 @@ pub async fn set_profile_image(
     field: ProfileImage,
     media_id: Option<i64>,
 ) -> sqlx::Result<()> {
+    tx.changes_key(crate::storage::changes::Kind::Accounts, account_id);
     // Read by the token cache (`service::oauth::principal_for_token`).
     tx.changes(crate::storage::changes::Kind::SignIns);
     let sql = match field {

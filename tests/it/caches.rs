@@ -10,7 +10,8 @@ use crate::support::TestApp;
 
 both_backends!(
     a_kept_token_follows_profile_changes_disabling_and_suspension,
-    kept_hashtags_and_mentions_follow_edits
+    kept_hashtags_and_mentions_follow_edits,
+    kept_accounts_follow_posts_follows_and_profile_changes
 );
 
 async fn a_kept_token_follows_profile_changes_disabling_and_suspension(app: TestApp) {
@@ -123,4 +124,58 @@ async fn kept_hashtags_and_mentions_follow_edits(app: TestApp) {
         tags_and_mentions().await,
         (vec!["beta".to_string(), "gamma".to_string()], vec![])
     );
+}
+
+async fn kept_accounts_follow_posts_follows_and_profile_changes(app: TestApp) {
+    app.create_user("alice").await;
+    let bob = app.create_user("bob").await;
+    let alice_t = app.token_for("alice", "read write follow").await;
+    let bob_t = app.token_for("bob", "read write follow").await;
+    let post = |token: String, text: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .post("/api/v1/statuses", Some(&token), json!({"status": text}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    };
+    let newest_author = || {
+        let (app, token) = (&app, alice_t.clone());
+        async move {
+            let public = app
+                .get("/api/v1/timelines/public?local=true", Some(&token))
+                .await
+                .json();
+            public[0]["account"].clone()
+        }
+    };
+    let r = app
+        .post(&format!("/api/v1/accounts/{bob}/follow"), Some(&alice_t), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    post(bob_t.clone(), "one").await;
+    let a = newest_author().await;
+    assert_eq!((a["statuses_count"].as_i64(), a["followers_count"].as_i64()), (Some(1), Some(1)));
+    // Kept now; each change shows on the next read.
+    post(bob_t.clone(), "two").await;
+    assert_eq!(newest_author().await["statuses_count"], 2);
+    let r = app
+        .post(&format!("/api/v1/accounts/{bob}/unfollow"), Some(&alice_t), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let account = app.get(&format!("/api/v1/accounts/{bob}"), Some(&alice_t)).await.json();
+    assert_eq!(account["followers_count"], 0);
+    let r = app
+        .send(
+            Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&bob_t),
+            Some(json!({"display_name": "Robert"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let account = app.get(&format!("/api/v1/accounts/{bob}"), Some(&alice_t)).await.json();
+    assert_eq!(account["display_name"], "Robert");
+    assert_eq!(newest_author().await["display_name"], "Robert");
 }
