@@ -124,6 +124,17 @@ pub async fn statuses(
     viewer: Option<i64>,
     rows: Vec<StatusRow>,
 ) -> AppResult<Vec<Status>> {
+    statuses_with(state, viewer, rows, None).await
+}
+
+/// [`statuses`] with the viewer's state of these rows already read (as
+/// `storage::statuses::home_with_viewer_state` does with the page), so it is not read again.
+pub async fn statuses_with(
+    state: &AppState,
+    viewer: Option<i64>,
+    rows: Vec<StatusRow>,
+    viewer_state: Option<statuses::ViewerState>,
+) -> AppResult<Vec<Status>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -139,7 +150,10 @@ pub async fn statuses(
     }
     let status_ids: Vec<i64> = all.keys().copied().collect();
     let links = status_links(state, &status_ids).await?;
-    let vs = &statuses::viewer_state(db, viewer.unwrap_or(ANONYMOUS), &status_ids).await?;
+    let vs = &match viewer_state {
+        Some(vs) => vs,
+        None => statuses::viewer_state(db, viewer.unwrap_or(ANONYMOUS), &status_ids).await?,
+    };
     let mut account_ids: Vec<i64> = all.values().map(|s| s.account_id).collect();
     account_ids.extend(links.values().flat_map(|l| l.mentions.iter().copied()));
     account_ids.sort_unstable();

@@ -476,13 +476,48 @@ async fn page_query(
     Ok(page.finish(rows))
 }
 
+/// A page row with what the viewer did to it, read in the page's own query (see
+/// [`home_with_viewer_state`]). For a boost, favourited, boosted and bookmarked are of the
+/// boosted status; `pinned` and `muted` are of both the row and the boosted status.
+#[derive(Debug, sqlx::FromRow)]
+struct FlaggedRow {
+    #[sqlx(flatten)]
+    row: StatusRow,
+    v_favourited: bool,
+    v_reblogged: bool,
+    v_bookmarked: bool,
+    v_pinned: bool,
+    v_pinned_original: bool,
+    v_muted: bool,
+    v_muted_original: bool,
+    /// The boosted status's thread (for a boost), else the row's own.
+    v_original_conversation: i64,
+}
+
 /// The home timeline of `viewer`: its feed rows, minus blocked and muted authors (of the status or
-/// of the boosted status).
-pub async fn home(db: &Db, viewer: i64, page: &Page) -> sqlx::Result<Vec<StatusRow>> {
+/// of the boosted status), with what the viewer did to them (favourites, boosts, bookmarks, pins,
+/// thread mutes) read in the same query.
+pub async fn home_with_viewer_state(
+    db: &Db,
+    viewer: i64,
+    page: &Page,
+) -> sqlx::Result<(Vec<StatusRow>, ViewerState)> {
     let mut args = Args::default();
     let v = args.add(viewer);
     let now = args.add(Utc::now());
-    let from = format!(
+    let target = "COALESCE(s.reblog_of_id, s.id)";
+    let flags = format!(
+        "EXISTS (SELECT 1 FROM favourites vf WHERE vf.account_id = {v} AND vf.status_id = {target}) AS v_favourited, \
+         EXISTS (SELECT 1 FROM statuses vr WHERE vr.account_id = {v} AND vr.reblog_of_id = {target}) AS v_reblogged, \
+         EXISTS (SELECT 1 FROM bookmarks vb WHERE vb.account_id = {v} AND vb.status_id = {target}) AS v_bookmarked, \
+         EXISTS (SELECT 1 FROM status_pins vp WHERE vp.account_id = {v} AND vp.status_id = s.id) AS v_pinned, \
+         EXISTS (SELECT 1 FROM status_pins vq WHERE vq.account_id = {v} AND vq.status_id = {target}) AS v_pinned_original, \
+         EXISTS (SELECT 1 FROM conversation_mutes vm WHERE vm.account_id = {v} AND vm.conversation_id = s.conversation_id) AS v_muted, \
+         EXISTS (SELECT 1 FROM conversation_mutes vn WHERE vn.account_id = {v} \
+           AND vn.conversation_id = COALESCE(r.conversation_id, s.conversation_id)) AS v_muted_original, \
+         COALESCE(r.conversation_id, s.conversation_id) AS v_original_conversation"
+    );
+    let from_where = format!(
         "home_feed h JOIN statuses s ON s.id = h.status_id LEFT JOIN statuses r ON r.id = s.reblog_of_id \
          WHERE h.account_id = {v} AND (s.account_id = {v} OR {f1}) \
          AND (r.id IS NULL OR r.account_id = {v} OR {f2}) AND {vis}",
@@ -490,7 +525,37 @@ pub async fn home(db: &Db, viewer: i64, page: &Page) -> sqlx::Result<Vec<StatusR
         f2 = not_filtered("r.account_id", &v, &now),
         vis = visible_to("s", &v),
     );
-    page_query(db, from, "h.status_id", args, page).await
+    let (cond, tail) = page.sql("h.status_id", &mut args);
+    let sql = format!("SELECT {COLUMNS}, {flags} FROM {from_where} AND {cond} {tail}");
+    let rows: Vec<FlaggedRow> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    let mut state = ViewerState::default();
+    let mut out = Vec::with_capacity(rows.len());
+    for f in rows {
+        let target = f.row.reblog_of_id.unwrap_or(f.row.id);
+        if f.v_favourited {
+            state.favourited.push(target);
+        }
+        if f.v_reblogged {
+            state.reblogged.push(target);
+        }
+        if f.v_bookmarked {
+            state.bookmarked.push(target);
+        }
+        if f.v_pinned {
+            state.pinned.push(f.row.id);
+        }
+        if f.v_pinned_original {
+            state.pinned.push(target);
+        }
+        if f.v_muted {
+            state.muted_conversations.push(f.row.conversation_id);
+        }
+        if f.v_muted_original {
+            state.muted_conversations.push(f.v_original_conversation);
+        }
+        out.push(f.row);
+    }
+    Ok((page.finish(out), state))
 }
 
 /// SQL: does list `list` (owned by `owner`, with replies policy `policy`; all SQL expressions)

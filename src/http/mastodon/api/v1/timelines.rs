@@ -35,9 +35,11 @@ pub async fn home(
 ) -> AppResult<Response> {
     let cu = auth.require_user("read:statuses")?;
     let me = cu.account.id;
-    let rows = store::home(&state.db, me, &p.page()).await?;
-    let ids = rows.iter().map(|r| r.id).collect();
-    respond(&state, Some(me), "home", &uri, rows, ids).await
+    let (rows, viewer_state) = store::home_with_viewer_state(&state.db, me, &p.page()).await?;
+    let page_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let statuses = render::statuses_with(&state, Some(me), rows, Some(viewer_state)).await?;
+    let statuses = crate::service::filters::statuses(&state, Some(me), "home", statuses).await?;
+    Ok(paged(&state.config.base_url(), &uri, statuses, &page_ids))
 }
 
 #[derive(Deserialize)]
