@@ -477,22 +477,26 @@ async fn page_query(
 }
 
 /// A page row with what the viewer did to it, read in the page's own query (see
-/// [`home_with_viewer_state`]). For a boost, favourited, boosted and bookmarked are of the
-/// boosted status; `pinned` and `muted` are of both the row and the boosted status.
+/// [`home_with_viewer_state`]): `v_flags` is a set of [`FLAG_FAVOURITED`] and the others, one
+/// column rather than seven because sqlx copies every column of every row. For a boost,
+/// favourited, boosted and bookmarked are of the boosted status; pinned and muted are of both the
+/// row and the boosted status.
 #[derive(Debug, sqlx::FromRow)]
 struct FlaggedRow {
     #[sqlx(flatten)]
     row: StatusRow,
-    v_favourited: bool,
-    v_reblogged: bool,
-    v_bookmarked: bool,
-    v_pinned: bool,
-    v_pinned_original: bool,
-    v_muted: bool,
-    v_muted_original: bool,
+    v_flags: i64,
     /// The boosted status's thread (for a boost), else the row's own.
     v_original_conversation: i64,
 }
+
+const FLAG_FAVOURITED: i64 = 1;
+const FLAG_REBLOGGED: i64 = 2;
+const FLAG_BOOKMARKED: i64 = 4;
+const FLAG_PINNED: i64 = 8;
+const FLAG_PINNED_ORIGINAL: i64 = 16;
+const FLAG_MUTED: i64 = 32;
+const FLAG_MUTED_ORIGINAL: i64 = 64;
 
 /// The home timeline of `viewer`: its feed rows, minus blocked and muted authors (of the status or
 /// of the boosted status), with what the viewer did to them (favourites, boosts, bookmarks, pins,
@@ -506,16 +510,21 @@ pub async fn home_with_viewer_state(
     let v = args.add(viewer);
     let now = args.add(Utc::now());
     let target = "COALESCE(s.reblog_of_id, s.id)";
+    // CASE rather than a cast: PostgreSQL casts a boolean to INTEGER but not to BIGINT.
+    let bit = |cond: String, flag: i64| format!("CASE WHEN EXISTS ({cond}) THEN {flag} ELSE 0 END");
+    let flags = [
+        bit(format!("SELECT 1 FROM favourites vf WHERE vf.account_id = {v} AND vf.status_id = {target}"), FLAG_FAVOURITED),
+        bit(format!("SELECT 1 FROM statuses vr WHERE vr.account_id = {v} AND vr.reblog_of_id = {target}"), FLAG_REBLOGGED),
+        bit(format!("SELECT 1 FROM bookmarks vb WHERE vb.account_id = {v} AND vb.status_id = {target}"), FLAG_BOOKMARKED),
+        bit(format!("SELECT 1 FROM status_pins vp WHERE vp.account_id = {v} AND vp.status_id = s.id"), FLAG_PINNED),
+        bit(format!("SELECT 1 FROM status_pins vq WHERE vq.account_id = {v} AND vq.status_id = {target}"), FLAG_PINNED_ORIGINAL),
+        bit(format!("SELECT 1 FROM conversation_mutes vm WHERE vm.account_id = {v} AND vm.conversation_id = s.conversation_id"), FLAG_MUTED),
+        bit(format!("SELECT 1 FROM conversation_mutes vn WHERE vn.account_id = {v} \
+           AND vn.conversation_id = COALESCE(r.conversation_id, s.conversation_id)"), FLAG_MUTED_ORIGINAL),
+    ];
     let flags = format!(
-        "EXISTS (SELECT 1 FROM favourites vf WHERE vf.account_id = {v} AND vf.status_id = {target}) AS v_favourited, \
-         EXISTS (SELECT 1 FROM statuses vr WHERE vr.account_id = {v} AND vr.reblog_of_id = {target}) AS v_reblogged, \
-         EXISTS (SELECT 1 FROM bookmarks vb WHERE vb.account_id = {v} AND vb.status_id = {target}) AS v_bookmarked, \
-         EXISTS (SELECT 1 FROM status_pins vp WHERE vp.account_id = {v} AND vp.status_id = s.id) AS v_pinned, \
-         EXISTS (SELECT 1 FROM status_pins vq WHERE vq.account_id = {v} AND vq.status_id = {target}) AS v_pinned_original, \
-         EXISTS (SELECT 1 FROM conversation_mutes vm WHERE vm.account_id = {v} AND vm.conversation_id = s.conversation_id) AS v_muted, \
-         EXISTS (SELECT 1 FROM conversation_mutes vn WHERE vn.account_id = {v} \
-           AND vn.conversation_id = COALESCE(r.conversation_id, s.conversation_id)) AS v_muted_original, \
-         COALESCE(r.conversation_id, s.conversation_id) AS v_original_conversation"
+        "CAST({} AS BIGINT) AS v_flags, COALESCE(r.conversation_id, s.conversation_id) AS v_original_conversation",
+        flags.join(" + ")
     );
     let from_where = format!(
         "home_feed h JOIN statuses s ON s.id = h.status_id LEFT JOIN statuses r ON r.id = s.reblog_of_id \
@@ -532,25 +541,26 @@ pub async fn home_with_viewer_state(
     let mut out = Vec::with_capacity(rows.len());
     for f in rows {
         let target = f.row.reblog_of_id.unwrap_or(f.row.id);
-        if f.v_favourited {
+        let has = |flag: i64| f.v_flags & flag != 0;
+        if has(FLAG_FAVOURITED) {
             state.favourited.push(target);
         }
-        if f.v_reblogged {
+        if has(FLAG_REBLOGGED) {
             state.reblogged.push(target);
         }
-        if f.v_bookmarked {
+        if has(FLAG_BOOKMARKED) {
             state.bookmarked.push(target);
         }
-        if f.v_pinned {
+        if has(FLAG_PINNED) {
             state.pinned.push(f.row.id);
         }
-        if f.v_pinned_original {
+        if has(FLAG_PINNED_ORIGINAL) {
             state.pinned.push(target);
         }
-        if f.v_muted {
+        if has(FLAG_MUTED) {
             state.muted_conversations.push(f.row.conversation_id);
         }
-        if f.v_muted_original {
+        if has(FLAG_MUTED_ORIGINAL) {
             state.muted_conversations.push(f.v_original_conversation);
         }
         out.push(f.row);
