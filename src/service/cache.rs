@@ -97,27 +97,6 @@ impl Misses {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn misses_expire_and_stay_bounded() {
-        let m = Misses::new(Duration::from_millis(50), 3);
-        m.missed("a");
-        assert!(m.recently_missed("a"));
-        assert!(!m.recently_missed("b"));
-        for k in ["b", "c", "d", "e"] {
-            m.missed(k);
-        }
-        assert!(m.seen.lock().unwrap().len() <= 3);
-        m.forget("e");
-        assert!(!m.recently_missed("e"));
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(!m.recently_missed("d"));
-    }
-}
-
 /// A cache key that may be marked changed on its own (`storage::changes::changed_key`).
 pub trait KeptKey: Eq + std::hash::Hash + Clone {
     /// The key as `storage::changes` knows it, or `None` when only whole-kind changes apply.
@@ -170,5 +149,26 @@ impl<K: KeptKey, V: Clone> Kept<K, V> {
     /// Keeps `value`, read after [`Kept::generation`] returned `generation`.
     pub fn insert(&self, key: K, value: V, generation: u64) {
         self.entries.insert(key, (generation, Instant::now(), value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misses_expire_and_stay_bounded() {
+        let m = Misses::new(Duration::from_millis(50), 3);
+        m.missed("a");
+        assert!(m.recently_missed("a"));
+        assert!(!m.recently_missed("b"));
+        for k in ["b", "c", "d", "e"] {
+            m.missed(k);
+        }
+        assert!(m.seen.lock().unwrap().len() <= 3);
+        m.forget("e");
+        assert!(!m.recently_missed("e"));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!m.recently_missed("d"));
     }
 }

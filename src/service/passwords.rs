@@ -52,10 +52,10 @@ async fn with_blocks<T: Send + 'static>(
         let out = f(&mut buf[..blocks]);
         // Only buffers of the default size are kept; a larger one (an old hash with other
         // parameters) is freed.
-        if buf.len() == default_blocks {
-            if let Ok(mut pool) = HASHERS.buffers.lock() {
-                pool.push(buf);
-            }
+        if buf.len() == default_blocks
+            && let Ok(mut pool) = HASHERS.buffers.lock()
+        {
+            pool.push(buf);
         }
         drop(permit);
         out
