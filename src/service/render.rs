@@ -139,15 +139,16 @@ pub async fn statuses_with(
         return Ok(Vec::new());
     }
     let db = &state.db;
-    let mut all: HashMap<i64, StatusRow> = rows.iter().map(|r| (r.id, r.clone())).collect();
+    // The page's rows and the boosted statuses not on it, by ID (borrowed: a page's rows are not
+    // copied).
+    let on_page: std::collections::HashSet<i64> = rows.iter().map(|r| r.id).collect();
     let missing: Vec<i64> = rows
         .iter()
         .filter_map(|r| r.reblog_of_id)
-        .filter(|id| !all.contains_key(id))
+        .filter(|id| !on_page.contains(id))
         .collect();
-    for r in statuses::find_many(db, &missing).await? {
-        all.insert(r.id, r);
-    }
+    let boosted = statuses::find_many(db, &missing).await?;
+    let all: HashMap<i64, &StatusRow> = rows.iter().chain(boosted.iter()).map(|r| (r.id, r)).collect();
     let status_ids: Vec<i64> = all.keys().copied().collect();
     let links = status_links(state, &status_ids).await?;
     let vs = &match viewer_state {
