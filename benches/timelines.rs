@@ -246,6 +246,18 @@ struct Result {
     errors: usize,
 }
 
+impl Result {
+    fn print(&self, name: &str) {
+        println!(
+            "{name:>14}: p50 {:>6.2} ms  p99 {:>6.2} ms  {:>7.0} req/s  errors {}",
+            self.p50.as_secs_f64() * 1000.0,
+            self.p99.as_secs_f64() * 1000.0,
+            self.rps,
+            self.errors
+        );
+    }
+}
+
 async fn load(url: &str, token: Option<&str>, clients: usize, seconds: u64) -> Result {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
@@ -415,13 +427,7 @@ async fn main() {
     ] {
         let url = format!("http://127.0.0.1:{port}{path}");
         let r = load(&url, auth.then_some(token.as_str()), o.clients, o.seconds).await;
-        println!(
-            "{name:>14}: p50 {:>6.2} ms  p99 {:>6.2} ms  {:>7.0} req/s  errors {}",
-            r.p50.as_secs_f64() * 1000.0,
-            r.p99.as_secs_f64() * 1000.0,
-            r.rps,
-            r.errors
-        );
+        r.print(name);
     }
     println!(
         "peak RSS during the run: {:.1} MB",
@@ -567,11 +573,15 @@ mod small {
         let t0 = Instant::now();
         for k in 0..THREADS {
             let (http, api) = (http.clone(), api.clone());
-            let mine: Vec<String> = (k..AUTHORS).step_by(THREADS).map(|a| tokens[a].clone()).collect();
+            let mine: Vec<String> = (k..AUTHORS)
+                .step_by(THREADS)
+                .map(|a| tokens[a].clone())
+                .collect();
             tasks.push(tokio::spawn(async move {
                 for n in 0..POSTS_EACH {
                     for token in &mine {
-                        let text = format!("post {n} with #perf and a link https://example.com/{n}");
+                        let text =
+                            format!("post {n} with #perf and a link https://example.com/{n}");
                         let r = http
                             .post(format!("{api}/api/v1/statuses"))
                             .bearer_auth(token)
@@ -603,7 +613,10 @@ mod small {
                 .await
                 .unwrap();
             let r = http
-                .post(format!("{api}/api/v1/accounts/{}/follow", me["id"].as_str().unwrap()))
+                .post(format!(
+                    "{api}/api/v1/accounts/{}/follow",
+                    me["id"].as_str().unwrap()
+                ))
                 .bearer_auth(&reader)
                 .send()
                 .await
@@ -651,13 +664,7 @@ mod small {
                 Some(wrk) => wrk_load(&wrk, &url, token, o.seconds),
                 None => load(&url, token, 32, o.seconds).await,
             };
-            println!(
-                "{name:>14}: p50 {:>6.2} ms  p99 {:>6.2} ms  {:>7.0} req/s  errors {}",
-                r.p50.as_secs_f64() * 1000.0,
-                r.p99.as_secs_f64() * 1000.0,
-                r.rps,
-                r.errors
-            );
+            r.print(name);
         }
         println!(
             "RSS after the run: {:.1} MB (peak {:.1} MB)",
@@ -692,7 +699,8 @@ mod small {
         };
         let ms = |v: Option<String>| -> Duration {
             let v = v.unwrap_or_default();
-            let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+            let (num, unit) =
+                v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
             let n: f64 = num.parse().unwrap_or(0.0);
             Duration::from_secs_f64(match unit {
                 "us" => n / 1e6,
@@ -710,7 +718,9 @@ mod small {
         Result {
             p50: ms(field("50%")),
             p99: ms(field("99%")),
-            rps: field("Requests/sec:").and_then(|v| v.parse().ok()).unwrap_or(0.0),
+            rps: field("Requests/sec:")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0),
             errors,
         }
     }

@@ -67,15 +67,18 @@ pub struct Shared {
     /// for [`crate::service::statuses::MENTION_MISS_TTL`].
     pub mention_misses: Arc<crate::service::cache::Misses>,
     /// Applications statuses were posted with (`service::render`), at most 1,024.
-    pub applications: Arc<quick_cache::sync::Cache<i64, crate::api_types::status::StatusApplication>>,
+    pub applications:
+        Arc<quick_cache::sync::Cache<i64, crate::api_types::status::StatusApplication>>,
     /// Accounts with their counters rendered lately (`service::render`), at most 10,000, each
     /// for at most [`crate::service::render::ACCOUNTS_TTL`].
-    pub accounts: Arc<crate::service::cache::Kept<i64, Arc<crate::storage::accounts::AccountWithStats>>>,
+    pub accounts:
+        Arc<crate::service::cache::Kept<i64, Arc<crate::storage::accounts::AccountWithStats>>>,
     /// URLs of avatars and headers by media ID (`service::media::profile_image_urls`), at most
     /// 10,000, each for at most [`crate::service::render::ACCOUNTS_TTL`].
     pub profile_images: Arc<crate::service::cache::Kept<i64, Option<String>>>,
     /// Mentions and hashtags of statuses rendered lately (`service::render`), at most 20,000.
-    pub status_links: Arc<crate::service::cache::Kept<i64, Arc<crate::service::render::StatusLinks>>>,
+    pub status_links:
+        Arc<crate::service::cache::Kept<i64, Arc<crate::service::render::StatusLinks>>>,
     /// Bearer tokens resolved recently (`service::oauth::PrincipalCache`).
     pub principals: Arc<crate::service::oauth::PrincipalCache>,
     /// The shorts `for_you` ranking, reused for a few seconds (see `service::shorts`).

@@ -9,9 +9,9 @@
 //! We sign what Fedify signs: `("@method" "@target-uri" "@authority" "host" "date"
 //! "content-digest")` with `alg`, `keyid` and `created`, label `sig1`.
 
-use http::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use sfv::{BareItem, Dictionary, FieldType, InnerList, Item, Key, ListEntry, Parameters, Parser};
 use sha2::{Digest, Sha256, Sha512};
 

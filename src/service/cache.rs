@@ -148,7 +148,8 @@ impl<K: KeptKey, V: Clone> Kept<K, V> {
 
     /// Keeps `value`, read after [`Kept::generation`] returned `generation`.
     pub fn insert(&self, key: K, value: V, generation: u64) {
-        self.entries.insert(key, (generation, Instant::now(), value));
+        self.entries
+            .insert(key, (generation, Instant::now(), value));
     }
 }
 

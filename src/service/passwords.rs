@@ -137,6 +137,11 @@ fn parse(phc: &str) -> Option<(Algorithm, Version, Params)> {
         .unwrap_or_default();
     let mut params = Params::try_from(&parsed).ok()?;
     if params.m_cost() > MAX_M_COST {
+        // Not silent: an operator who imported such hashes needs to know why sign-ins fail.
+        tracing::warn!(
+            m_cost = params.m_cost(),
+            "a stored password hash asks for more memory than allowed; it never matches"
+        );
         return None;
     }
     let len = parsed.hash?.len();
@@ -231,7 +236,10 @@ mod tests {
             "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
             "$scrypt$ln=16,r=8,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
         ] {
-            assert!(!verify("whatever".into(), phc.into()).await.unwrap(), "{phc}");
+            assert!(
+                !verify("whatever".into(), phc.into()).await.unwrap(),
+                "{phc}"
+            );
         }
     }
 }

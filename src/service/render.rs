@@ -148,7 +148,11 @@ pub async fn statuses_with(
         .filter(|id| !on_page.contains(id))
         .collect();
     let boosted = statuses::find_many(db, &missing).await?;
-    let all: HashMap<i64, &StatusRow> = rows.iter().chain(boosted.iter()).map(|r| (r.id, r)).collect();
+    let all: HashMap<i64, &StatusRow> = rows
+        .iter()
+        .chain(boosted.iter())
+        .map(|r| (r.id, r))
+        .collect();
     let status_ids: Vec<i64> = all.keys().copied().collect();
     let links = status_links(state, &status_ids).await?;
     let vs = &match viewer_state {

@@ -470,8 +470,8 @@ pub async fn set_keys_if_missing(
         .bind(id).bind(public_pem).bind(private_pem).execute(c).await.map(|r| r.rows_affected()))?;
     if n == 1 {
         crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
+        crate::storage::changes::changed_key(crate::storage::changes::Kind::Accounts, id);
     }
-    crate::storage::changes::changed_key(crate::storage::changes::Kind::Accounts, id);
     Ok(n == 1)
 }
 

@@ -31,6 +31,14 @@ pub enum Kind {
 
 const KINDS: usize = 4;
 
+/// Every kind, in `repr` order.
+const ALL: [Kind; KINDS] = [
+    Kind::SignIns,
+    Kind::StatusLinks,
+    Kind::Accounts,
+    Kind::Media,
+];
+
 /// Slots for keys per kind (a key's slot is `key mod SLOTS`).
 pub const SLOTS: usize = 4096;
 
@@ -89,11 +97,8 @@ impl Pending {
 
     /// Marks everything pending changed; called after the commit.
     pub fn committed(self) {
-        for (k, kind) in [Kind::SignIns, Kind::StatusLinks, Kind::Accounts, Kind::Media]
-            .into_iter()
-            .enumerate()
-        {
-            if self.kinds & (1 << k) != 0 {
+        for kind in ALL {
+            if self.kinds & (1 << kind as u8) != 0 {
                 changed(kind);
             }
         }

@@ -135,7 +135,9 @@ impl Db {
     /// Starts a transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(_, writer) => Tx::Sqlite(SqliteTx::begin(&writer.conn).await?, Default::default()),
+            Db::Sqlite(_, writer) => {
+                Tx::Sqlite(SqliteTx::begin(&writer.conn).await?, Default::default())
+            }
             Db::Postgres(p, _) => Tx::Postgres(p.begin().await?, Default::default()),
         })
     }

@@ -513,14 +513,49 @@ pub async fn home_with_viewer_state(
     // CASE rather than a cast: PostgreSQL casts a boolean to INTEGER but not to BIGINT.
     let bit = |cond: String, flag: i64| format!("CASE WHEN EXISTS ({cond}) THEN {flag} ELSE 0 END");
     let flags = [
-        bit(format!("SELECT 1 FROM favourites vf WHERE vf.account_id = {v} AND vf.status_id = {target}"), FLAG_FAVOURITED),
-        bit(format!("SELECT 1 FROM statuses vr WHERE vr.account_id = {v} AND vr.reblog_of_id = {target}"), FLAG_REBLOGGED),
-        bit(format!("SELECT 1 FROM bookmarks vb WHERE vb.account_id = {v} AND vb.status_id = {target}"), FLAG_BOOKMARKED),
-        bit(format!("SELECT 1 FROM status_pins vp WHERE vp.account_id = {v} AND vp.status_id = s.id"), FLAG_PINNED),
-        bit(format!("SELECT 1 FROM status_pins vq WHERE vq.account_id = {v} AND vq.status_id = {target}"), FLAG_PINNED_ORIGINAL),
-        bit(format!("SELECT 1 FROM conversation_mutes vm WHERE vm.account_id = {v} AND vm.conversation_id = s.conversation_id"), FLAG_MUTED),
-        bit(format!("SELECT 1 FROM conversation_mutes vn WHERE vn.account_id = {v} \
-           AND vn.conversation_id = COALESCE(r.conversation_id, s.conversation_id)"), FLAG_MUTED_ORIGINAL),
+        bit(
+            format!(
+                "SELECT 1 FROM favourites vf WHERE vf.account_id = {v} AND vf.status_id = {target}"
+            ),
+            FLAG_FAVOURITED,
+        ),
+        bit(
+            format!(
+                "SELECT 1 FROM statuses vr WHERE vr.account_id = {v} AND vr.reblog_of_id = {target}"
+            ),
+            FLAG_REBLOGGED,
+        ),
+        bit(
+            format!(
+                "SELECT 1 FROM bookmarks vb WHERE vb.account_id = {v} AND vb.status_id = {target}"
+            ),
+            FLAG_BOOKMARKED,
+        ),
+        bit(
+            format!(
+                "SELECT 1 FROM status_pins vp WHERE vp.account_id = {v} AND vp.status_id = s.id"
+            ),
+            FLAG_PINNED,
+        ),
+        bit(
+            format!(
+                "SELECT 1 FROM status_pins vq WHERE vq.account_id = {v} AND vq.status_id = {target}"
+            ),
+            FLAG_PINNED_ORIGINAL,
+        ),
+        bit(
+            format!(
+                "SELECT 1 FROM conversation_mutes vm WHERE vm.account_id = {v} AND vm.conversation_id = s.conversation_id"
+            ),
+            FLAG_MUTED,
+        ),
+        bit(
+            format!(
+                "SELECT 1 FROM conversation_mutes vn WHERE vn.account_id = {v} \
+           AND vn.conversation_id = COALESCE(r.conversation_id, s.conversation_id)"
+            ),
+            FLAG_MUTED_ORIGINAL,
+        ),
     ];
     let flags = format!(
         "CAST({} AS BIGINT) AS v_flags, COALESCE(r.conversation_id, s.conversation_id) AS v_original_conversation",
@@ -1094,7 +1129,10 @@ pub async fn facts_of(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<
 
 /// The mentions `(status_id, account_id)` and hashtags `(status_id, name)`, by name, of these
 /// statuses. One query.
-pub async fn links_of(db: &Db, status_ids: &[i64]) -> sqlx::Result<(Vec<(i64, i64)>, Vec<(i64, String)>)> {
+pub async fn links_of(
+    db: &Db,
+    status_ids: &[i64],
+) -> sqlx::Result<(Vec<(i64, i64)>, Vec<(i64, String)>)> {
     let (mut mentions, mut tags) = (Vec::new(), Vec::new());
     if status_ids.is_empty() {
         return Ok((mentions, tags));

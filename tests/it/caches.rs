@@ -17,11 +17,15 @@ both_backends!(
 async fn a_kept_token_follows_profile_changes_disabling_and_suspension(app: TestApp) {
     app.create_user_with_role("root", rookery::service::accounts::Role::Admin)
         .await;
-    let admin = app.token_for("root", "read write admin:read admin:write").await;
+    let admin = app
+        .token_for("root", "read write admin:read admin:write")
+        .await;
     let bob = app.create_user("bob").await;
     let token = app.token_for("bob", "read write").await;
     for _ in 0..3 {
-        let me = app.get("/api/v1/accounts/verify_credentials", Some(&token)).await;
+        let me = app
+            .get("/api/v1/accounts/verify_credentials", Some(&token))
+            .await;
         assert_eq!(me.status, 200, "{}", me.text);
     }
     // A profile change shows at once in what the token stands for.
@@ -34,7 +38,9 @@ async fn a_kept_token_follows_profile_changes_disabling_and_suspension(app: Test
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let me = app.get("/api/v1/accounts/verify_credentials", Some(&token)).await;
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(&token))
+        .await;
     assert_eq!(me.json()["display_name"], "Robert");
 
     // Disabled by a moderator: refused at once, and back at once when enabled again.
@@ -52,9 +58,16 @@ async fn a_kept_token_follows_profile_changes_disabling_and_suspension(app: Test
     };
     act("disable").await;
     let r = app.get("/api/v1/timelines/home", Some(&token)).await;
-    assert!(r.status == 401 || r.status == 403, "{} {}", r.status, r.text);
+    assert!(
+        r.status == 401 || r.status == 403,
+        "{} {}",
+        r.status,
+        r.text
+    );
     act("enable").await;
-    let me = app.get("/api/v1/accounts/verify_credentials", Some(&token)).await;
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(&token))
+        .await;
     // Disabling revokes the user's tokens (Mastodon does too), so a new one is needed.
     let token = if me.status == 200 {
         token
@@ -70,8 +83,15 @@ async fn a_kept_token_follows_profile_changes_disabling_and_suspension(app: Test
 
     // Suspended: the kept token stops working on the next request.
     act("suspend").await;
-    let r = app.get("/api/v1/accounts/verify_credentials", Some(&token)).await;
-    assert!(r.status == 401 || r.status == 403, "{} {}", r.status, r.text);
+    let r = app
+        .get("/api/v1/accounts/verify_credentials", Some(&token))
+        .await;
+    assert!(
+        r.status == 401 || r.status == 403,
+        "{} {}",
+        r.status,
+        r.text
+    );
 }
 
 async fn kept_hashtags_and_mentions_follow_edits(app: TestApp) {
@@ -151,20 +171,34 @@ async fn kept_accounts_follow_posts_follows_and_profile_changes(app: TestApp) {
         }
     };
     let r = app
-        .post(&format!("/api/v1/accounts/{bob}/follow"), Some(&alice_t), json!({}))
+        .post(
+            &format!("/api/v1/accounts/{bob}/follow"),
+            Some(&alice_t),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     post(bob_t.clone(), "one").await;
     let a = newest_author().await;
-    assert_eq!((a["statuses_count"].as_i64(), a["followers_count"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(
+        (a["statuses_count"].as_i64(), a["followers_count"].as_i64()),
+        (Some(1), Some(1))
+    );
     // Kept now; each change shows on the next read.
     post(bob_t.clone(), "two").await;
     assert_eq!(newest_author().await["statuses_count"], 2);
     let r = app
-        .post(&format!("/api/v1/accounts/{bob}/unfollow"), Some(&alice_t), json!({}))
+        .post(
+            &format!("/api/v1/accounts/{bob}/unfollow"),
+            Some(&alice_t),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let account = app.get(&format!("/api/v1/accounts/{bob}"), Some(&alice_t)).await.json();
+    let account = app
+        .get(&format!("/api/v1/accounts/{bob}"), Some(&alice_t))
+        .await
+        .json();
     assert_eq!(account["followers_count"], 0);
     let r = app
         .send(
@@ -175,7 +209,10 @@ async fn kept_accounts_follow_posts_follows_and_profile_changes(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let account = app.get(&format!("/api/v1/accounts/{bob}"), Some(&alice_t)).await.json();
+    let account = app
+        .get(&format!("/api/v1/accounts/{bob}"), Some(&alice_t))
+        .await
+        .json();
     assert_eq!(account["display_name"], "Robert");
     assert_eq!(newest_author().await["display_name"], "Robert");
 }

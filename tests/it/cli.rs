@@ -135,9 +135,7 @@ async fn admin_commands(backend: Backend) {
             .await
         }
     };
-    let within_ttl = || {
-        std::time::Instant::now() + rookery::service::oauth::PRINCIPAL_TTL * 3
-    };
+    let within_ttl = || std::time::Instant::now() + rookery::service::oauth::PRINCIPAL_TTL * 3;
     let deadline = within_ttl();
     let mut me = verify().await.1;
     while me["role"]["name"] != "Moderator" && std::time::Instant::now() < deadline {

@@ -165,7 +165,7 @@ async fn nothing_reaches_an_inward_address() {
             "{host}: {}",
             r.text
         );
-        both_clients_refuse(&app, &host).await;
+        both_clients_refuse(&app, host).await;
     }
     // Forms that cannot reach the trap here (cloud metadata, private networks, IPv4 inside IPv6,
     // multicast, reserved, broadcast) are refused by both clients before any connection.

@@ -478,6 +478,23 @@ pub async fn follow(inst: &Instance, token: &str, id: &str) {
     assert_eq!(s, 200, "{r}");
 }
 
+/// The user of `token` on `inst` looks up `username` on `other`, follows them and waits until the
+/// follow is accepted; returns the followed account's ID on `inst`.
+pub async fn follow_across(
+    inst: &Instance,
+    token: &str,
+    other: &Instance,
+    username: &str,
+) -> String {
+    let id = resolve(inst, token, &format!("{username}@{}", other.domain)).await;
+    follow(inst, token, &id).await;
+    assert!(
+        wait_following(inst, token, &id).await,
+        "{username} not followed"
+    );
+    id
+}
+
 pub async fn wait_following(inst: &Instance, token: &str, id: &str) -> bool {
     eventually(10, || async {
         let (_, r) = inst

@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::federation::{
-    Instance, eventually, follow, local_id, resolve, statuses_of, wait_following,
-};
+use crate::federation::{Instance, eventually, follow_across, local_id, statuses_of};
 use crate::support::Backend;
 
 /// Retries start after 2 s (doubling); unreachable after a day, as by default.
@@ -99,9 +97,7 @@ async fn a_short_outage_is_forgiven(a_backend: Backend, b_backend: Backend) {
     let mut b = Instance::start(b_backend, QUICK_RETRY).await;
     let alice = a.user("alice").await;
     let bob = b.user("bob").await;
-    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", a.domain)).await;
-    follow(&b, &bob, &alice_on_b).await;
-    assert!(wait_following(&b, &bob, &alice_on_b).await);
+    follow_across(&b, &bob, &a, "alice").await;
 
     b.kill();
     let uris = post_concurrently(&a, &alice, "while B restarts", 20).await;
@@ -173,9 +169,7 @@ async fn an_unreachable_server_recovers_on_its_first_successful_probe() {
     let admin = a.user_with("root", "admin", "read write admin:read").await;
     let alice = a.user("alice").await;
     let bob = b.user("bob").await;
-    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", a.domain)).await;
-    follow(&b, &bob, &alice_on_b).await;
-    assert!(wait_following(&b, &bob, &alice_on_b).await);
+    follow_across(&b, &bob, &a, "alice").await;
 
     b.kill();
     let uris = post_concurrently(&a, &alice, "long outage", 8).await;
@@ -241,9 +235,7 @@ async fn an_unreachable_server_recovers_when_it_talks_to_us() {
         .await;
     let alice = a.user("alice").await;
     let bob = b.user("bob").await;
-    let alice_on_b = resolve(&b, &bob, &format!("alice@{}", a.domain)).await;
-    follow(&b, &bob, &alice_on_b).await;
-    assert!(wait_following(&b, &bob, &alice_on_b).await);
+    follow_across(&b, &bob, &a, "alice").await;
     let (_, first) = a
         .send(
             reqwest::Method::POST,

@@ -40,9 +40,7 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         match bearer_token(parts) {
             None => Ok(Auth(None)),
-            Some(token) => Ok(Auth(Some(
-                oauth::principal_for_token(state, &token).await?,
-            ))),
+            Some(token) => Ok(Auth(Some(oauth::principal_for_token(state, &token).await?))),
         }
     }
 }
