@@ -79,6 +79,13 @@ pub struct Shared {
     /// Mentions and hashtags of statuses rendered lately (`service::render`), at most 20,000.
     pub status_links:
         Arc<crate::service::cache::Kept<i64, Arc<crate::service::render::StatusLinks>>>,
+    /// Statuses rendered for nobody in particular, as JSON (`service::rendered`), at most
+    /// [`crate::service::rendered::CAPACITY_BYTES`], each for at most
+    /// [`crate::service::rendered::RENDERED_TTL`].
+    pub rendered: crate::service::rendered::RenderedStatuses,
+    /// The instance documents' counts and contact, reloaded when older than
+    /// [`crate::service::instance::FACTS_TTL`].
+    pub instance_facts: crate::service::cache::Reloaded<crate::service::instance::Facts>,
     /// Bearer tokens resolved recently (`service::oauth::PrincipalCache`).
     pub principals: Arc<crate::service::oauth::PrincipalCache>,
     /// The shorts `for_you` ranking, reused for a few seconds (see `service::shorts`).
@@ -135,6 +142,10 @@ impl AppState {
                 20_000,
                 None,
             )),
+            rendered: Default::default(),
+            instance_facts: crate::service::cache::Reloaded::new(
+                crate::service::instance::FACTS_TTL,
+            ),
             principals: Arc::new(crate::service::oauth::principal_cache()),
             mention_misses: Arc::new(crate::service::cache::Misses::new(
                 crate::service::statuses::MENTION_MISS_TTL,

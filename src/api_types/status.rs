@@ -48,7 +48,6 @@ pub struct Status {
     pub replies_count: i64,
     pub in_reply_to_id: Option<String>,
     pub in_reply_to_account_id: Option<String>,
-    pub reblog: Option<Box<Status>>,
     pub poll: Option<serde_json::Value>,
     pub card: Option<serde_json::Value>,
     pub language: Option<String>,
@@ -56,6 +55,13 @@ pub struct Status {
     pub text: Option<String>,
     #[serde(with = "super::mastodon_time::option")]
     pub edited_at: Option<DateTime<Utc>>,
+    /// Rookery's extensions (docs/API.md, Shorts): a vertical video post, and how many people
+    /// watched it (each viewer once a day).
+    pub short: bool,
+    pub views_count: i64,
+    /// The boosted status. Declared after every field but the viewer's: `service::rendered`
+    /// keeps statuses' JSON up to here and writes this and the viewer's fields per request.
+    pub reblog: Option<Box<Status>>,
     /// Viewer-specific; absent (not false) for anonymous viewers, as Mastodon does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub favourited: Option<bool>,
@@ -69,10 +75,6 @@ pub struct Status {
     pub pinned: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filtered: Option<Vec<super::filter::FilterResult>>,
-    /// Rookery's extensions (docs/API.md, Shorts): a vertical video post, and how many people
-    /// watched it (each viewer once a day).
-    pub short: bool,
-    pub views_count: i64,
 }
 
 /// One version in `GET /api/v1/statuses/:id/history`.

@@ -46,8 +46,8 @@ pub async fn nodeinfo_links(State(state): State<AppState>) -> Json<Value> {
 }
 
 async fn nodeinfo(state: &AppState, version: &str) -> AppResult<Response> {
-    let stats = instance_svc::stats(state).await?;
-    let mut resp = Json(instance::nodeinfo(&state.config, &stats, version)).into_response();
+    let facts = instance_svc::facts(state).await?;
+    let mut resp = Json(instance::nodeinfo(&state.config, &facts.stats, version)).into_response();
     let ct = format!(
         "application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/{version}#\""
     );

@@ -108,6 +108,14 @@ fn compile(full: FullFilter) -> Compiled {
     }
 }
 
+/// Whether `account` has filters (expired ones included), which pages of kept renderings
+/// (`service::rendered`) do not apply.
+///
+/// Errors: database errors reading them.
+pub async fn any(state: &AppState, account: i64) -> AppResult<bool> {
+    Ok(!compiled(state, account).await?.is_empty())
+}
+
 /// `account`'s filters, compiled (cached).
 async fn compiled(state: &AppState, account: i64) -> AppResult<Arc<Vec<Compiled>>> {
     if let Some(f) = state.filters.get(account) {

@@ -30,17 +30,46 @@ pub struct Stats {
     pub domain_count: i64,
 }
 
-/// Counts users, recent sign-ins and known domains.
-pub async fn stats(state: &AppState) -> AppResult<Stats> {
+/// How long the counts and the contact account of the instance documents are reused. Apps ask
+/// for `/api/v1/instance` at every start and some on every screen; counting users, statuses and
+/// known domains each time scanned whole tables (issue 23). A minute late is fine for counts.
+pub const FACTS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What the instance documents (`/api/v{1,2}/instance`, nodeinfo) say about this instance's
+/// users and content: [`Stats`] and the contact account (the first admin).
+pub struct Facts {
+    pub stats: Stats,
+    /// The contact's row as it was read; render it with `render::account`, which shows the
+    /// account as it is now.
+    pub contact: Option<AccountRow>,
+}
+
+/// The instance's [`Facts`], read at most once per [`FACTS_TTL`] (`AppState::instance_facts`).
+///
+/// Errors: database errors while counting.
+pub async fn facts(state: &AppState) -> AppResult<std::sync::Arc<Facts>> {
     let db = &state.db;
-    let now = Utc::now();
-    Ok(Stats {
-        user_count: accounts::count_active_local_users(db).await?,
-        active_month: accounts::count_users_active_since(db, now - Duration::days(30)).await?,
-        active_halfyear: accounts::count_users_active_since(db, now - Duration::days(180)).await?,
-        status_count: crate::storage::statuses::count_local(db).await?,
-        domain_count: accounts::known_domains(db).await?.len() as i64,
-    })
+    Ok(state
+        .instance_facts
+        .get(|| async {
+            let now = Utc::now();
+            Ok(Facts {
+                stats: Stats {
+                    user_count: accounts::count_active_local_users(db).await?,
+                    active_month: accounts::count_users_active_since(db, now - Duration::days(30))
+                        .await?,
+                    active_halfyear: accounts::count_users_active_since(
+                        db,
+                        now - Duration::days(180),
+                    )
+                    .await?,
+                    status_count: crate::storage::statuses::count_local(db).await?,
+                    domain_count: accounts::count_known_domains(db).await?,
+                },
+                contact: accounts::first_admin_account(db).await?,
+            })
+        })
+        .await?)
 }
 
 /// One week of `/api/v1/instance/activity`.
@@ -82,9 +111,4 @@ pub async fn activity(state: &AppState) -> AppResult<Vec<Week>> {
 /// Hosts of other instances we know accounts on, for `/api/v1/instance/peers`.
 pub async fn peers(state: &AppState) -> AppResult<Vec<String>> {
     Ok(accounts::known_domains(&state.db).await?)
-}
-
-/// The first admin, shown as the contact account.
-pub async fn contact_account(state: &AppState) -> AppResult<Option<AccountRow>> {
-    Ok(accounts::first_admin_account(&state.db).await?)
 }

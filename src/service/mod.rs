@@ -27,6 +27,7 @@ pub mod rate_limit;
 pub mod recovery;
 pub mod relationships;
 pub mod render;
+pub mod rendered;
 pub mod resolve;
 pub mod scopes;
 pub mod secrets;

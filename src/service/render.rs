@@ -135,6 +135,23 @@ pub async fn statuses_with(
     rows: Vec<StatusRow>,
     viewer_state: Option<statuses::ViewerState>,
 ) -> AppResult<Vec<Status>> {
+    build_statuses(state, viewer, &rows, viewer_state, true).await
+}
+
+/// Statuses as an anonymous viewer sees them, in the order given, each on its own: a boost's
+/// `reblog` is left empty (`service::rendered` keeps statuses this way and nests them per page).
+pub async fn unnested(state: &AppState, rows: &[StatusRow]) -> AppResult<Vec<Status>> {
+    build_statuses(state, None, rows, Some(Default::default()), false).await
+}
+
+/// [`statuses_with`], nesting boosted statuses (read when not among `rows`) only when `nest`.
+async fn build_statuses(
+    state: &AppState,
+    viewer: Option<i64>,
+    rows: &[StatusRow],
+    viewer_state: Option<statuses::ViewerState>,
+    nest: bool,
+) -> AppResult<Vec<Status>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -145,7 +162,7 @@ pub async fn statuses_with(
     let missing: Vec<i64> = rows
         .iter()
         .filter_map(|r| r.reblog_of_id)
-        .filter(|id| !on_page.contains(id))
+        .filter(|id| nest && !on_page.contains(id))
         .collect();
     let boosted = statuses::find_many(db, &missing).await?;
     let all: HashMap<i64, &StatusRow> = rows
@@ -253,9 +270,9 @@ pub async fn statuses_with(
         })
     };
     let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for r in rows {
         let mut st = build(r)?;
-        if let Some(orig) = r.reblog_of_id.and_then(|id| all.get(&id)) {
+        if let Some(orig) = r.reblog_of_id.filter(|_| nest).and_then(|id| all.get(&id)) {
             let inner = build(orig)?;
             // A boost shows the original's state for the viewer, as Mastodon does.
             st.favourited = inner.favourited;

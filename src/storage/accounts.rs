@@ -336,6 +336,13 @@ pub async fn count_active_local_users(db: &Db) -> sqlx::Result<i64> {
 }
 
 /// Number of distinct remote domains we know accounts on.
+pub async fn count_known_domains(db: &Db) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT count(DISTINCT lower(domain)) FROM accounts WHERE domain IS NOT NULL")
+        .fetch_one(c).await)
+}
+
+/// The distinct remote domains we know accounts on, sorted.
 pub async fn known_domains(db: &Db) -> sqlx::Result<Vec<String>> {
     on_db!(db, c => sqlx::query_scalar(
         "SELECT DISTINCT lower(domain) FROM accounts WHERE domain IS NOT NULL ORDER BY 1")
@@ -647,6 +654,7 @@ pub async fn purge_interactions(tx: &mut Tx, id: i64) -> sqlx::Result<Vec<(i64, 
         "UPDATE statuses SET favourites_count = favourites_count - 1 \
          WHERE id IN (SELECT status_id FROM favourites WHERE account_id = $1) AND favourites_count > 0")
         .bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    tx.changes(crate::storage::changes::Kind::Statuses);
     for sql in [
         "DELETE FROM favourites WHERE account_id = $1",
         "DELETE FROM follow_requests WHERE account_id = $1 OR target_account_id = $1",

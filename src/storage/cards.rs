@@ -49,12 +49,14 @@ pub async fn upsert(db: &Db, card: &CardRow) -> sqlx::Result<i64> {
         .bind(card.id).bind(&card.url).bind(&card.title).bind(&card.description)
         .bind(&card.image_url).bind(card.width).bind(card.height).bind(&card.provider_name)
         .bind(&card.author_name).bind(card.fetched_at).fetch_one(c).await)
+    .inspect(|id| crate::storage::changes::changed_key(crate::storage::changes::Kind::Cards, *id))
 }
 
 /// Gives a status its card.
 pub async fn attach(db: &Db, status_id: i64, card_id: i64) -> sqlx::Result<()> {
     on_db!(db, c => sqlx::query("UPDATE statuses SET card_id = $2 WHERE id = $1")
         .bind(status_id).bind(card_id).execute(c).await.map(|r| r.rows_affected()))?;
+    crate::storage::changes::changed_key(crate::storage::changes::Kind::Statuses, status_id);
     Ok(())
 }
 

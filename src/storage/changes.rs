@@ -27,9 +27,14 @@ pub enum Kind {
     Accounts = 2,
     /// A media attachment's row (its files, state, description), by media ID.
     Media = 3,
+    /// A status's row (its text, counters, media flag, card), by status ID; the whole kind when
+    /// a write touches many.
+    Statuses = 4,
+    /// A preview card's row, by card ID.
+    Cards = 5,
 }
 
-const KINDS: usize = 4;
+const KINDS: usize = 6;
 
 /// Every kind, in `repr` order.
 const ALL: [Kind; KINDS] = [
@@ -37,6 +42,8 @@ const ALL: [Kind; KINDS] = [
     Kind::StatusLinks,
     Kind::Accounts,
     Kind::Media,
+    Kind::Statuses,
+    Kind::Cards,
 ];
 
 /// Slots for keys per kind (a key's slot is `key mod SLOTS`).

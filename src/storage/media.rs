@@ -135,6 +135,7 @@ pub async fn attach(tx: &mut Tx, status_id: i64, ids: &[i64]) -> sqlx::Result<()
     }
     on_db!(tx, c => sqlx::query("UPDATE statuses SET has_media = $1 WHERE id = $2")
         .bind(!ids.is_empty()).bind(status_id).execute(&mut *c).await.map(|_| ()))?;
+    tx.changes_key(crate::storage::changes::Kind::Statuses, status_id);
     Ok(())
 }
 
@@ -142,6 +143,7 @@ pub async fn attach(tx: &mut Tx, status_id: i64, ids: &[i64]) -> sqlx::Result<()
 pub async fn attach_flag(tx: &mut Tx, status_id: i64, has_media: bool) -> sqlx::Result<()> {
     on_db!(tx, c => sqlx::query("UPDATE statuses SET has_media = $1 WHERE id = $2")
         .bind(has_media).bind(status_id).execute(c).await.map(|_| ()))?;
+    tx.changes_key(crate::storage::changes::Kind::Statuses, status_id);
     Ok(())
 }
 

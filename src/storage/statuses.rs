@@ -325,6 +325,7 @@ pub async fn update_content(
          language = $6, edited_at = $7 WHERE id = $1")
         .bind(id).bind(text).bind(content).bind(spoiler_text).bind(sensitive).bind(language)
         .bind(edited_at).execute(c).await.map(|r| r.rows_affected()))?;
+    tx.changes_key(crate::storage::changes::Kind::Statuses, id);
     Ok(())
 }
 
@@ -369,6 +370,7 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
     }
     on_db!(tx, c => sqlx::query("DELETE FROM statuses WHERE id = $1").bind(id)
         .execute(c).await.map(|r| r.rows_affected()))?;
+    tx.changes_key(crate::storage::changes::Kind::Statuses, id);
     Ok(())
 }
 
@@ -382,6 +384,7 @@ pub async fn adjust_counter(tx: &mut Tx, id: i64, column: Counter, delta: i64) -
     let sql = format!("UPDATE statuses SET {col} = {col} + $2 WHERE id = $1 AND {col} + $2 >= 0");
     on_db!(tx, c => sqlx::query(AssertSqlSafe(sql.as_str())).bind(id).bind(delta)
         .execute(c).await.map(|r| r.rows_affected()))?;
+    tx.changes_key(crate::storage::changes::Kind::Statuses, id);
     Ok(())
 }
 
@@ -467,12 +470,30 @@ async fn page_query(
     db: &Db,
     from_where: String,
     id_col: &str,
-    mut args: Args,
+    args: Args,
     page: &Page,
 ) -> sqlx::Result<Vec<StatusRow>> {
+    page_query_as(db, COLUMNS, from_where, id_col, args, page).await
+}
+
+/// [`page_query`] reading `columns` into `R`.
+async fn page_query_as<R>(
+    db: &Db,
+    columns: &str,
+    from_where: String,
+    id_col: &str,
+    mut args: Args,
+    page: &Page,
+) -> sqlx::Result<Vec<R>>
+where
+    R: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
     let (cond, tail) = page.sql(id_col, &mut args);
-    let sql = format!("SELECT {COLUMNS} FROM {from_where} AND {cond} {tail}");
-    let rows: Vec<StatusRow> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    let sql = format!("SELECT {columns} FROM {from_where} AND {cond} {tail}");
+    let rows: Vec<R> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
     Ok(page.finish(rows))
 }
 
@@ -482,12 +503,40 @@ async fn page_query(
 /// favourited, boosted and bookmarked are of the boosted status; pinned and muted are of both the
 /// row and the boosted status.
 #[derive(Debug, sqlx::FromRow)]
-struct FlaggedRow {
+struct FlaggedRow<T> {
     #[sqlx(flatten)]
-    row: StatusRow,
+    row: T,
     v_flags: i64,
     /// The boosted status's thread (for a boost), else the row's own.
     v_original_conversation: i64,
+}
+
+/// What a timeline page needs of a status when its rendering is kept (`service::rendered`).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PageRow {
+    pub id: i64,
+    pub reblog_of_id: Option<i64>,
+    pub conversation_id: i64,
+}
+
+/// The columns of [`PageRow`].
+const PAGE_COLUMNS: &str = "s.id, s.reblog_of_id, s.conversation_id";
+
+/// A row of a page, whichever columns were read.
+trait PageItem {
+    fn ids(&self) -> (i64, Option<i64>, i64);
+}
+
+impl PageItem for StatusRow {
+    fn ids(&self) -> (i64, Option<i64>, i64) {
+        (self.id, self.reblog_of_id, self.conversation_id)
+    }
+}
+
+impl PageItem for PageRow {
+    fn ids(&self) -> (i64, Option<i64>, i64) {
+        (self.id, self.reblog_of_id, self.conversation_id)
+    }
 }
 
 const FLAG_FAVOURITED: i64 = 1;
@@ -506,6 +555,31 @@ pub async fn home_with_viewer_state(
     viewer: i64,
     page: &Page,
 ) -> sqlx::Result<(Vec<StatusRow>, ViewerState)> {
+    home_rows(db, viewer, page, COLUMNS).await
+}
+
+/// [`home_with_viewer_state`] reading only what a page of kept renderings needs.
+pub async fn home_page_with_viewer_state(
+    db: &Db,
+    viewer: i64,
+    page: &Page,
+) -> sqlx::Result<(Vec<PageRow>, ViewerState)> {
+    home_rows(db, viewer, page, PAGE_COLUMNS).await
+}
+
+async fn home_rows<R>(
+    db: &Db,
+    viewer: i64,
+    page: &Page,
+    columns: &str,
+) -> sqlx::Result<(Vec<R>, ViewerState)>
+where
+    R: PageItem
+        + Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
     let mut args = Args::default();
     let v = args.add(viewer);
     let now = args.add(Utc::now());
@@ -570,12 +644,13 @@ pub async fn home_with_viewer_state(
         vis = visible_to("s", &v),
     );
     let (cond, tail) = page.sql("h.status_id", &mut args);
-    let sql = format!("SELECT {COLUMNS}, {flags} FROM {from_where} AND {cond} {tail}");
-    let rows: Vec<FlaggedRow> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    let sql = format!("SELECT {columns}, {flags} FROM {from_where} AND {cond} {tail}");
+    let rows: Vec<FlaggedRow<R>> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
     let mut state = ViewerState::default();
     let mut out = Vec::with_capacity(rows.len());
     for f in rows {
-        let target = f.row.reblog_of_id.unwrap_or(f.row.id);
+        let (id, reblog_of_id, conversation_id) = f.row.ids();
+        let target = reblog_of_id.unwrap_or(id);
         let has = |flag: i64| f.v_flags & flag != 0;
         if has(FLAG_FAVOURITED) {
             state.favourited.push(target);
@@ -587,13 +662,13 @@ pub async fn home_with_viewer_state(
             state.bookmarked.push(target);
         }
         if has(FLAG_PINNED) {
-            state.pinned.push(f.row.id);
+            state.pinned.push(id);
         }
         if has(FLAG_PINNED_ORIGINAL) {
             state.pinned.push(target);
         }
         if has(FLAG_MUTED) {
-            state.muted_conversations.push(f.row.conversation_id);
+            state.muted_conversations.push(conversation_id);
         }
         if has(FLAG_MUTED_ORIGINAL) {
             state.muted_conversations.push(f.v_original_conversation);
@@ -698,6 +773,23 @@ pub async fn public(
     tag: Option<&str>,
     page: &Page,
 ) -> sqlx::Result<Vec<StatusRow>> {
+    let (from_where, args) = public_from_where(viewer, filter, tag);
+    page_query(db, from_where, "s.id", args, page).await
+}
+
+/// [`public`] reading only what a page of kept renderings needs.
+pub async fn public_page(
+    db: &Db,
+    viewer: i64,
+    filter: PublicFilter,
+    tag: Option<&str>,
+    page: &Page,
+) -> sqlx::Result<Vec<PageRow>> {
+    let (from_where, args) = public_from_where(viewer, filter, tag);
+    page_query_as(db, PAGE_COLUMNS, from_where, "s.id", args, page).await
+}
+
+fn public_from_where(viewer: i64, filter: PublicFilter, tag: Option<&str>) -> (String, Args) {
     let mut args = Args::default();
     let v = args.add(viewer);
     let now = args.add(Utc::now());
@@ -727,8 +819,7 @@ pub async fn public(
     if filter.only_shorts {
         conds.push(IS_SHORT.into());
     }
-    let from_where = format!("{from}WHERE {}", conds.join(" AND "));
-    page_query(db, from_where, "s.id", args, page).await
+    (format!("{from}WHERE {}", conds.join(" AND ")), args)
 }
 
 /// Filters of an account's statuses (`GET /api/v1/accounts/:id/statuses`).
@@ -1293,6 +1384,7 @@ pub async fn record_view(
              completed_views_count = completed_views_count + $3 WHERE id = $1")
             .bind(status_id).bind(i64::from(new)).bind(i64::from(completed))
             .execute(&mut *c).await.map(|_| ()))?;
+        tx.changes_key(crate::storage::changes::Kind::Statuses, status_id);
     }
     Ok(new)
 }

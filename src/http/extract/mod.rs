@@ -8,5 +8,5 @@ pub mod params;
 
 pub use auth::Auth;
 pub use client_ip::ClientIp;
-pub use pagination::{PageParams, paged};
+pub use pagination::{PageParams, paged, paged_json};
 pub use params::Params;

@@ -40,9 +40,6 @@ impl PageParams {
     }
 }
 
-/// A JSON list with a `Link` header pointing at the next (older) and previous (newer) pages.
-/// `ids` are the pagination IDs of the items in order (newest first); other query parameters of
-/// the request are kept.
 /// A JSON array response. Serialized into one buffer sized for the page up front: axum's `Json`
 /// grows a `BytesMut` from 128 bytes through many small writes, which was a tenth of a timeline
 /// request's CPU (docs/PERFORMANCE.md, issue 23).
@@ -50,21 +47,36 @@ fn json_list<T: Serialize>(items: &[T]) -> Response {
     // About 1.5 KB per status or notification as rendered.
     let mut body = Vec::with_capacity(items.len().saturating_mul(1536).max(64));
     match serde_json::to_writer(&mut body, items) {
-        Ok(()) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response(),
+        Ok(()) => json_body(body),
         // Entities are plain data; serializing one fails only on a bug.
         Err(e) => crate::error::AppError::Internal(e.into()).into_response(),
     }
 }
 
+fn json_body(body: Vec<u8>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// A JSON list with a `Link` header pointing at the next (older) and previous (newer) pages.
+/// `ids` are the pagination IDs of the items in order (newest first); other query parameters of
+/// the request are kept.
 pub fn paged<T: Serialize>(base_url: &str, uri: &Uri, items: Vec<T>, ids: &[i64]) -> Response {
-    let mut resp = json_list(&items);
+    with_link(json_list(&items), base_url, uri, ids)
+}
+
+/// [`paged`] for a list already serialized (`body` is a JSON array).
+pub fn paged_json(base_url: &str, uri: &Uri, body: Vec<u8>, ids: &[i64]) -> Response {
+    with_link(json_body(body), base_url, uri, ids)
+}
+
+fn with_link(mut resp: Response, base_url: &str, uri: &Uri, ids: &[i64]) -> Response {
     if let (Some(first), Some(last)) = (ids.first(), ids.last()) {
         let kept: Vec<(String, String)> = uri
             .query()

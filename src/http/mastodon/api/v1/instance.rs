@@ -12,28 +12,31 @@ use crate::service::instance as svc;
 use crate::state::AppState;
 use crate::storage::emojis;
 
-async fn contact(state: &AppState) -> AppResult<Option<crate::api_types::Account>> {
-    match svc::contact_account(state).await? {
-        Some(row) => Ok(Some(crate::service::render::account(state, &row).await?)),
+async fn contact(
+    state: &AppState,
+    facts: &svc::Facts,
+) -> AppResult<Option<crate::api_types::Account>> {
+    match &facts.contact {
+        Some(row) => Ok(Some(crate::service::render::account(state, row).await?)),
         None => Ok(None),
     }
 }
 
 /// `GET /api/v1/instance` (also with a trailing slash).
 pub async fn show(State(state): State<AppState>) -> AppResult<Json<Value>> {
-    let stats = svc::stats(&state).await?;
-    let contact = contact(&state).await?;
-    Ok(Json(instance::v1(&state.config, &stats, contact)))
+    let facts = svc::facts(&state).await?;
+    let contact = contact(&state, &facts).await?;
+    Ok(Json(instance::v1(&state.config, &facts.stats, contact)))
 }
 
 /// `GET /api/v2/instance` (also with a trailing slash).
 pub async fn show_v2(State(state): State<AppState>) -> AppResult<Json<Value>> {
-    let stats = svc::stats(&state).await?;
-    let contact = contact(&state).await?;
+    let facts = svc::facts(&state).await?;
+    let contact = contact(&state, &facts).await?;
     let vapid = crate::service::push::vapid(&state).await?;
     Ok(Json(instance::v2(
         &state.config,
-        &stats,
+        &facts.stats,
         contact,
         &vapid.public_key,
     )))

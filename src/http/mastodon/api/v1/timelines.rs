@@ -6,8 +6,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::error::AppResult;
-use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
-use crate::service::render;
+use crate::http::extract::{Auth, PageParams, Params, lenient, paged, paged_json};
+use crate::service::{render, rendered};
 use crate::state::AppState;
 use crate::storage::statuses::{self as store, ANONYMOUS, PublicFilter, StatusRow};
 
@@ -35,6 +35,12 @@ pub async fn home(
 ) -> AppResult<Response> {
     let cu = auth.require_user("read:statuses")?;
     let me = cu.account.id;
+    if !crate::service::filters::any(&state, me).await? {
+        let (rows, vs) = store::home_page_with_viewer_state(&state.db, me, &p.page()).await?;
+        let page_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let body = rendered::page(&state, Some((me, &vs)), &rows).await?;
+        return Ok(paged_json(&state.config.base_url(), &uri, body, &page_ids));
+    }
     let (rows, viewer_state) = store::home_with_viewer_state(&state.db, me, &p.page()).await?;
     let page_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let statuses = render::statuses_with(&state, Some(me), rows, Some(viewer_state)).await?;
@@ -77,17 +83,7 @@ pub async fn public(
     uri: Uri,
     Params { value: p, .. }: Params<PublicParams>,
 ) -> AppResult<Response> {
-    let viewer = auth.viewer_id("read:statuses")?;
-    let rows = store::public(
-        &state.db,
-        viewer.unwrap_or(ANONYMOUS),
-        p.filter(),
-        None,
-        &p.page.page(),
-    )
-    .await?;
-    let ids = rows.iter().map(|r| r.id).collect();
-    respond(&state, viewer, "public", &uri, rows, ids).await
+    public_or_tag(&state, &auth, &uri, &p, None).await
 }
 
 /// `GET /api/v1/timelines/tag/:hashtag` (public; `local`, `remote`, `only_media`).
@@ -98,16 +94,37 @@ pub async fn tag(
     uri: Uri,
     Params { value: p, .. }: Params<PublicParams>,
 ) -> AppResult<Response> {
+    public_or_tag(&state, &auth, &uri, &p, Some(tag.trim_start_matches('#'))).await
+}
+
+/// The public timeline, or its statuses with hashtag `tag`: from kept renderings
+/// (`service::rendered`) unless the viewer has filters.
+async fn public_or_tag(
+    state: &AppState,
+    auth: &Auth,
+    uri: &Uri,
+    p: &PublicParams,
+    tag: Option<&str>,
+) -> AppResult<Response> {
     let viewer = auth.viewer_id("read:statuses")?;
-    let name = tag.trim_start_matches('#');
-    let rows = store::public(
-        &state.db,
-        viewer.unwrap_or(ANONYMOUS),
-        p.filter(),
-        Some(name),
-        &p.page.page(),
-    )
-    .await?;
-    let ids = rows.iter().map(|r| r.id).collect();
-    respond(&state, viewer, "public", &uri, rows, ids).await
+    let (db, v, page) = (&state.db, viewer.unwrap_or(ANONYMOUS), p.page.page());
+    let filtered = match viewer {
+        Some(v) => crate::service::filters::any(state, v).await?,
+        None => false,
+    };
+    if filtered {
+        let rows = store::public(db, v, p.filter(), tag, &page).await?;
+        let ids = rows.iter().map(|r| r.id).collect();
+        return respond(state, viewer, "public", uri, rows, ids).await;
+    }
+    let rows = store::public_page(db, v, p.filter(), tag, &page).await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let body = match viewer {
+        Some(v) => {
+            let vs = store::viewer_state(db, v, &ids).await?;
+            rendered::page(state, Some((v, &vs)), &rows).await?
+        }
+        None => rendered::page(state, None, &rows).await?,
+    };
+    Ok(paged_json(&state.config.base_url(), uri, body, &ids))
 }

@@ -1,0 +1,251 @@
+//! Statuses rendered once for nobody in particular and kept as JSON, and timeline pages assembled
+//! from them with the viewer's flags (issue 23): a warm page costs one query for its IDs and the
+//! viewer's flags, then only copies bytes, instead of reading every column of every row and
+//! building and serializing each `Status` again.
+//!
+//! A kept status is its `Status` JSON (docs.joinmastodon.org/entities/Status/) as an anonymous
+//! viewer gets it, up to but without its trailing `"reblog"` and viewer-specific fields, which
+//! [`page`] writes per request. It is served while nothing it was built from changed since it was
+//! read (`storage::changes`: the status's row, its author and mentioned accounts, its media, its
+//! preview card, the author's avatar and header) and for at most [`RENDERED_TTL`], the bound for
+//! writes by other processes. The cache is bounded by bytes ([`CAPACITY_BYTES`]).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::storage::changes::{Kind, current, generation};
+use crate::storage::statuses::{self, PageRow, ViewerState};
+
+/// How long a rendered status is kept at most: as long as the accounts it embeds
+/// (`render::ACCOUNTS_TTL`), the delay before another process's change (a favourite through
+/// another node, a suspension by `rookery admin`) shows.
+pub const RENDERED_TTL: Duration = crate::service::render::ACCOUNTS_TTL;
+
+/// The most JSON kept, in bytes (about 5,000 statuses of 1.6 KB).
+pub const CAPACITY_BYTES: u64 = 8 << 20;
+
+/// What every serialized `Status` ends with when its `reblog` is empty and it has no viewer
+/// fields (`api_types::status::Status` declares `reblog` last but for those).
+const BARE_END: &[u8] = b",\"reblog\":null}";
+
+/// One status as kept: see the module's documentation.
+pub struct Rendered {
+    /// The `Status` JSON without [`BARE_END`]: `{"id":...,"views_count":N`.
+    json: Box<[u8]>,
+    account_id: i64,
+    conversation_id: i64,
+    /// What the entry was built from, each as `storage::changes` marks it.
+    sources: Box<[(Kind, i64)]>,
+    generation: u64,
+    at: Instant,
+}
+
+impl Rendered {
+    fn current(&self) -> bool {
+        self.at.elapsed() < RENDERED_TTL
+            && self
+                .sources
+                .iter()
+                .all(|(kind, key)| current(*kind, Some(*key), self.generation))
+    }
+}
+
+/// Weighs an entry by its JSON's length.
+#[derive(Clone)]
+pub struct ByLength;
+
+impl quick_cache::Weighter<i64, Arc<Rendered>> for ByLength {
+    fn weight(&self, _: &i64, v: &Arc<Rendered>) -> u64 {
+        v.json.len() as u64 + 64
+    }
+}
+
+/// Rendered statuses by status ID (in `AppState`).
+pub struct RenderedStatuses {
+    entries: quick_cache::sync::Cache<i64, Arc<Rendered>, ByLength>,
+}
+
+impl Default for RenderedStatuses {
+    fn default() -> Self {
+        RenderedStatuses {
+            entries: quick_cache::sync::Cache::with_weighter(
+                (CAPACITY_BYTES / 1600) as usize,
+                CAPACITY_BYTES,
+                ByLength,
+            ),
+        }
+    }
+}
+
+impl RenderedStatuses {
+    fn get(&self, id: i64) -> Option<Arc<Rendered>> {
+        self.entries.get(&id).filter(|r| r.current())
+    }
+}
+
+/// Statuses by ID as kept, the others read and rendered (and kept unless they cannot be checked
+/// for changes). IDs of statuses that no longer exist are left out.
+async fn rendered(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, Arc<Rendered>>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for &id in ids {
+        match state.rendered.get(id) {
+            Some(r) => {
+                out.insert(id, r);
+            }
+            None => missing.push(id),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    missing.sort_unstable();
+    missing.dedup();
+    let generation = generation();
+    let rows = statuses::find_many(&state.db, &missing).await?;
+    let built = crate::service::render::unnested(state, &rows).await?;
+    for (row, status) in rows.iter().zip(built) {
+        let json =
+            serde_json::to_vec(&status).map_err(|e| crate::error::AppError::Internal(e.into()))?;
+        let Some(json) = json.strip_suffix(BARE_END) else {
+            return Err(crate::error::AppError::Internal(anyhow::anyhow!(
+                "status {} does not end with an empty reblog",
+                row.id
+            )));
+        };
+        let mut sources = vec![(Kind::Statuses, row.id), (Kind::Accounts, row.account_id)];
+        sources.extend(
+            status
+                .mentions
+                .iter()
+                .filter_map(|m| m.id.parse().ok())
+                .map(|id| (Kind::Accounts, id)),
+        );
+        sources.extend(
+            status
+                .media_attachments
+                .iter()
+                .filter_map(|m| m.id.parse().ok())
+                .map(|id| (Kind::Media, id)),
+        );
+        sources.extend(row.card_id.map(|id| (Kind::Cards, id)));
+        // The author's avatar and header URLs come from their media rows; without the account
+        // as kept (evicted meanwhile) those IDs are unknown, and the entry is used once only.
+        let author = state.accounts.get(&row.account_id);
+        if let Some(a) = &author {
+            sources.extend(a.account.avatar_media_id.map(|id| (Kind::Media, id)));
+            sources.extend(a.account.header_media_id.map(|id| (Kind::Media, id)));
+        }
+        let r = Arc::new(Rendered {
+            json: json.into(),
+            account_id: row.account_id,
+            conversation_id: row.conversation_id,
+            sources: sources.into(),
+            generation,
+            at: Instant::now(),
+        });
+        if author.is_some() {
+            state.rendered.entries.insert(row.id, r.clone());
+        }
+        out.insert(row.id, r);
+    }
+    Ok(out)
+}
+
+/// The viewer-specific fields of a status, as `render::for_viewer` sets them: `target` is the
+/// status whose favourite, boost and bookmark count (the boosted one for a boost), `own` the row
+/// itself (pinned, muted thread).
+fn write_viewer_fields(
+    out: &mut Vec<u8>,
+    viewer: i64,
+    vs: &ViewerState,
+    target: i64,
+    own_id: i64,
+    own: &Rendered,
+) {
+    let flag = |out: &mut Vec<u8>, name: &str, on: bool| {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(if on { b"\":true" } else { b"\":false" });
+    };
+    flag(out, "favourited", vs.favourited.contains(&target));
+    flag(out, "reblogged", vs.reblogged.contains(&target));
+    flag(
+        out,
+        "muted",
+        vs.muted_conversations.contains(&own.conversation_id),
+    );
+    flag(out, "bookmarked", vs.bookmarked.contains(&target));
+    if own.account_id == viewer {
+        flag(out, "pinned", vs.pinned.contains(&own_id));
+    }
+    out.extend_from_slice(b",\"filtered\":[]");
+}
+
+/// One status of a page: the kept JSON, then `reblog` (the boosted status, itself with the
+/// viewer's fields), then the viewer's fields (for a boost, favourited, boosted and bookmarked
+/// are the boosted status's, as Mastodon shows them).
+fn write_status(
+    out: &mut Vec<u8>,
+    viewer: Option<(i64, &ViewerState)>,
+    id: i64,
+    own: &Rendered,
+    boosted: Option<(i64, &Rendered)>,
+) {
+    out.extend_from_slice(&own.json);
+    out.extend_from_slice(b",\"reblog\":");
+    match boosted {
+        Some((bid, b)) => {
+            out.extend_from_slice(&b.json);
+            out.extend_from_slice(b",\"reblog\":null");
+            if let Some((v, vs)) = viewer {
+                write_viewer_fields(out, v, vs, bid, bid, b);
+            }
+            out.push(b'}');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    if let Some((v, vs)) = viewer {
+        let target = boosted.map_or(id, |(bid, _)| bid);
+        write_viewer_fields(out, v, vs, target, id, own);
+    }
+    out.push(b'}');
+}
+
+/// A page of statuses as a JSON array of `Status`, in the order of `rows`, as `viewer` sees them
+/// with their favourites, boosts, bookmarks, pins and thread mutes in `vs` (`None` for anonymous
+/// viewers, who get no viewer fields). The same JSON as rendering each with `render::statuses`
+/// for a viewer without filters. Rows whose status was deleted meanwhile are left out.
+///
+/// Errors: database errors while rendering statuses not kept.
+pub async fn page(
+    state: &AppState,
+    viewer: Option<(i64, &ViewerState)>,
+    rows: &[PageRow],
+) -> AppResult<Vec<u8>> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .flat_map(|r| std::iter::once(r.id).chain(r.reblog_of_id))
+        .collect();
+    let found = rendered(state, &ids).await?;
+    let size: usize = found.values().map(|r| r.json.len() + 160).sum();
+    let mut out = Vec::with_capacity(size + 2);
+    out.push(b'[');
+    for row in rows {
+        let Some(own) = found.get(&row.id) else {
+            continue;
+        };
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        let boosted = row
+            .reblog_of_id
+            .and_then(|b| found.get(&b).map(|r| (b, &**r)));
+        write_status(&mut out, viewer, row.id, own, boosted);
+    }
+    out.push(b']');
+    Ok(out)
+}
