@@ -63,7 +63,7 @@ impl reqwest_middleware::Middleware for RefusalCheck {
     async fn handle(
         &self,
         req: reqwest::Request,
-        extensions: &mut axum::http::Extensions,
+        extensions: &mut http::Extensions,
         next: reqwest_middleware::Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
         let is_delivery = req.method() == reqwest::Method::POST;

@@ -18,9 +18,9 @@ use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::protocol::verification::verify_domains_match;
 use activitypub_federation::traits::{Activity, Actor};
 use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
-use axum::http::{HeaderMap, Method, Uri};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use http::{HeaderMap, Method, Uri};
 use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
@@ -105,7 +105,7 @@ fn header_map(headers: &HeaderMap, our_domain: &str) -> anyhow::Result<BTreeMap<
     }
     let mut map = BTreeMap::new();
     for (name, value) in headers {
-        if name == axum::http::header::AUTHORIZATION {
+        if name == http::header::AUTHORIZATION {
             continue;
         }
         if let Ok(v) = value.to_str() {

@@ -5,7 +5,7 @@
 //! The signature is parsed and checked by `federation::signatures`, as inbox POSTs are.
 
 use activitypub_federation::fetch::object_id::ObjectId;
-use axum::http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, Method, Uri};
 
 use crate::federation::actor::ApAccount;
 use crate::federation::context::FedData;

@@ -5,8 +5,8 @@
 //! Sources: RFC 6749, RFC 7636 (PKCE), RFC 7009 (revocation), docs.joinmastodon.org/methods/oauth/
 //! and /methods/apps/.
 
-use axum::http::StatusCode;
 use chrono::{Duration, Utc};
+use http::StatusCode;
 
 use crate::error::{AppError, AppResult};
 use crate::service::accounts::ensure_functional;

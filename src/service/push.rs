@@ -363,7 +363,7 @@ async fn deliver(state: &AppState, job: &Job) -> AppResult<Outcome> {
     } else {
         format!("mailto:{}", state.config.instance.contact_email)
     };
-    let endpoint: axum::http::Uri = row
+    let endpoint: http::Uri = row
         .endpoint
         .parse()
         .map_err(|e| anyhow::anyhow!("stored endpoint: {e}"))?;

@@ -23,6 +23,7 @@ mod filters;
 mod hardening;
 mod http_signatures;
 mod instance;
+mod layers;
 mod lists;
 mod mail;
 mod media;
