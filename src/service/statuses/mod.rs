@@ -1,0 +1,67 @@
+//! Statuses: posting, editing, deleting, boosting, favouriting, bookmarking, pinning, muting a
+//! thread, and reading threads. Every change inserts its rows, feed entries and notifications in
+//! one transaction and streams after commit, whoever caused it.
+//!
+//! Source: docs.joinmastodon.org/methods/statuses/.
+//!
+//! One file per concern: `post` (posting through the client API: text, mentions, media, the
+//! write), `outgoing` (the `Create` we send and its audience), `edit` (edits, history, source),
+//! `delete` (by the author, or all of an account's), `actions` (favourite, boost, bookmark, pin,
+//! thread mute), `thread` (context), `inbound` (what other servers send about statuses; to move
+//! beside `http` as `federation::inbound`, issue 24). This file: visibility and ownership checks
+//! the others share.
+
+mod actions;
+mod delete;
+mod edit;
+mod inbound;
+mod outgoing;
+mod post;
+mod thread;
+
+pub use actions::*;
+pub use delete::*;
+pub use edit::*;
+pub use inbound::*;
+pub use outgoing::*;
+pub use post::*;
+pub use thread::*;
+
+use crate::error::{AppError, AppResult};
+use crate::service::oauth::CurrentUser;
+use crate::state::AppState;
+use crate::storage::statuses::{self as store, StatusRow};
+
+pub const VISIBILITIES: &[&str] = &["public", "unlisted", "private", "direct"];
+
+/// Longest content warning, in characters.
+const SPOILER_MAX: usize = 500;
+/// How many ancestors and descendants a thread shows.
+const ANCESTORS_MAX: usize = 40;
+const DESCENDANTS_MAX: i64 = 60;
+/// Pins per account.
+const PINS_MAX: i64 = 5;
+
+/// The status if `viewer` (`None`: anonymous) may see it.
+///
+/// Errors: 404 when it does not exist or is not visible (never revealing which).
+pub async fn visible(state: &AppState, viewer: Option<i64>, id: &str) -> AppResult<StatusRow> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    store::find_visible(&state.db, id, viewer.unwrap_or(store::ANONYMOUS))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn ensure_owner(row: &StatusRow, user: &CurrentUser) -> AppResult<()> {
+    if row.account_id != user.account.id {
+        return Err(AppError::forbidden("This action is not allowed"));
+    }
+    Ok(())
+}
+
+/// Counts the statuses posted on this instance (boosts excluded), for instance statistics.
+pub async fn local_count(state: &AppState) -> AppResult<i64> {
+    Ok(store::count_local(&state.db).await?)
+}
+
+// --- Federation: incoming ------------------------------------------------------------------------
