@@ -1,0 +1,79 @@
+//! Cleanup: uploads never posted and cached remote files past their time.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::storage::media::{self, MediaRow};
+
+use super::*;
+
+/// What a cleanup pass removed.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct PruneReport {
+    /// Cached copies of remote media evicted.
+    pub evicted: u64,
+    /// Unattached uploads (never posted, or left by deleted statuses) deleted.
+    pub deleted: u64,
+}
+
+/// Evicts cached remote media older than `days` (default `media.remote_cache_days`) and deletes
+/// uploads left unattached for a day, files first so nothing is left pointing at a missing file.
+pub async fn prune(state: &AppState, days: Option<u32>) -> AppResult<PruneReport> {
+    let days = days.unwrap_or(state.config.media.remote_cache_days);
+    let before = Utc::now() - chrono::Duration::days(days as i64);
+    let mut report = PruneReport::default();
+    loop {
+        let rows = media::cached_before(&state.db, before, 100).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in rows {
+            delete_files(state, &r).await?;
+            media::mark_uncached(&state.db, r.id).await?;
+            report.evicted += 1;
+        }
+    }
+    loop {
+        let rows = media::unattached_before(&state.db, Utc::now() - UNATTACHED_TTL, 100).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in rows {
+            delete_files(state, &r).await?;
+            media::delete(&state.db, r.id).await?;
+            report.deleted += 1;
+        }
+    }
+    Ok(report)
+}
+
+pub(super) async fn delete_files(state: &AppState, r: &MediaRow) -> AppResult<()> {
+    for key in [&r.file_key, &r.preview_key, &r.upload_key]
+        .into_iter()
+        .flatten()
+    {
+        state.media.delete(key).await?;
+    }
+    Ok(())
+}
+
+/// Runs [`prune`] every hour.
+pub fn spawn_pruner(state: &AppState) -> tokio::task::JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match prune(&state, None).await {
+                Ok(r) if r.evicted + r.deleted > 0 => {
+                    tracing::info!(evicted = r.evicted, deleted = r.deleted, "media pruned")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "media pruning failed"),
+            }
+        }
+    })
+}
