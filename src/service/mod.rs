@@ -36,4 +36,5 @@ pub mod statuses;
 pub mod stories;
 pub mod tags;
 pub mod text;
+pub mod timelines;
 pub mod two_factor;

@@ -69,7 +69,6 @@ const DEBTS: &[(&str, &str)] = &[
     ("http/mastodon/api/v1/statuses.rs", "storage"),
     ("http/mastodon/api/v1/streaming.rs", "storage"),
     ("http/mastodon/api/v1/tags.rs", "storage"),
-    ("http/mastodon/api/v1/timelines.rs", "storage"),
     ("http/mastodon/api/v2/notifications.rs", "storage"),
     ("http/mastodon/api/v2/search.rs", "storage"),
     ("http/oauth.rs", "storage"),

@@ -379,9 +379,10 @@ async fn account_statuses(
         &p.page.page(),
     )
     .await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    crate::http::mastodon::api::v1::timelines::respond(&state, viewer, "account", &uri, rows, ids)
-        .await
+    let page = crate::service::timelines::render_rows(&state, viewer, "account", rows).await?;
+    Ok(crate::http::mastodon::api::v1::timelines::respond(
+        &state, &uri, page,
+    ))
 }
 
 async fn follow_list(

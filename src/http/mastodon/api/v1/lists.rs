@@ -151,7 +151,8 @@ pub async fn timeline(
     let cu = auth.require_user("read:lists")?;
     let me = cu.account.id;
     let rows = svc::timeline(&state, me, &id, &p.page()).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    crate::http::mastodon::api::v1::timelines::respond(&state, Some(me), "home", &uri, rows, ids)
-        .await
+    let page = crate::service::timelines::render_rows(&state, Some(me), "home", rows).await?;
+    Ok(crate::http::mastodon::api::v1::timelines::respond(
+        &state, &uri, page,
+    ))
 }

@@ -6,24 +6,13 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::error::AppResult;
-use crate::http::extract::{Auth, PageParams, Params, lenient, paged, paged_json};
-use crate::service::{render, rendered};
+use crate::http::extract::{Auth, PageParams, Params, lenient, paged_json};
+use crate::service::timelines::{self as svc, PublicFilter, TimelinePage};
 use crate::state::AppState;
-use crate::storage::statuses::{self as store, ANONYMOUS, PublicFilter, StatusRow};
 
-/// Renders a page of statuses for `viewer`, with their filters applied in `context` (`home`,
-/// `public`); the `Link` header pages by the rows read, hidden ones included.
-pub async fn respond(
-    state: &AppState,
-    viewer: Option<i64>,
-    context: &str,
-    uri: &Uri,
-    rows: Vec<StatusRow>,
-    page_ids: Vec<i64>,
-) -> AppResult<Response> {
-    let statuses = render::statuses(state, viewer, rows).await?;
-    let statuses = crate::service::filters::statuses(state, viewer, context, statuses).await?;
-    Ok(paged(&state.config.base_url(), uri, statuses, &page_ids))
+/// A timeline page as the response: the statuses with a `Link` header paging by the rows read.
+pub fn respond(state: &AppState, uri: &Uri, page: TimelinePage) -> Response {
+    paged_json(&state.config.base_url(), uri, page.json, &page.ids)
 }
 
 /// `GET /api/v1/timelines/home` (`read:statuses`).
@@ -34,18 +23,8 @@ pub async fn home(
     Params { value: p, .. }: Params<PageParams>,
 ) -> AppResult<Response> {
     let cu = auth.require_user("read:statuses")?;
-    let me = cu.account.id;
-    if !crate::service::filters::any(&state, me).await? {
-        let (rows, vs) = store::home_page_with_viewer_state(&state.db, me, &p.page()).await?;
-        let page_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let body = rendered::page(&state, Some((me, &vs)), &rows).await?;
-        return Ok(paged_json(&state.config.base_url(), &uri, body, &page_ids));
-    }
-    let (rows, viewer_state) = store::home_with_viewer_state(&state.db, me, &p.page()).await?;
-    let page_ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let statuses = render::statuses_with(&state, Some(me), rows, Some(viewer_state)).await?;
-    let statuses = crate::service::filters::statuses(&state, Some(me), "home", statuses).await?;
-    Ok(paged(&state.config.base_url(), &uri, statuses, &page_ids))
+    let page = svc::home(&state, cu.account.id, &p.page()).await?;
+    Ok(respond(&state, &uri, page))
 }
 
 #[derive(Deserialize)]
@@ -97,8 +76,7 @@ pub async fn tag(
     public_or_tag(&state, &auth, &uri, &p, Some(tag.trim_start_matches('#'))).await
 }
 
-/// The public timeline, or its statuses with hashtag `tag`: from kept renderings
-/// (`service::rendered`) unless the viewer has filters.
+/// The public timeline, or its statuses with hashtag `tag`.
 async fn public_or_tag(
     state: &AppState,
     auth: &Auth,
@@ -107,24 +85,6 @@ async fn public_or_tag(
     tag: Option<&str>,
 ) -> AppResult<Response> {
     let viewer = auth.viewer_id("read:statuses")?;
-    let (db, v, page) = (&state.db, viewer.unwrap_or(ANONYMOUS), p.page.page());
-    let filtered = match viewer {
-        Some(v) => crate::service::filters::any(state, v).await?,
-        None => false,
-    };
-    if filtered {
-        let rows = store::public(db, v, p.filter(), tag, &page).await?;
-        let ids = rows.iter().map(|r| r.id).collect();
-        return respond(state, viewer, "public", uri, rows, ids).await;
-    }
-    let rows = store::public_page(db, v, p.filter(), tag, &page).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let body = match viewer {
-        Some(v) => {
-            let vs = store::viewer_state(db, v, &ids).await?;
-            rendered::page(state, Some((v, &vs)), &rows).await?
-        }
-        None => rendered::page(state, None, &rows).await?,
-    };
-    Ok(paged_json(&state.config.base_url(), uri, body, &ids))
+    let page = svc::public(state, viewer, p.filter(), tag, &p.page.page()).await?;
+    Ok(respond(state, uri, page))
 }
