@@ -193,7 +193,7 @@ pub async fn queue_link(
     let title = &state.config.instance.title;
     let reset = purpose == LinkPurpose::Reset;
     let render = |e: askama::Error| AppError::Internal(anyhow::anyhow!("mail template: {e}"));
-    let text = crate::web::LinkMailText {
+    let text = LinkMailText {
         instance_title: title,
         username,
         link: &link,
@@ -201,7 +201,7 @@ pub async fn queue_link(
     }
     .render()
     .map_err(render)?;
-    let html = crate::web::LinkMailHtml {
+    let html = LinkMailHtml {
         instance_title: title,
         username,
         link: &link,
@@ -237,14 +237,14 @@ pub async fn queue_approved(
     let title = &state.config.instance.title;
     let link = format!("{}/auth/sign_in", state.config.base_url());
     let render = |e: askama::Error| AppError::Internal(anyhow::anyhow!("mail template: {e}"));
-    let text = crate::web::ApprovedMailText {
+    let text = ApprovedMailText {
         instance_title: title,
         username,
         link: &link,
     }
     .render()
     .map_err(render)?;
-    let html = crate::web::ApprovedMailHtml {
+    let html = ApprovedMailHtml {
         instance_title: title,
         username,
         link: &link,
@@ -304,4 +304,43 @@ pub async fn resend(state: &AppState, user: &crate::service::oauth::CurrentUser)
     tx.commit().await?;
     state.jobs_wakeup.notify_waiters();
     Ok(())
+}
+
+/// A mail carrying a single-use link (e-mail confirmation, or password reset when `reset`), plain
+/// text.
+#[derive(Template)]
+#[template(path = "mail/link.txt")]
+pub struct LinkMailText<'a> {
+    pub instance_title: &'a str,
+    pub username: &'a str,
+    pub link: &'a str,
+    pub reset: bool,
+}
+
+/// The same mail, HTML.
+#[derive(Template)]
+#[template(path = "mail/link.html")]
+pub struct LinkMailHtml<'a> {
+    pub instance_title: &'a str,
+    pub username: &'a str,
+    pub link: &'a str,
+    pub reset: bool,
+}
+
+/// The mail telling someone their held sign-up was approved, plain text; `link` is the sign-in page.
+#[derive(Template)]
+#[template(path = "mail/approved.txt")]
+pub struct ApprovedMailText<'a> {
+    pub instance_title: &'a str,
+    pub username: &'a str,
+    pub link: &'a str,
+}
+
+/// The same mail, HTML.
+#[derive(Template)]
+#[template(path = "mail/approved.html")]
+pub struct ApprovedMailHtml<'a> {
+    pub instance_title: &'a str,
+    pub username: &'a str,
+    pub link: &'a str,
 }

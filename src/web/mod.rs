@@ -127,45 +127,6 @@ pub struct ShortsPage<'a> {
     pub here_encoded: &'a str,
 }
 
-/// A mail carrying a single-use link (e-mail confirmation, or password reset when `reset`), plain
-/// text.
-#[derive(Template)]
-#[template(path = "mail/link.txt")]
-pub struct LinkMailText<'a> {
-    pub instance_title: &'a str,
-    pub username: &'a str,
-    pub link: &'a str,
-    pub reset: bool,
-}
-
-/// The same mail, HTML.
-#[derive(Template)]
-#[template(path = "mail/link.html")]
-pub struct LinkMailHtml<'a> {
-    pub instance_title: &'a str,
-    pub username: &'a str,
-    pub link: &'a str,
-    pub reset: bool,
-}
-
-/// The mail telling someone their held sign-up was approved, plain text; `link` is the sign-in page.
-#[derive(Template)]
-#[template(path = "mail/approved.txt")]
-pub struct ApprovedMailText<'a> {
-    pub instance_title: &'a str,
-    pub username: &'a str,
-    pub link: &'a str,
-}
-
-/// The same mail, HTML.
-#[derive(Template)]
-#[template(path = "mail/approved.html")]
-pub struct ApprovedMailHtml<'a> {
-    pub instance_title: &'a str,
-    pub username: &'a str,
-    pub link: &'a str,
-}
-
 /// `GET /auth/password/new`: asks for the address to send a reset link to.
 #[derive(Template)]
 #[template(path = "password_new.html")]

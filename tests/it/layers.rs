@@ -76,7 +76,6 @@ const DEBTS: &[(&str, &str)] = &[
     ("http/web/shorts.rs", "storage"),
     ("http/web/stories.rs", "storage"),
     ("http/well_known.rs", "storage"),
-    ("service/mail.rs", "web"),
     ("state.rs", "axum"),
 ];
 
