@@ -19,11 +19,18 @@ pub struct TimelinePage {
     pub ids: Vec<i64>,
 }
 
-/// Statuses serialized into one buffer sized for the page (about 1.5 KB each).
-fn to_json(statuses: &[Status]) -> AppResult<Vec<u8>> {
-    let mut body = Vec::with_capacity(statuses.len().saturating_mul(1536).max(64));
-    serde_json::to_writer(&mut body, statuses).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(body)
+/// `statuses` (rendered from the rows with pagination IDs `ids`) with `viewer`'s filters applied
+/// in `context`, as a page.
+async fn filtered_page(
+    state: &AppState,
+    viewer: Option<i64>,
+    context: &str,
+    statuses: Vec<Status>,
+    ids: Vec<i64>,
+) -> AppResult<TimelinePage> {
+    let statuses = filters::statuses(state, viewer, context, statuses).await?;
+    let json = crate::api_types::json_array(&statuses).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(TimelinePage { json, ids })
 }
 
 /// `rows` rendered for `viewer` (`None`: anonymous) with their filters applied in `context`
@@ -38,11 +45,7 @@ pub async fn render_rows(
 ) -> AppResult<TimelinePage> {
     let ids = rows.iter().map(|r| r.id).collect();
     let statuses = render::statuses(state, viewer, rows).await?;
-    let statuses = filters::statuses(state, viewer, context, statuses).await?;
-    Ok(TimelinePage {
-        json: to_json(&statuses)?,
-        ids,
-    })
+    filtered_page(state, viewer, context, statuses, ids).await
 }
 
 /// The home timeline of account `me`.
@@ -59,11 +62,7 @@ pub async fn home(state: &AppState, me: i64, page: &Page) -> AppResult<TimelineP
     let (rows, viewer_state) = store::home_with_viewer_state(&state.db, me, page).await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let statuses = render::statuses_with(state, Some(me), rows, Some(viewer_state)).await?;
-    let statuses = filters::statuses(state, Some(me), "home", statuses).await?;
-    Ok(TimelinePage {
-        json: to_json(&statuses)?,
-        ids,
-    })
+    filtered_page(state, Some(me), "home", statuses, ids).await
 }
 
 /// The public timeline as `viewer` (`None`: anonymous) sees it, or only its statuses with

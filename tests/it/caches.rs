@@ -133,11 +133,10 @@ async fn kept_hashtags_and_mentions_follow_edits(app: TestApp) {
         (vec!["alpha".to_string()], vec!["carol".to_string()])
     );
     let r = app
-        .send(
-            Method::PUT,
+        .put(
             &format!("/api/v1/statuses/{id}"),
             Some(&token),
-            Some(json!({"status": "edited #beta #gamma, nobody named"})),
+            json!({"status": "edited #beta #gamma, nobody named"}),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -365,19 +364,17 @@ async fn kept_renderings_match_fresh_ones_after_every_change(app: TestApp) {
 
     // The author's edits: the text, the attachment's description, the profile.
     ok(app
-        .send(
-            Method::PUT,
+        .put(
             &format!("/api/v1/statuses/{s1}"),
             Some(&bob_t),
-            Some(json!({"status": "edited hello", "media_ids": [media_id]})),
+            json!({"status": "edited hello", "media_ids": [media_id]}),
         )
         .await);
     ok(app
-        .send(
-            Method::PUT,
+        .put(
             &format!("/api/v1/media/{media_id}"),
             Some(&bob_t),
-            Some(json!({"description": "new words"})),
+            json!({"description": "new words"}),
         )
         .await);
     ok(app

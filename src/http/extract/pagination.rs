@@ -40,15 +40,10 @@ impl PageParams {
     }
 }
 
-/// A JSON array response. Serialized into one buffer sized for the page up front: axum's `Json`
-/// grows a `BytesMut` from 128 bytes through many small writes, which was a tenth of a timeline
-/// request's CPU (docs/PERFORMANCE.md, issue 23).
+/// A JSON array response (`api_types::json_array`).
 fn json_list<T: Serialize>(items: &[T]) -> Response {
-    // About 1.5 KB per status or notification as rendered.
-    let mut body = Vec::with_capacity(items.len().saturating_mul(1536).max(64));
-    match serde_json::to_writer(&mut body, items) {
-        Ok(()) => json_body(body),
-        // Entities are plain data; serializing one fails only on a bug.
+    match crate::api_types::json_array(items) {
+        Ok(body) => json_body(body),
         Err(e) => crate::error::AppError::Internal(e.into()).into_response(),
     }
 }
