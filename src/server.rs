@@ -51,7 +51,7 @@ pub async fn serve_on(
             limits.prune();
         }
     });
-    let federation = crate::federation::context::build(state.clone()).await?;
+    let federation = crate::service::activitypub::context::build(state.clone()).await?;
     let worker = tokio::spawn(crate::service::delivery::run_worker(
         federation.clone(),
         state.delivery_wakeup.clone(),

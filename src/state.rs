@@ -1,9 +1,7 @@
-//! Shared application state handed to every handler. Handlers take only the parts they need through
-//! `FromRef` (`State<Db>`, `State<Arc<Config>>`).
+//! Shared application state: the context every service function and handler runs with (the
+//! database, configuration, caches, the streaming hub, outgoing HTTP clients).
 
 use std::sync::Arc;
-
-use axum::extract::FromRef;
 
 use crate::config::Config;
 use crate::media::MediaStore;
@@ -56,7 +54,7 @@ pub struct Shared {
     /// Fetches from other servers outside ActivityPub (media, cards, stories, NodeInfo) and sends
     /// Web Push: [`crate::net::Egress::client`].
     pub http_client: crate::net::Client,
-    /// ActivityPub fetches and deliveries (`federation::context::client`).
+    /// ActivityPub fetches and deliveries (`service::activitypub::context::client`).
     pub federation_client: crate::net::Client,
     /// The domain blocks, reused for a couple of seconds (see `service::moderation::BlockCache`).
     pub blocks: Arc<crate::service::moderation::BlockCache>,
@@ -104,7 +102,7 @@ impl AppState {
                 .map_err(|e| anyhow::anyhow!("server.trusted_proxies: {e}"))?,
         );
         let http_client = egress.client()?;
-        let federation_client = crate::federation::context::client(&egress)?;
+        let federation_client = crate::service::activitypub::context::client(&egress)?;
         Ok(AppState(Arc::new(Shared {
             sign_in_limiter: Arc::new(SignInLimiter::new(&config.rate_limits)),
             limits: Arc::new(crate::service::rate_limit::ActionLimits::new(
@@ -158,17 +156,5 @@ impl AppState {
                 crate::service::delivery::FAILING_FOR,
             )),
         })))
-    }
-}
-
-impl FromRef<AppState> for Db {
-    fn from_ref(s: &AppState) -> Db {
-        s.db.clone()
-    }
-}
-
-impl FromRef<AppState> for Arc<Config> {
-    fn from_ref(s: &AppState) -> Arc<Config> {
-        s.config.clone()
     }
 }

@@ -7,7 +7,6 @@ pub mod announcement;
 pub mod conversation;
 pub mod delivery;
 pub mod filter;
-pub mod instance;
 pub mod list;
 pub mod media;
 pub mod oauth;

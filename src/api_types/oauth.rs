@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 
-use crate::service::oauth::IssuedToken;
 use crate::storage::oauth::ApplicationRow;
 
 #[derive(Clone, Debug, Serialize)]
@@ -50,15 +49,4 @@ pub struct Token {
     pub scope: String,
     /// Unix seconds.
     pub created_at: i64,
-}
-
-impl From<IssuedToken> for Token {
-    fn from(t: IssuedToken) -> Token {
-        Token {
-            access_token: t.access_token,
-            token_type: "Bearer",
-            scope: t.scopes.to_string(),
-            created_at: t.created_at.timestamp(),
-        }
-    }
 }

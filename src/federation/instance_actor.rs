@@ -2,13 +2,10 @@
 //! ActivityPub actor. It signs every outgoing fetch, so servers that require signed fetches
 //! (Mastodon's secure mode) answer us. Its key pair is made once and kept in `instance_settings`.
 
-use chrono::Utc;
 use url::Url;
 
 use crate::config::Config;
-use crate::federation::actor::ApAccount;
 use crate::federation::protocol::actor::{Endpoints, Person, PublicKey};
-use crate::storage::accounts::AccountRow;
 use crate::storage::{Db, settings};
 
 /// Both halves in one value, so concurrent starts agree on one pair (the first stored wins).
@@ -43,35 +40,6 @@ pub async fn keys(db: &Db) -> anyhow::Result<(String, String)> {
             .ok_or_else(|| anyhow::anyhow!("instance key pair lacks {k}"))
     };
     Ok((field("public")?, field("private")?))
-}
-
-/// The instance actor as the federation library's signing actor.
-pub fn signer(cfg: &Config, public: &str, private: &str) -> anyhow::Result<ApAccount> {
-    let row = AccountRow {
-        id: 0,
-        username: cfg.host().to_string(),
-        domain: None,
-        display_name: cfg.instance.title.clone(),
-        note: String::new(),
-        fields: sqlx::types::Json(Vec::new()),
-        locked: true,
-        bot: true,
-        discoverable: false,
-        uri: uri(cfg),
-        url: Some(format!("{}/about", cfg.base_url())),
-        inbox_url: Some(format!("{}/actor/inbox", cfg.base_url())),
-        shared_inbox_url: Some(format!("{}/inbox", cfg.base_url())),
-        public_key_pem: Some(public.to_string()),
-        created_at: Utc::now(),
-        updated_at: Utc::now(),
-        avatar_media_id: None,
-        header_media_id: None,
-        silenced_at: None,
-        suspended_at: None,
-    };
-    let mut a = ApAccount::new(row, None)?;
-    a.private_key_pem = Some(private.to_string());
-    Ok(a)
 }
 
 /// The `Application` document served at `/actor`.

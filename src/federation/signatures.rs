@@ -1,22 +1,21 @@
 //! HTTP signatures on requests we receive — draft-cavage-http-signatures, as Mastodon signs its
 //! deliveries and fetches, and RFC 9421 (`federation::rfc9421`) when a `Signature-Input` header
-//! says so — and receiving a signed activity in an inbox.
+//! says so. `federation::inbound` receives signed activities with these checks;
+//! `service::activitypub::signed_fetch` finds who signed a GET.
 //!
 //! Headers are parsed and the signing string rebuilt by `http-signature-normalization`, the
 //! parser `activitypub_federation` uses; the RSA-SHA256 (PKCS#1 v1.5) check runs in aws-lc-rs.
 //! `activitypub_federation::axum::inbox::receive_activity` checks with the pure-Rust `rsa` crate
 //! instead, which cost about 0.25 ms per activity on the project machine (the largest single item
 //! of the inbox's CPU time, docs/PERFORMANCE.md) and offers no hook to change it, so
-//! [`receive_signed`] does the same steps as that function with the faster check.
+//! `federation::inbound::receive_signed` does the same steps as that function with the faster
+//! check.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use activitypub_federation::error::Error as FedError;
-use activitypub_federation::fetch::object_id::ObjectId;
-use activitypub_federation::protocol::verification::verify_domains_match;
-use activitypub_federation::traits::{Activity, Actor};
 use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -26,10 +25,6 @@ use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use sha2::{Digest, Sha256};
-
-use crate::federation::activities::InboxActivity;
-use crate::federation::actor::ApAccount;
-use crate::federation::context::FedData;
 
 /// Signatures older than this (by their `Date` header or `created` parameter) are refused, as by
 /// `activitypub_federation`.
@@ -151,7 +146,7 @@ impl UnverifiedGet {
 /// Checks the body's digest: a `Content-Digest` (RFC 9530, `sha-256` or `sha-512`) and a `Digest`
 /// (RFC 3230, `SHA-256`) header, whichever are present, must each match the body, and there must be
 /// one of them.
-fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), FedError> {
+pub fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), FedError> {
     let content_digest = headers.get("content-digest").and_then(|h| h.to_str().ok());
     let digest = headers.get("digest").and_then(|h| h.to_str().ok());
     if content_digest.is_none() && digest.is_none() {
@@ -186,18 +181,15 @@ fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), FedError> {
 }
 
 /// The URL a request to us was sent to, as its signer named it: our base URL and the path.
-pub fn target_uri(data: &FedData, uri: &Uri) -> anyhow::Result<url::Url> {
+pub fn target_uri(base_url: &str, uri: &Uri) -> anyhow::Result<url::Url> {
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    Ok(url::Url::parse(&format!(
-        "{}{path}",
-        data.config.base_url()
-    ))?)
+    Ok(url::Url::parse(&format!("{base_url}{path}"))?)
 }
 
 /// Checks an RFC 9421 signature of a request to us with `public_key_pem`: it must cover the
 /// method, the target and (with a body) the `Content-Digest`, and verify.
 pub fn rfc9421_verifies(
-    data: &FedData,
+    base_url: &str,
     signature: &crate::federation::rfc9421::Signature,
     method: &Method,
     uri: &Uri,
@@ -205,7 +197,7 @@ pub fn rfc9421_verifies(
     has_body: bool,
     public_key_pem: &str,
 ) -> bool {
-    let Ok(target) = target_uri(data, uri) else {
+    let Ok(target) = target_uri(base_url, uri) else {
         return false;
     };
     signature.covers_request(has_body)
@@ -219,92 +211,25 @@ pub fn rfc9421_verifies(
         )
 }
 
-/// The checks `activitypub_federation` makes on an incoming activity's `id` before looking at its
-/// actor: the id and the actor are on the same domain, the scheme is https (or http where the
-/// configuration allows it), the id is not one of ours, and its server is not suspended here.
-///
-/// The library's production-only checks of the id (no explicit port, a host that resolves to a
-/// public address) are left to what follows: the actor is fetched through the library, which
-/// makes those checks on the actor's URL and resolves it with the validating resolver, and
-/// `Activity::verify` requires the id on the actor's origin, port included.
-async fn verify_id(data: &FedData, activity: &InboxActivity) -> Result<(), FedError> {
-    let id = activity.id();
-    verify_domains_match(id, activity.actor())?;
-    match id.scheme() {
-        "https" => {}
-        "http" if data.config.allow_http() => {}
-        _ => return Err(FedError::UrlVerificationError("Invalid url scheme")),
-    }
-    let Some(host) = crate::federation::actor::authority(id) else {
-        return Err(FedError::UrlVerificationError("Url must have a domain"));
-    };
-    if host == data.config.server.domain {
-        return Err(FedError::UrlVerificationError(
-            "Activity was sent from local instance",
-        ));
-    }
-    match crate::service::moderation::domain_suspended(data, &host).await {
-        Ok(false) => Ok(()),
-        Ok(true) => Err(FedError::Other(format!("{host} is blocked"))),
-        Err(e) => Err(FedError::Other(format!("checking domain blocks: {e}"))),
-    }
-}
-
-/// Receives an activity POSTed to an inbox: the body's digest, the activity's id, its actor
-/// (fetched and stored when unknown), the HTTP signature with that actor's key, then the
-/// activity's own checks (`Activity::verify`) and its effects (`Activity::receive`). The steps of
-/// `activitypub_federation::axum::inbox::receive_activity`, with the signature checked by
-/// [`rsa_sha256_verifies`].
-///
-/// Errors: `ActivityBodyDigestInvalid` or `ActivitySignatureInvalid` (the caller answers 401), or
-/// anything else that makes the activity unusable (400).
-pub async fn receive_signed(
-    data: &FedData,
+/// Checks a draft-cavage signature of an inbox POST with `public_key_pem`: it must cover a
+/// `Digest` and be at most [`MAX_AGE`] old. `our_domain` stands in for a missing `Host`.
+pub fn post_verifies(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
-    body: &[u8],
-) -> anyhow::Result<()> {
-    verify_digest(headers, body)?;
-    let activity: InboxActivity = serde_json::from_slice(body)
-        .map_err(|e| anyhow::anyhow!("the activity does not parse: {e}"))?;
-    verify_id(data, &activity).await?;
-    let actor = ObjectId::<ApAccount>::from(activity.actor().clone())
-        .dereference(data)
-        .await?;
+    our_domain: &str,
+    public_key_pem: &str,
+) -> bool {
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let key = actor.public_key_pem();
-    if crate::federation::rfc9421::present(headers) {
-        // RFC 9421: checked with the actor's key, as draft-cavage signatures are.
-        let signature = crate::federation::rfc9421::parse(headers, chrono::Utc::now().timestamp())
-            .ok()
-            .flatten()
-            .ok_or(FedError::ActivitySignatureInvalid)?;
-        if !rfc9421_verifies(data, &signature, method, uri, headers, true, key) {
-            return Err(FedError::ActivitySignatureInvalid.into());
-        }
-        activity.verify(data).await?;
-        activity.receive(data).await?;
-        return Ok(());
-    }
-    let verified = POST_CONFIG
-        .begin_verify(
-            method.as_str(),
-            path,
-            header_map(headers, &data.config.server.domain)
-                .map_err(|_| FedError::ActivitySignatureInvalid)?,
-        )
-        // No `Signature` header, a malformed one, or one past its age.
-        .map_err(|_| FedError::ActivitySignatureInvalid)?
-        .verify(|signature, signing_string| {
-            rsa_sha256_verifies(key, signing_string.as_bytes(), signature)
-        });
-    if !verified {
-        return Err(FedError::ActivitySignatureInvalid.into());
-    }
-    activity.verify(data).await?;
-    activity.receive(data).await?;
-    Ok(())
+    let Ok(map) = header_map(headers, our_domain) else {
+        return false;
+    };
+    let Ok(unverified) = POST_CONFIG.begin_verify(method.as_str(), path, map) else {
+        return false;
+    };
+    unverified.verify(|signature, signing_string| {
+        rsa_sha256_verifies(public_key_pem, signing_string.as_bytes(), signature)
+    })
 }
 
 #[cfg(test)]

@@ -15,11 +15,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{AppError, AppResult};
-use crate::federation::context::FedData;
-use crate::federation::signed_fetch::GetRequest;
+use crate::service::activitypub::context::FedData;
+use crate::service::activitypub::signed_fetch::GetRequest;
 use crate::service::activitypub::{self as svc, CollectionQuery};
-use crate::service::text::sanitize_html;
 use crate::state::AppState;
+use crate::text::sanitize_html;
 use crate::web::{PostView, ProfilePage};
 
 /// The media type of documents Rookery serves.
@@ -103,7 +103,7 @@ impl ApGet {
         })?;
         let host = url::Url::parse(&signer.uri)
             .ok()
-            .and_then(|u| crate::federation::actor::authority(&u))
+            .and_then(|u| crate::federation::origin::authority(&u))
             .unwrap_or_default();
         if crate::service::moderation::domain_suspended(&self.data, &host).await? {
             return Err(AppError::forbidden("This server is blocked here"));
@@ -282,7 +282,7 @@ const INBOX_MAX_BYTES: usize = 1024 * 1024;
 /// signature) by a follower or by a server where someone follows the author; 404 otherwise, and
 /// once the story has expired. A signature that does not verify answers 401.
 pub async fn story(
-    data: crate::federation::context::FedData,
+    data: crate::service::activitypub::context::FedData,
     Path((name, id)): Path<(String, String)>,
     method: axum::http::Method,
     uri: axum::http::Uri,
@@ -296,7 +296,7 @@ pub async fn story(
     let signer = if bearer.is_some() {
         None
     } else {
-        crate::federation::signed_fetch::signer(&data, &method, &uri, &headers)
+        crate::service::activitypub::signed_fetch::signer(&data, &method, &uri, &headers)
             .await
             .map_err(|e| {
                 tracing::info!(error = %e, "refused a signed story fetch");
@@ -327,7 +327,7 @@ fn inbox_error(status: StatusCode, message: &str) -> Response {
 /// and the activity is processed. Answers 202 when accepted, 401 for a bad signature or digest, 400
 /// for anything else unusable.
 pub async fn inbox(
-    data: crate::federation::context::FedData,
+    data: crate::service::activitypub::context::FedData,
     req: axum::extract::Request,
 ) -> Response {
     let (parts, body) = req.into_parts();
@@ -340,7 +340,7 @@ pub async fn inbox(
     let Ok(doc) = serde_json::from_slice::<Value>(&bytes) else {
         return inbox_error(StatusCode::BAD_REQUEST, "The body is not JSON");
     };
-    let (Some(id), Some(kind)) = (
+    let (Some(_), Some(_)) = (
         doc.get("id").and_then(Value::as_str),
         doc.get("type").and_then(Value::as_str),
     ) else {
@@ -349,73 +349,19 @@ pub async fn inbox(
             "An activity needs an id and a type",
         );
     };
-    let sender = doc
-        .get("actor")
-        .and_then(Value::as_str)
-        .and_then(|a| url::Url::parse(a).ok())
-        .and_then(|u| crate::federation::actor::authority(&u));
-    if let Some(host) = &sender {
-        match crate::service::moderation::domain_suspended(&data, host).await {
-            Ok(true) => {
-                return inbox_error(
-                    StatusCode::FORBIDDEN,
-                    "This server does not accept activities from yours",
-                );
-            }
-            Ok(false) => {}
-            Err(e) => return AppError::from(e).into_response(),
-        }
-    }
-    if !crate::federation::activities::HANDLED_TYPES.contains(&kind) {
-        tracing::debug!(
-            kind,
-            id,
-            "acknowledging an activity type Rookery does not handle"
-        );
-        return StatusCode::ACCEPTED.into_response();
-    }
-    match crate::storage::deliveries::already_received(&data.db, id).await {
-        Ok(true) => return StatusCode::ACCEPTED.into_response(),
-        Ok(false) => {}
-        Err(e) => return AppError::from(e).into_response(),
-    }
-    let id = id.to_string();
-    let received = crate::federation::actor::with_request_actors(
-        crate::federation::signatures::receive_signed(
-            &data,
-            &parts.method,
-            &parts.uri,
-            &parts.headers,
-            &bytes,
+    use crate::federation::inbound::{Received, receive_request};
+    match receive_request(&data, &parts, &bytes, &doc).await {
+        Received::Accepted => StatusCode::ACCEPTED.into_response(),
+        Received::Blocked => inbox_error(
+            StatusCode::FORBIDDEN,
+            "This server does not accept activities from yours",
         ),
-    )
-    .await;
-    match received {
-        Ok(()) => {
-            // A server that talks to us is reachable: its postponed deliveries go now.
-            if let Some(host) = &sender
-                && let Err(e) = crate::service::delivery::heard_from(&data, host).await
-            {
-                tracing::warn!(error = ?e, "could not mark a server reachable");
-            }
-            StatusCode::ACCEPTED.into_response()
-        }
-        Err(e) => {
-            use activitypub_federation::error::Error as FedError;
-            let auth = matches!(
-                e.downcast_ref::<FedError>(),
-                Some(FedError::ActivitySignatureInvalid | FedError::ActivityBodyDigestInvalid)
-            );
-            tracing::info!(activity = id, error = %e, "refused an activity");
-            if auth {
-                inbox_error(
-                    StatusCode::UNAUTHORIZED,
-                    "The HTTP signature or digest is not valid",
-                )
-            } else {
-                inbox_error(StatusCode::BAD_REQUEST, "The activity was refused")
-            }
-        }
+        Received::BadSignature => inbox_error(
+            StatusCode::UNAUTHORIZED,
+            "The HTTP signature or digest is not valid",
+        ),
+        Received::Refused => inbox_error(StatusCode::BAD_REQUEST, "The activity was refused"),
+        Received::Failed(e) => e.into_response(),
     }
 }
 

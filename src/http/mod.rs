@@ -3,9 +3,11 @@
 
 pub mod activitypub;
 pub mod cookies;
+pub mod error;
 pub mod extract;
 pub mod layers;
 pub mod mastodon;
+pub mod media_proxy;
 pub mod oauth;
 pub mod router;
 pub mod settings;

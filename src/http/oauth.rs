@@ -19,16 +19,14 @@ use crate::api_types::oauth::Token;
 use crate::error::{AppError, AppResult};
 use crate::http::cookies;
 use crate::http::extract::{ClientIp, Params};
-use crate::service::accounts::ensure_functional;
+use crate::service::accounts::{AccountRow, UserRow};
 use crate::service::oauth::{self as svc, AuthorizationRequest, AuthorizeParams, OOB_REDIRECT};
-use crate::service::{accounts as account_svc, secrets};
+use crate::service::secrets;
+use crate::service::sessions::{self, SESSION_MAX_AGE};
 use crate::state::AppState;
-use crate::storage::accounts::{self, AccountRow, UserRow};
-use crate::storage::{ids, oauth as store};
-use crate::web::{AuthorizePage, MessagePage, OobCodePage, SignInPage};
 
-/// Session cookies last 30 days.
-const SESSION_MAX_AGE: i64 = 30 * 24 * 3600;
+pub(crate) use crate::service::sessions::SignInRefused;
+use crate::web::{AuthorizePage, MessagePage, OobCodePage, SignInPage};
 
 pub(crate) fn html(status: StatusCode, page: impl Template) -> Response {
     match page.render() {
@@ -60,44 +58,7 @@ pub(crate) fn csrf_token(state: &AppState, headers: &HeaderMap) -> (String, Opti
     }
 }
 
-/// Why a sign-in form is answered with the form again (status, message, `Retry-After` seconds),
-/// or an error page.
-pub(crate) enum SignInRefused {
-    Page(StatusCode, String, Option<u64>),
-    /// The password passed but the account has two-factor sign-in: ask for a code with this
-    /// challenge (and say why when a code was wrong).
-    SecondFactor {
-        challenge: String,
-        status: StatusCode,
-        error: Option<String>,
-    },
-    Error(AppError),
-}
-
-/// Over the sign-in limits: the form again with when to retry; anything else is an error page.
-impl From<AppError> for SignInRefused {
-    fn from(e: AppError) -> SignInRefused {
-        match e {
-            AppError::TooManyRequests {
-                retry_after_secs, ..
-            } => SignInRefused::Page(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "Too many sign-in attempts. Try again in {} minutes.",
-                    retry_after_secs.div_ceil(60)
-                ),
-                Some(retry_after_secs),
-            ),
-            e => SignInRefused::Error(e),
-        }
-    }
-}
-
-/// How long the code step of a sign-in may take.
-const CHALLENGE_MINUTES: i64 = 5;
-const CHALLENGE_PURPOSE: &str = "sign_in";
-
-/// Checks a login and password (rate-limited per IP and account) and opens a browser session.
+/// Checks a login and password and opens a browser session (`service::sessions::start`).
 /// Returns the account and the session's `Set-Cookie`.
 pub(crate) async fn start_session(
     state: &AppState,
@@ -106,61 +67,12 @@ pub(crate) async fn start_session(
     login: &str,
     password: &str,
 ) -> Result<(AccountRow, String), SignInRefused> {
-    let user = account_svc::check_password(state, ip, login, password).await?;
-    let Some(user) = user else {
-        return Err(SignInRefused::Page(
-            StatusCode::UNAUTHORIZED,
-            "Invalid e-mail address, username or password.".into(),
-            None,
-        ));
-    };
-    if let Err(e) = ensure_functional(&user) {
-        return Err(SignInRefused::Page(
-            StatusCode::FORBIDDEN,
-            e.to_string(),
-            None,
-        ));
-    }
-    let fail = |e: sqlx::Error| SignInRefused::Error(AppError::from(e));
-    let account = accounts::find_account(&state.db, user.account_id)
-        .await
-        .map_err(fail)?
-        .ok_or(SignInRefused::Error(AppError::NotFound))?;
-    if let Err(e) = account_svc::ensure_not_suspended(&account) {
-        return Err(SignInRefused::Page(
-            StatusCode::FORBIDDEN,
-            e.to_string(),
-            None,
-        ));
-    }
-    if crate::storage::two_factor::enabled(&state.db, user.id)
-        .await
-        .map_err(fail)?
-    {
-        let challenge = secrets::random_token();
-        let mut tx = state.db.begin().await.map_err(fail)?;
-        crate::storage::user_tokens::insert(
-            &mut tx,
-            &secrets::digest(&challenge),
-            user.id,
-            CHALLENGE_PURPOSE,
-            chrono::Utc::now() + chrono::Duration::minutes(CHALLENGE_MINUTES),
-        )
-        .await
-        .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
-        return Err(SignInRefused::SecondFactor {
-            challenge,
-            status: StatusCode::OK,
-            error: None,
-        });
-    }
-    open_session(state, headers, &user, account).await
+    let (account, token) = sessions::start(state, ip, user_agent(headers), login, password).await?;
+    Ok((account, session_cookie(state, &token)))
 }
 
-/// The second step of a sign-in with two-factor: `code` (TOTP or recovery) for the user of
-/// `challenge`, counted against the same sign-in limits as passwords. A wrong code asks again with
-/// the same challenge; an expired or used challenge starts over.
+/// The second step of a sign-in with two-factor (`service::sessions::finish_second_factor`).
+/// Returns the account and the session's `Set-Cookie`.
 pub(crate) async fn finish_second_factor(
     state: &AppState,
     ip: std::net::IpAddr,
@@ -168,73 +80,29 @@ pub(crate) async fn finish_second_factor(
     challenge: &str,
     code: &str,
 ) -> Result<(AccountRow, String), SignInRefused> {
-    let fail = |e: sqlx::Error| SignInRefused::Error(AppError::from(e));
-    let hash = secrets::digest(challenge);
-    let expired = || {
-        SignInRefused::Page(
-            StatusCode::UNAUTHORIZED,
-            "That took too long. Sign in again.".into(),
-            None,
-        )
-    };
-    let user_id = crate::storage::user_tokens::find_valid(&state.db, &hash, CHALLENGE_PURPOSE)
-        .await
-        .map_err(fail)?
-        .ok_or_else(expired)?;
-    let user = accounts::find_user(&state.db, user_id)
-        .await
-        .map_err(fail)?
-        .ok_or_else(expired)?;
-    let account = accounts::find_account(&state.db, user.account_id)
-        .await
-        .map_err(fail)?
-        .ok_or_else(expired)?;
-    state.sign_in_limiter.check(ip, &user.email)?;
-    let ok = crate::service::two_factor::verify(state, &user, &account, code)
-        .await
-        .map_err(SignInRefused::Error)?;
-    if !ok {
-        return Err(SignInRefused::SecondFactor {
-            challenge: challenge.to_string(),
-            status: StatusCode::UNAUTHORIZED,
-            error: Some("Invalid two-factor code.".into()),
-        });
-    }
-    let mut tx = state.db.begin().await.map_err(fail)?;
-    let consumed = crate::storage::user_tokens::consume(&mut tx, &hash, CHALLENGE_PURPOSE)
-        .await
-        .map_err(fail)?;
-    tx.commit().await.map_err(fail)?;
-    if consumed.is_none() || ensure_functional(&user).is_err() || account.suspended_at.is_some() {
-        return Err(expired());
-    }
-    open_session(state, headers, &user, account).await
+    let (account, token) =
+        sessions::finish_second_factor(state, ip, user_agent(headers), challenge, code).await?;
+    Ok((account, session_cookie(state, &token)))
 }
 
-/// Opens a browser session for a user who has passed every factor.
+/// Opens a browser session for a user who has passed every factor. Returns the account and the
+/// session's `Set-Cookie`.
 pub(crate) async fn open_session(
     state: &AppState,
     headers: &HeaderMap,
     user: &UserRow,
     account: AccountRow,
 ) -> Result<(AccountRow, String), SignInRefused> {
-    let fail = |e: sqlx::Error| SignInRefused::Error(AppError::from(e));
-    let token = secrets::random_token();
-    let ua = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
-    store::insert_session(
-        &state.db,
-        ids::new_id(),
-        &secrets::digest(&token),
-        user.id,
-        ua,
-    )
-    .await
-    .map_err(fail)?;
-    accounts::touch_sign_in(&state.db, user.id)
-        .await
-        .map_err(fail)?;
-    let set = cookies::set(&state.config, cookies::SESSION, &token, SESSION_MAX_AGE);
-    Ok((account, set))
+    let (account, token) = sessions::open(state, user_agent(headers), user, account).await?;
+    Ok((account, session_cookie(state, &token)))
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers.get(USER_AGENT).and_then(|v| v.to_str().ok())
+}
+
+fn session_cookie(state: &AppState, token: &str) -> String {
+    cookies::set(&state.config, cookies::SESSION, token, SESSION_MAX_AGE)
 }
 
 /// The user of the browser session, if signed in and allowed to act.
@@ -242,28 +110,10 @@ pub(crate) async fn session_user(
     state: &AppState,
     headers: &HeaderMap,
 ) -> AppResult<Option<(UserRow, AccountRow)>> {
-    let Some(token) = cookies::get(headers, cookies::SESSION) else {
-        return Ok(None);
-    };
-    let not_before = chrono::Utc::now() - chrono::Duration::seconds(SESSION_MAX_AGE);
-    let Some(user_id) =
-        store::find_session_user(&state.db, &secrets::digest(&token), not_before).await?
-    else {
-        return Ok(None);
-    };
-    let Some(user) = accounts::find_user(&state.db, user_id).await? else {
-        return Ok(None);
-    };
-    if ensure_functional(&user).is_err() {
-        return Ok(None);
+    match cookies::get(headers, cookies::SESSION) {
+        Some(token) => sessions::user_of(state, &token).await,
+        None => Ok(None),
     }
-    let Some(account) = accounts::find_account(&state.db, user.account_id).await? else {
-        return Ok(None);
-    };
-    if account.suspended_at.is_some() {
-        return Ok(None);
-    }
-    Ok(Some((user, account)))
 }
 
 pub(crate) fn with_cookies(mut resp: Response, set_cookies: &[String]) -> Response {
@@ -538,9 +388,9 @@ pub async fn authorize_post(
         }
         "sign_out" => {
             if let Some(t) = cookies::get(&headers, cookies::SESSION)
-                && let Err(e) = store::revoke_session(&state.db, &secrets::digest(&t)).await
+                && let Err(e) = sessions::revoke(&state, &t).await
             {
-                return AppError::from(e).into_response();
+                return e.into_response();
             }
             let clear = cookies::set(&state.config, cookies::SESSION, "", 0);
             with_cookies(

@@ -15,7 +15,6 @@ use crate::http::web::{signed_in, stale_form, with_new_cookie};
 use crate::service::oauth::CurrentUser;
 use crate::service::{recovery, two_factor};
 use crate::state::AppState;
-use crate::storage::{accounts, two_factor as otp_store};
 use crate::web::{AccountDeletePage, AccountEditPage, TwoFactorPage};
 
 /// The user posting a settings form from `here`: refused (403) when its CSRF token is stale or
@@ -41,11 +40,11 @@ async fn account_page(
     notice: Option<String>,
 ) -> Response {
     let (pending, two_factor) = match (
-        accounts::unconfirmed_email(&state.db, cu.user.id).await,
-        otp_store::enabled(&state.db, cu.user.id).await,
+        crate::service::accounts::unconfirmed_email(state, cu.user.id).await,
+        two_factor::status(state, cu.user.id).await,
     ) {
-        (Ok(p), Ok(t)) => (p, t),
-        (Err(e), _) | (_, Err(e)) => return AppError::from(e).into_response(),
+        (Ok(p), Ok((t, _))) => (p, t),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
     };
     html(
         status,
@@ -156,10 +155,9 @@ pub async fn account_update(
             {
                 return refused(e).await;
             }
-            let user = match accounts::find_user(&state.db, cu.user.id).await {
-                Ok(Some(u)) => u,
-                Ok(None) => return AppError::NotFound.into_response(),
-                Err(e) => return AppError::from(e).into_response(),
+            let user = match crate::service::accounts::user(&state, cu.user.id).await {
+                Ok(u) => u,
+                Err(e) => return e.into_response(),
             };
             match open_session(&state, &headers, &user, cu.account.clone()).await {
                 Ok((_, set)) => {
@@ -198,8 +196,7 @@ async fn two_factor_page(
     recovery_codes: Vec<String>,
 ) -> Response {
     let built = async {
-        let enabled = otp_store::enabled(&state.db, cu.user.id).await?;
-        let codes_left = otp_store::codes_left(&state.db, cu.user.id).await?;
+        let (enabled, codes_left) = two_factor::status(state, cu.user.id).await?;
         let enrolment = if enabled {
             None
         } else {

@@ -8,12 +8,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::api_types::instance;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Params;
+use crate::service::instance::documents as instance;
 use crate::service::{accounts as account_svc, instance as instance_svc, scopes};
 use crate::state::AppState;
-use crate::storage::accounts;
 
 /// `GET /.well-known/oauth-authorization-server` (RFC 8414).
 pub async fn oauth_metadata(State(state): State<AppState>) -> Json<Value> {
@@ -91,7 +90,7 @@ fn host_meta_doc(state: &AppState, json_doc: bool) -> Response {
     }
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  <Link rel=\"lrdd\" template=\"{}\"/>\n</XRD>\n",
-        crate::service::text::escape(&template)
+        crate::text::escape(&template)
     );
     ([(CONTENT_TYPE, "application/xrd+xml; charset=utf-8")], xml).into_response()
 }
@@ -145,12 +144,7 @@ pub async fn webfinger(
     } else {
         return Err(AppError::NotFound);
     };
-    let account = accounts::find_local_account_by_username(&state.db, &username)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if account.suspended_at.is_some() {
-        return Err(AppError::Gone("This account is suspended".into()));
-    }
+    let account = crate::service::accounts::local_by_username(&state, &username).await?;
     let url = account.url.clone().unwrap_or_else(|| account.uri.clone());
     let doc = json!({
         "subject": format!("acct:{}@{}", account.username, cfg.server.domain),

@@ -53,7 +53,7 @@ pub async fn create(state: &AppState, n: NewAnnouncement<'_>) -> AppResult<Annou
     let row = AnnouncementRow {
         id: ids::new_id(),
         text: text.to_string(),
-        content: crate::service::text::plain_to_html(text),
+        content: crate::text::plain_to_html(text),
         starts_at: n.starts_at,
         ends_at: n.ends_at,
         all_day: n.all_day,

@@ -127,7 +127,7 @@ pub fn parse(url: &str, html: &str) -> Option<CardRow> {
                     v.attr("property").or(v.attr("name")) == Some(*n)
                 })
                 .and_then(|m| m.value().attr("content"))
-                .map(crate::service::text::clean_line)
+                .map(crate::text::clean_line)
                 .filter(|c| !c.is_empty())
         })
     };
@@ -135,7 +135,7 @@ pub fn parse(url: &str, html: &str) -> Option<CardRow> {
         let sel = Selector::parse("title").ok()?;
         doc.select(&sel)
             .next()
-            .map(|t| crate::service::text::clean_line(&t.text().collect::<String>()))
+            .map(|t| crate::text::clean_line(&t.text().collect::<String>()))
             .filter(|t| !t.is_empty())
     })?;
     let base = url::Url::parse(url).ok()?;

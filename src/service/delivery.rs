@@ -15,9 +15,10 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use crate::error::AppResult;
-use crate::federation::activities::StoredActivity;
-use crate::federation::actor::{ApAccount, authority};
-use crate::federation::context::{FedData, Refused};
+use crate::federation::origin::authority;
+use crate::service::activitypub::actors::ApAccount;
+use crate::service::activitypub::context::{FedData, Refused};
+use crate::service::activitypub::stored::StoredActivity;
 use crate::service::activitypub::with_context;
 use crate::state::AppState;
 use crate::storage::deliveries::{self, DeliveryRow};
@@ -110,7 +111,11 @@ async fn send_as_instance(data: &FedData, payload: &Value) -> anyhow::Result<()>
     }
     let activity = StoredActivity::parse(&payload["activity"].to_string())?;
     let (public, private) = crate::federation::instance_actor::keys(&data.db).await?;
-    let signer = crate::federation::instance_actor::signer(&data.config, &public, &private)?;
+    let signer = crate::service::activitypub::actors::ApAccount::instance_actor(
+        &data.config,
+        &public,
+        &private,
+    )?;
     let tasks = SendActivityTask::prepare(&activity, &signer, vec![inbox], data).await?;
     for task in tasks {
         task.sign_and_send(data).await?;
@@ -133,7 +138,7 @@ enum Failure {
     Retry(anyhow::Error),
     /// Never going to work (the domain is blocked here).
     GiveUp(String),
-    /// The server answered and refused it with a 4xx (see `federation::context::Refused`).
+    /// The server answered and refused it with a 4xx (see `service::activitypub::context::Refused`).
     /// Final, as in Mastodon; the server still counts as reachable.
     Refused(Refused),
 }
@@ -178,6 +183,22 @@ pub const FAILING_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 /// [`FAILING_FOR`]: every verified inbox activity asks whether its server is one, which would
 /// otherwise be a query each.
 pub type FailingCache = crate::service::cache::Reloaded<std::collections::HashSet<String>>;
+
+/// True when the activity with this ID was already received and processed
+/// (`received_activities`), so a repeated delivery is acknowledged without work.
+///
+/// Errors: database errors.
+pub async fn already_received(state: &AppState, activity_id: &str) -> sqlx::Result<bool> {
+    crate::storage::deliveries::already_received(&state.db, activity_id).await
+}
+
+/// Records that the activity with this ID was received and processed (see
+/// [`already_received`]).
+///
+/// Errors: database errors.
+pub async fn record_receipt(state: &AppState, activity_id: &str) -> sqlx::Result<()> {
+    crate::storage::deliveries::record_receipt(&state.db, activity_id).await
+}
 
 /// A server talked to us (a verified inbox activity), so it is up: when its deliveries had been
 /// failing, its run of failures (and any unreachable mark) ends and its waiting deliveries become

@@ -90,3 +90,14 @@ pub async fn remove_local(state: &AppState, shortcode: &str) -> AppResult<bool> 
     }
     Ok(true)
 }
+
+/// `GET /api/v1/custom_emojis`: this instance's own emojis as `CustomEmoji` entities.
+///
+/// Errors: database errors.
+pub async fn list_local(state: &AppState) -> AppResult<Vec<crate::api_types::CustomEmoji>> {
+    Ok(emojis::list_local(&state.db)
+        .await?
+        .iter()
+        .map(|r| crate::api_types::CustomEmoji::from_row(r, &state.config))
+        .collect())
+}

@@ -29,7 +29,7 @@ pub struct ListFields {
 
 fn apply(row: &mut ListRow, f: ListFields) -> AppResult<()> {
     if let Some(t) = f.title {
-        row.title = crate::service::text::clean_line(&t);
+        row.title = crate::text::clean_line(&t);
     }
     if row.title.is_empty() {
         return Err(AppError::unprocessable(

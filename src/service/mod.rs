@@ -1,6 +1,10 @@
 //! Domain logic, one module per capability. Local actions (client API) and remote ones (inbox) meet
 //! here, so a rule is written once. Services call storage; they never see HTTP types.
 
+/// A page of a list (`max_id`, `since_id`, `min_id`, `limit`), as services take it; built by
+/// `http::extract::pagination` from Mastodon's paging parameters.
+pub use crate::storage::sql::Page;
+
 pub mod accounts;
 pub mod activitypub;
 pub mod announcements;
@@ -13,10 +17,10 @@ pub mod emojis;
 pub mod featured;
 pub mod filters;
 pub mod grouped_notifications;
-pub mod inbox;
 pub mod instance;
 pub mod lists;
 pub mod mail;
+pub mod markers;
 pub mod media;
 pub mod moderation;
 pub mod notifications;
@@ -30,11 +34,12 @@ pub mod render;
 pub mod rendered;
 pub mod resolve;
 pub mod scopes;
+pub mod search;
 pub mod secrets;
+pub mod sessions;
 pub mod shorts;
 pub mod statuses;
 pub mod stories;
 pub mod tags;
-pub mod text;
 pub mod timelines;
 pub mod two_factor;

@@ -1,12 +1,15 @@
 //! Creating notifications (inside the transaction of the action that causes them) and streaming
 //! them once that transaction has committed.
 
-use crate::error::AppResult;
+use crate::api_types::status::Notification;
+use crate::error::{AppError, AppResult};
 use crate::realtime::{Event, StreamKey};
 use crate::service::render;
 use crate::state::AppState;
 use crate::storage::notifications as store;
 use crate::storage::{Tx, accounts};
+
+pub use crate::storage::notifications::Filter;
 
 /// Notification types Rookery creates (Mastodon's names).
 pub const TYPES: &[&str] = &[
@@ -182,4 +185,80 @@ pub async fn notify_staff(state: &AppState, kind: &str, from: i64) {
         Ok(pending) => publish(state, &pending).await,
         Err(e) => tracing::warn!(error = %e, kind, "could not notify moderators"),
     }
+}
+
+/// Which notifications a client's list shows: `types` (all when empty) minus `exclude_types`,
+/// optionally only those from `from_account`. Rookery's own types ([`EXTENSION_TYPES`]) only
+/// for clients that ask for them by `types`: apps that decode the type strictly would fail on
+/// the whole page otherwise.
+pub fn filter(
+    types: Vec<String>,
+    mut exclude_types: Vec<String>,
+    from_account: Option<i64>,
+) -> Filter {
+    if types.is_empty() {
+        exclude_types.extend(EXTENSION_TYPES.iter().map(|t| t.to_string()));
+    }
+    Filter {
+        types,
+        exclude_types,
+        from_account,
+    }
+}
+
+/// `GET /api/v1/notifications`: a page of `me`'s notifications as `filter` selects them, with
+/// `me`'s filters applied, and the pagination IDs of the rows (for the `Link` header).
+///
+/// Errors: database errors.
+pub async fn page(
+    state: &AppState,
+    me: i64,
+    filter: &Filter,
+    page: &crate::service::Page,
+) -> AppResult<(Vec<Notification>, Vec<i64>)> {
+    let rows = store::list(&state.db, me, filter, page).await?;
+    let ids: Vec<i64> = rows.iter().map(|n| n.id).collect();
+    let out = render::notifications(state, me, rows).await?;
+    let out = crate::service::filters::notifications(state, me, out).await?;
+    Ok((out, ids))
+}
+
+fn parse_id(id: &str) -> AppResult<i64> {
+    id.parse().map_err(|_| AppError::NotFound)
+}
+
+/// `GET /api/v1/notifications/:id`. Errors: 404 when it is not one of `me`'s.
+pub async fn show(state: &AppState, me: i64, id: &str) -> AppResult<Notification> {
+    let row = store::find(&state.db, me, parse_id(id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    render::notifications(state, me, vec![row])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// Dismisses one of `me`'s notifications (`POST /api/v1/notifications/:id/dismiss`), or all of
+/// them with `None` (`POST /api/v1/notifications/clear`).
+///
+/// Errors: 404 when the one named is not `me`'s.
+pub async fn dismiss(state: &AppState, me: i64, id: Option<&str>) -> AppResult<()> {
+    let id = id.map(parse_id).transpose()?;
+    if store::dismiss(&state.db, me, id).await? == 0 && id.is_some() {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// `GET /api/v1/notifications/unread_count`: `me`'s notifications after the `notifications`
+/// marker, counted up to `cap`.
+///
+/// Errors: database errors.
+pub async fn unread_count(state: &AppState, me: i64, cap: i64) -> AppResult<i64> {
+    let after = store::markers(&state.db, me)
+        .await?
+        .iter()
+        .find(|m| m.timeline == "notifications")
+        .map_or(0, |m| m.last_read_id);
+    Ok(store::count_after(&state.db, me, after, cap).await?)
 }

@@ -282,6 +282,17 @@ pub struct IssuedToken {
     pub created_at: chrono::DateTime<Utc>,
 }
 
+impl From<IssuedToken> for crate::api_types::oauth::Token {
+    fn from(t: IssuedToken) -> crate::api_types::oauth::Token {
+        crate::api_types::oauth::Token {
+            access_token: t.access_token,
+            token_type: "Bearer",
+            scope: t.scopes.to_string(),
+            created_at: t.created_at.timestamp(),
+        }
+    }
+}
+
 /// Stores and returns a new bearer token.
 pub async fn issue_token(
     db: &Db,
@@ -596,4 +607,13 @@ impl Principal {
         }
         Ok(cu)
     }
+}
+
+/// The registered application `id` (`GET /api/v1/apps/verify_credentials`).
+///
+/// Errors: 404 when it is gone.
+pub async fn application(state: &AppState, id: i64) -> AppResult<ApplicationRow> {
+    oauth::find_application(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
 }

@@ -329,7 +329,7 @@ async fn deliver(state: &AppState, job: &Job) -> AppResult<Outcome> {
     let body = rendered
         .as_ref()
         .and_then(|r| r.status.as_ref())
-        .map(|s| crate::service::text::html_to_text(&s.content))
+        .map(|s| crate::text::html_to_text(&s.content))
         .unwrap_or_default();
     let icon = rendered
         .as_ref()

@@ -6,9 +6,9 @@ use activitypub_federation::fetch::object_id::ObjectId;
 use activitypub_federation::fetch::webfinger::webfinger_resolve_actor;
 
 use crate::error::AppResult;
-use crate::federation::actor::ApAccount;
-use crate::federation::context::FedData;
 use crate::service::accounts::parse_acct;
+use crate::service::activitypub::actors::ApAccount;
+use crate::service::activitypub::context::FedData;
 use crate::storage::accounts::{self, AccountRow};
 
 /// The account named by `query` (`user`, `@user@domain`, `user@domain`, or an actor or profile

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 
 use crate::api_types::status::{Status, Tag, TagHistory};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::ids;
 use crate::storage::tags::{self as store, TagRow};
@@ -109,4 +109,55 @@ pub async fn trending_statuses(
         .collect();
     let rendered = crate::service::render::statuses(state, viewer, page).await?;
     crate::service::filters::statuses(state, viewer, "public", rendered).await
+}
+
+/// A hashtag name as given in a URL (`#` allowed in front): letters, digits and `_`, at most 100
+/// characters. Errors: 404 otherwise, as for an unknown tag.
+fn valid_name(name: &str) -> AppResult<&str> {
+    let name = name.trim_start_matches('#');
+    if name.is_empty()
+        || name.chars().count() > 100
+        || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(name)
+}
+
+/// `GET /api/v1/tags/:name`: the tag as `viewer` (`None`: anonymous) sees it.
+///
+/// Errors: 404 for an unknown or malformed name.
+pub async fn show(state: &AppState, name: &str, viewer: Option<i64>) -> AppResult<Tag> {
+    let row = store::find_by_name(&state.db, valid_name(name)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    entity(state, &row, viewer).await
+}
+
+/// `POST /api/v1/tags/:name/follow` (`on`) and `/unfollow`: public posts with the tag join (or
+/// leave) `me`'s home feed. Following creates the tag when it is new.
+///
+/// Errors: 404 for a malformed name, or unfollowing an unknown tag.
+pub async fn set_followed(state: &AppState, me: i64, name: &str, on: bool) -> AppResult<Tag> {
+    let name = valid_name(name)?;
+    let row = if on {
+        store::find_or_create(&state.db, name).await?
+    } else {
+        store::find_by_name(&state.db, name)
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    store::set_followed(&state.db, me, row.id, on).await?;
+    entity(state, &row, Some(me)).await
+}
+
+/// `GET /api/v1/followed_tags`: the tags `me` follows.
+///
+/// Errors: database errors.
+pub async fn followed(state: &AppState, me: i64) -> AppResult<Vec<Tag>> {
+    let mut out = Vec::new();
+    for row in store::followed(&state.db, me).await? {
+        out.push(entity(state, &row, Some(me)).await?);
+    }
+    Ok(out)
 }

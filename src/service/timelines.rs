@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::storage::sql::Page;
 use crate::storage::statuses::{self as store, ANONYMOUS, StatusRow};
 
-pub use crate::storage::statuses::PublicFilter;
+pub use crate::storage::statuses::{AccountFilter, PublicFilter};
 
 /// A page of a timeline: `json` is the array of statuses, `ids` the pagination IDs of the rows
 /// read, newest first.
@@ -95,4 +95,25 @@ pub async fn public(
         None => rendered::page(state, None, &rows).await?,
     };
     Ok(TimelinePage { json, ids })
+}
+
+/// The statuses of `account_id` that `viewer` (`None`: anonymous) may see, newest first, as
+/// `filter` narrows them (`GET /api/v1/accounts/:id/statuses`, the shorts player).
+///
+/// Errors: database errors.
+pub async fn account_rows(
+    state: &AppState,
+    viewer: Option<i64>,
+    account_id: i64,
+    filter: &AccountFilter,
+    page: &Page,
+) -> AppResult<Vec<StatusRow>> {
+    Ok(store::by_account(
+        &state.db,
+        viewer.unwrap_or(ANONYMOUS),
+        account_id,
+        filter,
+        page,
+    )
+    .await?)
 }

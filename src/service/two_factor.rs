@@ -196,3 +196,12 @@ async fn check_password_and_code(
     }
     Ok(())
 }
+
+/// Whether `user_id` signs in with a second factor, and how many unused recovery codes are left.
+///
+/// Errors: database errors.
+pub async fn status(state: &AppState, user_id: i64) -> AppResult<(bool, i64)> {
+    let enabled = crate::storage::two_factor::enabled(&state.db, user_id).await?;
+    let codes_left = crate::storage::two_factor::codes_left(&state.db, user_id).await?;
+    Ok((enabled, codes_left))
+}

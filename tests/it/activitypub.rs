@@ -331,7 +331,7 @@ fn mastodon_documents_parse() {
 /// no client or runtime in reach, so no network request can happen during it.
 #[test]
 fn documents_from_other_servers_parse() {
-    use rookery::federation::activities::InboxActivity;
+    use rookery::federation::inbound::InboxActivity;
     let root = format!("{}/tests/fixtures/activitypub", env!("CARGO_MANIFEST_DIR"));
     let mut counts = (0, 0, 0);
     let mut servers = Vec::new();
@@ -423,8 +423,8 @@ fn documents_from_other_servers_parse() {
 /// so nothing needs fetching) is stored with sanitised HTML and the visibility its addressing says.
 async fn documents_from_other_servers_are_stored(app: TestApp) {
     use activitypub_federation::traits::Object;
-    use rookery::federation::actor::ApAccount;
-    let fed = rookery::federation::context::build(app.state.clone())
+    use rookery::service::activitypub::actors::ApAccount;
+    let fed = rookery::service::activitypub::context::build(app.state.clone())
         .await
         .unwrap();
     let data = fed.to_request_data();
@@ -556,8 +556,8 @@ async fn snac_account(
     rookery::storage::accounts::AccountRow,
 ) {
     use activitypub_federation::traits::Object;
-    use rookery::federation::actor::ApAccount;
-    let fed = rookery::federation::context::build(app.state.clone())
+    use rookery::service::activitypub::actors::ApAccount;
+    let fed = rookery::service::activitypub::context::build(app.state.clone())
         .await
         .unwrap();
     let data = fed.to_request_data();
@@ -592,7 +592,7 @@ async fn follow_remote(app: &TestApp, token: &str, remote: i64) {
 /// itself, anything else (here a Create nobody here follows) on its own. Replays of either find
 /// the receipt, and a replayed Create stores nothing twice.
 async fn inbox_receipts_are_recorded_with_the_status(app: TestApp) {
-    use rookery::federation::activities::InboxActivity;
+    use rookery::federation::inbound::InboxActivity;
     use rookery::storage::deliveries::already_received;
     let (data, remote) = snac_account(&app).await;
     let note = fixture("snac/note.json");
@@ -615,7 +615,7 @@ async fn inbox_receipts_are_recorded_with_the_status(app: TestApp) {
     let unfollowed = create(&note);
     let unfollowed_id = format!("{}#create", note["id"].as_str().unwrap());
     assert!(!already_received(db, &unfollowed_id).await.unwrap());
-    rookery::service::inbox::receive(unfollowed, &data)
+    rookery::federation::inbound::receive(unfollowed, &data)
         .await
         .unwrap();
     assert!(already_received(db, &unfollowed_id).await.unwrap());
@@ -629,7 +629,7 @@ async fn inbox_receipts_are_recorded_with_the_status(app: TestApp) {
     again["id"] = json!(format!("{}?v=2", note["id"].as_str().unwrap()));
     let kept_id = format!("{}#create", again["id"].as_str().unwrap());
     for _ in 0..2 {
-        rookery::service::inbox::receive(create(&again), &data)
+        rookery::federation::inbound::receive(create(&again), &data)
             .await
             .unwrap();
         assert!(already_received(db, &kept_id).await.unwrap());

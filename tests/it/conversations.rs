@@ -530,10 +530,10 @@ both_backends!(streaming_messages);
 /// message addressed to nobody here is dropped.
 async fn mastodon_direct_message_lands(app: TestApp) {
     use activitypub_federation::traits::Object;
-    use rookery::federation::actor::ApAccount;
+    use rookery::service::activitypub::actors::ApAccount;
     let robin = app.create_user("robin").await;
     let robin_token = app.token_for("robin", "read write").await;
-    let fed = rookery::federation::context::build(app.state.clone())
+    let fed = rookery::service::activitypub::context::build(app.state.clone())
         .await
         .unwrap();
     let data = fed.to_request_data();
@@ -542,9 +542,11 @@ async fn mastodon_direct_message_lands(app: TestApp) {
     ApAccount::from_json(person, &data).await.unwrap();
     let robin_uri = format!("http://{}/users/robin", app.state.config.server.domain);
     let raw = fixture("mastodon/create_direct.json");
-    let here: rookery::federation::activities::InboxActivity =
+    let here: rookery::federation::inbound::InboxActivity =
         serde_json::from_str(&raw.replace("https://nest.example/users/robin", &robin_uri)).unwrap();
-    rookery::service::inbox::receive(here, &data).await.unwrap();
+    rookery::federation::inbound::receive(here, &data)
+        .await
+        .unwrap();
 
     let convs = conversations(&app, &robin_token).await;
     assert_eq!(convs.len(), 1, "{convs:?}");
@@ -579,9 +581,11 @@ async fn mastodon_direct_message_lands(app: TestApp) {
 
     // The same message for someone elsewhere: not stored at all.
     let elsewhere = raw.replace("110000000000000777", "110000000000000778");
-    let away: rookery::federation::activities::InboxActivity =
+    let away: rookery::federation::inbound::InboxActivity =
         serde_json::from_str(&elsewhere).unwrap();
-    rookery::service::inbox::receive(away, &data).await.unwrap();
+    rookery::federation::inbound::receive(away, &data)
+        .await
+        .unwrap();
     let stored = rookery::storage::statuses::find_by_uri_or_url(
         &app.state.db,
         "https://bird.example/users/wren/statuses/110000000000000778",

@@ -343,10 +343,10 @@ fn ap_fixture(path: &str) -> Value {
 /// video stays an ordinary video post.
 async fn remote_shorts_from_loops_and_peertube(app: TestApp) {
     use activitypub_federation::traits::Object;
-    use rookery::federation::activities::InboxActivity;
-    use rookery::federation::actor::ApAccount;
+    use rookery::federation::inbound::InboxActivity;
+    use rookery::service::activitypub::actors::ApAccount;
     use rookery::service::statuses::{Arrival, store_remote_note};
-    let fed = rookery::federation::context::build(app.state.clone())
+    let fed = rookery::service::activitypub::context::build(app.state.clone())
         .await
         .unwrap();
     let data = fed.to_request_data();
@@ -437,7 +437,7 @@ both_backends!(remote_shorts_from_loops_and_peertube);
 #[tokio::test]
 async fn remote_short_videos_are_fetched_with_limits() {
     use activitypub_federation::traits::Object;
-    use rookery::federation::actor::ApAccount;
+    use rookery::service::activitypub::actors::ApAccount;
     // An origin on loopback that streams 64 KiB without declaring a length.
     let origin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = origin.local_addr().unwrap();
@@ -458,7 +458,7 @@ async fn remote_short_videos_are_fetched_with_limits() {
             c.media.remote_max_bytes = 16 * 1024;
         })
         .await;
-        let fed = rookery::federation::context::build(app.state.clone())
+        let fed = rookery::service::activitypub::context::build(app.state.clone())
             .await
             .unwrap();
         let data = fed.to_request_data();
@@ -544,15 +544,16 @@ async fn peertube_videos_are_fetched_by_id() {
         c.federation.allow_private_addresses = true;
     })
     .await;
-    let fed = rookery::federation::context::build(app.state.clone())
+    let fed = rookery::service::activitypub::context::build(app.state.clone())
         .await
         .unwrap();
     let data = fed.to_request_data();
-    let note =
-        ObjectId::<rookery::federation::note::ApNote>::from(url::Url::parse(&video_id).unwrap())
-            .dereference(&data)
-            .await
-            .unwrap();
+    let note = ObjectId::<rookery::service::activitypub::notes::ApNote>::from(
+        url::Url::parse(&video_id).unwrap(),
+    )
+    .dereference(&data)
+    .await
+    .unwrap();
     assert!(note.row.short);
     assert_eq!(note.row.uri, video_id);
     let author = rookery::storage::accounts::find_account(&app.state.db, note.row.account_id)

@@ -439,9 +439,9 @@ fn pixelfed(name: &str) -> Value {
 /// a day, and a document that is not the sender's is refused.
 async fn pixelfed_stories_are_accepted(app: TestApp) {
     use activitypub_federation::traits::Object;
-    use rookery::federation::actor::ApAccount;
+    use rookery::service::activitypub::actors::ApAccount;
     use rookery::service::stories;
-    let fed = rookery::federation::context::build(app.state.clone())
+    let fed = rookery::service::activitypub::context::build(app.state.clone())
         .await
         .unwrap();
     let data = fed.to_request_data();

@@ -1,6 +1,7 @@
 //! ActivityPub wire types: what Rookery sends and accepts, shaped as Mastodon's so every server
 //! that talks to Mastodon understands them (docs/FEDERATION.md states each one).
 
+pub mod activities;
 pub mod actor;
 pub mod collection;
 pub mod note;

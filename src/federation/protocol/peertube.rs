@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::note::Note;
-use crate::service::text::escape;
+use crate::text::escape;
 
 /// Tallest rendition preferred; taller ones are only used when nothing else exists.
 const PREFERRED_MAX_HEIGHT: u64 = 1080;

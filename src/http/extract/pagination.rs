@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::http::extract::lenient;
-use crate::storage::sql::Page;
+use crate::service::Page;
 
 /// Default and largest page sizes of timelines and most lists.
 pub const DEFAULT_LIMIT: i64 = 20;

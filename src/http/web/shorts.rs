@@ -55,7 +55,7 @@ pub async fn shorts_page(
             .await
             .map(|(statuses, _)| statuses)
     } else {
-        let page = crate::storage::sql::Page {
+        let page = crate::service::Page {
             limit: SHORTS_PER_PAGE,
             ..Default::default()
         };
@@ -91,28 +91,21 @@ pub async fn account_shorts_page(
         Err(e) => return e.into_response(),
     };
     let viewer = maybe_signed_in(&state, &headers).await;
-    let filter = crate::storage::statuses::AccountFilter {
+    let filter = crate::service::timelines::AccountFilter {
         only_shorts: true,
         exclude_reblogs: true,
         ..Default::default()
     };
-    let page = crate::storage::sql::Page {
+    let page = crate::service::Page {
         limit: SHORTS_PER_PAGE,
         ..Default::default()
     };
-    let rows = match crate::storage::statuses::by_account(
-        &state.db,
-        viewer
-            .as_ref()
-            .map_or(crate::storage::statuses::ANONYMOUS, |u| u.account.id),
-        account.id,
-        &filter,
-        &page,
-    )
-    .await
+    let v = viewer.as_ref().map(|u| u.account.id);
+    let rows = match crate::service::timelines::account_rows(&state, v, account.id, &filter, &page)
+        .await
     {
         Ok(r) => r,
-        Err(e) => return AppError::from(e).into_response(),
+        Err(e) => return e.into_response(),
     };
     let heading = format!("Shorts of @{acct}");
     let here = format!("/@{acct}/shorts");
@@ -147,7 +140,7 @@ pub(super) fn player(
                 video: m.url.clone()?,
                 poster: m.preview_url.clone().unwrap_or_default(),
                 alt: m.description.clone().unwrap_or_default(),
-                content: crate::service::text::sanitize_html(&s.content),
+                content: crate::text::sanitize_html(&s.content),
                 acct: s.account.acct.clone(),
                 profile_url: s.account.url.clone(),
                 favourited: s.favourited.unwrap_or(false),

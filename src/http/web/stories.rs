@@ -16,13 +16,8 @@ use super::*;
 pub(super) async fn account_of(
     state: &AppState,
     acct: &str,
-) -> Result<crate::storage::accounts::AccountRow, AppError> {
-    let (username, domain) =
-        crate::service::accounts::parse_acct(acct, &state.config.server.domain)
-            .ok_or(AppError::NotFound)?;
-    crate::storage::accounts::find_account_by_acct(&state.db, username, domain)
-        .await?
-        .ok_or(AppError::NotFound)
+) -> Result<crate::service::accounts::AccountRow, AppError> {
+    crate::service::accounts::by_acct(state, acct).await
 }
 
 /// `GET /@USER/stories`: the viewer of an account's live stories (tap the right two thirds or →

@@ -171,7 +171,7 @@ fn judge(filters: &[Compiled], context: &str, id: &str, text: &str) -> (Vec<Filt
 }
 
 fn text_of(s: &Status) -> String {
-    let mut t = crate::service::text::html_to_text(&s.content);
+    let mut t = crate::text::html_to_text(&s.content);
     t.push('\n');
     t.push_str(&s.spoiler_text);
     for m in &s.media_attachments {
@@ -271,7 +271,7 @@ pub async fn stream_payload(
         _ => return Some(payload.to_string()),
     };
     let judged_of = |s: &Value| {
-        let mut text = crate::service::text::html_to_text(s["content"].as_str().unwrap_or(""));
+        let mut text = crate::text::html_to_text(s["content"].as_str().unwrap_or(""));
         text.push('\n');
         text.push_str(s["spoiler_text"].as_str().unwrap_or(""));
         for m in s["media_attachments"].as_array().into_iter().flatten() {

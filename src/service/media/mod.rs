@@ -26,7 +26,9 @@ use crate::api_types::media::MediaAttachment;
 use crate::error::{AppError, AppResult};
 use crate::media::MediaError;
 use crate::state::AppState;
-use crate::storage::media::{self, MediaRow};
+use crate::storage::media;
+
+pub use crate::storage::media::MediaRow;
 
 /// Job kind that transcodes one upload (`{"media_id": id}`).
 pub const PROCESS_JOB: &str = "media.process";

@@ -7,7 +7,9 @@ use crate::error::{AppError, AppResult};
 use crate::media::image;
 use crate::media::sniff::Format;
 use crate::state::AppState;
-use crate::storage::media::{self, NewMedia, ProfileImage};
+use crate::storage::media::{self, NewMedia};
+
+pub use crate::storage::media::ProfileImage;
 use crate::storage::{Tx, ids};
 
 use super::*;

@@ -9,6 +9,8 @@ use crate::state::AppState;
 use crate::storage::statuses::{self as store, Counter, NewStatus, StatusRow};
 use crate::storage::{accounts, ids};
 
+pub use crate::storage::statuses::ActionTable;
+
 use super::*;
 
 /// Favourites a status (idempotent) and notifies its author.
@@ -32,7 +34,7 @@ pub async fn favourite(
         .await?
         .ok_or(AppError::NotFound)?;
     if !author.is_local() {
-        crate::federation::keys::public_key_pem(state, &user.account).await?;
+        crate::service::activitypub::keys::public_key_pem(state, &user.account).await?;
     }
     let mut tx = state.db.begin().await?;
     let mut pending = Vec::new();
@@ -191,7 +193,7 @@ pub(super) async fn boost_audience(
     if inboxes.is_empty() {
         return Ok(None);
     }
-    crate::federation::keys::public_key_pem(state, booster).await?;
+    crate::service::activitypub::keys::public_key_pem(state, booster).await?;
     Ok(Some((inboxes, author.uri)))
 }
 
@@ -303,4 +305,40 @@ pub async fn mute_thread(
     let row = visible(state, Some(me), id).await?;
     store::mute_conversation(&state.db, me, row.conversation_id, on).await?;
     render::status(state, Some(me), row).await
+}
+
+/// Who favourited (`reblogs` false) or boosted (`reblogs` true) status `id`, when `viewer` may
+/// see it: a page of accounts, with the pagination IDs of the rows (for the `Link` header).
+///
+/// Errors: 404 when the status is unknown or hidden from the viewer.
+pub async fn actors(
+    state: &AppState,
+    viewer: Option<i64>,
+    id: &str,
+    reblogs: bool,
+    page: &crate::service::Page,
+) -> AppResult<(Vec<crate::api_types::Account>, Vec<i64>)> {
+    let row = visible(state, viewer, id).await?;
+    let rows = store::actors_of(&state.db, row.id, reblogs, page).await?;
+    let ids: Vec<i64> = rows.iter().map(|(i, _)| *i).collect();
+    let accounts =
+        render::accounts_by_id(state, &rows.iter().map(|(_, a)| *a).collect::<Vec<_>>()).await?;
+    Ok((accounts, ids))
+}
+
+/// A page of the statuses `me` favourited or bookmarked (`table`), most recent action first,
+/// with the pagination IDs of the rows.
+///
+/// Errors: database errors.
+pub async fn acted_on(
+    state: &AppState,
+    me: i64,
+    table: ActionTable,
+    page: &crate::service::Page,
+) -> AppResult<(Vec<Status>, Vec<i64>)> {
+    let rows = store::acted_on(&state.db, me, table, page).await?;
+    let ids: Vec<i64> = rows.iter().map(|(i, _)| *i).collect();
+    let statuses =
+        render::statuses(state, Some(me), rows.into_iter().map(|(_, s)| s).collect()).await?;
+    Ok((statuses, ids))
 }

@@ -6,7 +6,7 @@ use chrono::Utc;
 
 use crate::api_types::status::{StatusEdit, StatusSource};
 use crate::error::{AppError, AppResult};
-use crate::federation::context::FedData;
+use crate::service::activitypub::context::FedData;
 use crate::service::notifications::{self};
 use crate::service::oauth::CurrentUser;
 use crate::service::render;
@@ -108,7 +108,7 @@ pub(super) async fn apply_revision(
     store::insert_mentions(&mut tx, row.id, rev.mention_ids).await?;
     store::attach_tags(&mut tx, row.id, rev.tags).await?;
     if row.visibility == "direct" {
-        let text = crate::service::text::html_to_text(rev.content);
+        let text = crate::text::html_to_text(rev.content);
         crate::storage::conversations::index_text(&mut tx, row.id, &text).await?;
     } else {
         crate::service::cards::queue(&mut tx, row.id, rev.content).await?;

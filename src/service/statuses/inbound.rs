@@ -1,10 +1,10 @@
 //! Statuses and status activities other servers send: notes, deletes, likes, boosts, edits.
 
 use crate::service::notifications::{self};
-use crate::service::text;
 use crate::state::AppState;
 use crate::storage::statuses::{self as store, Counter, NewStatus, StatusRow};
 use crate::storage::{accounts, ids};
+use crate::text;
 
 use super::*;
 
@@ -38,7 +38,7 @@ pub(super) fn remote_visibility(
 /// or it mentions or answers a local account); otherwise acknowledged and dropped. Duplicates are
 /// ignored. Returns whether the activity's receipt was written (with the new status).
 pub async fn receive_note(
-    data: &crate::federation::context::FedData,
+    data: &crate::service::activitypub::context::FedData,
     actor: &crate::storage::accounts::AccountRow,
     note: crate::federation::protocol::note::Note,
     activity_id: &str,
@@ -86,7 +86,7 @@ pub(super) const PARENT_FETCH_DEPTH: u32 = 5;
 /// Stores a remote Note by `actor` (already verified as its author) and distributes it (see
 /// [`Arrival`] for when it is kept). A missing parent is fetched, a few levels up at most.
 pub async fn store_remote_note(
-    data: &crate::federation::context::FedData,
+    data: &crate::service::activitypub::context::FedData,
     actor: &crate::storage::accounts::AccountRow,
     note: crate::federation::protocol::note::Note,
     arrival: Arrival<'_>,
@@ -127,7 +127,7 @@ pub async fn store_remote_note(
             let Ok(url) = url::Url::parse(uri) else {
                 continue;
             };
-            match ObjectId::<crate::federation::actor::ApAccount>::from(url)
+            match ObjectId::<crate::service::activitypub::actors::ApAccount>::from(url)
                 .dereference(data)
                 .await
             {
@@ -151,7 +151,7 @@ pub async fn store_remote_note(
             Some(known) => Some(known),
             None if data.request_count() < PARENT_FETCH_DEPTH => {
                 use activitypub_federation::fetch::object_id::ObjectId;
-                match ObjectId::<crate::federation::note::ApNote>::from(p.clone())
+                match ObjectId::<crate::service::activitypub::notes::ApNote>::from(p.clone())
                     .dereference(data)
                     .await
                 {
@@ -236,7 +236,7 @@ pub async fn store_remote_note(
 
 /// A `Delete` from another server: removes the actor's status with that ID, if we have it.
 pub async fn receive_delete(
-    data: &crate::federation::context::FedData,
+    data: &crate::service::activitypub::context::FedData,
     actor: &crate::storage::accounts::AccountRow,
     object_id: &url::Url,
 ) -> anyhow::Result<()> {
@@ -256,7 +256,7 @@ pub async fn receive_delete(
 /// `Like` (or its `Undo`) of a known status by a remote actor: the favourite is recorded, counted,
 /// and its local author notified — if the actor may see the status; otherwise it is ignored.
 pub async fn receive_like(
-    data: &crate::federation::context::FedData,
+    data: &crate::service::activitypub::context::FedData,
     actor: &crate::storage::accounts::AccountRow,
     object: &url::Url,
     on: bool,
@@ -297,9 +297,9 @@ pub async fn receive_like(
 /// `Announce` by a remote actor: the boosted status (fetched when unknown) gets a boost row by
 /// the actor, which reaches the actor's local followers; a local author is notified.
 pub async fn receive_announce(
-    data: &crate::federation::context::FedData,
+    data: &crate::service::activitypub::context::FedData,
     actor: &crate::storage::accounts::AccountRow,
-    a: crate::federation::activities::Announce,
+    a: crate::federation::protocol::activities::Announce,
 ) -> anyhow::Result<()> {
     use activitypub_federation::fetch::object_id::ObjectId;
     let state: &AppState = data;
@@ -315,7 +315,7 @@ pub async fn receive_announce(
     let orig = match store::find_by_uri_or_url(&state.db, object.as_str()).await? {
         Some(o) => o,
         None => {
-            ObjectId::<crate::federation::note::ApNote>::from(object)
+            ObjectId::<crate::service::activitypub::notes::ApNote>::from(object)
                 .dereference(data)
                 .await?
                 .row
@@ -376,7 +376,7 @@ pub async fn receive_announce(
 
 /// `Undo(Announce)`: removes the actor's boost with that ID.
 pub async fn receive_undo_announce(
-    data: &crate::federation::context::FedData,
+    data: &crate::service::activitypub::context::FedData,
     actor: &crate::storage::accounts::AccountRow,
     announce_id: &url::Url,
 ) -> anyhow::Result<()> {
@@ -398,7 +398,7 @@ pub async fn receive_undo_announce(
 
 /// `Update(Note)`: an edit of a remote status by its author, kept in the edit history.
 pub async fn receive_update_note(
-    data: &crate::federation::context::FedData,
+    data: &crate::service::activitypub::context::FedData,
     actor: &crate::storage::accounts::AccountRow,
     note: crate::federation::protocol::note::Note,
 ) -> anyhow::Result<()> {

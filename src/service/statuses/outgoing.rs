@@ -107,7 +107,7 @@ pub(super) async fn outgoing_note(
     if inboxes.is_empty() {
         return Ok(None);
     }
-    crate::federation::keys::public_key_pem(state, author).await?;
+    crate::service::activitypub::keys::public_key_pem(state, author).await?;
     let root_uri = match parent {
         Some(p) => store::find(&state.db, p.conversation_id)
             .await?

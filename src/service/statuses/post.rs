@@ -5,15 +5,16 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::error::{AppError, AppResult};
-use crate::federation::context::FedData;
 use crate::realtime::{Event, StreamKey};
+use crate::service::activitypub::context::FedData;
 use crate::service::notifications::{self, Pending};
 use crate::service::oauth::CurrentUser;
-use crate::service::{render, text};
+use crate::service::render;
 use crate::state::AppState;
 use crate::storage::accounts::AccountRow;
 use crate::storage::statuses::{self as store, Counter, NewStatus, StatusRow};
 use crate::storage::{accounts, ids};
+use crate::text;
 
 use super::*;
 

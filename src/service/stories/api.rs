@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::api_types::story::{Story, StoryTrayEntry, StoryViewer};
 use crate::error::{AppError, AppResult};
-use crate::federation::context::FedData;
+use crate::service::activitypub::context::FedData;
 use crate::service::oauth::CurrentUser;
 use crate::service::{notifications, render};
 use crate::state::AppState;
@@ -103,7 +103,7 @@ pub async fn create(state: &AppState, user: &CurrentUser, p: NewStory) -> AppRes
     };
     let inboxes = relationships::remote_follower_inboxes(&state.db, user.account.id).await?;
     if !inboxes.is_empty() {
-        crate::federation::keys::public_key_pem(state, &user.account).await?;
+        crate::service::activitypub::keys::public_key_pem(state, &user.account).await?;
     }
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, &row).await?;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::federation::context::FedData;
+use crate::service::activitypub::context::FedData;
 use crate::state::AppState;
 use crate::storage::accounts::AccountRow;
 use crate::storage::ids;
@@ -52,7 +52,7 @@ pub async fn receive_add(data: &FedData, actor: &AccountRow, object: &Value) -> 
         .ok_or_else(|| anyhow::anyhow!("a Story Add without a valid bearcap"))?;
     let actor_url = url::Url::parse(&actor.uri)?;
     anyhow::ensure!(
-        crate::federation::actor::same_origin(&cap.0, &actor_url),
+        crate::federation::origin::same_origin(&cap.0, &actor_url),
         "the bearcap points off the author's server"
     );
     let resp = state
@@ -95,7 +95,7 @@ pub async fn store_remote(
         "the Story is not attributed to its sender"
     );
     anyhow::ensure!(
-        crate::federation::actor::same_origin(&id, &actor_url),
+        crate::federation::origin::same_origin(&id, &actor_url),
         "the Story is not on its author's server"
     );
     if let Some(known) = store::find_by_uri(&state.db, id.as_str()).await? {

@@ -71,7 +71,7 @@ pub(super) async fn send_to(
     activity: &Value,
     to: &AccountRow,
 ) -> AppResult<()> {
-    crate::federation::keys::public_key_pem(state, from).await?;
+    crate::service::activitypub::keys::public_key_pem(state, from).await?;
     let mut tx = state.db.begin().await?;
     crate::service::relationships::send_to(&mut tx, activity, from.id, to).await?;
     tx.commit().await?;

@@ -1,19 +1,19 @@
 //! `/api/v1/accounts/*` (docs.joinmastodon.org/methods/accounts/).
 
-use std::collections::BTreeMap;
-
-use axum::Json;
-use axum::extract::{Path, State};
-use serde::Deserialize;
-
+use crate::api_types::list::List;
 use crate::api_types::oauth::Token;
+use crate::api_types::story::Story;
 use crate::api_types::{Account, CredentialAccount, Relationship};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Auth, Params, lenient};
 use crate::service::accounts::{self as svc, SignUp, UpdateCredentials};
+use crate::service::featured::FeaturedTag;
 use crate::service::{oauth, relationships as rel, render};
 use crate::state::AppState;
-use crate::storage::accounts;
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
 pub struct SignUpParams {
@@ -122,8 +122,8 @@ pub async fn update_credentials(
         .into_iter()
         .filter_map(|f| {
             let which = match f.field.as_str() {
-                "avatar" => crate::storage::media::ProfileImage::Avatar,
-                "header" => crate::storage::media::ProfileImage::Header,
+                "avatar" => crate::service::media::ProfileImage::Avatar,
+                "header" => crate::service::media::ProfileImage::Header,
                 _ => return None,
             };
             let upload = crate::service::media::Upload {
@@ -165,29 +165,10 @@ pub async fn update_credentials(
         },
     )
     .await?;
-    let account = accounts::find_account(&state.db, cu.account.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let user = accounts::find_user(&state.db, cu.user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (account, user) = svc::reload(&state, cu.account.id, cu.user.id).await?;
     Ok(Json(
         render::credential_account(&state, &account, &user).await?,
     ))
-}
-
-/// Loads an account that may be shown publicly: local accounts still awaiting approval are hidden.
-async fn visible_account(state: &AppState, id: i64) -> AppResult<accounts::AccountRow> {
-    let row = accounts::find_account(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if row.is_local() {
-        let user = accounts::find_user_by_account(&state.db, row.id).await?;
-        if user.is_some_and(|u| !u.approved) {
-            return Err(AppError::NotFound);
-        }
-    }
-    Ok(row)
 }
 
 /// `GET /api/v1/accounts/:id` (public, or `read:accounts` with a token).
@@ -198,7 +179,7 @@ pub async fn show(
 ) -> AppResult<Json<Account>> {
     auth.viewer("read:accounts")?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let row = visible_account(&state, id).await?;
+    let row = svc::visible(&state, id).await?;
     Ok(Json(render::account(&state, &row).await?))
 }
 
@@ -211,7 +192,7 @@ pub struct LookupParams {
 /// Remote accounts not known yet are resolved through WebFinger.
 pub async fn lookup(
     State(state): State<AppState>,
-    data: crate::federation::context::FedData,
+    data: crate::service::activitypub::context::FedData,
     auth: Auth,
     Params { value: p, .. }: Params<LookupParams>,
 ) -> AppResult<Json<Account>> {
@@ -225,7 +206,7 @@ pub async fn lookup(
     let row = crate::service::resolve::account(&data, &acct, true)
         .await?
         .ok_or(AppError::NotFound)?;
-    let row = visible_account(&state, row.id).await?;
+    let row = svc::visible(&state, row.id).await?;
     Ok(Json(render::account(&state, &row).await?))
 }
 
@@ -248,7 +229,7 @@ pub async fn relationships(
             .filter_map(|s| s.parse().ok())
             .take(40)
             .collect();
-    let rows = accounts::find_accounts(&state.db, &ids).await?;
+    let rows = svc::find_many(&state, &ids).await?;
     let known: Vec<i64> = ids
         .into_iter()
         .filter(|id| rows.iter().any(|r| r.id == *id))
@@ -270,47 +251,18 @@ pub struct SearchParams {
     resolve: bool,
 }
 
-/// Accounts matching `q`: an exact `user@domain` or URL (resolved over the network with
-/// `resolve`), else local accounts by username or display name.
-pub async fn search_accounts(
-    state: &AppState,
-    data: &crate::federation::context::FedData,
-    q: &str,
-    resolve: bool,
-    limit: i64,
-    offset: i64,
-) -> AppResult<Vec<accounts::AccountRow>> {
-    let q = q.trim();
-    if q.is_empty() {
-        return Ok(Vec::new());
-    }
-    let exact = q.starts_with("http://")
-        || q.starts_with("https://")
-        || matches!(
-            svc::parse_acct(q, &state.config.server.domain),
-            Some((_, Some(_)))
-        );
-    if exact {
-        return Ok(crate::service::resolve::account(data, q, resolve)
-            .await?
-            .into_iter()
-            .collect());
-    }
-    Ok(accounts::search_local(&state.db, q.trim_start_matches('@'), limit, offset).await?)
-}
-
 /// `GET /api/v1/accounts/search?q=` (`read:accounts`): `limit` defaults to 40, at most 80;
 /// `resolve=true` looks remote accounts up.
 pub async fn search(
     State(state): State<AppState>,
-    data: crate::federation::context::FedData,
+    data: crate::service::activitypub::context::FedData,
     auth: Auth,
     Params { value: p, .. }: Params<SearchParams>,
 ) -> AppResult<Json<Vec<Account>>> {
     auth.require_user("read:accounts")?;
     let limit = p.limit.unwrap_or(40).clamp(1, 80);
     let offset = p.offset.unwrap_or(0).max(0);
-    let rows = search_accounts(&state, &data, &p.q, p.resolve, limit, offset).await?;
+    let rows = crate::service::search::accounts(&data, &p.q, p.resolve, limit, offset).await?;
     Ok(Json(render::accounts(&state, &rows).await?))
 }
 
@@ -362,8 +314,8 @@ async fn account_statuses(
 ) -> AppResult<axum::response::Response> {
     let viewer = auth.viewer_id("read:statuses")?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let row = visible_account(&state, id).await?;
-    let filter = crate::storage::statuses::AccountFilter {
+    let row = svc::visible(&state, id).await?;
+    let filter = crate::service::timelines::AccountFilter {
         only_media: p.only_media,
         only_shorts,
         exclude_replies: p.exclude_replies,
@@ -371,14 +323,9 @@ async fn account_statuses(
         pinned: p.pinned,
         tagged: p.tagged.filter(|t| !t.is_empty()),
     };
-    let rows = crate::storage::statuses::by_account(
-        &state.db,
-        viewer.unwrap_or(crate::storage::statuses::ANONYMOUS),
-        row.id,
-        &filter,
-        &p.page.page(),
-    )
-    .await?;
+    let rows =
+        crate::service::timelines::account_rows(&state, viewer, row.id, &filter, &p.page.page())
+            .await?;
     let page = crate::service::timelines::render_rows(&state, viewer, "account", rows).await?;
     Ok(crate::http::mastodon::api::v1::timelines::respond(
         &state, &uri, page,
@@ -390,11 +337,11 @@ async fn follow_list(
     id: String,
     uri: axum::http::Uri,
     p: crate::http::extract::PageParams,
-    list: crate::storage::relationships::AccountList,
+    list: crate::service::relationships::AccountList,
 ) -> AppResult<axum::response::Response> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let row = visible_account(&state, id).await?;
-    super::follow_requests::own_list(&state, row.id, list, &uri, &p).await
+    let row = svc::visible(&state, id).await?;
+    super::own_list(&state, row.id, list, &uri, &p).await
 }
 
 /// `GET /api/v1/accounts/:id/followers` (public, or `read:accounts` with a token).
@@ -411,7 +358,7 @@ pub async fn followers(
         id,
         uri,
         p,
-        crate::storage::relationships::AccountList::Followers,
+        crate::service::relationships::AccountList::Followers,
     )
     .await
 }
@@ -430,7 +377,7 @@ pub async fn following(
         id,
         uri,
         p,
-        crate::storage::relationships::AccountList::Following,
+        crate::service::relationships::AccountList::Following,
     )
     .await
 }
@@ -528,4 +475,67 @@ pub async fn unmute(
 ) -> AppResult<Json<Relationship>> {
     let cu = auth.require_user("write:mutes")?;
     Ok(Json(rel::unmute(&state, cu.account.id, &id).await?))
+}
+
+/// `GET /api/v1/accounts/:id/stories` (`read:statuses`) → `[Story]`, oldest first.
+pub async fn stories(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<Story>>> {
+    let cu = auth.require_user("read:statuses")?;
+    Ok(Json(
+        crate::service::stories::of_account(&state, cu.account.id, &id).await?,
+    ))
+}
+
+/// `GET /api/v1/accounts/:id/lists` (`read:lists`) → the caller's lists holding that account.
+pub async fn lists(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<List>>> {
+    let cu = auth.require_user("read:lists")?;
+    let member: i64 = id.parse().map_err(|_| crate::error::AppError::NotFound)?;
+    Ok(Json(
+        crate::service::lists::index(&state, cu.account.id, Some(member)).await?,
+    ))
+}
+
+/// `GET /api/v1/accounts/:id/featured_tags` (public, or `read:accounts` with a token) →
+/// `[FeaturedTag]`.
+pub async fn featured_tags(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<FeaturedTag>>> {
+    auth.viewer("read:accounts")?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    Ok(Json(
+        crate::service::featured::featured_tags(&state, id).await?,
+    ))
+}
+
+/// `POST /api/v1/accounts/:id/pin` (`write:accounts`) → `Relationship`; 422 unless followed.
+pub async fn pin(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Relationship>> {
+    let cu = auth.require_user("write:accounts")?;
+    Ok(Json(
+        crate::service::featured::endorse(&state, cu.account.id, &id, true).await?,
+    ))
+}
+
+/// `POST /api/v1/accounts/:id/unpin` (`write:accounts`) → `Relationship`.
+pub async fn unpin(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Relationship>> {
+    let cu = auth.require_user("write:accounts")?;
+    Ok(Json(
+        crate::service::featured::endorse(&state, cu.account.id, &id, false).await?,
+    ))
 }

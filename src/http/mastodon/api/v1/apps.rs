@@ -9,7 +9,6 @@ use crate::error::{AppError, AppResult};
 use crate::http::extract::{Auth, Params, lenient};
 use crate::service::oauth::{self, RegisterApp};
 use crate::state::AppState;
-use crate::storage::oauth as store;
 
 #[derive(Deserialize)]
 pub struct CreateAppParams {
@@ -56,9 +55,7 @@ pub async fn verify_credentials(
         .0
         .as_ref()
         .ok_or_else(|| AppError::unauthorized("The access token is invalid"))?;
-    let app = store::find_application(&state.db, p.application_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let app = crate::service::oauth::application(&state, p.application_id).await?;
     Ok(Json(Application::from_row(
         &app,
         &crate::service::push::vapid(&state).await?.public_key,

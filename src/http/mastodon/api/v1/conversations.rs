@@ -7,15 +7,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::response::Response;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::api_types::conversation::{
-    Conversation, MessageReceipt, MessagingPreferences, Presence,
-};
+use crate::api_types::conversation::Conversation;
 use crate::error::AppResult;
-use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
-use crate::service::conversations::{self as svc, PreferencesUpdate};
+use crate::http::extract::{Auth, PageParams, Params, paged};
+use crate::service::conversations::{self as svc};
 use crate::state::AppState;
 
 /// `GET /api/v1/conversations` (`read:statuses`) → `[Conversation]`, latest message first, paged
@@ -65,63 +62,4 @@ pub async fn typing(
     let cu = auth.require_user("write:conversations")?;
     svc::typing(&state, cu, &id).await?;
     Ok(Json(json!({})))
-}
-
-/// `GET /api/v1/statuses/:id/receipts` (extension, `read:statuses`) → `[MessageReceipt]` for one
-/// of the caller's direct messages; 404 for anything else.
-pub async fn receipts(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> AppResult<Json<Vec<MessageReceipt>>> {
-    let cu = auth.require_user("read:statuses")?;
-    Ok(Json(svc::receipts(&state, cu.account.id, &id).await?))
-}
-
-#[derive(Deserialize)]
-pub struct PresenceParams {
-    #[serde(default, deserialize_with = "lenient::one_or_many")]
-    id: Vec<String>,
-}
-
-/// `GET /api/v1/presence?id[]=…` (extension, `read:accounts`) → `[Presence]`, at most 40.
-pub async fn presence(
-    State(state): State<AppState>,
-    auth: Auth,
-    Params { value: p, .. }: Params<PresenceParams>,
-) -> AppResult<Json<Vec<Presence>>> {
-    let cu = auth.require_user("read:accounts")?;
-    Ok(Json(svc::presence(&state, cu.account.id, &p.id).await?))
-}
-
-/// `GET /api/v1/messaging/preferences` (extension, `read:accounts`) → `MessagingPreferences`.
-pub async fn preferences(auth: Auth) -> AppResult<Json<MessagingPreferences>> {
-    let cu = auth.require_user("read:accounts")?;
-    Ok(Json(svc::preferences(cu)))
-}
-
-#[derive(Deserialize)]
-pub struct PreferencesParams {
-    #[serde(default, deserialize_with = "lenient::opt_bool")]
-    typing_indicators: Option<bool>,
-    #[serde(default, deserialize_with = "lenient::opt_bool")]
-    presence: Option<bool>,
-    #[serde(default, deserialize_with = "lenient::opt_bool")]
-    do_not_disturb: Option<bool>,
-}
-
-/// `PUT /api/v1/messaging/preferences` (extension, `write:accounts`) with any of
-/// `typing_indicators`, `presence`, `do_not_disturb` → `MessagingPreferences`.
-pub async fn update_preferences(
-    State(state): State<AppState>,
-    auth: Auth,
-    Params { value: p, .. }: Params<PreferencesParams>,
-) -> AppResult<Json<MessagingPreferences>> {
-    let cu = auth.require_user("write:accounts")?;
-    let u = PreferencesUpdate {
-        typing_indicators: p.typing_indicators,
-        presence: p.presence,
-        do_not_disturb: p.do_not_disturb,
-    };
-    Ok(Json(svc::update_preferences(&state, cu, u).await?))
 }

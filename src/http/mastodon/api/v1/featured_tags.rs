@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api_types::status::Tag;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::extract::{Auth, Params};
 use crate::service::featured::{self as svc, FeaturedTag};
 use crate::state::AppState;
@@ -52,16 +52,4 @@ pub async fn delete(
 pub async fn suggestions(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Vec<Tag>>> {
     let cu = auth.require_user("read:accounts")?;
     Ok(Json(svc::tag_suggestions(&state, cu.account.id).await?))
-}
-
-/// `GET /api/v1/accounts/:id/featured_tags` (public, or `read:accounts` with a token) →
-/// `[FeaturedTag]`.
-pub async fn of_account(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> AppResult<Json<Vec<FeaturedTag>>> {
-    auth.viewer("read:accounts")?;
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    Ok(Json(svc::featured_tags(&state, id).await?))
 }

@@ -5,14 +5,12 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::api_types::{CustomEmoji, instance};
 use crate::error::AppResult;
-use crate::http::extract::Auth;
 use crate::service::instance as svc;
+use crate::service::instance::documents as instance;
 use crate::state::AppState;
-use crate::storage::emojis;
 
-async fn contact(
+pub(crate) async fn contact(
     state: &AppState,
     facts: &svc::Facts,
 ) -> AppResult<Option<crate::api_types::Account>> {
@@ -27,19 +25,6 @@ pub async fn show(State(state): State<AppState>) -> AppResult<Json<Value>> {
     let facts = svc::facts(&state).await?;
     let contact = contact(&state, &facts).await?;
     Ok(Json(instance::v1(&state.config, &facts.stats, contact)))
-}
-
-/// `GET /api/v2/instance` (also with a trailing slash).
-pub async fn show_v2(State(state): State<AppState>) -> AppResult<Json<Value>> {
-    let facts = svc::facts(&state).await?;
-    let contact = contact(&state, &facts).await?;
-    let vapid = crate::service::push::vapid(&state).await?;
-    Ok(Json(instance::v2(
-        &state.config,
-        &facts.stats,
-        contact,
-        &vapid.public_key,
-    )))
 }
 
 /// `GET /api/v1/instance/peers`: domains this instance knows accounts on.
@@ -76,27 +61,4 @@ pub async fn activity(State(state): State<AppState>) -> AppResult<Json<Vec<Value
             })
             .collect(),
     ))
-}
-
-/// `GET /api/v1/custom_emojis`: this instance's own emojis.
-pub async fn custom_emojis(State(state): State<AppState>) -> AppResult<Json<Vec<CustomEmoji>>> {
-    let rows = emojis::list_local(&state.db).await?;
-    Ok(Json(
-        rows.iter()
-            .map(|r| CustomEmoji::from_row(r, &state.config))
-            .collect(),
-    ))
-}
-
-/// `GET /api/v1/preferences` (`read:accounts`).
-pub async fn preferences(auth: Auth) -> AppResult<Json<Value>> {
-    let cu = auth.require_user("read:accounts")?;
-    let s = &cu.user.settings.0;
-    Ok(Json(json!({
-        "posting:default:visibility": s.privacy.as_deref().unwrap_or("public"),
-        "posting:default:sensitive": s.sensitive,
-        "posting:default:language": s.language,
-        "reading:expand:media": "default",
-        "reading:expand:spoilers": false,
-    })))
 }

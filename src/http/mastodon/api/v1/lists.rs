@@ -128,31 +128,3 @@ pub async fn change_accounts(
     }
     Ok(Json(json!({})))
 }
-
-/// `GET /api/v1/accounts/:id/lists` (`read:lists`) → the caller's lists holding that account.
-pub async fn of_account(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> AppResult<Json<Vec<List>>> {
-    let cu = auth.require_user("read:lists")?;
-    let member: i64 = id.parse().map_err(|_| crate::error::AppError::NotFound)?;
-    Ok(Json(svc::index(&state, cu.account.id, Some(member)).await?))
-}
-
-/// `GET /api/v1/timelines/list/:id` (`read:lists`) → `[Status]`, paginated.
-pub async fn timeline(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Path(id): Path<String>,
-    Params { value: p, .. }: Params<PageParams>,
-) -> AppResult<Response> {
-    let cu = auth.require_user("read:lists")?;
-    let me = cu.account.id;
-    let rows = svc::timeline(&state, me, &id, &p.page()).await?;
-    let page = crate::service::timelines::render_rows(&state, Some(me), "home", rows).await?;
-    Ok(crate::http::mastodon::api::v1::timelines::respond(
-        &state, &uri, page,
-    ))
-}

@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::error::{AppError, AppResult};
@@ -24,7 +24,7 @@ pub struct UploadParams {
 /// the attachment still processing.
 const V1_WAIT: Duration = Duration::from_secs(300);
 
-fn upload_of(
+pub(crate) fn upload_of(
     p: UploadParams,
     files: Vec<crate::http::extract::params::UploadedFile>,
 ) -> AppResult<Upload> {
@@ -41,23 +41,6 @@ fn upload_of(
     })
 }
 
-/// `POST /api/v2/media` (`write:media`): 200 with the attachment when processed at once (still
-/// images), 202 with `url: null` while a video, audio file or animated GIF is transcoded.
-pub async fn create_v2(
-    State(state): State<AppState>,
-    auth: Auth,
-    Params { value: p, files }: Params<UploadParams>,
-) -> AppResult<Response> {
-    let cu = auth.require_user("write:media")?;
-    let row = svc::upload(&state, cu.account.id, upload_of(p, files)?).await?;
-    let status = if row.state == "processing" {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(svc::entity(&state, &row))).into_response())
-}
-
 /// `POST /api/v1/media` (`write:media`, deprecated by Mastodon but still used): waits for
 /// processing to finish (up to 5 minutes).
 pub async fn create_v1(
@@ -72,7 +55,7 @@ pub async fn create_v1(
 }
 
 /// The answer for an attachment: 200 when ready, 206 while processing, 422 when it failed.
-fn finished(state: &AppState, row: crate::storage::media::MediaRow) -> AppResult<Response> {
+fn finished(state: &AppState, row: crate::service::media::MediaRow) -> AppResult<Response> {
     match row.state.as_str() {
         "failed" => {
             Err(AppError::unprocessable(row.error.unwrap_or_else(|| {
@@ -108,14 +91,4 @@ pub async fn update(
     let cu = auth.require_user("write:media")?;
     let row = svc::update(&state, cu.account.id, &id, p.description, p.focus).await?;
     Ok(Json(svc::entity(&state, &row)).into_response())
-}
-
-/// `GET /media_proxy/:id/:variant` (public): a redirect to the cached copy of a remote file,
-/// fetching it first if needed.
-pub async fn proxy(
-    State(state): State<AppState>,
-    Path((id, variant)): Path<(String, String)>,
-) -> AppResult<Redirect> {
-    let url = svc::proxy(&state, &id, &variant).await?;
-    Ok(Redirect::to(&url))
 }

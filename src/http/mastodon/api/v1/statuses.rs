@@ -1,22 +1,18 @@
-//! `/api/v1/statuses/*`, `/api/v1/favourites`, `/api/v1/bookmarks`
-//! (docs.joinmastodon.org/methods/statuses/, /methods/favourites/, /methods/bookmarks/).
+//! `/api/v1/statuses/*` (docs.joinmastodon.org/methods/statuses/).
 
+use crate::api_types::conversation::MessageReceipt;
+use crate::api_types::status::{Context, Status, StatusEdit, StatusSource};
+use crate::error::AppResult;
+use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
+use crate::service::activitypub::context::FedData;
+use crate::service::statuses::{self as svc, CreateStatus, EditStatus};
+use crate::service::{filters, render};
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use serde::Deserialize;
-
-use crate::api_types::Account;
-use crate::api_types::status::{Context, Status, StatusEdit, StatusSource};
-use crate::error::AppResult;
-use crate::federation::context::FedData;
-use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
-use crate::service::filters;
-use crate::service::render;
-use crate::service::statuses::{self as svc, CreateStatus, EditStatus};
-use crate::state::AppState;
-use crate::storage::statuses::{self as store, ActionTable};
 
 #[derive(Deserialize)]
 pub struct StatusParams {
@@ -37,7 +33,7 @@ pub struct StatusParams {
     scheduled_at: Option<String>,
     /// Rookery's extension: post as a short (one vertical video; docs/API.md, Shorts).
     #[serde(default, deserialize_with = "lenient::bool")]
-    short: bool,
+    pub(super) short: bool,
 }
 
 /// `POST /api/v1/statuses` (`write:statuses`). Honours the `Idempotency-Key` header.
@@ -50,19 +46,7 @@ pub async fn create(
     post_status(data, auth, headers, p).await
 }
 
-/// `POST /api/v1/shorts` (`write:statuses`): `POST /api/v1/statuses` with `short` set. Errors:
-/// 422 unless `media_ids` is one processed vertical (or square) video of at most 180 s.
-pub async fn create_short(
-    data: FedData,
-    auth: Auth,
-    headers: HeaderMap,
-    Params { value: mut p, .. }: Params<StatusParams>,
-) -> AppResult<Json<Status>> {
-    p.short = true;
-    post_status(data, auth, headers, p).await
-}
-
-async fn post_status(
+pub(super) async fn post_status(
     data: FedData,
     auth: Auth,
     headers: HeaderMap,
@@ -293,11 +277,14 @@ async fn actors(
     page: PageParams,
     reblogs: bool,
 ) -> AppResult<Response> {
-    let row = svc::visible(&state, viewer(&auth)?, &id).await?;
-    let rows = store::actors_of(&state.db, row.id, reblogs, &page.page_with(40, 80)).await?;
-    let ids: Vec<i64> = rows.iter().map(|(i, _)| *i).collect();
-    let accounts: Vec<Account> =
-        render::accounts_by_id(&state, &rows.iter().map(|(_, a)| *a).collect::<Vec<_>>()).await?;
+    let (accounts, ids) = svc::actors(
+        &state,
+        viewer(&auth)?,
+        &id,
+        reblogs,
+        &page.page_with(40, 80),
+    )
+    .await?;
     Ok(paged(&state.config.base_url(), &uri, accounts, &ids))
 }
 
@@ -323,59 +310,6 @@ pub async fn reblogged_by(
     actors(state, auth, id, uri, p, true).await
 }
 
-async fn acted(
-    state: AppState,
-    auth: Auth,
-    uri: Uri,
-    p: PageParams,
-    table: ActionTable,
-    scope: &str,
-) -> AppResult<Response> {
-    let cu = auth.require_user(scope)?;
-    let me = cu.account.id;
-    let rows = store::acted_on(&state.db, me, table, &p.page()).await?;
-    let ids: Vec<i64> = rows.iter().map(|(i, _)| *i).collect();
-    let statuses =
-        render::statuses(&state, Some(me), rows.into_iter().map(|(_, s)| s).collect()).await?;
-    Ok(paged(&state.config.base_url(), &uri, statuses, &ids))
-}
-
-/// `GET /api/v1/favourites` (`read:favourites`).
-pub async fn favourites(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Params { value: p, .. }: Params<PageParams>,
-) -> AppResult<Response> {
-    acted(
-        state,
-        auth,
-        uri,
-        p,
-        ActionTable::Favourites,
-        "read:favourites",
-    )
-    .await
-}
-
-/// `GET /api/v1/bookmarks` (`read:bookmarks`).
-pub async fn bookmarks(
-    State(state): State<AppState>,
-    auth: Auth,
-    uri: Uri,
-    Params { value: p, .. }: Params<PageParams>,
-) -> AppResult<Response> {
-    acted(
-        state,
-        auth,
-        uri,
-        p,
-        ActionTable::Bookmarks,
-        "read:bookmarks",
-    )
-    .await
-}
-
 /// `GET /api/v1/statuses/:id/deliveries` (Rookery extension, `read:statuses`, author only) →
 /// `[Delivery]`: for each server the status was sent to, the delivery's state, its next try, the
 /// server's health and a one-sentence `summary` (docs/API.md).
@@ -393,5 +327,40 @@ pub async fn deliveries(
     }
     Ok(Json(
         crate::service::delivery::of_status(&state, row.id).await?,
+    ))
+}
+
+/// `GET /api/v1/statuses/:id/receipts` (extension, `read:statuses`) → `[MessageReceipt]` for one
+/// of the caller's direct messages; 404 for anything else.
+pub async fn receipts(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<MessageReceipt>>> {
+    let cu = auth.require_user("read:statuses")?;
+    Ok(Json(
+        crate::service::conversations::receipts(&state, cu.account.id, &id).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ViewParams {
+    #[serde(default, deserialize_with = "lenient::opt_f64")]
+    watched_seconds: Option<f64>,
+}
+
+/// `POST /api/v1/statuses/:id/view` (`write:statuses`) {watched_seconds} → the `Status` with its
+/// `views_count`. Errors: 404 not visible; 422 not a short or a bad `watched_seconds`.
+pub async fn view(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<ViewParams>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:statuses")?;
+    let row =
+        crate::service::shorts::view(&state, cu, &id, p.watched_seconds.unwrap_or(0.0)).await?;
+    Ok(Json(
+        render::status(&state, Some(cu.account.id), row).await?,
     ))
 }

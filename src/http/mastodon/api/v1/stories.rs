@@ -78,16 +78,6 @@ pub async fn delete(
     Ok(Json(json!({})))
 }
 
-/// `GET /api/v1/accounts/:id/stories` (`read:statuses`) → `[Story]`, oldest first.
-pub async fn of_account(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> AppResult<Json<Vec<Story>>> {
-    let cu = auth.require_user("read:statuses")?;
-    Ok(Json(svc::of_account(&state, cu.account.id, &id).await?))
-}
-
 /// `POST /api/v1/stories/:id/seen` (`write:statuses`) → `Story` (now `seen`).
 pub async fn seen(
     State(state): State<AppState>,
@@ -116,7 +106,7 @@ pub struct ReplyParams {
 
 /// `POST /api/v1/stories/:id/reply` (`write:statuses`) {status} → the direct `Status` sent.
 pub async fn reply(
-    data: crate::federation::context::FedData,
+    data: crate::service::activitypub::context::FedData,
     auth: Auth,
     Path(id): Path<String>,
     Params { value: p, .. }: Params<ReplyParams>,

@@ -29,8 +29,8 @@ use crate::http::extract::auth::bearer_token;
 use crate::realtime::{Event, Subscription};
 use crate::service::conversations;
 use crate::service::oauth::{self, CurrentUser, Principal};
+use crate::service::relationships;
 use crate::state::AppState;
-use crate::storage::relationships;
 
 #[derive(Deserialize, Default)]
 pub struct StreamParams {
@@ -120,7 +120,7 @@ async fn deliverable(
         return None;
     }
     if let (true, v, Some(author)) = (sub.is_public(), viewer, e.author_id)
-        && relationships::hides_author(&state.db, v.unwrap_or(0), author)
+        && relationships::hides_author(state, v.unwrap_or(0), author)
             .await
             .unwrap_or(true)
     {

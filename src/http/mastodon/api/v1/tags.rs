@@ -1,25 +1,16 @@
 //! `/api/v1/tags/:name`, follow/unfollow, `/api/v1/followed_tags`
 //! (docs.joinmastodon.org/methods/tags/, /methods/followed_tags/).
 
+use crate::api_types::status::Tag;
+use crate::error::AppResult;
+use crate::http::extract::{Auth, Params, paged};
+use crate::service::shorts::Feed;
+use crate::service::{render, tags};
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
-
-use crate::api_types::status::Tag;
-use crate::error::{AppError, AppResult};
-use crate::http::extract::Auth;
-use crate::state::AppState;
-use crate::storage::tags as store;
-
-fn valid_name(name: &str) -> AppResult<&str> {
-    let name = name.trim_start_matches('#');
-    if name.is_empty()
-        || name.chars().count() > 100
-        || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
-    {
-        return Err(AppError::NotFound);
-    }
-    Ok(name)
-}
+use axum::http::Uri;
+use axum::response::Response;
 
 /// `GET /api/v1/tags/:name` (public, or `read:follows` with a token: it tells whether the caller
 /// follows the tag).
@@ -29,28 +20,13 @@ pub async fn show(
     Path(name): Path<String>,
 ) -> AppResult<Json<Tag>> {
     let viewer = auth.viewer_id("read:follows")?;
-    let name = valid_name(&name)?;
-    let row = store::find_by_name(&state.db, name)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Json(
-        crate::service::tags::entity(&state, &row, viewer).await?,
-    ))
+    Ok(Json(tags::show(&state, &name, viewer).await?))
 }
 
 async fn set_follow(state: AppState, auth: Auth, name: String, on: bool) -> AppResult<Json<Tag>> {
     let cu = auth.require_user("write:follows")?;
-    let name = valid_name(&name)?;
-    let row = if on {
-        store::find_or_create(&state.db, name).await?
-    } else {
-        store::find_by_name(&state.db, name)
-            .await?
-            .ok_or(AppError::NotFound)?
-    };
-    store::set_followed(&state.db, cu.account.id, row.id, on).await?;
     Ok(Json(
-        crate::service::tags::entity(&state, &row, Some(cu.account.id)).await?,
+        tags::set_followed(&state, cu.account.id, &name, on).await?,
     ))
 }
 
@@ -72,12 +48,25 @@ pub async fn unfollow(
     set_follow(state, auth, name, false).await
 }
 
-/// `GET /api/v1/followed_tags` (`read:follows`).
-pub async fn followed(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Vec<Tag>>> {
-    let cu = auth.require_user("read:follows")?;
-    let mut out = Vec::new();
-    for row in store::followed(&state.db, cu.account.id).await? {
-        out.push(crate::service::tags::entity(&state, &row, Some(cu.account.id)).await?);
-    }
-    Ok(Json(out))
+/// `GET /api/v1/tags/:name/shorts` (public): public shorts with the hashtag, newest first.
+pub async fn shorts(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+    uri: Uri,
+    Params { value: p, .. }: Params<super::shorts::FeedParams>,
+) -> AppResult<Response> {
+    let viewer = auth.viewer_id("read:statuses")?;
+    let name = name.trim_start_matches('#');
+    let rows = crate::service::shorts::chronological(
+        &state,
+        viewer,
+        Feed::Federated,
+        Some(name),
+        &p.page.page(),
+    )
+    .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let out = render::statuses(&state, viewer, rows).await?;
+    Ok(paged(&state.config.base_url(), &uri, out, &ids))
 }

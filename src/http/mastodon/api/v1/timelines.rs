@@ -1,14 +1,17 @@
 //! `/api/v1/timelines/*` (docs.joinmastodon.org/methods/timelines/).
 
-use axum::extract::{Path, State};
-use axum::http::Uri;
-use axum::response::Response;
-use serde::Deserialize;
-
 use crate::error::AppResult;
-use crate::http::extract::{Auth, PageParams, Params, lenient, paged_json};
+use crate::http::extract::{Auth, PageParams, Params, lenient, paged, paged_json};
+use crate::service::render;
+use crate::service::shorts::Feed;
 use crate::service::timelines::{self as svc, PublicFilter, TimelinePage};
 use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header::LINK;
+use axum::http::{HeaderValue, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 
 /// A timeline page as the response: the statuses with a `Link` header paging by the rows read.
 pub fn respond(state: &AppState, uri: &Uri, page: TimelinePage) -> Response {
@@ -87,4 +90,57 @@ async fn public_or_tag(
     let viewer = auth.viewer_id("read:statuses")?;
     let page = svc::public(state, viewer, p.filter(), tag, &p.page.page()).await?;
     Ok(respond(state, uri, page))
+}
+
+/// `GET /api/v1/timelines/list/:id` (`read:lists`) → `[Status]`, paginated.
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<PageParams>,
+) -> AppResult<Response> {
+    let cu = auth.require_user("read:lists")?;
+    let me = cu.account.id;
+    let rows = crate::service::lists::timeline(&state, me, &id, &p.page()).await?;
+    let page = crate::service::timelines::render_rows(&state, Some(me), "home", rows).await?;
+    Ok(crate::http::mastodon::api::v1::timelines::respond(
+        &state, &uri, page,
+    ))
+}
+
+/// `GET /api/v1/timelines/shorts?feed=following|local|federated|for_you` (public except
+/// `following`; default `for_you`). Chronological feeds page with `max_id`/`since_id`/`min_id`;
+/// `for_you` pages with `offset` (its `Link` header gives the next one).
+pub async fn shorts(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params { value: p, .. }: Params<super::shorts::FeedParams>,
+) -> AppResult<Response> {
+    let viewer = auth.viewer_id("read:statuses")?;
+    let feed = Feed::parse(p.feed.as_deref().filter(|f| !f.is_empty()))?;
+    if feed != Feed::ForYou {
+        let rows =
+            crate::service::shorts::chronological(&state, viewer, feed, None, &p.page.page())
+                .await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let out = render::statuses(&state, viewer, rows).await?;
+        return Ok(paged(&state.config.base_url(), &uri, out, &ids));
+    }
+    let limit = p.page.page().limit as usize;
+    let offset = p.offset.unwrap_or(0).max(0) as usize;
+    let (out, next) = crate::service::shorts::for_you(&state, viewer, offset, limit).await?;
+    let more = out.len() == limit;
+    let mut resp = Json(out).into_response();
+    if more {
+        let link = format!(
+            "<{}/api/v1/timelines/shorts?feed=for_you&offset={next}&limit={limit}>; rel=\"next\"",
+            state.config.base_url()
+        );
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            resp.headers_mut().insert(LINK, v);
+        }
+    }
+    Ok(resp)
 }

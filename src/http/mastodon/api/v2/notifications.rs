@@ -14,7 +14,6 @@ use crate::error::AppResult;
 use crate::http::extract::{Auth, PageParams, Params, lenient};
 use crate::service::grouped_notifications::{self as svc, GROUPED_TYPES, GroupedNotifications};
 use crate::state::AppState;
-use crate::storage::notifications::Filter;
 
 #[derive(Deserialize)]
 pub struct ListParams {
@@ -44,19 +43,7 @@ pub async fn index(
     Params { value: p, .. }: Params<ListParams>,
 ) -> AppResult<Response> {
     let cu = auth.require_user("read:notifications")?;
-    let mut exclude_types = p.exclude_types;
-    if p.types.is_empty() {
-        exclude_types.extend(
-            crate::service::notifications::EXTENSION_TYPES
-                .iter()
-                .map(|t| t.to_string()),
-        );
-    }
-    let filter = Filter {
-        types: p.types,
-        exclude_types,
-        from_account: p.account_id,
-    };
+    let filter = crate::service::notifications::filter(p.types, p.exclude_types, p.account_id);
     let page = p.page.page_with(40, 80);
     let (results, bounds) = svc::list(
         &state,

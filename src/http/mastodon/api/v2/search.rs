@@ -7,13 +7,10 @@ use serde::{Deserialize, Serialize};
 use crate::api_types::Account;
 use crate::api_types::status::{Status, Tag};
 use crate::error::{AppError, AppResult};
-use crate::federation::context::FedData;
 use crate::http::extract::{Auth, Params, lenient};
-use crate::http::mastodon::api::v1::accounts::search_accounts;
-use crate::service::{conversations, render};
+use crate::service::activitypub::context::FedData;
+use crate::service::{conversations, render, search};
 use crate::state::AppState;
-use crate::storage::statuses::{self, ANONYMOUS};
-use crate::storage::tags;
 
 #[derive(Deserialize)]
 pub struct SearchParams {
@@ -91,33 +88,17 @@ pub async fn search(
         return Ok(Json(out));
     }
     if kind.is_empty() || kind == "accounts" {
-        let rows = search_accounts(&state, &data, q, p.resolve, limit, offset).await?;
+        let rows = search::accounts(&data, q, p.resolve, limit, offset).await?;
         out.accounts = render::accounts(&state, &rows).await?;
     }
     if (kind.is_empty() || kind == "statuses")
         && (q.starts_with("https://") || q.starts_with("http://"))
-        && let Some(s) = statuses::find_by_uri_or_url(&state.db, q).await?
-        && let Some(visible) =
-            statuses::find_visible(&state.db, s.id, viewer.unwrap_or(ANONYMOUS)).await?
+        && let Some(visible) = search::status_by_url(&state, viewer, q).await?
     {
         out.statuses = render::statuses(&state, viewer, vec![visible]).await?;
     }
     if kind.is_empty() || kind == "hashtags" {
-        let name = q.trim_start_matches('#');
-        if !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            for t in tags::search_prefix(&state.db, name, limit, offset).await? {
-                out.hashtags.push(Tag {
-                    name: t.display_name.clone(),
-                    url: format!(
-                        "{}/tags/{}",
-                        state.config.base_url(),
-                        urlencoding::encode(&t.name)
-                    ),
-                    history: Vec::new(),
-                    following: None,
-                });
-            }
-        }
+        out.hashtags = search::hashtags(&state, q, limit, offset).await?;
     }
     Ok(Json(out))
 }

@@ -1,4 +1,4 @@
-//! `/api/v1/admin/accounts` and `/api/v2/admin/accounts` (docs.joinmastodon.org/methods/admin/accounts/):
+//! `/api/v1/admin/accounts` (docs.joinmastodon.org/methods/admin/accounts/):
 //! moderators list accounts, approve or reject held sign-ups, and take or undo actions.
 
 use axum::Json;
@@ -12,9 +12,9 @@ use super::staff;
 use crate::api_types::admin::AdminAccount;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
+use crate::service::moderation::AdminAccountFilter;
 use crate::service::moderation::{self as svc, AccountAction};
 use crate::state::AppState;
-use crate::storage::accounts::{self, AdminAccountFilter};
 
 /// Filters of both versions: v1 booleans (`local`, `remote`, `active`, `pending`, `disabled`,
 /// `silenced`, `suspended`, `staff`) and v2 enums (`origin`, `status`, `permissions`).
@@ -103,24 +103,34 @@ impl AccountQuery {
     }
 }
 
-/// `GET /api/v1/admin/accounts` and `GET /api/v2/admin/accounts` (`admin:read:accounts`, staff)
-/// → `[Admin::Account]`, newest first, paginated (limit 100, at most 200). Without a status
-/// filter, v1 lists only active accounts, as Mastodon's does.
+/// `GET /api/v1/admin/accounts` (`admin:read:accounts`, staff) → `[Admin::Account]`, newest
+/// first, paginated (limit 100, at most 200). Without a status filter it lists only active
+/// accounts, as Mastodon's does.
 pub async fn index(
     State(state): State<AppState>,
     auth: Auth,
     uri: Uri,
     Params { value: q, .. }: Params<AccountQuery>,
 ) -> AppResult<Response> {
-    staff(&auth, "admin:read:accounts")?;
+    list(&state, &auth, &uri, &q, Some("active")).await
+}
+
+/// Accounts as `q` filters them (`default_status` when it names no status), with the `Link`
+/// header; shared by both versions of the endpoint.
+pub async fn list(
+    state: &AppState,
+    auth: &Auth,
+    uri: &Uri,
+    q: &AccountQuery,
+    default_status: Option<&str>,
+) -> AppResult<Response> {
+    staff(auth, "admin:read:accounts")?;
     let mut filter = q.filter()?;
-    if !uri.path().starts_with("/api/v2/") && filter.status.is_none() {
-        filter.status = Some("active".into());
+    if filter.status.is_none() {
+        filter.status = default_status.map(String::from);
     }
-    let rows = accounts::admin_list(&state.db, &filter, &q.page.page_with(100, 200)).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let entities = svc::admin_accounts(&state, &rows).await?;
-    Ok(paged(&state.config.base_url(), &uri, entities, &ids))
+    let (entities, ids) = svc::account_page(state, &filter, &q.page.page_with(100, 200)).await?;
+    Ok(paged(&state.config.base_url(), uri, entities, &ids))
 }
 
 /// `GET /api/v1/admin/accounts/:id` (`admin:read:accounts`, staff) → `Admin::Account`.

@@ -5,13 +5,13 @@ use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 
-use crate::api_types::delivery::{Delivery, ServerHealth};
+use crate::api_types::delivery::Delivery;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Auth, Params, lenient};
 use crate::service::delivery;
 use crate::state::AppState;
 
-fn admin(auth: &Auth) -> AppResult<()> {
+pub(super) fn admin(auth: &Auth) -> AppResult<()> {
     let cu = auth.require_user("admin:read")?;
     if cu.user.role != "admin" {
         return Err(AppError::forbidden("This action is not allowed"));
@@ -51,14 +51,4 @@ pub async fn index(
         )
         .await?,
     ))
-}
-
-/// `GET /api/v1/admin/instances`: each server we delivered to, worst first → `[ServerHealth]`
-/// (`state` reachable, failing or unreachable; since when).
-pub async fn instances(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> AppResult<Json<Vec<ServerHealth>>> {
-    admin(&auth)?;
-    Ok(Json(delivery::servers(&state).await?))
 }

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 use crate::error::{AppError, AppResult};
 use crate::http::extract::{Auth, Params, lenient};
 use crate::service::moderation;
+use crate::service::moderation::{BlockSettings, DomainBlockRow};
 use crate::state::AppState;
-use crate::storage::domain_blocks::{self, BlockSettings, DomainBlockRow};
 
 /// The `Admin::DomainBlock` entity.
 fn entity(b: &DomainBlockRow) -> Value {
@@ -39,17 +39,14 @@ fn admin(auth: &Auth, scope: &str) -> AppResult<()> {
 }
 
 async fn find(state: &AppState, id: &str) -> AppResult<DomainBlockRow> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    domain_blocks::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)
+    moderation::domain_block(state, id).await
 }
 
 /// `GET /api/v1/admin/domain_blocks`.
 pub async fn index(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Vec<Value>>> {
     admin(&auth, "admin:read:domain_blocks")?;
     Ok(Json(
-        domain_blocks::list(&state.db)
+        moderation::domain_blocks(&state)
             .await?
             .iter()
             .map(entity)

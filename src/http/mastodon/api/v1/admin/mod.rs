@@ -1,6 +1,7 @@
 pub mod accounts;
 pub mod deliveries;
 pub mod domain_blocks;
+pub mod instances;
 pub mod reports;
 
 use crate::error::{AppError, AppResult};

@@ -9,11 +9,11 @@ use serde::Deserialize;
 
 use super::staff;
 use crate::api_types::admin::AdminReport;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
 use crate::service::moderation as svc;
+use crate::service::moderation::ReportFilter;
 use crate::state::AppState;
-use crate::storage::reports::{self, ReportFilter};
 
 #[derive(Deserialize)]
 pub struct ReportQuery {
@@ -42,12 +42,7 @@ pub async fn index(
         account_id: q.account_id,
         target_account_id: q.target_account_id,
     };
-    let rows = reports::list(&state.db, &filter, &q.page.page_with(100, 200)).await?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(svc::admin_report(&state, r).await?);
-    }
+    let (out, ids) = svc::report_page(&state, &filter, &q.page.page_with(100, 200)).await?;
     Ok(paged(&state.config.base_url(), &uri, out, &ids))
 }
 
@@ -70,14 +65,7 @@ pub async fn change(
     Path((id, what)): Path<(String, String)>,
 ) -> AppResult<Json<AdminReport>> {
     let cu = staff(&auth, "admin:write:reports")?;
-    let r = svc::find_report(&state, &id).await?;
-    match what.as_str() {
-        "resolve" => reports::set_resolved(&state.db, r.id, true, Some(cu.account.id)).await?,
-        "reopen" => reports::set_resolved(&state.db, r.id, false, None).await?,
-        "assign_to_self" => reports::assign(&state.db, r.id, Some(cu.account.id)).await?,
-        "unassign" => reports::assign(&state.db, r.id, None).await?,
-        _ => return Err(AppError::NotFound),
-    }
-    let r = svc::find_report(&state, &id).await?;
-    Ok(Json(svc::admin_report(&state, &r).await?))
+    Ok(Json(
+        svc::change_report(&state, cu.account.id, &id, &what).await?,
+    ))
 }

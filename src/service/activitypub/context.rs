@@ -14,7 +14,7 @@ struct DomainBlockVerifier(AppState);
 #[async_trait::async_trait]
 impl activitypub_federation::config::UrlVerifier for DomainBlockVerifier {
     async fn verify(&self, url: &url::Url) -> Result<(), activitypub_federation::error::Error> {
-        let Some(host) = crate::federation::actor::authority(url) else {
+        let Some(host) = crate::federation::origin::authority(url) else {
             return Ok(());
         };
         match crate::service::moderation::domain_suspended(&self.0, &host).await {
@@ -123,7 +123,8 @@ pub async fn build(state: AppState) -> anyhow::Result<FederationConfig<AppState>
     let client = state.federation_client.clone();
     let verifier = DomainBlockVerifier(state.clone());
     let (public, private) = crate::federation::instance_actor::keys(&state.db).await?;
-    let signer = crate::federation::instance_actor::signer(&cfg, &public, &private)?;
+    let signer =
+        crate::service::activitypub::actors::ApAccount::instance_actor(&cfg, &public, &private)?;
     let config = FederationConfig::builder()
         .domain(cfg.server.domain.clone())
         .url_verifier(Box::new(verifier))

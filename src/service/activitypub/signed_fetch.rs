@@ -7,9 +7,9 @@
 use activitypub_federation::fetch::object_id::ObjectId;
 use http::{HeaderMap, Method, Uri};
 
-use crate::federation::actor::ApAccount;
-use crate::federation::context::FedData;
 use crate::federation::signatures::UnverifiedGet;
+use crate::service::activitypub::actors::ApAccount;
+use crate::service::activitypub::context::FedData;
 use crate::storage::accounts::AccountRow;
 
 /// The actor whose key signed this request, fetched and stored when unknown. `None` when the
@@ -36,7 +36,13 @@ pub async fn signer(
             .ok_or_else(|| anyhow::anyhow!("{} has no public key", actor.uri))?;
         anyhow::ensure!(
             crate::federation::signatures::rfc9421_verifies(
-                data, &signature, method, uri, headers, false, &pem
+                &data.config.base_url(),
+                &signature,
+                method,
+                uri,
+                headers,
+                false,
+                &pem
             ),
             "the RFC 9421 signature does not verify with {}'s key",
             actor.uri

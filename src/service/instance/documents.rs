@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
+use super::{self as instance, Stats};
 use crate::api_types::Account;
 use crate::config::{Config, RegistrationsMode};
-use crate::service::instance::{self, Stats};
 
 fn thumbnail_url(cfg: &Config) -> String {
     format!("{}/headers/original/missing.png", cfg.base_url())

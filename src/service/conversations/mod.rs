@@ -6,6 +6,9 @@
 //! A message is a direct status. Local posting and incoming `Create`s both pass through
 //! [`on_direct_status`] inside the status's transaction, so a conversation never misses a message.
 
+mod inbound;
+pub use inbound::*;
+
 use std::time::Duration;
 
 use chrono::Utc;
@@ -51,7 +54,7 @@ pub async fn on_direct_status(
     // Whoever writes in a thread has read it up to there.
     let at = crate::storage::ids::time_of(id);
     store::record_read(tx, author, conversation_id, id, at).await?;
-    store::index_text(tx, id, &crate::service::text::html_to_text(content_html)).await?;
+    store::index_text(tx, id, &crate::text::html_to_text(content_html)).await?;
     Ok(changed)
 }
 
@@ -245,7 +248,7 @@ async fn remote_read_receipt(
     if inboxes.is_empty() {
         return Ok(None);
     }
-    crate::federation::keys::public_key_pem(state, me).await?;
+    crate::service::activitypub::keys::public_key_pem(state, me).await?;
     let activity = json!({
         "id": format!("{}#reads/{}", me.uri, last.id),
         "type": "Read",
@@ -342,41 +345,6 @@ async fn publish_seen(state: &AppState, status: &StatusRow, reader: i64) {
         payload: payload.to_string(),
         author_id: None,
     });
-}
-
-/// An incoming `Read` of one of our stored direct statuses by a remote participant: the status
-/// and all before it in the thread count as seen by the reader. Anything else is ignored.
-pub async fn receive_read(
-    data: &crate::federation::context::FedData,
-    actor: &AccountRow,
-    object: &url::Url,
-) -> anyhow::Result<()> {
-    let state: &AppState = data;
-    let Some(status) = statuses::find_by_uri_or_url(&state.db, object.as_str()).await? else {
-        return Ok(());
-    };
-    if status.visibility != "direct" || status.account_id == actor.id {
-        return Ok(());
-    }
-    // Not the author (above), so a participant only when mentioned.
-    if !participants_of(state, &status).await?.contains(&actor.id) {
-        tracing::info!(actor = %actor.uri, status = %status.uri, "ignoring a Read by a non-participant");
-        return Ok(());
-    }
-    let mut tx = state.db.begin().await?;
-    let moved = store::record_read(
-        &mut tx,
-        actor.id,
-        status.conversation_id,
-        status.id,
-        Utc::now(),
-    )
-    .await?;
-    tx.commit().await?;
-    if moved {
-        publish_seen(state, &status, actor.id).await;
-    }
-    Ok(())
 }
 
 /// `DELETE /api/v1/conversations/:id`: removes the conversation from the caller's list (the

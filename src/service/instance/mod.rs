@@ -1,5 +1,7 @@
 //! Facts about this instance for `/api/v{1,2}/instance` and nodeinfo.
 
+pub mod documents;
+
 use chrono::{Duration, Utc};
 
 use crate::error::AppResult;

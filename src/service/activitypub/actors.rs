@@ -7,11 +7,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use crate::federation::keys;
+use super::keys;
+use crate::federation::origin::{authority, same_origin};
 use crate::federation::protocol::actor::Person;
-use crate::service::text;
 use crate::state::AppState;
 use crate::storage::accounts::{self, AccountRow, ProfileField, RemoteAccount};
+use crate::text;
 
 /// An account, with its actor ID parsed.
 #[derive(Clone, Debug)]
@@ -33,22 +34,42 @@ impl ApAccount {
             private_key_pem: None,
         })
     }
-}
 
-/// `host` or `host:port`, as Rookery stores remote domains.
-pub fn authority(u: &Url) -> Option<String> {
-    let host = u.host_str()?.to_lowercase();
-    Some(match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host,
-    })
-}
-
-/// True when two URLs share scheme, host and port: the check behind "a server may only speak for
-/// its own objects". Stricter than comparing domains, which would treat `localhost:8081` and
-/// `localhost:8082` as one server.
-pub fn same_origin(a: &Url, b: &Url) -> bool {
-    a.origin() == b.origin()
+    /// The instance actor (`federation::instance_actor`) as the federation library's signing
+    /// actor, with its key pair (`public`, `private`: PEM).
+    ///
+    /// Errors: a base URL that does not parse.
+    pub fn instance_actor(
+        cfg: &crate::config::Config,
+        public: &str,
+        private: &str,
+    ) -> anyhow::Result<ApAccount> {
+        let row = AccountRow {
+            id: 0,
+            username: cfg.host().to_string(),
+            domain: None,
+            display_name: cfg.instance.title.clone(),
+            note: String::new(),
+            fields: sqlx::types::Json(Vec::new()),
+            locked: true,
+            bot: true,
+            discoverable: false,
+            uri: crate::federation::instance_actor::uri(cfg),
+            url: Some(format!("{}/about", cfg.base_url())),
+            inbox_url: Some(format!("{}/actor/inbox", cfg.base_url())),
+            shared_inbox_url: Some(format!("{}/inbox", cfg.base_url())),
+            public_key_pem: Some(public.to_string()),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            avatar_media_id: None,
+            header_media_id: None,
+            silenced_at: None,
+            suspended_at: None,
+        };
+        let mut a = ApAccount::new(row, None)?;
+        a.private_key_pem = Some(private.to_string());
+        Ok(a)
+    }
 }
 
 tokio::task_local! {

@@ -10,8 +10,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::federation::actor::{ApAccount, same_origin};
+use crate::federation::origin::same_origin;
 use crate::federation::protocol::note::Note;
+use crate::service::activitypub::actors::ApAccount;
 use crate::state::AppState;
 use crate::storage::statuses::{self, StatusRow};
 

@@ -1,6 +1,9 @@
 //! Local accounts: creation (sign-up and the admin CLI), credentials, profile updates and the state
 //! checks that decide whether a user may act.
 
+mod lookup;
+pub use lookup::*;
+
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -8,13 +11,15 @@ use serde_json::json;
 
 use crate::config::RegistrationsMode;
 use crate::error::{AppError, AppResult, Details};
-use crate::service::{media, passwords, text};
+use crate::service::{media, passwords};
 use crate::state::AppState;
-use crate::storage::accounts::{
-    self, AccountRow, NewLocalAccount, ProfileField, ProfileUpdate, UserRow,
-};
+use crate::storage::accounts::{self, NewLocalAccount, ProfileField, ProfileUpdate};
+
+/// Stored accounts and local users, as services hand them to handlers.
+pub use crate::storage::accounts::{AccountRow, UserRow};
 use crate::storage::media::ProfileImage;
 use crate::storage::{db, ids};
+use crate::text;
 
 /// Longest local username, in characters (Mastodon's limit).
 pub const USERNAME_MAX: usize = 30;
@@ -546,7 +551,7 @@ async fn announce_profile(state: &AppState, account_id: i64) -> AppResult<()> {
     let row = accounts::find_account(&state.db, account_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let pem = crate::federation::keys::public_key_pem(state, &row).await?;
+    let pem = crate::service::activitypub::keys::public_key_pem(state, &row).await?;
     let person = crate::service::activitypub::person_of(state, &row, &pem).await?;
     let update = serde_json::json!({
         "id": format!("{}#updates/{}", row.uri, row.updated_at.timestamp_millis()),

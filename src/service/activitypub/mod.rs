@@ -2,17 +2,29 @@
 //! following, featured, and Notes at their IDs. Only public and unlisted statuses are served to
 //! unauthenticated fetches; followers-only and direct ones need a signed fetch from an addressed
 //! actor or its server (see [`note_document`]).
+//!
+//! Below them, the binding of `activitypub_federation` to the instance: its configuration
+//! (`context`), accounts and Notes as fetchable objects (`actors`, `notes`: remote ones are
+//! fetched, checked and stored), local actors' keys (`keys`), who signed a GET (`signed_fetch`),
+//! and queued outgoing activities (`stored`). Receiving activities is `federation::inbound`.
+
+pub mod actors;
+pub mod context;
+pub mod keys;
+pub mod notes;
+pub mod signed_fetch;
+pub mod stored;
 
 use serde_json::Value;
 
 use crate::error::{AppError, AppResult};
-use crate::federation::context::FedData;
 use crate::federation::objects::{self, NoteParts};
+use crate::federation::protocol;
 use crate::federation::protocol::actor::Person;
 use crate::federation::protocol::collection::{OrderedCollection, OrderedCollectionPage};
 use crate::federation::protocol::note::Note;
-use crate::federation::signed_fetch::GetRequest;
-use crate::federation::{keys, protocol};
+use crate::service::activitypub::context::FedData;
+use crate::service::activitypub::signed_fetch::GetRequest;
 use crate::state::AppState;
 use crate::storage::accounts::{self, AccountRow};
 use crate::storage::relationships::{self as rel, AccountList};

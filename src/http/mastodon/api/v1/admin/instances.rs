@@ -1,0 +1,19 @@
+//! `/api/v1/admin/instances` (Rookery extension, docs/API.md): servers we deliver to, with their state.
+
+use crate::api_types::delivery::ServerHealth;
+use crate::error::AppResult;
+use crate::http::extract::Auth;
+use crate::service::delivery;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+
+/// `GET /api/v1/admin/instances`: each server we delivered to, worst first → `[ServerHealth]`
+/// (`state` reachable, failing or unreachable; since when).
+pub async fn instances(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> AppResult<Json<Vec<ServerHealth>>> {
+    super::deliveries::admin(&auth)?;
+    Ok(Json(delivery::servers(&state).await?))
+}

@@ -1,0 +1,29 @@
+//! `/api/v1/bookmarks` (docs.joinmastodon.org/methods/bookmarks/).
+
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::Response;
+
+use crate::error::AppResult;
+use crate::http::extract::{Auth, PageParams, Params};
+use crate::http::mastodon::api::v1::acted_on;
+use crate::service::statuses::ActionTable;
+use crate::state::AppState;
+
+/// `GET /api/v1/bookmarks` (`read:bookmarks`).
+pub async fn index(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params { value: p, .. }: Params<PageParams>,
+) -> AppResult<Response> {
+    acted_on(
+        state,
+        auth,
+        uri,
+        p,
+        ActionTable::Bookmarks,
+        "read:bookmarks",
+    )
+    .await
+}

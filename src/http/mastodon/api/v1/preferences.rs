@@ -1,0 +1,19 @@
+//! `/api/v1/preferences` (docs.joinmastodon.org/methods/preferences/).
+
+use crate::error::AppResult;
+use crate::http::extract::Auth;
+use axum::Json;
+use serde_json::{Value, json};
+
+/// `GET /api/v1/preferences` (`read:accounts`).
+pub async fn index(auth: Auth) -> AppResult<Json<Value>> {
+    let cu = auth.require_user("read:accounts")?;
+    let s = &cu.user.settings.0;
+    Ok(Json(json!({
+        "posting:default:visibility": s.privacy.as_deref().unwrap_or("public"),
+        "posting:default:sensitive": s.sensitive,
+        "posting:default:language": s.language,
+        "reading:expand:media": "default",
+        "reading:expand:spoilers": false,
+    })))
+}

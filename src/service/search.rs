@@ -1,0 +1,81 @@
+//! Search: accounts, statuses and hashtags, as `GET /api/v2/search` and
+//! `GET /api/v1/accounts/search` find them (docs.joinmastodon.org/methods/search/). Full-text
+//! search of direct messages is `service::conversations::search`.
+
+use crate::api_types::status::Tag;
+use crate::error::AppResult;
+use crate::service::activitypub::context::FedData;
+use crate::state::AppState;
+use crate::storage::accounts::{self, AccountRow};
+use crate::storage::statuses::{self, ANONYMOUS, StatusRow};
+use crate::storage::tags;
+
+/// Accounts matching `q`: an exact `user@domain` or URL (resolved over the network with
+/// `resolve`), else local accounts by username or display name, `limit` from `offset`.
+///
+/// Errors: database errors; a failed resolution finds nothing.
+pub async fn accounts(
+    data: &FedData,
+    q: &str,
+    resolve: bool,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<AccountRow>> {
+    let state: &AppState = data;
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(Vec::new());
+    }
+    let exact = q.starts_with("http://")
+        || q.starts_with("https://")
+        || matches!(
+            crate::service::accounts::parse_acct(q, &state.config.server.domain),
+            Some((_, Some(_)))
+        );
+    if exact {
+        return Ok(crate::service::resolve::account(data, q, resolve)
+            .await?
+            .into_iter()
+            .collect());
+    }
+    Ok(accounts::search_local(&state.db, q.trim_start_matches('@'), limit, offset).await?)
+}
+
+/// The known status whose ID or URL is `url`, when `viewer` (`None`: anonymous) may see it.
+///
+/// Errors: database errors.
+pub async fn status_by_url(
+    state: &AppState,
+    viewer: Option<i64>,
+    url: &str,
+) -> AppResult<Option<StatusRow>> {
+    let Some(s) = statuses::find_by_uri_or_url(&state.db, url).await? else {
+        return Ok(None);
+    };
+    Ok(statuses::find_visible(&state.db, s.id, viewer.unwrap_or(ANONYMOUS)).await?)
+}
+
+/// Hashtags starting with `q` (a leading `#` ignored; letters, digits and `_` only, else none),
+/// `limit` from `offset`, as `Tag` entities without history.
+///
+/// Errors: database errors.
+pub async fn hashtags(state: &AppState, q: &str, limit: i64, offset: i64) -> AppResult<Vec<Tag>> {
+    let name = q.trim_start_matches('#');
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Ok(Vec::new());
+    }
+    Ok(tags::search_prefix(&state.db, name, limit, offset)
+        .await?
+        .into_iter()
+        .map(|t| Tag {
+            name: t.display_name.clone(),
+            url: format!(
+                "{}/tags/{}",
+                state.config.base_url(),
+                urlencoding::encode(&t.name)
+            ),
+            history: Vec::new(),
+            following: None,
+        })
+        .collect())
+}
