@@ -10,7 +10,6 @@ pub mod mastodon;
 pub mod media_proxy;
 pub mod oauth;
 pub mod router;
-pub mod settings;
 pub mod web;
 pub mod well_known;
 

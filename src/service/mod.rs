@@ -1,5 +1,6 @@
-//! Domain logic, one module per capability. Local actions (client API) and remote ones (inbox) meet
-//! here, so a rule is written once. Services call storage; they never see HTTP types.
+//! Domain logic, one module per capability. Local actions (called by `http` handlers) and remote
+//! ones (called by `federation::inbound`, in each capability's `inbound` file) meet here, so a
+//! rule is written once. Services call storage; they never see axum types.
 
 /// A page of a list (`max_id`, `since_id`, `min_id`, `limit`), as services take it; built by
 /// `http::extract::pagination` from Mastodon's paging parameters.

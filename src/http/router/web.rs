@@ -1,17 +1,17 @@
-//! The browser pages of `http::web` and `http::settings`: signing in and up, e-mail
-//! confirmation, password reset, account settings, the story viewer and the shorts player.
+//! The browser pages of `http::web`: signing in and up, e-mail confirmation, password reset,
+//! account settings, the story viewer and the shorts player.
 
 use axum::routing::{get, post};
 
 use super::Routes;
-use crate::http::{settings, web};
+use crate::http::web;
 
 pub(super) fn routes() -> Routes {
     Routes::new()
         .route("/auth/confirmation", get(web::confirm_email))
         .route(
             "/auth/edit",
-            get(settings::account_edit).post(settings::account_update),
+            get(web::account_edit).post(web::account_update),
         )
         .route("/auth/password", post(web::password_request))
         .route("/auth/password/new", get(web::password_new))
@@ -23,11 +23,11 @@ pub(super) fn routes() -> Routes {
         .route("/auth/sign_up", get(web::sign_up_form).post(web::sign_up))
         .route(
             "/settings/delete",
-            get(settings::delete_show).post(settings::delete_account),
+            get(web::delete_show).post(web::delete_account),
         )
         .route(
             "/settings/two_factor",
-            get(settings::two_factor_show).post(settings::two_factor_update),
+            get(web::two_factor_show).post(web::two_factor_update),
         )
         .route("/shorts", get(web::shorts_page))
         .route("/web/statuses/{id}/{action}", post(web::status_action))

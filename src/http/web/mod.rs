@@ -1,17 +1,18 @@
-//! Pages for people with a browser session (the same session the OAuth sign-in page opens):
-//! `GET/POST /auth/sign_in`, and the full-screen story viewer `GET /@USER/stories` (also
-//! `/@USER@DOMAIN/stories` for followed remote accounts) with `POST /@USER/stories/:id/seen`.
-//!
-//! One file per page group: `sign_in`, `stories`, `shorts`, `accounts` (e-mail confirmation,
-//! password reset, sign-up). This file: the helpers they share (redirects, CSRF checks, the
-//! signed-in user or a redirect to sign in).
+//! The browser pages (routes in `http::router::web`), on the same session the OAuth sign-in page
+//! opens. One file per URL group: `sign_in` (`/auth/sign_in`), `auth` (`/auth/confirmation`,
+//! `/auth/password…`, `/auth/sign_up`), `settings` (`/auth/edit`, `/settings/…`), `stories`
+//! (`/@USER/stories…`, also `/@USER@DOMAIN/stories` for followed remote accounts), `shorts`
+//! (`/shorts`, `/@USER/shorts`, and the player's `/web/statuses/:id/:action`). This file: the
+//! helpers they share (redirects, CSRF checks, the signed-in user or a redirect to sign in).
 
-mod accounts;
+mod auth;
+mod settings;
 mod shorts;
 mod sign_in;
 mod stories;
 
-pub use accounts::*;
+pub use auth::*;
+pub use settings::*;
 pub use shorts::*;
 pub use sign_in::*;
 pub use stories::*;

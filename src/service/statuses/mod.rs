@@ -7,8 +7,8 @@
 //! One file per concern: `post` (posting through the client API: text, mentions, media, the
 //! write), `outgoing` (the `Create` we send and its audience), `edit` (edits, history, source),
 //! `delete` (by the author, or all of an account's), `actions` (favourite, boost, bookmark, pin,
-//! thread mute), `thread` (context), `inbound` (what other servers send about statuses; to move
-//! beside `http` as `federation::inbound`, issue 24). This file: visibility and ownership checks
+//! thread mute), `thread` (context), `inbound` (what arriving Notes, likes, boosts, edits and deletes
+//! change, called by `federation::inbound`). This file: visibility and ownership checks
 //! the others share.
 
 mod actions;

@@ -1,5 +1,6 @@
-//! Account pages reached from mail or the sign-in page: e-mail confirmation, password reset,
-//! sign-up.
+//! Account pages reached from mail or the sign-in page: e-mail confirmation
+//! (`/auth/confirmation`), password reset (`/auth/password`, `/auth/password/new`,
+//! `/auth/password/edit`), sign-up (`/auth/sign_up`).
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
