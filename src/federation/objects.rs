@@ -1,4 +1,5 @@
-//! Mapping storage rows to ActivityPub documents (and back, as federation grows).
+//! Mapping storage rows to the ActivityPub documents and activities we send: actors, Notes,
+//! stories, and the activities around them (Create, Update, Announce, Undo, Like, Block, Add).
 
 use serde_json::{Value, json};
 use url::Url;
@@ -9,6 +10,7 @@ use crate::federation::protocol::actor::{Endpoints, Image, Person, PropertyValue
 use crate::federation::protocol::note::{Note, Tag};
 use crate::storage::accounts::AccountRow;
 use crate::storage::statuses::StatusRow;
+use crate::storage::stories::StoryRow;
 
 fn url(s: &str) -> Url {
     // Our own URLs are built from the configured base URL and always parse; a bad stored URL of a
@@ -238,5 +240,70 @@ pub fn block(actor_uri: &str, target_id: i64, target_uri: &str) -> Value {
         "type": "Block",
         "actor": actor_uri,
         "object": target_uri,
+    })
+}
+
+/// Pixelfed's `Add` of a story to its author's followers: the object names the story and carries
+/// a bearcap (`bear:?u=URL&t=TOKEN`) their servers fetch it with.
+pub fn story_add(author_uri: &str, story_uri: &str, bearer_token: &str) -> Value {
+    let bearcap = format!(
+        "bear:?u={}&t={}",
+        urlencoding::encode(story_uri),
+        urlencoding::encode(bearer_token)
+    );
+    json!({
+        "id": format!("{story_uri}/activity"),
+        "type": "Add",
+        "actor": author_uri,
+        "to": [format!("{author_uri}/followers")],
+        "object": { "id": story_uri, "type": "Story", "object": bearcap },
+    })
+}
+
+/// The media of a story as its document shows them: an image or a video at `url`, with its size
+/// in pixels when known, a preview image and a blurhash.
+pub struct StoryMedia {
+    pub image: bool,
+    pub url: String,
+    pub media_type: Option<String>,
+    pub width: Option<Value>,
+    pub height: Option<Value>,
+    pub preview_url: Option<String>,
+    pub blurhash: Option<String>,
+}
+
+/// The `Story` document of a local story (Pixelfed's shape; docs/FEDERATION.md, Stories),
+/// addressed to its author's followers.
+pub fn story(author_uri: &str, s: &StoryRow, media: &StoryMedia) -> Value {
+    let mut attachment = json!({
+        "type": if media.image { "Image" } else { "Video" },
+        "url": media.url,
+        "mediaType": media.media_type,
+    });
+    if let Some(w) = &media.width {
+        attachment["width"] = w.clone();
+    }
+    if let Some(h) = &media.height {
+        attachment["height"] = h.clone();
+    }
+    if let Some(p) = &media.preview_url {
+        attachment["preview"] = json!({ "type": "Image", "mediaType": "image/jpeg", "url": p });
+    }
+    if let Some(b) = &media.blurhash {
+        attachment["blurhash"] = json!(b);
+    }
+    json!({
+        "@context": crate::federation::protocol::context(),
+        "id": s.uri,
+        "type": "Story",
+        "to": [format!("{author_uri}/followers")],
+        "cc": [],
+        "attributedTo": author_uri,
+        "published": s.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "expiresAt": s.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "duration": s.duration,
+        "can_reply": s.can_reply,
+        "can_react": s.can_react,
+        "attachment": attachment,
     })
 }

@@ -2,7 +2,7 @@
 //! document and who may fetch it.
 
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::{AppError, AppResult};
 use crate::realtime::{Event, StreamKey};
@@ -13,22 +13,13 @@ use crate::storage::stories::{self as store, StoryRow};
 
 use super::*;
 
-/// Pixelfed's `Add` of a story: the object names the story and carries a bearcap (`bear:?u=URL&t=TOKEN`)
-/// its followers' servers fetch it with.
+/// Pixelfed's `Add` of a story, to the author's followers (`federation::objects::story_add`).
 pub(super) fn add_activity(author: &AccountRow, s: &StoryRow) -> Value {
-    let token = s.bearer_token.as_deref().unwrap_or_default();
-    let bearcap = format!(
-        "bear:?u={}&t={}",
-        urlencoding::encode(&s.uri),
-        urlencoding::encode(token)
-    );
-    json!({
-        "id": format!("{}/activity", s.uri),
-        "type": "Add",
-        "actor": author.uri,
-        "to": [format!("{}/followers", author.uri)],
-        "object": { "id": s.uri, "type": "Story", "object": bearcap },
-    })
+    crate::federation::objects::story_add(
+        &author.uri,
+        &s.uri,
+        s.bearer_token.as_deref().unwrap_or_default(),
+    )
 }
 
 /// Streams `story` (the Story entity) to the author's local followers, and to the author. A new
@@ -92,43 +83,16 @@ pub async fn document(state: &AppState, row: &StoryRow) -> AppResult<Value> {
         .as_deref()
         .map(|k| state.media.url(k))
         .ok_or(AppError::NotFound)?;
-    let kind = if m.r#type == "image" {
-        "Image"
-    } else {
-        "Video"
+    let media = crate::federation::objects::StoryMedia {
+        image: m.r#type == "image",
+        url,
+        media_type: m.file_content_type.clone(),
+        width: m.meta.0.pointer("/original/width").cloned(),
+        height: m.meta.0.pointer("/original/height").cloned(),
+        preview_url: m.preview_key.as_deref().map(|k| state.media.url(k)),
+        blurhash: m.blurhash.clone(),
     };
-    let mut attachment = json!({
-        "type": kind,
-        "url": url,
-        "mediaType": m.file_content_type,
-    });
-    if let Some(w) = m.meta.0.pointer("/original/width") {
-        attachment["width"] = w.clone();
-    }
-    if let Some(h) = m.meta.0.pointer("/original/height") {
-        attachment["height"] = h.clone();
-    }
-    if let Some(k) = &m.preview_key {
-        attachment["preview"] =
-            json!({ "type": "Image", "mediaType": "image/jpeg", "url": state.media.url(k) });
-    }
-    if let Some(b) = &m.blurhash {
-        attachment["blurhash"] = json!(b);
-    }
-    Ok(json!({
-        "@context": crate::federation::protocol::context(),
-        "id": row.uri,
-        "type": "Story",
-        "to": [format!("{}/followers", author.uri)],
-        "cc": [],
-        "attributedTo": author.uri,
-        "published": row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "expiresAt": row.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "duration": row.duration,
-        "can_reply": row.can_reply,
-        "can_react": row.can_react,
-        "attachment": attachment,
-    }))
+    Ok(crate::federation::objects::story(&author.uri, row, &media))
 }
 
 /// Who asks for a story document: the bearer capability given (Pixelfed's fetch), and the actor
