@@ -307,3 +307,122 @@ pub fn story(author_uri: &str, s: &StoryRow, media: &StoryMedia) -> Value {
         "attachment": attachment,
     })
 }
+
+/// A `Follow` of `object_uri` by `actor_uri`, with ID `id`.
+pub fn follow(id: &str, actor_uri: &str, object_uri: &str) -> Value {
+    json!({ "id": id, "type": "Follow", "actor": actor_uri, "object": object_uri })
+}
+
+/// The answer of `actor_uri` to a `follow` it received: `Accept` (`accepted`) or `Reject`, with
+/// `serial` (a new ID) making its own ID unique.
+pub fn answer(actor_uri: &str, accepted: bool, serial: i64, follow: &Value) -> Value {
+    let (kind, path) = if accepted {
+        ("Accept", "accepts")
+    } else {
+        ("Reject", "rejects")
+    };
+    json!({
+        "id": format!("{actor_uri}#{path}/{serial}"),
+        "type": kind,
+        "actor": actor_uri,
+        "object": follow,
+    })
+}
+
+/// A report (`Flag`) sent to the reported account's server by our instance actor: `objects` are
+/// the account's URI and those of the reported statuses.
+pub fn flag(id: &str, instance_actor_uri: &str, comment: &str, objects: Vec<String>) -> Value {
+    json!({
+        "id": id,
+        "type": "Flag",
+        "actor": instance_actor_uri,
+        "content": comment,
+        "object": objects,
+    })
+}
+
+/// A local actor's `Delete` of itself, to everyone who knows it.
+pub fn delete_actor(actor_uri: &str) -> Value {
+    json!({
+        "id": format!("{actor_uri}#delete"),
+        "type": "Delete",
+        "actor": actor_uri,
+        "to": [PUBLIC],
+        "object": actor_uri,
+    })
+}
+
+/// The `Delete` of a status, leaving a `Tombstone`.
+pub fn delete_note(actor_uri: &str, status_uri: &str) -> Value {
+    json!({
+        "id": format!("{status_uri}#delete"),
+        "type": "Delete",
+        "actor": actor_uri,
+        "to": [PUBLIC],
+        "object": { "id": status_uri, "type": "Tombstone" },
+    })
+}
+
+/// The `Delete` of an expired or removed story, to the author's followers.
+pub fn delete_story(author_uri: &str, story_uri: &str) -> Value {
+    json!({
+        "id": format!("{story_uri}#delete"),
+        "type": "Delete",
+        "actor": author_uri,
+        "to": [format!("{author_uri}/followers")],
+        "object": { "id": story_uri, "type": "Story" },
+    })
+}
+
+/// `viewer_uri` saw story `story_uri` (our story ID `story_id`), told to its author.
+pub fn view_story(viewer_uri: &str, author_uri: &str, story_id: i64, story_uri: &str) -> Value {
+    json!({
+        "id": format!("{viewer_uri}#stories/{story_id}/view"),
+        "type": "View",
+        "actor": viewer_uri,
+        "to": [author_uri],
+        "object": { "type": "Story", "object": story_uri },
+    })
+}
+
+/// `actor_uri` reacted with `emoji` to story `story_uri` (our ID `story_id`; `serial` a new ID).
+pub fn react_to_story(
+    actor_uri: &str,
+    author_uri: &str,
+    story_id: i64,
+    serial: i64,
+    story_uri: &str,
+    emoji: &str,
+) -> Value {
+    json!({
+        "id": format!("{actor_uri}#stories/{story_id}/react/{serial}"),
+        "type": "EmojiReact",
+        "actor": actor_uri,
+        "to": [author_uri],
+        "object": story_uri,
+        "content": emoji,
+    })
+}
+
+/// A read receipt: `reader_uri` has read direct status `status_uri` (our ID `status_id`) and all
+/// before it (docs/FEDERATION.md, Direct messages).
+pub fn read(reader_uri: &str, to: &[String], status_id: i64, status_uri: &str) -> Value {
+    json!({
+        "id": format!("{reader_uri}#reads/{status_id}"),
+        "type": "Read",
+        "actor": reader_uri,
+        "to": to,
+        "object": status_uri,
+    })
+}
+
+/// The `Update` of a local actor's profile (`person`), versioned by `updated_millis`.
+pub fn update_actor(person: &Person, updated_millis: i64) -> Value {
+    json!({
+        "id": format!("{}#updates/{updated_millis}", person.id),
+        "type": "Update",
+        "actor": person.id,
+        "to": [PUBLIC],
+        "object": person,
+    })
+}

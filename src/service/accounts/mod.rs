@@ -553,13 +553,8 @@ async fn announce_profile(state: &AppState, account_id: i64) -> AppResult<()> {
         .ok_or(AppError::NotFound)?;
     let pem = crate::service::activitypub::keys::public_key_pem(state, &row).await?;
     let person = crate::service::activitypub::person_of(state, &row, &pem).await?;
-    let update = serde_json::json!({
-        "id": format!("{}#updates/{}", row.uri, row.updated_at.timestamp_millis()),
-        "type": "Update",
-        "actor": row.uri,
-        "to": [crate::federation::protocol::PUBLIC],
-        "object": person,
-    });
+    let update =
+        crate::federation::objects::update_actor(&person, row.updated_at.timestamp_millis());
     let mut tx = state.db.begin().await?;
     crate::service::delivery::enqueue(&mut tx, &update, account_id, &inboxes, None).await?;
     tx.commit().await?;

@@ -249,13 +249,7 @@ async fn remote_read_receipt(
         return Ok(None);
     }
     crate::service::activitypub::keys::public_key_pem(state, me).await?;
-    let activity = json!({
-        "id": format!("{}#reads/{}", me.uri, last.id),
-        "type": "Read",
-        "actor": me.uri,
-        "to": to,
-        "object": last.uri,
-    });
+    let activity = crate::federation::objects::read(&me.uri, &to, last.id, &last.uri);
     Ok(Some((activity, inboxes)))
 }
 

@@ -223,15 +223,14 @@ pub async fn report(
     reports::insert(&mut tx, &row).await?;
     if let Some(inbox) = &inbox {
         let actor = crate::federation::instance_actor::uri(&state.config);
-        let mut object = vec![serde_json::Value::String(target.uri.clone())];
-        object.extend(status_uris.into_iter().map(serde_json::Value::String));
-        let flag = serde_json::json!({
-            "id": format!("{}/reports/{}", state.config.base_url(), row.id),
-            "type": "Flag",
-            "actor": actor,
-            "content": comment,
-            "object": object,
-        });
+        let mut objects = vec![target.uri.clone()];
+        objects.extend(status_uris);
+        let flag = crate::federation::objects::flag(
+            &format!("{}/reports/{}", state.config.base_url(), row.id),
+            &actor,
+            &comment,
+            objects,
+        );
         crate::service::delivery::enqueue_as_instance(&mut tx, &flag, inbox).await?;
     }
     let pending = crate::service::notifications::notify_staff_in(
@@ -383,13 +382,7 @@ pub async fn suspend(
     let gone = crate::service::statuses::remove_all_of(state, target.id).await?;
     if target.is_local() {
         let inboxes = accounts::all_known_inboxes(&state.db).await?;
-        let delete = serde_json::json!({
-            "id": format!("{}#delete", target.uri),
-            "type": "Delete",
-            "actor": target.uri,
-            "to": [crate::federation::protocol::PUBLIC],
-            "object": target.uri,
-        });
+        let delete = crate::federation::objects::delete_actor(&target.uri);
         let mut tx = state.db.begin().await?;
         crate::service::delivery::enqueue(&mut tx, &delete, target.id, &inboxes, None).await?;
         tx.commit().await?;

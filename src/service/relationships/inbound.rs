@@ -38,7 +38,12 @@ pub async fn receive_follow(
     let mut tx = state.db.begin().await?;
     let mut pending = Vec::new();
     if blocked {
-        let reject = serde_json::json!({ "id": format!("{}#rejects/{}", target.uri, crate::storage::ids::new_id()), "type": "Reject", "actor": target.uri, "object": follow_doc });
+        let reject = crate::federation::objects::answer(
+            &target.uri,
+            false,
+            crate::storage::ids::new_id(),
+            &follow_doc,
+        );
         send_to(&mut tx, &reject, target.id, actor)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -78,7 +83,12 @@ pub async fn receive_follow(
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
             );
         }
-        let accept = serde_json::json!({ "id": format!("{}#accepts/{}", target.uri, crate::storage::ids::new_id()), "type": "Accept", "actor": target.uri, "object": follow_doc });
+        let accept = crate::federation::objects::answer(
+            &target.uri,
+            true,
+            crate::storage::ids::new_id(),
+            &follow_doc,
+        );
         send_to(&mut tx, &accept, target.id, actor)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;

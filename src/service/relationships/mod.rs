@@ -6,6 +6,7 @@ pub use inbound::*;
 
 use crate::api_types::Relationship;
 use crate::error::{AppError, AppResult};
+use crate::federation::objects::follow as follow_activity;
 use crate::service::notifications::{self, Pending};
 use crate::state::AppState;
 use crate::storage::accounts::{self, AccountRow};
@@ -293,11 +294,6 @@ pub async fn unmute(state: &AppState, me: i64, id: &str) -> AppResult<Relationsh
 
 // --- Federation ---------------------------------------------------------------------------------
 
-/// A `Follow` activity document.
-fn follow_activity(id: &str, actor_uri: &str, object_uri: &str) -> serde_json::Value {
-    serde_json::json!({ "id": id, "type": "Follow", "actor": actor_uri, "object": object_uri })
-}
-
 /// The inbox of a remote account (its own, not the shared one: follows are personal).
 fn personal_inbox(a: &AccountRow) -> Option<String> {
     a.inbox_url.clone()
@@ -383,12 +379,10 @@ async fn undo_remote_follow(
     let Some(follow_uri) = follow_uri else {
         return Ok(());
     };
-    let undo = serde_json::json!({
-        "id": format!("{follow_uri}/undo"),
-        "type": "Undo",
-        "actor": me_row.uri,
-        "object": follow_activity(follow_uri, &me_row.uri, &t.uri),
-    });
+    let undo = crate::federation::objects::undo(
+        &me_row.uri,
+        follow_activity(follow_uri, &me_row.uri, &t.uri),
+    );
     send_to(tx, &undo, me_row.id, t).await
 }
 

@@ -26,13 +26,7 @@ pub async fn delete(state: &AppState, user: &CurrentUser, id: &str) -> AppResult
         let mentions = accounts::find_accounts(&state.db, &mention_ids).await?;
         let inboxes = remote_audience(state, row.account_id, &row.visibility, &mentions).await?;
         (!inboxes.is_empty()).then(|| Outgoing {
-            activity: serde_json::json!({
-                "id": format!("{}#delete", row.uri),
-                "type": "Delete",
-                "actor": user.account.uri,
-                "to": [crate::federation::protocol::PUBLIC],
-                "object": { "id": row.uri, "type": "Tombstone" },
-            }),
+            activity: crate::federation::objects::delete_note(&user.account.uri, &row.uri),
             inboxes,
         })
     } else {

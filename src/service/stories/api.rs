@@ -2,7 +2,6 @@
 //! deleting.
 
 use chrono::Utc;
-use serde_json::json;
 
 use crate::api_types::story::{Story, StoryTrayEntry, StoryViewer};
 use crate::error::{AppError, AppResult};
@@ -188,13 +187,12 @@ pub async fn seen(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<S
         let author = accounts::find_account(&state.db, row.account_id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let view = json!({
-            "id": format!("{}#stories/{}/view", user.account.uri, row.id),
-            "type": "View",
-            "actor": user.account.uri,
-            "to": [author.uri],
-            "object": { "type": "Story", "object": row.uri },
-        });
+        let view = crate::federation::objects::view_story(
+            &user.account.uri,
+            &author.uri,
+            row.id,
+            &row.uri,
+        );
         send_to(state, &user.account, &view, &author).await?;
     }
     render_one(state, Some(user.account.id), row).await
@@ -339,14 +337,14 @@ pub async fn react(state: &AppState, user: &CurrentUser, id: &str, emoji: &str) 
         )
         .await?;
     } else {
-        let react = json!({
-            "id": format!("{}#stories/{}/react/{}", user.account.uri, row.id, ids::new_id()),
-            "type": "EmojiReact",
-            "actor": user.account.uri,
-            "to": [author.uri],
-            "object": row.uri,
-            "content": emoji,
-        });
+        let react = crate::federation::objects::react_to_story(
+            &user.account.uri,
+            &author.uri,
+            row.id,
+            ids::new_id(),
+            &row.uri,
+            emoji,
+        );
         send_to(state, &user.account, &react, &author).await?;
     }
     Ok(())

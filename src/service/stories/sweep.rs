@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use serde_json::json;
 
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -25,13 +24,7 @@ pub async fn remove(state: &AppState, row: &StoryRow) -> AppResult<()> {
     let m = media::find(&state.db, row.media_id).await?;
     let mut tx = state.db.begin().await?;
     if let (Some(author), false) = (&author, inboxes.is_empty()) {
-        let delete = json!({
-            "id": format!("{}#delete", row.uri),
-            "type": "Delete",
-            "actor": author.uri,
-            "to": [format!("{}/followers", author.uri)],
-            "object": { "id": row.uri, "type": "Story" },
-        });
+        let delete = crate::federation::objects::delete_story(&author.uri, &row.uri);
         crate::service::delivery::enqueue(&mut tx, &delete, row.account_id, &inboxes, None).await?;
     }
     store::delete(&mut tx, row.id).await?;
