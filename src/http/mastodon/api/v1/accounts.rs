@@ -1,4 +1,12 @@
-//! `/api/v1/accounts/*` (docs.joinmastodon.org/methods/accounts/).
+//! `/api/v1/accounts/*` (docs.joinmastodon.org/methods/accounts/), with the account's sub-resources
+//! of other features: `lists`, `featured_tags`, `pin`/`unpin` (endorsements), and Rookery's
+//! `stories` and `shorts`.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
 
 use crate::api_types::list::List;
 use crate::api_types::oauth::Token;
@@ -10,10 +18,6 @@ use crate::service::accounts::{self as svc, SignUp, UpdateCredentials};
 use crate::service::featured::FeaturedTag;
 use crate::service::{oauth, relationships as rel, render};
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::{Path, State};
-use serde::Deserialize;
-use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
 pub struct SignUpParams {

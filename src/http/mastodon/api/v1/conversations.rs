@@ -1,7 +1,6 @@
-//! `/api/v1/conversations` (docs.joinmastodon.org/methods/conversations/) and Rookery's messaging
-//! extensions (docs/API.md, Conversations): `POST /api/v1/conversations/:id/typing`,
-//! `GET /api/v1/statuses/:id/receipts`, `GET /api/v1/presence`,
-//! `GET/PUT /api/v1/messaging/preferences`.
+//! `/api/v1/conversations` (docs.joinmastodon.org/methods/conversations/), with Rookery's typing
+//! extension `POST /api/v1/conversations/:id/typing` (docs/API.md, Conversations). Receipts are in
+//! `statuses`, presence in `presence`, preferences in `messaging`.
 
 use axum::Json;
 use axum::extract::{Path, State};

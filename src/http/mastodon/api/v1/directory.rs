@@ -1,6 +1,4 @@
-//! `GET /api/v1/directory` (docs.joinmastodon.org/methods/directory/) and the follow suggestions,
-//! `GET /api/v1/suggestions`, `GET /api/v2/suggestions`, `DELETE /api/v1/suggestions/:account_id`
-//! (/methods/suggestions/).
+//! `GET /api/v1/directory` (docs.joinmastodon.org/methods/directory/).
 
 use axum::Json;
 use axum::extract::State;

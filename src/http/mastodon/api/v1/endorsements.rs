@@ -1,5 +1,5 @@
-//! `GET /api/v1/endorsements`, `POST /api/v1/accounts/:id/pin` and `/unpin`
-//! (docs.joinmastodon.org/methods/endorsements/, /methods/accounts/#pin).
+//! `GET /api/v1/endorsements` (docs.joinmastodon.org/methods/endorsements/); endorsing is
+//! `POST /api/v1/accounts/:id/pin` in `accounts`.
 
 use axum::Json;
 use axum::extract::State;

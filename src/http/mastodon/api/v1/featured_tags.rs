@@ -1,5 +1,5 @@
-//! `/api/v1/featured_tags` and `GET /api/v1/accounts/:id/featured_tags`
-//! (docs.joinmastodon.org/methods/featured_tags/).
+//! `/api/v1/featured_tags` (docs.joinmastodon.org/methods/featured_tags/); an account's are
+//! `GET /api/v1/accounts/:id/featured_tags` in `accounts`.
 
 use axum::Json;
 use axum::extract::{Path, State};

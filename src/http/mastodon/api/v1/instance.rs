@@ -1,5 +1,5 @@
-//! `/api/v1/instance`, `/api/v1/instance/peers`, `/api/v1/custom_emojis`, `/api/v1/preferences`
-//! (docs.joinmastodon.org/methods/instance/, /methods/custom_emojis/, /methods/preferences/).
+//! `/api/v1/instance`, `/api/v1/instance/{peers,rules,activity,translation_languages}`
+//! (docs.joinmastodon.org/methods/instance/).
 
 use axum::Json;
 use axum::extract::State;

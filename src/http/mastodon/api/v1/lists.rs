@@ -1,5 +1,5 @@
-//! `/api/v1/lists` (docs.joinmastodon.org/methods/lists/), `GET /api/v1/accounts/:id/lists` and
-//! `GET /api/v1/timelines/list/:id`.
+//! `/api/v1/lists` (docs.joinmastodon.org/methods/lists/). A list's timeline is in `timelines`,
+//! the lists holding an account in `accounts`.
 
 use axum::Json;
 use axum::extract::{Path, State};

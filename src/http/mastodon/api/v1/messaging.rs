@@ -1,13 +1,14 @@
 //! `/api/v1/messaging/preferences` (Rookery extension, docs/API.md, Conversations): who may message the user, and read receipts.
 
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
 use crate::api_types::conversation::MessagingPreferences;
 use crate::error::AppResult;
 use crate::http::extract::{Auth, Params, lenient};
 use crate::service::conversations::{self as svc, PreferencesUpdate};
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::State;
-use serde::Deserialize;
 
 /// `GET /api/v1/messaging/preferences` (extension, `read:accounts`) → `MessagingPreferences`.
 pub async fn preferences(auth: Auth) -> AppResult<Json<MessagingPreferences>> {

@@ -1,9 +1,10 @@
 //! `/api/v1/preferences` (docs.joinmastodon.org/methods/preferences/).
 
-use crate::error::AppResult;
-use crate::http::extract::Auth;
 use axum::Json;
 use serde_json::{Value, json};
+
+use crate::error::AppResult;
+use crate::http::extract::Auth;
 
 /// `GET /api/v1/preferences` (`read:accounts`).
 pub async fn index(auth: Auth) -> AppResult<Json<Value>> {

@@ -1,13 +1,14 @@
 //! `/api/v1/presence` (Rookery extension, docs/API.md, Conversations): who of the people one talks with is online.
 
+use axum::Json;
+use axum::extract::State;
+use serde::Deserialize;
+
 use crate::api_types::conversation::Presence;
 use crate::error::AppResult;
 use crate::http::extract::{Auth, Params, lenient};
 use crate::service::conversations::{self as svc};
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::State;
-use serde::Deserialize;
 
 #[derive(Deserialize)]
 pub struct PresenceParams {

@@ -1,15 +1,16 @@
-//! Shorts (Rookery's extension; docs/API.md, Shorts): `GET /api/v1/timelines/shorts`,
-//! `GET /api/v1/tags/:name/shorts`, `POST /api/v1/statuses/:id/view`. Posting is
-//! `POST /api/v1/statuses` with `short` or `POST /api/v1/shorts` (in `statuses`), and an account's
-//! shorts are `GET /api/v1/accounts/:id/shorts` (in `accounts`).
+//! `POST /api/v1/shorts` (Rookery's extension; docs/API.md, Shorts): `POST /api/v1/statuses` with
+//! `short` set, and the feed parameters the shorts timelines share. The feeds themselves are served
+//! by `timelines` (`/api/v1/timelines/shorts`), `tags` (`/api/v1/tags/:name/shorts`) and `accounts`
+//! (`/api/v1/accounts/:id/shorts`); a watch is `POST /api/v1/statuses/:id/view` in `statuses`.
+
+use axum::Json;
+use axum::http::HeaderMap;
+use serde::Deserialize;
 
 use crate::api_types::status::Status;
 use crate::error::AppResult;
 use crate::http::extract::{Auth, PageParams, Params, lenient};
 use crate::service::activitypub::context::FedData;
-use axum::Json;
-use axum::http::HeaderMap;
-use serde::Deserialize;
 
 #[derive(Deserialize)]
 pub struct FeedParams {

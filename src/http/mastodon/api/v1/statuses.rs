@@ -1,4 +1,12 @@
-//! `/api/v1/statuses/*` (docs.joinmastodon.org/methods/statuses/).
+//! `/api/v1/statuses/*` (docs.joinmastodon.org/methods/statuses/), with Rookery's
+//! `GET /api/v1/statuses/:id/receipts` (docs/API.md, Conversations), `/deliveries` and `/view`
+//! (docs/API.md, Shorts).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use serde::Deserialize;
 
 use crate::api_types::conversation::MessageReceipt;
 use crate::api_types::status::{Context, Status, StatusEdit, StatusSource};
@@ -8,11 +16,6 @@ use crate::service::activitypub::context::FedData;
 use crate::service::statuses::{self as svc, CreateStatus, EditStatus};
 use crate::service::{filters, render};
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Uri};
-use axum::response::Response;
-use serde::Deserialize;
 
 #[derive(Deserialize)]
 pub struct StatusParams {

@@ -1,7 +1,7 @@
 //! Stories (Rookery's extension; docs/API.md, Stories): `POST/GET /api/v1/stories`,
 //! `GET/DELETE /api/v1/stories/:id`, `POST /api/v1/stories/:id/{seen,reply,react}`,
-//! `GET /api/v1/stories/:id/viewers`, `GET /api/v1/accounts/:id/stories`. Paths and parameters
-//! follow Pixelfed's story API where it has one.
+//! `GET /api/v1/stories/:id/viewers`; an account's are `GET /api/v1/accounts/:id/stories` in
+//! `accounts`. Paths and parameters follow Pixelfed's story API where it has one.
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -1,14 +1,15 @@
 //! `/api/v1/suggestions` (docs.joinmastodon.org/methods/suggestions/).
 
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
 use crate::api_types::Account;
 use crate::error::AppResult;
 use crate::http::extract::{Auth, Params, lenient};
 use crate::service::featured::{self as svc};
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::{Path, State};
-use serde::Deserialize;
-use serde_json::{Value, json};
 
 /// `GET /api/v1/suggestions` → `[Account]` (the v2 list without sources).
 pub async fn index(

@@ -1,5 +1,10 @@
-//! `/api/v1/tags/:name`, follow/unfollow, `/api/v1/followed_tags`
-//! (docs.joinmastodon.org/methods/tags/, /methods/followed_tags/).
+//! `/api/v1/tags/:name`, follow/unfollow, and its shorts (`/api/v1/tags/:name/shorts`, Rookery's
+//! extension) (docs.joinmastodon.org/methods/tags/).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::Uri;
+use axum::response::Response;
 
 use crate::api_types::status::Tag;
 use crate::error::AppResult;
@@ -7,10 +12,6 @@ use crate::http::extract::{Auth, Params, paged};
 use crate::service::shorts::Feed;
 use crate::service::{render, tags};
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::Uri;
-use axum::response::Response;
 
 /// `GET /api/v1/tags/:name` (public, or `read:follows` with a token: it tells whether the caller
 /// follows the tag).

@@ -1,4 +1,12 @@
-//! `/api/v1/timelines/*` (docs.joinmastodon.org/methods/timelines/).
+//! `/api/v1/timelines/*` (docs.joinmastodon.org/methods/timelines/): home, public, tag, list, and
+//! Rookery's shorts feeds (docs/API.md, Shorts).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header::LINK;
+use axum::http::{HeaderValue, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 
 use crate::error::AppResult;
 use crate::http::extract::{Auth, PageParams, Params, lenient, paged, paged_json};
@@ -6,12 +14,6 @@ use crate::service::render;
 use crate::service::shorts::Feed;
 use crate::service::timelines::{self as svc, PublicFilter, TimelinePage};
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::header::LINK;
-use axum::http::{HeaderValue, Uri};
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
 /// A timeline page as the response: the statuses with a `Link` header paging by the rows read.
 pub fn respond(state: &AppState, uri: &Uri, page: TimelinePage) -> Response {

@@ -1,12 +1,13 @@
 //! `/api/v2/instance` (docs.joinmastodon.org/methods/instance/#v2).
 
+use axum::Json;
+use axum::extract::State;
+use serde_json::Value;
+
 use crate::error::AppResult;
 use crate::service::instance as svc;
 use crate::service::instance::documents as instance;
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::State;
-use serde_json::Value;
 
 /// `GET /api/v2/instance` (also with a trailing slash).
 pub async fn show(State(state): State<AppState>) -> AppResult<Json<Value>> {

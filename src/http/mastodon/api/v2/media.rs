@@ -1,13 +1,14 @@
 //! `/api/v2/media` (docs.joinmastodon.org/methods/media/#v2).
 
-use crate::error::AppResult;
-use crate::http::extract::{Auth, Params};
-use crate::service::media::{self as svc};
-use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+
+use crate::error::AppResult;
+use crate::http::extract::{Auth, Params};
+use crate::service::media::{self as svc};
+use crate::state::AppState;
 
 /// `POST /api/v2/media` (`write:media`): 200 with the attachment when processed at once (still
 /// images), 202 with `url: null` while a video, audio file or animated GIF is transcoded.

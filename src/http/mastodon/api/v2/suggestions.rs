@@ -1,11 +1,12 @@
 //! `/api/v2/suggestions` (docs.joinmastodon.org/methods/suggestions/#v2).
 
+use axum::Json;
+use axum::extract::State;
+
 use crate::error::AppResult;
 use crate::http::extract::{Auth, Params};
 use crate::service::featured::{self as svc, Suggestion};
 use crate::state::AppState;
-use axum::Json;
-use axum::extract::State;
 
 /// `GET /api/v2/suggestions` (`read`, `limit` ≤ 80 (40)) → `[Suggestion]`.
 pub async fn index(
