@@ -1,5 +1,8 @@
 //! Local accounts: creation (sign-up and the admin CLI), credentials, profile updates and the state
 //! checks that decide whether a user may act.
+//!
+//! Files: this one (creation, credentials, profile, state checks) and `lookup` (finding accounts
+//! and users for handlers).
 
 mod lookup;
 pub use lookup::*;

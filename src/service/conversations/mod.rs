@@ -5,6 +5,9 @@
 //!
 //! A message is a direct status. Local posting and incoming `Create`s both pass through
 //! [`on_direct_status`] inside the status's transaction, so a conversation never misses a message.
+//!
+//! Files: this one (the client API and what we send) and `inbound` (`Read` receipts from other
+//! servers).
 
 mod inbound;
 pub use inbound::*;

@@ -1,4 +1,7 @@
 //! Facts about this instance for `/api/v{1,2}/instance` and nodeinfo.
+//!
+//! Files: this one (the counts and contact account, read once a minute) and `documents` (the
+//! instance v1/v2 and NodeInfo documents built from them).
 
 pub mod documents;
 

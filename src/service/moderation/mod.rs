@@ -7,6 +7,9 @@
 //! limits an account to its followers, `suspend` removes its content at once (docs/API.md,
 //! Moderation, says how this differs from Mastodon's 30-day grace) and, for a local account, tells
 //! every known server with a `Delete` of the actor.
+//!
+//! Files: this one (domain blocks, reports, actions), `admin` (what staff list and change through
+//! `/api/v1/admin/*`) and `inbound` (reports forwarded by other servers).
 
 mod admin;
 mod inbound;

@@ -1,5 +1,8 @@
 //! Follows (with follow requests for locked accounts), blocks and mutes, and the `Relationship`
 //! entity that describes them. Source: docs.joinmastodon.org/methods/accounts/.
+//!
+//! Files: this one (the client API and what we send) and `inbound` (Follow, Accept, Reject,
+//! Undo and Block from other servers).
 
 mod inbound;
 pub use inbound::*;
