@@ -340,7 +340,7 @@ pub async fn inbox(
     let Ok(doc) = serde_json::from_slice::<Value>(&bytes) else {
         return inbox_error(StatusCode::BAD_REQUEST, "The body is not JSON");
     };
-    let (Some(_), Some(_)) = (
+    let (Some(id), Some(kind)) = (
         doc.get("id").and_then(Value::as_str),
         doc.get("type").and_then(Value::as_str),
     ) else {
@@ -350,7 +350,7 @@ pub async fn inbox(
         );
     };
     use crate::federation::inbound::{Received, receive_request};
-    match receive_request(&data, &parts, &bytes, &doc).await {
+    match receive_request(&data, &parts, &bytes, &doc, id, kind).await {
         Received::Accepted => StatusCode::ACCEPTED.into_response(),
         Received::Blocked => inbox_error(
             StatusCode::FORBIDDEN,

@@ -55,15 +55,14 @@ pub async fn status_by_url(
     Ok(statuses::find_visible(&state.db, s.id, viewer.unwrap_or(ANONYMOUS)).await?)
 }
 
-/// Hashtags starting with `q` (a leading `#` ignored; letters, digits and `_` only, else none),
-/// `limit` from `offset`, as `Tag` entities without history.
+/// Hashtags starting with `q` (a name as `service::tags::name_of` takes it, else none), `limit`
+/// from `offset`, as `Tag` entities without history.
 ///
 /// Errors: database errors.
 pub async fn hashtags(state: &AppState, q: &str, limit: i64, offset: i64) -> AppResult<Vec<Tag>> {
-    let name = q.trim_start_matches('#');
-    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+    let Some(name) = crate::service::tags::name_of(q) else {
         return Ok(Vec::new());
-    }
+    };
     Ok(tags::search_prefix(&state.db, name, limit, offset)
         .await?
         .into_iter()

@@ -111,17 +111,20 @@ pub async fn trending_statuses(
     crate::service::filters::statuses(state, viewer, "public", rendered).await
 }
 
-/// A hashtag name as given in a URL (`#` allowed in front): letters, digits and `_`, at most 100
-/// characters. Errors: 404 otherwise, as for an unknown tag.
+/// Longest hashtag name `GET /api/v1/tags/:name` and following look up, in characters.
+const NAME_MAX: usize = 100;
+
+/// A hashtag name as typed (`#` allowed in front): letters, digits and `_`; `None` otherwise.
+pub fn name_of(raw: &str) -> Option<&str> {
+    let name = raw.trim_start_matches('#');
+    (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')).then_some(name)
+}
+
+/// [`name_of`] of at most [`NAME_MAX`] characters, or 404 as for an unknown tag.
 fn valid_name(name: &str) -> AppResult<&str> {
-    let name = name.trim_start_matches('#');
-    if name.is_empty()
-        || name.chars().count() > 100
-        || !name.chars().all(|c| c.is_alphanumeric() || c == '_')
-    {
-        return Err(AppError::NotFound);
-    }
-    Ok(name)
+    name_of(name)
+        .filter(|n| n.chars().count() <= NAME_MAX)
+        .ok_or(AppError::NotFound)
 }
 
 /// `GET /api/v1/tags/:name`: the tag as `viewer` (`None`: anonymous) sees it.

@@ -197,8 +197,8 @@ pub enum Received {
     Failed(AppError),
 }
 
-/// Receives an activity POSTed to an inbox (`doc` is `body` parsed; its `id` and `type` are
-/// strings). Acts on it, then records its receipt (`received_activities`) so that a repeated
+/// Receives an activity POSTed to an inbox (`doc` is `body` parsed, `id` and `kind` its `id` and
+/// `type`). Acts on it, then records its receipt (`received_activities`) so that a repeated
 /// delivery is acknowledged without being processed again; a refused activity's receipt is not
 /// recorded, so the sender's retry is processed afresh. A server that talks to us is reachable:
 /// its postponed deliveries go now.
@@ -207,9 +207,9 @@ pub async fn receive_request(
     request: &http::request::Parts,
     body: &[u8],
     doc: &Value,
+    id: &str,
+    kind: &str,
 ) -> Received {
-    let id = doc.get("id").and_then(Value::as_str).unwrap_or_default();
-    let kind = doc.get("type").and_then(Value::as_str).unwrap_or_default();
     let sender = doc
         .get("actor")
         .and_then(Value::as_str)

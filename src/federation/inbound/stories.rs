@@ -14,8 +14,9 @@ pub(super) async fn receive_add(
     actor: &AccountRow,
     add: &StoryActivity,
 ) -> anyhow::Result<bool> {
-    if add.object.get("type").and_then(|t| t.as_str()) == Some("Story") {
-        stories::receive_add(data, actor, &add.object).await?;
+    match add.object.get("type").and_then(|t| t.as_str()) {
+        Some("Story") => stories::receive_add(data, actor, &add.object).await?,
+        other => tracing::debug!(kind = ?other, "ignoring an Add of something other than a Story"),
     }
     Ok(false)
 }

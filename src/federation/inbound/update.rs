@@ -51,7 +51,7 @@ pub(super) async fn receive(
             ApAccount::verify(&person, &update.actor, data).await?;
             ApAccount::from_json(person, data).await?;
         }
-        _ => {}
+        other => tracing::debug!(kind = ?other, "ignoring an Update of an unhandled object type"),
     }
     Ok(false)
 }

@@ -86,7 +86,7 @@ pub async fn account_shorts_page(
     let Some(acct) = at_name.strip_prefix('@') else {
         return AppError::NotFound.into_response();
     };
-    let account = match account_of(&state, acct).await {
+    let account = match crate::service::accounts::by_acct(&state, acct).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };

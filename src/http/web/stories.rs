@@ -12,14 +12,6 @@ use crate::web::StoriesPage;
 
 use super::*;
 
-/// The account `USER` or `USER@DOMAIN` names. Errors: 404 when unknown or malformed.
-pub(super) async fn account_of(
-    state: &AppState,
-    acct: &str,
-) -> Result<crate::service::accounts::AccountRow, AppError> {
-    crate::service::accounts::by_acct(state, acct).await
-}
-
 /// `GET /@USER/stories`: the viewer of an account's live stories (tap the right two thirds or →
 /// for the next, the left third or ← for the previous, hold or space to pause; videos play muted).
 /// Signed-out visitors are sent to sign in; stories the viewer may not see answer 404.
@@ -36,7 +28,7 @@ pub async fn stories_page(
         Ok(v) => v,
         Err(r) => return r,
     };
-    let account = match account_of(&state, acct).await {
+    let account = match crate::service::accounts::by_acct(&state, acct).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };

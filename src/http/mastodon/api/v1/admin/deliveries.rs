@@ -11,14 +11,6 @@ use crate::http::extract::{Auth, Params, lenient};
 use crate::service::delivery;
 use crate::state::AppState;
 
-pub(super) fn admin(auth: &Auth) -> AppResult<()> {
-    let cu = auth.require_user("admin:read")?;
-    if cu.user.role != "admin" {
-        return Err(AppError::forbidden("This action is not allowed"));
-    }
-    Ok(())
-}
-
 #[derive(Deserialize)]
 pub struct DeliveryQuery {
     state: Option<String>,
@@ -34,7 +26,7 @@ pub async fn index(
     auth: Auth,
     Params { value: q, .. }: Params<DeliveryQuery>,
 ) -> AppResult<Json<Vec<Delivery>>> {
-    admin(&auth)?;
+    super::admin(&auth, "admin:read")?;
     if let Some(s) = q.state.as_deref()
         && !matches!(s, "pending" | "delivered" | "failed")
     {

@@ -29,22 +29,13 @@ fn entity(b: &DomainBlockRow) -> Value {
     })
 }
 
-/// An admin with the scope.
-fn admin(auth: &Auth, scope: &str) -> AppResult<()> {
-    let cu = auth.require_user(scope)?;
-    if cu.user.role != "admin" {
-        return Err(AppError::forbidden("This action is not allowed"));
-    }
-    Ok(())
-}
-
 async fn find(state: &AppState, id: &str) -> AppResult<DomainBlockRow> {
     moderation::domain_block(state, id).await
 }
 
 /// `GET /api/v1/admin/domain_blocks`.
 pub async fn index(State(state): State<AppState>, auth: Auth) -> AppResult<Json<Vec<Value>>> {
-    admin(&auth, "admin:read:domain_blocks")?;
+    super::admin(&auth, "admin:read:domain_blocks")?;
     Ok(Json(
         moderation::domain_blocks(&state)
             .await?
@@ -60,7 +51,7 @@ pub async fn show(
     auth: Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
-    admin(&auth, "admin:read:domain_blocks")?;
+    super::admin(&auth, "admin:read:domain_blocks")?;
     Ok(Json(entity(&find(&state, &id).await?)))
 }
 
@@ -113,7 +104,7 @@ pub async fn create(
     auth: Auth,
     Params { value: p, .. }: Params<BlockParams>,
 ) -> AppResult<Json<Value>> {
-    admin(&auth, "admin:write:domain_blocks")?;
+    super::admin(&auth, "admin:write:domain_blocks")?;
     let domain = p
         .domain
         .clone()
@@ -129,7 +120,7 @@ pub async fn update(
     Path(id): Path<String>,
     Params { value: p, .. }: Params<BlockParams>,
 ) -> AppResult<Json<Value>> {
-    admin(&auth, "admin:write:domain_blocks")?;
+    super::admin(&auth, "admin:write:domain_blocks")?;
     let existing = find(&state, &id).await?;
     let domain = existing.domain.clone();
     let row = moderation::block_domain(&state, &domain, p.settings(Some(&existing))).await?;
@@ -142,7 +133,7 @@ pub async fn delete(
     auth: Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
-    admin(&auth, "admin:write:domain_blocks")?;
+    super::admin(&auth, "admin:write:domain_blocks")?;
     let existing = find(&state, &id).await?;
     moderation::unblock_domain(&state, &existing.domain).await?;
     Ok(Json(json!({})))

@@ -15,6 +15,6 @@ pub async fn instances(
     State(state): State<AppState>,
     auth: Auth,
 ) -> AppResult<Json<Vec<ServerHealth>>> {
-    super::deliveries::admin(&auth)?;
+    super::admin(&auth, "admin:read")?;
     Ok(Json(delivery::servers(&state).await?))
 }

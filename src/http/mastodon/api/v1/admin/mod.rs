@@ -18,3 +18,14 @@ pub(crate) fn staff<'a>(auth: &'a Auth, scope: &str) -> AppResult<&'a CurrentUse
     }
     Ok(cu)
 }
+
+/// An admin (not a moderator) whose token grants `scope`.
+///
+/// Errors: 403 for other users and missing scopes.
+pub(crate) fn admin(auth: &Auth, scope: &str) -> AppResult<()> {
+    let cu = auth.require_user(scope)?;
+    if cu.user.role != "admin" {
+        return Err(AppError::forbidden("This action is not allowed"));
+    }
+    Ok(())
+}
