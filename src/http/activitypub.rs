@@ -5,12 +5,11 @@
 //! `federation.authorized_fetch` every document but the instance actor needs a signed request
 //! ([`ApGet::authorize`]).
 
-use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{ACCEPT, CONTENT_TYPE, LOCATION, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -19,8 +18,6 @@ use crate::service::activitypub::context::FedData;
 use crate::service::activitypub::signed_fetch::GetRequest;
 use crate::service::activitypub::{self as svc, CollectionQuery};
 use crate::state::AppState;
-use crate::text::sanitize_html;
-use crate::web::{PostView, ProfilePage};
 
 /// The media type of documents Rookery serves.
 pub const ACTIVITY_JSON: &str = "application/activity+json; charset=utf-8";
@@ -136,34 +133,8 @@ pub async fn profile(get: ApGet, Path(at_name): Path<String>) -> AppResult<Respo
         get.authorize().await?;
         return actor_json(state, name).await;
     }
-    let (a, posts) = svc::profile_page(state, name).await?;
-    let page = ProfilePage {
-        instance_title: &state.config.instance.title,
-        username: &a.username,
-        display_name: &a.display_name,
-        domain: &state.config.server.domain,
-        note: &sanitize_html(&a.note),
-        fields: a
-            .fields
-            .0
-            .iter()
-            .map(|f| (f.name.clone(), sanitize_html(&f.value)))
-            .collect(),
-        posts: posts
-            .iter()
-            .map(|s| PostView {
-                id: s.id.to_string(),
-                url: s.url.clone().unwrap_or_else(|| s.uri.clone()),
-                content: sanitize_html(&s.content),
-                spoiler: s.spoiler_text.clone(),
-                published: s
-                    .created_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            })
-            .collect(),
-    };
-    let body = page.render().map_err(anyhow::Error::from)?;
-    let mut r = Html(body).into_response();
+    let mut r =
+        crate::http::web::profile(state, &get.request.headers, &get.request.uri, name).await;
     r.headers_mut()
         .insert(VARY, HeaderValue::from_static("Accept"));
     Ok(r)
@@ -183,7 +154,7 @@ fn status_json((doc, public): (Value, bool)) -> Response {
 }
 
 /// `GET /@:name/:id`: a status's page URL. ActivityPub clients get the Note (see
-/// [`svc::note_document`] for who may read which); browsers the profile page anchored at the post.
+/// [`svc::note_document`] for who may read which); browsers the web app's thread page.
 pub async fn status_page(
     get: ApGet,
     Path((at_name, id)): Path<(String, String)>,
@@ -196,12 +167,11 @@ pub async fn status_page(
             svc::note_document(data, name, &id, &get.request).await?,
         ));
     }
-    let s = svc::public_status(data, name, &id).await?;
-    Ok(redirect(&format!(
-        "{}/@{name}#{}",
-        data.config.base_url(),
-        s.id
-    )))
+    let mut r =
+        crate::http::web::thread(data, &get.request.headers, &get.request.uri, name, &id).await;
+    r.headers_mut()
+        .insert(VARY, HeaderValue::from_static("Accept"));
+    Ok(r)
 }
 
 /// `GET /users/:name/statuses/:id`: the Note (public and unlisted statuses to anyone; others to

@@ -31,3 +31,10 @@ pub fn set(cfg: &Config, name: &str, value: &str, max_age: i64) -> String {
     };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
+
+/// Whether `given` (a form field or the `X-CSRF-Token` header) matches the browser's CSRF cookie.
+pub fn csrf_matches(headers: &HeaderMap, given: &str) -> bool {
+    let cookie = get(headers, CSRF).unwrap_or_default();
+    !cookie.is_empty()
+        && crate::service::secrets::constant_time_eq(cookie.as_bytes(), given.as_bytes())
+}

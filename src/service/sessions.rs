@@ -210,9 +210,95 @@ pub async fn user_of(
     Ok(Some((user, account)))
 }
 
-/// Ends the session with this token (signing out).
+/// Ends the session with this token (signing out), and the web app's API access of it.
 ///
 /// Errors: database errors.
 pub async fn revoke(state: &AppState, token: &str) -> Result<(), AppError> {
-    Ok(store::revoke_session(&state.db, &secrets::digest(token)).await?)
+    store::revoke_session(&state.db, &secrets::digest(token)).await?;
+    if let Some(app) = store::find_application_by_client_id(&state.db, WEB_CLIENT_ID).await? {
+        store::revoke_token(&state.db, &secrets::digest(&api_token(token)), app.id).await?;
+    }
+    Ok(())
+}
+
+/// The `client_id` of the built-in application the web app's API calls are made as. It has no
+/// redirect URI, so no OAuth flow can use it; its tokens exist only through sessions.
+const WEB_CLIENT_ID: &str = "rookery-web";
+/// Its name, shown as a status's `application` and in the authorised apps.
+const WEB_APP_NAME: &str = "Rookery Web";
+/// What the web app may do with a session: everything but administration, as Mastodon's web UI.
+const WEB_SCOPES: &str = "read write follow push";
+
+/// The bearer token that stands for a session in the client API. It is derived from the session's
+/// cookie (one-way), so it is never stored or shown: the browser proves it by the cookie, the
+/// database keeps the token's digest like any other token's.
+fn api_token(session_token: &str) -> String {
+    secrets::digest(&format!("rookery-web-api:{session_token}"))
+}
+
+/// The API caller behind a browser session (the web app calls the client API with the session
+/// cookie and a CSRF header instead of a bearer token): a user token of the application
+/// "Rookery Web" with the scopes `read write follow push`, created the first time the session
+/// calls the API and revoked with the session. `None` for a session that is unknown, expired or
+/// revoked, or whose user may no longer act.
+///
+/// Errors: database errors.
+pub async fn api_principal(
+    state: &AppState,
+    session_token: &str,
+) -> Result<Option<std::sync::Arc<crate::service::oauth::Principal>>, AppError> {
+    let Some((user, _)) = user_of(state, session_token).await? else {
+        return Ok(None);
+    };
+    let token = api_token(session_token);
+    if let Ok(p) = crate::service::oauth::principal_for_token(state, &token).await {
+        return Ok(Some(p));
+    }
+    let app = web_application(state).await?;
+    let inserted = store::insert_access_token(
+        &state.db,
+        &store::NewAccessToken {
+            id: ids::new_id(),
+            token_hash: &secrets::digest(&token),
+            application_id: app.id,
+            user_id: Some(user.id),
+            scopes: WEB_SCOPES,
+            created_at: chrono::Utc::now(),
+        },
+    )
+    .await;
+    if let Err(e) = inserted {
+        // A concurrent first call of the same session inserted it: use that one.
+        tracing::debug!(error = %e, "web session token insert");
+    }
+    Ok(Some(
+        crate::service::oauth::principal_for_token(state, &token).await?,
+    ))
+}
+
+/// The built-in "Rookery Web" application, created on first use.
+async fn web_application(state: &AppState) -> Result<store::ApplicationRow, AppError> {
+    if let Some(app) = store::find_application_by_client_id(&state.db, WEB_CLIENT_ID).await? {
+        return Ok(app);
+    }
+    let created = store::insert_application(
+        &state.db,
+        &store::NewApplication {
+            id: ids::new_id(),
+            name: WEB_APP_NAME,
+            website: None,
+            redirect_uris: "",
+            scopes: WEB_SCOPES,
+            client_id: WEB_CLIENT_ID,
+            client_secret_hash: &secrets::digest(&secrets::random_token()),
+        },
+    )
+    .await;
+    match created {
+        Ok(app) => Ok(app),
+        // Created meanwhile by another request.
+        Err(_) => store::find_application_by_client_id(&state.db, WEB_CLIENT_ID)
+            .await?
+            .ok_or(AppError::NotFound),
+    }
 }

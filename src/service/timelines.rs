@@ -59,10 +59,66 @@ pub async fn home(state: &AppState, me: i64, page: &Page) -> AppResult<TimelineP
             json: rendered::page(state, Some((me, &vs)), &rows).await?,
         });
     }
+    let (statuses, ids) = home_statuses(state, me, page).await?;
+    let json = crate::api_types::json_array(&statuses).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(TimelinePage { json, ids })
+}
+
+/// [`home`] as entities (for the web app's pages), with the pagination IDs of the rows.
+///
+/// Errors: database errors.
+pub async fn home_statuses(
+    state: &AppState,
+    me: i64,
+    page: &Page,
+) -> AppResult<(Vec<Status>, Vec<i64>)> {
     let (rows, viewer_state) = store::home_with_viewer_state(&state.db, me, page).await?;
     let ids = rows.iter().map(|r| r.id).collect();
     let statuses = render::statuses_with(state, Some(me), rows, Some(viewer_state)).await?;
-    filtered_page(state, Some(me), "home", statuses, ids).await
+    Ok((
+        filters::statuses(state, Some(me), "home", statuses).await?,
+        ids,
+    ))
+}
+
+/// The statuses of `account_id` that `viewer` may see as `filter` narrows them, rendered with the
+/// viewer's filters applied (`account` context), for the web app's profiles; with the pagination
+/// IDs of the rows.
+///
+/// Errors: database errors.
+pub async fn account_statuses(
+    state: &AppState,
+    viewer: Option<i64>,
+    account_id: i64,
+    filter: &AccountFilter,
+    page: &Page,
+) -> AppResult<(Vec<Status>, Vec<i64>)> {
+    let rows = account_rows(state, viewer, account_id, filter, page).await?;
+    let ids = rows.iter().map(|r| r.id).collect();
+    let statuses = render::statuses(state, viewer, rows).await?;
+    Ok((
+        filters::statuses(state, viewer, "account", statuses).await?,
+        ids,
+    ))
+}
+
+/// [`public`] as entities (for the web app's pages), with the pagination IDs of the rows.
+///
+/// Errors: database errors.
+pub async fn public_statuses(
+    state: &AppState,
+    viewer: Option<i64>,
+    filter: PublicFilter,
+    tag: Option<&str>,
+    page: &Page,
+) -> AppResult<(Vec<Status>, Vec<i64>)> {
+    let rows = store::public(&state.db, viewer.unwrap_or(ANONYMOUS), filter, tag, page).await?;
+    let ids = rows.iter().map(|r| r.id).collect();
+    let statuses = render::statuses(state, viewer, rows).await?;
+    Ok((
+        filters::statuses(state, viewer, "public", statuses).await?,
+        ids,
+    ))
 }
 
 /// The public timeline as `viewer` (`None`: anonymous) sees it, or only its statuses with

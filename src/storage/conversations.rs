@@ -99,6 +99,27 @@ pub async fn find(db: &Db, account: i64, id: i64) -> sqlx::Result<Option<Convers
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).bind(account).fetch_optional(c).await)
 }
 
+/// `account`'s messages in thread `conversation_id` (direct statuses it wrote or is mentioned in),
+/// newest first as `page` selects them (by status ID).
+pub async fn messages(
+    db: &Db,
+    account: i64,
+    conversation_id: i64,
+    page: &Page,
+) -> sqlx::Result<Vec<crate::storage::statuses::StatusRow>> {
+    let mut args = Args::default();
+    let a = args.add(account);
+    let c = args.add(conversation_id);
+    let (cond, tail) = page.sql("s.id", &mut args);
+    let sql = format!(
+        "SELECT {cols} FROM statuses s WHERE s.conversation_id = {c} AND {msg} AND {cond} {tail}",
+        cols = crate::storage::statuses::COLUMNS,
+        msg = message_of("s", &a),
+    );
+    let rows = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
+    Ok(page.finish(rows))
+}
+
 /// Every local participant's row for thread `conversation_id`.
 pub async fn of_thread(db: &Db, conversation_id: i64) -> sqlx::Result<Vec<ConversationRow>> {
     let sql =

@@ -9,9 +9,14 @@ use sha2::{Digest, Sha256};
 /// Name, content type and content of each file under `src/web/static`.
 const FILES: &[(&str, &str, &str)] = &[
     (
-        "pages.css",
+        "app.css",
         "text/css; charset=utf-8",
-        include_str!("static/pages.css"),
+        include_str!("static/app.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/app.js"),
     ),
     (
         "pages.js",
@@ -94,7 +99,10 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/templates");
         let re = regex::Regex::new(r#"assets::url\("([^"]+)"\)"#).unwrap();
         let mut seen = 0;
-        for entry in std::fs::read_dir(dir).unwrap() {
+        let entries = std::fs::read_dir(dir)
+            .unwrap()
+            .chain(std::fs::read_dir(format!("{dir}/app")).unwrap());
+        for entry in entries {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "html") {
                 let text = std::fs::read_to_string(&path).unwrap();

@@ -1,8 +1,12 @@
-//! Server-rendered HTML pages (askama templates under `src/web/templates`).
+//! Server-rendered HTML pages (askama templates under `src/web/templates`): the web app's screens
+//! (`app`, built from the API's entities by `view`), and the sign-in, settings, stories and shorts
+//! pages.
 
 use askama::Template;
 
+pub mod app;
 pub mod assets;
+pub mod view;
 
 use crate::service::oauth::AuthorizeParams;
 
@@ -45,29 +49,6 @@ pub struct MessagePage<'a> {
     pub instance_title: &'a str,
     pub heading: &'a str,
     pub message: &'a str,
-}
-
-/// One post as a page shows it; `content` is sanitised HTML.
-pub struct PostView {
-    pub id: String,
-    pub url: String,
-    pub content: String,
-    pub spoiler: String,
-    pub published: String,
-}
-
-#[derive(Template)]
-#[template(path = "profile.html")]
-pub struct ProfilePage<'a> {
-    pub instance_title: &'a str,
-    pub username: &'a str,
-    pub display_name: &'a str,
-    pub domain: &'a str,
-    /// Sanitised HTML.
-    pub note: &'a str,
-    /// Names, and sanitised HTML values.
-    pub fields: Vec<(String, String)>,
-    pub posts: Vec<PostView>,
 }
 
 #[derive(Template)]

@@ -44,3 +44,4 @@ mod storage;
 mod stories;
 mod streaming;
 mod trends;
+mod web_app;

@@ -86,7 +86,7 @@ async fn sign_in_and_approve_in_chromium() {
 }
 
 /// Fills the sign-in form and submits it.
-async fn fill_sign_in(c: &fantoccini::Client, user: &str, password: &str) {
+pub(crate) async fn fill_sign_in(c: &fantoccini::Client, user: &str, password: &str) {
     for (field, value) in [("username", user), ("password", password)] {
         c.find(Locator::Id(field))
             .await
@@ -124,12 +124,12 @@ async fn press(c: &fantoccini::Client, x: f64, y: f64, hold_ms: u64) {
     c.perform_actions(a).await.unwrap();
 }
 
-async fn js(c: &fantoccini::Client, script: &str) -> serde_json::Value {
+pub(crate) async fn js(c: &fantoccini::Client, script: &str) -> serde_json::Value {
     c.execute(script, vec![]).await.unwrap()
 }
 
 /// Waits (10 s at most) until `script` returns true.
-async fn until(c: &fantoccini::Client, script: &str) -> bool {
+pub(crate) async fn until(c: &fantoccini::Client, script: &str) -> bool {
     for _ in 0..100 {
         if js(c, script).await == json!(true) {
             return true;

@@ -1,10 +1,12 @@
-//! `Auth`: the caller behind `Authorization: Bearer …` (or `?access_token=`), if any.
+//! `Auth`: the caller behind `Authorization: Bearer …` (or `?access_token=`), or the web app's
+//! browser session (cookie and `X-CSRF-Token`), if any.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::error::{AppError, AppResult};
+use crate::http::cookies;
 use crate::service::oauth::{self, CurrentUser, Principal};
 use crate::state::AppState;
 
@@ -39,10 +41,35 @@ impl FromRequestParts<AppState> for Auth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         match bearer_token(parts) {
-            None => Ok(Auth(None)),
+            None => Ok(Auth(session_principal(parts, state).await?)),
             Some(token) => Ok(Auth(Some(oauth::principal_for_token(state, &token).await?))),
         }
     }
+}
+
+/// The header the web app sends its CSRF token in when it calls the API with the session cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The web app's caller: the browser session's cookie, accepted only with an `X-CSRF-Token` header
+/// that matches the CSRF cookie (a cross-site page can send neither a custom header without a
+/// CORS preflight nor read the cookie). `None` without both or for an ended session, so the
+/// request reads as anonymous (and a write answers 401).
+pub async fn session_principal(
+    parts: &Parts,
+    state: &AppState,
+) -> AppResult<Option<std::sync::Arc<Principal>>> {
+    let Some(session) = cookies::get(&parts.headers, cookies::SESSION) else {
+        return Ok(None);
+    };
+    let given = parts
+        .headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !cookies::csrf_matches(&parts.headers, given) {
+        return Ok(None);
+    }
+    crate::service::sessions::api_principal(state, &session).await
 }
 
 fn missing_token() -> AppError {

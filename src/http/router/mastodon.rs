@@ -234,6 +234,10 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
             "/api/v1/conversations/{id}/typing",
             post(v1::conversations::typing),
         )
+        .route(
+            "/api/v1/conversations/{id}/messages",
+            get(v1::conversations::messages),
+        )
         .route("/api/v1/presence", get(v1::presence::index))
         .route(
             "/api/v1/messaging/preferences",

@@ -1,5 +1,7 @@
-//! The browser pages of `http::web`: signing in and up, e-mail confirmation, password reset,
-//! account settings, the story viewer and the shorts player.
+//! The browser pages of `http::web`: the web app's screens (`/`, `/home`, `/explore`, `/tags/…`,
+//! `/notifications`, followers and following; profiles and posts are in `activitypub`, which
+//! hands browsers to `web`), signing in, up and out, e-mail confirmation, password reset, account
+//! settings, the story viewer and the shorts player.
 
 use axum::routing::{get, post};
 
@@ -8,6 +10,17 @@ use crate::http::web;
 
 pub(super) fn routes() -> Routes {
     Routes::new()
+        .route("/", get(web::root))
+        .route("/home", get(web::home))
+        .route("/explore", get(web::explore))
+        .route("/tags/{name}", get(web::tag))
+        .route("/notifications", get(web::notifications_screen))
+        .route("/messages", get(web::messages))
+        .route("/settings", get(web::settings_screen))
+        .route("/shorts/new", get(web::new_short))
+        .route("/messages/{id}", get(web::chat))
+        .route("/{at_name}/followers", get(web::follow_list_followers))
+        .route("/{at_name}/following", get(web::follow_list_following))
         .route("/auth/confirmation", get(web::confirm_email))
         .route(
             "/auth/edit",
@@ -20,6 +33,7 @@ pub(super) fn routes() -> Routes {
             get(web::password_edit).post(web::password_reset),
         )
         .route("/auth/sign_in", get(web::sign_in_form).post(web::sign_in))
+        .route("/auth/sign_out", post(web::sign_out))
         .route("/auth/sign_up", get(web::sign_up_form).post(web::sign_up))
         .route(
             "/settings/delete",

@@ -5,13 +5,17 @@
 //! (`/shorts`, `/@USER/shorts`, and the player's `/web/statuses/:id/:action`). This file: the
 //! helpers they share (redirects, CSRF checks, the signed-in user or a redirect to sign in).
 
+mod app;
 mod auth;
+mod messages;
 mod settings;
 mod shorts;
 mod sign_in;
 mod stories;
 
+pub use app::*;
 pub use auth::*;
+pub use messages::*;
 pub use settings::*;
 pub use shorts::*;
 pub use sign_in::*;
@@ -24,7 +28,6 @@ use axum::response::{IntoResponse, Response};
 use crate::http::cookies;
 use crate::http::oauth::{message, session_user, with_cookies};
 use crate::service::oauth::CurrentUser;
-use crate::service::secrets;
 use crate::state::AppState;
 
 pub(crate) fn see_other(to: &str) -> Response {
@@ -38,7 +41,7 @@ pub(crate) fn see_other(to: &str) -> Response {
 /// The 403 page for a form whose CSRF token (`given`) does not match the browser's cookie: stale,
 /// or posted from another site. `None` when it matches.
 pub(crate) fn stale_form(state: &AppState, headers: &HeaderMap, given: &str) -> Option<Response> {
-    (!csrf_matches(headers, given)).then(|| {
+    (!cookies::csrf_matches(headers, given)).then(|| {
         message(
             state,
             StatusCode::FORBIDDEN,
@@ -51,12 +54,6 @@ pub(crate) fn stale_form(state: &AppState, headers: &HeaderMap, given: &str) -> 
 /// A page, with the `Set-Cookie` of a CSRF cookie made for it, if one was.
 pub(crate) fn with_new_cookie(page: Response, new_cookie: Option<String>) -> Response {
     with_cookies(page, &new_cookie.into_iter().collect::<Vec<_>>())
-}
-
-/// The CSRF cookie, when `given` (a form field or header) matches it.
-fn csrf_matches(headers: &HeaderMap, given: &str) -> bool {
-    let cookie = cookies::get(headers, cookies::CSRF).unwrap_or_default();
-    !cookie.is_empty() && secrets::constant_time_eq(cookie.as_bytes(), given.as_bytes())
 }
 
 /// The signed-in user, or the redirect to the sign-in page that comes back to `here`.

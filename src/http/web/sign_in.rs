@@ -122,3 +122,27 @@ pub async fn sign_in(
         Err(SignInRefused::Error(e)) => e.into_response(),
     }
 }
+
+#[derive(Deserialize)]
+pub struct SignOutForm {
+    authenticity_token: String,
+}
+
+/// `POST /auth/sign_out`: ends the browser session (and the web app's API access with it) and
+/// goes to the front page. A stale form gets the 403 page and the session stays.
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<SignOutForm>,
+) -> Response {
+    if let Some(r) = stale_form(&state, &headers, &form.authenticity_token) {
+        return r;
+    }
+    if let Some(t) = crate::http::cookies::get(&headers, crate::http::cookies::SESSION)
+        && let Err(e) = crate::service::sessions::revoke(&state, &t).await
+    {
+        return e.into_response();
+    }
+    let clear = crate::http::cookies::set(&state.config, crate::http::cookies::SESSION, "", 0);
+    with_cookies(see_other("/explore"), &[clear])
+}

@@ -81,7 +81,7 @@ pub(super) async fn page_request_user(
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !csrf_matches(headers, given) {
+    if !crate::http::cookies::csrf_matches(headers, given) {
         return Err(AppError::Forbidden("Invalid CSRF token".into()));
     }
     let (user, account) = session_user(state, headers)

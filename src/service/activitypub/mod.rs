@@ -395,26 +395,3 @@ async fn may_fetch(state: &AppState, s: &StatusRow, signer: &AccountRow) -> AppR
         || (s.visibility == "private"
             && rel::has_follower_on_domain(&state.db, s.account_id, domain).await?))
 }
-
-/// What a profile page shows: the account and its latest public posts.
-pub async fn profile_page(
-    state: &AppState,
-    username: &str,
-) -> AppResult<(AccountRow, Vec<StatusRow>)> {
-    let a = local_account(state, username).await?;
-    let f = AccountFilter {
-        exclude_reblogs: true,
-        ..AccountFilter::default()
-    };
-    let page = Page {
-        limit: PAGE_SIZE,
-        ..Page::default()
-    };
-    let rows = statuses::by_account(&state.db, ANONYMOUS, a.id, &f, &page).await?;
-    Ok((
-        a,
-        rows.into_iter()
-            .filter(|s| s.visibility == "public")
-            .collect(),
-    ))
-}

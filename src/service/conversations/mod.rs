@@ -182,6 +182,28 @@ pub async fn list(
     Ok((render(state, me, &rows).await?, ids))
 }
 
+/// `GET /api/v1/conversations/:id/messages` (extension): the conversation's messages as the caller
+/// sees them (direct statuses of the thread it wrote or is mentioned in), newest first, with the
+/// IDs that page them.
+///
+/// Errors: 404 for a conversation that is not the caller's.
+pub async fn messages(
+    state: &AppState,
+    me: i64,
+    id: &str,
+    page: &Page,
+) -> AppResult<(Vec<crate::api_types::status::Status>, Vec<i64>)> {
+    let row = own(state, me, id).await?;
+    let rows = store::messages(&state.db, me, row.conversation_id, page).await?;
+    let ids = rows.iter().map(|r| r.id).collect();
+    Ok((render::statuses(state, Some(me), rows).await?, ids))
+}
+
+/// One of the caller's conversations, as the API shows it. Errors: 404 when it is not theirs.
+pub async fn show(state: &AppState, me: i64, id: &str) -> AppResult<Conversation> {
+    render_one(state, &own(state, me, id).await?).await
+}
+
 async fn own(state: &AppState, me: i64, id: &str) -> AppResult<ConversationRow> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     store::find(&state.db, me, id)

@@ -1,5 +1,5 @@
-//! `/api/v1/conversations` (docs.joinmastodon.org/methods/conversations/), with Rookery's typing
-//! extension `POST /api/v1/conversations/:id/typing` (docs/API.md, Conversations). Receipts are in
+//! `/api/v1/conversations` (docs.joinmastodon.org/methods/conversations/), with Rookery's
+//! extensions `GET /api/v1/conversations/:id/messages` and `POST /api/v1/conversations/:id/typing` (docs/API.md, Conversations). Receipts are in
 //! `statuses`, presence in `presence`, preferences in `messaging`.
 
 use axum::Json;
@@ -24,6 +24,21 @@ pub async fn index(
 ) -> AppResult<Response> {
     let cu = auth.require_user("read:statuses")?;
     let (items, ids) = svc::list(&state, cu.account.id, &p.page()).await?;
+    Ok(paged(&state.config.base_url(), &uri, items, &ids))
+}
+
+/// `GET /api/v1/conversations/:id/messages` (extension, `read:statuses`) → `[Status]`: the
+/// conversation's messages the caller wrote or received, newest first, paged by status ID
+/// (`max_id`, `since_id`, `min_id`, `limit`, `Link` header); 404 when it is not the caller's.
+pub async fn messages(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: Uri,
+    Params { value: p, .. }: Params<PageParams>,
+) -> AppResult<Response> {
+    let cu = auth.require_user("read:statuses")?;
+    let (items, ids) = svc::messages(&state, cu.account.id, &id, &p.page()).await?;
     Ok(paged(&state.config.base_url(), &uri, items, &ids))
 }
 

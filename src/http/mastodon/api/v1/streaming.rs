@@ -4,7 +4,8 @@
 //! (docs.joinmastodon.org/methods/streaming/).
 //!
 //! The access token comes from the `Authorization` header, the `access_token` query parameter, or
-//! the `Sec-WebSocket-Protocol` header — which is then echoed back, as browsers require.
+//! the `Sec-WebSocket-Protocol` header — which is then echoed back, as browsers require; the web
+//! app's WebSocket is authenticated by its session cookie when its `Origin` is this instance.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -59,10 +60,13 @@ async fn caller(state: &AppState, parts: &Parts) -> AppResult<(Option<Principal>
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
     let token = bearer_token(parts).or_else(|| protocol_token.clone());
-    let Some(token) = token else {
-        return Ok((None, None));
+    let p = match token {
+        Some(token) => oauth::principal_for_token(state, &token).await?,
+        None => match web_session_caller(state, parts).await? {
+            Some(p) => p,
+            None => return Ok((None, None)),
+        },
     };
-    let p = oauth::principal_for_token(state, &token).await?;
     if !(p.scopes.allows("read:statuses") || p.scopes.allows("read:notifications")) {
         return Err(AppError::forbidden(
             "This action is outside the authorized scopes",
@@ -73,6 +77,37 @@ async fn caller(state: &AppState, parts: &Parts) -> AppResult<(Option<Principal>
         crate::service::accounts::ensure_not_suspended(&u.account)?;
     }
     Ok((Some((*p).clone()), protocol_token))
+}
+
+/// The web app's WebSocket: its session cookie, when the upgrade comes from a page of this
+/// instance (`Origin` is our base URL, or names the host the browser connected to as `Host`; a
+/// browser sets both and a page cannot forge them), which stands in for the CSRF header a
+/// WebSocket cannot carry.
+async fn web_session_caller(state: &AppState, parts: &Parts) -> AppResult<Option<Arc<Principal>>> {
+    let Some(session) = crate::http::cookies::get(&parts.headers, crate::http::cookies::SESSION)
+    else {
+        return Ok(None);
+    };
+    let Some(origin) = parts
+        .headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(None);
+    };
+    let host = parts
+        .headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    // The origin's authority (`host[:port]`), as the browser wrote it in `Host` for this request.
+    let authority = origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    let same_site = origin == state.config.base_url() || (authority.is_some() && authority == host);
+    if !same_site {
+        return Ok(None);
+    }
+    crate::service::sessions::api_principal(state, &session).await
 }
 
 fn viewer_of(p: &Option<Principal>) -> Option<i64> {

@@ -1,0 +1,188 @@
+//! The Messages screens: `/messages` (the conversations, newest first, with a new-chat form;
+//! `?q=` searches one's own messages) and `/messages/:id` (one chat: bubbles with day separators,
+//! receipt ticks on one's own messages, presence). Sending, typing, read marks and live updates go
+//! through the client API and the streaming WebSocket from the page's script (docs/WEB.md).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+
+use crate::error::AppError;
+use crate::service::oauth::CurrentUser;
+use crate::service::{Page, conversations};
+use crate::state::AppState;
+use crate::web::app::*;
+use crate::web::view::{AccountView, ChatView, MessageView, StatusView, chat_title};
+
+use super::app::{ListQuery, error_page, render_screen, shell};
+use super::*;
+
+/// Messages per chat page.
+const MESSAGES_PER_PAGE: i64 = 40;
+
+/// IDs of `ids` that are online as `me` may see (presence is shown only between people who share
+/// a conversation).
+async fn online(state: &AppState, me: i64, ids: Vec<String>) -> Result<Vec<String>, AppError> {
+    let ids: Vec<String> = ids
+        .into_iter()
+        .take(conversations::PRESENCE_MAX_IDS)
+        .collect();
+    Ok(conversations::presence(state, me, &ids)
+        .await?
+        .into_iter()
+        .filter(|p| p.online)
+        .map(|p| p.id)
+        .collect())
+}
+
+/// `GET /messages`: the signed-in user's chats (or, with `?q=`, their messages holding every word).
+pub async fn messages(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let user = match signed_in(&state, &headers, "/messages").await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    list(&state, &headers, &uri, &user, &q)
+        .await
+        .unwrap_or_else(|e| error_page(&state, e))
+}
+
+async fn list(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    user: &CurrentUser,
+    q: &ListQuery,
+) -> Result<Response, AppError> {
+    let me = user.account.id;
+    let me_str = me.to_string();
+    let text: String = q.text().chars().take(200).collect();
+    let (shell, cookie) = shell(state, headers, uri, Some(user), "messages").await?;
+    let mut page = MessagesPage {
+        shell,
+        q: text.clone(),
+        chats: vec![],
+        online: vec![],
+        more: None,
+        found: vec![],
+    };
+    if !text.is_empty() {
+        page.found = conversations::search(state, me, &text, 40, 0)
+            .await?
+            .iter()
+            .map(|s| StatusView::new(s, Some(&me_str)))
+            .collect();
+        return Ok(render_screen(page, cookie));
+    }
+    let (list, ids) = conversations::list(state, me, &q.page()).await?;
+    page.chats = list.iter().map(|c| ChatView::new(c, &me_str)).collect();
+    let mut people: Vec<String> = page
+        .chats
+        .iter()
+        .flat_map(|c| c.accounts.iter().map(|a| a.id.clone()))
+        .filter(|id| *id != me_str)
+        .collect();
+    people.sort();
+    people.dedup();
+    page.online = online(state, me, people).await?;
+    page.more = (ids.len() as i64 >= q.page().limit)
+        .then(|| ids.last().map(|l| format!("/messages?max_id={l}")))
+        .flatten();
+    Ok(render_screen(page, cookie))
+}
+
+/// `GET /messages/:id`: one chat, its latest messages oldest first (`?max_id=` for earlier ones;
+/// `?since_id=…&fragment=1` for only the messages after one, as the live updates ask).
+pub async fn chat(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let here = format!("/messages/{}", urlencoding::encode(&id));
+    let user = match signed_in(&state, &headers, &here).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    chat_screen(&state, &headers, &uri, &user, &id, &here, &q)
+        .await
+        .unwrap_or_else(|e| error_page(&state, e))
+}
+
+async fn chat_screen(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    user: &CurrentUser,
+    id: &str,
+    here: &str,
+    q: &ListQuery,
+) -> Result<Response, AppError> {
+    let me = user.account.id;
+    let me_str = me.to_string();
+    let conversation = conversations::show(state, me, id).await?;
+    let page = Page {
+        limit: MESSAGES_PER_PAGE,
+        ..q.page()
+    };
+    let (mut found, ids) = conversations::messages(state, me, id, &page).await?;
+    found.reverse();
+    // Receipts of one's own messages: the least advanced recipient's state.
+    let mut states: Vec<(String, &'static str)> = Vec::new();
+    for s in found.iter().filter(|s| s.account.id == me_str) {
+        let receipts = conversations::receipts(state, me, &s.id).await?;
+        let least = receipts
+            .iter()
+            .map(|r| r.state)
+            .min_by_key(|st| match *st {
+                "sent" => 0,
+                "delivered" => 1,
+                _ => 2,
+            })
+            .unwrap_or("delivered");
+        states.push((s.id.clone(), least));
+    }
+    let state_of = |id: &str| states.iter().find(|(i, _)| i == id).map(|(_, st)| *st);
+    let group = conversation.accounts.len() > 1;
+    let messages = MessageView::list(&found, &me_str, &state_of);
+    if q.fragment() {
+        return Ok(render_screen(BubblesFragment { messages, group }, None));
+    }
+    let accounts: Vec<AccountView> = conversation.accounts.iter().map(AccountView::new).collect();
+    let others: Vec<String> = accounts
+        .iter()
+        .map(|a| a.id.clone())
+        .filter(|a| *a != me_str)
+        .collect();
+    let online = online(state, me, others).await?;
+    let older = (ids.len() as i64 >= page.limit)
+        .then(|| ids.last().map(|l| format!("{here}?max_id={l}")))
+        .flatten();
+    let newest = found.last().map(|s| s.id.clone()).unwrap_or_default();
+    let last = conversation
+        .last_status
+        .as_ref()
+        .map(|s| s.id.clone())
+        .unwrap_or_else(|| newest.clone());
+    let (shell, cookie) = shell(state, headers, uri, Some(user), "messages").await?;
+    Ok(render_screen(
+        ChatPage {
+            shell,
+            id: conversation.id.clone(),
+            title: chat_title(&accounts),
+            accounts,
+            online,
+            messages,
+            group,
+            newest,
+            last,
+            older,
+        },
+        cookie,
+    ))
+}

@@ -1,0 +1,207 @@
+//! The web app's screens (templates under `src/web/templates/app`): the shell every screen shares
+//! (top bar, navigation, the CSRF token the scripts send with API calls) and one page per screen.
+//! docs/WEB.md maps the URLs.
+
+use askama::Template;
+
+use crate::web::view::{AccountView, ChatView, MessageView, NotificationView, StatusView};
+
+/// What every screen's layout needs.
+pub struct Shell {
+    pub instance_title: String,
+    /// The CSRF token the page's scripts send as `X-CSRF-Token` with their API calls.
+    pub csrf: String,
+    pub me: Option<AccountView>,
+    /// Which navigation entry is the current page (`home`, `explore`, `notifications`, …).
+    pub page: &'static str,
+    /// Unread notifications (after the `notifications` marker), for the badge.
+    pub unread: i64,
+    /// This page's path and query, URL-encoded, for "sign in and come back".
+    pub here_encoded: String,
+    /// The search box's text.
+    pub q: String,
+}
+
+/// A list of posts and the link to the next (older) page, as the timelines and a fragment
+/// request (`?fragment=1`, the infinite scroll) render it.
+#[derive(Template)]
+#[template(path = "app/feed.html")]
+pub struct FeedFragment {
+    pub statuses: Vec<StatusView>,
+    pub more: Option<String>,
+}
+
+/// One followed account with live stories, for the tray on Home.
+pub struct TrayEntry {
+    pub account: AccountView,
+    pub seen: bool,
+}
+
+/// `GET /home`.
+#[derive(Template)]
+#[template(path = "app/home.html")]
+pub struct HomePage {
+    pub shell: Shell,
+    pub tray: Vec<TrayEntry>,
+    pub statuses: Vec<StatusView>,
+    pub more: Option<String>,
+    /// The newest entry's ID: the live bar asks for what came after it.
+    pub since: String,
+}
+
+/// `GET /explore`.
+#[derive(Template)]
+#[template(path = "app/explore.html")]
+pub struct ExplorePage {
+    pub shell: Shell,
+    pub q: String,
+    pub tab: &'static str,
+    pub tabs: &'static [(&'static str, &'static str)],
+    pub error: Option<String>,
+    pub accounts: Vec<AccountView>,
+    /// Name and how many accounts used it lately.
+    pub tags: Vec<(String, i64)>,
+    /// URL, title, provider.
+    pub links: Vec<(String, String, String)>,
+    pub statuses: Vec<StatusView>,
+    pub more: Option<String>,
+}
+
+/// `GET /tags/NAME`.
+#[derive(Template)]
+#[template(path = "app/tag.html")]
+pub struct TagPage {
+    pub shell: Shell,
+    pub name: String,
+    pub statuses: Vec<StatusView>,
+    pub more: Option<String>,
+}
+
+/// `GET /notifications`.
+#[derive(Template)]
+#[template(path = "app/notifications.html")]
+pub struct NotificationsPage {
+    pub shell: Shell,
+    /// The type shown (`""`: all).
+    pub kind: String,
+    pub tabs: &'static [(&'static str, &'static str)],
+    pub notifications: Vec<NotificationView>,
+    /// The newest notification's ID (the read marker moves to it).
+    pub newest: String,
+    pub more: Option<String>,
+}
+
+/// The viewer's relationship to a profile, for its buttons.
+pub struct RelationshipView {
+    pub following: bool,
+    pub requested: bool,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub muting: bool,
+}
+
+/// `GET /@USER` (and `@USER@DOMAIN`), with `?tab=replies|media|shorts`.
+#[derive(Template)]
+#[template(path = "app/profile.html")]
+pub struct ProfilePage {
+    pub shell: Shell,
+    pub a: AccountView,
+    /// `None` when signed out or on one's own profile.
+    pub relationship: Option<RelationshipView>,
+    pub own: bool,
+    pub has_stories: bool,
+    pub tab: &'static str,
+    pub tabs: &'static [(&'static str, &'static str)],
+    pub statuses: Vec<StatusView>,
+    pub more: Option<String>,
+}
+
+/// `GET /@USER/followers` and `/@USER/following`.
+#[derive(Template)]
+#[template(path = "app/accounts.html")]
+pub struct AccountsPage {
+    pub shell: Shell,
+    pub heading: String,
+    pub back: String,
+    pub hidden: bool,
+    pub accounts: Vec<AccountView>,
+    pub more: Option<String>,
+}
+
+/// `GET /@USER/ID`: a post with its thread and a reply box.
+#[derive(Template)]
+#[template(path = "app/thread.html")]
+pub struct ThreadPage {
+    pub shell: Shell,
+    pub title: String,
+    pub ancestors: Vec<StatusView>,
+    pub focus: StatusView,
+    pub descendants: Vec<StatusView>,
+}
+
+/// `GET /messages` (and `?q=`: search).
+#[derive(Template)]
+#[template(path = "app/messages.html")]
+pub struct MessagesPage {
+    pub shell: Shell,
+    pub q: String,
+    pub chats: Vec<ChatView>,
+    /// IDs of the accounts shown that are online.
+    pub online: Vec<String>,
+    pub more: Option<String>,
+    /// Search results.
+    pub found: Vec<StatusView>,
+}
+
+/// The messages of a chat, oldest first (also a fragment: `?since_id=…&fragment=1`).
+#[derive(Template)]
+#[template(path = "app/bubbles.html")]
+pub struct BubblesFragment {
+    pub messages: Vec<MessageView>,
+    /// More than two people: the others' names show on their messages.
+    pub group: bool,
+}
+
+/// `GET /messages/:id`: one chat.
+#[derive(Template)]
+#[template(path = "app/chat.html")]
+pub struct ChatPage {
+    pub shell: Shell,
+    pub id: String,
+    pub title: String,
+    pub accounts: Vec<AccountView>,
+    pub online: Vec<String>,
+    pub messages: Vec<MessageView>,
+    pub group: bool,
+    /// The newest message's ID (live updates ask for what came after it).
+    pub newest: String,
+    /// The message a new one answers (the newest).
+    pub last: String,
+    pub older: Option<String>,
+}
+
+/// `GET /settings`: the profile form, messaging preferences, and the account pages.
+#[derive(Template)]
+#[template(path = "app/settings.html")]
+pub struct SettingsPage {
+    pub shell: Shell,
+    pub a: AccountView,
+    pub display_name: String,
+    /// The bio as typed (plain text).
+    pub note: String,
+    /// Four label/content rows as typed (empty rows to fill).
+    pub fields: Vec<(String, String)>,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub prefs: crate::api_types::conversation::MessagingPreferences,
+}
+
+/// `GET /shorts/new`: the upload form of a short.
+#[derive(Template)]
+#[template(path = "app/shorts_new.html")]
+pub struct NewShortPage {
+    pub shell: Shell,
+    /// Where to go once posted: `/@USER/shorts`.
+    pub profile: String,
+}

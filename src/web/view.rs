@@ -1,0 +1,403 @@
+//! What the web app's templates show of the client API's entities: the same `Status`, `Account`
+//! and `Notification` the API answers with (so the pages show exactly what apps see, filters
+//! applied), reduced to display-ready strings — sanitised HTML, relative times, local links.
+
+use chrono::{DateTime, Utc};
+
+use crate::api_types::account::Account;
+use crate::api_types::conversation::Conversation;
+use crate::api_types::status::{Notification, Status};
+use crate::text::sanitize_html;
+
+/// An account as a post, a list or a header shows it.
+pub struct AccountView {
+    pub id: String,
+    /// The display name, or the username when it is empty.
+    pub name: String,
+    /// `user` for local accounts, `user@domain` for remote ones.
+    pub acct: String,
+    pub avatar: String,
+    pub header: String,
+    /// This instance's page of the account: `/@acct`.
+    pub path: String,
+    /// The account's own page (on its server, for remote accounts).
+    pub url: String,
+    /// Sanitised HTML.
+    pub note: String,
+    /// Names, and sanitised HTML values.
+    pub fields: Vec<(String, String)>,
+    pub locked: bool,
+    pub bot: bool,
+    pub local: bool,
+    pub statuses_count: i64,
+    pub followers_count: i64,
+    pub following_count: i64,
+    /// "Joined March 2026".
+    pub joined: String,
+}
+
+impl AccountView {
+    pub fn new(a: &Account) -> AccountView {
+        AccountView {
+            id: a.id.clone(),
+            name: if a.display_name.trim().is_empty() {
+                a.username.clone()
+            } else {
+                a.display_name.clone()
+            },
+            acct: a.acct.clone(),
+            avatar: a.avatar.clone(),
+            header: a.header.clone(),
+            path: format!("/@{}", a.acct),
+            url: a.url.clone(),
+            note: sanitize_html(&a.note),
+            fields: a
+                .fields
+                .iter()
+                .map(|f| (f.name.clone(), sanitize_html(&f.value)))
+                .collect(),
+            locked: a.locked,
+            bot: a.bot,
+            local: !a.acct.contains('@'),
+            statuses_count: a.statuses_count,
+            followers_count: a.followers_count,
+            following_count: a.following_count,
+            joined: a.created_at.format("Joined %B %Y").to_string(),
+        }
+    }
+}
+
+/// One attachment of a post.
+pub struct MediaView {
+    /// `image`, `gifv`, `video`, `audio` or `unknown`.
+    pub kind: String,
+    pub url: String,
+    pub preview: String,
+    pub alt: String,
+}
+
+/// One post as the timelines show it (a boost shows the boosted post, with who boosted it).
+pub struct StatusView {
+    /// The shown post's ID (the boosted one for a boost).
+    pub id: String,
+    /// The timeline entry's ID (the boost's own for a boost): what `max_id` pages by.
+    pub entry_id: String,
+    pub author: AccountView,
+    pub boosted_by: Option<AccountView>,
+    /// This instance's page of the post: `/@acct/ID`.
+    pub path: String,
+    /// The original (remote posts: on their server).
+    pub url: String,
+    /// Sanitised HTML.
+    pub content: String,
+    pub spoiler: String,
+    pub sensitive: bool,
+    pub media: Vec<MediaView>,
+    pub visibility: String,
+    pub reply: bool,
+    pub short: bool,
+    /// RFC 3339.
+    pub created_at: String,
+    /// "now", "5m", "3h", "2d", "Mar 3", "Mar 3, 2025".
+    pub ago: String,
+    pub edited: bool,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub favourited: bool,
+    pub reblogged: bool,
+    pub bookmarked: bool,
+    /// Written by the viewer: may be edited and deleted.
+    pub own: bool,
+    /// Public or unlisted: may be boosted.
+    pub boostable: bool,
+}
+
+impl StatusView {
+    /// `viewer`: the signed-in account's ID, if any.
+    pub fn new(entry: &Status, viewer: Option<&str>) -> StatusView {
+        let (s, boosted_by) = match &entry.reblog {
+            Some(inner) => (inner.as_ref(), Some(AccountView::new(&entry.account))),
+            None => (entry, None),
+        };
+        StatusView {
+            id: s.id.clone(),
+            entry_id: entry.id.clone(),
+            author: AccountView::new(&s.account),
+            boosted_by,
+            path: format!("/@{}/{}", s.account.acct, s.id),
+            url: s.url.clone().unwrap_or_else(|| s.uri.clone()),
+            content: sanitize_html(&s.content),
+            spoiler: s.spoiler_text.clone(),
+            sensitive: s.sensitive,
+            media: s
+                .media_attachments
+                .iter()
+                .map(|m| MediaView {
+                    kind: m.r#type.clone(),
+                    url: m
+                        .url
+                        .clone()
+                        .or_else(|| m.remote_url.clone())
+                        .unwrap_or_default(),
+                    preview: m
+                        .preview_url
+                        .clone()
+                        .or_else(|| m.url.clone())
+                        .unwrap_or_default(),
+                    alt: m.description.clone().unwrap_or_default(),
+                })
+                .collect(),
+            visibility: s.visibility.clone(),
+            reply: s.in_reply_to_id.is_some(),
+            short: s.short,
+            created_at: s
+                .created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ago: ago(s.created_at, Utc::now()),
+            edited: s.edited_at.is_some(),
+            replies_count: s.replies_count,
+            reblogs_count: s.reblogs_count,
+            favourites_count: s.favourites_count,
+            favourited: s.favourited.unwrap_or(false),
+            reblogged: s.reblogged.unwrap_or(false),
+            bookmarked: s.bookmarked.unwrap_or(false),
+            own: viewer == Some(s.account.id.as_str()),
+            boostable: matches!(s.visibility.as_str(), "public" | "unlisted"),
+        }
+    }
+
+    /// Media to show in a profile's gallery grid: each image or video of the post.
+    pub fn gallery(&self) -> impl Iterator<Item = &MediaView> {
+        self.media
+            .iter()
+            .filter(|m| matches!(m.kind.as_str(), "image" | "gifv" | "video"))
+    }
+}
+
+/// One notification as the notifications screen shows it.
+pub struct NotificationView {
+    pub id: String,
+    /// Mastodon's `type` (`mention`, `favourite`, `reblog`, `follow`, …).
+    pub kind: String,
+    /// Who acted; several when grouped (most recent first).
+    pub accounts: Vec<AccountView>,
+    /// How many acted in all (more than `accounts` when the group is large).
+    pub count: i64,
+    pub status: Option<StatusView>,
+    pub ago: String,
+    pub created_at: String,
+}
+
+impl NotificationView {
+    /// The sentence after the names: "favourited your post".
+    pub fn verb(&self) -> &'static str {
+        match self.kind.as_str() {
+            "mention" => "mentioned you",
+            "status" => "posted",
+            "reblog" => "boosted your post",
+            "favourite" => "favourited your post",
+            "follow" => "followed you",
+            "follow_request" => "asked to follow you",
+            "poll" => "ran a poll that has ended",
+            "update" => "edited a post you interacted with",
+            "admin.sign_up" => "signed up",
+            "admin.report" => "filed a report",
+            "story_reply" => "replied to your story",
+            "story_reaction" => "reacted to your story",
+            _ => "did something",
+        }
+    }
+
+    /// Groups notifications (newest first) the way `/api/v2/notifications` does: by `group_key`,
+    /// in order of each group's newest.
+    pub fn grouped(list: &[Notification], viewer: Option<&str>) -> Vec<NotificationView> {
+        let mut out: Vec<NotificationView> = Vec::new();
+        let mut keys: Vec<&str> = Vec::new();
+        for n in list {
+            if let Some(i) = keys.iter().position(|k| *k == n.group_key) {
+                let g = &mut out[i];
+                g.count += 1;
+                if g.accounts.len() < 8 && !g.accounts.iter().any(|a| a.id == n.account.id) {
+                    g.accounts.push(AccountView::new(&n.account));
+                }
+                continue;
+            }
+            keys.push(&n.group_key);
+            out.push(NotificationView {
+                id: n.id.clone(),
+                kind: n.r#type.clone(),
+                accounts: vec![AccountView::new(&n.account)],
+                count: 1,
+                status: n.status.as_ref().map(|s| StatusView::new(s, viewer)),
+                ago: ago(n.created_at, Utc::now()),
+                created_at: n
+                    .created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            });
+        }
+        out
+    }
+}
+
+/// One conversation in the Messages list.
+pub struct ChatView {
+    pub id: String,
+    /// The other participants (the viewer alone for notes to self).
+    pub accounts: Vec<AccountView>,
+    /// Their names, joined: "Bob", "Bob, Carol and 2 others".
+    pub title: String,
+    /// The last message as plain text, cut to 80 characters ("You: …" for one's own).
+    pub last: String,
+    pub ago: String,
+    pub unread: bool,
+}
+
+impl ChatView {
+    pub fn new(c: &Conversation, viewer: &str) -> ChatView {
+        let accounts: Vec<AccountView> = c.accounts.iter().map(AccountView::new).collect();
+        let last = c.last_status.as_ref().map_or(String::new(), |s| {
+            let text = crate::text::html_to_text(&s.content);
+            let text = if s.media_attachments.is_empty() || !text.trim().is_empty() {
+                text
+            } else {
+                "Attachment".into()
+            };
+            let cut: String = text.chars().take(80).collect();
+            if s.account.id == viewer {
+                format!("You: {cut}")
+            } else {
+                cut
+            }
+        });
+        ChatView {
+            id: c.id.clone(),
+            title: chat_title(&accounts),
+            accounts,
+            last,
+            ago: c
+                .last_status
+                .as_ref()
+                .map_or(String::new(), |s| ago(s.created_at, Utc::now())),
+            unread: c.unread,
+        }
+    }
+}
+
+/// "Bob", "Bob and Carol", "Bob, Carol and 2 others".
+pub fn chat_title(accounts: &[AccountView]) -> String {
+    let names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [a, b] => format!("{a} and {b}"),
+        [a, b, rest @ ..] => format!(
+            "{a}, {b} and {} other{}",
+            rest.len(),
+            if rest.len() == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+/// One message in a chat view, oldest first.
+pub struct MessageView {
+    pub id: String,
+    pub mine: bool,
+    pub author: AccountView,
+    /// Sanitised HTML.
+    pub content: String,
+    pub media: Vec<MediaView>,
+    /// "14:05" (UTC).
+    pub time: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Set on the first message of a day: "Today", "Yesterday", "Mon 30 Nov", "30 Nov 2025".
+    pub day: Option<String>,
+    /// One's own messages: `sent`, `delivered` or `seen` (the least advanced recipient's).
+    pub state: Option<&'static str>,
+}
+
+impl MessageView {
+    /// `messages` oldest first; `states` gives the receipt state of one's own messages by ID.
+    pub fn list(
+        messages: &[Status],
+        viewer: &str,
+        states: &dyn Fn(&str) -> Option<&'static str>,
+    ) -> Vec<MessageView> {
+        let now = Utc::now();
+        let mut last_day = None;
+        messages
+            .iter()
+            .map(|s| {
+                let date = s.created_at.date_naive();
+                let day = (last_day != Some(date)).then(|| day_label(s.created_at, now));
+                last_day = Some(date);
+                let post = StatusView::new(s, Some(viewer));
+                let mine = s.account.id == viewer;
+                MessageView {
+                    id: s.id.clone(),
+                    mine,
+                    author: post.author,
+                    content: post.content,
+                    media: post.media,
+                    time: s.created_at.format("%H:%M").to_string(),
+                    created_at: post.created_at,
+                    day,
+                    state: if mine { states(&s.id) } else { None },
+                }
+            })
+            .collect()
+    }
+}
+
+/// "Today", "Yesterday", "Mon 30 Nov" within a week, else "30 Nov" or "30 Nov 2025".
+pub fn day_label(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let days = (now.date_naive() - t.date_naive()).num_days();
+    match days {
+        0 => "Today".into(),
+        1 => "Yesterday".into(),
+        2..=6 => t.format("%a %-d %b").to_string(),
+        _ if t.format("%Y").to_string() == now.format("%Y").to_string() => {
+            t.format("%-d %b").to_string()
+        }
+        _ => t.format("%-d %b %Y").to_string(),
+    }
+}
+
+/// A short relative time, as timelines show them: under a minute "now", then minutes, hours and
+/// days up to a week, then the date (with the year when it is not this year's).
+pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - t).num_seconds();
+    match secs {
+        s if s < 60 => "now".into(),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s if s < 7 * 86_400 => format!("{}d", s / 86_400),
+        _ if t.format("%Y").to_string() == now.format("%Y").to_string() => {
+            t.format("%b %-d").to_string()
+        }
+        _ => t.format("%b %-d, %Y").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    #[test]
+    fn relative_times() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap();
+        let at = |secs| now - chrono::Duration::seconds(secs);
+        assert_eq!(super::ago(at(5), now), "now");
+        assert_eq!(super::ago(at(-30), now), "now");
+        assert_eq!(super::ago(at(125), now), "2m");
+        assert_eq!(super::ago(at(3 * 3600 + 5), now), "3h");
+        assert_eq!(super::ago(at(2 * 86_400), now), "2d");
+        assert_eq!(super::ago(at(30 * 86_400), now), "Nov 6");
+        assert_eq!(super::ago(at(400 * 86_400), now), "Nov 1, 2025");
+        assert_eq!(super::day_label(at(3600), now), "Today");
+        assert_eq!(super::day_label(at(13 * 3600), now), "Yesterday");
+        assert_eq!(super::day_label(at(3 * 86_400), now), "Thu 3 Dec");
+        assert_eq!(super::day_label(at(30 * 86_400), now), "6 Nov");
+    }
+}

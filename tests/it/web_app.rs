@@ -1,0 +1,1185 @@
+//! The web app (docs/WEB.md): its API access through the browser session (cookie plus CSRF
+//! header; WebSocket by `Origin`), its screens over HTTP, and a person's walk through them in
+//! headless Chromium.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::both_backends;
+use crate::pages::{fill_sign_in, js, until};
+use crate::support::browser::Browser;
+use crate::support::forms::{FormClient, hidden_inputs};
+use crate::support::{Backend, TestApp};
+
+/// Signs `user` in through `/auth/sign_in`; returns the browser-like client holding the cookies.
+async fn signed_in(app: &TestApp, user: &str) -> FormClient {
+    let mut c = FormClient::new();
+    let page = c.get(&app.url("/auth/sign_in?next=/home")).await;
+    let mut form = hidden_inputs(&page.text);
+    form.push(("username".into(), user.into()));
+    form.push(("password".into(), format!("password-{user}")));
+    let done = c.post_form(&app.url("/auth/sign_in"), &form).await;
+    assert_eq!(done.status, 303, "{}", done.text);
+    assert!(c.cookies.contains_key("rookery_session"));
+    c
+}
+
+/// A request with the client's cookies and, when given, an `X-CSRF-Token` header.
+async fn call(
+    app: &TestApp,
+    c: &FormClient,
+    method: reqwest::Method,
+    path: &str,
+    csrf: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let cookie = c
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut req = reqwest::Client::new()
+        .request(method, app.url(path))
+        .header("cookie", cookie);
+    if let Some(t) = csrf {
+        req = req.header("x-csrf-token", t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The session calls the client API only with the CSRF header; it posts as "Rookery Web", with
+/// no admin scope; signing out ends its API access; the streaming WebSocket takes the session
+/// only from a page of this instance.
+async fn session_calls_the_api(app: TestApp) {
+    app.create_user("alice").await;
+    let c = signed_in(&app, "alice").await;
+    let csrf = c.cookies["rookery_csrf"].clone();
+    let get = reqwest::Method::GET;
+    let post = reqwest::Method::POST;
+
+    let (status, _) = call(
+        &app,
+        &c,
+        get.clone(),
+        "/api/v1/accounts/verify_credentials",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 401, "a cookie alone is not an API credential");
+    let (status, _) = call(
+        &app,
+        &c,
+        get.clone(),
+        "/api/v1/accounts/verify_credentials",
+        Some("forged"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401, "a CSRF header that does not match the cookie");
+    let (status, me) = call(
+        &app,
+        &c,
+        get.clone(),
+        "/api/v1/accounts/verify_credentials",
+        Some(&csrf),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["username"], "alice");
+
+    let (status, s) = call(
+        &app,
+        &c,
+        post.clone(),
+        "/api/v1/statuses",
+        Some(&csrf),
+        Some(json!({"status": "from the web app"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(s["application"]["name"], "Rookery Web");
+    // A second call of the same session reuses its token.
+    let (status, _) = call(
+        &app,
+        &c,
+        post.clone(),
+        "/api/v1/statuses",
+        Some(&csrf),
+        Some(json!({"status": "again"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, e) = call(
+        &app,
+        &c,
+        get.clone(),
+        "/api/v1/admin/accounts",
+        Some(&csrf),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status, 403,
+        "the web app's scopes leave administration out: {e}"
+    );
+
+    // The streaming WebSocket: with our Origin it is Alice's; from another site it is anonymous.
+    let ws_req = |origin: &str| {
+        let mut req = format!("ws://{}/api/v1/streaming?stream=user", app.addr)
+            .into_client_request()
+            .unwrap();
+        let cookie = c
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        req.headers_mut().insert("cookie", cookie.parse().unwrap());
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+        req
+    };
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_req(&app.base))
+        .await
+        .expect("our own page's WebSocket");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let bob = {
+        app.create_user("bob").await;
+        app.token_for("bob", "read write follow").await
+    };
+    let alice_id = me["id"].as_str().unwrap();
+    let f = app
+        .post(
+            &format!("/api/v1/accounts/{alice_id}/follow"),
+            Some(&bob),
+            json!({}),
+        )
+        .await;
+    assert_eq!(f.status, 200);
+    let mut got_follow = false;
+    while let Some(msg) = crate::streaming::next(&mut ws, 5).await {
+        if msg["event"] == "notification" {
+            got_follow = crate::streaming::payload(&msg)["type"] == "follow";
+            break;
+        }
+    }
+    assert!(
+        got_follow,
+        "the session's user stream carries Alice's notification"
+    );
+    match tokio_tungstenite::connect_async(ws_req("https://evil.example")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(
+                resp.status(),
+                400,
+                "another site's page is anonymous: no user stream"
+            )
+        }
+        Err(e) => panic!("unexpected error: {e}"),
+        Ok(_) => panic!("another site's page got Alice's user stream"),
+    }
+
+    // Signing out ends the session and its API access.
+    let mut c = c;
+    let settings = c.get(&app.url("/auth/edit")).await;
+    let form = hidden_inputs(&settings.text)
+        .into_iter()
+        .filter(|(k, _)| k == "authenticity_token")
+        .take(1)
+        .collect::<Vec<_>>();
+    let out = c.post_form(&app.url("/auth/sign_out"), &form).await;
+    assert_eq!(out.status, 303);
+    assert!(!c.cookies.contains_key("rookery_session"));
+    let old = {
+        let mut stale = FormClient::new();
+        stale.cookies = c.cookies.clone();
+        stale
+            .cookies
+            .insert("rookery_session".into(), "gone".into());
+        stale
+    };
+    let (status, _) = call(
+        &app,
+        &old,
+        get,
+        "/api/v1/accounts/verify_credentials",
+        Some(&csrf),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+/// The screens over HTTP: `/` goes to Explore signed out and Home signed in; Home needs a session;
+/// profiles, posts and hashtags are pages for browsers and documents for ActivityPub; a list's
+/// fragment holds only its entries; bad pagination is ignored; unknown accounts get an HTML 404.
+async fn screens_over_http(app: TestApp) {
+    app.create_user("alice").await;
+    let alice = app.token_for("alice", "read write").await;
+    let s = app
+        .post(
+            "/api/v1/statuses",
+            Some(&alice),
+            json!({"status": "hello #wonderland <script>x</script>"}),
+        )
+        .await
+        .json();
+    let id = s["id"].as_str().unwrap();
+
+    let mut anon = FormClient::new();
+    let root = anon.get(&app.url("/")).await;
+    assert_eq!(root.status, 303);
+    assert_eq!(root.header("location"), Some("/explore"));
+    let home = anon.get(&app.url("/home")).await;
+    assert_eq!(home.status, 303);
+    assert!(
+        home.header("location")
+            .unwrap()
+            .starts_with("/auth/sign_in?next=")
+    );
+    let explore = anon.get(&app.url("/explore")).await;
+    assert_eq!(explore.status, 200);
+    assert!(
+        explore.text.contains("hello"),
+        "the local feed is the front page"
+    );
+    assert!(!explore.text.contains("<script>x"), "post text is escaped");
+    assert_eq!(explore.header("cache-control"), Some("private, no-store"));
+    assert!(explore.header("content-security-policy").is_some());
+
+    let profile = anon.get(&app.url("/@alice")).await;
+    assert_eq!(profile.status, 200);
+    assert!(profile.text.contains("@alice") && profile.text.contains(&format!("data-id=\"{id}\"")));
+    let doc = app
+        .http
+        .get(app.url("/@alice"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(doc.json::<Value>().await.unwrap()["type"], "Person");
+    let thread = anon.get(&app.url(&format!("/@alice/{id}"))).await;
+    assert_eq!(thread.status, 200);
+    assert!(thread.text.contains("class=\"focus\""));
+    let tag = anon.get(&app.url("/tags/wonderland")).await;
+    assert_eq!(tag.status, 200);
+    assert!(tag.text.contains(&format!("data-id=\"{id}\"")));
+    for (path, status) in [
+        ("/@nobody", 404),
+        ("/@alice/123456", 404),
+        ("/@alice/not-a-number", 404),
+        ("/tags/%20", 404),
+    ] {
+        let r = anon.get(&app.url(path)).await;
+        assert_eq!(r.status, status, "{path}");
+        assert!(
+            r.header("content-type").unwrap().starts_with("text/html"),
+            "{path}"
+        );
+    }
+    let odd = anon
+        .get(&app.url("/explore?tab=local&max_id=99999999999999999999999&since_id=-1"))
+        .await;
+    assert_eq!(odd.status, 200, "unparsable pagination is ignored");
+
+    let mut c = signed_in(&app, "alice").await;
+    let root = c.get(&app.url("/")).await;
+    assert_eq!(root.header("location"), Some("/home"));
+    let home = c.get(&app.url("/home")).await;
+    assert_eq!(home.status, 200);
+    assert!(home.text.contains(&format!("data-id=\"{id}\"")));
+    let frag = c.get(&app.url("/home?fragment=1")).await;
+    assert!(
+        !frag.text.contains("<html"),
+        "a fragment is only the entries"
+    );
+    assert!(frag.text.contains(&format!("data-id=\"{id}\"")));
+    let newer = c
+        .get(&app.url(&format!("/home?since_id={id}&fragment=1")))
+        .await;
+    assert!(!newer.text.contains("class=\"status\""), "nothing newer");
+    let notes = c.get(&app.url("/notifications")).await;
+    assert_eq!(notes.status, 200);
+}
+
+both_backends!(session_calls_the_api, screens_over_http);
+
+/// Waits for an element and clicks it.
+async fn click(c: &fantoccini::Client, css: &str) {
+    c.wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// A person's walk through the web app: the front page signed out, signing in, Home with a
+/// photo post, favouriting it, posting from the compose box, a post arriving live behind the
+/// "new posts" bar, notifications, a profile's media grid, and a reply from a post's page —
+/// within the page budgets (first contentful paint, JavaScript size).
+#[tokio::test]
+async fn web_app_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let alice_id = app.create_user("alice").await;
+    app.create_user("bob").await;
+    let alice = app.token_for("alice", "read write follow").await;
+    let bob = app.token_for("bob", "read write follow").await;
+    let f = app
+        .post(
+            &format!("/api/v1/accounts/{alice_id}/follow"),
+            Some(&bob),
+            json!({}),
+        )
+        .await;
+    assert_eq!(f.status, 200);
+    let m = crate::media::upload(
+        &app,
+        &alice,
+        "/api/v2/media",
+        "photo.png",
+        "image/png",
+        crate::media::fixture("photo.png"),
+        &[("description", "A red square")],
+    )
+    .await;
+    assert_eq!(m.status.as_u16(), 200, "{}", m.text);
+    let photo = app
+        .post(
+            "/api/v1/statuses",
+            Some(&alice),
+            json!({"status": "A photo from Alice", "media_ids": [m.json()["id"]]}),
+        )
+        .await
+        .json();
+    let photo_id = photo["id"].as_str().unwrap().to_string();
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    // Signed out, `/` is the front page: the local feed with the photo.
+    c.goto(&app.base).await.unwrap();
+    assert_eq!(c.title().await.unwrap(), "Explore · Rookery");
+    assert!(
+        until(
+            c,
+            "return !!document.querySelector('.status .media img[alt=\"A red square\"]')"
+        )
+        .await
+    );
+
+    // Bob signs in and lands on Home with Alice's photo.
+    c.goto(&format!("{}/auth/sign_in?next=%2Fhome", app.base))
+        .await
+        .unwrap();
+    fill_sign_in(c, "bob", "password-bob").await;
+    assert!(until(c, "return document.title.startsWith('Home')").await);
+    let art = format!(".status[data-id=\"{photo_id}\"]");
+    assert!(
+        until(
+            c,
+            &format!("return !!document.querySelector('{art} .media img')")
+        )
+        .await
+    );
+    // Budgets: first contentful paint under a second on loopback; all JavaScript under 100 KB.
+    c.goto(&format!("{}/home", app.base)).await.unwrap();
+    assert_eq!(
+        js(
+            c,
+            "return getComputedStyle(document.getElementById('new-posts')).display"
+        )
+        .await,
+        json!("none"),
+        "no bar before anything new"
+    );
+    let fcp = js(
+        c,
+        "return await new Promise(done => { \
+           new PerformanceObserver(l => { const e = l.getEntriesByName('first-contentful-paint')[0]; if (e) done(e.startTime); }) \
+             .observe({ type: 'paint', buffered: true }); \
+           setTimeout(() => done(null), 3000); })",
+    )
+    .await;
+    assert!(
+        fcp.as_f64().is_some_and(|t| t < 1000.0),
+        "first contentful paint {fcp}"
+    );
+    let js_bytes = js(c, "return performance.getEntriesByType('resource').filter(r => r.initiatorType === 'script' || r.name.endsWith('.js')).reduce((n, r) => n + (r.encodedBodySize || 0), 0)").await;
+    assert!(
+        js_bytes.as_f64().unwrap() < 100_000.0,
+        "JavaScript {js_bytes} bytes"
+    );
+
+    // Favourite it: the button and count change, and the API agrees.
+    click(c, &format!("{art} button[data-action=favourite]")).await;
+    assert!(until(c, &format!("return document.querySelector('{art} button[data-action=favourite]').getAttribute('aria-pressed') === 'true'")).await);
+    assert_eq!(js(c, &format!("return document.querySelector('{art} button[data-action=favourite] .n').textContent")).await, json!("1"));
+    let seen = app
+        .get(&format!("/api/v1/statuses/{photo_id}"), Some(&bob))
+        .await
+        .json();
+    assert_eq!(seen["favourited"], true);
+
+    // Post from the compose box: it shows on Home without a reload.
+    c.find(Locator::Id("compose-text"))
+        .await
+        .unwrap()
+        .send_keys("Bob writes from the browser")
+        .await
+        .unwrap();
+    js(c, "window.stillHere = true; return true").await;
+    click(c, "#compose button[type=submit]").await;
+    assert!(until(c, "return [...document.querySelectorAll('.status .content')].some(e => e.textContent.includes('Bob writes from the browser'))").await,
+        "{}", browser.screenshot("web-compose").await.display());
+    assert_eq!(
+        js(c, "return window.stillHere === true").await,
+        json!(true),
+        "no full reload"
+    );
+
+    // Alice posts: Bob's Home offers it behind the bar, then shows it.
+    let live = app
+        .post(
+            "/api/v1/statuses",
+            Some(&alice),
+            json!({"status": "Live from Alice"}),
+        )
+        .await
+        .json();
+    assert!(
+        until(
+            c,
+            "return getComputedStyle(document.getElementById('new-posts')).display !== 'none'"
+        )
+        .await,
+        "{}",
+        browser.screenshot("web-live").await.display()
+    );
+    click(c, "#new-posts").await;
+    let live_art = format!(".status[data-id=\"{}\"]", live["id"].as_str().unwrap());
+    assert!(until(c, &format!("return !!document.querySelector('{live_art}')")).await);
+    assert_eq!(js(c, "return window.stillHere === true").await, json!(true));
+    browser.screenshot("web-home").await;
+
+    // Alice favourites Bob's post: the badge counts it live; Notifications shows it.
+    let bobs = app
+        .get(
+            &format!(
+                "/api/v1/accounts/{}/statuses",
+                js(c, "return document.body.dataset.me")
+                    .await
+                    .as_str()
+                    .unwrap()
+            ),
+            Some(&bob),
+        )
+        .await
+        .json();
+    let bobs_id = bobs[0]["id"].as_str().unwrap();
+    let fav = app
+        .post(
+            &format!("/api/v1/statuses/{bobs_id}/favourite"),
+            Some(&alice),
+            json!({}),
+        )
+        .await;
+    assert_eq!(fav.status, 200);
+    assert!(
+        until(
+            c,
+            "const b = document.getElementById('unread'); return !!b && Number(b.textContent) >= 1"
+        )
+        .await
+    );
+    c.goto(&format!("{}/notifications", app.base))
+        .await
+        .unwrap();
+    let text = c
+        .find(Locator::Css(".notification.favourite"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("favourited your post"), "{text}");
+    // Opening the screen moves the read marker.
+    let mut read = false;
+    for _ in 0..50 {
+        let markers = app
+            .get("/api/v1/markers?timeline[]=notifications", Some(&bob))
+            .await
+            .json();
+        if markers["notifications"]["last_read_id"].as_str().is_some() {
+            read = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(read, "the notifications marker moved");
+
+    // Alice's profile: header, counts, the media grid, and Bob follows her already.
+    c.goto(&format!("{}/@alice?tab=media", app.base))
+        .await
+        .unwrap();
+    assert!(
+        until(
+            c,
+            "return document.querySelectorAll('.gallery .tile img').length === 1"
+        )
+        .await
+    );
+    assert_eq!(
+        js(
+            c,
+            "return document.querySelector('[data-follow]').dataset.follow"
+        )
+        .await,
+        json!("unfollow")
+    );
+    browser.screenshot("web-profile").await;
+
+    // Reply from the post's page.
+    c.goto(&format!("{}/@alice/{photo_id}", app.base))
+        .await
+        .unwrap();
+    c.find(Locator::Id("compose-text"))
+        .await
+        .unwrap()
+        .send_keys("Lovely photo")
+        .await
+        .unwrap();
+    click(c, "#compose button[type=submit]").await;
+    assert!(until(c, "return [...document.querySelectorAll('.status .content')].some(e => e.textContent.includes('Lovely photo'))").await);
+    let ctx = app
+        .get(
+            &format!("/api/v1/statuses/{photo_id}/context"),
+            Some(&alice),
+        )
+        .await
+        .json();
+    assert_eq!(ctx["descendants"].as_array().unwrap().len(), 1);
+    browser.client.clone().close().await.unwrap();
+}
+
+/// Messages in Chromium: Bob starts a group chat with Alice and Carol from the browser; Alice's
+/// typing and reply arrive live; his message's ticks go to seen once both have read it; he answers
+/// with Enter; the list shows the chat; search finds his message.
+#[tokio::test]
+async fn messages_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    for u in ["alice", "bob", "carol"] {
+        app.create_user(u).await;
+    }
+    let alice = app.token_for("alice", "read write").await;
+    let carol = app.token_for("carol", "read write").await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/auth/sign_in?next=%2Fmessages", app.base))
+        .await
+        .unwrap();
+    fill_sign_in(c, "bob", "password-bob").await;
+    assert!(until(c, "return document.title.startsWith('Messages')").await);
+    click(c, ".new-chat summary").await;
+    c.find(Locator::Id("new-chat-to"))
+        .await
+        .unwrap()
+        .send_keys("alice, @carol")
+        .await
+        .unwrap();
+    c.find(Locator::Id("new-chat-text"))
+        .await
+        .unwrap()
+        .send_keys("Hello both")
+        .await
+        .unwrap();
+    click(c, "#new-chat button[type=submit]").await;
+    assert!(
+        until(c, "return !!document.querySelector('.bubble.mine')").await,
+        "{}",
+        browser.screenshot("chat-new").await.display()
+    );
+    let title = c.title().await.unwrap();
+    assert!(title.starts_with("alice and carol"), "{title}");
+    assert_eq!(
+        js(
+            c,
+            "return document.querySelector('.bubble.mine').dataset.state"
+        )
+        .await,
+        json!("delivered")
+    );
+    let bobs_first = js(
+        c,
+        "return document.querySelector('.bubble.mine').dataset.id",
+    )
+    .await;
+
+    // Alice types, then answers: both show up live.
+    let alices = app.get("/api/v1/conversations", Some(&alice)).await.json();
+    let alice_conv = alices[0]["id"].as_str().unwrap().to_string();
+    let t = app
+        .post(
+            &format!("/api/v1/conversations/{alice_conv}/typing"),
+            Some(&alice),
+            json!({}),
+        )
+        .await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    assert!(
+        until(
+            c,
+            "return document.getElementById('typing').textContent.includes('alice is typing')"
+        )
+        .await,
+        "{}",
+        browser.screenshot("chat-typing").await.display()
+    );
+    let r = app
+        .post(
+            "/api/v1/statuses",
+            Some(&alice),
+            json!({"status": "Hi Bob", "visibility": "direct", "in_reply_to_id": bobs_first}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(until(c, "return [...document.querySelectorAll('.bubble.theirs')].some(b => b.textContent.includes('Hi Bob') && b.textContent.includes('alice'))").await,
+        "{}", browser.screenshot("chat-reply").await.display());
+
+    // Carol reads too: Bob's message is seen by everyone.
+    let carols = app.get("/api/v1/conversations", Some(&carol)).await.json();
+    let read = app
+        .post(
+            &format!(
+                "/api/v1/conversations/{}/read",
+                carols[0]["id"].as_str().unwrap()
+            ),
+            Some(&carol),
+            json!({}),
+        )
+        .await;
+    assert_eq!(read.status, 200);
+    assert!(
+        until(
+            c,
+            "return document.querySelector('.bubble.mine').dataset.state === 'seen'"
+        )
+        .await,
+        "{}",
+        browser.screenshot("chat-seen").await.display()
+    );
+
+    // Bob answers with Enter; Alice gets it.
+    c.find(Locator::Id("chat-text"))
+        .await
+        .unwrap()
+        .send_keys("See you soon\u{E007}")
+        .await
+        .unwrap();
+    assert!(
+        until(
+            c,
+            "return document.querySelectorAll('.bubble.mine').length === 2"
+        )
+        .await
+    );
+    let mut got = false;
+    for _ in 0..50 {
+        let msgs = app
+            .get(
+                &format!("/api/v1/conversations/{alice_conv}/messages"),
+                Some(&alice),
+            )
+            .await;
+        assert_eq!(msgs.status, 200, "{}", msgs.text);
+        if msgs.json()[0]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("See you soon")
+        {
+            got = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(got, "Alice's messages list ends with Bob's answer");
+    browser.screenshot("web-chat").await;
+
+    // The list, and search over one's own messages.
+    c.goto(&format!("{}/messages", app.base)).await.unwrap();
+    let last = c
+        .find(Locator::Css(".chat .last"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(last.contains("See you soon"), "{last}");
+    c.goto(&format!("{}/messages?q=hello", app.base))
+        .await
+        .unwrap();
+    let found = c
+        .find(Locator::Css(".feed"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(found.contains("Hello both"), "{found}");
+    browser.client.clone().close().await.unwrap();
+}
+
+fn fixture_path(name: &str) -> String {
+    format!("{}/tests/fixtures/media/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Settings, a story and a short from the browser: Alice edits her profile (name, bio, a field,
+/// an avatar) and her messaging preferences, posts a story from Home's tray and a short from its
+/// upload page; the API shows each.
+#[tokio::test]
+async fn settings_story_and_short_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let alice_id = app.create_user("alice").await;
+    let alice = app.token_for("alice", "read write").await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/auth/sign_in?next=%2Fsettings", app.base))
+        .await
+        .unwrap();
+    fill_sign_in(c, "alice", "password-alice").await;
+    assert!(until(c, "return document.title.startsWith('Settings')").await);
+    let name = c.find(Locator::Id("p-name")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("Alice Liddell").await.unwrap();
+    c.find(Locator::Id("p-note"))
+        .await
+        .unwrap()
+        .send_keys("Down the rabbit hole")
+        .await
+        .unwrap();
+    c.find(Locator::Id("f-name-0"))
+        .await
+        .unwrap()
+        .send_keys("Home")
+        .await
+        .unwrap();
+    c.find(Locator::Id("f-value-0"))
+        .await
+        .unwrap()
+        .send_keys("Wonderland")
+        .await
+        .unwrap();
+    c.find(Locator::Id("p-avatar"))
+        .await
+        .unwrap()
+        .send_keys(&fixture_path("photo.png"))
+        .await
+        .unwrap();
+    click(c, "#profile-form button[type=submit]").await;
+    let mut saved = Value::Null;
+    for _ in 0..50 {
+        saved = app
+            .get("/api/v1/accounts/verify_credentials", Some(&alice))
+            .await
+            .json();
+        if saved["display_name"] == "Alice Liddell" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        saved["display_name"],
+        "Alice Liddell",
+        "{}",
+        browser.screenshot("settings").await.display()
+    );
+    assert_eq!(saved["source"]["note"], "Down the rabbit hole");
+    assert_eq!(saved["fields"][0]["name"], "Home");
+    assert!(
+        !saved["avatar"].as_str().unwrap().contains("missing"),
+        "{saved}"
+    );
+
+    // Messaging preferences: typing indicators off.
+    assert!(
+        until(
+            c,
+            "return !!document.querySelector('#messaging-form input[name=typing_indicators]')"
+        )
+        .await
+    );
+    js(c, "document.querySelector('#messaging-form input[name=typing_indicators]').click(); return true").await;
+    click(c, "#messaging-form button[type=submit]").await;
+    let mut off = false;
+    for _ in 0..50 {
+        if app
+            .get("/api/v1/messaging/preferences", Some(&alice))
+            .await
+            .json()["typing_indicators"]
+            == false
+        {
+            off = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(off, "typing indicators were turned off");
+
+    // A story from Home's tray.
+    c.goto(&format!("{}/home", app.base)).await.unwrap();
+    c.find(Locator::Id("story-file"))
+        .await
+        .unwrap()
+        .send_keys(&fixture_path("photo.png"))
+        .await
+        .unwrap();
+    let mut stories = Value::Null;
+    for _ in 0..100 {
+        stories = app
+            .get(
+                &format!("/api/v1/accounts/{alice_id}/stories"),
+                Some(&alice),
+            )
+            .await
+            .json();
+        if stories.as_array().is_some_and(|a| a.len() == 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stories.as_array().map(Vec::len), Some(1), "{stories}");
+
+    // A short from its upload page: it lands on the profile's shorts.
+    c.goto(&format!("{}/shorts/new", app.base)).await.unwrap();
+    c.find(Locator::Id("short-file"))
+        .await
+        .unwrap()
+        .send_keys(&fixture_path("vertical.mp4"))
+        .await
+        .unwrap();
+    c.find(Locator::Id("short-caption"))
+        .await
+        .unwrap()
+        .send_keys("My first short")
+        .await
+        .unwrap();
+    click(c, "#short-form button[type=submit]").await;
+    let mut landed = false;
+    for _ in 0..300 {
+        if js(c, "return location.pathname === '/@alice/shorts' && document.querySelectorAll('.short').length === 1").await == json!(true) {
+            landed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        landed,
+        "{}",
+        browser.screenshot("short-upload").await.display()
+    );
+    browser.client.clone().close().await.unwrap();
+}
+
+/// Not a check: `scripts/screenshots` runs this to draw every screen of the web app at phone
+/// (390×844) and desktop (1440×900) widths into `$ROOKERY_SCREENSHOTS_DIR` (docs/screenshots).
+#[tokio::test]
+#[ignore = "run by scripts/screenshots"]
+async fn screenshots() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("ROOKERY_SCREENSHOTS_DIR").expect("ROOKERY_SCREENSHOTS_DIR"),
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = TestApp::start(Backend::Sqlite).await;
+    let alice_id = app.create_user("alice").await;
+    let bob_id = app.create_user("bob").await;
+    app.create_user("carol").await;
+    let alice = app.token_for("alice", "read write follow").await;
+    let bob = app.token_for("bob", "read write follow").await;
+    let carol = app.token_for("carol", "read write follow").await;
+    for (token, name, note) in [
+        (
+            &alice,
+            "Alice Liddell",
+            "Down the rabbit hole. Curiouser and curiouser.",
+        ),
+        (&bob, "Bob Builder", "Can we fix it?"),
+        (&carol, "Carol", "Sings in the choir"),
+    ] {
+        let r = app
+            .send_form(
+                reqwest::Method::PATCH,
+                "/api/v1/accounts/update_credentials",
+                Some(token),
+                &[
+                    ("display_name", name),
+                    ("note", note),
+                    ("fields_attributes[0][name]", "Home"),
+                    ("fields_attributes[0][value]", "Wonderland"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    for (who, whom) in [(&bob, alice_id), (&alice, bob_id)] {
+        app.post(
+            &format!("/api/v1/accounts/{whom}/follow"),
+            Some(who),
+            json!({}),
+        )
+        .await;
+    }
+    let upload = |file: &'static str, mime: &'static str, alt: &'static str| {
+        let app = &app;
+        let alice = alice.clone();
+        async move {
+            crate::media::upload(
+                app,
+                &alice,
+                "/api/v2/media",
+                file,
+                mime,
+                crate::media::fixture(file),
+                &[("description", alt)],
+            )
+            .await
+            .json()["id"]
+                .clone()
+        }
+    };
+    let p1 = upload("photo.jpg", "image/jpeg", "A photo").await;
+    let p2 = upload("photo.png", "image/png", "A pattern").await;
+    let photo = app
+        .post(
+            "/api/v1/statuses",
+            Some(&alice),
+            json!({"status": "Tea party in the garden #wonderland", "media_ids": [p1, p2]}),
+        )
+        .await
+        .json();
+    let pid = photo["id"].as_str().unwrap().to_string();
+    app.post(
+        "/api/v1/statuses",
+        Some(&bob),
+        json!({"status": "@alice lovely garden!", "in_reply_to_id": pid}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/statuses/{pid}/favourite"),
+        Some(&bob),
+        json!({}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/statuses/{pid}/favourite"),
+        Some(&carol),
+        json!({}),
+    )
+    .await;
+    app.post(
+        "/api/v1/statuses",
+        Some(&carol),
+        json!({"status": "Choir practice tonight, everyone welcome"}),
+    )
+    .await;
+    app.post(
+        "/api/v1/statuses",
+        Some(&bob),
+        json!({"status": "Spoiler about the book", "spoiler_text": "Book spoilers"}),
+    )
+    .await;
+    let dm = app
+        .post(
+            "/api/v1/statuses",
+            Some(&bob),
+            json!({"status": "@alice are you coming to the party?", "visibility": "direct"}),
+        )
+        .await
+        .json();
+    app.post("/api/v1/statuses", Some(&alice), json!({"status": "Yes! See you at five", "visibility": "direct", "in_reply_to_id": dm["id"]})).await;
+    let story_media = crate::media::upload(
+        &app,
+        &bob,
+        "/api/v2/media",
+        "photo.jpg",
+        "image/jpeg",
+        crate::media::fixture("photo.jpg"),
+        &[],
+    )
+    .await
+    .json();
+    let story = app
+        .post(
+            "/api/v1/stories",
+            Some(&bob),
+            json!({"media_id": story_media["id"]}),
+        )
+        .await;
+    assert_eq!(story.status, 200, "{}", story.text);
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/auth/sign_in?next=%2Fhome", app.base))
+        .await
+        .unwrap();
+    fill_sign_in(c, "alice", "password-alice").await;
+    assert!(until(c, "return document.title.startsWith('Home')").await);
+    let chats = app.get("/api/v1/conversations", Some(&alice)).await.json();
+    let chat = format!("/messages/{}", chats[0]["id"].as_str().unwrap());
+    let thread = format!("/@alice/{pid}");
+    let screens: [(&str, &str); 10] = [
+        ("home", "/home"),
+        ("explore", "/explore?tab=local"),
+        ("notifications", "/notifications"),
+        ("profile", "/@alice"),
+        ("profile-media", "/@alice?tab=media"),
+        ("thread", &thread),
+        ("messages", "/messages"),
+        ("chat", &chat),
+        ("settings", "/settings"),
+        ("sign-in", "/auth/sign_in"),
+    ];
+    for (width, height, size) in [(390, 844, "phone"), (1440, 900, "desktop")] {
+        c.set_window_size(width, height).await.unwrap();
+        for (name, path) in screens {
+            c.goto(&format!("{}{path}", app.base)).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}-{size}.png")), png).unwrap();
+        }
+    }
+    browser.client.clone().close().await.unwrap();
+}
+
+/// Two instances, two browsers: Alice on A starts a chat with Bob on B from the New chat form;
+/// Bob's Messages list shows it live, he opens it (which reads it), and Alice's tick turns to seen;
+/// his answer appears in Alice's chat live.
+#[tokio::test]
+async fn chat_between_instances_in_chromium() {
+    use crate::federation::{DEV_FEDERATION, FAST_RETRY, Instance};
+    let a = Instance::start(Backend::Sqlite, FAST_RETRY).await;
+    let b = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    a.user("alice").await;
+    b.user("bob").await;
+    let sign_in = |c: &fantoccini::Client, base: String, user: &'static str| {
+        let c = c.clone();
+        async move {
+            c.goto(&format!("{base}/auth/sign_in?next=%2Fmessages"))
+                .await
+                .unwrap();
+            for (field, value) in [("username", user), ("password", "federation test")] {
+                c.find(Locator::Id(field))
+                    .await
+                    .unwrap()
+                    .send_keys(value)
+                    .await
+                    .unwrap();
+            }
+            c.find(Locator::Css("button[type=submit]"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            assert!(until(&c, "return document.title.startsWith('Messages')").await);
+        }
+    };
+    let alice_browser = Browser::start().await;
+    let bob_browser = Browser::start().await;
+    let (ca, cb) = (&alice_browser.client, &bob_browser.client);
+    sign_in(ca, format!("http://{}", a.domain), "alice").await;
+    sign_in(cb, format!("http://{}", b.domain), "bob").await;
+
+    click(ca, ".new-chat summary").await;
+    ca.find(Locator::Id("new-chat-to"))
+        .await
+        .unwrap()
+        .send_keys(&format!("bob@{}", b.domain))
+        .await
+        .unwrap();
+    ca.find(Locator::Id("new-chat-text"))
+        .await
+        .unwrap()
+        .send_keys("Hello across servers")
+        .await
+        .unwrap();
+    click(ca, "#new-chat button[type=submit]").await;
+    assert!(
+        until(ca, "return !!document.querySelector('.bubble.mine')").await,
+        "{}",
+        alice_browser.screenshot("fed-chat-new").await.display()
+    );
+
+    // Bob's list gets it live (the page reloads on a new conversation event).
+    let arrived = {
+        let mut ok = false;
+        for _ in 0..20 {
+            if until(cb, "return !!document.querySelector('.chat a')").await {
+                ok = true;
+                break;
+            }
+        }
+        ok
+    };
+    assert!(
+        arrived,
+        "{}\n{}",
+        bob_browser.screenshot("fed-chat-list").await.display(),
+        b.log()
+    );
+    click(cb, ".chat a").await;
+    assert!(until(cb, "return [...document.querySelectorAll('.bubble.theirs')].some(b => b.textContent.includes('Hello across servers'))").await);
+
+    // Opening the chat read it: Alice's tick turns to seen.
+    let mut seen = false;
+    for _ in 0..20 {
+        if until(
+            ca,
+            "return document.querySelector('.bubble.mine').dataset.state === 'seen'",
+        )
+        .await
+        {
+            seen = true;
+            break;
+        }
+    }
+    assert!(
+        seen,
+        "{}\n{}",
+        alice_browser.screenshot("fed-chat-seen").await.display(),
+        a.log()
+    );
+
+    // Bob answers; Alice sees it live.
+    cb.find(Locator::Id("chat-text"))
+        .await
+        .unwrap()
+        .send_keys("Hello back\u{E007}")
+        .await
+        .unwrap();
+    let mut answered = false;
+    for _ in 0..20 {
+        if until(ca, "return [...document.querySelectorAll('.bubble.theirs')].some(b => b.textContent.includes('Hello back'))").await {
+            answered = true;
+            break;
+        }
+    }
+    assert!(
+        answered,
+        "{}\n{}",
+        alice_browser.screenshot("fed-chat-answer").await.display(),
+        b.log()
+    );
+    alice_browser.client.clone().close().await.unwrap();
+    bob_browser.client.clone().close().await.unwrap();
+}
