@@ -178,6 +178,8 @@ pub struct ChatPage {
     /// The message a new one answers (the newest).
     pub last: String,
     pub older: Option<String>,
+    /// The viewer muted the chat's notifications.
+    pub muted: bool,
 }
 
 /// `GET /settings`: the profile form, messaging preferences, and the account pages.

@@ -338,7 +338,7 @@ impl MessageView {
                     id: s.id.clone(),
                     mine,
                     author: post.author,
-                    content: post.content,
+                    content: light_markup(&post.content),
                     media: post.media,
                     time: s.created_at.format("%H:%M").to_string(),
                     created_at: post.created_at,
@@ -348,6 +348,39 @@ impl MessageView {
             })
             .collect()
     }
+}
+
+/// Chat formatting on a message's sanitised HTML: `**bold**` and `_italic_` in its text (never
+/// inside a tag or across one), as chat apps do. Posts keep Mastodon's plain text.
+pub fn light_markup(html: &str) -> String {
+    use std::sync::LazyLock;
+    static BOLD: LazyLock<regex::Regex> =
+        LazyLock::new(|| regex::Regex::new(r"\*\*([^*<>\s](?:[^*<>]*[^*<>\s])?)\*\*").unwrap());
+    static ITALIC: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(^|[\s(])_([^_<>\s](?:[^_<>]*[^_<>\s])?)_($|[\s).,!?;:])").unwrap()
+    });
+    // Text between tags only: `<…>` pieces pass through untouched.
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while !rest.is_empty() {
+        let (text, after) = match rest.find('<') {
+            Some(i) => rest.split_at(i),
+            None => (rest, ""),
+        };
+        let bold = BOLD.replace_all(text, "<strong>$1</strong>");
+        out.push_str(&ITALIC.replace_all(&bold, "$1<em>$2</em>$3"));
+        match after.find('>') {
+            Some(j) => {
+                out.push_str(&after[..=j]);
+                rest = &after[j + 1..];
+            }
+            None => {
+                out.push_str(after);
+                rest = "";
+            }
+        }
+    }
+    out
 }
 
 /// "Today", "Yesterday", "Mon 30 Nov" within a week, else "30 Nov" or "30 Nov 2025".
@@ -383,6 +416,22 @@ pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
+
+    #[test]
+    fn chat_markup() {
+        use super::light_markup as m;
+        assert_eq!(m("<p>a **b c** d</p>"), "<p>a <strong>b c</strong> d</p>");
+        assert_eq!(
+            m("<p>_it_ and snake_case_name</p>"),
+            "<p><em>it</em> and snake_case_name</p>"
+        );
+        assert_eq!(m("<p>**not closed</p>"), "<p>**not closed</p>");
+        assert_eq!(
+            m(r#"<p><a href="https://x/**a**">**b**</a></p>"#),
+            r#"<p><a href="https://x/**a**"><strong>b</strong></a></p>"#
+        );
+        assert_eq!(m("<p>** spaced **</p>"), "<p>** spaced **</p>");
+    }
 
     #[test]
     fn relative_times() {

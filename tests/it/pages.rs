@@ -245,6 +245,68 @@ async fn story_viewer_in_chromium() {
         "a hold is not a tap"
     );
 
+    // Reply and react to the first story from the viewer: Alice is told of both.
+    c.find(Locator::Id("reply-text"))
+        .await
+        .unwrap()
+        .send_keys("Lovely view")
+        .await
+        .unwrap();
+    assert!(
+        until(c, "return document.body.classList.contains('is-paused')").await,
+        "typing pauses"
+    );
+    js(
+        c,
+        "document.querySelector('#respond button[type=submit]').click(); return true",
+    )
+    .await;
+    assert!(
+        until(
+            c,
+            "return document.getElementById('respond-note').textContent === 'Reply sent'"
+        )
+        .await,
+        "{}",
+        browser.screenshot("stories-reply").await.display()
+    );
+    js(
+        c,
+        "document.querySelector('#respond button.react').click(); return true",
+    )
+    .await;
+    assert!(
+        until(
+            c,
+            "return document.getElementById('respond-note').textContent.startsWith('Sent')"
+        )
+        .await
+    );
+    let mut told = Vec::new();
+    for _ in 0..50 {
+        let n = app
+            .get(
+                "/api/v1/notifications?types[]=story_reply&types[]=story_reaction",
+                Some(&alice),
+            )
+            .await
+            .json();
+        told = n
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap().to_string())
+            .collect();
+        if told.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    told.sort();
+    assert_eq!(told, vec!["story_reaction", "story_reply"]);
+    js(c, "document.activeElement.blur(); return true").await;
+    assert!(until(c, "return !document.body.classList.contains('is-paused')").await);
+
     // A tap on the right moves on to the video, which plays; a tap on the left goes back.
     press(c, 800.0, 450.0, 0).await;
     assert!(until(c, "return document.body.dataset.index === '1'").await);

@@ -714,6 +714,53 @@ async fn messages_in_chromium() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(got, "Alice's messages list ends with Bob's answer");
+
+    // Chat formatting: **bold** and _italic_.
+    c.find(Locator::Id("chat-text"))
+        .await
+        .unwrap()
+        .send_keys("a **big** and _small_ plan\u{E007}")
+        .await
+        .unwrap();
+    assert!(until(c, "const b = [...document.querySelectorAll('.bubble.mine')].pop(); return !!b.querySelector('strong') && b.querySelector('strong').textContent === 'big' && b.querySelector('em').textContent === 'small'").await,
+        "{}", browser.screenshot("chat-markup").await.display());
+
+    // Add Dave from the chat's menu: he is in the chat now. Mute it: the API says so.
+    app.create_user("dave").await;
+    let dave = app.token_for("dave", "read").await;
+    click(c, ".chat-menu summary").await;
+    c.find(Locator::Id("chat-add-who"))
+        .await
+        .unwrap()
+        .send_keys("dave")
+        .await
+        .unwrap();
+    click(c, "#chat-add button[type=submit]").await;
+    let mut joined = false;
+    for _ in 0..50 {
+        let d = app.get("/api/v1/conversations", Some(&dave)).await.json();
+        if d.as_array().is_some_and(|a| a.len() == 1) {
+            let names: Vec<&str> = d[0]["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["username"].as_str().unwrap())
+                .collect();
+            joined = ["alice", "bob", "carol"].iter().all(|n| names.contains(n));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(joined, "Dave is in the chat with everyone");
+    click(c, ".chat-menu summary").await;
+    click(c, "button[data-chat=mute]").await;
+    assert!(
+        until(
+            c,
+            "return !!document.querySelector('button[data-chat=unmute]')"
+        )
+        .await
+    );
     browser.screenshot("web-chat").await;
 
     // The list, and search over one's own messages.
@@ -725,7 +772,7 @@ async fn messages_in_chromium() {
         .text()
         .await
         .unwrap();
-    assert!(last.contains("See you soon"), "{last}");
+    assert!(last.contains("You: Added @dave"), "{last}");
     c.goto(&format!("{}/messages?q=hello", app.base))
         .await
         .unwrap();

@@ -169,6 +169,11 @@ async fn chat_screen(
         .as_ref()
         .map(|s| s.id.clone())
         .unwrap_or_else(|| newest.clone());
+    let muted = conversation
+        .last_status
+        .as_ref()
+        .and_then(|s| s.muted)
+        .unwrap_or(false);
     let (shell, cookie) = shell(state, headers, uri, Some(user), "messages").await?;
     Ok(render_screen(
         ChatPage {
@@ -182,6 +187,7 @@ async fn chat_screen(
             newest,
             last,
             older,
+            muted,
         },
         cookie,
     ))

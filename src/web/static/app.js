@@ -583,7 +583,52 @@ function setUpChat(chat) {
   });
 }
 
+/** The chat's menu: mute or unmute its notifications, add people, leave. */
+function setUpChatMenu(chat) {
+  const id = chat.dataset.conversation;
+  chat.querySelector(".chat-menu")?.addEventListener("click", async (ev) => {
+    const b = ev.target.closest("button[data-chat]");
+    if (!b) return;
+    const action = b.dataset.chat;
+    try {
+      if (action === "leave") {
+        if (!confirm("Leave this chat? It leaves your list and stops notifying you; a new message brings it back, muted.")) return;
+        await api("POST", `/api/v1/statuses/${chat.dataset.last}/mute`);
+        await api("DELETE", `/api/v1/conversations/${id}`);
+        location.href = "/messages";
+        return;
+      }
+      await api("POST", `/api/v1/statuses/${chat.dataset.last}/${action}`);
+      b.dataset.chat = action === "mute" ? "unmute" : "mute";
+      b.textContent = action === "mute" ? "Unmute notifications" : "Mute notifications";
+      toast(action === "mute" ? "Muted" : "Unmuted");
+    } catch (e) {
+      toast(e.message);
+    }
+  });
+  const add = document.getElementById("chat-add");
+  add?.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const who = add.querySelector("input").value.split(/[,\s]+/).map((h) => h.trim().replace(/^@/, "")).filter(Boolean);
+    if (!who.length) return;
+    try {
+      // A reply keeps everyone in the chat; the message names the newcomers, which adds them.
+      await api("POST", "/api/v1/statuses", {
+        status: `Added ${who.map((h) => "@" + h).join(", ")} to the chat`,
+        visibility: "direct",
+        in_reply_to_id: chat.dataset.last,
+      }, { "Idempotency-Key": newKey() });
+      add.querySelector("input").value = "";
+      add.closest("details").open = false;
+      hooks.conversation?.({ id });
+    } catch (e) {
+      toast(e.message);
+    }
+  });
+}
+
 const chatView = document.getElementById("chat");
+if (chatView) setUpChatMenu(chatView);
 if (chatView) setUpChat(chatView);
 
 // The chat list: a new message reorders it.

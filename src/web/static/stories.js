@@ -65,10 +65,50 @@
     if (e.clientX < window.innerWidth / 3) show(index - 1); else show(index + 1);
   });
   document.addEventListener("keydown", function (e) {
+    if (e.target.closest && e.target.closest("input, textarea, button")) return;
     if (e.key === "ArrowRight") show(index + 1);
     else if (e.key === "ArrowLeft") show(index - 1);
     else if (e.key === " ") setPaused(!paused);
   });
+  // Reply and react, through the client API with the session (docs/WEB.md); typing pauses.
+  var respond = document.getElementById("respond");
+  var replyText = document.getElementById("reply-text");
+  var note = document.getElementById("respond-note");
+  function api(path, body) {
+    return fetch(path, { method: "POST", credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" }, body: JSON.stringify(body) })
+      .then(function (r) { return r.json().then(function (j) { if (!r.ok) throw new Error(j.error || r.statusText); return j; }); });
+  }
+  function said(text) { note.textContent = text; setTimeout(function () { note.textContent = ""; }, 3000); }
+  replyText.addEventListener("focus", function () { setPaused(true); });
+  replyText.addEventListener("blur", function () { setPaused(false); });
+  respond.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var s = stories[index];
+    if (!s || !replyText.value.trim()) return;
+    api("/api/v1/stories/" + s.id + "/reply", { status: replyText.value })
+      .then(function () { replyText.value = ""; said("Reply sent"); replyText.blur(); })
+      .catch(function (err) { said(err.message); });
+  });
+  respond.addEventListener("click", function (e) {
+    var b = e.target.closest("button.react");
+    var s = stories[index];
+    if (!b || !s) return;
+    api("/api/v1/stories/" + s.id + "/react", { emoji: b.dataset.emoji })
+      .then(function () { said("Sent " + b.dataset.emoji); })
+      .catch(function (err) { said(err.message); });
+  });
+  var showStory = show;
+  show = function (i) {
+    showStory(i);
+    var s = stories[index];
+    respond.hidden = !s || index >= stories.length || (!s.can_reply && !s.can_react);
+    if (s) {
+      replyText.parentNode.querySelector("button[type=submit]").hidden = !s.can_reply;
+      replyText.hidden = !s.can_reply;
+      respond.querySelector(".reactions").hidden = !s.can_react;
+    }
+  };
   show(0);
   requestAnimationFrame(tick);
 })();
