@@ -42,9 +42,20 @@ pub struct MessagingPreferences {
     pub do_not_disturb: bool,
 }
 
-/// `Presence` (extension): whether a local account has a streaming connection open.
+/// `Presence` (extension): whether a local account has a streaming connection open, and the
+/// custom status it set (public, like a profile line; `null` when none or expired).
 #[derive(Clone, Debug, Serialize)]
 pub struct Presence {
     pub id: String,
     pub online: bool,
+    pub custom_status: Option<CustomStatus>,
+}
+
+/// `CustomStatus` (extension): a short text and an emoji a user shows beside their presence.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CustomStatus {
+    pub text: String,
+    pub emoji: String,
+    #[serde(with = "super::mastodon_time::option")]
+    pub expires_at: Option<DateTime<Utc>>,
 }

@@ -110,6 +110,8 @@ pub struct ProfilePage {
     pub relationship: Option<RelationshipView>,
     pub own: bool,
     pub has_stories: bool,
+    /// The account's custom status (`emoji text`), if it set one.
+    pub custom_status: Option<String>,
     pub tab: &'static str,
     pub tabs: &'static [(&'static str, &'static str)],
     pub statuses: Vec<StatusView>,
@@ -180,6 +182,8 @@ pub struct ChatPage {
     pub older: Option<String>,
     /// The viewer muted the chat's notifications.
     pub muted: bool,
+    /// Custom statuses of the others (`emoji text`, empty when none), by account ID.
+    pub statuses: Vec<(String, String)>,
 }
 
 /// `GET /settings`: the profile form, messaging preferences, and the account pages.
@@ -197,6 +201,8 @@ pub struct SettingsPage {
     pub bot: bool,
     pub discoverable: bool,
     pub prefs: crate::api_types::conversation::MessagingPreferences,
+    /// The custom status being shown, if any.
+    pub custom_status: Option<crate::api_types::conversation::CustomStatus>,
 }
 
 /// `GET /shorts/new`: the upload form of a short.

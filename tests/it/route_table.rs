@@ -303,6 +303,8 @@ const TABLE: &[(&str, &str, Access)] = &[
         Own("write:conversations"),
     ),
     ("GET", "/api/v1/presence", User("read:accounts")),
+    ("PUT", "/api/v1/presence/status", User("write:accounts")),
+    ("DELETE", "/api/v1/presence/status", User("write:accounts")),
     (
         "GET",
         "/api/v1/messaging/preferences",

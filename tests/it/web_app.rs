@@ -883,6 +883,36 @@ async fn settings_story_and_short_in_chromium() {
     }
     assert!(off, "typing indicators were turned off");
 
+    // A custom status for a day.
+    c.find(Locator::Id("cs-text"))
+        .await
+        .unwrap()
+        .send_keys("Reading in the garden")
+        .await
+        .unwrap();
+    js(
+        c,
+        "document.getElementById('cs-expires').value = '86400'; return true",
+    )
+    .await;
+    click(c, "#custom-status-form button[type=submit]").await;
+    let mut shown = Value::Null;
+    for _ in 0..50 {
+        shown = app
+            .get(&format!("/api/v1/presence?id[]={alice_id}"), Some(&alice))
+            .await
+            .json();
+        if shown[0]["custom_status"]["text"] == "Reading in the garden" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        shown[0]["custom_status"]["text"], "Reading in the garden",
+        "{shown}"
+    );
+    assert!(shown[0]["custom_status"]["expires_at"].as_str().is_some());
+
     // A story from Home's tray.
     c.goto(&format!("{}/home", app.base)).await.unwrap();
     c.find(Locator::Id("story-file"))
@@ -1230,3 +1260,66 @@ async fn chat_between_instances_in_chromium() {
     alice_browser.client.clone().close().await.unwrap();
     bob_browser.client.clone().close().await.unwrap();
 }
+
+/// The custom status: bounded, public on the profile, in `GET /api/v1/presence`, live in a chat's
+/// header, gone when it expires or is cleared.
+async fn custom_status(app: TestApp) {
+    let alice_id = app.create_user("alice").await;
+    app.create_user("bob").await;
+    let alice = app.token_for("alice", "read write").await;
+    let bob = app.token_for("bob", "read write").await;
+    for (body, why) in [
+        (json!({"text": "x".repeat(101)}), "text too long"),
+        (json!({"emoji": "a b"}), "emoji with a space"),
+        (json!({"emoji": "🌴".repeat(9)}), "emoji too long"),
+        (
+            json!({"text": "away", "expires_in": 10}),
+            "expiry too short",
+        ),
+        (
+            json!({"text": "away", "expires_in": 31 * 86_400}),
+            "expiry too long",
+        ),
+        (
+            json!({"text": "away", "expires_in": i64::MAX}),
+            "expiry overflows",
+        ),
+    ] {
+        let r = app.put("/api/v1/presence/status", Some(&alice), body).await;
+        assert_eq!(r.status, 422, "{why}: {}", r.text);
+    }
+    let set = app
+        .put(
+            "/api/v1/presence/status",
+            Some(&alice),
+            json!({"text": "On holiday", "emoji": "🌴", "expires_in": 3600}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(set.json()["text"], "On holiday");
+    assert!(set.json()["expires_at"].as_str().is_some());
+    let p = app
+        .get(&format!("/api/v1/presence?id[]={alice_id}"), Some(&bob))
+        .await
+        .json();
+    assert_eq!(p[0]["custom_status"]["emoji"], "🌴");
+    assert_eq!(p[0]["online"], false, "presence stays private to partners");
+    let page = FormClient::new().get(&app.url("/@alice")).await;
+    assert!(page.text.contains("🌴 On holiday"), "the profile shows it");
+    let cleared = app
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/presence/status",
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(cleared.status, 200);
+    let p = app
+        .get(&format!("/api/v1/presence?id[]={alice_id}"), Some(&bob))
+        .await
+        .json();
+    assert!(p[0]["custom_status"].is_null());
+}
+
+both_backends!(custom_status);

@@ -240,6 +240,10 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         )
         .route("/api/v1/presence", get(v1::presence::index))
         .route(
+            "/api/v1/presence/status",
+            axum::routing::put(v1::presence::set_status).delete(v1::presence::clear_status),
+        )
+        .route(
             "/api/v1/messaging/preferences",
             get(v1::messaging::preferences).put(v1::messaging::update_preferences),
         )

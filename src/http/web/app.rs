@@ -523,6 +523,9 @@ pub async fn profile(state: &AppState, headers: &HeaderMap, uri: &Uri, acct: &st
                 .is_empty(),
             None => false,
         };
+        let custom_status = crate::service::conversations::custom_status(state, row.id)
+            .await?
+            .map(|c| format!("{} {}", c.emoji, c.text).trim().to_string());
         let (shell, cookie) = shell(
             state,
             headers,
@@ -538,6 +541,7 @@ pub async fn profile(state: &AppState, headers: &HeaderMap, uri: &Uri, acct: &st
                 relationship,
                 own,
                 has_stories,
+                custom_status,
                 tab,
                 tabs: PROFILE_TABS,
                 statuses,
@@ -703,6 +707,11 @@ pub async fn settings_screen(
                 bot: cred.account.bot,
                 discoverable: cred.source.discoverable,
                 prefs: crate::service::conversations::preferences(&user),
+                custom_status: crate::service::conversations::custom_status(
+                    &state,
+                    user.account.id,
+                )
+                .await?,
             },
             cookie,
         ))

@@ -20,19 +20,33 @@ use super::*;
 /// Messages per chat page.
 const MESSAGES_PER_PAGE: i64 = 40;
 
-/// IDs of `ids` that are online as `me` may see (presence is shown only between people who share
-/// a conversation).
-async fn online(state: &AppState, me: i64, ids: Vec<String>) -> Result<Vec<String>, AppError> {
+/// Of `ids`: those online as `me` may see (presence is shown only between people who share a
+/// conversation), and each one's custom status (`emoji text`, empty when none) by account ID.
+async fn presence_of(
+    state: &AppState,
+    me: i64,
+    ids: Vec<String>,
+) -> Result<(Vec<String>, Vec<(String, String)>), AppError> {
     let ids: Vec<String> = ids
         .into_iter()
         .take(conversations::PRESENCE_MAX_IDS)
         .collect();
-    Ok(conversations::presence(state, me, &ids)
-        .await?
-        .into_iter()
+    let all = conversations::presence(state, me, &ids).await?;
+    let online = all
+        .iter()
         .filter(|p| p.online)
-        .map(|p| p.id)
-        .collect())
+        .map(|p| p.id.clone())
+        .collect();
+    let statuses = all
+        .iter()
+        .map(|p| {
+            let text = p.custom_status.as_ref().map_or(String::new(), |c| {
+                format!("{} {}", c.emoji, c.text).trim().to_string()
+            });
+            (p.id.clone(), text)
+        })
+        .collect();
+    Ok((online, statuses))
 }
 
 /// `GET /messages`: the signed-in user's chats (or, with `?q=`, their messages holding every word).
@@ -88,7 +102,7 @@ async fn list(
         .collect();
     people.sort();
     people.dedup();
-    page.online = online(state, me, people).await?;
+    page.online = presence_of(state, me, people).await?.0;
     page.more = (ids.len() as i64 >= q.page().limit)
         .then(|| ids.last().map(|l| format!("/messages?max_id={l}")))
         .flatten();
@@ -159,7 +173,7 @@ async fn chat_screen(
         .map(|a| a.id.clone())
         .filter(|a| *a != me_str)
         .collect();
-    let online = online(state, me, others).await?;
+    let (online, statuses) = presence_of(state, me, others).await?;
     let older = (ids.len() as i64 >= page.limit)
         .then(|| ids.last().map(|l| format!("{here}?max_id={l}")))
         .flatten();
@@ -188,6 +202,7 @@ async fn chat_screen(
             last,
             older,
             muted,
+            statuses,
         },
         cookie,
     ))

@@ -18,7 +18,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use crate::api_types::conversation::{
-    Conversation, MessageReceipt, MessagingPreferences, Presence,
+    Conversation, CustomStatus, MessageReceipt, MessagingPreferences, Presence,
 };
 use crate::error::{AppError, AppResult};
 use crate::realtime::{Event, StreamKey};
@@ -483,19 +483,113 @@ pub async fn presence(state: &AppState, me: i64, ids: &[String]) -> AppResult<Ve
         let Ok(id) = raw.parse::<i64>() else {
             continue;
         };
-        let mut online = false;
-        if partners.contains(&id) && state.presence.is_online(id) {
-            let hidden = accounts::find_user_by_account(&state.db, id)
-                .await?
-                .is_some_and(|u| u.settings.0.hide_presence);
-            online = !hidden;
-        }
+        let user = accounts::find_user_by_account(&state.db, id).await?;
+        let settings = user.as_ref().map(|u| &u.settings.0);
+        let online = partners.contains(&id)
+            && state.presence.is_online(id)
+            && !settings.is_some_and(|s| s.hide_presence);
         out.push(Presence {
             id: id.to_string(),
             online,
+            custom_status: settings.and_then(custom_status_of),
         });
     }
     Ok(out)
+}
+
+/// Longest custom status text, in characters.
+pub const CUSTOM_STATUS_MAX_CHARS: usize = 100;
+/// Longest custom status emoji, in bytes (one emoji with its modifiers and joiners).
+pub const CUSTOM_STATUS_EMOJI_MAX_BYTES: usize = 32;
+/// Longest a custom status may be set for, in seconds (30 days).
+pub const CUSTOM_STATUS_MAX_SECONDS: i64 = 30 * 24 * 3600;
+
+/// A custom status as the API shows it, if set and not expired.
+fn custom_status_of(s: &accounts::UserSettings) -> Option<CustomStatus> {
+    let c = s.custom_status.as_ref()?;
+    if c.expires_at.is_some_and(|t| t <= Utc::now()) {
+        return None;
+    }
+    Some(CustomStatus {
+        text: c.text.clone(),
+        emoji: c.emoji.clone(),
+        expires_at: c.expires_at,
+    })
+}
+
+/// The custom status of local account `account_id`, if it has one (public: profiles show it).
+///
+/// Errors: database errors.
+pub async fn custom_status(state: &AppState, account_id: i64) -> AppResult<Option<CustomStatus>> {
+    Ok(accounts::find_user_by_account(&state.db, account_id)
+        .await?
+        .and_then(|u| custom_status_of(&u.settings.0)))
+}
+
+/// `PUT /api/v1/presence/status` (extension): sets the caller's custom status — `text` (at most
+/// [`CUSTOM_STATUS_MAX_CHARS`] characters) and `emoji` (at most [`CUSTOM_STATUS_EMOJI_MAX_BYTES`]
+/// bytes, no spaces), at least one of them, for `expires_in` seconds (60 to 30 days; `None`: until
+/// cleared) — and tells the people the caller talks with (`rookery.presence` with it). `None`
+/// text and emoji (both empty) clear it.
+///
+/// Errors: 422 for a text or emoji too long, an emoji with spaces, or an expiry out of range.
+pub async fn set_custom_status(
+    state: &AppState,
+    user: &CurrentUser,
+    text: &str,
+    emoji: &str,
+    expires_in: Option<i64>,
+) -> AppResult<Option<CustomStatus>> {
+    let (text, emoji) = (text.trim(), emoji.trim());
+    if text.chars().count() > CUSTOM_STATUS_MAX_CHARS {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: a custom status is at most {CUSTOM_STATUS_MAX_CHARS} characters"
+        )));
+    }
+    if emoji.len() > CUSTOM_STATUS_EMOJI_MAX_BYTES || emoji.contains(char::is_whitespace) {
+        return Err(AppError::unprocessable(
+            "Validation failed: emoji must be one emoji",
+        ));
+    }
+    let expires_at = match expires_in {
+        None => None,
+        Some(s) if (60..=CUSTOM_STATUS_MAX_SECONDS).contains(&s) => {
+            Some(Utc::now() + chrono::Duration::seconds(s))
+        }
+        Some(_) => {
+            return Err(AppError::unprocessable(format!(
+                "Validation failed: expires_in must be 60 to {CUSTOM_STATUS_MAX_SECONDS} seconds"
+            )));
+        }
+    };
+    let mut settings = user.user.settings.0.clone();
+    settings.custom_status =
+        (!text.is_empty() || !emoji.is_empty()).then(|| accounts::CustomStatusSetting {
+            text: text.to_string(),
+            emoji: emoji.to_string(),
+            expires_at,
+        });
+    let mut tx = state.db.begin().await?;
+    accounts::update_settings(&mut tx, user.user.id, &settings).await?;
+    tx.commit().await?;
+    let shown = custom_status_of(&settings);
+    if let Ok(partners) = store::partners(&state.db, user.account.id).await
+        && !partners.is_empty()
+    {
+        let online = state.presence.is_online(user.account.id) && !settings.hide_presence;
+        let payload = json!({
+            "account_id": user.account.id.to_string(),
+            "online": online,
+            "custom_status": shown,
+        });
+        state.hub.publish(Event {
+            keys: partners.into_iter().map(StreamKey::Direct).collect(),
+            event: "rookery.presence",
+            payload: payload.to_string(),
+            author_id: Some(user.account.id),
+        });
+    }
+    Ok(shown)
 }
 
 /// The caller's messaging preferences.

@@ -29,6 +29,18 @@ pub struct UserSettings {
     pub hide_typing: bool,
     pub hide_presence: bool,
     pub do_not_disturb: bool,
+    /// A short status shown beside presence and on the profile, if set.
+    pub custom_status: Option<CustomStatusSetting>,
+}
+
+/// A custom status as stored: an emoji and a text (either may be empty, not both), until
+/// `expires_at` when given.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct CustomStatusSetting {
+    pub text: String,
+    pub emoji: String,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

@@ -420,6 +420,12 @@ function connect(attempt) {
     } else if (kind === "rookery.presence") {
       const p = parse(ev.payload);
       if (p) presence(p.account_id, p.online);
+      if (p && "custom_status" in p) {
+        for (const el of document.querySelectorAll(`[data-custom-status="${p.account_id}"]`)) {
+          const c = p.custom_status;
+          el.textContent = c ? `${c.emoji} ${c.text}`.trim() : "";
+        }
+      }
     } else if (kind === "rookery.receipt") {
       hooks.receipt?.(parse(ev.payload));
     }
@@ -687,6 +693,31 @@ profileForm?.addEventListener("submit", async (ev) => {
   } catch (e) {
     error.textContent = e.message;
     error.hidden = false;
+  }
+});
+
+const statusForm = document.getElementById("custom-status-form");
+statusForm?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const expires = statusForm.elements.expires_in.value;
+  const body = { text: statusForm.elements.text.value, emoji: statusForm.elements.emoji.value };
+  if (expires) body.expires_in = Number(expires);
+  try {
+    await api("PUT", "/api/v1/presence/status", body);
+    toast("Status set");
+  } catch (e) {
+    toast(e.message);
+  }
+});
+document.getElementById("cs-clear")?.addEventListener("click", async () => {
+  try {
+    await api("DELETE", "/api/v1/presence/status");
+    statusForm.reset();
+    statusForm.elements.text.value = "";
+    statusForm.elements.emoji.value = "";
+    toast("Status cleared");
+  } catch (e) {
+    toast(e.message);
   }
 });
 
