@@ -3,7 +3,10 @@
 //! 500 others, starts the real `rookery` binary (release build) as its own process, then measures
 //! `GET /api/v1/timelines/home?limit=20`, `GET /api/v1/timelines/public?local=true`,
 //! `GET /api/v1/timelines/shorts?feed=for_you` and `?feed=local` with 32 concurrent keep-alive
-//! clients. Prints p50/p99 latency, requests/s, idle and peak RSS of the server.
+//! clients, then the web app's `/home`, `/explore?tab=local` and a profile (the newest home post's
+//! author) as the same
+//! viewer signed in by a session cookie. Prints p50/p99 latency, requests/s, idle and peak RSS of
+//! the server.
 //!
 //! Usage: `cargo bench --bench timelines -- [--backend sqlite|postgres] [--seconds 10]
 //! [--clients 32] [--accounts 1000] [--statuses 200000] [--shorts 50000] [--follows 500]`.
@@ -258,18 +261,44 @@ impl Result {
     }
 }
 
+/// How a loaded request says who it is: a bearer token (the API) or a session cookie (the web app).
+#[derive(Clone)]
+enum Credential {
+    Bearer(String),
+    Cookie(String),
+}
+
+impl Credential {
+    fn apply(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Credential::Bearer(t) => r.bearer_auth(t),
+            Credential::Cookie(c) => r.header("cookie", format!("rookery_session={c}")),
+        }
+    }
+}
+
 async fn load(url: &str, token: Option<&str>, clients: usize, seconds: u64) -> Result {
+    load_as(
+        url,
+        token.map(|t| Credential::Bearer(t.into())),
+        clients,
+        seconds,
+    )
+    .await
+}
+
+async fn load_as(url: &str, cred: Option<Credential>, clients: usize, seconds: u64) -> Result {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .build()
         .unwrap();
     let url = Arc::new(url.to_string());
-    let token = token.map(|t| Arc::new(t.to_string()));
+    let token = cred.map(Arc::new);
     // Warm-up.
     for _ in 0..20 {
         let mut r = http.get(url.as_str());
         if let Some(t) = &token {
-            r = r.bearer_auth(t.as_str());
+            r = t.apply(r);
         }
         let _ = r.send().await.unwrap().bytes().await;
     }
@@ -285,7 +314,7 @@ async fn load(url: &str, token: Option<&str>, clients: usize, seconds: u64) -> R
                 let t = Instant::now();
                 let mut r = http.get(url.as_str());
                 if let Some(tok) = &token {
-                    r = r.bearer_auth(tok.as_str());
+                    r = tok.apply(r);
                 }
                 match r.send().await {
                     Ok(resp) if resp.status().is_success() => {
@@ -406,6 +435,22 @@ async fn main() {
         return;
     }
     let token = seed(&db, &o, &base).await;
+    // The viewer's browser session, for the web app's pages.
+    let session = rookery::service::secrets::random_token();
+    let viewer_user = oauth::find_live_token(&db, &rookery::service::secrets::digest(&token))
+        .await
+        .unwrap()
+        .and_then(|t| t.user_id)
+        .expect("the viewer's token");
+    oauth::insert_session(
+        &db,
+        ids::new_id(),
+        &rookery::service::secrets::digest(&session),
+        viewer_user,
+        None,
+    )
+    .await
+    .unwrap();
     db.close().await;
     let mut server = start_server(dir.path(), port, config).await;
     let pid = server.id();
@@ -427,6 +472,35 @@ async fn main() {
     ] {
         let url = format!("http://127.0.0.1:{port}{path}");
         let r = load(&url, auth.then_some(token.as_str()), o.clients, o.seconds).await;
+        r.print(name);
+    }
+    // The web app's pages of the same data, signed in by the session cookie (issue 25).
+    // A profile: the author of the newest post on the viewer's home.
+    let newest: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "http://127.0.0.1:{port}/api/v1/timelines/home?limit=1"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let profile = format!("/@{}", newest[0]["account"]["acct"].as_str().unwrap());
+    for (name, path) in [
+        ("web /home", "/home"),
+        ("web /explore local", "/explore?tab=local"),
+        ("web profile", profile.as_str()),
+    ] {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        let r = load_as(
+            &url,
+            Some(Credential::Cookie(session.clone())),
+            o.clients,
+            o.seconds,
+        )
+        .await;
         r.print(name);
     }
     println!(

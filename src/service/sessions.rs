@@ -276,6 +276,30 @@ pub async fn api_principal(
     ))
 }
 
+/// The applications a user has authorised (live tokens), without the web app's own: Mastodon's
+/// "Authorized apps" page.
+///
+/// Errors: database errors.
+pub async fn authorized_apps(
+    state: &AppState,
+    user_id: i64,
+) -> Result<Vec<store::AuthorizedApp>, AppError> {
+    Ok(store::authorized_apps(&state.db, user_id, WEB_CLIENT_ID).await?)
+}
+
+/// Revokes every token `user_id` gave application `application_id` (the app is signed out and
+/// must be authorised again). Errors: 404 when it holds none.
+pub async fn revoke_app(
+    state: &AppState,
+    user_id: i64,
+    application_id: i64,
+) -> Result<(), AppError> {
+    match store::revoke_app_for_user(&state.db, user_id, application_id).await? {
+        0 => Err(AppError::NotFound),
+        _ => Ok(()),
+    }
+}
+
 /// The built-in "Rookery Web" application, created on first use.
 async fn web_application(state: &AppState) -> Result<store::ApplicationRow, AppError> {
     if let Some(app) = store::find_application_by_client_id(&state.db, WEB_CLIENT_ID).await? {

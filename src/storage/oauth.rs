@@ -166,6 +166,65 @@ pub async fn revoke_token(db: &Db, token_hash: &str, application_id: i64) -> sql
     Ok(n > 0)
 }
 
+/// An application holding live tokens of a user: the app, how many tokens, their distinct scope
+/// sets (each space-separated, joined by `, `), and when the first was issued.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AuthorizedApp {
+    pub application_id: i64,
+    pub name: String,
+    pub website: Option<String>,
+    pub tokens: i64,
+    pub scopes: String,
+    pub first_at: DateTime<Utc>,
+}
+
+/// The applications holding live tokens of `user_id`, except the one with `except_client_id`
+/// (the web app's own, whose tokens are its sessions), oldest authorisation first.
+pub async fn authorized_apps(
+    db: &Db,
+    user_id: i64,
+    except_client_id: &str,
+) -> sqlx::Result<Vec<AuthorizedApp>> {
+    let rows: Vec<(i64, String, Option<String>, String, DateTime<Utc>)> = on_db!(db, c => sqlx::query_as(
+        "SELECT a.id, a.name, a.website, t.scopes, t.created_at FROM oauth_access_tokens t \
+         JOIN oauth_applications a ON a.id = t.application_id \
+         WHERE t.user_id = $1 AND t.revoked_at IS NULL AND a.client_id <> $2 \
+         ORDER BY t.created_at")
+        .bind(user_id).bind(except_client_id).fetch_all(c).await)?;
+    let mut out: Vec<AuthorizedApp> = Vec::new();
+    for (id, name, website, scopes, at) in rows {
+        match out.iter_mut().find(|a| a.application_id == id) {
+            Some(a) => {
+                a.tokens += 1;
+                if !a.scopes.split(", ").any(|s| s == scopes) {
+                    a.scopes.push_str(", ");
+                    a.scopes.push_str(&scopes);
+                }
+            }
+            None => out.push(AuthorizedApp {
+                application_id: id,
+                name,
+                website,
+                tokens: 1,
+                scopes,
+                first_at: at,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Revokes every live token `user_id` gave application `application_id`; returns how many.
+pub async fn revoke_app_for_user(db: &Db, user_id: i64, application_id: i64) -> sqlx::Result<u64> {
+    let n = on_db!(db, c => sqlx::query(
+        "UPDATE oauth_access_tokens SET revoked_at = $3 \
+         WHERE user_id = $1 AND application_id = $2 AND revoked_at IS NULL")
+        .bind(user_id).bind(application_id).bind(Utc::now())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    crate::storage::changes::changed(crate::storage::changes::Kind::SignIns);
+    Ok(n)
+}
+
 /// Revokes every token and browser session of a user (after a password change or disabling).
 pub async fn revoke_all_for_user(db: &Db, user_id: i64) -> sqlx::Result<()> {
     let now = Utc::now();

@@ -73,6 +73,8 @@ pub struct ExplorePage {
 pub struct TagPage {
     pub shell: Shell,
     pub name: String,
+    /// Signed in: whether the viewer follows the hashtag.
+    pub following: Option<bool>,
     pub statuses: Vec<StatusView>,
     pub more: Option<String>,
 }
@@ -203,6 +205,23 @@ pub struct SettingsPage {
     pub prefs: crate::api_types::conversation::MessagingPreferences,
     /// The custom status being shown, if any.
     pub custom_status: Option<crate::api_types::conversation::CustomStatus>,
+    /// Names of the hashtags followed.
+    pub followed_tags: Vec<String>,
+    /// Applications holding tokens of the account (not this web app).
+    pub apps: Vec<AppView>,
+}
+
+/// One authorised application on Settings.
+pub struct AppView {
+    pub id: String,
+    pub name: String,
+    pub website: String,
+    /// Scope sets granted, `, `-separated.
+    pub scopes: String,
+    /// Live tokens it holds.
+    pub tokens: i64,
+    /// When it was first authorised: "6 Dec 2026".
+    pub since: String,
 }
 
 /// `GET /shorts/new`: the upload form of a short.

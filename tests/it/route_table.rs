@@ -544,6 +544,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/notifications", Page),
     ("GET", "/messages", Page),
     ("GET", "/settings", Page),
+    ("POST", "/settings/applications/{id}/revoke", Page),
     ("GET", "/shorts/new", Page),
     ("GET", "/messages/{id}", Page),
     ("GET", "/{at_name}/followers", Page),

@@ -913,6 +913,73 @@ async fn settings_story_and_short_in_chromium() {
     );
     assert!(shown[0]["custom_status"]["expires_at"].as_str().is_some());
 
+    // Follow a hashtag from its page; Settings lists it.
+    c.goto(&format!("{}/tags/gardens", app.base)).await.unwrap();
+    click(c, "button[data-tag-follow]").await;
+    assert!(
+        until(
+            c,
+            "return document.querySelector('button[data-tag-follow]').dataset.following === 'true'"
+        )
+        .await
+    );
+    c.goto(&format!("{}/settings", app.base)).await.unwrap();
+    let tags = c
+        .find(Locator::Id("followed-tags"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(tags.contains("#gardens"), "{tags}");
+
+    // Authorised apps: the test's app is listed (not the web app); revoking it ends its token.
+    let other = app.token_for("alice", "read").await;
+    c.refresh().await.unwrap();
+    let apps = c
+        .find(Locator::Id("apps"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        apps.contains("Test app") && !apps.contains("Rookery Web"),
+        "{apps}"
+    );
+    // Two sign-ins of the test's app (one per token_for): revoke each.
+    for left in [1, 0] {
+        click(c, "#apps form button[type=submit]").await;
+        assert!(
+            until(
+                c,
+                &format!("return document.querySelectorAll('#apps form').length === {left}")
+            )
+            .await,
+            "{}",
+            browser.screenshot("settings-apps").await.display()
+        );
+    }
+    assert!(
+        c.find(Locator::Id("apps"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("No app has access")
+    );
+    assert_eq!(
+        app.get("/api/v1/accounts/verify_credentials", Some(&other))
+            .await
+            .status,
+        401
+    );
+    let alice = {
+        // Later steps read through the API: a fresh token.
+        app.token_for("alice", "read write").await
+    };
+
     // A story from Home's tray.
     c.goto(&format!("{}/home", app.base)).await.unwrap();
     c.find(Locator::Id("story-file"))

@@ -17,6 +17,10 @@ pub(super) fn routes() -> Routes {
         .route("/notifications", get(web::notifications_screen))
         .route("/messages", get(web::messages))
         .route("/settings", get(web::settings_screen))
+        .route(
+            "/settings/applications/{id}/revoke",
+            post(web::revoke_application),
+        )
         .route("/shorts/new", get(web::new_short))
         .route("/messages/{id}", get(web::chat))
         .route("/{at_name}/followers", get(web::follow_list_followers))

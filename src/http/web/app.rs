@@ -371,10 +371,19 @@ pub async fn tag(
         if q.fragment() {
             return Ok(render_screen(FeedFragment { statuses, more }, None));
         }
+        let following = match v {
+            Some(me) => crate::service::tags::show(&state, &name, Some(me))
+                .await
+                .ok()
+                .map(|t| t.following.unwrap_or(false))
+                .or(Some(false)),
+            None => None,
+        };
         let (shell, cookie) = shell(&state, &headers, &uri, viewer.as_ref(), "explore").await?;
         Ok(render_screen(
             TagPage {
                 shell,
+                following,
                 name: name.to_string(),
                 statuses,
                 more,
@@ -712,6 +721,23 @@ pub async fn settings_screen(
                     user.account.id,
                 )
                 .await?,
+                followed_tags: crate::service::tags::followed(&state, user.account.id)
+                    .await?
+                    .into_iter()
+                    .map(|t| t.name)
+                    .collect(),
+                apps: crate::service::sessions::authorized_apps(&state, user.user.id)
+                    .await?
+                    .into_iter()
+                    .map(|a| AppView {
+                        id: a.application_id.to_string(),
+                        name: a.name,
+                        website: a.website.unwrap_or_default(),
+                        scopes: a.scopes,
+                        tokens: a.tokens,
+                        since: a.first_at.format("%-d %b %Y").to_string(),
+                    })
+                    .collect(),
             },
             cookie,
         ))
@@ -736,4 +762,33 @@ pub async fn new_short(State(state): State<AppState>, headers: HeaderMap, uri: U
         ))
     };
     result.await.unwrap_or_else(|e| error_page(&state, e))
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    authenticity_token: String,
+}
+
+/// `POST /settings/applications/:id/revoke`: signs application `id` out of the account (every
+/// token it holds is revoked), then back to Settings. A stale form gets the 403 page.
+pub async fn revoke_application(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<RevokeForm>,
+) -> Response {
+    if let Some(r) = stale_form(&state, &headers, &form.authenticity_token) {
+        return r;
+    }
+    let user = match signed_in(&state, &headers, "/settings").await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(&state, AppError::NotFound);
+    };
+    match crate::service::sessions::revoke_app(&state, user.user.id, id).await {
+        Ok(()) => see_other("/settings#apps"),
+        Err(e) => error_page(&state, e),
+    }
 }

@@ -721,6 +721,30 @@ document.getElementById("cs-clear")?.addEventListener("click", async () => {
   }
 });
 
+document.getElementById("followed-tags")?.addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-unfollow-tag]");
+  if (!b) return;
+  try {
+    await api("POST", `/api/v1/tags/${encodeURIComponent(b.dataset.unfollowTag)}/unfollow`);
+    b.closest("li").remove();
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
+document.querySelector("[data-tag-follow]")?.addEventListener("click", async (ev) => {
+  const b = ev.currentTarget;
+  const on = b.dataset.following !== "true";
+  try {
+    await api("POST", `/api/v1/tags/${encodeURIComponent(b.dataset.tagFollow)}/${on ? "follow" : "unfollow"}`);
+    b.dataset.following = String(on);
+    b.textContent = `${on ? "Unfollow" : "Follow"} #${b.dataset.tagFollow}`;
+    b.className = on ? "ghost" : "primary";
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
 const messagingForm = document.getElementById("messaging-form");
 messagingForm?.addEventListener("submit", async (ev) => {
   ev.preventDefault();
