@@ -439,9 +439,23 @@ async fn web_app_in_chromium() {
         .send_keys("Bob writes from the browser")
         .await
         .unwrap();
+    // With a photo and its alt text.
+    c.find(Locator::Id("compose-media"))
+        .await
+        .unwrap()
+        .send_keys(&fixture_path("photo.jpg"))
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("#compose .attachments li input"))
+        .await
+        .unwrap()
+        .send_keys("Bob's garden")
+        .await
+        .unwrap();
     js(c, "window.stillHere = true; return true").await;
     click(c, "#compose button[type=submit]").await;
-    assert!(until(c, "return [...document.querySelectorAll('.status .content')].some(e => e.textContent.includes('Bob writes from the browser'))").await,
+    assert!(until(c, "return [...document.querySelectorAll('.status')].some(e => e.textContent.includes('Bob writes from the browser') && !!e.querySelector('.media img[alt=\"Bob\\'s garden\"]'))").await,
         "{}", browser.screenshot("web-compose").await.display());
     assert_eq!(
         js(c, "return window.stillHere === true").await,

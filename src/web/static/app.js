@@ -53,6 +53,11 @@ function nodes(html) {
 async function fragment(url) {
   const sep = url.includes("?") ? "&" : "?";
   const res = await fetch(url + sep + "fragment=1", { credentials: "same-origin" });
+  // An ended session is sent to sign in: go there rather than show the form inside the list.
+  if (res.redirected && new URL(res.url).pathname === "/auth/sign_in") {
+    needSignIn();
+    throw new Error("Sign in again");
+  }
   if (!res.ok) throw new Error(res.statusText);
   return res.text();
 }
