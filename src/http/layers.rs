@@ -64,12 +64,12 @@ pub fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
 /// own files (no inline code), no plugins, no framing, forms and links as usual. Images and
 /// video may come from this server, from `media_origin` (an S3 bucket's public address, when
 /// media live there) and from other servers over https (remote media not cached yet is shown from
-/// where it lives).
+/// where it lives), and `blob:` ones (the previews of files picked for upload, made in the page).
 pub fn content_security_policy(media_origin: Option<&str>) -> String {
     let extra = media_origin.map(|o| format!(" {o}")).unwrap_or_default();
     format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:{extra}; \
-         media-src 'self' https:{extra}; connect-src 'self'; font-src 'self'; base-uri 'none'; \
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https:{extra}; \
+         media-src 'self' blob: https:{extra}; connect-src 'self'; font-src 'self'; base-uri 'none'; \
          object-src 'none'; frame-ancestors 'none'"
     )
 }

@@ -23,6 +23,7 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("static/pages.js"),
     ),
+    ("icon.svg", "image/svg+xml", include_str!("static/icon.svg")),
     (
         "stories.css",
         "text/css; charset=utf-8",

@@ -563,6 +563,8 @@ async fn web_app_in_chromium() {
         json!("unfollow")
     );
     browser.screenshot("web-profile").await;
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 
     // Reply from the post's page.
     c.goto(&format!("{}/@alice/{photo_id}", app.base))
@@ -798,6 +800,8 @@ async fn messages_in_chromium() {
         .await
         .unwrap();
     assert!(found.contains("Hello both"), "{found}");
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.client.clone().close().await.unwrap();
 }
 
@@ -1046,6 +1050,8 @@ async fn settings_story_and_short_in_chromium() {
         "{}",
         browser.screenshot("short-upload").await.display()
     );
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.client.clone().close().await.unwrap();
 }
 
@@ -1338,6 +1344,10 @@ async fn chat_between_instances_in_chromium() {
         alice_browser.screenshot("fed-chat-answer").await.display(),
         b.log()
     );
+    for b in [&alice_browser, &bob_browser] {
+        let errors = b.console_errors().await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+    }
     alice_browser.client.clone().close().await.unwrap();
     bob_browser.client.clone().close().await.unwrap();
 }

@@ -55,6 +55,11 @@ impl Browser {
             .expect("start chromedriver");
         let profile = tempfile::tempdir().unwrap();
         let mut caps = serde_json::Map::new();
+        // Console messages, for `console_errors`.
+        caps.insert(
+            "goog:loggingPrefs".into(),
+            serde_json::json!({"browser": "ALL"}),
+        );
         caps.insert(
             "goog:chromeOptions".into(),
             serde_json::json!({
@@ -101,6 +106,22 @@ impl Browser {
         path
     }
 
+    /// The console's errors since the last call (ChromeDriver's `se/log`, browser type): uncaught
+    /// exceptions, failed loads, CSP violations.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let v = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .expect("the browser's log");
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// Types `text` into the field with this `id`.
     pub async fn fill(&self, id: &str, text: &str) {
         self.client
@@ -121,5 +142,26 @@ impl Browser {
             .click()
             .await
             .unwrap();
+    }
+}
+
+/// ChromeDriver's log command (`POST /session/:id/se/log {"type": "browser"}`).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type": "browser"}"#.into()))
     }
 }
