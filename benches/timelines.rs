@@ -494,14 +494,31 @@ async fn main() {
         ("web profile", profile.as_str()),
     ] {
         let url = format!("http://127.0.0.1:{port}{path}");
-        let r = load_as(
-            &url,
-            Some(Credential::Cookie(session.clone())),
-            o.clients,
-            o.seconds,
-        )
-        .await;
-        r.print(name);
+        let cookie = Credential::Cookie(session.clone());
+        // The page itself, signed in (not a redirect to the sign-in form).
+        let page = cookie
+            .apply(
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap()
+                    .get(&url),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        assert!(
+            page.text().await.unwrap().contains("data-me="),
+            "{path} is not signed in"
+        );
+        // One client at a time: the server's time per page (plus loopback).
+        load_as(&url, Some(cookie.clone()), 1, 3)
+            .await
+            .print(&format!("{name} (1 client)"));
+        load_as(&url, Some(cookie), o.clients, o.seconds)
+            .await
+            .print(name);
     }
     println!(
         "peak RSS during the run: {:.1} MB",

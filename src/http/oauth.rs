@@ -42,6 +42,7 @@ pub(crate) fn message(state: &AppState, status: StatusCode, heading: &str, msg: 
             instance_title: &state.config.instance.title,
             heading,
             message: msg,
+            ok: status.is_success(),
         },
     )
 }

@@ -49,6 +49,8 @@ pub struct MessagePage<'a> {
     pub instance_title: &'a str,
     pub heading: &'a str,
     pub message: &'a str,
+    /// A success (shown as news, with the way on into the app), not an error.
+    pub ok: bool,
 }
 
 #[derive(Template)]

@@ -31,7 +31,7 @@ pub async fn confirm_email(
             &state,
             StatusCode::OK,
             "Address confirmed",
-            "Your e-mail address is confirmed. You can sign in from your app now.",
+            "Your e-mail address is confirmed. You can sign in from your app, or here on the web.",
         ),
         Err(AppError::NotFound) => crate::http::oauth::message(
             &state,
