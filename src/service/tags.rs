@@ -120,8 +120,9 @@ pub fn name_of(raw: &str) -> Option<&str> {
     (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')).then_some(name)
 }
 
-/// [`name_of`] of at most [`NAME_MAX`] characters, or 404 as for an unknown tag.
-fn valid_name(name: &str) -> AppResult<&str> {
+/// [`name_of`] of at most [`NAME_MAX`] characters, or 404 as for an unknown tag (the API's tag
+/// endpoints and the web app's `/tags/NAME`).
+pub fn valid_name(name: &str) -> AppResult<&str> {
     name_of(name)
         .filter(|n| n.chars().count() <= NAME_MAX)
         .ok_or(AppError::NotFound)

@@ -207,6 +207,8 @@ pub struct SettingsPage {
     pub custom_status: Option<crate::api_types::conversation::CustomStatus>,
     /// Names of the hashtags followed.
     pub followed_tags: Vec<String>,
+    /// The user's filters (v2).
+    pub filters: Vec<crate::api_types::filter::Filter>,
     /// Applications holding tokens of the account (not this web app).
     pub apps: Vec<AppView>,
 }
@@ -231,4 +233,24 @@ pub struct NewShortPage {
     pub shell: Shell,
     /// Where to go once posted: `/@USER/shorts`.
     pub profile: String,
+}
+
+/// `GET /lists`: the signed-in user's lists, and a form for a new one.
+#[derive(Template)]
+#[template(path = "app/lists.html")]
+pub struct ListsPage {
+    pub shell: Shell,
+    pub lists: Vec<crate::api_types::list::List>,
+}
+
+/// `GET /lists/:id`: a list's members and its feed.
+#[derive(Template)]
+#[template(path = "app/list.html")]
+pub struct ListPage {
+    pub shell: Shell,
+    pub id: String,
+    pub title: String,
+    pub members: Vec<AccountView>,
+    pub statuses: Vec<StatusView>,
+    pub more: Option<String>,
 }

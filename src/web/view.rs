@@ -111,6 +111,9 @@ pub struct StatusView {
     pub own: bool,
     /// Public or unlisted: may be boosted.
     pub boostable: bool,
+    /// Matched by the viewer's `warn` filters: their titles (the post shows behind a warning, as
+    /// apps show `Status.filtered`); empty otherwise.
+    pub filtered: String,
 }
 
 impl StatusView {
@@ -164,6 +167,14 @@ impl StatusView {
             bookmarked: s.bookmarked.unwrap_or(false),
             own: viewer == Some(s.account.id.as_str()),
             boostable: matches!(s.visibility.as_str(), "public" | "unlisted"),
+            filtered: entry
+                .filtered
+                .iter()
+                .chain(s.filtered.iter())
+                .flatten()
+                .map(|r| r.filter.title.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 

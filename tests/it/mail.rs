@@ -468,6 +468,19 @@ async fn sign_up_page_in_chromium() {
         .await
         .unwrap();
     assert!(text.contains("confirmed"), "{text}");
+    // On into the web app: its sign-in, then Home.
+    c.find(Locator::LinkText("Open Rookery"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    crate::pages::fill_sign_in(c, "webby", "a fine passphrase").await;
+    c.wait()
+        .for_element(Locator::Id("compose-text"))
+        .await
+        .unwrap();
+    assert!(c.title().await.unwrap().starts_with("Home"));
     let client = app.register_app("read", "urn:ietf:wg:oauth:2.0:oob").await;
     let r = app
         .password_grant(&client, "webby", "a fine passphrase", "read")

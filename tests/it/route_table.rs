@@ -544,6 +544,8 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/notifications", Page),
     ("GET", "/messages", Page),
     ("GET", "/settings", Page),
+    ("GET", "/lists", Page),
+    ("GET", "/lists/{id}", Page),
     ("POST", "/settings/applications/{id}/revoke", Page),
     ("GET", "/shorts/new", Page),
     ("GET", "/messages/{id}", Page),

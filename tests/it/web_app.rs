@@ -280,6 +280,10 @@ async fn screens_over_http(app: TestApp) {
         ("/@alice/123456", 404),
         ("/@alice/not-a-number", 404),
         ("/tags/%20", 404),
+        (
+            "/tags/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            404,
+        ),
     ] {
         let r = anon.get(&app.url(path)).await;
         assert_eq!(r.status, status, "{path}");
@@ -292,6 +296,15 @@ async fn screens_over_http(app: TestApp) {
         .get(&app.url("/explore?tab=local&max_id=99999999999999999999999&since_id=-1"))
         .await;
     assert_eq!(odd.status, 200, "unparsable pagination is ignored");
+    let huge = anon
+        .get(&app.url(&format!("/explore?q={}", "a".repeat(20_000))))
+        .await;
+    assert_eq!(huge.status, 200);
+    assert!(
+        huge.text.len() < 10_000,
+        "an outsized query is not echoed back: {} bytes",
+        huge.text.len()
+    );
 
     let mut c = signed_in(&app, "alice").await;
     let root = c.get(&app.url("/")).await;
@@ -311,6 +324,47 @@ async fn screens_over_http(app: TestApp) {
     assert!(!newer.text.contains("class=\"status\""), "nothing newer");
     let notes = c.get(&app.url("/notifications")).await;
     assert_eq!(notes.status, 200);
+
+    // The viewer's filters apply as in the API: `warn` behind a warning, `hide` left out.
+    for (title, word, action) in [
+        ("Dragons", "dragon", "warn"),
+        ("Secrets", "plotpoint", "hide"),
+    ] {
+        let f = app
+            .post(
+                "/api/v2/filters",
+                Some(&alice),
+                json!({"title": title, "context": ["home"], "filter_action": action,
+                       "keywords_attributes": [{"keyword": word, "whole_word": true}]}),
+            )
+            .await;
+        assert_eq!(f.status, 200, "{}", f.text);
+    }
+    app.post(
+        "/api/v1/statuses",
+        Some(&alice),
+        json!({"status": "the dragon wins"}),
+    )
+    .await;
+    app.post(
+        "/api/v1/statuses",
+        Some(&alice),
+        json!({"status": "the plotpoint is here"}),
+    )
+    .await;
+    let home = c.get(&app.url("/home")).await;
+    assert!(
+        home.text.contains("Filtered: Dragons"),
+        "a warn filter shows its title"
+    );
+    assert!(
+        home.text.contains("the dragon wins"),
+        "behind the warning, the post is there"
+    );
+    assert!(
+        !home.text.contains("plotpoint"),
+        "a hide filter leaves the post out"
+    );
 }
 
 both_backends!(session_calls_the_api, screens_over_http);
@@ -1414,3 +1468,126 @@ async fn custom_status(app: TestApp) {
 }
 
 both_backends!(custom_status);
+
+/// Lists and filters in Chromium: Alice makes a list, adds Bob (whom she follows) by handle, sees
+/// his post in its feed and removes him; she adds a filter on Settings, which then hides the
+/// matching post from Home, and deletes it.
+#[tokio::test]
+async fn lists_and_filters_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.create_user("alice").await;
+    let bob_id = app.create_user("bob").await;
+    let alice = app.token_for("alice", "read write follow").await;
+    let bob = app.token_for("bob", "read write").await;
+    app.post(
+        &format!("/api/v1/accounts/{bob_id}/follow"),
+        Some(&alice),
+        json!({}),
+    )
+    .await;
+    app.post(
+        "/api/v1/statuses",
+        Some(&bob),
+        json!({"status": "Compost tips for the season finale"}),
+    )
+    .await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/auth/sign_in?next=%2Flists", app.base))
+        .await
+        .unwrap();
+    fill_sign_in(c, "alice", "password-alice").await;
+    assert!(until(c, "return document.title.startsWith('Lists')").await);
+    c.find(Locator::Id("list-title"))
+        .await
+        .unwrap()
+        .send_keys("Gardeners")
+        .await
+        .unwrap();
+    click(c, "#list-new button[type=submit]").await;
+    assert!(until(c, "return document.title.startsWith('Gardeners')").await);
+    click(c, "#list-members summary").await;
+    c.find(Locator::Id("list-add-who"))
+        .await
+        .unwrap()
+        .send_keys("bob")
+        .await
+        .unwrap();
+    click(c, "#list-add button[type=submit]").await;
+    assert!(until(c, "return !!document.querySelector('[data-remove-member]') && [...document.querySelectorAll('#feed .status')].some(s => s.textContent.includes('Compost tips'))").await,
+        "{}", browser.screenshot("list").await.display());
+    let lists = app.get("/api/v1/lists", Some(&alice)).await.json();
+    let list_id = lists[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get(&format!("/api/v1/lists/{list_id}/accounts"), Some(&alice))
+            .await
+            .json()[0]["username"],
+        "bob"
+    );
+    click(c, "#list-members summary").await;
+    click(c, "button[data-remove-member]").await;
+    let mut gone = false;
+    for _ in 0..50 {
+        if app
+            .get(&format!("/api/v1/lists/{list_id}/accounts"), Some(&alice))
+            .await
+            .json()
+            .as_array()
+            .is_some_and(Vec::is_empty)
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(gone, "Bob was removed from the list");
+
+    // A filter from Settings: Home then hides the post; deleting it brings the post back.
+    c.goto(&format!("{}/settings", app.base)).await.unwrap();
+    c.find(Locator::Id("filter-title"))
+        .await
+        .unwrap()
+        .send_keys("Spoilers")
+        .await
+        .unwrap();
+    c.find(Locator::Id("filter-words"))
+        .await
+        .unwrap()
+        .send_keys("finale")
+        .await
+        .unwrap();
+    js(
+        c,
+        "document.getElementById('filter-action').value = 'hide'; return true",
+    )
+    .await;
+    click(c, "#filter-new button[type=submit]").await;
+    assert!(
+        until(c, "return !!document.querySelector('[data-delete-filter]')").await,
+        "{}",
+        browser.screenshot("filters").await.display()
+    );
+    let filters = app.get("/api/v2/filters", Some(&alice)).await.json();
+    assert_eq!(filters[0]["title"], "Spoilers");
+    assert_eq!(filters[0]["keywords"][0]["keyword"], "finale");
+    c.goto(&format!("{}/home", app.base)).await.unwrap();
+    assert!(until(c, "return !!document.getElementById('compose')").await);
+    assert!(
+        !c.source().await.unwrap().contains("Compost tips"),
+        "the filter hides it"
+    );
+    c.goto(&format!("{}/settings", app.base)).await.unwrap();
+    click(c, "button[data-delete-filter]").await;
+    assert!(until(c, "return !document.querySelector('[data-delete-filter]')").await);
+    assert!(
+        app.get("/api/v2/filters", Some(&alice))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.client.clone().close().await.unwrap();
+}

@@ -16,6 +16,8 @@ pub(super) fn routes() -> Routes {
         .route("/tags/{name}", get(web::tag))
         .route("/notifications", get(web::notifications_screen))
         .route("/messages", get(web::messages))
+        .route("/lists", get(web::lists_screen))
+        .route("/lists/{id}", get(web::list_screen))
         .route("/settings", get(web::settings_screen))
         .route(
             "/settings/applications/{id}/revoke",

@@ -287,11 +287,11 @@ pub async fn sign_up(
     match result {
         Ok((_, user)) => {
             let next = if user.confirmed_at.is_none() {
-                "We sent a link to your e-mail address: open it to confirm the address, then sign in from your app."
+                "We sent a link to your e-mail address: open it to confirm the address, then sign in here or from your app."
             } else if !user.approved {
                 "A moderator will look at your request; you can sign in once it is approved."
             } else {
-                "Your account is ready: sign in from your app."
+                "Your account is ready: sign in here or from your app."
             };
             message(&state, StatusCode::OK, "Welcome", next)
         }

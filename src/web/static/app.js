@@ -750,6 +750,73 @@ document.querySelector("[data-tag-follow]")?.addEventListener("click", async (ev
   }
 });
 
+const filterForm = document.getElementById("filter-new");
+filterForm?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const words = filterForm.elements.words.value.split(",").map((w) => w.trim()).filter(Boolean);
+  const context = [...filterForm.querySelectorAll("input[name=context]:checked")].map((b) => b.value);
+  try {
+    await api("POST", "/api/v2/filters", {
+      title: filterForm.elements.title.value,
+      context,
+      filter_action: filterForm.elements.filter_action.value,
+      keywords_attributes: words.map((keyword) => ({ keyword, whole_word: true })),
+    });
+    location.hash = "filters";
+    location.reload();
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
+// Deleting things listed on Settings and Lists: a filter, a list, a list's member.
+document.addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-delete-filter], button[data-delete-list], button[data-remove-member]");
+  if (!b) return;
+  let path;
+  if (b.dataset.deleteFilter) path = `/api/v2/filters/${b.dataset.deleteFilter}`;
+  else if (b.dataset.deleteList) {
+    if (!confirm("Delete this list?")) return;
+    path = `/api/v1/lists/${b.dataset.deleteList}`;
+  } else {
+    const list = document.getElementById("list-members").dataset.list;
+    path = `/api/v1/lists/${list}/accounts?account_ids[]=${b.dataset.removeMember}`;
+  }
+  try {
+    await api("DELETE", path);
+    b.closest("li").remove();
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
+const listForm = document.getElementById("list-new");
+listForm?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    const l = await api("POST", "/api/v1/lists", { title: listForm.elements.title.value });
+    location.href = `/lists/${l.id}`;
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
+const listAdd = document.getElementById("list-add");
+listAdd?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const list = document.getElementById("list-members").dataset.list;
+  const who = listAdd.querySelector("input").value.trim().replace(/^@/, "");
+  try {
+    const found = await api("GET", `/api/v2/search?type=accounts&resolve=true&limit=1&q=${encodeURIComponent(who)}`);
+    const account = found.accounts && found.accounts[0];
+    if (!account) throw new Error(`No account ${who}`);
+    await api("POST", `/api/v1/lists/${list}/accounts`, { account_ids: [account.id] });
+    location.reload();
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
 const messagingForm = document.getElementById("messaging-form");
 messagingForm?.addEventListener("submit", async (ev) => {
   ev.preventDefault();
