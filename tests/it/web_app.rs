@@ -1255,7 +1255,18 @@ async fn screenshots() {
     let chats = app.get("/api/v1/conversations", Some(&alice)).await.json();
     let chat = format!("/messages/{}", chats[0]["id"].as_str().unwrap());
     let thread = format!("/@alice/{pid}");
-    let screens: [(&str, &str); 10] = [
+    let list = app
+        .post("/api/v1/lists", Some(&alice), json!({"title": "Friends"}))
+        .await
+        .json();
+    let list_path = format!("/lists/{}", list["id"].as_str().unwrap());
+    app.post(
+        &format!("{list_path}/accounts").replacen("/lists", "/api/v1/lists", 1),
+        Some(&alice),
+        json!({"account_ids": [bob_id.to_string()]}),
+    )
+    .await;
+    let screens: [(&str, &str); 12] = [
         ("home", "/home"),
         ("explore", "/explore?tab=local"),
         ("notifications", "/notifications"),
@@ -1265,6 +1276,8 @@ async fn screenshots() {
         ("messages", "/messages"),
         ("chat", &chat),
         ("settings", "/settings"),
+        ("list", &list_path),
+        ("story", "/@bob/stories"),
         ("sign-in", "/auth/sign_in"),
     ];
     for (width, height, size) in [(390, 844, "phone"), (1440, 900, "desktop")] {
