@@ -1604,3 +1604,98 @@ async fn lists_and_filters_in_chromium() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.client.clone().close().await.unwrap();
 }
+
+/// A dropped stream loses nothing: Alice's chat is open when her server goes down; a message sent
+/// to her right after it is back (before her page has reconnected) shows up once the page
+/// reconnects, once, and the next one arrives live, once.
+#[tokio::test]
+async fn chat_catches_up_after_a_drop() {
+    use crate::federation::{FAST_RETRY, Instance};
+    let mut a = Instance::start(Backend::Sqlite, FAST_RETRY).await;
+    a.user("alice").await;
+    let dan = a.user("dan").await;
+    let post = |a: &Instance, token: &str, body: Value| {
+        let req = a
+            .http
+            .post(a.url("/api/v1/statuses"))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            assert!(r.status().is_success(), "{}", r.status());
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let first = post(
+        &a,
+        &dan,
+        json!({"status": "@alice hello", "visibility": "direct"}),
+    )
+    .await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!(
+        "http://{}/auth/sign_in?next=%2Fmessages",
+        a.domain
+    ))
+    .await
+    .unwrap();
+    for (field, value) in [("username", "alice"), ("password", "federation test")] {
+        c.find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    click(c, "button[type=submit]").await;
+    click(c, ".chat a").await;
+    assert!(
+        until(
+            c,
+            "return document.querySelectorAll('.bubble.theirs').length === 1"
+        )
+        .await
+    );
+
+    // Down for five seconds: the page says so, and its reconnection backs off (1, 2, 4 s …).
+    assert!(until(c, "return document.body.dataset.live === 'on'").await);
+    a.kill();
+    assert!(until(c, "return document.body.dataset.live === 'off'").await);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    a.restart().await;
+    post(&a, &dan, json!({"status": "while you were away", "visibility": "direct", "in_reply_to_id": first["id"]})).await;
+    assert_eq!(
+        js(c, "return document.body.dataset.live").await,
+        json!("off"),
+        "the message was sent while the page was not connected"
+    );
+    let count = |text: &str| {
+        format!(
+            "return [...document.querySelectorAll('.bubble')].filter(b => b.textContent.includes('{text}')).length"
+        )
+    };
+    assert!(
+        until(c, &format!("{} === 1", count("while you were away"))).await,
+        "{}",
+        browser.screenshot("chat-drop").await.display()
+    );
+    post(
+        &a,
+        &dan,
+        json!({"status": "and now live", "visibility": "direct", "in_reply_to_id": first["id"]}),
+    )
+    .await;
+    assert!(until(c, &format!("{} === 1", count("and now live"))).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        js(c, &count("while you were away")).await,
+        json!(1),
+        "nothing doubled"
+    );
+    assert_eq!(
+        js(c, "return document.querySelectorAll('.bubble').length").await,
+        json!(3)
+    );
+    browser.client.clone().close().await.unwrap();
+}

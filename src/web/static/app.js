@@ -392,6 +392,7 @@ function connect(attempt) {
   ws.onopen = () => {
     attempt = 0;
     socket = ws;
+    body.dataset.live = "on";
     for (const s of streams) ws.send(JSON.stringify({ type: "subscribe", ...s }));
     // A reconnection may have missed events: the catch-up fetches ask for everything after the
     // newest shown, so nothing is lost or doubled.
@@ -437,6 +438,8 @@ function connect(attempt) {
   };
   ws.onclose = () => {
     if (socket === ws) socket = null;
+    // Shown as "Reconnecting…" until the next connection catches up.
+    if (wasConnected) body.dataset.live = "off";
     const wait = Math.min(30000, 1000 * 2 ** attempt) + Math.random() * 500;
     setTimeout(() => connect(attempt + 1), wait);
   };
