@@ -987,6 +987,17 @@ async fn settings_story_and_short_in_chromium() {
 
     // Follow a hashtag from its page; Settings lists it.
     c.goto(&format!("{}/tags/gardens", app.base)).await.unwrap();
+    if !until(
+        c,
+        "return !!document.querySelector('button[data-tag-follow]')",
+    )
+    .await
+    {
+        panic!(
+            "no follow button on the tag page:\n{}",
+            c.source().await.unwrap()
+        );
+    }
     click(c, "button[data-tag-follow]").await;
     assert!(
         until(

@@ -119,6 +119,14 @@ pub(super) async fn shell(
     ))
 }
 
+/// The link to the page after the last of `ids` (`{base}max_id=ID`) when the page was full
+/// (`limit` entries); `base` ends in `?` or `&`.
+pub(super) fn next_page(ids: &[i64], limit: i64, base: &str) -> Option<String> {
+    (ids.len() as i64 >= limit)
+        .then(|| ids.last().map(|last| format!("{base}max_id={last}")))
+        .flatten()
+}
+
 /// The views of `statuses` for `viewer`, and the link to the page after the last of `ids` when
 /// this one was full (`base` is the screen's path with its query, ending in `?` or `&`).
 fn feed(
@@ -132,10 +140,7 @@ fn feed(
         .iter()
         .map(|s| StatusView::new(s, me.as_deref()))
         .collect();
-    let more = (ids.len() as i64 >= PER_PAGE)
-        .then(|| ids.last().map(|last| format!("{base}max_id={last}")))
-        .flatten();
-    (views, more)
+    (views, next_page(ids, PER_PAGE, base))
 }
 
 pub(super) fn render_screen(page: impl askama::Template, new_cookie: Option<String>) -> Response {
@@ -446,9 +451,7 @@ pub async fn notifications_screen(
         } else {
             format!("/notifications?type={kind}&")
         };
-        let more = (ids.len() as i64 >= page.limit)
-            .then(|| ids.last().map(|l| format!("{base}max_id={l}")))
-            .flatten();
+        let more = next_page(&ids, page.limit, &base);
         let (shell, cookie) = shell(&state, &headers, &uri, Some(&user), "notifications").await?;
         Ok(render_screen(
             NotificationsPage {
@@ -619,9 +622,7 @@ async fn follow_list(
         let (accounts, ids) =
             crate::service::relationships::list_accounts(&state, list, row.id, &page).await?;
         let back = format!("/@{acct}");
-        let more = (ids.len() as i64 >= page.limit)
-            .then(|| ids.last().map(|l| format!("{back}/{which}?max_id={l}")))
-            .flatten();
+        let more = next_page(&ids, page.limit, &format!("{back}/{which}?"));
         let (shell, cookie) = shell(&state, &headers, &uri, viewer.as_ref(), "").await?;
         Ok(render_screen(
             AccountsPage {

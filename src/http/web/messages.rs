@@ -14,7 +14,7 @@ use crate::state::AppState;
 use crate::web::app::*;
 use crate::web::view::{AccountView, ChatView, MessageView, StatusView, chat_title};
 
-use super::app::{ListQuery, error_page, render_screen, shell};
+use super::app::{ListQuery, error_page, next_page, render_screen, shell};
 use super::*;
 
 /// Messages per chat page.
@@ -103,9 +103,7 @@ async fn list(
     people.sort();
     people.dedup();
     page.online = presence_of(state, me, people).await?.0;
-    page.more = (ids.len() as i64 >= q.page().limit)
-        .then(|| ids.last().map(|l| format!("/messages?max_id={l}")))
-        .flatten();
+    page.more = next_page(&ids, q.page().limit, "/messages?");
     Ok(render_screen(page, cookie))
 }
 
@@ -174,9 +172,7 @@ async fn chat_screen(
         .filter(|a| *a != me_str)
         .collect();
     let (online, statuses) = presence_of(state, me, others).await?;
-    let older = (ids.len() as i64 >= page.limit)
-        .then(|| ids.last().map(|l| format!("{here}?max_id={l}")))
-        .flatten();
+    let older = next_page(&ids, page.limit, &format!("{here}?"));
     let newest = found.last().map(|s| s.id.clone()).unwrap_or_default();
     let last = conversation
         .last_status

@@ -201,6 +201,48 @@ function upload(file, progress) {
   });
 }
 
+/**
+ * Uploads each file picked in `input` at once (progress on `bar`), listing it in `list` with a
+ * Remove button and, when `withAlt`, a preview and an alt text field. Each entry of `entries`
+ * is `{ li, alt?, ready }`, `ready` resolving to the processed attachment; at most four.
+ */
+function pickUploads(input, list, bar, entries, withAlt) {
+  input.addEventListener("change", () => {
+    for (const file of input.files) {
+      if (entries.length >= 4) { toast("At most 4 attachments"); break; }
+      const li = document.createElement("li");
+      const entry = { li };
+      if (withAlt) {
+        const preview = document.createElement(file.type.startsWith("video") ? "video" : "img");
+        preview.src = URL.createObjectURL(file);
+        preview.alt = "";
+        const alt = document.createElement("input");
+        alt.type = "text";
+        alt.placeholder = "Describe it for people who cannot see it";
+        alt.setAttribute("aria-label", "Alt text for " + file.name);
+        alt.maxLength = 1500;
+        li.append(preview, alt);
+        entry.alt = alt;
+      } else {
+        li.append(file.name + " ");
+      }
+      const drop = document.createElement("button");
+      drop.type = "button";
+      drop.className = "ghost small";
+      drop.textContent = "Remove";
+      li.append(drop);
+      list.append(li);
+      const forget = () => { li.remove(); if (entries.includes(entry)) entries.splice(entries.indexOf(entry), 1); };
+      bar.hidden = false;
+      entry.ready = upload(file, (n) => { bar.value = n; });
+      entry.ready.catch((e) => { toast(e.message); forget(); });
+      drop.addEventListener("click", forget);
+      entries.push(entry);
+    }
+    input.value = "";
+  });
+}
+
 function setUpCompose(form) {
   const area = form.querySelector("textarea");
   const count = form.querySelector(".count");
@@ -223,33 +265,7 @@ function setUpCompose(form) {
     cwToggle.setAttribute("aria-pressed", String(on));
     if (on) cwField.querySelector("input").focus();
   });
-  files.addEventListener("change", () => {
-    for (const file of files.files) {
-      if (attachments.length >= 4) { toast("At most 4 attachments"); break; }
-      const li = document.createElement("li");
-      const preview = document.createElement(file.type.startsWith("video") ? "video" : "img");
-      preview.src = URL.createObjectURL(file);
-      preview.alt = "";
-      const alt = document.createElement("input");
-      alt.type = "text";
-      alt.placeholder = "Describe it for people who cannot see it";
-      alt.setAttribute("aria-label", "Alt text for " + file.name);
-      alt.maxLength = 1500;
-      const drop = document.createElement("button");
-      drop.type = "button";
-      drop.className = "ghost small";
-      drop.textContent = "Remove";
-      li.append(preview, alt, drop);
-      list.append(li);
-      const entry = { alt, li };
-      bar.hidden = false;
-      entry.ready = upload(file, (p) => { bar.value = p; }).then((m) => { entry.id = m.id; return m; });
-      entry.ready.catch((e) => { toast(e.message); li.remove(); attachments.splice(attachments.indexOf(entry), 1); });
-      drop.addEventListener("click", () => { li.remove(); attachments.splice(attachments.indexOf(entry), 1); });
-      attachments.push(entry);
-    }
-    files.value = "";
-  });
+  pickUploads(files, list, bar, attachments, true);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     error.hidden = true;
@@ -555,19 +571,7 @@ function setUpChat(chat) {
       form.requestSubmit();
     }
   });
-  files.addEventListener("change", () => {
-    for (const file of files.files) {
-      const li = document.createElement("li");
-      li.textContent = file.name;
-      attachments.append(li);
-      bar.hidden = false;
-      const entry = { li };
-      entry.ready = upload(file, (n) => { bar.value = n; });
-      entry.ready.catch((e) => { toast(e.message); li.remove(); uploads.splice(uploads.indexOf(entry), 1); });
-      uploads.push(entry);
-    }
-    files.value = "";
-  });
+  pickUploads(files, attachments, bar, uploads, false);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const text = area.value.trim();
@@ -695,9 +699,12 @@ profileForm?.addEventListener("submit", async (ev) => {
   // Unchecked boxes send nothing: say false.
   for (const box of profileForm.querySelectorAll("input[type=checkbox]")) data.set(box.name, box.checked ? "true" : "false");
   try {
-    await apiForm("PATCH", "/api/v1/accounts/update_credentials", data);
+    const account = await apiForm("PATCH", "/api/v1/accounts/update_credentials", data);
+    // Show the new pictures in place; the file fields are done with.
+    profileForm.querySelector(".avatar").src = account.avatar;
+    profileForm.querySelector(".header-preview").src = account.header;
+    for (const name of ["avatar", "header"]) profileForm.elements[name].value = "";
     toast("Profile saved");
-    setTimeout(() => location.reload(), 600);
   } catch (e) {
     error.textContent = e.message;
     error.hidden = false;
