@@ -114,6 +114,10 @@ pub struct ProfilePage {
     pub has_stories: bool,
     /// The account's custom status (`emoji text`), if it set one.
     pub custom_status: Option<String>,
+    /// `/@USER/tagged/NAME`: only the posts with this hashtag.
+    pub tagged: Option<String>,
+    /// The hashtags the account features (each links to its tagged posts).
+    pub featured: Vec<String>,
     pub tab: &'static str,
     pub tabs: &'static [(&'static str, &'static str)],
     pub statuses: Vec<StatusView>,
@@ -253,4 +257,20 @@ pub struct ListPage {
     pub members: Vec<AccountView>,
     pub statuses: Vec<StatusView>,
     pub more: Option<String>,
+}
+
+/// `GET /about`: what the instance is, its rules, its contact, its counts.
+#[derive(Template)]
+#[template(path = "app/about.html")]
+pub struct AboutPage {
+    pub shell: Shell,
+    pub description: String,
+    pub rules: Vec<String>,
+    pub contact: Option<AccountView>,
+    pub email: String,
+    pub users: i64,
+    pub posts: i64,
+    pub servers: i64,
+    pub version: String,
+    pub source_url: String,
 }

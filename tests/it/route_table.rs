@@ -540,6 +540,8 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/", Page),
     ("GET", "/home", Page),
     ("GET", "/explore", Page),
+    ("GET", "/about", Page),
+    ("GET", "/{at_name}/tagged/{name}", Page),
     ("GET", "/tags/{name}", Page),
     ("GET", "/notifications", Page),
     ("GET", "/messages", Page),

@@ -1710,3 +1710,200 @@ async fn chat_catches_up_after_a_drop() {
     );
     browser.client.clone().close().await.unwrap();
 }
+
+/// No dead links: from the front page and every screen (signed out and signed in), follow each
+/// local `href` and `src` in the HTML — post and bio links, mentions, hashtags, featured hashtags,
+/// profiles, threads, media, assets — and check none answers 404 or fails.
+#[tokio::test]
+async fn no_dead_links() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let alice_id = app.create_user("alice").await;
+    let bob_id = app.create_user("bob").await;
+    let alice = app.token_for("alice", "read write follow").await;
+    let bob = app.token_for("bob", "read write follow").await;
+    let r = app
+        .send_form(
+            reqwest::Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&alice),
+            &[
+                (
+                    "note",
+                    "Gardener. Ask @bob about #compost https://example.com/garden",
+                ),
+                ("fields_attributes[0][name]", "Tag"),
+                ("fields_attributes[0][value]", "#gardens"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let f = app
+        .post(
+            "/api/v1/featured_tags",
+            Some(&alice),
+            json!({"name": "gardens"}),
+        )
+        .await;
+    assert_eq!(f.status, 200, "{}", f.text);
+    app.post(
+        &format!("/api/v1/accounts/{alice_id}/follow"),
+        Some(&bob),
+        json!({}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/accounts/{bob_id}/follow"),
+        Some(&alice),
+        json!({}),
+    )
+    .await;
+    let m = crate::media::upload(
+        &app,
+        &alice,
+        "/api/v2/media",
+        "photo.jpg",
+        "image/jpeg",
+        crate::media::fixture("photo.jpg"),
+        &[("description", "beds")],
+    )
+    .await;
+    let s = app
+        .post("/api/v1/statuses", Some(&alice), json!({"status": "New beds for #gardens, thanks @bob! https://example.com/beds", "media_ids": [m.json()["id"]]}))
+        .await
+        .json();
+    app.post(
+        "/api/v1/statuses",
+        Some(&bob),
+        json!({"status": "@alice they look great #gardens", "in_reply_to_id": s["id"]}),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/statuses/{}/favourite", s["id"].as_str().unwrap()),
+        Some(&bob),
+        json!({}),
+    )
+    .await;
+    app.post(
+        "/api/v1/statuses",
+        Some(&bob),
+        json!({"status": "@alice see you at the allotment", "visibility": "direct"}),
+    )
+    .await;
+    let story_media = crate::media::upload(
+        &app,
+        &alice,
+        "/api/v2/media",
+        "photo.png",
+        "image/png",
+        crate::media::fixture("photo.png"),
+        &[],
+    )
+    .await;
+    app.post(
+        "/api/v1/stories",
+        Some(&alice),
+        json!({"media_id": story_media.json()["id"]}),
+    )
+    .await;
+
+    let config_base = app.state.config.base_url();
+    let local = |href: &str| -> Option<String> {
+        let href = href.replace("&amp;", "&");
+        let href = href.split('#').next().unwrap_or_default().to_string();
+        if let Some(p) = href
+            .strip_prefix(&app.base)
+            .or_else(|| href.strip_prefix(&config_base))
+        {
+            return Some(if p.is_empty() {
+                "/".into()
+            } else {
+                p.to_string()
+            });
+        }
+        (href.starts_with('/') && !href.starts_with("//")).then_some(href)
+    };
+    let link = regex::Regex::new(r#"(?:href|src|poster)="([^"]*)""#).unwrap();
+    for signed_in in [false, true] {
+        let mut c = if signed_in {
+            let mut c = FormClient::new();
+            let page = c.get(&app.url("/auth/sign_in?next=/home")).await;
+            let mut form = hidden_inputs(&page.text);
+            form.push(("username".into(), "bob".into()));
+            form.push(("password".into(), "password-bob".into()));
+            c.post_form(&app.url("/auth/sign_in"), &form).await;
+            c
+        } else {
+            FormClient::new()
+        };
+        let mut queue: std::collections::VecDeque<String> = [
+            "/",
+            "/home",
+            "/explore",
+            "/explore?tab=posts",
+            "/explore?tab=tags",
+            "/explore?tab=links",
+            "/explore?tab=people",
+            "/about",
+            "/notifications",
+            "/messages",
+            "/settings",
+            "/lists",
+            "/@alice",
+            "/@alice?tab=media",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut dead = Vec::new();
+        while let Some(path) = queue.pop_front() {
+            if seen.len() >= 400 || !seen.insert(path.clone()) {
+                continue;
+            }
+            let mut page = c.get(&app.url(&path)).await;
+            let mut at = path.clone();
+            for _ in 0..3 {
+                match (
+                    page.status.as_u16(),
+                    page.header("location").map(str::to_string),
+                ) {
+                    (301..=303 | 307 | 308, Some(to)) => {
+                        at = local(&to).unwrap_or(to);
+                        page = c.get(&app.url(&at)).await;
+                    }
+                    _ => break,
+                }
+            }
+            let status = page.status.as_u16();
+            if status == 404 || status >= 500 {
+                dead.push(format!("{path} → {at}: {status}"));
+                continue;
+            }
+            if page
+                .header("content-type")
+                .is_some_and(|t| t.starts_with("text/html"))
+            {
+                for cap in link.captures_iter(&page.text) {
+                    if let Some(next) = local(&cap[1])
+                        && !seen.contains(&next)
+                        && !next.starts_with("/auth/sign_out")
+                    {
+                        queue.push_back(next);
+                    }
+                }
+            }
+        }
+        assert!(
+            dead.is_empty(),
+            "dead links (signed in: {signed_in}): {dead:#?}"
+        );
+        assert!(seen.len() > 30, "the crawl reached {} pages", seen.len());
+        eprintln!("crawled {} addresses (signed in: {signed_in})", seen.len());
+        for must in ["/tags/gardens", "/@alice/tagged/gardens", "/@bob", "/about"] {
+            assert!(
+                seen.contains(must),
+                "{must} was linked from a page (signed in: {signed_in})"
+            );
+        }
+    }
+}

@@ -13,6 +13,8 @@ pub(super) fn routes() -> Routes {
         .route("/", get(web::root))
         .route("/home", get(web::home))
         .route("/explore", get(web::explore))
+        .route("/about", get(web::about))
+        .route("/{at_name}/tagged/{name}", get(web::tagged))
         .route("/tags/{name}", get(web::tag))
         .route("/notifications", get(web::notifications_screen))
         .route("/messages", get(web::messages))

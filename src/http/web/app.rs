@@ -487,6 +487,33 @@ async fn profile_account(
 /// `GET /@USER` (or `@USER@DOMAIN`, our copy of a remote account) for a browser: the profile with
 /// its posts (`?tab=replies|media|shorts`), the visitor's relationship buttons.
 pub async fn profile(state: &AppState, headers: &HeaderMap, uri: &Uri, acct: &str) -> Response {
+    profile_with(state, headers, uri, acct, None).await
+}
+
+/// `GET /@USER/tagged/NAME`: the profile showing only its posts with hashtag NAME (where featured
+/// hashtags link). Errors: 404 for an unknown account or a malformed name.
+pub async fn tagged(
+    State(state): State<AppState>,
+    Path((at_name, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let Some(acct) = at_name.strip_prefix('@') else {
+        return error_page(&state, AppError::NotFound);
+    };
+    match crate::service::tags::valid_name(&name) {
+        Ok(name) => profile_with(&state, &headers, &uri, acct, Some(name)).await,
+        Err(e) => error_page(&state, e),
+    }
+}
+
+async fn profile_with(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    acct: &str,
+    tagged: Option<&str>,
+) -> Response {
     let q: ListQuery = uri
         .query()
         .and_then(|s| serde_urlencoded::from_str(s).ok())
@@ -505,15 +532,16 @@ pub async fn profile(state: &AppState, headers: &HeaderMap, uri: &Uri, acct: &st
             exclude_reblogs: matches!(tab, "media" | "shorts"),
             only_media: tab == "media",
             only_shorts: tab == "shorts",
+            tagged: tagged.map(str::to_string),
             ..Default::default()
         };
         let (found, ids) =
             timelines::account_statuses(state, v, row.id, &filter, &q.page()).await?;
         let a = AccountView::new(&render::account(state, &row).await?);
-        let base = if tab.is_empty() {
-            format!("{}?", a.path)
-        } else {
-            format!("{}?tab={tab}&", a.path)
+        let base = match (tagged, tab) {
+            (Some(t), _) => format!("{}/tagged/{}?", a.path, urlencoding::encode(t)),
+            (None, "") => format!("{}?", a.path),
+            (None, tab) => format!("{}?tab={tab}&", a.path),
         };
         let (statuses, more) = feed(&found, &ids, viewer.as_ref(), &base);
         if q.fragment() {
@@ -559,6 +587,12 @@ pub async fn profile(state: &AppState, headers: &HeaderMap, uri: &Uri, acct: &st
                 own,
                 has_stories,
                 custom_status,
+                tagged: tagged.map(str::to_string),
+                featured: crate::service::featured::featured_tags(state, row.id)
+                    .await?
+                    .into_iter()
+                    .map(|f| f.name)
+                    .collect(),
                 tab,
                 tabs: PROFILE_TABS,
                 statuses,
@@ -865,6 +899,37 @@ pub async fn list_screen(
                 members,
                 statuses,
                 more,
+            },
+            cookie,
+        ))
+    };
+    result.await.unwrap_or_else(|e| error_page(&state, e))
+}
+
+/// `GET /about` (anyone): the instance's description, rules, contact (account and address), counts
+/// and software, as `/api/v2/instance` gives them to apps.
+pub async fn about(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let viewer = maybe_signed_in(&state, &headers).await;
+    let result = async {
+        let facts = crate::service::instance::facts(&state).await?;
+        let contact = match &facts.contact {
+            Some(row) => Some(AccountView::new(&render::account(&state, row).await?)),
+            None => None,
+        };
+        let (shell, cookie) = shell(&state, &headers, &uri, viewer.as_ref(), "about").await?;
+        let cfg = &state.config.instance;
+        Ok(render_screen(
+            AboutPage {
+                shell,
+                description: cfg.description.clone(),
+                rules: cfg.rules.clone(),
+                contact,
+                email: cfg.contact_email.clone(),
+                users: facts.stats.user_count,
+                posts: facts.stats.status_count,
+                servers: facts.stats.domain_count,
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                source_url: cfg.source_url.clone(),
             },
             cookie,
         ))
