@@ -25,6 +25,9 @@ impl std::ops::Deref for AppState {
 /// What [`AppState`] holds.
 pub struct Shared {
     pub config: Arc<Config>,
+    /// When this process read its configuration and started (`updated_at` of the instance's
+    /// extended description, which lives in the configuration).
+    pub started_at: chrono::DateTime<chrono::Utc>,
     pub db: Db,
     pub sign_in_limiter: Arc<SignInLimiter>,
     /// Budgets for sign-ups, password resets and posting.
@@ -109,6 +112,7 @@ impl AppState {
                 &config.rate_limits,
             )),
             config: Arc::new(config),
+            started_at: chrono::Utc::now(),
             db,
             hub: Hub::new(),
             presence: Arc::new(crate::realtime::Presence::default()),

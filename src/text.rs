@@ -337,3 +337,18 @@ mod status_tests {
         assert_eq!(unknown, "<p>@nobody</p>");
     }
 }
+
+/// Whether `code` is an ISO 639-1 language code (`en`, `de`, …), as statuses and posting defaults
+/// name their language (the `isolang` crate's table).
+pub fn is_language(code: &str) -> bool {
+    code.len() == 2 && isolang::Language::from_639_1(code).is_some()
+}
+
+/// Every ISO 639-1 language with its English name, by code: `GET /api/v1/instance/languages`.
+pub fn languages() -> Vec<(&'static str, &'static str)> {
+    let mut all: Vec<(&str, &str)> = isolang::languages()
+        .filter_map(|l| Some((l.to_639_1()?, l.to_name())))
+        .collect();
+    all.sort_unstable();
+    all
+}

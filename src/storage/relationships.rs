@@ -412,3 +412,18 @@ pub async fn has_follower_on_domain(db: &Db, author: i64, domain: &str) -> sqlx:
         .bind(author).bind(domain).fetch_one(c).await)?;
     Ok(n > 0)
 }
+
+/// Of the accounts `viewer` follows, those that follow `target` (at most `limit`, oldest follow of
+/// `target` first): `GET /api/v1/accounts/familiar_followers`.
+pub async fn familiar_followers(
+    db: &Db,
+    viewer: i64,
+    target: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<i64>> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT f2.account_id FROM follows f2 \
+         JOIN follows f1 ON f1.target_account_id = f2.account_id AND f1.account_id = $1 \
+         WHERE f2.target_account_id = $2 AND f2.account_id <> $1 ORDER BY f2.id LIMIT $3")
+        .bind(viewer).bind(target).bind(limit).fetch_all(c).await)
+}

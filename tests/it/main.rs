@@ -33,6 +33,7 @@ mod notifications;
 mod oauth;
 mod outages;
 mod pages;
+mod parity;
 mod proxy;
 mod push;
 mod relationships;

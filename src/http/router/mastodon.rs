@@ -67,7 +67,14 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
             "/api/v1/apps/verify_credentials",
             get(v1::apps::verify_credentials),
         )
-        .route("/api/v1/accounts", post(v1::accounts::create))
+        .route(
+            "/api/v1/accounts",
+            get(v1::accounts::index).post(v1::accounts::create),
+        )
+        .route(
+            "/api/v1/accounts/familiar_followers",
+            get(v1::accounts::familiar_followers),
+        )
         .route(
             "/api/v1/accounts/verify_credentials",
             get(v1::accounts::verify_credentials),
@@ -153,7 +160,10 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
             "/api/v1/notifications/{id}/dismiss",
             post(v1::notifications::dismiss),
         )
-        .route("/api/v1/statuses", post(v1::statuses::create))
+        .route(
+            "/api/v1/statuses",
+            get(v1::statuses::index).post(v1::statuses::create),
+        )
         .route(
             "/api/v1/statuses/{id}",
             get(v1::statuses::show)
@@ -306,6 +316,11 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         .route("/api/v1/instance/", get(v1::instance::show))
         .route("/api/v1/instance/peers", get(v1::instance::peers))
         .route("/api/v1/instance/rules", get(v1::instance::rules))
+        .route("/api/v1/instance/languages", get(v1::instance::languages))
+        .route(
+            "/api/v1/instance/extended_description",
+            get(v1::instance::extended_description),
+        )
         .route(
             "/api/v1/emails/confirmations",
             post(v1::emails::resend_confirmation),

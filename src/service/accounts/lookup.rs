@@ -27,6 +27,33 @@ pub async fn visible(state: &AppState, id: i64) -> AppResult<AccountRow> {
     Ok(row)
 }
 
+/// Most accounts `GET /api/v1/accounts?id[]=` takes at once (as Mastodon: 422 past it).
+pub const MANY_MAX: usize = 40;
+
+/// `GET /api/v1/accounts?id[]=…`: the accounts of `ids` that [`visible`] shows, in the order
+/// asked (unknown and malformed IDs are left out).
+///
+/// Errors: 422 for more than [`MANY_MAX`] IDs.
+pub async fn visible_many(state: &AppState, ids: &[String]) -> AppResult<Vec<AccountRow>> {
+    if ids.len() > MANY_MAX {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: at most {MANY_MAX} id[] at once"
+        )));
+    }
+    let mut out: Vec<AccountRow> = Vec::new();
+    for id in ids.iter().filter_map(|i| i.parse::<i64>().ok()) {
+        if out.iter().any(|a| a.id == id) {
+            continue;
+        }
+        match visible(state, id).await {
+            Ok(row) => out.push(row),
+            Err(AppError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
 /// The account `USER` or `USER@DOMAIN` names (no WebFinger). Errors: 404 when unknown or
 /// malformed.
 pub async fn by_acct(state: &AppState, acct: &str) -> AppResult<AccountRow> {

@@ -479,7 +479,7 @@ pub async fn update_credentials(
     }
     if let Some(lang) = &u.language
         && !lang.is_empty()
-        && !(lang.len() == 2 && lang.chars().all(|c| c.is_ascii_lowercase()))
+        && !crate::text::is_language(lang)
     {
         v.add(
             "source[language]",

@@ -409,6 +409,38 @@ pub async fn list_accounts(
     Ok((accounts, ids))
 }
 
+/// Most accounts one `GET /api/v1/accounts/familiar_followers` asks about, and most followers it
+/// shows for each.
+pub const FAMILIAR_MAX: usize = 40;
+
+/// `GET /api/v1/accounts/familiar_followers?id[]=…`: for each account asked about (in order,
+/// repeats once), the accounts `me` follows that follow it — `[{"id", "accounts": [Account]}]`.
+///
+/// Errors: 422 for more than [`FAMILIAR_MAX`] IDs.
+pub async fn familiar_followers(
+    state: &AppState,
+    me: i64,
+    ids: &[String],
+) -> AppResult<Vec<serde_json::Value>> {
+    if ids.len() > FAMILIAR_MAX {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: at most {FAMILIAR_MAX} id[] at once"
+        )));
+    }
+    let mut out = Vec::new();
+    let mut done: Vec<i64> = Vec::new();
+    for id in ids.iter().filter_map(|i| i.parse::<i64>().ok()) {
+        if done.contains(&id) {
+            continue;
+        }
+        done.push(id);
+        let followers = store::familiar_followers(&state.db, me, id, FAMILIAR_MAX as i64).await?;
+        let accounts = crate::service::render::accounts_by_id(state, &followers).await?;
+        out.push(serde_json::json!({"id": id.to_string(), "accounts": accounts}));
+    }
+    Ok(out)
+}
+
 /// True when `viewer` (`0`: anonymous) should not see `author`'s content on public streams:
 /// either blocks the other, `viewer` mutes `author`, or `author` is on a silenced domain and
 /// `viewer` does not follow them.

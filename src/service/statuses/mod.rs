@@ -45,6 +45,35 @@ const PINS_MAX: i64 = 5;
 /// The status if `viewer` (`None`: anonymous) may see it.
 ///
 /// Errors: 404 when it does not exist or is not visible (never revealing which).
+/// Most statuses `GET /api/v1/statuses?id[]=` takes at once (as Mastodon: 422 past it).
+pub const MANY_MAX: usize = 20;
+
+/// `GET /api/v1/statuses?id[]=…`: the statuses of `ids` that `viewer` may see, in the order
+/// asked (unknown, malformed and hidden IDs are left out, as Mastodon does).
+///
+/// Errors: 422 for more than [`MANY_MAX`] IDs.
+pub async fn visible_many(
+    state: &AppState,
+    viewer: Option<i64>,
+    ids: &[String],
+) -> AppResult<Vec<StatusRow>> {
+    if ids.len() > MANY_MAX {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: at most {MANY_MAX} id[] at once"
+        )));
+    }
+    let wanted: Vec<i64> = ids.iter().filter_map(|i| i.parse().ok()).collect();
+    let mut rows = crate::storage::statuses::find_many_visible(
+        &state.db,
+        &wanted,
+        viewer.unwrap_or(crate::storage::statuses::ANONYMOUS),
+    )
+    .await?;
+    rows.sort_by_key(|r| wanted.iter().position(|w| *w == r.id));
+    rows.dedup_by_key(|r| r.id);
+    Ok(rows)
+}
+
 pub async fn visible(state: &AppState, viewer: Option<i64>, id: &str) -> AppResult<StatusRow> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     store::find_visible(&state.db, id, viewer.unwrap_or(store::ANONYMOUS))

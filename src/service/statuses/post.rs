@@ -184,7 +184,7 @@ pub(super) fn validate_text(
 
 pub(super) fn validate_language(lang: &Option<String>) -> AppResult<()> {
     if let Some(l) = lang
-        && !(l.len() == 2 && l.chars().all(|c| c.is_ascii_lowercase()))
+        && !crate::text::is_language(l)
     {
         return Err(AppError::unprocessable(
             "Validation failed: Language is not an ISO 639-1 code",

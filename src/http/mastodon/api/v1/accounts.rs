@@ -543,3 +543,38 @@ pub async fn unpin(
         crate::service::featured::endorse(&state, cu.account.id, &id, false).await?,
     ))
 }
+
+#[derive(Deserialize)]
+pub struct ManyParams {
+    #[serde(
+        default,
+        deserialize_with = "crate::http::extract::lenient::one_or_many"
+    )]
+    id: Vec<String>,
+}
+
+/// `GET /api/v1/accounts?id[]=…` (public, or `read:accounts` with a token) → `[Account]`, in the
+/// order asked, unknown IDs left out; 422 past 40 IDs.
+pub async fn index(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params { value: p, .. }: Params<ManyParams>,
+) -> AppResult<Json<Vec<Account>>> {
+    auth.viewer("read:accounts")?;
+    let rows = svc::visible_many(&state, &p.id).await?;
+    Ok(Json(render::accounts(&state, &rows).await?))
+}
+
+/// `GET /api/v1/accounts/familiar_followers?id[]=…` (`read:follows`) →
+/// `[{"id", "accounts": [Account]}]`: for each account, those the caller follows who follow it;
+/// 422 past 40 IDs.
+pub async fn familiar_followers(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params { value: p, .. }: Params<ManyParams>,
+) -> AppResult<Json<Vec<serde_json::Value>>> {
+    let cu = auth.require_user("read:follows")?;
+    Ok(Json(
+        crate::service::relationships::familiar_followers(&state, cu.account.id, &p.id).await?,
+    ))
+}

@@ -43,6 +43,28 @@ pub async fn translation_languages() -> Json<Value> {
     Json(json!({}))
 }
 
+/// `GET /api/v1/instance/languages`: `[{"code", "name"}]`, every ISO 639-1 language a status may
+/// name (`language` on `POST /api/v1/statuses`), by code, with its English name.
+pub async fn languages() -> Json<Vec<Value>> {
+    Json(
+        crate::text::languages()
+            .into_iter()
+            .map(|(code, name)| json!({"code": code, "name": name}))
+            .collect(),
+    )
+}
+
+/// `GET /api/v1/instance/extended_description`: `{"updated_at", "content"}` — the instance's
+/// description as HTML paragraphs (Mastodon's longer "about" text; Rookery has one description).
+/// `updated_at` is when this process read its configuration, where the description lives.
+pub async fn extended_description(State(state): State<AppState>) -> Json<Value> {
+    let cfg = &state.config.instance;
+    Json(json!({
+        "updated_at": state.started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "content": crate::text::plain_to_html(&cfg.description),
+    }))
+}
+
 /// `GET /api/v1/instance/activity`: the last 12 weeks, newest first, each
 /// `{"week" (UNIX seconds of its start, as a string), "statuses", "logins", "registrations"}`
 /// (counts as strings, as Mastodon sends them).

@@ -367,3 +367,24 @@ pub async fn view(
         render::status(&state, Some(cu.account.id), row).await?,
     ))
 }
+
+#[derive(serde::Deserialize)]
+pub struct ManyParams {
+    #[serde(
+        default,
+        deserialize_with = "crate::http::extract::lenient::one_or_many"
+    )]
+    id: Vec<String>,
+}
+
+/// `GET /api/v1/statuses?id[]=…` (public, or `read:statuses` with a token) → `[Status]`: those the
+/// caller may see, in the order asked; 422 past 20 IDs.
+pub async fn index(
+    State(state): State<AppState>,
+    auth: Auth,
+    crate::http::extract::Params { value: p, .. }: crate::http::extract::Params<ManyParams>,
+) -> AppResult<Json<Vec<Status>>> {
+    let viewer = viewer(&auth)?;
+    let rows = svc::visible_many(&state, viewer, &p.id).await?;
+    Ok(Json(render::statuses(&state, viewer, rows).await?))
+}

@@ -1,0 +1,154 @@
+//! Mastodon 4.5 parity (issue 26): the smaller endpoints apps call — several statuses or accounts
+//! by ID, familiar followers, the instance's languages and extended description — and the
+//! language check of posts.
+
+use serde_json::json;
+
+use crate::both_backends;
+use crate::support::TestApp;
+
+async fn lookups_by_id(app: TestApp) {
+    let alice_id = app.create_user("alice").await;
+    let bob_id = app.create_user("bob").await;
+    let carol_id = app.create_user("carol").await;
+    let dave_id = app.create_user("dave").await;
+    let alice = app.token_for("alice", "read write follow").await;
+    let bob = app.token_for("bob", "read write follow").await;
+    let carol = app.token_for("carol", "read write follow").await;
+
+    // Statuses: in the order asked; private ones only for those who may see them.
+    let public = app
+        .post("/api/v1/statuses", Some(&alice), json!({"status": "hello"}))
+        .await
+        .json();
+    let private = app
+        .post(
+            "/api/v1/statuses",
+            Some(&alice),
+            json!({"status": "followers only", "visibility": "private"}),
+        )
+        .await
+        .json();
+    let (p, q) = (
+        public["id"].as_str().unwrap(),
+        private["id"].as_str().unwrap(),
+    );
+    let url = format!("/api/v1/statuses?id[]={q}&id[]={p}&id[]=123&id[]=nope");
+    let mine = app.get(&url, Some(&alice)).await.json();
+    let ids: Vec<&str> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![q, p]);
+    let anon = app.get(&url, None).await.json();
+    assert_eq!(
+        anon.as_array().unwrap().len(),
+        1,
+        "a stranger sees the public one only"
+    );
+    let many: String = (0..21).map(|i| format!("id[]={i}&")).collect();
+    app.get(&format!("/api/v1/statuses?{many}"), None)
+        .await
+        .assert_error(422);
+
+    // Accounts: in the order asked, unknown ones left out, at most 40.
+    let url = format!("/api/v1/accounts?id[]={bob_id}&id[]=999&id[]={alice_id}&id[]={bob_id}");
+    let got = app.get(&url, None).await.json();
+    let names: Vec<&str> = got
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["bob", "alice"]);
+    let many: String = (0..41).map(|i| format!("id[]={i}&")).collect();
+    app.get(&format!("/api/v1/accounts?{many}"), None)
+        .await
+        .assert_error(422);
+
+    // Familiar followers: of those Alice follows, who follows Dave.
+    for (who, whom) in [
+        (&alice, bob_id),
+        (&alice, carol_id),
+        (&bob, dave_id),
+        (&carol, dave_id),
+    ] {
+        let r = app
+            .post(
+                &format!("/api/v1/accounts/{whom}/follow"),
+                Some(who),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let ff = app
+        .get(
+            &format!("/api/v1/accounts/familiar_followers?id[]={dave_id}&id[]={bob_id}"),
+            Some(&alice),
+        )
+        .await
+        .json();
+    assert_eq!(ff[0]["id"], dave_id.to_string());
+    let mut known: Vec<&str> = ff[0]["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap())
+        .collect();
+    known.sort();
+    assert_eq!(known, vec!["bob", "carol"]);
+    assert!(ff[1]["accounts"].as_array().unwrap().is_empty());
+    app.get(
+        &format!("/api/v1/accounts/familiar_followers?id[]={dave_id}"),
+        None,
+    )
+    .await
+    .assert_error(401);
+}
+
+both_backends!(lookups_by_id);
+
+async fn instance_languages_and_description(app: TestApp) {
+    app.create_user("alice").await;
+    let alice = app.token_for("alice", "read write").await;
+    let langs = app.get("/api/v1/instance/languages", None).await.json();
+    let langs = langs.as_array().unwrap();
+    assert!(
+        langs.len() > 150,
+        "every ISO 639-1 language: {}",
+        langs.len()
+    );
+    assert!(langs.contains(&json!({"code": "en", "name": "English"})));
+    assert!(langs.contains(&json!({"code": "de", "name": "German"})));
+    let d = app
+        .get("/api/v1/instance/extended_description", None)
+        .await
+        .json();
+    assert!(
+        d["content"].as_str().unwrap().contains("A Rookery server."),
+        "{d}"
+    );
+    assert!(d["updated_at"].as_str().unwrap().ends_with('Z'));
+    // A post's language must be one of them.
+    let ok = app
+        .post(
+            "/api/v1/statuses",
+            Some(&alice),
+            json!({"status": "Hallo", "language": "de"}),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    assert_eq!(ok.json()["language"], "de");
+    app.post(
+        "/api/v1/statuses",
+        Some(&alice),
+        json!({"status": "?", "language": "xq"}),
+    )
+    .await
+    .assert_error(422);
+}
+
+both_backends!(instance_languages_and_description);
