@@ -427,3 +427,31 @@ pub async fn familiar_followers(
          WHERE f2.target_account_id = $2 AND f2.account_id <> $1 ORDER BY f2.id LIMIT $3")
         .bind(viewer).bind(target).bind(limit).fetch_all(c).await)
 }
+
+/// The note `account` keeps about each of `targets` that has one.
+pub async fn notes(db: &Db, account: i64, targets: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
+    if targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut args = Args::default();
+    let a = args.add(account);
+    let list = args.ids(targets);
+    let sql = format!(
+        "SELECT target_account_id, comment FROM account_notes WHERE account_id = {a} AND target_account_id IN ({list})"
+    );
+    on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
+}
+
+/// Sets `account`'s note about `target`; an empty comment removes it.
+pub async fn set_note(db: &Db, account: i64, target: i64, comment: &str) -> sqlx::Result<()> {
+    if comment.is_empty() {
+        on_db!(db, c => sqlx::query("DELETE FROM account_notes WHERE account_id = $1 AND target_account_id = $2")
+            .bind(account).bind(target).execute(c).await.map(|r| r.rows_affected()))?;
+    } else {
+        on_db!(db, c => sqlx::query(
+            "INSERT INTO account_notes (account_id, target_account_id, comment, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account_id, target_account_id) DO UPDATE SET comment = excluded.comment, updated_at = excluded.updated_at")
+            .bind(account).bind(target).bind(comment).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}

@@ -152,3 +152,62 @@ async fn instance_languages_and_description(app: TestApp) {
 }
 
 both_backends!(instance_languages_and_description);
+
+async fn account_notes(app: TestApp) {
+    app.create_user("alice").await;
+    let bob_id = app.create_user("bob").await;
+    let alice = app.token_for("alice", "read write follow").await;
+    let carol = {
+        app.create_user("carol").await;
+        app.token_for("carol", "read write follow").await
+    };
+    let set = app
+        .post(
+            &format!("/api/v1/accounts/{bob_id}/note"),
+            Some(&alice),
+            json!({"comment": "Met at the allotment"}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text);
+    assert_eq!(set.json()["note"], "Met at the allotment");
+    let rel = app
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={bob_id}"),
+            Some(&alice),
+        )
+        .await
+        .json();
+    assert_eq!(rel[0]["note"], "Met at the allotment");
+    let other = app
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={bob_id}"),
+            Some(&carol),
+        )
+        .await
+        .json();
+    assert_eq!(other[0]["note"], "", "a note is its writer's only");
+    app.post(
+        &format!("/api/v1/accounts/{bob_id}/note"),
+        Some(&alice),
+        json!({"comment": "x".repeat(2001)}),
+    )
+    .await
+    .assert_error(422);
+    app.post(
+        "/api/v1/accounts/424242/note",
+        Some(&alice),
+        json!({"comment": "?"}),
+    )
+    .await
+    .assert_error(404);
+    let cleared = app
+        .post(
+            &format!("/api/v1/accounts/{bob_id}/note"),
+            Some(&alice),
+            json!({"comment": ""}),
+        )
+        .await;
+    assert_eq!(cleared.json()["note"], "");
+}
+
+both_backends!(account_notes);

@@ -115,6 +115,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/apps/verify_credentials", AnyToken),
     ("POST", "/api/v1/accounts", AppOrUser("write:accounts")),
     ("GET", "/api/v1/accounts", Public("read:accounts")),
+    ("POST", "/api/v1/accounts/{id}/note", User("write:accounts")),
     (
         "GET",
         "/api/v1/accounts/familiar_followers",

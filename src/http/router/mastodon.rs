@@ -127,6 +127,7 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         .route("/api/v1/accounts/{id}/block", post(v1::accounts::block))
         .route("/api/v1/accounts/{id}/unblock", post(v1::accounts::unblock))
         .route("/api/v1/accounts/{id}/mute", post(v1::accounts::mute))
+        .route("/api/v1/accounts/{id}/note", post(v1::accounts::note))
         .route("/api/v1/accounts/{id}/unmute", post(v1::accounts::unmute))
         .route("/api/v1/blocks", get(v1::blocks::index))
         .route("/api/v1/bookmarks", get(v1::bookmarks::index))

@@ -28,6 +28,14 @@ pub async fn relationships(
     targets: &[i64],
 ) -> AppResult<Vec<Relationship>> {
     let facts = store::facts(&state.db, viewer, targets).await?;
+    let notes = store::notes(&state.db, viewer, targets).await?;
+    let note_of = |id: i64| {
+        notes
+            .iter()
+            .find(|(t, _)| *t == id)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    };
     Ok(facts
         .into_iter()
         .map(|(id, f)| Relationship {
@@ -45,7 +53,7 @@ pub async fn relationships(
             requested_by: f.requested_by,
             domain_blocking: false,
             endorsed: f.endorsed,
-            note: String::new(),
+            note: note_of(id),
         })
         .collect())
 }
@@ -407,6 +415,29 @@ pub async fn list_accounts(
     )
     .await?;
     Ok((accounts, ids))
+}
+
+/// Longest note about an account, in characters (as Mastodon).
+pub const NOTE_MAX_CHARS: usize = 2000;
+
+/// `POST /api/v1/accounts/:id/note` (`comment`): sets (or, empty, removes) `me`'s private note
+/// about the account, and returns the relationship with it.
+///
+/// Errors: 404 unknown account; 403 for oneself; 422 for a note over [`NOTE_MAX_CHARS`].
+pub async fn set_note(
+    state: &AppState,
+    me: i64,
+    id: &str,
+    comment: &str,
+) -> AppResult<Relationship> {
+    let row = target(state, me, id).await?;
+    if comment.chars().count() > NOTE_MAX_CHARS {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: Comment is too long (maximum is {NOTE_MAX_CHARS} characters)"
+        )));
+    }
+    store::set_note(&state.db, me, row.id, comment.trim()).await?;
+    relationship(state, me, row.id).await
 }
 
 /// Most accounts one `GET /api/v1/accounts/familiar_followers` asks about, and most followers it

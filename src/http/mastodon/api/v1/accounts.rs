@@ -578,3 +578,23 @@ pub async fn familiar_followers(
         crate::service::relationships::familiar_followers(&state, cu.account.id, &p.id).await?,
     ))
 }
+
+#[derive(Deserialize)]
+pub struct NoteParams {
+    #[serde(default)]
+    comment: String,
+}
+
+/// `POST /api/v1/accounts/:id/note` (`write:accounts`) {comment} → `Relationship` with `note`:
+/// the caller's private note about the account (empty removes it); 422 past 2,000 characters.
+pub async fn note(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<NoteParams>,
+) -> AppResult<Json<crate::api_types::Relationship>> {
+    let cu = auth.require_user("write:accounts")?;
+    Ok(Json(
+        crate::service::relationships::set_note(&state, cu.account.id, &id, &p.comment).await?,
+    ))
+}
