@@ -211,3 +211,94 @@ async fn account_notes(app: TestApp) {
 }
 
 both_backends!(account_notes);
+
+async fn delete_with_media(app: TestApp) {
+    app.create_user("alice").await;
+    let alice = app.token_for("alice", "read write").await;
+    let mut media = Vec::new();
+    for _ in 0..2 {
+        let m = crate::media::upload(
+            &app,
+            &alice,
+            "/api/v2/media",
+            "photo.png",
+            "image/png",
+            crate::media::fixture("photo.png"),
+            &[],
+        )
+        .await;
+        media.push(m.json()["id"].as_str().unwrap().to_string());
+    }
+    let kept = app
+        .post(
+            "/api/v1/statuses",
+            Some(&alice),
+            json!({"status": "kept", "media_ids": [media[0]]}),
+        )
+        .await
+        .json();
+    let gone = app
+        .post(
+            "/api/v1/statuses",
+            Some(&alice),
+            json!({"status": "gone", "media_ids": [media[1]]}),
+        )
+        .await
+        .json();
+    let d = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/statuses/{}", kept["id"].as_str().unwrap()),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(d.status, 200);
+    assert_eq!(
+        app.get(&format!("/api/v1/media/{}", media[0]), Some(&alice))
+            .await
+            .status,
+        200,
+        "kept a day for a redraft"
+    );
+    let files = |dir: &std::path::Path| -> usize {
+        fn walk(d: &std::path::Path) -> usize {
+            std::fs::read_dir(d).map_or(0, |es| {
+                es.flatten()
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            walk(&e.path())
+                        } else {
+                            1
+                        }
+                    })
+                    .sum()
+            })
+        }
+        walk(dir)
+    };
+    let before = files(&app.media_dir());
+    let d = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!(
+                "/api/v1/statuses/{}?delete_media=true",
+                gone["id"].as_str().unwrap()
+            ),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(d.status, 200, "{}", d.text);
+    assert_eq!(
+        d.json()["media_attachments"][0]["id"],
+        media[1].as_str(),
+        "the answer still names it"
+    );
+    app.get(&format!("/api/v1/media/{}", media[1]), Some(&alice))
+        .await
+        .assert_error(404);
+    assert!(files(&app.media_dir()) < before, "its files are gone too");
+}
+
+both_backends!(delete_with_media);

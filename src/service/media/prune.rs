@@ -50,6 +50,24 @@ pub async fn prune(state: &AppState, days: Option<u32>) -> AppResult<PruneReport
     Ok(report)
 }
 
+/// Deletes at once the uploads of `account_id` with these IDs that no status holds any more (a
+/// status deleted with `delete_media=true`): files first, then rows. Others are left alone.
+///
+/// Errors: storage errors.
+pub async fn delete_detached(state: &AppState, account_id: i64, ids: &[String]) -> AppResult<()> {
+    for id in ids {
+        let Ok(row) = find_own(state, account_id, id).await else {
+            continue;
+        };
+        if row.status_id.is_some() {
+            continue;
+        }
+        delete_files(state, &row).await?;
+        media::delete(&state.db, row.id).await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn delete_files(state: &AppState, r: &MediaRow) -> AppResult<()> {
     for key in [&r.file_key, &r.preview_key, &r.upload_key]
         .into_iter()

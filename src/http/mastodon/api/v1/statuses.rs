@@ -100,14 +100,31 @@ pub async fn show(
     Ok(Json(render::status(&state, viewer, row).await?))
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct DeleteParams {
+    #[serde(default, deserialize_with = "crate::http::extract::lenient::opt_bool")]
+    delete_media: Option<bool>,
+}
+
 /// `DELETE /api/v1/statuses/:id` (`write:statuses`): returns the status with its source `text`.
+/// Its media stay a day for a redraft, unless `delete_media=true` deletes them at once.
 pub async fn delete(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
+    crate::http::extract::Params { value: p, .. }: crate::http::extract::Params<DeleteParams>,
 ) -> AppResult<Json<Status>> {
     let cu = auth.require_user("write:statuses")?;
-    Ok(Json(svc::delete(&state, cu, &id).await?))
+    let deleted = svc::delete(&state, cu, &id).await?;
+    if p.delete_media == Some(true) {
+        let ids: Vec<String> = deleted
+            .media_attachments
+            .iter()
+            .map(|m| m.id.clone())
+            .collect();
+        crate::service::media::delete_detached(&state, cu.account.id, &ids).await?;
+    }
+    Ok(Json(deleted))
 }
 
 /// `PUT /api/v1/statuses/:id` (`write:statuses`).
