@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::storage::sql::Page;
 use crate::storage::statuses::{self as store, ANONYMOUS, StatusRow};
 
-pub use crate::storage::statuses::{AccountFilter, PublicFilter};
+pub use crate::storage::statuses::{AccountFilter, PublicFilter, TagQuery};
 
 /// A page of a timeline: `json` is the array of statuses, `ids` the pagination IDs of the rows
 /// read, newest first.
@@ -172,4 +172,54 @@ pub async fn account_rows(
         page,
     )
     .await?)
+}
+
+/// Most hashtags in each of `any[]`, `all[]` and `none[]` of a hashtag timeline (as Mastodon).
+pub const TAG_QUERY_MAX: usize = 4;
+
+/// The `any[]`, `all[]` and `none[]` of `GET /api/v1/timelines/tag/:hashtag`, checked.
+///
+/// Errors: 422 for more than [`TAG_QUERY_MAX`] names in one list or a name that is not a hashtag.
+pub fn tag_query(any: &[String], all: &[String], none: &[String]) -> AppResult<TagQuery> {
+    let names = |list: &[String], key: &str| -> AppResult<Vec<String>> {
+        if list.len() > TAG_QUERY_MAX {
+            return Err(AppError::unprocessable(format!(
+                "Validation failed: at most {TAG_QUERY_MAX} {key}[]"
+            )));
+        }
+        list.iter()
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| {
+                crate::service::tags::valid_name(n.trim())
+                    .map(str::to_lowercase)
+                    .map_err(|_| {
+                        AppError::unprocessable(format!(
+                            "Validation failed: {key}[] {n:?} is not a hashtag"
+                        ))
+                    })
+            })
+            .collect()
+    };
+    Ok(TagQuery {
+        any: names(any, "any")?,
+        all: names(all, "all")?,
+        none: names(none, "none")?,
+    })
+}
+
+/// The hashtag timeline of `tag` narrowed by `q`, as `viewer` (`None`: anonymous) sees it, with
+/// the viewer's filters (`public` context).
+///
+/// Errors: database errors.
+pub async fn tag_timeline(
+    state: &AppState,
+    viewer: Option<i64>,
+    filter: PublicFilter,
+    tag: &str,
+    q: &TagQuery,
+    page: &Page,
+) -> AppResult<TimelinePage> {
+    let rows =
+        store::tag_timeline(&state.db, viewer.unwrap_or(ANONYMOUS), filter, tag, q, page).await?;
+    render_rows(state, viewer, "public", rows).await
 }

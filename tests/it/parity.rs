@@ -302,3 +302,71 @@ async fn delete_with_media(app: TestApp) {
 }
 
 both_backends!(delete_with_media);
+
+async fn hashtag_timeline_any_all_none(app: TestApp) {
+    app.create_user("alice").await;
+    let alice = app.token_for("alice", "read write").await;
+    let mut ids = std::collections::HashMap::new();
+    for text in [
+        "one #apple",
+        "two #apple #pear",
+        "three #pear",
+        "four #apple #plum",
+    ] {
+        let s = app
+            .post("/api/v1/statuses", Some(&alice), json!({"status": text}))
+            .await
+            .json();
+        ids.insert(
+            s["id"].as_str().unwrap().to_string(),
+            text.split(' ').next().unwrap().to_string(),
+        );
+    }
+    let words = |path: &str| {
+        let app = &app;
+        let ids = ids.clone();
+        let path = path.to_string();
+        async move {
+            let got = app.get(&path, None).await;
+            assert_eq!(got.status, 200, "{path}: {}", got.text);
+            let mut w: Vec<String> = got
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| ids[s["id"].as_str().unwrap()].clone())
+                .collect();
+            w.sort();
+            w
+        }
+    };
+    assert_eq!(
+        words("/api/v1/timelines/tag/apple").await,
+        ["four", "one", "two"]
+    );
+    assert_eq!(
+        words("/api/v1/timelines/tag/apple?any[]=pear").await,
+        ["four", "one", "three", "two"]
+    );
+    assert_eq!(
+        words("/api/v1/timelines/tag/apple?all[]=pear").await,
+        ["two"]
+    );
+    assert_eq!(
+        words("/api/v1/timelines/tag/apple?none[]=plum&none[]=pear").await,
+        ["one"]
+    );
+    assert_eq!(
+        words("/api/v1/timelines/tag/APPLE?any[]=Pear&none[]=plum").await,
+        ["one", "three", "two"]
+    );
+    let five: String = (0..5).map(|i| format!("any[]=t{i}&")).collect();
+    app.get(&format!("/api/v1/timelines/tag/apple?{five}"), None)
+        .await
+        .assert_error(422);
+    app.get("/api/v1/timelines/tag/apple?all[]=no%20way", None)
+        .await
+        .assert_error(422);
+}
+
+both_backends!(hashtag_timeline_any_all_none);

@@ -335,10 +335,48 @@ pub async fn public_page(
     page_query_as(db, PAGE_COLUMNS, from_where, "s.id", args, page).await
 }
 
+/// More hashtags on a hashtag timeline (`GET /api/v1/timelines/tag/:hashtag`'s `any[]`, `all[]`,
+/// `none[]`), names in lower case: a status has the main tag or one of `any`, every one of `all`,
+/// and none of `none`.
+#[derive(Clone, Debug, Default)]
+pub struct TagQuery {
+    pub any: Vec<String>,
+    pub all: Vec<String>,
+    pub none: Vec<String>,
+}
+
+impl TagQuery {
+    pub fn is_empty(&self) -> bool {
+        self.any.is_empty() && self.all.is_empty() && self.none.is_empty()
+    }
+}
+
+/// The hashtag timeline of `tag` narrowed by `q` (see [`TagQuery`]), as [`public`] reads it.
+pub async fn tag_timeline(
+    db: &Db,
+    viewer: i64,
+    filter: PublicFilter,
+    tag: &str,
+    q: &TagQuery,
+    page: &Page,
+) -> sqlx::Result<Vec<StatusRow>> {
+    let (from_where, args) = public_from_where_tags(viewer, filter, Some(tag), q);
+    page_query(db, from_where, "s.id", args, page).await
+}
+
 pub(super) fn public_from_where(
     viewer: i64,
     filter: PublicFilter,
     tag: Option<&str>,
+) -> (String, Args) {
+    public_from_where_tags(viewer, filter, tag, &TagQuery::default())
+}
+
+fn public_from_where_tags(
+    viewer: i64,
+    filter: PublicFilter,
+    tag: Option<&str>,
+    q: &TagQuery,
 ) -> (String, Args) {
     let mut args = Args::default();
     let v = args.add(viewer);
@@ -349,15 +387,35 @@ pub(super) fn public_from_where(
         "s.reblog_of_id IS NULL".to_string(),
         not_filtered("s.account_id", &v, &now),
     ];
+    // A status having one of `names`: one placeholder each.
+    let has_any = |args: &mut Args, names: &[String]| {
+        let list: Vec<String> = names.iter().map(|n| args.add(n.to_lowercase())).collect();
+        format!(
+            "EXISTS (SELECT 1 FROM statuses_tags xt JOIN tags x ON x.id = xt.tag_id \
+             WHERE xt.status_id = s.id AND x.name IN ({}))",
+            list.join(", ")
+        )
+    };
     match tag {
-        Some(t) => {
+        Some(t) if q.any.is_empty() => {
             from.push_str(
                 "JOIN statuses_tags st ON st.status_id = s.id JOIN tags t ON t.id = st.tag_id ",
             );
             conds.push(format!("t.name = {}", args.add(t.to_lowercase())));
         }
+        Some(t) => {
+            let mut names = vec![t.to_string()];
+            names.extend(q.any.iter().cloned());
+            conds.push(has_any(&mut args, &names));
+        }
         None => conds
             .push("(s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)".into()),
+    }
+    for name in &q.all {
+        conds.push(has_any(&mut args, std::slice::from_ref(name)));
+    }
+    if !q.none.is_empty() {
+        conds.push(format!("NOT {}", has_any(&mut args, &q.none)));
     }
     if let Some(local) = filter.local {
         conds.push(format!("s.local = {}", args.add(local)));

@@ -42,6 +42,13 @@ pub struct PublicParams {
     remote: bool,
     #[serde(default, deserialize_with = "lenient::bool")]
     only_media: bool,
+    /// Hashtag timelines: more tags (`any[]`, `all[]`, `none[]`).
+    #[serde(default, deserialize_with = "lenient::one_or_many")]
+    any: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::one_or_many")]
+    all: Vec<String>,
+    #[serde(default, deserialize_with = "lenient::one_or_many")]
+    none: Vec<String>,
 }
 
 impl PublicParams {
@@ -70,7 +77,8 @@ pub async fn public(
     public_or_tag(&state, &auth, &uri, &p, None).await
 }
 
-/// `GET /api/v1/timelines/tag/:hashtag` (public; `local`, `remote`, `only_media`).
+/// `GET /api/v1/timelines/tag/:hashtag` (public; `local`, `remote`, `only_media`, and `any[]`,
+/// `all[]`, `none[]`: up to 4 more hashtags each, 422 past that or for a malformed name).
 pub async fn tag(
     State(state): State<AppState>,
     auth: Auth,
@@ -78,7 +86,14 @@ pub async fn tag(
     uri: Uri,
     Params { value: p, .. }: Params<PublicParams>,
 ) -> AppResult<Response> {
-    public_or_tag(&state, &auth, &uri, &p, Some(tag.trim_start_matches('#'))).await
+    let tag = tag.trim_start_matches('#');
+    let q = svc::tag_query(&p.any, &p.all, &p.none)?;
+    if q.is_empty() {
+        return public_or_tag(&state, &auth, &uri, &p, Some(tag)).await;
+    }
+    let viewer = auth.viewer_id("read:statuses")?;
+    let page = svc::tag_timeline(&state, viewer, p.filter(), tag, &q, &p.page.page()).await?;
+    Ok(respond(&state, &uri, page))
 }
 
 /// The public timeline, or its statuses with hashtag `tag`.
