@@ -113,6 +113,21 @@ pub struct InstanceConfig {
     pub source_url: String,
     /// Server rules, in order, shown in apps (`/api/v1/instance/rules`, `rules` of the instance).
     pub rules: Vec<String>,
+    /// Who may see the servers this one suspends or limits (`GET /api/v1/instance/domain_blocks`,
+    /// the About page): `none` (the default), `users` (signed-in users) or `all`.
+    pub show_domain_blocks: ShowDomainBlocks,
+    /// With the list, each block's public comment.
+    pub show_domain_blocks_rationale: bool,
+}
+
+/// Who may see the instance's domain blocks (Mastodon's `show_domain_blocks` setting).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ShowDomainBlocks {
+    #[default]
+    None,
+    Users,
+    All,
 }
 
 impl Default for InstanceConfig {
@@ -125,6 +140,8 @@ impl Default for InstanceConfig {
             max_media_attachments: 4,
             source_url: String::new(),
             rules: Vec::new(),
+            show_domain_blocks: ShowDomainBlocks::None,
+            show_domain_blocks_rationale: false,
         }
     }
 }

@@ -273,4 +273,6 @@ pub struct AboutPage {
     pub servers: i64,
     pub version: String,
     pub source_url: String,
+    /// Servers suspended or limited, when published to this visitor: domain, severity, comment.
+    pub moderated: Vec<(String, String, String)>,
 }

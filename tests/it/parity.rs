@@ -370,3 +370,72 @@ async fn hashtag_timeline_any_all_none(app: TestApp) {
 }
 
 both_backends!(hashtag_timeline_any_all_none);
+
+async fn published_domain_blocks_check(
+    published: crate::support::TestApp,
+    hidden: crate::support::TestApp,
+) {
+    for app in [&published, &hidden] {
+        let admin_id = app
+            .create_user_with_role("root", rookery::service::accounts::Role::Admin)
+            .await;
+        let _ = admin_id;
+        let admin = app
+            .token_for("root", "read write admin:read admin:write")
+            .await;
+        for (domain, severity, obfuscate, comment) in [
+            ("spam.example", "suspend", false, "Spam"),
+            ("loud.example", "silence", true, ""),
+            ("watch.example", "noop", false, ""),
+        ] {
+            let r = app
+                .post(
+                    "/api/v1/admin/domain_blocks",
+                    Some(&admin),
+                    json!({"domain": domain, "severity": severity, "obfuscate": obfuscate, "public_comment": comment}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    }
+    hidden
+        .get("/api/v1/instance/domain_blocks", None)
+        .await
+        .assert_error(404);
+    let list = published
+        .get("/api/v1/instance/domain_blocks", None)
+        .await
+        .json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2, "noop notes are not limitations: {list:?}");
+    let spam = list
+        .iter()
+        .find(|b| b["domain"] == "spam.example")
+        .expect("spam listed");
+    assert_eq!(spam["severity"], "suspend");
+    assert_eq!(spam["comment"], "Spam");
+    assert_eq!(spam["digest"].as_str().unwrap().len(), 64);
+    let loud = list.iter().find(|b| b["severity"] == "silence").unwrap();
+    assert_eq!(loud["domain"], "l*u*.example", "obfuscated");
+    let about = published.get("/about", None).await;
+    assert!(about.text.contains("Moderated servers") && about.text.contains("spam.example"));
+    assert!(
+        !hidden
+            .get("/about", None)
+            .await
+            .text
+            .contains("Moderated servers")
+    );
+}
+
+#[tokio::test]
+async fn published_domain_blocks() {
+    use crate::support::Backend;
+    let published = TestApp::start_with(Backend::Sqlite, |c| {
+        c.instance.show_domain_blocks = rookery::config::ShowDomainBlocks::All;
+        c.instance.show_domain_blocks_rationale = true;
+    })
+    .await;
+    let hidden = TestApp::start(Backend::Sqlite).await;
+    published_domain_blocks_check(published, hidden).await;
+}

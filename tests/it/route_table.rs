@@ -419,6 +419,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/instance/peers", Open),
     ("GET", "/api/v1/instance/rules", Open),
     ("GET", "/api/v1/instance/languages", Open),
+    ("GET", "/api/v1/instance/domain_blocks", Open),
     ("GET", "/api/v1/instance/extended_description", Open),
     ("POST", "/api/v1/emails/confirmations", Unconfirmed),
     ("GET", "/api/v1/endorsements", User("read:accounts")),

@@ -319,6 +319,10 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         .route("/api/v1/instance/rules", get(v1::instance::rules))
         .route("/api/v1/instance/languages", get(v1::instance::languages))
         .route(
+            "/api/v1/instance/domain_blocks",
+            get(v1::instance::domain_blocks),
+        )
+        .route(
             "/api/v1/instance/extended_description",
             get(v1::instance::extended_description),
         )

@@ -930,6 +930,18 @@ pub async fn about(State(state): State<AppState>, headers: HeaderMap, uri: Uri) 
                 servers: facts.stats.domain_count,
                 version: env!("CARGO_PKG_VERSION").to_string(),
                 source_url: cfg.source_url.clone(),
+                moderated: crate::service::moderation::published_domain_blocks(
+                    &state,
+                    viewer.is_some(),
+                )
+                .await
+                .unwrap_or_default()
+                .iter()
+                .map(|b| {
+                    let s = |k: &str| b[k].as_str().unwrap_or_default().to_string();
+                    (s("domain"), s("severity"), s("comment"))
+                })
+                .collect(),
             },
             cookie,
         ))

@@ -1,6 +1,8 @@
 //! What staff read and change through `/api/v1/admin/*`: account lists, report lists and their
 //! state, domain blocks (docs.joinmastodon.org/methods/admin/).
 
+use sha2::Digest;
+
 use super::*;
 use crate::api_types::admin::{AdminAccount, AdminReport};
 
@@ -67,6 +69,69 @@ pub async fn change_report(
 /// Errors: database errors.
 pub async fn domain_blocks(state: &AppState) -> AppResult<Vec<DomainBlockRow>> {
     Ok(domain_blocks::list(&state.db).await?)
+}
+
+/// `GET /api/v1/instance/domain_blocks`: the servers this one suspends or limits, as
+/// `instance.show_domain_blocks` lets `signed_in` (or not) visitors see them — `[{"domain",
+/// "digest", "severity", "comment"?}]`, `domain` partly starred when the block says to obfuscate
+/// it, `digest` the SHA-256 (hex) of the real domain, `comment` the public comment when
+/// `instance.show_domain_blocks_rationale` is on. Notes without limitation (`noop`) are left out.
+///
+/// Errors: 404 when not published; 401 when published to users only and the caller is anonymous.
+pub async fn published_domain_blocks(
+    state: &AppState,
+    signed_in: bool,
+) -> AppResult<Vec<serde_json::Value>> {
+    use crate::config::ShowDomainBlocks;
+    let cfg = &state.config.instance;
+    match cfg.show_domain_blocks {
+        ShowDomainBlocks::None => return Err(AppError::NotFound),
+        ShowDomainBlocks::Users if !signed_in => {
+            return Err(AppError::unauthorized(
+                "This list is shown to signed-in users",
+            ));
+        }
+        _ => {}
+    }
+    Ok(domain_blocks::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|b| matches!(b.severity.as_str(), "suspend" | "silence"))
+        .map(|b| {
+            let mut v = serde_json::json!({
+                "domain": if b.obfuscate { obfuscated(&b.domain) } else { b.domain.clone() },
+                "digest": hex::encode(sha2::Sha256::digest(b.domain.as_bytes())),
+                "severity": b.severity,
+            });
+            if cfg.show_domain_blocks_rationale
+                && let Some(c) = b.public_comment.filter(|c| !c.is_empty())
+            {
+                v["comment"] = c.into();
+            }
+            v
+        })
+        .collect())
+}
+
+/// A domain with every other letter of each label but the first and last starred
+/// (`example.com` → `e*a*p*e.com`): recognisable to those who know it, not a link.
+fn obfuscated(domain: &str) -> String {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let last = labels.len().saturating_sub(1);
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == last {
+                return l.to_string();
+            }
+            l.chars()
+                .enumerate()
+                .map(|(j, c)| if j % 2 == 1 { '*' } else { c })
+                .collect()
+        })
+        .collect::<Vec<String>>()
+        .join(".")
 }
 
 /// The domain block `id`. Errors: 404 when unknown.

@@ -84,3 +84,16 @@ pub async fn activity(State(state): State<AppState>) -> AppResult<Json<Vec<Value
             .collect(),
     ))
 }
+
+/// `GET /api/v1/instance/domain_blocks`: the servers this one suspends or limits, when
+/// `instance.show_domain_blocks` publishes them (404 otherwise; 401 for anonymous callers when
+/// it is `users`). See [`crate::service::moderation::published_domain_blocks`].
+pub async fn domain_blocks(
+    State(state): State<AppState>,
+    auth: crate::http::extract::Auth,
+) -> AppResult<Json<Vec<Value>>> {
+    let signed_in = auth.0.as_ref().is_some_and(|p| p.user.is_some());
+    Ok(Json(
+        crate::service::moderation::published_domain_blocks(&state, signed_in).await?,
+    ))
+}
