@@ -37,6 +37,7 @@ pub struct AccountView {
 }
 
 impl AccountView {
+    /// The view of an `Account` entity as the API renders it.
     pub fn new(a: &Account) -> AccountView {
         AccountView {
             id: a.id.clone(),

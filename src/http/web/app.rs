@@ -45,6 +45,7 @@ impl ListQuery {
         self.q.as_deref().unwrap_or("").trim()
     }
 
+    /// The pagination asked for, `PER_PAGE` entries.
     pub(super) fn page(&self) -> Page {
         Page {
             max_id: self.max_id.as_deref().and_then(|v| v.parse().ok()),
@@ -54,6 +55,7 @@ impl ListQuery {
         }
     }
 
+    /// `fragment=1`: only the entries and the next page's link (the infinite scroll).
     pub(super) fn fragment(&self) -> bool {
         self.fragment.as_deref().is_some_and(|f| f == "1")
     }
@@ -143,6 +145,7 @@ fn feed(
     (views, next_page(ids, PER_PAGE, base))
 }
 
+/// A rendered screen as [`screen`] answers it.
 pub(super) fn render_screen(page: impl askama::Template, new_cookie: Option<String>) -> Response {
     screen(html(StatusCode::OK, page), new_cookie)
 }

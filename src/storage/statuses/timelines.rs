@@ -346,6 +346,7 @@ pub struct TagQuery {
 }
 
 impl TagQuery {
+    /// No more hashtags than the main one.
     pub fn is_empty(&self) -> bool {
         self.any.is_empty() && self.all.is_empty() && self.none.is_empty()
     }
