@@ -56,25 +56,23 @@ pub async fn status_by_url(
 }
 
 /// Hashtags starting with `q` (a name as `service::tags::name_of` takes it, else none), `limit`
-/// from `offset`, as `Tag` entities without history.
+/// from `offset`, as `Tag` entities with their seven days of history (and, for a signed-in
+/// `viewer`, whether they follow each).
 ///
 /// Errors: database errors.
-pub async fn hashtags(state: &AppState, q: &str, limit: i64, offset: i64) -> AppResult<Vec<Tag>> {
+pub async fn hashtags(
+    state: &AppState,
+    viewer: Option<i64>,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<Tag>> {
     let Some(name) = crate::service::tags::name_of(q) else {
         return Ok(Vec::new());
     };
-    Ok(tags::search_prefix(&state.db, name, limit, offset)
-        .await?
-        .into_iter()
-        .map(|t| Tag {
-            name: t.display_name.clone(),
-            url: format!(
-                "{}/tags/{}",
-                state.config.base_url(),
-                urlencoding::encode(&t.name)
-            ),
-            history: Vec::new(),
-            following: None,
-        })
-        .collect())
+    let mut out = Vec::new();
+    for row in tags::search_prefix(&state.db, name, limit, offset).await? {
+        out.push(crate::service::tags::entity(state, &row, viewer).await?);
+    }
+    Ok(out)
 }

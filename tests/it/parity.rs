@@ -439,3 +439,32 @@ async fn published_domain_blocks() {
     let hidden = TestApp::start(Backend::Sqlite).await;
     published_domain_blocks_check(published, hidden).await;
 }
+
+async fn hashtag_search_has_history(app: TestApp) {
+    app.create_user("alice").await;
+    let alice = app.token_for("alice", "read write follow").await;
+    app.post(
+        "/api/v1/statuses",
+        Some(&alice),
+        json!({"status": "#applepie"}),
+    )
+    .await;
+    app.post("/api/v1/tags/applepie/follow", Some(&alice), json!({}))
+        .await;
+    let found = app
+        .get("/api/v2/search?q=apple&type=hashtags", Some(&alice))
+        .await
+        .json();
+    let tag = &found["hashtags"][0];
+    assert_eq!(tag["name"], "applepie");
+    assert_eq!(tag["history"].as_array().unwrap().len(), 7, "{tag}");
+    assert_eq!(tag["history"][0]["uses"], "1");
+    assert_eq!(tag["following"], true);
+    let anon = app
+        .get("/api/v2/search?q=apple&type=hashtags", None)
+        .await
+        .json();
+    assert!(anon["hashtags"][0].get("following").is_none());
+}
+
+both_backends!(hashtag_search_has_history);

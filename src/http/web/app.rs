@@ -272,7 +272,7 @@ async fn explore_screen(
             .iter()
             .map(AccountView::new)
             .collect();
-        out.tags = crate::service::search::hashtags(state, &text, 10, 0)
+        out.tags = crate::service::search::hashtags(state, v, &text, 10, 0)
             .await?
             .into_iter()
             .map(|t| (t.name, 0))

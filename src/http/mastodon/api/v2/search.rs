@@ -98,7 +98,7 @@ pub async fn search(
         out.statuses = render::statuses(&state, viewer, vec![visible]).await?;
     }
     if kind.is_empty() || kind == "hashtags" {
-        out.hashtags = search::hashtags(&state, q, limit, offset).await?;
+        out.hashtags = search::hashtags(&state, viewer, q, limit, offset).await?;
     }
     Ok(Json(out))
 }
