@@ -131,7 +131,6 @@ pub struct AccountsPage {
     pub shell: Shell,
     pub heading: String,
     pub back: String,
-    pub hidden: bool,
     pub accounts: Vec<AccountView>,
     pub more: Option<String>,
 }

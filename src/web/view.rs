@@ -87,8 +87,6 @@ pub struct StatusView {
     pub boosted_by: Option<AccountView>,
     /// This instance's page of the post: `/@acct/ID`.
     pub path: String,
-    /// The original (remote posts: on their server).
-    pub url: String,
     /// Sanitised HTML.
     pub content: String,
     pub spoiler: String,
@@ -130,7 +128,6 @@ impl StatusView {
             author: AccountView::new(&s.account),
             boosted_by,
             path: format!("/@{}/{}", s.account.acct, s.id),
-            url: s.url.clone().unwrap_or_else(|| s.uri.clone()),
             content: sanitize_html(&s.content),
             spoiler: s.spoiler_text.clone(),
             sensitive: s.sensitive,

@@ -27,11 +27,10 @@ async fn presence_of(
     me: i64,
     ids: Vec<String>,
 ) -> Result<(Vec<String>, Vec<(String, String)>), AppError> {
-    let ids: Vec<String> = ids
-        .into_iter()
-        .take(conversations::PRESENCE_MAX_IDS)
-        .collect();
-    let all = conversations::presence(state, me, &ids).await?;
+    let mut all = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(conversations::PRESENCE_MAX_IDS) {
+        all.extend(conversations::presence(state, me, chunk).await?);
+    }
     let online = all
         .iter()
         .filter(|p| p.online)
@@ -144,21 +143,7 @@ async fn chat_screen(
     };
     let (mut found, ids) = conversations::messages(state, me, id, &page).await?;
     found.reverse();
-    // Receipts of one's own messages: the least advanced recipient's state.
-    let mut states: Vec<(String, &'static str)> = Vec::new();
-    for s in found.iter().filter(|s| s.account.id == me_str) {
-        let receipts = conversations::receipts(state, me, &s.id).await?;
-        let least = receipts
-            .iter()
-            .map(|r| r.state)
-            .min_by_key(|st| match *st {
-                "sent" => 0,
-                "delivered" => 1,
-                _ => 2,
-            })
-            .unwrap_or("delivered");
-        states.push((s.id.clone(), least));
-    }
+    let states = conversations::receipt_states(state, me, &found).await?;
     let state_of = |id: &str| states.iter().find(|(i, _)| i == id).map(|(_, st)| *st);
     let group = conversation.accounts.len() > 1;
     let messages = MessageView::list(&found, &me_str, &state_of);

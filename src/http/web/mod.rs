@@ -7,15 +7,24 @@
 
 mod app;
 mod auth;
+mod explore;
+mod home;
+mod lists;
 mod messages;
+mod notifications;
+mod profiles;
 mod settings;
 mod shorts;
 mod sign_in;
 mod stories;
 
-pub use app::*;
 pub use auth::*;
+pub use explore::*;
+pub use home::*;
+pub use lists::*;
 pub use messages::*;
+pub use notifications::*;
+pub use profiles::*;
 pub use settings::*;
 pub use shorts::*;
 pub use sign_in::*;

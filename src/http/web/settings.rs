@@ -3,19 +3,24 @@
 //! (TOTP enrolment with a QR code, recovery codes, turning it off), and `GET/POST /settings/delete`
 //! (deleting one's own account). Signed-out visitors are sent to `/auth/sign_in` and come back.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::http::extract::Params;
 use crate::http::oauth::{SignInRefused, csrf_token, html, open_session, with_cookies};
-use crate::http::web::{signed_in, stale_form, with_new_cookie};
+use crate::http::web::{see_other, signed_in, stale_form, with_new_cookie};
 use crate::service::oauth::CurrentUser;
+use crate::service::render;
 use crate::service::{recovery, two_factor};
 use crate::state::AppState;
+use crate::web::app::{AppView, SettingsPage};
+use crate::web::view::AccountView;
 use crate::web::{AccountDeletePage, AccountEditPage, TwoFactorPage};
+
+use super::app::{error_page, render_screen, shell};
 
 /// The user posting a settings form from `here`: refused (403) when its CSRF token is stale or
 /// foreign, sent to sign in when signed out.
@@ -372,5 +377,100 @@ pub async fn delete_account(
             delete_page(&state, &cu, csrf, status, Some(msg))
         }
         Err(e) => e.into_response(),
+    }
+}
+
+/// Rows of the profile form: Mastodon allows four fields.
+const PROFILE_FIELDS: usize = 4;
+
+/// `GET /settings`: the profile form (saved by the page's script through
+/// `PATCH /api/v1/accounts/update_credentials`), messaging preferences (`PUT
+/// /api/v1/messaging/preferences`), and links to the account pages.
+pub async fn settings_screen(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let user = match signed_in(&state, &headers, "/settings").await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let result = async {
+        let cred = render::credential_account(&state, &user.account, &user.user).await?;
+        let mut fields: Vec<(String, String)> = cred
+            .source
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect();
+        fields.resize(PROFILE_FIELDS.max(fields.len()), Default::default());
+        let (shell, cookie) = shell(&state, &headers, &uri, Some(&user), "settings").await?;
+        Ok(render_screen(
+            SettingsPage {
+                shell,
+                a: AccountView::new(&cred.account),
+                display_name: cred.account.display_name.clone(),
+                note: cred.source.note.clone(),
+                fields,
+                locked: cred.account.locked,
+                bot: cred.account.bot,
+                discoverable: cred.source.discoverable,
+                prefs: crate::service::conversations::preferences(&user),
+                custom_status: crate::service::conversations::custom_status(
+                    &state,
+                    user.account.id,
+                )
+                .await?,
+                filters: crate::service::filters::list(&state, user.account.id).await?,
+                followed_tags: crate::service::tags::followed(&state, user.account.id)
+                    .await?
+                    .into_iter()
+                    .map(|t| t.name)
+                    .collect(),
+                apps: crate::service::sessions::authorized_apps(&state, user.user.id)
+                    .await?
+                    .into_iter()
+                    .map(|a| AppView {
+                        id: a.application_id.to_string(),
+                        name: a.name,
+                        website: a.website.unwrap_or_default(),
+                        scopes: a.scopes,
+                        tokens: a.tokens,
+                        since: a.first_at.format("%-d %b %Y").to_string(),
+                    })
+                    .collect(),
+            },
+            cookie,
+        ))
+    };
+    result.await.unwrap_or_else(|e| error_page(&state, e))
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    authenticity_token: String,
+}
+
+/// `POST /settings/applications/:id/revoke`: signs application `id` out of the account (every
+/// token it holds is revoked), then back to Settings. A stale form gets the 403 page.
+pub async fn revoke_application(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<RevokeForm>,
+) -> Response {
+    if let Some(r) = stale_form(&state, &headers, &form.authenticity_token) {
+        return r;
+    }
+    let user = match signed_in(&state, &headers, "/settings").await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(&state, AppError::NotFound);
+    };
+    match crate::service::sessions::revoke_app(&state, user.user.id, id).await {
+        Ok(()) => see_other("/settings#apps"),
+        Err(e) => error_page(&state, e),
     }
 }

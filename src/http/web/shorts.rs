@@ -1,7 +1,7 @@
 //! The shorts player pages (`/shorts`, an account's shorts) and their favourite and boost buttons.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -10,7 +10,9 @@ use crate::http::oauth::{csrf_token, html, session_user};
 use crate::service::oauth::CurrentUser;
 use crate::state::AppState;
 
+use super::app::{error_page, render_screen, shell};
 use super::*;
+use crate::web::app::NewShortPage;
 
 /// Shorts shown per player page.
 pub(super) const SHORTS_PER_PAGE: i64 = 20;
@@ -205,4 +207,23 @@ pub async fn status_action(
         },
         Err(e) => e.into_response(),
     }
+}
+
+/// `GET /shorts/new`: the form that uploads a video and posts it as a short (`POST /api/v1/shorts`).
+pub async fn new_short(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    let user = match signed_in(&state, &headers, "/shorts/new").await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let result = async {
+        let (shell, cookie) = shell(&state, &headers, &uri, Some(&user), "shorts").await?;
+        Ok(render_screen(
+            NewShortPage {
+                shell,
+                profile: format!("/@{}/shorts", user.account.username),
+            },
+            cookie,
+        ))
+    };
+    result.await.unwrap_or_else(|e| error_page(&state, e))
 }

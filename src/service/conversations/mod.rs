@@ -390,26 +390,68 @@ pub async fn receipts(state: &AppState, me: i64, id: &str) -> AppResult<Vec<Mess
         .iter()
         .zip(accounts)
         .map(|(r, account)| {
-            let delivered_at = if r.local {
-                Some(status.created_at)
-            } else {
-                r.delivered_at
-            };
-            let state = match (r.read_at, delivered_at) {
-                (Some(_), _) => "seen",
-                (None, Some(_)) => "delivered",
-                (None, None) => "sent",
-            };
+            let (state, delivered_at) = receipt_state(r, status.created_at);
             MessageReceipt {
                 account,
                 state,
-                // A read implies arrival, even when the delivery record says otherwise (a reply
-                // by way of another server, a Read that overtook our bookkeeping).
-                delivered_at: delivered_at.or(r.read_at),
+                delivered_at,
                 seen_at: r.read_at,
             }
         })
         .collect())
+}
+
+/// Where a message stands for one recipient, and when it arrived: local recipients have it when
+/// it is stored; a read implies arrival, even when the delivery record says otherwise (a reply
+/// by way of another server, a Read that overtook our bookkeeping).
+fn receipt_state(
+    r: &store::RecipientRow,
+    sent_at: chrono::DateTime<Utc>,
+) -> (&'static str, Option<chrono::DateTime<Utc>>) {
+    let delivered_at = if r.local {
+        Some(sent_at)
+    } else {
+        r.delivered_at
+    };
+    let state = match (r.read_at, delivered_at) {
+        (Some(_), _) => "seen",
+        (None, Some(_)) => "delivered",
+        (None, None) => "sent",
+    };
+    (state, delivered_at.or(r.read_at))
+}
+
+/// For each of `me`'s own direct messages among `statuses`, the least advanced recipient's state
+/// (`sent`, `delivered` or `seen`) — the ticks of a chat view, without rendering the recipients.
+///
+/// Errors: database errors.
+pub async fn receipt_states(
+    state: &AppState,
+    me: i64,
+    statuses: &[crate::api_types::status::Status],
+) -> AppResult<Vec<(String, &'static str)>> {
+    let me = me.to_string();
+    let mut out = Vec::new();
+    for s in statuses
+        .iter()
+        .filter(|s| s.account.id == me && s.visibility == "direct")
+    {
+        let Ok(id) = s.id.parse::<i64>() else {
+            continue;
+        };
+        let least = store::recipients(&state.db, id)
+            .await?
+            .iter()
+            .map(|r| receipt_state(r, s.created_at).0)
+            .min_by_key(|st| match *st {
+                "sent" => 0,
+                "delivered" => 1,
+                _ => 2,
+            })
+            .unwrap_or("delivered");
+        out.push((s.id.clone(), least));
+    }
+    Ok(out)
 }
 
 /// Typing in a conversation (extension): an event `rookery.typing` on the `direct` stream of every

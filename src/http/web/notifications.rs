@@ -1,0 +1,77 @@
+//! `/notifications`: the notifications, grouped as `/api/v2/notifications` groups them.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+
+use crate::service::{Page, notifications};
+use crate::state::AppState;
+use crate::web::app::*;
+use crate::web::view::NotificationView;
+
+use super::app::*;
+use super::*;
+
+const NOTIFICATION_TABS: &[(&str, &str)] = &[
+    ("", "All"),
+    ("mention", "Mentions"),
+    ("favourite", "Favourites"),
+    ("reblog", "Boosts"),
+    ("follow", "Follows"),
+];
+
+/// `GET /notifications?type=mention|favourite|reblog|follow`: the notifications, grouped as
+/// `/api/v2/notifications` groups them (signed in).
+pub async fn notifications_screen(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let user = match signed_in(&state, &headers, "/notifications").await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let result = async {
+        let kind = NOTIFICATION_TABS
+            .iter()
+            .map(|(k, _)| *k)
+            .find(|k| Some(*k) == q.kind.as_deref())
+            .unwrap_or("");
+        let mut types = vec![kind.to_string()];
+        if kind == "follow" {
+            types.push("follow_request".into());
+        }
+        let filter = notifications::filter(
+            types.into_iter().filter(|t| !t.is_empty()).collect(),
+            vec![],
+            None,
+        );
+        let page = Page {
+            limit: 40,
+            ..q.page()
+        };
+        let (list, ids) = notifications::page(&state, user.account.id, &filter, &page).await?;
+        let me = user.account.id.to_string();
+        let grouped = NotificationView::grouped(&list, Some(&me));
+        let base = if kind.is_empty() {
+            "/notifications?".to_string()
+        } else {
+            format!("/notifications?type={kind}&")
+        };
+        let more = next_page(&ids, page.limit, &base);
+        let (shell, cookie) = shell(&state, &headers, &uri, Some(&user), "notifications").await?;
+        Ok(render_screen(
+            NotificationsPage {
+                shell,
+                kind: kind.to_string(),
+                tabs: NOTIFICATION_TABS,
+                newest: ids.first().map(|i| i.to_string()).unwrap_or_default(),
+                notifications: grouped,
+                more,
+            },
+            cookie,
+        ))
+    };
+    result.await.unwrap_or_else(|e| error_page(&state, e))
+}
