@@ -66,6 +66,8 @@ pub async fn serve_on(
     let cards = crate::service::cards::spawn_worker(&state);
     let mail = crate::service::mail::spawn_worker(&state);
     let instance_sends = crate::service::delivery::spawn_instance_worker(federation.clone());
+    let poll_workers = crate::service::polls::spawn_workers(&state);
+    let scheduled = crate::service::scheduled::spawn_worker(federation.clone());
     let app = crate::http::router(state).layer(
         activitypub_federation::config::FederationMiddleware::new(federation),
     );
@@ -93,6 +95,10 @@ pub async fn serve_on(
     cards.abort();
     mail.abort();
     instance_sends.abort();
+    for w in poll_workers {
+        w.abort();
+    }
+    scheduled.abort();
     Ok(result?)
 }
 

@@ -48,7 +48,7 @@ pub struct Status {
     pub replies_count: i64,
     pub in_reply_to_id: Option<String>,
     pub in_reply_to_account_id: Option<String>,
-    pub poll: Option<serde_json::Value>,
+    pub poll: Option<Poll>,
     pub card: Option<serde_json::Value>,
     pub language: Option<String>,
     /// Source text: only in the answer to a deletion ("delete and redraft").
@@ -75,6 +75,33 @@ pub struct Status {
     pub pinned: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filtered: Option<Vec<super::filter::FilterResult>>,
+}
+
+/// One option of a [`Poll`]: `votes_count` is null while totals are hidden.
+#[derive(Clone, Debug, Serialize)]
+pub struct PollOption {
+    pub title: String,
+    pub votes_count: Option<i64>,
+}
+
+/// `Poll` (docs.joinmastodon.org/entities/Poll/). `voted` and `own_votes` only for a signed-in
+/// viewer, as Mastodon.
+#[derive(Clone, Debug, Serialize)]
+pub struct Poll {
+    pub id: String,
+    #[serde(with = "super::mastodon_time::option")]
+    pub expires_at: Option<DateTime<Utc>>,
+    pub expired: bool,
+    pub multiple: bool,
+    pub votes_count: i64,
+    /// Null for single-choice remote polls whose server does not count voters.
+    pub voters_count: Option<i64>,
+    pub options: Vec<PollOption>,
+    pub emojis: Vec<CustomEmoji>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_votes: Option<Vec<i64>>,
 }
 
 /// One version in `GET /api/v1/statuses/:id/history`.

@@ -95,6 +95,8 @@ pub struct NoteParts<'a> {
     pub conversation_uri: &'a str,
     /// Media attachments, in order, already in their wire shape.
     pub attachments: &'a [crate::federation::protocol::note::Attachment],
+    /// Its poll: the Note becomes a `Question`.
+    pub poll: Option<&'a crate::storage::polls::PollRow>,
 }
 
 /// The `Note` of a local status.
@@ -128,7 +130,7 @@ pub fn note(cfg: &Config, s: &StatusRow, p: &NoteParts<'_>) -> Note {
         m.insert(l.clone(), Value::String(s.content.clone()));
         m
     });
-    Note {
+    let mut note = Note {
         id: url(&s.uri),
         kind: "Note".into(),
         attributed_to: url(&p.author.uri),
@@ -147,7 +149,46 @@ pub fn note(cfg: &Config, s: &StatusRow, p: &NoteParts<'_>) -> Note {
         conversation: Some(p.conversation_uri.to_string()),
         attachment: p.attachments.to_vec(),
         duration: None,
+        name: None,
+        one_of: Vec::new(),
+        any_of: Vec::new(),
+        end_time: None,
+        closed: None,
+        voters_count: None,
+    };
+    if let Some(poll) = p.poll {
+        question(&mut note, poll);
     }
+    note
+}
+
+/// Makes `note` the `Question` of `poll`, as Mastodon sends polls: the options with their counts,
+/// `endTime`, `closed` once ended, and `votersCount`.
+pub fn question(note: &mut Note, poll: &crate::storage::polls::PollRow) {
+    use crate::federation::protocol::note::QuestionOption;
+    note.kind = "Question".into();
+    let options: Vec<QuestionOption> = poll
+        .options
+        .iter()
+        .zip(poll.tallies.iter().copied().chain(std::iter::repeat(0)))
+        .map(|(title, votes)| QuestionOption {
+            kind: "Note".into(),
+            name: title.clone(),
+            replies: Some(json!({ "type": "Collection", "totalItems": votes })),
+        })
+        .collect();
+    if poll.multiple {
+        note.any_of = options;
+    } else {
+        note.one_of = options;
+    }
+    note.end_time = poll.expires_at;
+    let now = chrono::Utc::now();
+    note.closed = poll
+        .expires_at
+        .filter(|e| *e <= now)
+        .map(|e| json!(e.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+    note.voters_count = poll.voters_count.map(|v| json!(v));
 }
 
 /// `Create` wrapping a Note, addressed as the Note is.

@@ -188,3 +188,18 @@ pub async fn run_worker<H, F, G, GF>(
         }
     }
 }
+
+/// Queues a job of `kind` to run at `run_at` (not before).
+pub async fn enqueue_at(
+    tx: &mut Tx,
+    kind: &str,
+    payload: &Value,
+    run_at: DateTime<Utc>,
+) -> sqlx::Result<i64> {
+    let id = ids::new_id();
+    on_db!(tx, c => sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, run_at, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id).bind(kind).bind(Json(payload)).bind(run_at).bind(Utc::now())
+        .execute(c).await.map(|_| ()))?;
+    Ok(id)
+}

@@ -205,6 +205,8 @@ async fn build_statuses(
         .iter()
         .map(|c| (c.id, crate::service::cards::entity(c)))
         .collect();
+    let poll_ids: Vec<i64> = all.values().filter_map(|s| s.poll_id).collect();
+    let polls = crate::service::polls::entities(state, viewer, &poll_ids).await?;
     let base = state.config.base_url();
     let build = |s: &StatusRow| -> AppResult<Status> {
         let (_, author) = acc.get(&s.account_id).ok_or(AppError::NotFound)?;
@@ -250,7 +252,7 @@ async fn build_statuses(
             in_reply_to_id: s.in_reply_to_id.map(|i| i.to_string()),
             in_reply_to_account_id: s.in_reply_to_account_id.map(|i| i.to_string()),
             reblog: None,
-            poll: None,
+            poll: s.poll_id.and_then(|p| polls.get(&p).cloned()),
             card: s.card_id.and_then(|c| cards.get(&c).cloned()),
             language: s.language.clone(),
             text: None,

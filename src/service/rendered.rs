@@ -37,6 +37,9 @@ pub struct Rendered {
     json: Box<[u8]>,
     account_id: i64,
     conversation_id: i64,
+    /// Where its `Poll` lies in `json` (a byte range) and the poll's ID: [`page`] writes the poll
+    /// afresh there, since its counts, `expired` and the viewer's votes change on their own.
+    poll: Option<(std::ops::Range<usize>, i64)>,
     /// What the entry was built from, each as `storage::changes` marks it.
     sources: Box<[(Kind, i64)]>,
     generation: u64,
@@ -116,6 +119,19 @@ async fn rendered(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, Arc<R
                 row.id
             )));
         };
+        let poll = match (&status.poll, row.poll_id) {
+            (Some(p), Some(poll_id)) => {
+                let mut needle = b"\"poll\":".to_vec();
+                let start = needle.len();
+                needle.extend(
+                    serde_json::to_vec(p).map_err(|e| crate::error::AppError::Internal(e.into()))?,
+                );
+                json.windows(needle.len())
+                    .position(|w| w == needle.as_slice())
+                    .map(|at| (at + start..at + needle.len(), poll_id))
+            }
+            _ => None,
+        };
         let mut sources = vec![(Kind::Statuses, row.id), (Kind::Accounts, row.account_id)];
         sources.extend(
             status
@@ -143,6 +159,7 @@ async fn rendered(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, Arc<R
             json: json.into(),
             account_id: row.account_id,
             conversation_id: row.conversation_id,
+            poll,
             sources: sources.into(),
             generation,
             at: Instant::now(),
@@ -194,12 +211,13 @@ fn write_status(
     id: i64,
     own: &Rendered,
     boosted: Option<(i64, &Rendered)>,
+    polls: &HashMap<i64, Vec<u8>>,
 ) {
-    out.extend_from_slice(&own.json);
+    write_kept(out, own, polls);
     out.extend_from_slice(b",\"reblog\":");
     match boosted {
         Some((bid, b)) => {
-            out.extend_from_slice(&b.json);
+            write_kept(out, b, polls);
             out.extend_from_slice(b",\"reblog\":null");
             if let Some((v, vs)) = viewer {
                 write_viewer_fields(out, v, vs, bid, bid, b);
@@ -213,6 +231,19 @@ fn write_status(
         write_viewer_fields(out, v, vs, target, id, own);
     }
     out.push(b'}');
+}
+
+/// A kept status's JSON with its poll, if any, as it is now (from `polls`, by poll ID).
+fn write_kept(out: &mut Vec<u8>, r: &Rendered, polls: &HashMap<i64, Vec<u8>>) {
+    match &r.poll {
+        Some((range, poll_id)) => {
+            let fresh = polls.get(poll_id).map_or(&r.json[range.clone()], |p| p.as_slice());
+            out.extend_from_slice(&r.json[..range.start]);
+            out.extend_from_slice(fresh);
+            out.extend_from_slice(&r.json[range.end..]);
+        }
+        None => out.extend_from_slice(&r.json),
+    }
 }
 
 /// A page of statuses as a JSON array of `Status`, in the order of `rows`, as `viewer` sees them
@@ -231,6 +262,18 @@ pub async fn page(
         .flat_map(|r| std::iter::once(r.id).chain(r.reblog_of_id))
         .collect();
     let found = rendered(state, &ids).await?;
+    let poll_ids: Vec<i64> = found
+        .values()
+        .filter_map(|r| r.poll.as_ref().map(|(_, p)| *p))
+        .collect();
+    let mut polls = HashMap::new();
+    for (id, poll) in
+        crate::service::polls::entities(state, viewer.map(|(v, _)| v), &poll_ids).await?
+    {
+        let json =
+            serde_json::to_vec(&poll).map_err(|e| crate::error::AppError::Internal(e.into()))?;
+        polls.insert(id, json);
+    }
     let size: usize = found.values().map(|r| r.json.len() + 160).sum();
     let mut out = Vec::with_capacity(size + 2);
     out.push(b'[');
@@ -244,7 +287,7 @@ pub async fn page(
         let boosted = row
             .reblog_of_id
             .and_then(|b| found.get(&b).map(|r| (b, &**r)));
-        write_status(&mut out, viewer, row.id, own, boosted);
+        write_status(&mut out, viewer, row.id, own, boosted, &polls);
     }
     out.push(b']');
     Ok(out)

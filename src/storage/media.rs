@@ -290,7 +290,7 @@ pub async fn unattached_before(
     limit: i64,
 ) -> sqlx::Result<Vec<MediaRow>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM media_attachments m WHERE status_id IS NULL AND created_at < $1 \
+        "SELECT {COLUMNS} FROM media_attachments m WHERE status_id IS NULL AND scheduled_status_id IS NULL AND created_at < $1 \
          AND state <> 'processing' \
          AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_media_id = m.id OR a.header_media_id = m.id) \
          AND NOT EXISTS (SELECT 1 FROM status_edit_media e WHERE e.media_id = m.id) \

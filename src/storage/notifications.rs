@@ -85,7 +85,7 @@ pub async fn insert_many(
          INSERT INTO notifications (id, account_id, from_account_id, type, status_id, story_id, \
          emoji, report_id, created_at) SELECT n.id, n.account_id, n.from_account_id, n.type, \
          n.status_id, n.story_id, n.emoji, n.report_id, $2 FROM n \
-         WHERE n.account_id <> n.from_account_id \
+         WHERE (n.account_id <> n.from_account_id OR n.type = 'poll') \
          AND EXISTS (SELECT 1 FROM accounts WHERE id = n.account_id AND domain IS NULL) \
          AND NOT {} ON CONFLICT DO NOTHING RETURNING id",
         crate::storage::sql::json_elements(tx, "$1"),

@@ -34,6 +34,7 @@ mod oauth;
 mod outages;
 mod pages;
 mod parity;
+mod polls;
 mod proxy;
 mod push;
 mod relationships;

@@ -244,6 +244,28 @@ const TABLE: &[(&str, &str, Access)] = &[
         "/api/v1/statuses/{id}/receipts",
         Own("read:statuses"),
     ),
+    ("GET", "/api/v1/polls/{id}", Public("read:statuses")),
+    ("POST", "/api/v1/polls/{id}/votes", User("write:statuses")),
+    (
+        "GET",
+        "/api/v1/scheduled_statuses",
+        User("read:statuses"),
+    ),
+    (
+        "GET",
+        "/api/v1/scheduled_statuses/{id}",
+        Own("read:statuses"),
+    ),
+    (
+        "PUT",
+        "/api/v1/scheduled_statuses/{id}",
+        Own("write:statuses"),
+    ),
+    (
+        "DELETE",
+        "/api/v1/scheduled_statuses/{id}",
+        Own("write:statuses"),
+    ),
     ("GET", "/api/v1/filters", User("read:filters")),
     ("POST", "/api/v1/filters", User("write:filters")),
     ("GET", "/api/v1/filters/{id}", Own("read:filters")),
@@ -740,6 +762,20 @@ async fn setup(app: &TestApp) -> Fixtures {
             .await)["id"]}),
         )
         .await);
+    let poll = post(
+        app,
+        &ava,
+        json!({"status": "which?", "poll": {"options": ["a", "b"], "expires_in": 3600}}),
+    )
+    .await;
+    let at = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let scheduled = ok(app
+        .post(
+            "/api/v1/statuses",
+            Some(&ava),
+            json!({"status": "later", "scheduled_at": at}),
+        )
+        .await);
     let s = |v: &Value| v["id"].as_str().unwrap().to_string();
     Fixtures {
         by_prefix: vec![
@@ -755,6 +791,8 @@ async fn setup(app: &TestApp) -> Fixtures {
             ("/api/v1/notifications/", notification_id),
             ("/api/v1/statuses/", status_id.clone()),
             ("/api/v1/stories/", s(&story)),
+            ("/api/v1/polls/", poll["poll"]["id"].as_str().unwrap().to_string()),
+            ("/api/v1/scheduled_statuses/", s(&scheduled)),
             ("/api/v1/follow_requests/", bea_id.clone()),
             ("/users/", status_id.clone()),
             ("/web/statuses/", status_id.clone()),

@@ -36,6 +36,8 @@ pub struct Note {
     pub sensitive: Option<bool>,
     #[serde(default)]
     pub in_reply_to: Option<Url>,
+    /// Absent in votes (Mastodon sends none): read as now.
+    #[serde(default = "Utc::now")]
     pub published: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<DateTime<Utc>>,
@@ -64,6 +66,71 @@ pub struct Note {
     /// PeerTube's `Video`: its length, as an ISO 8601 duration (`PT42S`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<String>,
+    /// A vote: the chosen option's title, in a Note answering a `Question` (Mastodon's shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A `Question` (a poll): its options when one may be chosen (`oneOf`) or several (`anyOf`).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::lenient_list"
+    )]
+    pub one_of: Vec<QuestionOption>,
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::lenient_list"
+    )]
+    pub any_of: Vec<QuestionOption>,
+    /// When the poll ends (a malformed time reads as none).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_time"
+    )]
+    pub end_time: Option<DateTime<Utc>>,
+    /// When it ended: a time, or `true` (Pleroma); absent while open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<serde_json::Value>,
+    /// Mastodon's `toot:votersCount`: how many accounts voted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voters_count: Option<serde_json::Value>,
+}
+
+/// One option of a `Question`: a `Note` whose `name` is the title and whose `replies.totalItems`
+/// counts its votes.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+pub struct QuestionOption {
+    #[serde(rename = "type", default = "note_type")]
+    pub kind: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replies: Option<serde_json::Value>,
+}
+
+fn note_type() -> String {
+    "Note".into()
+}
+
+impl QuestionOption {
+    /// The option's votes as its server counts them (0 when absent or not a count).
+    pub fn votes(&self) -> i64 {
+        self.replies
+            .as_ref()
+            .and_then(|r| r.get("totalItems"))
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0)
+            .max(0)
+    }
+}
+
+/// A time that may be malformed: read as none then, rather than refusing the document.
+fn lenient_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let v: Option<serde_json::Value> = Option::deserialize(d)?;
+    Ok(v.as_ref()
+        .and_then(serde_json::Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc)))
 }
 
 impl Note {

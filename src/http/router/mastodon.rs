@@ -172,6 +172,18 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
                 .put(v1::statuses::edit),
         )
         .route("/api/v1/statuses/{id}/context", get(v1::statuses::context))
+        .route("/api/v1/polls/{id}", get(v1::polls::show))
+        .route("/api/v1/polls/{id}/votes", post(v1::polls::vote))
+        .route(
+            "/api/v1/scheduled_statuses",
+            get(v1::scheduled_statuses::index),
+        )
+        .route(
+            "/api/v1/scheduled_statuses/{id}",
+            get(v1::scheduled_statuses::show)
+                .put(v1::scheduled_statuses::update)
+                .delete(v1::scheduled_statuses::delete),
+        )
         .route(
             "/api/v1/statuses/{id}/receipts",
             get(v1::statuses::receipts),

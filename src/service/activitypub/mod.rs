@@ -117,6 +117,10 @@ pub async fn note_of(state: &AppState, s: &StatusRow) -> AppResult<Note> {
     };
     let media = crate::storage::media::of_statuses(&state.db, &[s.id]).await?;
     let attachments = crate::service::media::ap_attachments(state, &media);
+    let poll = match s.poll_id {
+        Some(id) => crate::storage::polls::find(&state.db, id).await?,
+        None => None,
+    };
     Ok(objects::note(
         &state.config,
         s,
@@ -127,6 +131,7 @@ pub async fn note_of(state: &AppState, s: &StatusRow) -> AppResult<Note> {
             in_reply_to_uri: parent_uri.as_deref(),
             conversation_uri: &conversation_uri,
             attachments: &attachments,
+            poll: poll.as_ref(),
         },
     ))
 }

@@ -37,13 +37,13 @@ fn media_configuration(cfg: &Config) -> Value {
     })
 }
 
-/// Poll limits as Mastodon's defaults; posting polls arrives with the statuses issue.
+/// Poll limits (`service::polls`), as Mastodon's defaults.
 fn polls_configuration() -> Value {
     json!({
-        "max_options": 4,
-        "max_characters_per_option": 50,
-        "min_expiration": 300,
-        "max_expiration": 2_629_746,
+        "max_options": crate::service::polls::MAX_OPTIONS,
+        "max_characters_per_option": crate::service::polls::MAX_OPTION_CHARS,
+        "min_expiration": crate::service::polls::MIN_EXPIRATION,
+        "max_expiration": crate::service::polls::MAX_EXPIRATION,
     })
 }
 

@@ -29,6 +29,8 @@ pub(super) struct Revision<'a> {
     pub(super) tags: &'a [String],
     /// New attachments, when they change.
     pub(super) media: Option<StatusMedia<'a>>,
+    /// What happens to its poll.
+    pub(super) poll: crate::service::polls::PollEdit,
 }
 
 /// Applies a revision in one transaction — the edit history (keeping the original at the first
@@ -53,6 +55,10 @@ pub(super) async fn apply_revision(
         Some(StatusMedia::Remote(rows)) => rows.iter().map(|r| r.id).collect(),
         None => current_media.clone(),
     };
+    let current_poll = match row.poll_id {
+        Some(id) => crate::storage::polls::find(&state.db, id).await?,
+        None => None,
+    };
     let mut tx = state.db.begin().await?;
     if let Some(out) = &outgoing {
         crate::service::delivery::enqueue(
@@ -64,6 +70,14 @@ pub(super) async fn apply_revision(
         )
         .await?;
     }
+    crate::service::polls::apply_edit(
+        &mut tx,
+        row.id,
+        row.account_id,
+        current_poll.as_ref(),
+        &rev.poll,
+    )
+    .await?;
     let version = |text: &str, content: &str, spoiler: &str, sensitive: bool, at| store::EditRow {
         id: ids::new_id(),
         status_id: row.id,
@@ -153,7 +167,8 @@ pub struct EditStatus {
     pub language: Option<String>,
     /// `None`: keep the attachments; `Some`: replace them (an empty list removes them).
     pub media_ids: Option<Vec<String>>,
-    pub has_poll: bool,
+    /// The poll as it should be; `None` removes it (Mastodon's rule: clients send it again).
+    pub poll: Option<crate::service::polls::PollParams>,
 }
 
 /// Edits one of the user's statuses, keeping every version for `/history`; notifies accounts that
@@ -172,8 +187,10 @@ pub async fn edit(
     if row.reblog_of_id.is_some() {
         return Err(AppError::unprocessable("A boost cannot be edited"));
     }
-    if e.has_poll {
-        return Err(AppError::unprocessable("Polls are not supported yet"));
+    if e.poll.is_some() && e.media_ids.as_ref().is_some_and(|m| !m.is_empty()) {
+        return Err(AppError::unprocessable(
+            "Validation failed: Media and poll cannot both be attached",
+        ));
     }
     let media = match &e.media_ids {
         Some(ids) => {
@@ -214,6 +231,20 @@ pub async fn edit(
         Some(p) => store::find(&state.db, p).await?,
         None => None,
     };
+    let current_poll = match row.poll_id {
+        Some(id) => crate::storage::polls::find(&state.db, id).await?,
+        None => None,
+    };
+    let poll_edit = match &e.poll {
+        Some(p) => crate::service::polls::PollEdit::Set(crate::service::polls::PollDraft::local(p)),
+        None => crate::service::polls::PollEdit::Remove,
+    };
+    let poll_after =
+        crate::service::polls::after_edit(current_poll.as_ref(), &poll_edit, row.id, row.account_id);
+    let edited = StatusRow {
+        poll_id: poll_after.as_ref().map(|p| p.id),
+        ..edited
+    };
     let outgoing = outgoing_note(
         state,
         &user.account,
@@ -222,6 +253,7 @@ pub async fn edit(
         &rendered.mention_ids,
         &rendered.tags,
         &crate::service::media::ap_attachments(state, &media),
+        poll_after.as_ref(),
         crate::federation::objects::update,
     )
     .await?;
@@ -242,6 +274,7 @@ pub async fn edit(
                 .media_ids
                 .as_ref()
                 .map(|_| StatusMedia::Uploaded(&media_ids[..])),
+            poll: poll_edit,
         },
         outgoing,
     )

@@ -43,6 +43,9 @@ pub async fn receive_note(
     note: crate::federation::protocol::note::Note,
     activity_id: &str,
 ) -> anyhow::Result<bool> {
+    if crate::service::polls::receive_vote(data, actor, &note).await? {
+        return Ok(false);
+    }
     let stored = store_remote_note(data, actor, note, Arrival::Inbox { activity_id }).await?;
     Ok(matches!(stored, Stored::New(_)))
 }
@@ -218,6 +221,7 @@ pub async fn store_remote_note(
         short,
     };
     let media_rows = crate::service::media::remote_rows(&state.config, actor.id, &note.attachment);
+    let poll = crate::service::polls::PollDraft::from_question(&note);
     let row = insert_and_distribute(
         state,
         &new,
@@ -225,6 +229,7 @@ pub async fn store_remote_note(
         &tags,
         Origin::Remote { receipt },
         StatusMedia::Remote(&media_rows),
+        poll,
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -437,6 +442,16 @@ pub async fn receive_update_note(
             .zip(&old_media)
             .all(|(n, o)| n.remote_url == o.remote_url);
     let media = (!unchanged).then_some(StatusMedia::Remote(&new_media));
+    // A Question's update is most often new counts only: no new version then.
+    let counts_only = crate::service::polls::receive_counts(state, &row, &note).await?;
+    if counts_only
+        && unchanged
+        && content == row.content
+        && spoiler == row.spoiler_text
+        && sensitive == row.sensitive
+    {
+        return Ok(());
+    }
     apply_revision(
         state,
         &row,
@@ -450,6 +465,7 @@ pub async fn receive_update_note(
             mention_ids: &mention_ids,
             tags: &tags,
             media,
+            poll: crate::service::polls::PollEdit::Keep,
         },
         None,
     )

@@ -13,7 +13,7 @@ pub struct Outgoing {
 
 /// Inboxes on other servers that should get a status: the author's remote followers (unless it is
 /// direct) and the remote accounts it mentions; shared inboxes where servers have them.
-pub(super) async fn remote_audience(
+pub async fn remote_audience(
     state: &AppState,
     author_id: i64,
     visibility: &str,
@@ -48,6 +48,7 @@ pub(super) async fn outgoing_create(
     mention_ids: &[i64],
     tags: &[String],
     attachments: &[crate::federation::protocol::note::Attachment],
+    poll: Option<&crate::storage::polls::PollRow>,
 ) -> AppResult<Option<Outgoing>> {
     let row = StatusRow {
         id: new.id,
@@ -76,6 +77,7 @@ pub(super) async fn outgoing_create(
         views_count: 0,
         completed_views_count: 0,
         card_id: None,
+        poll_id: poll.map(|p| p.id),
     };
     outgoing_note(
         state,
@@ -85,6 +87,7 @@ pub(super) async fn outgoing_create(
         mention_ids,
         tags,
         attachments,
+        poll,
         crate::federation::objects::create,
     )
     .await
@@ -100,6 +103,7 @@ pub(super) async fn outgoing_note(
     mention_ids: &[i64],
     tags: &[String],
     attachments: &[crate::federation::protocol::note::Attachment],
+    poll: Option<&crate::storage::polls::PollRow>,
     wrap: fn(&crate::federation::protocol::note::Note) -> serde_json::Value,
 ) -> AppResult<Option<Outgoing>> {
     let mentions = accounts::find_accounts(&state.db, mention_ids).await?;
@@ -128,6 +132,7 @@ pub(super) async fn outgoing_note(
             in_reply_to_uri: parent.map(|p| p.uri.as_str()),
             conversation_uri: &format!("{root_uri}#context"),
             attachments,
+            poll,
         },
     );
     Ok(Some(Outgoing {

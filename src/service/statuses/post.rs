@@ -28,7 +28,8 @@ pub struct CreateStatus {
     pub sensitive: bool,
     pub language: Option<String>,
     pub media_ids: Vec<String>,
-    pub has_poll: bool,
+    /// `poll[…]`, checked (`service::polls::params`).
+    pub poll: Option<crate::service::polls::PollParams>,
     pub scheduled_at: Option<String>,
     pub idempotency_key: Option<String>,
     pub application_id: Option<i64>,
@@ -328,6 +329,7 @@ pub(super) async fn insert_and_distribute(
     tags: &[String],
     origin: Origin<'_>,
     media: StatusMedia<'_>,
+    poll: Option<crate::service::polls::PollDraft>,
 ) -> AppResult<StatusRow> {
     let (idempotency_key, outgoing, receipt) = match origin {
         Origin::Local {
@@ -346,6 +348,7 @@ pub(super) async fn insert_and_distribute(
         outgoing,
         receipt: receipt.map(str::to_owned),
         media: media.owned(),
+        poll,
     };
     let written = state.db.write(write).await?;
     if sends {
@@ -368,6 +371,7 @@ pub(super) struct StatusWrite {
     outgoing: Option<Outgoing>,
     receipt: Option<String>,
     media: OwnedMedia,
+    poll: Option<crate::service::polls::PollDraft>,
 }
 
 /// What the transaction wrote that is announced after it commits.
@@ -428,6 +432,10 @@ impl StatusWrite {
             if !media.is_empty() {
                 media.apply(&w.state, tx, new.id).await?;
                 row.has_media = true;
+            }
+            if let Some(poll) = &w.poll {
+                crate::service::polls::insert(tx, poll, new.id, new.account_id).await?;
+                row.poll_id = Some(poll.id);
             }
             if let Some(out) = &w.outgoing {
                 crate::service::delivery::enqueue(
@@ -556,9 +564,9 @@ impl StatusWrite {
 /// Posts a status for the signed-in user. Unknown remote mentions are looked up first
 /// ([`render_text`]).
 ///
-/// Errors: 422 for empty text without media, text over `instance.max_characters`, an unknown
-/// visibility or language, media or polls (not supported yet), `scheduled_at`, a direct message
-/// none of whose mentions could be found; 404 when replying to a status the author cannot see.
+/// Errors: 422 for empty text without media or poll, text over `instance.max_characters`, an
+/// unknown visibility or language, media together with a poll, a direct message none of whose
+/// mentions could be found; 404 when replying to a status the author cannot see.
 pub async fn create(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResult<StatusRow> {
     let state: &AppState = data;
     let account_id = author.account.id;
@@ -568,18 +576,57 @@ pub async fn create(data: &FedData, author: &CurrentUser, c: CreateStatus) -> Ap
     {
         return Ok(row);
     }
-    if c.scheduled_at.is_some() {
-        return Err(AppError::unprocessable(
-            "Scheduled statuses are not supported yet",
-        ));
-    }
     // After the idempotency check: a retried request is not a new status.
     state
         .limits
         .statuses_per_account
         .check(&account_id.to_string())?;
-    if c.has_poll {
-        return Err(AppError::unprocessable("Polls are not supported yet"));
+    post(data, author, c).await
+}
+
+/// [`create`] without the rate limit, for a scheduled status coming due (its limits were checked
+/// when it was scheduled). Honours the idempotency key too.
+///
+/// Errors: as [`create`].
+pub async fn create_unlimited(
+    data: &FedData,
+    author: &CurrentUser,
+    c: CreateStatus,
+) -> AppResult<StatusRow> {
+    let state: &AppState = data;
+    if let Some(key) = c.idempotency_key.as_deref()
+        && let Some(existing) = store::idempotent_status(&state.db, author.account.id, key).await?
+        && let Some(row) = store::find(&state.db, existing).await?
+    {
+        return Ok(row);
+    }
+    post(data, author, c).await
+}
+
+/// What posting checks before anything is stored, for a status scheduled for later: text,
+/// language and visibility (media and polls are checked by their own services).
+///
+/// Errors: 422 as [`create`].
+pub fn validate_for_schedule(state: &AppState, c: &CreateStatus, has_media: bool) -> AppResult<()> {
+    validate_text(state, &c.text, &c.spoiler_text, has_media)?;
+    validate_language(&c.language)?;
+    if let Some(v) = &c.visibility
+        && !VISIBILITIES.contains(&v.as_str())
+    {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: Visibility {v:?} is unknown"
+        )));
+    }
+    Ok(())
+}
+
+async fn post(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResult<StatusRow> {
+    let state: &AppState = data;
+    let account_id = author.account.id;
+    if c.poll.is_some() && !c.media_ids.is_empty() {
+        return Err(AppError::unprocessable(
+            "Validation failed: Media and poll cannot both be attached",
+        ));
     }
     let media = crate::service::media::for_status(state, account_id, &c.media_ids, None).await?;
     if c.short {
@@ -645,6 +692,8 @@ pub async fn create(data: &FedData, author: &CurrentUser, c: CreateStatus) -> Ap
         short: c.short,
     };
     let attachments = crate::service::media::ap_attachments(state, &media);
+    let poll = c.poll.as_ref().map(crate::service::polls::PollDraft::local);
+    let poll_row = poll.as_ref().map(|p| p.row(id, account_id));
     let outgoing = outgoing_create(
         state,
         &author.account,
@@ -653,6 +702,7 @@ pub async fn create(data: &FedData, author: &CurrentUser, c: CreateStatus) -> Ap
         &rendered.mention_ids,
         &rendered.tags,
         &attachments,
+        poll_row.as_ref(),
     )
     .await?;
     // A story reply answers the story, not a status.
@@ -674,6 +724,7 @@ pub async fn create(data: &FedData, author: &CurrentUser, c: CreateStatus) -> Ap
             outgoing,
         },
         StatusMedia::Uploaded(&media_ids),
+        poll,
     )
     .await?;
     if row.short {

@@ -39,14 +39,45 @@ pub struct StatusParams {
     pub(super) short: bool,
 }
 
-/// `POST /api/v1/statuses` (`write:statuses`). Honours the `Idempotency-Key` header.
+/// `POST /api/v1/statuses` (`write:statuses`). Honours the `Idempotency-Key` header. With
+/// `scheduled_at`, answers the `ScheduledStatus` instead of a `Status`.
 pub async fn create(
     data: FedData,
     auth: Auth,
     headers: HeaderMap,
     Params { value: p, .. }: Params<StatusParams>,
-) -> AppResult<Json<Status>> {
-    post_status(data, auth, headers, p).await
+) -> AppResult<Response> {
+    use axum::response::IntoResponse;
+    if p.scheduled_at.as_deref().is_some_and(|s| !s.is_empty()) {
+        let cu = auth.require_user("write:statuses")?;
+        let c = create_params(&auth, &headers, p)?;
+        return Ok(Json(crate::service::scheduled::create(&data, cu, c).await?).into_response());
+    }
+    Ok(post_status(data, auth, headers, p).await?.into_response())
+}
+
+/// The service's input from the request: parameters, the `Idempotency-Key` header, the app.
+fn create_params(auth: &Auth, headers: &HeaderMap, p: StatusParams) -> AppResult<CreateStatus> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(128).collect::<String>())
+        .filter(|s| !s.is_empty());
+    Ok(CreateStatus {
+        text: p.status,
+        visibility: p.visibility.filter(|v| !v.is_empty()),
+        in_reply_to_id: p.in_reply_to_id,
+        spoiler_text: p.spoiler_text,
+        sensitive: p.sensitive,
+        language: p.language.filter(|l| !l.is_empty()),
+        media_ids: p.media_ids.unwrap_or_default(),
+        poll: crate::service::polls::params(p.poll.as_ref())?,
+        scheduled_at: p.scheduled_at.filter(|s| !s.is_empty()),
+        idempotency_key: key,
+        application_id: auth.0.as_ref().map(|p| p.application_id),
+        in_reply_to_story: None,
+        short: p.short,
+    })
 }
 
 pub(super) async fn post_status(
@@ -56,31 +87,8 @@ pub(super) async fn post_status(
     p: StatusParams,
 ) -> AppResult<Json<Status>> {
     let cu = auth.require_user("write:statuses")?;
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(128).collect::<String>())
-        .filter(|s| !s.is_empty());
-    let row = svc::create(
-        &data,
-        cu,
-        CreateStatus {
-            text: p.status,
-            visibility: p.visibility.filter(|v| !v.is_empty()),
-            in_reply_to_id: p.in_reply_to_id,
-            spoiler_text: p.spoiler_text,
-            sensitive: p.sensitive,
-            language: p.language.filter(|l| !l.is_empty()),
-            media_ids: p.media_ids.unwrap_or_default(),
-            has_poll: p.poll.is_some_and(|v| !v.is_null()),
-            scheduled_at: p.scheduled_at.filter(|s| !s.is_empty()),
-            idempotency_key: key,
-            application_id: auth.0.as_ref().map(|p| p.application_id),
-            in_reply_to_story: None,
-            short: p.short,
-        },
-    )
-    .await?;
+    let c = create_params(&auth, &headers, p)?;
+    let row = svc::create(&data, cu, c).await?;
     Ok(Json(render::status(&data, Some(cu.account.id), row).await?))
 }
 
@@ -145,7 +153,7 @@ pub async fn edit(
             sensitive: p.sensitive,
             language: p.language.filter(|l| !l.is_empty()),
             media_ids: p.media_ids,
-            has_poll: p.poll.is_some_and(|v| !v.is_null()),
+            poll: crate::service::polls::params(p.poll.as_ref())?,
         },
     )
     .await?;
