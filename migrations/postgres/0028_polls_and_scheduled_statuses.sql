@@ -34,13 +34,15 @@ CREATE INDEX poll_votes_account ON poll_votes (account_id, poll_id);
 ALTER TABLE statuses ADD COLUMN poll_id BIGINT;
 
 -- Statuses to publish later (docs.joinmastodon.org/entities/ScheduledStatus/): the request's
--- parameters as JSON; a durable job publishes each at `scheduled_at`.
+-- parameters as JSON; a durable job (`job_id`) publishes each at `scheduled_at`.
 CREATE TABLE scheduled_statuses (
     id             BIGINT PRIMARY KEY,
     account_id     BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     scheduled_at   TIMESTAMPTZ NOT NULL,
     params         JSONB  NOT NULL,
     application_id BIGINT,
+    -- The job that publishes it (moved when it is rescheduled).
+    job_id         BIGINT,
     created_at     TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX scheduled_statuses_account ON scheduled_statuses (account_id, scheduled_at);

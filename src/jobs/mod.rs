@@ -203,3 +203,11 @@ pub async fn enqueue_at(
         .execute(c).await.map(|_| ()))?;
     Ok(id)
 }
+
+/// Moves a waiting job to `run_at`; false when it is gone or running (then queue another).
+pub async fn move_to(tx: &mut Tx, id: i64, run_at: DateTime<Utc>) -> sqlx::Result<bool> {
+    let n = on_db!(tx, c => sqlx::query(
+        "UPDATE jobs SET run_at = $1 WHERE id = $2 AND (leased_until IS NULL OR leased_until <= $3)")
+        .bind(run_at).bind(id).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}

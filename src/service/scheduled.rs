@@ -157,15 +157,15 @@ pub async fn create(state: &AppState, user: &CurrentUser, c: CreateStatus) -> Ap
     let media_ids: Vec<i64> = media.iter().map(|m| m.id).collect();
     let mut tx = state.db.begin().await?;
     check_limits(&mut tx, account_id, at, None).await?;
-    store::insert(&mut tx, &row, &media_ids).await?;
-    queue(&mut tx, row.id, at).await?;
+    let job = queue(&mut tx, row.id, at).await?;
+    store::insert(&mut tx, &row, &media_ids, job).await?;
     tx.commit().await?;
     entity(state, row).await
 }
 
-async fn queue(tx: &mut crate::storage::Tx, id: i64, at: DateTime<Utc>) -> AppResult<()> {
-    jobs::enqueue_at(tx, JOB, &json!({ "id": id }), at).await?;
-    Ok(())
+/// Queues the job that publishes scheduled status `id` at `at`; returns the job's ID.
+async fn queue(tx: &mut crate::storage::Tx, id: i64, at: DateTime<Utc>) -> AppResult<i64> {
+    Ok(jobs::enqueue_at(tx, JOB, &json!({ "id": id }), at).await?)
 }
 
 async fn entity(state: &AppState, row: ScheduledRow) -> AppResult<ScheduledStatus> {
@@ -232,8 +232,17 @@ pub async fn reschedule(
     let at = parse_time(s)?;
     let mut tx = state.db.begin().await?;
     check_limits(&mut tx, row.account_id, at, Some(row.id)).await?;
-    store::set_time(&mut tx, row.id, at).await?;
-    queue(&mut tx, row.id, at).await?;
+    // Its job moves with it, so that one job publishes it; a job already running is left to
+    // find it not due, and a new one is queued.
+    let moved = match store::job_of(&mut tx, row.id).await? {
+        Some(job) => jobs::move_to(&mut tx, job, at).await?.then_some(job),
+        None => None,
+    };
+    let job = match moved {
+        Some(job) => job,
+        None => queue(&mut tx, row.id, at).await?,
+    };
+    store::set_time(&mut tx, row.id, at, job).await?;
     tx.commit().await?;
     row.scheduled_at = at;
     entity(state, row).await

@@ -22,13 +22,13 @@ pub struct ScheduledRow {
 
 const COLUMNS: &str = "id, account_id, scheduled_at, params, application_id, created_at";
 
-/// Stores a scheduled status and marks `media_ids` as held by it.
-pub async fn insert(tx: &mut Tx, row: &ScheduledRow, media_ids: &[i64]) -> sqlx::Result<()> {
+/// Stores a scheduled status, published by job `job_id`, and marks `media_ids` as held by it.
+pub async fn insert(tx: &mut Tx, row: &ScheduledRow, media_ids: &[i64], job_id: i64) -> sqlx::Result<()> {
     on_db!(tx, c => sqlx::query(
-        "INSERT INTO scheduled_statuses (id, account_id, scheduled_at, params, application_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)")
+        "INSERT INTO scheduled_statuses (id, account_id, scheduled_at, params, application_id, job_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)")
         .bind(row.id).bind(row.account_id).bind(row.scheduled_at).bind(&row.params)
-        .bind(row.application_id).bind(row.created_at).execute(c).await.map(|_| ()))?;
+        .bind(row.application_id).bind(job_id).bind(row.created_at).execute(c).await.map(|_| ()))?;
     for id in media_ids {
         on_db!(tx, c => sqlx::query(
             "UPDATE media_attachments SET scheduled_status_id = $1 WHERE id = $2 AND account_id = $3")
@@ -67,15 +67,24 @@ pub async fn counts(
         .bind(account_id).bind(from).bind(to).bind(except).fetch_one(c).await)
 }
 
-pub async fn set_time(tx: &mut Tx, id: i64, at: DateTime<Utc>) -> sqlx::Result<()> {
-    on_db!(tx, c => sqlx::query("UPDATE scheduled_statuses SET scheduled_at = $1 WHERE id = $2")
-        .bind(at).bind(id).execute(c).await.map(|_| ()))?;
+/// Moves a scheduled status to `at`, published by job `job_id`.
+pub async fn set_time(tx: &mut Tx, id: i64, at: DateTime<Utc>, job_id: i64) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query("UPDATE scheduled_statuses SET scheduled_at = $1, job_id = $2 WHERE id = $3")
+        .bind(at).bind(job_id).bind(id).execute(c).await.map(|_| ()))?;
     Ok(())
 }
 
-/// Removes a scheduled status; its uploads become unattached (and are pruned a day later unless
-/// posted). False when it was gone already.
+/// The job that publishes a scheduled status.
+pub async fn job_of(tx: &mut Tx, id: i64) -> sqlx::Result<Option<i64>> {
+    on_db!(tx, c => sqlx::query_scalar("SELECT job_id FROM scheduled_statuses WHERE id = $1")
+        .bind(id).fetch_optional(c).await).map(Option::flatten)
+}
+
+/// Removes a scheduled status and its job; its uploads become unattached (and are pruned a day
+/// later unless posted). False when it was gone already.
 pub async fn delete(db: &Db, id: i64) -> sqlx::Result<bool> {
+    on_db!(db, c => sqlx::query("DELETE FROM jobs WHERE id IN (SELECT job_id FROM scheduled_statuses WHERE id = $1)")
+        .bind(id).execute(c).await.map(|_| ()))?;
     on_db!(db, c => sqlx::query("UPDATE media_attachments SET scheduled_status_id = NULL WHERE scheduled_status_id = $1")
         .bind(id).execute(c).await.map(|_| ()))?;
     let n = on_db!(db, c => sqlx::query("DELETE FROM scheduled_statuses WHERE id = $1")

@@ -377,6 +377,7 @@ fn documents_from_other_servers_parse() {
     assert_eq!(
         servers,
         [
+            "akkoma",
             "fedify",
             "gotosocial",
             "lemmy",

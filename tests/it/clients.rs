@@ -215,3 +215,62 @@ async fn javascript_clients_sign_in_read_and_stream() {
         );
     }
 }
+
+/// Mastodon.py posts a poll and votes in it, schedules, moves and cancels statuses; the test then
+/// moves the poll's end and the scheduled time into the past, and Mastodon.py sees the poll ended
+/// (with its notification) and the status published.
+#[tokio::test]
+async fn mastodon_py_polls_and_scheduled_statuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, port) = server_with_users(dir.path(), &["pyalice", "pybob"]).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/mastodon_py_polls.py");
+    let run = |args: &[&str]| {
+        let out = Command::new(python())
+            .arg(script)
+            .arg(format!("http://localhost:{port}"))
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {} (run scripts/test): {e}", python()));
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stdout.contains("all checks passed"),
+            "Mastodon.py failed:\n{stdout}\n{stderr}\nserver log:\n{}",
+            std::fs::read_to_string(&server.log).unwrap_or_default()
+        );
+        stdout
+    };
+    let out = run(&["post"]);
+    let value = |key: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in {out}"))
+            .trim()
+            .to_string()
+    };
+    let (poll, scheduled) = (value("POLL "), value("SCHEDULED "));
+    let config = rookery::config::Config::load(Some(&server.config)).unwrap();
+    let db = rookery::storage::Db::connect(&config.database.url, 1)
+        .await
+        .unwrap();
+    let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+    rookery::on_db!(db, c => sqlx::query("UPDATE scheduled_statuses SET scheduled_at = $1 WHERE id = $2")
+        .bind(past).bind(scheduled.parse::<i64>().unwrap()).execute(c).await.map(|_| ()))
+    .unwrap();
+    crate::polls::due_now(&db, "scheduled_status").await;
+    crate::polls::end_poll(&db, &poll).await;
+    let done = crate::federation::eventually(20, || async {
+        let published = rookery::on_db!(db, c => sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM jobs WHERE kind IN ('scheduled_status', 'poll_end')")
+            .fetch_one(c).await)
+        .unwrap();
+        published == 0
+    })
+    .await;
+    assert!(
+        done,
+        "the jobs did not run:\n{}",
+        std::fs::read_to_string(&server.log).unwrap_or_default()
+    );
+    run(&["check", &poll, &scheduled]);
+}

@@ -471,3 +471,105 @@ async fn a_poll_is_voted_on_across_instances() {
         .await;
     assert_eq!(s, 422);
 }
+
+fn fixture(path: &str) -> Value {
+    let p = format!(
+        "{}/tests/fixtures/activitypub/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}")))
+        .unwrap()
+}
+
+/// Polls and votes as Mastodon 4.5, Misskey, Akkoma and GoToSocial send them: each `Question` is
+/// stored as a poll with its options, counts and end; each vote counts in a local poll; an
+/// `Update(Question)` with new counts changes the counts without making an edit.
+async fn polls_from_other_servers(app: TestApp) {
+    use activitypub_federation::traits::Object;
+    use rookery::federation::inbound::InboxActivity;
+    use rookery::service::activitypub::actors::ApAccount;
+    use rookery::service::statuses::{Arrival, store_remote_note};
+    let fed = rookery::service::activitypub::context::build(app.state.clone())
+        .await
+        .unwrap();
+    let data = fed.to_request_data();
+    app.create_user("robin").await;
+    let robin = app.token_for("robin", "read write").await;
+    let local = crate::statuses::post(
+        &app,
+        &robin,
+        json!({"status": "first song?", "poll": {"options": ["Robin", "Blackbird"], "expires_in": 3600, "multiple": true}}),
+    )
+    .await;
+    let local_poll = local["poll"]["id"].as_str().unwrap().to_string();
+
+    let cases = [
+        ("mastodon", false, vec![4, 2, 1], Some(7)),
+        ("misskey", true, vec![3, 5, 0], None),
+        ("akkoma", false, vec![6, 2], None),
+        ("gotosocial", false, vec![1, 0], Some(1)),
+    ];
+    for (i, (server, multiple, counts, voters)) in cases.into_iter().enumerate() {
+        let person = serde_json::from_value(fixture(&format!("{server}/person.json"))).unwrap();
+        let actor = ApAccount::from_json(person, &data).await.unwrap().row;
+        let InboxActivity::Create(create) =
+            serde_json::from_value(fixture(&format!("{server}/create_question.json"))).unwrap()
+        else {
+            panic!("{server}: not a Create")
+        };
+        let row = store_remote_note(&data, &actor, create.object, Arrival::Fetched)
+            .await
+            .unwrap()
+            .row()
+            .unwrap();
+        let shown = app.get(&format!("/api/v1/statuses/{}", row.id), Some(&robin)).await.json();
+        let poll = &shown["poll"];
+        assert_eq!(poll["multiple"], multiple, "{server}: {poll}");
+        assert_eq!(tallies(poll), counts, "{server}: {poll}");
+        assert_eq!(poll["voters_count"], json!(voters), "{server}: {poll}");
+        assert_eq!(poll["expired"], false, "{server}: {poll}");
+        assert!(poll["expires_at"].as_str().unwrap().starts_with("2099-12-0"), "{server}: {poll}");
+
+        // Their vote in Robin's poll counts, once.
+        let InboxActivity::Create(vote) =
+            serde_json::from_value(fixture(&format!("{server}/vote.json"))).unwrap()
+        else {
+            panic!("{server}: the vote is not a Create")
+        };
+        let mut note = vote.object;
+        assert_eq!(note.name.as_deref(), Some("Blackbird"), "{server}");
+        note.in_reply_to = Some(local["uri"].as_str().unwrap().parse().unwrap());
+        assert!(rookery::service::polls::receive_vote(&app.state, &actor, &note).await.unwrap());
+        assert!(rookery::service::polls::receive_vote(&app.state, &actor, &note).await.unwrap());
+        let p = app.get(&format!("/api/v1/polls/{local_poll}"), Some(&robin)).await.json();
+        assert_eq!(tallies(&p), vec![0, i as i64 + 1], "{server}: {p}");
+        assert_eq!(p["voters_count"], i as i64 + 1, "{server}: {p}");
+    }
+
+    // Mastodon's update at the end: final counts, closed, and no edit in the history.
+    let InboxActivity::Update(update) =
+        serde_json::from_value(fixture("mastodon/update_question.json")).unwrap()
+    else {
+        panic!("not an Update")
+    };
+    let person = serde_json::from_value(fixture("mastodon/person.json")).unwrap();
+    let actor = ApAccount::from_json(person, &data).await.unwrap().row;
+    let note = serde_json::from_value(update.object).unwrap();
+    rookery::service::statuses::receive_update_note(&data, &actor, note)
+        .await
+        .unwrap();
+    let row = rookery::storage::statuses::find_by_uri_or_url(
+        &app.state.db,
+        "https://bird.example/users/wren/statuses/110000000000000077",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let shown = app.get(&format!("/api/v1/statuses/{}", row.id), Some(&robin)).await.json();
+    assert_eq!(tallies(&shown["poll"]), vec![5, 3, 1], "{shown}");
+    assert_eq!(shown["poll"]["voters_count"], 9);
+    assert_eq!(shown["poll"]["expired"], true);
+    assert!(shown["edited_at"].is_null(), "new counts are not an edit: {shown}");
+}
+
+both_backends!(polls_from_other_servers);

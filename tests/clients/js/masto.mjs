@@ -85,5 +85,28 @@ const home = await alice.v1.timelines.home.list({ limit: 5 });
 check(home.some((s) => s.id === posted.id), "home has the post");
 const listed = await alice.v1.timelines.list.$select(list.id).list();
 check(listed.some((s) => s.id === posted.id), "list timeline has the post");
+// Polls: posted, voted on, read back with the voter's choices.
+const question = await alice.v1.statuses.create({
+  status: "Owls or herons?",
+  poll: { options: ["owls", "herons"], expiresIn: 600, multiple: false },
+});
+check(question.poll?.options?.length === 2, `poll: ${JSON.stringify(question.poll)}`);
+const vote = await bob.v1.polls.$select(question.poll.id).votes.create({ choices: [1] });
+check(vote.voted && vote.ownVotes[0] === 1 && vote.votesCount === 1, `vote: ${JSON.stringify(vote)}`);
+const seen = await alice.v1.polls.$select(question.poll.id).fetch();
+check(seen.options[1].votesCount === 1, `poll after the vote: ${JSON.stringify(seen)}`);
+
+// Scheduled statuses: scheduled, listed, moved, cancelled.
+const at = new Date(Date.now() + 3600 * 1000);
+const scheduled = await alice.v1.statuses.create({ status: "later", scheduledAt: at.toISOString() });
+check(scheduled.params?.text === "later" && scheduled.scheduledAt, `scheduled: ${JSON.stringify(scheduled)}`);
+const waiting = await alice.v1.scheduledStatuses.list();
+check(waiting.length === 1 && waiting[0].id === scheduled.id, `scheduled list: ${JSON.stringify(waiting)}`);
+const later = new Date(at.getTime() + 3600 * 1000).toISOString();
+const moved = await alice.v1.scheduledStatuses.$select(scheduled.id).update({ scheduledAt: later });
+check(new Date(moved.scheduledAt) > new Date(scheduled.scheduledAt), `moved: ${JSON.stringify(moved)}`);
+await alice.v1.scheduledStatuses.$select(scheduled.id).remove();
+check((await alice.v1.scheduledStatuses.list()).length === 0, "cancelled");
+
 console.log("masto.js: all checks passed");
 process.exit(0);
