@@ -113,6 +113,77 @@ pub struct StatusView {
     /// Matched by the viewer's `warn` filters: their titles (the post shows behind a warning, as
     /// apps show `Status.filtered`); empty otherwise.
     pub filtered: String,
+    pub poll: Option<PollView>,
+}
+
+/// A poll under a post: a vote form while the viewer may vote, else the results.
+pub struct PollView {
+    pub id: String,
+    pub multiple: bool,
+    /// Signed in, not voted, not ended, not the author's own.
+    pub can_vote: bool,
+    pub options: Vec<PollOptionView>,
+    /// "12 people · 3h left", "5 votes · closed".
+    pub summary: String,
+}
+
+pub struct PollOptionView {
+    pub index: usize,
+    pub title: String,
+    /// Share of the votes, 0–100; `None` while totals are hidden.
+    pub percent: Option<u32>,
+    /// The viewer chose it.
+    pub own: bool,
+}
+
+impl PollView {
+    fn new(p: &crate::api_types::status::Poll, signed_in: bool, own_post: bool) -> PollView {
+        let total = p.votes_count.max(0) as u64;
+        let people = p.voters_count.unwrap_or(p.votes_count);
+        let who = if p.voters_count.is_some() {
+            format!("{people} {}", if people == 1 { "person" } else { "people" })
+        } else {
+            format!("{people} {}", if people == 1 { "vote" } else { "votes" })
+        };
+        let when = match (p.expired, p.expires_at) {
+            (true, _) => "closed".to_string(),
+            (false, Some(at)) => {
+                let left = at - Utc::now();
+                if left.num_days() >= 1 {
+                    format!("{}d left", left.num_days())
+                } else if left.num_hours() >= 1 {
+                    format!("{}h left", left.num_hours())
+                } else {
+                    format!("{}m left", left.num_minutes().max(1))
+                }
+            }
+            (false, None) => "open".to_string(),
+        };
+        let own = p.own_votes.clone().unwrap_or_default();
+        PollView {
+            id: p.id.clone(),
+            multiple: p.multiple,
+            can_vote: signed_in && !own_post && !p.expired && p.voted != Some(true),
+            options: p
+                .options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| PollOptionView {
+                    index: i,
+                    title: o.title.clone(),
+                    percent: o.votes_count.map(|v| {
+                        if total == 0 {
+                            0
+                        } else {
+                            ((v.max(0) as u64 * 100 + total / 2) / total) as u32
+                        }
+                    }),
+                    own: own.contains(&(i as i64)),
+                })
+                .collect(),
+            summary: format!("{who} · {when}"),
+        }
+    }
 }
 
 impl StatusView {
@@ -173,6 +244,10 @@ impl StatusView {
                 .map(|r| r.filter.title.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
+            poll: s
+                .poll
+                .as_ref()
+                .map(|p| PollView::new(p, viewer.is_some(), viewer == Some(s.account.id.as_str()))),
         }
     }
 

@@ -1907,3 +1907,58 @@ async fn no_dead_links() {
         }
     }
 }
+
+/// A poll in the web app: Alice sees Bob's poll on Home as a vote form, votes, and sees the
+/// results with her choice; the vote is stored; the author's own poll shows results only.
+#[tokio::test]
+async fn poll_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.create_user("alice").await;
+    let bob_id = app.create_user("bob").await;
+    let alice = app.token_for("alice", "read write follow").await;
+    let bob = app.token_for("bob", "read write").await;
+    app.post(
+        &format!("/api/v1/accounts/{bob_id}/follow"),
+        Some(&alice),
+        json!({}),
+    )
+    .await;
+    let status = crate::statuses::post(
+        &app,
+        &bob,
+        json!({"status": "Rain or shine?", "poll": {"options": ["Rain", "Shine"], "expires_in": 3600}}),
+    )
+    .await;
+    let poll_id = status["poll"]["id"].as_str().unwrap().to_string();
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/auth/sign_in?next=%2Fhome", app.base))
+        .await
+        .unwrap();
+    fill_sign_in(c, "alice", "password-alice").await;
+    assert!(
+        until(c, "return !!document.querySelector('form.poll input[value=\"1\"]')").await,
+        "{}",
+        browser.screenshot("poll-form").await.display()
+    );
+    click(c, "form.poll input[value=\"1\"]").await;
+    click(c, "form.poll button[type=submit]").await;
+    assert!(
+        until(c, "return !!document.querySelector('form.poll .option.own') && !document.querySelector('form.poll input')").await,
+        "{}",
+        browser.screenshot("poll-voted").await.display()
+    );
+    let text = js(c, "return document.querySelector('form.poll').textContent").await;
+    assert!(text.as_str().unwrap().contains("100%"), "{text}");
+    let poll = app
+        .get(&format!("/api/v1/polls/{poll_id}"), Some(&alice))
+        .await
+        .json();
+    assert_eq!(poll["own_votes"], json!([1]));
+    // After a reload the results are served by the page itself.
+    c.goto(&format!("{}/home", app.base)).await.unwrap();
+    assert!(until(c, "return !!document.querySelector('form.poll progress')").await);
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.client.clone().close().await.unwrap();
+}

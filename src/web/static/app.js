@@ -172,6 +172,54 @@ document.addEventListener("click", (ev) => {
   else if (action === "edit") edit(article);
 });
 
+// ---- Polls ----------------------------------------------------------------------------------
+
+/** Shows a poll's results (the `Poll` the vote answered) in place of its vote form. */
+function showPollResults(form, poll) {
+  const list = form.querySelector("ul");
+  list.replaceChildren();
+  const total = poll.votes_count || 0;
+  poll.options.forEach((o, i) => {
+    const li = document.createElement("li");
+    const label = document.createElement("span");
+    label.className = "option" + (poll.own_votes?.includes(i) ? " own" : "");
+    const share = o.votes_count === null ? null : total ? Math.round((o.votes_count * 100) / total) : 0;
+    if (share !== null) {
+      const strong = document.createElement("strong");
+      strong.textContent = `${share}%`;
+      label.append(strong, " ");
+    }
+    label.append(o.title);
+    if (poll.own_votes?.includes(i)) label.append(" ✓");
+    li.append(label);
+    if (share !== null) {
+      const bar = document.createElement("progress");
+      bar.max = 100;
+      bar.value = share;
+      li.append(bar);
+    }
+    list.append(li);
+  });
+  form.querySelector("button[type=submit]")?.remove();
+  const people = poll.voters_count ?? poll.votes_count;
+  form.querySelector(".poll-summary").textContent =
+    `${people} ${people === 1 ? "person" : "people"} · ${poll.expired ? "closed" : "voted"}`;
+}
+
+document.addEventListener("submit", async (ev) => {
+  const form = ev.target.closest("form.poll");
+  if (!form) return;
+  ev.preventDefault();
+  if (!me) return needSignIn();
+  const choices = [...form.querySelectorAll("input[name=choice]:checked")].map((i) => Number(i.value));
+  if (!choices.length) return toast("Choose an option first");
+  try {
+    showPollResults(form, await api("POST", `/api/v1/polls/${form.dataset.poll}/votes`, { choices }));
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
 // ---- Compose --------------------------------------------------------------------------------
 
 /** Uploads a file to `/api/v2/media` with progress; resolves to the attachment once processed. */
