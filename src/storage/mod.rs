@@ -31,6 +31,7 @@ pub mod statuses;
 pub mod stories;
 pub mod tags;
 pub mod two_factor;
+pub mod user_domain_blocks;
 pub mod user_tokens;
 pub mod writer;
 

@@ -173,7 +173,8 @@ pub async fn list(
          AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = {a} AND m.target_account_id = n.from_account_id \
              AND m.hide_notifications = TRUE AND (m.expires_at IS NULL OR m.expires_at > {now})) \
          AND NOT EXISTS (SELECT 1 FROM statuses s JOIN conversation_mutes cm ON cm.conversation_id = s.conversation_id \
-             WHERE s.id = n.status_id AND cm.account_id = {a}) {tail}"
+             WHERE s.id = n.status_id AND cm.account_id = {a}) AND NOT {udb} {tail}",
+        udb = crate::storage::user_domain_blocks::blocked_sql("n.from_account_id", &a),
     );
     let rows: Vec<NotificationRow> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
     Ok(page.finish(rows))

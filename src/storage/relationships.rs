@@ -219,7 +219,8 @@ pub async fn blocked_either_way(db: &Db, a: i64, b: i64) -> sqlx::Result<bool> {
 }
 
 /// SQL counting why `$1` should not see `$2`: a block either way, a live mute (`$3` = now) that
-/// also matches `mute_cond`, and `$2` being on a silenced domain `$1` does not follow.
+/// also matches `mute_cond`, `$2` being on a silenced domain `$1` does not follow, and `$2` being
+/// on a server `$1` blocked.
 fn hidden_sql(mute_cond: &str) -> String {
     hidden_sql_for("$1", "$2", "$3", mute_cond)
 }
@@ -231,8 +232,10 @@ fn hidden_sql_for(viewer: &str, other: &str, now: &str, mute_cond: &str) -> Stri
                  OR (account_id = {other} AND target_account_id = {viewer})) \
               + (SELECT count(*) FROM mutes WHERE account_id = {viewer} AND target_account_id = {other} \
                  AND (expires_at IS NULL OR expires_at > {now}){mute_cond}) \
-              + (CASE WHEN {} THEN 0 ELSE 1 END)",
-        crate::storage::statuses::not_limited(other, viewer)
+              + (CASE WHEN {} THEN 0 ELSE 1 END) \
+              + (CASE WHEN {} THEN 1 ELSE 0 END)",
+        crate::storage::statuses::not_limited(other, viewer),
+        crate::storage::user_domain_blocks::blocked_sql(other, viewer)
     )
 }
 

@@ -244,6 +244,9 @@ const TABLE: &[(&str, &str, Access)] = &[
         "/api/v1/statuses/{id}/receipts",
         Own("read:statuses"),
     ),
+    ("GET", "/api/v1/domain_blocks", User("read:blocks")),
+    ("POST", "/api/v1/domain_blocks", User("write:blocks")),
+    ("DELETE", "/api/v1/domain_blocks", User("write:blocks")),
     ("GET", "/api/v1/polls/{id}", Public("read:statuses")),
     ("POST", "/api/v1/polls/{id}/votes", User("write:statuses")),
     (

@@ -172,6 +172,12 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
                 .put(v1::statuses::edit),
         )
         .route("/api/v1/statuses/{id}/context", get(v1::statuses::context))
+        .route(
+            "/api/v1/domain_blocks",
+            get(v1::domain_blocks::index)
+                .post(v1::domain_blocks::create)
+                .delete(v1::domain_blocks::delete),
+        )
         .route("/api/v1/polls/{id}", get(v1::polls::show))
         .route("/api/v1/polls/{id}/votes", post(v1::polls::vote))
         .route(

@@ -4,6 +4,7 @@
 //! Files: this one (the client API and what we send) and `inbound` (Follow, Accept, Reject,
 //! Undo and Block from other servers).
 
+pub mod domains;
 mod inbound;
 pub use inbound::*;
 
@@ -29,6 +30,8 @@ pub async fn relationships(
 ) -> AppResult<Vec<Relationship>> {
     let facts = store::facts(&state.db, viewer, targets).await?;
     let notes = store::notes(&state.db, viewer, targets).await?;
+    let domain_blocked =
+        crate::storage::user_domain_blocks::blocked_among(&state.db, viewer, targets).await?;
     let note_of = |id: i64| {
         notes
             .iter()
@@ -51,7 +54,7 @@ pub async fn relationships(
             muting_notifications: f.muting.unwrap_or(false),
             requested: f.requested,
             requested_by: f.requested_by,
-            domain_blocking: false,
+            domain_blocking: domain_blocked.contains(&id),
             endorsed: f.endorsed,
             note: note_of(id),
         })

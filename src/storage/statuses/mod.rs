@@ -85,14 +85,17 @@ pub fn visible_to(s: &str, v: &str) -> String {
     )
 }
 
-/// SQL: is author column `a` neither blocked nor muted by viewer `v`, nor blocking `v`?
+/// SQL: is author column `a` neither blocked nor muted by viewer `v`, nor blocking `v`, nor on a
+/// server `v` blocked?
 /// `now` is a placeholder for the current time (mutes can expire).
 pub fn not_filtered(a: &str, v: &str, now: &str) -> String {
     format!(
         "NOT EXISTS (SELECT 1 FROM blocks fb WHERE (fb.account_id = {v} AND fb.target_account_id = {a}) \
              OR (fb.account_id = {a} AND fb.target_account_id = {v})) \
          AND NOT EXISTS (SELECT 1 FROM mutes fm WHERE fm.account_id = {v} AND fm.target_account_id = {a} \
-             AND (fm.expires_at IS NULL OR fm.expires_at > {now}))"
+             AND (fm.expires_at IS NULL OR fm.expires_at > {now})) \
+         AND NOT {}",
+        crate::storage::user_domain_blocks::blocked_sql(a, v)
     )
 }
 

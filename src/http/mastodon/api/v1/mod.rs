@@ -9,6 +9,7 @@ pub mod bookmarks;
 pub mod conversations;
 pub mod custom_emojis;
 pub mod directory;
+pub mod domain_blocks;
 pub mod emails;
 pub mod endorsements;
 pub mod favourites;
