@@ -208,6 +208,21 @@ enum EmojiCmd {
         #[arg(long)]
         shortcode: String,
     },
+    /// List this instance's emojis, or (`--remote`) those other servers' posts brought.
+    List {
+        #[arg(long)]
+        remote: bool,
+    },
+    /// Make a remote emoji (SHORTCODE@DOMAIN) one of this instance's own.
+    Copy {
+        emoji: String,
+        #[arg(long)]
+        category: Option<String>,
+    },
+    /// Hide an emoji (SHORTCODE, or SHORTCODE@DOMAIN for a remote one) everywhere.
+    Disable { emoji: String },
+    /// Show a disabled emoji again.
+    Enable { emoji: String },
 }
 
 fn init_tracing() {
@@ -482,6 +497,37 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
                     anyhow::bail!("no emoji named :{shortcode}:");
                 }
                 println!(":{shortcode}: removed");
+            }
+            EmojiCmd::List { remote } => {
+                let rows = if remote {
+                    emojis::list_remote(state, 1000).await.map_err(explain)?
+                } else {
+                    rookery::storage::emojis::list_local(&state.db).await?
+                };
+                for r in rows {
+                    let at = r.domain.as_deref().map(|d| format!("@{d}")).unwrap_or_default();
+                    let off = if r.disabled { " (disabled)" } else { "" };
+                    let category = r.category.as_deref().unwrap_or("");
+                    println!(":{}:{at}\t{category}{off}", r.shortcode);
+                }
+            }
+            EmojiCmd::Copy { emoji, category } => {
+                emojis::copy_remote(state, &emoji, category.as_deref())
+                    .await
+                    .map_err(explain)?;
+                println!("{emoji} copied");
+            }
+            EmojiCmd::Disable { emoji } => {
+                emojis::set_disabled(state, &emoji, true)
+                    .await
+                    .map_err(explain)?;
+                println!("{emoji} disabled");
+            }
+            EmojiCmd::Enable { emoji } => {
+                emojis::set_disabled(state, &emoji, false)
+                    .await
+                    .map_err(explain)?;
+                println!("{emoji} enabled");
             }
         },
     }

@@ -40,10 +40,11 @@ pub struct CustomEmoji {
 
 impl CustomEmoji {
     pub fn from_row(row: &crate::storage::emojis::EmojiRow, cfg: &crate::config::Config) -> Self {
+        // Remote emojis are shown through this server (`/emoji_proxy/ID`), never from their origin.
         let url = if row.domain.is_none() {
             format!("{}/media/{}", cfg.base_url(), row.image_path)
         } else {
-            row.image_path.clone()
+            format!("{}/emoji_proxy/{}", cfg.base_url(), row.id)
         };
         CustomEmoji {
             shortcode: row.shortcode.clone(),

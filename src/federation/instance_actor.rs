@@ -72,5 +72,6 @@ pub fn document(cfg: &Config, public: &str) -> anyhow::Result<Person> {
         icon: None,
         image: None,
         attachment: Vec::new(),
+        tag: Vec::new(),
     })
 }

@@ -66,6 +66,7 @@ pub fn person(cfg: &Config, a: &AccountRow, public_key_pem: &str) -> Person {
                 value: f.value.clone(),
             })
             .collect(),
+        tag: Vec::new(),
     }
 }
 
@@ -97,6 +98,8 @@ pub struct NoteParts<'a> {
     pub attachments: &'a [crate::federation::protocol::note::Attachment],
     /// Its poll: the Note becomes a `Question`.
     pub poll: Option<&'a crate::storage::polls::PollRow>,
+    /// `Emoji` tags of the custom emojis it uses (`service::emojis::tags`).
+    pub emojis: &'a [Tag],
 }
 
 /// The `Note` of a local status.
@@ -114,6 +117,9 @@ pub fn note(cfg: &Config, s: &StatusRow, p: &NoteParts<'_>) -> Note {
                 m.username,
                 m.domain.as_deref().unwrap_or(own)
             )),
+            id: None,
+            icon: None,
+            updated: None,
         })
         .collect();
     tag.extend(p.tags.iter().map(|t| Tag {
@@ -124,7 +130,11 @@ pub fn note(cfg: &Config, s: &StatusRow, p: &NoteParts<'_>) -> Note {
             urlencoding::encode(t)
         ))),
         name: Some(format!("#{t}")),
+        id: None,
+        icon: None,
+        updated: None,
     }));
+    tag.extend(p.emojis.iter().cloned());
     let content_map = s.language.as_ref().map(|l| {
         let mut m = serde_json::Map::new();
         m.insert(l.clone(), Value::String(s.content.clone()));

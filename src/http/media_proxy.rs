@@ -1,4 +1,5 @@
-//! `/media_proxy/:id/:variant`: remote media fetched, checked and kept on first use (docs/API.md, Media).
+//! `/media_proxy/:id/:variant`: remote media fetched, checked and kept on first use (docs/API.md,
+//! Media); `/emoji_proxy/:id`: custom emojis the same way.
 
 use crate::error::AppResult;
 use crate::service::media::{self as svc};
@@ -13,5 +14,12 @@ pub async fn proxy(
     Path((id, variant)): Path<(String, String)>,
 ) -> AppResult<Redirect> {
     let url = svc::proxy(&state, &id, &variant).await?;
+    Ok(Redirect::to(&url))
+}
+
+/// `GET /emoji_proxy/:id` (public): a redirect to a custom emoji's image as served from here
+/// (a remote one fetched and kept on first use).
+pub async fn emoji(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Redirect> {
+    let url = crate::service::emojis::proxy(&state, &id).await?;
     Ok(Redirect::to(&url))
 }

@@ -364,6 +364,27 @@ pub async fn entities(
         Some(v) => store::own_votes(&state.db, v, poll_ids).await?,
         None => Vec::new(),
     };
+    // Custom emojis in option titles, among the poll author's server's emojis.
+    let with_codes: Vec<&PollRow> = rows
+        .iter()
+        .filter(|p| p.options.iter().any(|o| o.contains(':')))
+        .collect();
+    let mut emojis = std::collections::HashMap::new();
+    if !with_codes.is_empty() {
+        let author_ids: Vec<i64> = with_codes.iter().map(|p| p.account_id).collect();
+        let authors = accounts::find_accounts(&state.db, &author_ids).await?;
+        let items: Vec<(i64, Option<&str>, String)> = with_codes
+            .iter()
+            .map(|p| {
+                let domain = authors
+                    .iter()
+                    .find(|a| a.id == p.account_id)
+                    .and_then(|a| a.domain.as_deref());
+                (p.id, domain, p.options.join(" "))
+            })
+            .collect();
+        emojis = crate::service::emojis::used_in_many(state, &items).await?;
+    }
     let now = Utc::now();
     for p in &rows {
         let own: Vec<i64> = votes
@@ -371,7 +392,9 @@ pub async fn entities(
             .filter(|(id, _)| *id == p.id)
             .map(|(_, c)| *c)
             .collect();
-        out.insert(p.id, entity(p, viewer.map(|v| (v, own.as_slice())), now));
+        let mut poll = entity(p, viewer.map(|v| (v, own.as_slice())), now);
+        poll.emojis = emojis.remove(&p.id).unwrap_or_default();
+        out.insert(p.id, poll);
     }
     Ok(out)
 }

@@ -19,16 +19,24 @@ use crate::storage::{oauth, relationships};
 /// in this process show at once (`storage::changes::Kind::Accounts`).
 pub const ACCOUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
-type ImageUrls = HashMap<i64, (Option<String>, Option<String>)>;
+/// What an account's entity needs besides its row and counters: avatar and header URLs, and the
+/// custom emojis of its name, bio and fields, by account ID.
+struct AccountExtras {
+    images: HashMap<i64, (Option<String>, Option<String>)>,
+    emojis: HashMap<i64, Vec<crate::api_types::CustomEmoji>>,
+}
 
-fn to_entity(state: &AppState, r: &AccountWithStats, images: &ImageUrls) -> Account {
+fn to_entity(state: &AppState, r: &AccountWithStats, extras: &AccountExtras) -> Account {
     let mut a = Account::from_row(&r.account, &state.config).with_stats(AccountStats {
         statuses_count: r.statuses_count.unwrap_or(0),
         followers_count: r.followers_count.unwrap_or(0),
         following_count: r.following_count.unwrap_or(0),
         last_status_at: r.last_status_at,
     });
-    if let Some((avatar, header)) = images.get(&r.account.id) {
+    if let Some(e) = extras.emojis.get(&r.account.id) {
+        a.emojis = e.clone();
+    }
+    if let Some((avatar, header)) = extras.images.get(&r.account.id) {
         if let Some(url) = avatar {
             a.avatar = url.clone();
             a.avatar_static = url.clone();
@@ -41,8 +49,35 @@ fn to_entity(state: &AppState, r: &AccountWithStats, images: &ImageUrls) -> Acco
     a
 }
 
-/// Avatar and header URLs of the accounts that have them (one query, none when no account has).
-async fn image_urls(state: &AppState, found: &[Arc<AccountWithStats>]) -> AppResult<ImageUrls> {
+/// Avatar and header URLs of the accounts that have them (one query, none when no account has),
+/// and the emojis of those whose texts use any (one query per server among them).
+async fn image_urls(state: &AppState, found: &[Arc<AccountWithStats>]) -> AppResult<AccountExtras> {
+    let items: Vec<(i64, Option<&str>, String)> = found
+        .iter()
+        .map(|f| {
+            let a = &f.account;
+            let mut text = format!("{} {}", a.display_name, a.note);
+            for field in &a.fields.0 {
+                text.push(' ');
+                text.push_str(&field.name);
+                text.push(' ');
+                text.push_str(&field.value);
+            }
+            (a.id, a.domain.as_deref(), text)
+        })
+        .filter(|(_, _, t)| t.contains(':'))
+        .collect();
+    let emojis = crate::service::emojis::used_in_many(state, &items).await?;
+    Ok(AccountExtras {
+        images: profile_images(state, found).await?,
+        emojis,
+    })
+}
+
+async fn profile_images(
+    state: &AppState,
+    found: &[Arc<AccountWithStats>],
+) -> AppResult<HashMap<i64, (Option<String>, Option<String>)>> {
     let pairs: Vec<(i64, Option<i64>, Option<i64>)> = found
         .iter()
         .filter(|f| f.account.avatar_media_id.is_some() || f.account.header_media_id.is_some())
@@ -207,6 +242,24 @@ async fn build_statuses(
         .collect();
     let poll_ids: Vec<i64> = all.values().filter_map(|s| s.poll_id).collect();
     let polls = crate::service::polls::entities(state, viewer, &poll_ids).await?;
+    // Custom emojis of each status: its text, content warning and poll options, looked up among
+    // its author's server's emojis (one query per server, none when no text names any).
+    let emoji_items: Vec<(i64, Option<&str>, String)> = all
+        .values()
+        .map(|s| {
+            let domain = acc.get(&s.account_id).and_then(|(r, _)| r.domain.as_deref());
+            let mut text = format!("{} {}", s.content, s.spoiler_text);
+            if let Some(p) = s.poll_id.and_then(|p| polls.get(&p)) {
+                for o in &p.options {
+                    text.push(' ');
+                    text.push_str(&o.title);
+                }
+            }
+            (s.id, domain, text)
+        })
+        .filter(|(_, _, t)| t.contains(':'))
+        .collect();
+    let status_emojis = crate::service::emojis::used_in_many(state, &emoji_items).await?;
     let base = state.config.base_url();
     let build = |s: &StatusRow| -> AppResult<Status> {
         let (_, author) = acc.get(&s.account_id).ok_or(AppError::NotFound)?;
@@ -245,7 +298,7 @@ async fn build_statuses(
             application: s.application_id.and_then(|id| apps.get(&id).cloned()),
             mentions: ms,
             tags: ts,
-            emojis: Vec::new(),
+            emojis: status_emojis.get(&s.id).cloned().unwrap_or_default(),
             reblogs_count: s.reblogs_count,
             favourites_count: s.favourites_count,
             replies_count: s.replies_count,

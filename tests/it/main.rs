@@ -16,6 +16,7 @@ mod config;
 mod conversations;
 mod discovery;
 mod egress;
+mod emojis;
 mod federation;
 mod federation_moderation;
 mod fedify;

@@ -593,6 +593,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/avatars/original/missing.png", Open),
     ("GET", "/headers/original/missing.png", Open),
     ("GET", "/media_proxy/{id}/{variant}", Open),
+    ("GET", "/emoji_proxy/{id}", Open),
     ("GET", "/assets/{file}", Open),
     ("GET", "/media/{*file}", Open),
 ];

@@ -85,6 +85,13 @@ pub struct Person {
         deserialize_with = "lenient_attachments"
     )]
     pub attachment: Vec<PropertyValue>,
+    /// `Emoji` tags of the custom emojis in `name` and `summary` (others are ignored).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "super::lenient_list"
+    )]
+    pub tag: Vec<super::note::Tag>,
 }
 
 /// Keeps the `PropertyValue` entries of an `attachment` list, whatever else it holds.

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-/// A `Mention` or `Hashtag` (other tag types are kept as raw JSON and ignored).
+/// A `Mention`, `Hashtag` or `Emoji` (a custom emoji: `name` is `:shortcode:`, `icon` its image);
+/// other tag types parse too and are ignored.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 pub struct Tag {
     #[serde(rename = "type")]
@@ -13,6 +14,17 @@ pub struct Tag {
     pub href: Option<Url>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Url>,
+    /// An `Emoji`'s `Image` (`url`, `mediaType`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<serde_json::Value>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_time"
+    )]
+    pub updated: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]

@@ -230,6 +230,7 @@ impl Object for ApAccount {
             },
         )
         .await?;
+        crate::service::emojis::store_remote(data.app_data(), &domain, &json.tag).await;
         let row = accounts::find_account(&data.db, id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("stored actor vanished"))?;

@@ -90,6 +90,10 @@ pub async fn person_of(state: &AppState, a: &AccountRow, pem: &str) -> AppResult
     };
     person.icon = image_of(a.avatar_media_id);
     person.image = image_of(a.header_media_id);
+    let mut texts: Vec<&str> = vec![&a.display_name, &a.note];
+    texts.extend(a.fields.0.iter().flat_map(|f| [f.name.as_str(), f.value.as_str()]));
+    let used = crate::service::emojis::local_rows_in(state, &texts).await?;
+    person.tag = crate::service::emojis::tags(state, &used);
     Ok(person)
 }
 
@@ -121,6 +125,7 @@ pub async fn note_of(state: &AppState, s: &StatusRow) -> AppResult<Note> {
         Some(id) => crate::storage::polls::find(&state.db, id).await?,
         None => None,
     };
+    let emojis = note_emojis(state, s, poll.as_ref()).await?;
     Ok(objects::note(
         &state.config,
         s,
@@ -132,8 +137,24 @@ pub async fn note_of(state: &AppState, s: &StatusRow) -> AppResult<Note> {
             conversation_uri: &conversation_uri,
             attachments: &attachments,
             poll: poll.as_ref(),
+            emojis: &emojis,
         },
     ))
+}
+
+/// `Emoji` tags for the local custom emojis a local status uses (text, content warning, poll
+/// options).
+pub async fn note_emojis(
+    state: &AppState,
+    s: &StatusRow,
+    poll: Option<&crate::storage::polls::PollRow>,
+) -> AppResult<Vec<crate::federation::protocol::note::Tag>> {
+    let mut texts: Vec<&str> = vec![&s.content, &s.spoiler_text];
+    if let Some(p) = poll {
+        texts.extend(p.options.iter().map(String::as_str));
+    }
+    let used = crate::service::emojis::local_rows_in(state, &texts).await?;
+    Ok(crate::service::emojis::tags(state, &used))
 }
 
 /// A status of `username` fetched at its ID by an anonymous requester: public or unlisted only.

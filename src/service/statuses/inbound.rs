@@ -222,6 +222,9 @@ pub async fn store_remote_note(
     };
     let media_rows = crate::service::media::remote_rows(&state.config, actor.id, &note.attachment);
     let poll = crate::service::polls::PollDraft::from_question(&note);
+    if let Some(domain) = &actor.domain {
+        crate::service::emojis::store_remote(state, domain, &note.tag).await;
+    }
     let row = insert_and_distribute(
         state,
         &new,
@@ -442,6 +445,9 @@ pub async fn receive_update_note(
             .zip(&old_media)
             .all(|(n, o)| n.remote_url == o.remote_url);
     let media = (!unchanged).then_some(StatusMedia::Remote(&new_media));
+    if let Some(domain) = &actor.domain {
+        crate::service::emojis::store_remote(state, domain, &note.tag).await;
+    }
     // A Question's update is most often new counts only: no new version then.
     let counts_only = crate::service::polls::receive_counts(state, &row, &note).await?;
     if counts_only

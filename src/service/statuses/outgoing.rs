@@ -122,6 +122,7 @@ pub(super) async fn outgoing_note(
             .map_or_else(|| row.uri.clone(), |r| r.uri),
     };
     let lowered: Vec<String> = tags.iter().map(|t| t.to_lowercase()).collect();
+    let emojis = crate::service::activitypub::note_emojis(state, row, poll).await?;
     let note = crate::federation::objects::note(
         &state.config,
         row,
@@ -133,6 +134,7 @@ pub(super) async fn outgoing_note(
             conversation_uri: &format!("{root_uri}#context"),
             attachments,
             poll,
+            emojis: &emojis,
         },
     );
     Ok(Some(Outgoing {
