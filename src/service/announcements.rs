@@ -90,9 +90,15 @@ async fn render(
         .iter()
         .map(|e| CustomEmoji::from_row(e, &state.config))
         .collect();
+    let items: Vec<(i64, Option<&str>, String)> = rows
+        .iter()
+        .map(|(r, _)| (r.id, None, r.content.clone()))
+        .collect();
+    let mut used = crate::service::emojis::used_in_many(state, &items).await?;
     Ok(rows
         .into_iter()
         .map(|(r, read)| Announcement {
+            emojis: used.remove(&r.id).unwrap_or_default(),
             id: r.id.to_string(),
             content: r.content,
             starts_at: r.starts_at,
@@ -105,7 +111,6 @@ async fn render(
             mentions: Vec::new(),
             statuses: Vec::new(),
             tags: Vec::new(),
-            emojis: Vec::new(),
             reactions: reactions
                 .iter()
                 .filter(|(a, ..)| *a == r.id)

@@ -88,6 +88,18 @@ async fn emojis_render_and_travel() {
     let tags: Vec<&Value> = note["tag"].as_array().unwrap().iter().filter(|t| t["type"] == "Emoji").collect();
     assert_eq!(tags.len(), 2, "{note}");
     assert!(tags.iter().all(|t| t["icon"]["url"].as_str().unwrap().contains("/media/emojis/")));
+    let emoji_doc: Value = a
+        .http
+        .get(tags[0]["id"].as_str().unwrap())
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(emoji_doc["type"], "Emoji", "{emoji_doc}");
+    assert_eq!(emoji_doc["name"], tags[0]["name"]);
 
     // On B: the same emojis, kept for A's domain and shown through B's proxy.
     let uri = status["uri"].as_str().unwrap().to_string();
@@ -139,3 +151,28 @@ async fn emojis_render_and_travel() {
     assert!(posted["emojis"][0]["url"].as_str().unwrap().starts_with(&format!("http://{}/media/emojis/", b.domain)));
     assert!(!run_cli(&b.server.config, &["admin", "emoji", "disable", "nothing@nowhere.example"]).0);
 }
+
+/// Announcements name emojis too.
+async fn announcements_carry_their_emojis(app: crate::support::TestApp) {
+    app.create_user("ada").await;
+    let ada = app.token_for("ada", "read").await;
+    let png = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/media/photo.png"));
+    rookery::service::emojis::add_local(&app.state, "rook", png, None)
+        .await
+        .unwrap();
+    rookery::service::announcements::create(
+        &app.state,
+        rookery::service::announcements::NewAnnouncement {
+            text: "Party tonight :rook: :unknown:",
+            starts_at: None,
+            ends_at: None,
+            all_day: false,
+        },
+    )
+    .await
+    .unwrap();
+    let list = app.get("/api/v1/announcements", Some(&ada)).await.json();
+    assert_eq!(codes(&list[0]["emojis"]), vec!["rook"], "{list}");
+}
+
+crate::both_backends!(announcements_carry_their_emojis);

@@ -594,6 +594,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/headers/original/missing.png", Open),
     ("GET", "/media_proxy/{id}/{variant}", Open),
     ("GET", "/emoji_proxy/{id}", Open),
+    ("GET", "/emojis/{id}", Open),
     ("GET", "/assets/{file}", Open),
     ("GET", "/media/{*file}", Open),
 ];

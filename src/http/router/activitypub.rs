@@ -11,6 +11,7 @@ pub(super) fn routes() -> Routes {
     Routes::new()
         .route("/inbox", post(activitypub::inbox))
         .route("/actor", get(activitypub::instance_actor))
+        .route("/emojis/{id}", get(activitypub::emoji))
         .route("/actor/inbox", post(activitypub::inbox))
         .route("/users/{name}", get(activitypub::user))
         .route("/users/{name}/inbox", post(activitypub::inbox))
