@@ -153,6 +153,7 @@ fn account_row(id: i64, uri: &str, pem: &str) -> AccountRow {
         locked: false,
         bot: false,
         discoverable: true,
+        indexable: false,
         uri: uri.into(),
         url: None,
         inbox_url: None,

@@ -68,6 +68,7 @@ pub async fn serve_on(
     let instance_sends = crate::service::delivery::spawn_instance_worker(federation.clone());
     let poll_workers = crate::service::polls::spawn_workers(&state);
     let scheduled = crate::service::scheduled::spawn_worker(federation.clone());
+    let search_backfill = crate::service::search::spawn_backfill(&state);
     let app = crate::http::router(state).layer(
         activitypub_federation::config::FederationMiddleware::new(federation),
     );
@@ -99,6 +100,7 @@ pub async fn serve_on(
         w.abort();
     }
     scheduled.abort();
+    search_backfill.abort();
     Ok(result?)
 }
 

@@ -127,7 +127,7 @@ impl Account {
             bot: row.bot,
             group: false,
             discoverable: Some(row.discoverable),
-            indexable: row.discoverable,
+            indexable: row.indexable,
             hide_collections: Some(false),
             noindex: Some(!row.discoverable),
             created_at: created_day,
@@ -215,7 +215,7 @@ impl CredentialAccount {
                 follow_requests_count,
                 hide_collections: false,
                 discoverable: row.discoverable,
-                indexable: row.discoverable,
+                indexable: row.indexable,
             },
             role: RoleEntity::of(&user.role),
         }

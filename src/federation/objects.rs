@@ -44,7 +44,7 @@ pub fn person(cfg: &Config, a: &AccountRow, public_key_pem: &str) -> Person {
         },
         manually_approves_followers: a.locked,
         discoverable: Some(a.discoverable),
-        indexable: Some(a.discoverable),
+        indexable: Some(a.indexable),
         published: Some(a.created_at),
         icon: Some(Image {
             kind: "Image".into(),

@@ -388,6 +388,8 @@ pub struct UpdateCredentials {
     pub locked: Option<bool>,
     pub bot: Option<bool>,
     pub discoverable: Option<bool>,
+    /// Public posts findable by anyone's full-text search (`Account.indexable`).
+    pub indexable: Option<bool>,
     pub privacy: Option<String>,
     pub sensitive: Option<bool>,
     /// `Some("")` clears the default language.
@@ -512,6 +514,7 @@ pub async fn update_credentials(
         locked: u.locked,
         bot: u.bot,
         discoverable: u.discoverable,
+        indexable: u.indexable,
     };
     let mut images = Vec::new();
     for (which, upload) in u.images {

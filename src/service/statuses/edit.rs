@@ -118,6 +118,12 @@ pub(super) async fn apply_revision(
         rev.at,
     )
     .await?;
+    store::index_search(
+        &mut tx,
+        row.id,
+        &store::indexed_text(rev.content, rev.spoiler_text),
+    )
+    .await?;
     store::clear_mentions_and_tags(&mut tx, row.id).await?;
     store::insert_mentions(&mut tx, row.id, rev.mention_ids).await?;
     store::attach_tags(&mut tx, row.id, rev.tags).await?;

@@ -465,6 +465,10 @@ impl StatusWrite {
                     Vec::new()
                 },
             );
+            if new.reblog_of_id.is_none() {
+                let text = store::indexed_text(new.content, new.spoiler_text);
+                store::index_search(tx, new.id, &text).await?;
+            }
             tag_ids.push(store::attach_tags(tx, new.id, &w.tags).await?);
             if let Some(parent) = new.in_reply_to_id {
                 store::adjust_counter(tx, parent, Counter::Replies, 1).await?;

@@ -44,6 +44,8 @@ pub struct AccountRow {
     pub locked: bool,
     pub bot: bool,
     pub discoverable: bool,
+    /// Its public posts may be found by anyone's full-text search.
+    pub indexable: bool,
     pub uri: String,
     pub url: Option<String>,
     pub inbox_url: Option<String>,
@@ -67,7 +69,7 @@ impl AccountRow {
 }
 
 const ACCOUNT_COLUMNS: &str = "id, username, domain, display_name, note, fields, locked, bot, \
-    discoverable, uri, url, inbox_url, shared_inbox_url, public_key_pem, created_at, updated_at, \
+    discoverable, indexable, uri, url, inbox_url, shared_inbox_url, public_key_pem, created_at, updated_at, \
     avatar_media_id, header_media_id, silenced_at, suspended_at";
 /// `ACCOUNT_COLUMNS` prefixed with the alias `a.`, for joins.
 pub fn qualified_account_columns() -> String {
@@ -164,6 +166,7 @@ pub struct ProfileUpdate {
     pub locked: Option<bool>,
     pub bot: Option<bool>,
     pub discoverable: Option<bool>,
+    pub indexable: Option<bool>,
 }
 
 pub async fn update_profile(tx: &mut Tx, id: i64, u: &ProfileUpdate) -> sqlx::Result<()> {
@@ -173,7 +176,8 @@ pub async fn update_profile(tx: &mut Tx, id: i64, u: &ProfileUpdate) -> sqlx::Re
     on_db!(tx, c => sqlx::query(
         "UPDATE accounts SET display_name = coalesce($2, display_name), note = coalesce($3, note), \
          fields = coalesce($4, fields), locked = coalesce($5, locked), bot = coalesce($6, bot), \
-         discoverable = coalesce($7, discoverable), updated_at = $8 WHERE id = $1",
+         discoverable = coalesce($7, discoverable), updated_at = $8, \
+         indexable = coalesce($9, indexable) WHERE id = $1",
     )
     .bind(id)
     .bind(u.display_name.as_deref())
@@ -183,6 +187,7 @@ pub async fn update_profile(tx: &mut Tx, id: i64, u: &ProfileUpdate) -> sqlx::Re
     .bind(u.bot)
     .bind(u.discoverable)
     .bind(Utc::now())
+    .bind(u.indexable)
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;

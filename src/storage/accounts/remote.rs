@@ -37,6 +37,7 @@ pub struct RemoteAccount<'a> {
     pub locked: bool,
     pub bot: bool,
     pub discoverable: bool,
+    pub indexable: bool,
     pub url: Option<&'a str>,
     pub inbox_url: &'a str,
     pub shared_inbox_url: Option<&'a str>,
@@ -53,16 +54,16 @@ pub async fn upsert_remote(db: &Db, r: &RemoteAccount<'_>) -> sqlx::Result<i64> 
     let created = r.published.unwrap_or(now);
     on_db!(db, c => sqlx::query_scalar(
         "INSERT INTO accounts (id, username, domain, display_name, note, fields, locked, bot, discoverable, \
-         uri, url, inbox_url, shared_inbox_url, public_key_pem, actor_type, created_at, updated_at, fetched_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+         uri, url, inbox_url, shared_inbox_url, public_key_pem, actor_type, created_at, updated_at, fetched_at, indexable) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18) \
          ON CONFLICT (uri) DO UPDATE SET username = $2, display_name = $4, note = $5, fields = $6, \
          locked = $7, bot = $8, discoverable = $9, url = $11, inbox_url = $12, shared_inbox_url = $13, \
-         public_key_pem = $14, actor_type = $15, updated_at = $17, fetched_at = $17 \
+         public_key_pem = $14, actor_type = $15, updated_at = $17, fetched_at = $17, indexable = $18 \
          RETURNING id")
         .bind(crate::storage::ids::id_at(created)).bind(r.username).bind(r.domain).bind(r.display_name)
         .bind(r.note).bind(Json(r.fields.clone())).bind(r.locked).bind(r.bot).bind(r.discoverable)
         .bind(r.uri).bind(r.url).bind(r.inbox_url).bind(r.shared_inbox_url).bind(r.public_key_pem)
-        .bind(r.actor_type).bind(created).bind(now)
+        .bind(r.actor_type).bind(created).bind(now).bind(r.indexable)
         .fetch_one(c).await)
     .inspect(|id| crate::storage::changes::changed_key(crate::storage::changes::Kind::Accounts, *id))
 }

@@ -12,12 +12,14 @@
 //! the others share, and finding statuses.
 
 mod feeds;
+mod search;
 mod shorts;
 mod timelines;
 mod viewer;
 mod write;
 
 pub use feeds::*;
+pub use search::*;
 pub use shorts::*;
 pub use timelines::*;
 pub use viewer::*;

@@ -110,6 +110,8 @@ pub struct UpdateCredentialsParams {
     bot: Option<bool>,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     discoverable: Option<bool>,
+    #[serde(default, deserialize_with = "lenient::opt_bool")]
+    indexable: Option<bool>,
     fields_attributes: Option<FieldsParam>,
     #[serde(default)]
     source: SourceParams,
@@ -162,6 +164,7 @@ pub async fn update_credentials(
             locked: p.locked,
             bot: p.bot,
             discoverable: p.discoverable,
+            indexable: p.indexable,
             privacy: p.source.privacy,
             sensitive: p.source.sensitive,
             language: p.source.language,

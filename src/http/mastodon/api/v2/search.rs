@@ -27,6 +27,13 @@ pub struct SearchParams {
     /// `conversations` (extension): full-text search of the caller's direct messages.
     #[serde(rename = "in")]
     within: Option<String>,
+    /// Statuses of this account only.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    account_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    max_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    min_id: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -39,7 +46,9 @@ pub struct Results {
 /// `GET /api/v2/search?q=&type=accounts|statuses|hashtags&resolve=&limit=&offset=`
 /// (`read:search`). Accounts: local by name, or an exact `user@domain`/URL (fetched with
 /// `resolve`, which needs a signed-in user, as on Mastodon). Statuses: by URL or ID URI among
-/// those known and visible to the caller. Hashtags: by prefix.
+/// those known and visible to the caller, else full-text with Mastodon's operators
+/// (`service::search::parse_status_query`; `account_id`, `max_id`, `min_id`, `offset`). Hashtags:
+/// by prefix.
 ///
 /// With `in=conversations` (Rookery extension, docs/API.md, Conversations) only statuses are
 /// searched: the caller's direct messages holding every word of `q`. It needs a signed-in user
@@ -91,11 +100,20 @@ pub async fn search(
         let rows = search::accounts(&data, q, p.resolve, limit, offset).await?;
         out.accounts = render::accounts(&state, &rows).await?;
     }
-    if (kind.is_empty() || kind == "statuses")
-        && (q.starts_with("https://") || q.starts_with("http://"))
-        && let Some(visible) = search::status_by_url(&state, viewer, q).await?
-    {
-        out.statuses = render::statuses(&state, viewer, vec![visible]).await?;
+    if kind.is_empty() || kind == "statuses" {
+        let is_url = q.starts_with("https://") || q.starts_with("http://");
+        if is_url && let Some(visible) = search::status_by_url(&state, viewer, q).await? {
+            out.statuses = render::statuses(&state, viewer, vec![visible]).await?;
+        } else if !is_url {
+            let page = crate::storage::sql::Page {
+                max_id: p.max_id,
+                since_id: None,
+                min_id: p.min_id,
+                limit,
+            };
+            let rows = search::statuses(&state, viewer, q, p.account_id, &page, offset).await?;
+            out.statuses = render::statuses(&state, viewer, rows).await?;
+        }
     }
     if kind.is_empty() || kind == "hashtags" {
         out.hashtags = search::hashtags(&state, viewer, q, limit, offset).await?;
