@@ -205,6 +205,8 @@ pub struct SettingsPage {
     pub locked: bool,
     pub bot: bool,
     pub discoverable: bool,
+    /// Public posts findable by anyone's full-text search.
+    pub indexable: bool,
     pub prefs: crate::api_types::conversation::MessagingPreferences,
     /// The custom status being shown, if any.
     pub custom_status: Option<crate::api_types::conversation::CustomStatus>,

@@ -83,10 +83,27 @@ async fn explore_screen(
             .into_iter()
             .map(|t| (t.name, 0))
             .collect();
-        if (text.starts_with("https://") || text.starts_with("http://"))
-            && let Some(row) = crate::service::search::status_by_url(state, v, &text).await?
-        {
-            let found = render::statuses(state, v, vec![row]).await?;
+        let is_url = text.starts_with("https://") || text.starts_with("http://");
+        let rows = if is_url {
+            crate::service::search::status_by_url(state, v, &text)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            // Posts by their words, as the API's full-text search; a malformed query (a bad
+            // operator) shows no posts rather than an error page.
+            let page = crate::storage::sql::Page {
+                limit: PER_PAGE,
+                ..Default::default()
+            };
+            match crate::service::search::statuses(state, v, &text, None, &page, 0).await {
+                Ok(rows) => rows,
+                Err(crate::error::AppError::Unprocessable { .. }) => Vec::new(),
+                Err(e) => return Err(e),
+            }
+        };
+        if !rows.is_empty() {
+            let found = render::statuses(state, v, rows).await?;
             out.statuses = feed(&found, &[], viewer, "").0;
         }
         return Ok(render_screen(out, cookie));

@@ -415,6 +415,7 @@ pub async fn settings_screen(
                 locked: cred.account.locked,
                 bot: cred.account.bot,
                 discoverable: cred.source.discoverable,
+                indexable: cred.source.indexable,
                 prefs: crate::service::conversations::preferences(&user),
                 custom_status: crate::service::conversations::custom_status(
                     &state,
