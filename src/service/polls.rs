@@ -183,13 +183,11 @@ pub fn after_edit(
         (PollEdit::Remove, _) => None,
         (PollEdit::Set(d), None) => Some(d.row(status_id, account_id)),
         (PollEdit::Set(d), Some(p)) => {
+            if p.options.0 == d.options && p.multiple == d.multiple && d.voters_count == Some(0) {
+                return Some(p.clone());
+            }
             let mut row = d.row(status_id, account_id);
             row.id = p.id;
-            if p.options.0 == d.options && p.multiple == d.multiple && d.voters_count == Some(0) {
-                row.tallies = p.tallies.clone();
-                row.votes_count = p.votes_count;
-                row.voters_count = p.voters_count;
-            }
             Some(row)
         }
     }
@@ -210,12 +208,12 @@ pub async fn apply_edit(
         (PollEdit::Set(d), None) => insert(tx, d, status_id, account_id).await?,
         (PollEdit::Set(d), Some(p)) => {
             let same = p.options.0 == d.options && p.multiple == d.multiple;
-            let (tallies, voters) = if same && d.voters_count == Some(0) {
-                // A local edit that keeps the options keeps the votes.
-                (p.tallies.0.clone(), p.voters_count)
-            } else {
-                (d.tallies.clone(), d.voters_count)
-            };
+            if same && d.voters_count == Some(0) {
+                // A local edit that keeps the options keeps the poll as it is: votes, end, hidden
+                // totals (apps send the poll again with every edit, and cannot read hide_totals).
+                return Ok(());
+            }
+            let (tallies, voters) = (d.tallies.clone(), d.voters_count);
             store::replace(
                 tx,
                 p,
@@ -474,6 +472,7 @@ pub async fn vote(data: &FedData, user: &CurrentUser, id: &str, choices: &[Strin
         crate::service::activitypub::keys::public_key_pem(state, voter).await?;
     }
     let mut tx = state.db.begin().await?;
+    store::lock(&mut tx, poll.id).await?;
     if !store::choices_of(&mut tx, poll.id, voter.id).await?.is_empty() {
         return Err(AppError::unprocessable(
             "Validation failed: You have already voted on this poll",
@@ -588,6 +587,7 @@ pub async fn receive_vote(
         return Ok(true);
     };
     let mut tx = state.db.begin().await?;
+    store::lock(&mut tx, poll.id).await?;
     let before = store::choices_of(&mut tx, poll.id, actor.id).await?;
     if !poll.multiple && !before.is_empty() {
         tracing::info!(voter = %actor.uri, poll = poll.id, "ignoring a second vote in a single-choice poll");

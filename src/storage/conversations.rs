@@ -188,19 +188,7 @@ pub async fn recipients(db: &Db, status_id: i64) -> sqlx::Result<Vec<RecipientRo
 /// Makes direct status `status_id` findable by its plain text (SQLite's FTS5 table; PostgreSQL
 /// indexes `statuses.content` itself, see migration 0014). Replaces any earlier text (edits).
 pub async fn index_text(tx: &mut Tx, status_id: i64, text: &str) -> sqlx::Result<()> {
-    if let Tx::Sqlite(t, _) = tx {
-        let c = t.connection();
-        sqlx::query("DELETE FROM direct_search WHERE rowid = $1")
-            .bind(status_id)
-            .execute(&mut *c)
-            .await?;
-        sqlx::query("INSERT INTO direct_search (rowid, body) VALUES ($1, $2)")
-            .bind(status_id)
-            .bind(text)
-            .execute(&mut *c)
-            .await?;
-    }
-    Ok(())
+    crate::storage::statuses::fts_replace(tx, "direct_search", status_id, text).await
 }
 
 /// `account`'s messages (direct statuses it wrote or is mentioned in) containing every word of

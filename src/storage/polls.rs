@@ -75,10 +75,15 @@ pub async fn find(db: &Db, id: i64) -> sqlx::Result<Option<PollRow>> {
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
 }
 
-/// The poll in a transaction, for a write that depends on it.
-pub async fn find_in(tx: &mut Tx, id: i64) -> sqlx::Result<Option<PollRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM polls WHERE id = $1");
-    on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
+/// Locks a poll for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite's one writer
+/// already serialises), so that two votes by one voter arriving at once are checked one after
+/// the other.
+pub async fn lock(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+    if let Tx::Postgres(..) = tx {
+        on_db!(tx, c => sqlx::query("SELECT id FROM polls WHERE id = $1 FOR UPDATE")
+            .bind(id).fetch_optional(c).await.map(|_| ()))?;
+    }
+    Ok(())
 }
 
 /// Polls with these IDs (any order).

@@ -204,6 +204,7 @@ async fn polls_are_posted_voted_and_ended(app: TestApp) {
     let kept = edit(json!(["Tea", "Coffee", "Neither"])).await;
     assert_eq!(kept.status, 200, "{}", kept.text);
     assert_eq!(tallies(&kept.json()["poll"]), vec![0, 2, 0]);
+    assert_eq!(kept.json()["poll"]["expires_at"], poll["expires_at"], "the same options keep the end");
     let changed = edit(json!(["Tea", "Coffee", "Water"])).await;
     assert_eq!(tallies(&changed.json()["poll"]), vec![0, 0, 0]);
     let bob_sees = app.get(&format!("/api/v1/polls/{poll_id}"), Some(&bob)).await.json();

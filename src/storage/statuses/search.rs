@@ -37,13 +37,26 @@ pub fn indexed_text(content_html: &str, spoiler_text: &str) -> String {
 
 /// Indexes (or re-indexes) one status's text, in its transaction. PostgreSQL indexes the row itself.
 pub async fn index_search(tx: &mut Tx, id: i64, text: &str) -> sqlx::Result<()> {
+    fts_replace(tx, "status_search", id, text).await
+}
+
+/// Sets row `id` of SQLite FTS5 table `table` (column `body`) to `text`; nothing on PostgreSQL,
+/// whose full-text indexes are expressions over the rows.
+pub(crate) async fn fts_replace(
+    tx: &mut Tx,
+    table: &'static str,
+    id: i64,
+    text: &str,
+) -> sqlx::Result<()> {
     if let Tx::Sqlite(t, _) = tx {
         let c = t.connection();
-        sqlx::query("DELETE FROM status_search WHERE rowid = $1")
+        let delete = format!("DELETE FROM {table} WHERE rowid = $1");
+        sqlx::query(AssertSqlSafe(delete.as_str()))
             .bind(id)
             .execute(&mut *c)
             .await?;
-        sqlx::query("INSERT INTO status_search (rowid, body) VALUES ($1, $2)")
+        let insert = format!("INSERT INTO {table} (rowid, body) VALUES ($1, $2)");
+        sqlx::query(AssertSqlSafe(insert.as_str()))
             .bind(id)
             .bind(text)
             .execute(&mut *c)

@@ -145,10 +145,15 @@ async function edit(article) {
     ev.preventDefault();
     save.disabled = true;
     try {
-      const s = await api("PUT", `/api/v1/statuses/${article.dataset.id}`, {
-        status: area.value,
-        spoiler_text: source.spoiler_text,
-      });
+      const body = { status: area.value, spoiler_text: source.spoiler_text };
+      // An edit without its poll would remove it (Mastodon's rule): send it again, unchanged.
+      if (article.querySelector("form.poll")) {
+        const { poll } = await api("GET", `/api/v1/statuses/${article.dataset.id}`);
+        if (poll) {
+          body.poll = { options: poll.options.map((o) => o.title), expires_in: 300, multiple: poll.multiple };
+        }
+      }
+      const s = await api("PUT", `/api/v1/statuses/${article.dataset.id}`, body);
       // Our own server's sanitised HTML.
       content.replaceChildren(nodes(s.content));
       form.remove();
