@@ -345,14 +345,6 @@ pub async fn instance_actor(State(state): State<AppState>) -> AppResult<Response
 /// `GET /emojis/:id`: one of this instance's custom emojis as an ActivityPub `Emoji` (the `id` of
 /// the `Emoji` tags we send). Remote and disabled emojis are 404.
 pub async fn emoji(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Response> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let row = crate::storage::emojis::find(&state.db, id)
-        .await?
-        .filter(|r| r.domain.is_none() && !r.disabled)
-        .ok_or(AppError::NotFound)?;
-    let tag = crate::service::emojis::tags(&state, std::slice::from_ref(&row))
-        .pop()
-        .ok_or(AppError::NotFound)?;
-    let doc = serde_json::to_value(&tag).map_err(|e| AppError::Internal(e.into()))?;
+    let doc = crate::service::emojis::document(&state, &id).await?;
     Ok(activity_json(svc::with_context(doc)?))
 }

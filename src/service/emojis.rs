@@ -359,3 +359,18 @@ pub async fn copy_remote(state: &AppState, handle: &str, category: Option<&str>)
 pub async fn list_remote(state: &AppState, limit: i64) -> AppResult<Vec<emojis::EmojiRow>> {
     Ok(emojis::list_remote(&state.db, limit).await?)
 }
+
+/// `GET /emojis/:id`: one of this instance's enabled emojis as an ActivityPub `Emoji`.
+///
+/// Errors: 404 for a remote, disabled or unknown emoji.
+pub async fn document(state: &AppState, id: &str) -> AppResult<serde_json::Value> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let row = emojis::find(&state.db, id)
+        .await?
+        .filter(|r| r.domain.is_none() && !r.disabled)
+        .ok_or(AppError::NotFound)?;
+    let tag = tags(state, std::slice::from_ref(&row))
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    serde_json::to_value(&tag).map_err(|e| AppError::Internal(e.into()))
+}

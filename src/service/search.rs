@@ -239,9 +239,16 @@ pub async fn statuses(
     viewer: Option<i64>,
     q: &str,
     account_id: Option<i64>,
-    page: &crate::storage::sql::Page,
+    (max_id, min_id): (Option<i64>, Option<i64>),
+    limit: i64,
     offset: i64,
 ) -> AppResult<Vec<StatusRow>> {
+    let page = crate::storage::sql::Page {
+        max_id,
+        since_id: None,
+        min_id,
+        limit,
+    };
     let Some(mut query) = parse_status_query(state, viewer, q).await? else {
         return Ok(Vec::new());
     };
@@ -255,7 +262,7 @@ pub async fn statuses(
         &state.db,
         viewer.unwrap_or(ANONYMOUS),
         &query,
-        page,
+        &page,
         offset,
     )
     .await?;

@@ -367,13 +367,13 @@ async fn bad_status_input(app: TestApp) {
         ),
         (json!({"status": "hi", "language": "english"}), "language"),
         (
-            json!({"status": "hi", "scheduled_at": "2030-01-01T00:00:00Z"}),
-            "scheduled",
+            json!({"status": "hi", "scheduled_at": "2020-01-01T00:00:00Z"}),
+            "scheduled in the past",
         ),
         (json!({"status": "hi", "media_ids": ["1"]}), "media"),
         (
-            json!({"status": "hi", "poll": {"options": ["a", "b"], "expires_in": 3600}}),
-            "poll",
+            json!({"status": "hi", "poll": {"options": ["a"], "expires_in": 3600}}),
+            "a poll of one option",
         ),
     ] {
         let r = app.post("/api/v1/statuses", Some(t), body).await;

@@ -92,11 +92,9 @@ async fn explore_screen(
         } else {
             // Posts by their words, as the API's full-text search; a malformed query (a bad
             // operator) shows no posts rather than an error page.
-            let page = crate::storage::sql::Page {
-                limit: PER_PAGE,
-                ..Default::default()
-            };
-            match crate::service::search::statuses(state, v, &text, None, &page, 0).await {
+            match crate::service::search::statuses(state, v, &text, None, (None, None), PER_PAGE, 0)
+                .await
+            {
                 Ok(rows) => rows,
                 Err(crate::error::AppError::Unprocessable { .. }) => Vec::new(),
                 Err(e) => return Err(e),

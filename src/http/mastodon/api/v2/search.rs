@@ -105,13 +105,16 @@ pub async fn search(
         if is_url && let Some(visible) = search::status_by_url(&state, viewer, q).await? {
             out.statuses = render::statuses(&state, viewer, vec![visible]).await?;
         } else if !is_url {
-            let page = crate::storage::sql::Page {
-                max_id: p.max_id,
-                since_id: None,
-                min_id: p.min_id,
+            let rows = search::statuses(
+                &state,
+                viewer,
+                q,
+                p.account_id,
+                (p.max_id, p.min_id),
                 limit,
-            };
-            let rows = search::statuses(&state, viewer, q, p.account_id, &page, offset).await?;
+                offset,
+            )
+            .await?;
             out.statuses = render::statuses(&state, viewer, rows).await?;
         }
     }
