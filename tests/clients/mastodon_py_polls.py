@@ -28,6 +28,14 @@ alice = login("pyalice@example.com")
 bob = login("pybob@example.com")
 
 if phase == "post":
+    # Custom emojis on accounts and statuses.
+    assert [e.shortcode for e in alice.custom_emojis()] == ["rookery"]
+    me = alice.account_update_credentials(display_name="Py :rookery:")
+    assert [e.shortcode for e in me.emojis] == ["rookery"], me.emojis
+    hello = alice.status_post("hello :rookery: and :unknown:")
+    assert [e.shortcode for e in hello.emojis] == ["rookery"], hello.emojis
+    assert [e.shortcode for e in hello.account.emojis] == ["rookery"], hello.account.emojis
+
     poll = alice.make_poll(["tea", "coffee", "cocoa"], expires_in=3600, multiple=True)
     status = alice.status_post("What do you drink?", poll=poll)
     assert status.poll is not None, status

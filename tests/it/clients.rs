@@ -196,6 +196,7 @@ async fn javascript_clients_sign_in_read_and_stream() {
     let dir = tempfile::tempdir().unwrap();
     let (server, port) =
         server_with_config(dir.path(), &["jsalice", "jsbob"], "javascript is fun", "").await;
+    add_emoji(&server.config, "rookery");
     let node = std::env::var("ROOKERY_TEST_NODE").unwrap_or_else(|_| "node".into());
     let js = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/js");
     // megalodon reads the list and filter masto.js made.
@@ -223,6 +224,7 @@ async fn javascript_clients_sign_in_read_and_stream() {
 async fn mastodon_py_polls_and_scheduled_statuses() {
     let dir = tempfile::tempdir().unwrap();
     let (server, port) = server_with_users(dir.path(), &["pyalice", "pybob"]).await;
+    add_emoji(&server.config, "rookery");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/mastodon_py_polls.py");
     let run = |args: &[&str]| {
         let out = Command::new(python())
@@ -273,4 +275,14 @@ async fn mastodon_py_polls_and_scheduled_statuses() {
         std::fs::read_to_string(&server.log).unwrap_or_default()
     );
     run(&["check", &poll, &scheduled]);
+}
+
+/// Adds a local custom emoji with the CLI (the fixture PNG).
+fn add_emoji(config: &std::path::Path, shortcode: &str) {
+    let png = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/media/photo.png");
+    let (ok, _, err) = run_cli(
+        config,
+        &["admin", "emoji", "add", "--shortcode", shortcode, "--file", png],
+    );
+    assert!(ok, "{err}");
 }

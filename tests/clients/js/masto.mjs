@@ -85,6 +85,14 @@ const home = await alice.v1.timelines.home.list({ limit: 5 });
 check(home.some((s) => s.id === posted.id), "home has the post");
 const listed = await alice.v1.timelines.list.$select(list.id).list();
 check(listed.some((s) => s.id === posted.id), "list timeline has the post");
+// Custom emojis on accounts and statuses.
+const custom = await alice.v1.customEmojis.list();
+check(custom.length === 1 && custom[0].shortcode === "rookery", `custom emojis: ${JSON.stringify(custom)}`);
+const named = await alice.v1.accounts.updateCredentials({ displayName: "JS :rookery:" });
+check(named.emojis?.[0]?.shortcode === "rookery", `account emojis: ${JSON.stringify(named.emojis)}`);
+const shiny = await alice.v1.statuses.create({ status: "hello :rookery:" });
+check(shiny.emojis?.[0]?.shortcode === "rookery", `status emojis: ${JSON.stringify(shiny.emojis)}`);
+
 // Polls: posted, voted on, read back with the voter's choices.
 const question = await alice.v1.statuses.create({
   status: "Owls or herons?",
