@@ -505,7 +505,11 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
                     rookery::storage::emojis::list_local(&state.db).await?
                 };
                 for r in rows {
-                    let at = r.domain.as_deref().map(|d| format!("@{d}")).unwrap_or_default();
+                    let at = r
+                        .domain
+                        .as_deref()
+                        .map(|d| format!("@{d}"))
+                        .unwrap_or_default();
                     let off = if r.disabled { " (disabled)" } else { "" };
                     let category = r.category.as_deref().unwrap_or("");
                     println!(":{}:{at}\t{category}{off}", r.shortcode);

@@ -114,7 +114,9 @@ pub fn shortcodes(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < bytes.len() && out.len() < MAX_PER_TEXT {
-        if bytes[i] != b':' || (i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b':')) {
+        if bytes[i] != b':'
+            || (i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b':'))
+        {
             i += 1;
             continue;
         }
@@ -189,7 +191,10 @@ pub async fn local_rows_in(state: &AppState, texts: &[&str]) -> AppResult<Vec<em
 }
 
 /// `Emoji` tags (Mastodon's shape) for local emoji rows.
-pub fn tags(state: &AppState, rows: &[emojis::EmojiRow]) -> Vec<crate::federation::protocol::note::Tag> {
+pub fn tags(
+    state: &AppState,
+    rows: &[emojis::EmojiRow],
+) -> Vec<crate::federation::protocol::note::Tag> {
     let base = state.config.base_url();
     rows.iter()
         .filter(|r| r.domain.is_none())
@@ -265,7 +270,11 @@ pub async fn proxy(state: &AppState, id: &str) -> AppResult<String> {
         .filter(|r| !r.disabled)
         .ok_or(AppError::NotFound)?;
     if row.domain.is_none() {
-        return Ok(format!("{}/media/{}", state.config.base_url(), row.image_path));
+        return Ok(format!(
+            "{}/media/{}",
+            state.config.base_url(),
+            row.image_path
+        ));
     }
     if let Some(key) = &row.cached_key {
         return Ok(state.media.url(key));
@@ -337,12 +346,15 @@ pub async fn set_disabled(state: &AppState, handle: &str, disabled: bool) -> App
 /// emoji has the shortcode.
 pub async fn copy_remote(state: &AppState, handle: &str, category: Option<&str>) -> AppResult<()> {
     let (code, domain) = parse_handle(handle);
-    let domain = domain.ok_or_else(|| AppError::unprocessable("Name the emoji as SHORTCODE@DOMAIN"))?;
+    let domain =
+        domain.ok_or_else(|| AppError::unprocessable("Name the emoji as SHORTCODE@DOMAIN"))?;
     let row = emojis::find_one(&state.db, code, Some(domain))
         .await?
         .ok_or(AppError::NotFound)?;
     proxy(state, &row.id.to_string()).await?;
-    let row = emojis::find(&state.db, row.id).await?.ok_or(AppError::NotFound)?;
+    let row = emojis::find(&state.db, row.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let key = row.cached_key.ok_or(AppError::NotFound)?;
     let bytes = state
         .media
@@ -351,7 +363,9 @@ pub async fn copy_remote(state: &AppState, handle: &str, category: Option<&str>)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let dir = tempfile::tempdir().map_err(anyhow::Error::from)?;
     let file = dir.path().join("emoji");
-    tokio::fs::write(&file, &bytes).await.map_err(anyhow::Error::from)?;
+    tokio::fs::write(&file, &bytes)
+        .await
+        .map_err(anyhow::Error::from)?;
     add_local(state, code, &file, category).await
 }
 

@@ -136,7 +136,12 @@ impl PollDraft {
 }
 
 /// Stores `draft` as the poll of `status_id` and queues its end (in the status's transaction).
-pub async fn insert(tx: &mut Tx, draft: &PollDraft, status_id: i64, account_id: i64) -> AppResult<()> {
+pub async fn insert(
+    tx: &mut Tx,
+    draft: &PollDraft,
+    status_id: i64,
+    account_id: i64,
+) -> AppResult<()> {
     store::insert(
         tx,
         &NewPoll {
@@ -400,9 +405,15 @@ pub async fn entities(
 /// The poll with this ID and its status, if `viewer` may see the status.
 ///
 /// Errors: 404 when either does not exist or is hidden.
-async fn visible(state: &AppState, viewer: Option<i64>, id: &str) -> AppResult<(PollRow, StatusRow)> {
+async fn visible(
+    state: &AppState,
+    viewer: Option<i64>,
+    id: &str,
+) -> AppResult<(PollRow, StatusRow)> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let poll = store::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let poll = store::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let status = statuses::find_visible(
         &state.db,
         poll.status_id,
@@ -423,7 +434,11 @@ pub async fn show(state: &AppState, viewer: Option<i64>, id: &str) -> AppResult<
         None => Vec::new(),
     };
     let own: Vec<i64> = own.into_iter().map(|(_, c)| c).collect();
-    Ok(entity(&poll, viewer.map(|v| (v, own.as_slice())), Utc::now()))
+    Ok(entity(
+        &poll,
+        viewer.map(|v| (v, own.as_slice())),
+        Utc::now(),
+    ))
 }
 
 /// `POST /api/v1/polls/:id/votes` with `choices` (option indices). A vote in a local poll is
@@ -433,7 +448,12 @@ pub async fn show(state: &AppState, viewer: Option<i64>, id: &str) -> AppResult<
 ///
 /// Errors: 404 when the poll is not visible; 422 when it has ended, the caller already voted, a
 /// choice is not an option, there is none, or several in a single-choice poll.
-pub async fn vote(data: &FedData, user: &CurrentUser, id: &str, choices: &[String]) -> AppResult<Poll> {
+pub async fn vote(
+    data: &FedData,
+    user: &CurrentUser,
+    id: &str,
+    choices: &[String],
+) -> AppResult<Poll> {
     let state: &AppState = data;
     let voter = &user.account;
     let (poll, status) = visible(state, Some(voter.id), id).await?;
@@ -458,7 +478,9 @@ pub async fn vote(data: &FedData, user: &CurrentUser, id: &str, choices: &[Strin
         }
     }
     if picked.is_empty() {
-        return Err(AppError::unprocessable("Validation failed: choices are missing"));
+        return Err(AppError::unprocessable(
+            "Validation failed: choices are missing",
+        ));
     }
     if !poll.multiple && picked.len() > 1 {
         return Err(AppError::unprocessable(
@@ -473,7 +495,10 @@ pub async fn vote(data: &FedData, user: &CurrentUser, id: &str, choices: &[Strin
     }
     let mut tx = state.db.begin().await?;
     store::lock(&mut tx, poll.id).await?;
-    if !store::choices_of(&mut tx, poll.id, voter.id).await?.is_empty() {
+    if !store::choices_of(&mut tx, poll.id, voter.id)
+        .await?
+        .is_empty()
+    {
         return Err(AppError::unprocessable(
             "Validation failed: You have already voted on this poll",
         ));
@@ -615,7 +640,11 @@ pub async fn receive_vote(
 
 /// An `Update(Question)` of a remote status we have: new counts (and, on an edit, new options)
 /// for its poll. Returns whether only the counts changed (so the update is no edit).
-pub async fn receive_counts(state: &AppState, row: &StatusRow, note: &Note) -> anyhow::Result<bool> {
+pub async fn receive_counts(
+    state: &AppState,
+    row: &StatusRow,
+    note: &Note,
+) -> anyhow::Result<bool> {
     let Some(draft) = PollDraft::from_question(note) else {
         return Ok(false);
     };

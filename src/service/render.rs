@@ -247,7 +247,9 @@ async fn build_statuses(
     let emoji_items: Vec<(i64, Option<&str>, String)> = all
         .values()
         .map(|s| {
-            let domain = acc.get(&s.account_id).and_then(|(r, _)| r.domain.as_deref());
+            let domain = acc
+                .get(&s.account_id)
+                .and_then(|(r, _)| r.domain.as_deref());
             let mut text = format!("{} {}", s.content, s.spoiler_text);
             if let Some(p) = s.poll_id.and_then(|p| polls.get(&p)) {
                 for o in &p.options {

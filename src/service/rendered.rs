@@ -124,7 +124,8 @@ async fn rendered(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, Arc<R
                 let mut needle = b"\"poll\":".to_vec();
                 let start = needle.len();
                 needle.extend(
-                    serde_json::to_vec(p).map_err(|e| crate::error::AppError::Internal(e.into()))?,
+                    serde_json::to_vec(p)
+                        .map_err(|e| crate::error::AppError::Internal(e.into()))?,
                 );
                 json.windows(needle.len())
                     .position(|w| w == needle.as_slice())
@@ -237,7 +238,9 @@ fn write_status(
 fn write_kept(out: &mut Vec<u8>, r: &Rendered, polls: &HashMap<i64, Vec<u8>>) {
     match &r.poll {
         Some((range, poll_id)) => {
-            let fresh = polls.get(poll_id).map_or(&r.json[range.clone()], |p| p.as_slice());
+            let fresh = polls
+                .get(poll_id)
+                .map_or(&r.json[range.clone()], |p| p.as_slice());
             out.extend_from_slice(&r.json[..range.start]);
             out.extend_from_slice(fresh);
             out.extend_from_slice(&r.json[range.end..]);

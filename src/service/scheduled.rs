@@ -91,7 +91,11 @@ async fn check_limits(
     at: DateTime<Utc>,
     except: Option<i64>,
 ) -> AppResult<()> {
-    let day = at.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let day = at
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        .and_utc();
     let (pending, that_day) =
         store::counts(tx, account_id, day, day + chrono::Duration::days(1), except).await?;
     if pending >= MAX_PENDING {
@@ -112,7 +116,11 @@ async fn check_limits(
 /// meanwhile (a deleted parent: then it is posted without it, as Mastodon does not).
 ///
 /// Errors: 422 as for posting, for a bad or too early `scheduled_at`, or past the limits.
-pub async fn create(state: &AppState, user: &CurrentUser, c: CreateStatus) -> AppResult<ScheduledStatus> {
+pub async fn create(
+    state: &AppState,
+    user: &CurrentUser,
+    c: CreateStatus,
+) -> AppResult<ScheduledStatus> {
     let at = parse_time(c.scheduled_at.as_deref().unwrap_or_default())?;
     let account_id = user.account.id;
     if c.poll.is_some() && !c.media_ids.is_empty() {
@@ -135,7 +143,8 @@ pub async fn create(state: &AppState, user: &CurrentUser, c: CreateStatus) -> Ap
             multiple: p.multiple,
             hide_totals: p.hide_totals,
         }),
-        media_ids: (!c.media_ids.is_empty()).then(|| media.iter().map(|m| m.id.to_string()).collect()),
+        media_ids: (!c.media_ids.is_empty())
+            .then(|| media.iter().map(|m| m.id.to_string()).collect()),
         sensitive: Some(c.sensitive),
         spoiler_text: Some(c.spoiler_text.clone()),
         visibility: c.visibility.clone(),
@@ -201,7 +210,11 @@ async fn own(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<Schedu
 }
 
 /// `GET /api/v1/scheduled_statuses`: the caller's, newest first.
-pub async fn list(state: &AppState, user: &CurrentUser, page: &Page) -> AppResult<Vec<ScheduledStatus>> {
+pub async fn list(
+    state: &AppState,
+    user: &CurrentUser,
+    page: &Page,
+) -> AppResult<Vec<ScheduledStatus>> {
     let mut out = Vec::new();
     for row in store::page_of(&state.db, user.account.id, page).await? {
         out.push(entity(state, row).await?);
@@ -304,7 +317,10 @@ async fn publish(data: &FedData, id: i64) -> AppResult<()> {
         return Ok(());
     };
     if account.suspended_at.is_some() || user.disabled {
-        tracing::info!(scheduled = id, "not posting a scheduled status of a suspended account");
+        tracing::info!(
+            scheduled = id,
+            "not posting a scheduled status of a suspended account"
+        );
         store::delete(&state.db, id).await?;
         return Ok(());
     }

@@ -117,7 +117,10 @@ fn tokens(q: &str) -> Vec<(bool, String, String)> {
             chars.next();
             if c == ':' && key.is_empty() && !value.is_empty() {
                 let k = value.to_lowercase();
-                if matches!(k.as_str(), "from" | "has" | "is" | "language" | "before" | "after" | "during" | "in") {
+                if matches!(
+                    k.as_str(),
+                    "from" | "has" | "is" | "language" | "before" | "after" | "during" | "in"
+                ) {
                     key = k;
                     value.clear();
                     continue;
@@ -139,7 +142,9 @@ fn day(v: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|d| d.and_utc())
-        .ok_or_else(|| crate::error::AppError::unprocessable(format!("{v:?} is not a date (YYYY-MM-DD)")))
+        .ok_or_else(|| {
+            crate::error::AppError::unprocessable(format!("{v:?} is not a date (YYYY-MM-DD)"))
+        })
 }
 
 /// Reads Mastodon's status search syntax (docs.joinmastodon.org, "Search"): words, `"phrases"`,
@@ -214,7 +219,9 @@ pub async fn parse_status_query(
                     )));
                 }
             },
-            "language" => out.language.push((lower.chars().take(16).collect(), negated)),
+            "language" => out
+                .language
+                .push((lower.chars().take(16).collect(), negated)),
             "before" => out.before = Some(day(&value)?),
             "after" => out.after = Some(day(&value)? + chrono::Duration::days(1)),
             "during" => {

@@ -89,7 +89,11 @@ pub async fn find(db: &Db, id: i64) -> sqlx::Result<Option<EmojiRow>> {
 }
 
 /// The emoji `shortcode` of `domain` (`None`: local), disabled or not.
-pub async fn find_one(db: &Db, shortcode: &str, domain: Option<&str>) -> sqlx::Result<Option<EmojiRow>> {
+pub async fn find_one(
+    db: &Db,
+    shortcode: &str,
+    domain: Option<&str>,
+) -> sqlx::Result<Option<EmojiRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM custom_emojis WHERE shortcode = $1 AND COALESCE(domain, '') = $2"
     );

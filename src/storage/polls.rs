@@ -98,7 +98,11 @@ pub async fn find_many(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<PollRow>> {
 }
 
 /// `(poll_id, choice)` of `account_id`'s votes in these polls.
-pub async fn own_votes(db: &Db, account_id: i64, poll_ids: &[i64]) -> sqlx::Result<Vec<(i64, i64)>> {
+pub async fn own_votes(
+    db: &Db,
+    account_id: i64,
+    poll_ids: &[i64],
+) -> sqlx::Result<Vec<(i64, i64)>> {
     if poll_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -146,7 +150,10 @@ pub async fn recount(tx: &mut Tx, poll: &PollRow) -> sqlx::Result<()> {
         .bind(poll.id).fetch_one(c).await)?;
     let mut tallies = vec![0i64; poll.options.len()];
     for (choice, n) in counts {
-        if let Some(t) = usize::try_from(choice).ok().and_then(|i| tallies.get_mut(i)) {
+        if let Some(t) = usize::try_from(choice)
+            .ok()
+            .and_then(|i| tallies.get_mut(i))
+        {
             *t = n;
         }
     }

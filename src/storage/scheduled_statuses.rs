@@ -23,7 +23,12 @@ pub struct ScheduledRow {
 const COLUMNS: &str = "id, account_id, scheduled_at, params, application_id, created_at";
 
 /// Stores a scheduled status, published by job `job_id`, and marks `media_ids` as held by it.
-pub async fn insert(tx: &mut Tx, row: &ScheduledRow, media_ids: &[i64], job_id: i64) -> sqlx::Result<()> {
+pub async fn insert(
+    tx: &mut Tx,
+    row: &ScheduledRow,
+    media_ids: &[i64],
+    job_id: i64,
+) -> sqlx::Result<()> {
     on_db!(tx, c => sqlx::query(
         "INSERT INTO scheduled_statuses (id, account_id, scheduled_at, params, application_id, job_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -47,7 +52,9 @@ pub async fn page_of(db: &Db, account_id: i64, page: &Page) -> sqlx::Result<Vec<
     let mut args = Args::default();
     let a = args.add(account_id);
     let (cond, tail) = page.sql("id", &mut args);
-    let sql = format!("SELECT {COLUMNS} FROM scheduled_statuses WHERE account_id = {a} AND {cond} {tail}");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM scheduled_statuses WHERE account_id = {a} AND {cond} {tail}"
+    );
     let rows = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
     Ok(page.finish(rows))
 }
@@ -77,7 +84,8 @@ pub async fn set_time(tx: &mut Tx, id: i64, at: DateTime<Utc>, job_id: i64) -> s
 /// The job that publishes a scheduled status.
 pub async fn job_of(tx: &mut Tx, id: i64) -> sqlx::Result<Option<i64>> {
     on_db!(tx, c => sqlx::query_scalar("SELECT job_id FROM scheduled_statuses WHERE id = $1")
-        .bind(id).fetch_optional(c).await).map(Option::flatten)
+        .bind(id).fetch_optional(c).await)
+    .map(Option::flatten)
 }
 
 /// Removes a scheduled status and its job; its uploads become unattached (and are pruned a day

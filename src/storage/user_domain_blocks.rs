@@ -39,7 +39,9 @@ pub async fn page_of(db: &Db, account_id: i64, page: &Page) -> sqlx::Result<Vec<
     let mut args = Args::default();
     let a = args.add(account_id);
     let (cond, tail) = page.sql("id", &mut args);
-    let sql = format!("SELECT id, domain FROM user_domain_blocks WHERE account_id = {a} AND {cond} {tail}");
+    let sql = format!(
+        "SELECT id, domain FROM user_domain_blocks WHERE account_id = {a} AND {cond} {tail}"
+    );
     let rows = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
     Ok(page.finish(rows))
 }
@@ -66,7 +68,11 @@ pub async fn followers_on(
     domain: &str,
     requests: bool,
 ) -> sqlx::Result<Vec<i64>> {
-    let table = if requests { "follow_requests" } else { "follows" };
+    let table = if requests {
+        "follow_requests"
+    } else {
+        "follows"
+    };
     let sql = format!(
         "SELECT f.account_id FROM {table} f JOIN accounts a ON a.id = f.account_id \
          WHERE f.target_account_id = $1 AND a.domain = $2"

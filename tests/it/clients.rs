@@ -225,7 +225,10 @@ async fn mastodon_py_polls_and_scheduled_statuses() {
     let dir = tempfile::tempdir().unwrap();
     let (server, port) = server_with_users(dir.path(), &["pyalice", "pybob"]).await;
     add_emoji(&server.config, "rookery");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/mastodon_py_polls.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/mastodon_py_polls.py"
+    );
     let run = |args: &[&str]| {
         let out = Command::new(python())
             .arg(script)
@@ -279,10 +282,21 @@ async fn mastodon_py_polls_and_scheduled_statuses() {
 
 /// Adds a local custom emoji with the CLI (the fixture PNG).
 fn add_emoji(config: &std::path::Path, shortcode: &str) {
-    let png = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/media/photo.png");
+    let png = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/media/photo.png"
+    );
     let (ok, _, err) = run_cli(
         config,
-        &["admin", "emoji", "add", "--shortcode", shortcode, "--file", png],
+        &[
+            "admin",
+            "emoji",
+            "add",
+            "--shortcode",
+            shortcode,
+            "--file",
+            png,
+        ],
     );
     assert!(ok, "{err}");
 }

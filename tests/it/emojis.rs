@@ -11,16 +11,26 @@ use crate::support::binary::run_cli;
 
 fn codes(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|l| l.iter().map(|e| e["shortcode"].as_str().unwrap_or("").to_string()).collect())
+        .map(|l| {
+            l.iter()
+                .map(|e| e["shortcode"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 #[test]
 fn shortcodes_are_found_as_mastodon_finds_them() {
     use rookery::service::emojis::shortcodes;
-    assert_eq!(shortcodes("hi :heron: and :rook_2:!"), vec!["heron", "rook_2"]);
+    assert_eq!(
+        shortcodes("hi :heron: and :rook_2:!"),
+        vec!["heron", "rook_2"]
+    );
     assert_eq!(shortcodes("<p>:heron:</p>:heron:"), vec!["heron"]);
-    assert!(shortcodes("12:30:45 a:b: ::x:: :a:").is_empty(), "times, glued names, one letter");
+    assert!(
+        shortcodes("12:30:45 a:b: ::x:: :a:").is_empty(),
+        "times, glued names, one letter"
+    );
     assert_eq!(shortcodes(":a::b: :ok:"), vec!["ok"]);
     let many: String = (0..100).map(|i| format!(":e{i}: ")).collect();
     assert_eq!(shortcodes(&many).len(), 64);
@@ -32,11 +42,24 @@ async fn emojis_render_and_travel() {
     let b = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
     let alice = a.user("alice").await;
     let bob = b.user("bob").await;
-    let png = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/media/photo.png");
+    let png = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/media/photo.png"
+    );
     for code in ["heron", "rook"] {
         let (ok, _, err) = run_cli(
             &a.server.config,
-            &["admin", "emoji", "add", "--shortcode", code, "--file", png, "--category", "birds"],
+            &[
+                "admin",
+                "emoji",
+                "add",
+                "--shortcode",
+                code,
+                "--file",
+                png,
+                "--category",
+                "birds",
+            ],
         );
         assert!(ok, "{err}");
     }
@@ -69,7 +92,10 @@ async fn emojis_render_and_travel() {
     assert_eq!(got, vec!["heron", "rook"], "{status}");
     assert_eq!(codes(&status["poll"]["emojis"]), vec!["heron"], "{status}");
     let url = status["emojis"][0]["url"].as_str().unwrap().to_string();
-    assert!(url.starts_with(&format!("http://{}/media/emojis/", a.domain)), "{url}");
+    assert!(
+        url.starts_with(&format!("http://{}/media/emojis/", a.domain)),
+        "{url}"
+    );
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
     // Timelines (kept JSON) carry them too.
     let (_, public) = a.get("/api/v1/timelines/public?local=true", &alice).await;
@@ -85,9 +111,19 @@ async fn emojis_render_and_travel() {
         .json()
         .await
         .unwrap();
-    let tags: Vec<&Value> = note["tag"].as_array().unwrap().iter().filter(|t| t["type"] == "Emoji").collect();
+    let tags: Vec<&Value> = note["tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "Emoji")
+        .collect();
     assert_eq!(tags.len(), 2, "{note}");
-    assert!(tags.iter().all(|t| t["icon"]["url"].as_str().unwrap().contains("/media/emojis/")));
+    assert!(tags.iter().all(|t| {
+        t["icon"]["url"]
+            .as_str()
+            .unwrap()
+            .contains("/media/emojis/")
+    }));
     let emoji_doc: Value = a
         .http
         .get(tags[0]["id"].as_str().unwrap())
@@ -115,12 +151,19 @@ async fn emojis_render_and_travel() {
     assert_eq!(got, vec!["heron", "rook"], "{seen}");
     assert_eq!(codes(&seen["poll"]["emojis"]), vec!["heron"], "{seen}");
     let proxied = seen["emojis"][0]["url"].as_str().unwrap().to_string();
-    assert!(proxied.starts_with(&format!("http://{}/emoji_proxy/", b.domain)), "{proxied}");
+    assert!(
+        proxied.starts_with(&format!("http://{}/emoji_proxy/", b.domain)),
+        "{proxied}"
+    );
     let r = reqwest::get(&proxied).await.unwrap();
     assert_eq!(r.status(), 200, "{proxied}\n{}", b.log());
     assert_eq!(r.headers()["content-type"], "image/png");
     let (_, theirs) = b.get("/api/v1/custom_emojis", &bob).await;
-    assert_eq!(theirs, json!([]), "remote emojis are not offered in B's picker");
+    assert_eq!(
+        theirs,
+        json!([]),
+        "remote emojis are not offered in B's picker"
+    );
     let shown = eventually(20, || async {
         let (_, acct) = b.get(&format!("/api/v1/statuses/{id}"), &bob).await;
         codes(&acct["account"]["emojis"]) == vec!["heron", "rook"]
@@ -130,7 +173,10 @@ async fn emojis_render_and_travel() {
 
     // Operators: B lists, disables (gone from the status and the proxy), enables, copies.
     let (ok, out, err) = run_cli(&b.server.config, &["admin", "emoji", "list", "--remote"]);
-    assert!(ok && out.contains(&format!(":heron:@{}", a.domain)), "{out}{err}");
+    assert!(
+        ok && out.contains(&format!(":heron:@{}", a.domain)),
+        "{out}{err}"
+    );
     let handle = format!("rook@{}", a.domain);
     assert!(run_cli(&b.server.config, &["admin", "emoji", "disable", &handle]).0);
     let (_, seen) = b.get(&format!("/api/v1/statuses/{id}"), &bob).await;
@@ -138,25 +184,51 @@ async fn emojis_render_and_travel() {
     assert!(run_cli(&b.server.config, &["admin", "emoji", "enable", &handle]).0);
     let (ok, _, err) = run_cli(
         &b.server.config,
-        &["admin", "emoji", "copy", &format!("heron@{}", a.domain), "--category", "copied"],
+        &[
+            "admin",
+            "emoji",
+            "copy",
+            &format!("heron@{}", a.domain),
+            "--category",
+            "copied",
+        ],
     );
     assert!(ok, "{err}");
     let (_, mine) = b.get("/api/v1/custom_emojis", &bob).await;
     assert_eq!(codes(&mine), vec!["heron"], "{mine}");
     assert_eq!(mine[0]["category"], "copied");
     let (s, posted) = b
-        .send(Method::POST, "/api/v1/statuses", &bob, json!({"status": "mine now :heron:"}))
+        .send(
+            Method::POST,
+            "/api/v1/statuses",
+            &bob,
+            json!({"status": "mine now :heron:"}),
+        )
         .await;
     assert_eq!(s, 200);
-    assert!(posted["emojis"][0]["url"].as_str().unwrap().starts_with(&format!("http://{}/media/emojis/", b.domain)));
-    assert!(!run_cli(&b.server.config, &["admin", "emoji", "disable", "nothing@nowhere.example"]).0);
+    assert!(
+        posted["emojis"][0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("http://{}/media/emojis/", b.domain))
+    );
+    assert!(
+        !run_cli(
+            &b.server.config,
+            &["admin", "emoji", "disable", "nothing@nowhere.example"]
+        )
+        .0
+    );
 }
 
 /// Announcements name emojis too.
 async fn announcements_carry_their_emojis(app: crate::support::TestApp) {
     app.create_user("ada").await;
     let ada = app.token_for("ada", "read").await;
-    let png = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/media/photo.png"));
+    let png = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/media/photo.png"
+    ));
     rookery::service::emojis::add_local(&app.state, "rook", png, None)
         .await
         .unwrap();

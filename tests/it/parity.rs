@@ -480,7 +480,13 @@ async fn full_text_search(app: TestApp) {
         let app = &app;
         async move { app.token_for(n, "read write follow").await }
     };
-    let (alice, bob, carol, dave, erin) = (t("alice").await, t("bob").await, t("carol").await, t("dave").await, t("erin").await);
+    let (alice, bob, carol, dave, erin) = (
+        t("alice").await,
+        t("bob").await,
+        t("carol").await,
+        t("dave").await,
+        t("erin").await,
+    );
     let post = |token: String, body: serde_json::Value| {
         let app = &app;
         async move { crate::statuses::post(app, &token, body).await }
@@ -500,60 +506,176 @@ async fn full_text_search(app: TestApp) {
         }
     };
 
-    post(alice.clone(), json!({"status": "@bob @carol secret picnic plans by the lake", "visibility": "direct"})).await;
+    post(
+        alice.clone(),
+        json!({"status": "@bob @carol secret picnic plans by the lake", "visibility": "direct"}),
+    )
+    .await;
     assert_eq!(found(Some(bob.clone()), "picnic").await.len(), 1);
     assert_eq!(found(Some(carol.clone()), "PICNIC lake").await.len(), 1);
-    assert_eq!(found(Some(alice.clone()), "picnic").await.len(), 1, "the sender");
-    assert!(found(Some(dave.clone()), "picnic").await.is_empty(), "a stranger");
+    assert_eq!(
+        found(Some(alice.clone()), "picnic").await.len(),
+        1,
+        "the sender"
+    );
+    assert!(
+        found(Some(dave.clone()), "picnic").await.is_empty(),
+        "a stranger"
+    );
 
     let heron = post(dave.clone(), json!({"status": "A heron sighting at dawn"})).await;
-    assert!(found(Some(alice.clone()), "heron").await.is_empty(), "not opted in");
-    assert_eq!(found(Some(dave.clone()), "heron").await.len(), 1, "one's own");
-    app.post(&format!("/api/v1/statuses/{}/favourite", heron["id"].as_str().unwrap()), Some(&bob), json!({})).await;
-    assert_eq!(found(Some(bob.clone()), "heron").await.len(), 1, "favourited");
+    assert!(
+        found(Some(alice.clone()), "heron").await.is_empty(),
+        "not opted in"
+    );
+    assert_eq!(
+        found(Some(dave.clone()), "heron").await.len(),
+        1,
+        "one's own"
+    );
+    app.post(
+        &format!(
+            "/api/v1/statuses/{}/favourite",
+            heron["id"].as_str().unwrap()
+        ),
+        Some(&bob),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        found(Some(bob.clone()), "heron").await.len(),
+        1,
+        "favourited"
+    );
 
     let me = app
-        .send_form(reqwest::Method::PATCH, "/api/v1/accounts/update_credentials", Some(&erin), &[("indexable", "true")])
+        .send_form(
+            reqwest::Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&erin),
+            &[("indexable", "true")],
+        )
         .await
         .json();
     assert_eq!(me["indexable"], true, "{me}");
-    post(erin.clone(), json!({"status": "Heron migration season", "language": "en"})).await;
+    post(
+        erin.clone(),
+        json!({"status": "Heron migration season", "language": "en"}),
+    )
+    .await;
     post(erin.clone(), json!({"status": "Which heron is best?", "poll": {"options": ["grey", "purple"], "expires_in": 600}})).await;
-    post(erin.clone(), json!({"status": "herons only in private", "visibility": "private"})).await;
+    post(
+        erin.clone(),
+        json!({"status": "herons only in private", "visibility": "private"}),
+    )
+    .await;
     let anyone = found(Some(alice.clone()), "heron").await;
     assert_eq!(anyone.len(), 2, "opted-in public posts: {anyone:?}");
     assert_eq!(found(None, "heron").await.len(), 2, "anonymous readers too");
-    assert_eq!(found(Some(alice.clone()), "\"heron migration\"").await.len(), 1);
-    assert_eq!(found(Some(alice.clone()), "\"migration heron\"").await.len(), 0, "a phrase keeps its order");
-    assert_eq!(found(Some(alice.clone()), "heron -migration").await, vec!["<p>Which heron is best?</p>"]);
+    assert_eq!(
+        found(Some(alice.clone()), "\"heron migration\"")
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(
+        found(Some(alice.clone()), "\"migration heron\"")
+            .await
+            .len(),
+        0,
+        "a phrase keeps its order"
+    );
+    assert_eq!(
+        found(Some(alice.clone()), "heron -migration").await,
+        vec!["<p>Which heron is best?</p>"]
+    );
     assert_eq!(found(Some(alice.clone()), "heron has:poll").await.len(), 1);
-    assert_eq!(found(Some(alice.clone()), "heron -has:poll language:en").await.len(), 1);
+    assert_eq!(
+        found(Some(alice.clone()), "heron -has:poll language:en")
+            .await
+            .len(),
+        1
+    );
     assert_eq!(found(Some(bob.clone()), "heron from:dave").await.len(), 1);
     assert_eq!(found(Some(bob.clone()), "heron -from:dave").await.len(), 2);
-    assert!(found(Some(bob.clone()), "heron from:nobody").await.is_empty());
-    assert_eq!(found(Some(dave.clone()), "from:me").await.len(), 1, "operators alone");
+    assert!(
+        found(Some(bob.clone()), "heron from:nobody")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        found(Some(dave.clone()), "from:me").await.len(),
+        1,
+        "operators alone"
+    );
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    assert_eq!(found(Some(alice.clone()), &format!("heron during:{today}")).await.len(), 2);
-    assert!(found(Some(alice.clone()), &format!("heron before:{today}")).await.is_empty());
+    assert_eq!(
+        found(Some(alice.clone()), &format!("heron during:{today}"))
+            .await
+            .len(),
+        2
+    );
+    assert!(
+        found(Some(alice.clone()), &format!("heron before:{today}"))
+            .await
+            .is_empty()
+    );
     let erin_id = me["id"].as_str().unwrap();
-    let r = app.get(&format!("/api/v2/search?type=statuses&q=heron&account_id={erin_id}&limit=1"), Some(&alice)).await.json();
+    let r = app
+        .get(
+            &format!("/api/v2/search?type=statuses&q=heron&account_id={erin_id}&limit=1"),
+            Some(&alice),
+        )
+        .await
+        .json();
     assert_eq!(r["statuses"].as_array().unwrap().len(), 1);
-    let second = app.get(&format!("/api/v2/search?type=statuses&q=heron&account_id={erin_id}&limit=1&offset=1"), Some(&alice)).await.json();
+    let second = app
+        .get(
+            &format!("/api/v2/search?type=statuses&q=heron&account_id={erin_id}&limit=1&offset=1"),
+            Some(&alice),
+        )
+        .await
+        .json();
     assert_ne!(r["statuses"][0]["id"], second["statuses"][0]["id"]);
     // FTS syntax in input is literal; bad operators and oversized queries are refused.
-    assert!(found(Some(alice.clone()), "heron OR NEAR(\"x\" *").await.is_empty());
-    for bad in ["heron has:gold".to_string(), "x ".repeat(300), "before:yesterday".into()] {
-        app.get(&format!("/api/v2/search?type=statuses&q={}", urlencoding::encode(&bad)), Some(&alice))
+    assert!(
+        found(Some(alice.clone()), "heron OR NEAR(\"x\" *")
             .await
-            .assert_error(422);
+            .is_empty()
+    );
+    for bad in [
+        "heron has:gold".to_string(),
+        "x ".repeat(300),
+        "before:yesterday".into(),
+    ] {
+        app.get(
+            &format!(
+                "/api/v2/search?type=statuses&q={}",
+                urlencoding::encode(&bad)
+            ),
+            Some(&alice),
+        )
+        .await
+        .assert_error(422);
     }
     // Edits are searched as they now read; deletions are gone.
     let st = post(dave.clone(), json!({"status": "kingfisher"})).await;
     let id = st["id"].as_str().unwrap();
-    app.put(&format!("/api/v1/statuses/{id}"), Some(&dave), json!({"status": "cormorant"})).await;
+    app.put(
+        &format!("/api/v1/statuses/{id}"),
+        Some(&dave),
+        json!({"status": "cormorant"}),
+    )
+    .await;
     assert!(found(Some(dave.clone()), "kingfisher").await.is_empty());
     assert_eq!(found(Some(dave.clone()), "cormorant").await.len(), 1);
-    app.send(reqwest::Method::DELETE, &format!("/api/v1/statuses/{id}"), Some(&dave), None).await;
+    app.send(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/statuses/{id}"),
+        Some(&dave),
+        None,
+    )
+    .await;
     assert!(found(Some(dave.clone()), "cormorant").await.is_empty());
 
     // SQLite: statuses stored before the index are indexed by the backfill job, without markup.
@@ -561,9 +683,13 @@ async fn full_text_search(app: TestApp) {
         rookery::on_db!(app.state.db, c => sqlx::query("DELETE FROM status_search").execute(c).await.map(|_| ())).unwrap();
         assert!(found(Some(alice.clone()), "heron").await.is_empty());
         let mut tx = app.state.db.begin().await.unwrap();
-        rookery::jobs::enqueue(&mut tx, rookery::service::search::BACKFILL_JOB, &json!({"after": 0}))
-            .await
-            .unwrap();
+        rookery::jobs::enqueue(
+            &mut tx,
+            rookery::service::search::BACKFILL_JOB,
+            &json!({"after": 0}),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         app.state.jobs_wakeup.notify_one();
         let back = crate::federation::eventually(10, || async {
@@ -571,7 +697,10 @@ async fn full_text_search(app: TestApp) {
         })
         .await;
         assert!(back, "the backfill did not index the statuses");
-        assert!(found(Some(dave.clone()), "p").await.is_empty(), "markup is not indexed");
+        assert!(
+            found(Some(dave.clone()), "p").await.is_empty(),
+            "markup is not indexed"
+        );
     }
 }
 

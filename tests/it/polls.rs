@@ -91,15 +91,22 @@ async fn polls_are_posted_voted_and_ended(app: TestApp) {
     assert_eq!(poll["own_votes"], json!([]));
     assert_eq!(tallies(poll), vec![0, 0, 0]);
     assert_eq!(poll["options"][1]["title"], "Coffee");
-    let expires: chrono::DateTime<chrono::Utc> = poll["expires_at"].as_str().unwrap().parse().unwrap();
+    let expires: chrono::DateTime<chrono::Utc> =
+        poll["expires_at"].as_str().unwrap().parse().unwrap();
     let lead = expires - chrono::Utc::now();
     assert!(lead > chrono::Duration::minutes(59) && lead <= chrono::Duration::minutes(60));
     let poll_id = poll["id"].as_str().unwrap().to_string();
     let status_id = status["id"].as_str().unwrap().to_string();
 
     // Anonymous readers get no viewer fields.
-    let anon = app.get(&format!("/api/v1/polls/{poll_id}"), None).await.json();
-    assert!(anon.get("voted").is_none() && anon.get("own_votes").is_none(), "{anon}");
+    let anon = app
+        .get(&format!("/api/v1/polls/{poll_id}"), None)
+        .await
+        .json();
+    assert!(
+        anon.get("voted").is_none() && anon.get("own_votes").is_none(),
+        "{anon}"
+    );
 
     // Votes: checked, counted once, shown with the voter's own choices.
     let vote = |token: String, choices: Value| {
@@ -126,7 +133,10 @@ async fn polls_are_posted_voted_and_ended(app: TestApp) {
     assert_eq!(tallies(&after), vec![0, 1, 0]);
     assert_eq!(after["voters_count"], 1);
     let again = vote(bob.clone(), json!([0])).await.assert_error(422);
-    assert!(again["error"].as_str().unwrap().contains("already voted"), "{again}");
+    assert!(
+        again["error"].as_str().unwrap().contains("already voted"),
+        "{again}"
+    );
     let r = vote(carol.clone(), json!(["1"])).await;
     assert_eq!(r.status, 200, "{}", r.text);
     app.post(
@@ -140,13 +150,19 @@ async fn polls_are_posted_voted_and_ended(app: TestApp) {
     // Timelines (served from kept JSON) show current counts and each viewer's own votes.
     let r = app
         .post(
-            &format!("/api/v1/accounts/{}/follow", status["account"]["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/accounts/{}/follow",
+                status["account"]["id"].as_str().unwrap()
+            ),
             Some(&bob),
             json!({}),
         )
         .await;
     assert_eq!(r.status, 200);
-    let public = app.get("/api/v1/timelines/public?local=true", None).await.json();
+    let public = app
+        .get("/api/v1/timelines/public?local=true", None)
+        .await
+        .json();
     let shown = public
         .as_array()
         .unwrap()
@@ -155,7 +171,10 @@ async fn polls_are_posted_voted_and_ended(app: TestApp) {
         .expect("the poll on the local timeline");
     assert_eq!(tallies(&shown["poll"]), vec![0, 2, 0]);
     assert!(shown["poll"].get("own_votes").is_none());
-    let mine = app.get("/api/v1/timelines/public?local=true", Some(&bob)).await.json();
+    let mine = app
+        .get("/api/v1/timelines/public?local=true", Some(&bob))
+        .await
+        .json();
     let shown = mine
         .as_array()
         .unwrap()
@@ -163,7 +182,10 @@ async fn polls_are_posted_voted_and_ended(app: TestApp) {
         .find(|s| s["id"] == status_id.as_str())
         .unwrap();
     assert_eq!(shown["poll"]["own_votes"], json!([1]), "{shown}");
-    let theirs = app.get("/api/v1/timelines/public?local=true", Some(&alice)).await.json();
+    let theirs = app
+        .get("/api/v1/timelines/public?local=true", Some(&alice))
+        .await
+        .json();
     assert_eq!(theirs[0]["poll"]["own_votes"], json!([]));
 
     // Hidden totals: nobody but the author sees counts until the end.
@@ -182,9 +204,16 @@ async fn polls_are_posted_voted_and_ended(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert!(r.json()["options"][0]["votes_count"].is_null(), "{}", r.text);
+    assert!(
+        r.json()["options"][0]["votes_count"].is_null(),
+        "{}",
+        r.text
+    );
     assert_eq!(r.json()["votes_count"], 2);
-    let own = app.get(&format!("/api/v1/polls/{hidden_id}"), Some(&alice)).await.json();
+    let own = app
+        .get(&format!("/api/v1/polls/{hidden_id}"), Some(&alice))
+        .await
+        .json();
     assert_eq!(tallies(&own), vec![1, 1]);
 
     // Editing the options resets the votes; keeping them keeps the votes.
@@ -204,10 +233,17 @@ async fn polls_are_posted_voted_and_ended(app: TestApp) {
     let kept = edit(json!(["Tea", "Coffee", "Neither"])).await;
     assert_eq!(kept.status, 200, "{}", kept.text);
     assert_eq!(tallies(&kept.json()["poll"]), vec![0, 2, 0]);
-    assert_eq!(kept.json()["poll"]["expires_at"], poll["expires_at"], "the same options keep the end");
+    assert_eq!(
+        kept.json()["poll"]["expires_at"],
+        poll["expires_at"],
+        "the same options keep the end"
+    );
     let changed = edit(json!(["Tea", "Coffee", "Water"])).await;
     assert_eq!(tallies(&changed.json()["poll"]), vec![0, 0, 0]);
-    let bob_sees = app.get(&format!("/api/v1/polls/{poll_id}"), Some(&bob)).await.json();
+    let bob_sees = app
+        .get(&format!("/api/v1/polls/{poll_id}"), Some(&bob))
+        .await
+        .json();
     assert_eq!(bob_sees["voted"], false, "{bob_sees}");
     assert_eq!(bob_sees["options"][2]["title"], "Water");
     assert_eq!(vote(bob.clone(), json!([2])).await.status, 200);
@@ -215,17 +251,30 @@ async fn polls_are_posted_voted_and_ended(app: TestApp) {
     // The end: voters and the author are notified once; voting is closed.
     end_poll(&app.state.db, &poll_id).await;
     let notified = eventually(20, || async {
-        let n = app.get("/api/v1/notifications?types[]=poll", Some(&bob)).await.json();
+        let n = app
+            .get("/api/v1/notifications?types[]=poll", Some(&bob))
+            .await
+            .json();
         n.as_array().is_some_and(|l| !l.is_empty())
     })
     .await;
     assert!(notified, "the voter was not notified of the end");
-    let n = app.get("/api/v1/notifications?types[]=poll", Some(&alice)).await.json();
+    let n = app
+        .get("/api/v1/notifications?types[]=poll", Some(&alice))
+        .await
+        .json();
     assert_eq!(n.as_array().unwrap().len(), 1, "{n}");
     assert_eq!(n[0]["status"]["id"], status_id.as_str());
     assert_eq!(n[0]["status"]["poll"]["expired"], true);
-    let carol_n = app.get("/api/v1/notifications?types[]=poll", Some(&carol)).await.json();
-    assert_eq!(carol_n.as_array().unwrap().len(), 0, "carol's vote was reset: {carol_n}");
+    let carol_n = app
+        .get("/api/v1/notifications?types[]=poll", Some(&carol))
+        .await
+        .json();
+    assert_eq!(
+        carol_n.as_array().unwrap().len(),
+        0,
+        "carol's vote was reset: {carol_n}"
+    );
     let late = vote(carol.clone(), json!([0])).await.assert_error(422);
     assert!(late["error"].as_str().unwrap().contains("ended"), "{late}");
 
@@ -291,7 +340,10 @@ async fn statuses_are_scheduled_and_published(app: TestApp) {
     assert_eq!(scheduled["params"]["text"], "good morning");
     assert_eq!(scheduled["params"]["visibility"], "unlisted");
     assert_eq!(scheduled["media_attachments"][0]["id"], media["id"]);
-    assert!(scheduled.get("uri").is_none(), "a ScheduledStatus, not a Status");
+    assert!(
+        scheduled.get("uri").is_none(),
+        "a ScheduledStatus, not a Status"
+    );
     let poll = app
         .post(
             "/api/v1/statuses",
@@ -303,7 +355,10 @@ async fn statuses_are_scheduled_and_published(app: TestApp) {
         .json();
     assert_eq!(poll["params"]["poll"]["options"], json!(["a", "b"]));
 
-    let list = app.get("/api/v1/scheduled_statuses", Some(&alice)).await.json();
+    let list = app
+        .get("/api/v1/scheduled_statuses", Some(&alice))
+        .await
+        .json();
     assert_eq!(list.as_array().unwrap().len(), 2);
     let moved = app
         .put(
@@ -330,9 +385,12 @@ async fn statuses_are_scheduled_and_published(app: TestApp) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    app.get(&format!("/api/v1/scheduled_statuses/{poll_id}"), Some(&alice))
-        .await
-        .assert_error(404);
+    app.get(
+        &format!("/api/v1/scheduled_statuses/{poll_id}"),
+        Some(&alice),
+    )
+    .await
+    .assert_error(404);
 
     // Nothing is posted before its time; at its time it is, with its media, once.
     async fn count(app: &TestApp, token: &str) -> i64 {
@@ -348,8 +406,14 @@ async fn statuses_are_scheduled_and_published(app: TestApp) {
         .bind(past).bind(id.parse::<i64>().unwrap()).execute(c).await.map(|_| ()))
     .unwrap();
     due_now(&app.state.db, "scheduled_status").await;
-    assert!(eventually(20, || async { count(&app, &alice).await == 1 }).await, "not published");
-    let me = app.get("/api/v1/accounts/verify_credentials", Some(&alice)).await.json();
+    assert!(
+        eventually(20, || async { count(&app, &alice).await == 1 }).await,
+        "not published"
+    );
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(&alice))
+        .await
+        .json();
     let posted = app
         .get(
             &format!("/api/v1/accounts/{}/statuses", me["id"].as_str().unwrap()),
@@ -360,7 +424,10 @@ async fn statuses_are_scheduled_and_published(app: TestApp) {
     assert_eq!(posted[0]["content"], "<p>good morning</p>");
     assert_eq!(posted[0]["visibility"], "unlisted");
     assert_eq!(posted[0]["media_attachments"][0]["id"], media["id"]);
-    let left = app.get("/api/v1/scheduled_statuses", Some(&alice)).await.json();
+    let left = app
+        .get("/api/v1/scheduled_statuses", Some(&alice))
+        .await
+        .json();
     assert_eq!(left, json!([]));
     // A second run of the same job (a crash after posting) posts nothing more.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
@@ -399,7 +466,10 @@ async fn a_poll_is_voted_on_across_instances() {
     );
     let on_b = local_id(&b, &bob, &uri).await.unwrap();
     let (_, seen) = b.get(&format!("/api/v1/statuses/{on_b}"), &bob).await;
-    let poll_on_b = seen["poll"]["id"].as_str().expect("a poll on B").to_string();
+    let poll_on_b = seen["poll"]["id"]
+        .as_str()
+        .expect("a poll on B")
+        .to_string();
     assert_eq!(seen["poll"]["multiple"], true);
     assert_eq!(seen["poll"]["options"][1]["title"], "Sea");
 
@@ -419,7 +489,12 @@ async fn a_poll_is_voted_on_across_instances() {
         p["votes_count"] == 2 && p["voters_count"] == 1
     })
     .await;
-    assert!(counted, "B's vote was not counted on A\n{}\n{}", a.log(), b.log());
+    assert!(
+        counted,
+        "B's vote was not counted on A\n{}\n{}",
+        a.log(),
+        b.log()
+    );
 
     // Carol votes on A; A's batched update brings B both voters.
     let (s, _) = a
@@ -433,7 +508,9 @@ async fn a_poll_is_voted_on_across_instances() {
     assert_eq!(s, 200);
     let a_db = {
         let config = rookery::config::Config::load(Some(&a.server.config)).unwrap();
-        rookery::storage::Db::connect(&config.database.url, 1).await.unwrap()
+        rookery::storage::Db::connect(&config.database.url, 1)
+            .await
+            .unwrap()
     };
     due_now(&a_db, "poll_update").await;
     let updated = eventually(20, || async {
@@ -453,7 +530,9 @@ async fn a_poll_is_voted_on_across_instances() {
     assert!(ended, "B does not show the end\n{}", a.log());
     let b_db = {
         let config = rookery::config::Config::load(Some(&b.server.config)).unwrap();
-        rookery::storage::Db::connect(&config.database.url, 1).await.unwrap()
+        rookery::storage::Db::connect(&config.database.url, 1)
+            .await
+            .unwrap()
     };
     due_now(&b_db, "poll_end").await;
     let told = eventually(20, || async {
@@ -523,13 +602,22 @@ async fn polls_from_other_servers(app: TestApp) {
             .unwrap()
             .row()
             .unwrap();
-        let shown = app.get(&format!("/api/v1/statuses/{}", row.id), Some(&robin)).await.json();
+        let shown = app
+            .get(&format!("/api/v1/statuses/{}", row.id), Some(&robin))
+            .await
+            .json();
         let poll = &shown["poll"];
         assert_eq!(poll["multiple"], multiple, "{server}: {poll}");
         assert_eq!(tallies(poll), counts, "{server}: {poll}");
         assert_eq!(poll["voters_count"], json!(voters), "{server}: {poll}");
         assert_eq!(poll["expired"], false, "{server}: {poll}");
-        assert!(poll["expires_at"].as_str().unwrap().starts_with("2099-12-0"), "{server}: {poll}");
+        assert!(
+            poll["expires_at"]
+                .as_str()
+                .unwrap()
+                .starts_with("2099-12-0"),
+            "{server}: {poll}"
+        );
 
         // Their vote in Robin's poll counts, once.
         let InboxActivity::Create(vote) =
@@ -540,9 +628,20 @@ async fn polls_from_other_servers(app: TestApp) {
         let mut note = vote.object;
         assert_eq!(note.name.as_deref(), Some("Blackbird"), "{server}");
         note.in_reply_to = Some(local["uri"].as_str().unwrap().parse().unwrap());
-        assert!(rookery::service::polls::receive_vote(&app.state, &actor, &note).await.unwrap());
-        assert!(rookery::service::polls::receive_vote(&app.state, &actor, &note).await.unwrap());
-        let p = app.get(&format!("/api/v1/polls/{local_poll}"), Some(&robin)).await.json();
+        assert!(
+            rookery::service::polls::receive_vote(&app.state, &actor, &note)
+                .await
+                .unwrap()
+        );
+        assert!(
+            rookery::service::polls::receive_vote(&app.state, &actor, &note)
+                .await
+                .unwrap()
+        );
+        let p = app
+            .get(&format!("/api/v1/polls/{local_poll}"), Some(&robin))
+            .await
+            .json();
         assert_eq!(tallies(&p), vec![0, i as i64 + 1], "{server}: {p}");
         assert_eq!(p["voters_count"], i as i64 + 1, "{server}: {p}");
     }
@@ -566,11 +665,17 @@ async fn polls_from_other_servers(app: TestApp) {
     .await
     .unwrap()
     .unwrap();
-    let shown = app.get(&format!("/api/v1/statuses/{}", row.id), Some(&robin)).await.json();
+    let shown = app
+        .get(&format!("/api/v1/statuses/{}", row.id), Some(&robin))
+        .await
+        .json();
     assert_eq!(tallies(&shown["poll"]), vec![5, 3, 1], "{shown}");
     assert_eq!(shown["poll"]["voters_count"], 9);
     assert_eq!(shown["poll"]["expired"], true);
-    assert!(shown["edited_at"].is_null(), "new counts are not an edit: {shown}");
+    assert!(
+        shown["edited_at"].is_null(),
+        "new counts are not an edit: {shown}"
+    );
 }
 
 both_backends!(polls_from_other_servers);

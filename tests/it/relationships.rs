@@ -396,12 +396,20 @@ async fn a_user_blocks_a_server() {
     let bob_on_a = follow_across(&a, &alice, &b, "bob").await;
     let alice_on_b = follow_across(&b, &bob, &a, "alice").await;
     let (_, posted) = b
-        .send(Method::POST, "/api/v1/statuses", &bob, serde_json::json!({"status": "news from B"}))
+        .send(
+            Method::POST,
+            "/api/v1/statuses",
+            &bob,
+            serde_json::json!({"status": "news from B"}),
+        )
         .await;
     let uri = posted["uri"].as_str().unwrap().to_string();
     async fn home_has(inst: &Instance, token: String, uri: String) -> bool {
         let (_, home) = inst.get("/api/v1/timelines/home", &token).await;
-        home.as_array().unwrap().iter().any(|s| s["uri"] == uri.as_str())
+        home.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["uri"] == uri.as_str())
     }
     assert!(
         eventually(20, || home_has(&a, alice.clone(), uri.clone())).await,
@@ -410,7 +418,12 @@ async fn a_user_blocks_a_server() {
 
     for bad in ["", "not a domain", &a.domain] {
         let (s, e) = a
-            .send(Method::POST, "/api/v1/domain_blocks", &alice, serde_json::json!({"domain": bad}))
+            .send(
+                Method::POST,
+                "/api/v1/domain_blocks",
+                &alice,
+                serde_json::json!({"domain": bad}),
+            )
             .await;
         assert_eq!(s, 422, "{bad:?}: {e}");
     }
@@ -426,21 +439,43 @@ async fn a_user_blocks_a_server() {
     let (_, list) = a.get("/api/v1/domain_blocks", &alice).await;
     assert_eq!(list, serde_json::json!([b.domain]));
     let (_, rel) = a
-        .get(&format!("/api/v1/accounts/relationships?id[]={bob_on_a}"), &alice)
+        .get(
+            &format!("/api/v1/accounts/relationships?id[]={bob_on_a}"),
+            &alice,
+        )
         .await;
     assert_eq!(rel[0]["domain_blocking"], true, "{rel}");
-    assert_eq!(rel[0]["followed_by"], false, "bob no longer follows alice: {rel}");
-    assert!(!home_has(&a, alice.clone(), uri.clone()).await, "the post still shows on home");
+    assert_eq!(
+        rel[0]["followed_by"], false,
+        "bob no longer follows alice: {rel}"
+    );
+    assert!(
+        !home_has(&a, alice.clone(), uri.clone()).await,
+        "the post still shows on home"
+    );
     let (_, public) = a.get("/api/v1/timelines/public", &alice).await;
-    assert!(public.as_array().unwrap().iter().all(|s| s["uri"] != uri.as_str()));
+    assert!(
+        public
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["uri"] != uri.as_str())
+    );
     let told = eventually(20, || async {
         let (_, r) = b
-            .get(&format!("/api/v1/accounts/relationships?id[]={alice_on_b}"), &bob)
+            .get(
+                &format!("/api/v1/accounts/relationships?id[]={alice_on_b}"),
+                &bob,
+            )
             .await;
         r[0]["following"] == false
     })
     .await;
-    assert!(told, "B was not told that bob no longer follows alice\n{}", a.log());
+    assert!(
+        told,
+        "B was not told that bob no longer follows alice\n{}",
+        a.log()
+    );
 
     // A mention from B makes no notification.
     let alice_handle = format!("@alice@{}", a.domain);
@@ -455,7 +490,11 @@ async fn a_user_blocks_a_server() {
     assert_eq!(s, 200);
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     let (_, notes) = a.get("/api/v1/notifications?types[]=mention", &alice).await;
-    assert_eq!(notes, serde_json::json!([]), "a notification from a blocked server");
+    assert_eq!(
+        notes,
+        serde_json::json!([]),
+        "a notification from a blocked server"
+    );
     let _ = resolve;
 
     // Unblocked: the post shows again.

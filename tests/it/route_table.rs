@@ -249,11 +249,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/v1/domain_blocks", User("write:blocks")),
     ("GET", "/api/v1/polls/{id}", Public("read:statuses")),
     ("POST", "/api/v1/polls/{id}/votes", User("write:statuses")),
-    (
-        "GET",
-        "/api/v1/scheduled_statuses",
-        User("read:statuses"),
-    ),
+    ("GET", "/api/v1/scheduled_statuses", User("read:statuses")),
     (
         "GET",
         "/api/v1/scheduled_statuses/{id}",
@@ -796,7 +792,10 @@ async fn setup(app: &TestApp) -> Fixtures {
             ("/api/v1/notifications/", notification_id),
             ("/api/v1/statuses/", status_id.clone()),
             ("/api/v1/stories/", s(&story)),
-            ("/api/v1/polls/", poll["poll"]["id"].as_str().unwrap().to_string()),
+            (
+                "/api/v1/polls/",
+                poll["poll"]["id"].as_str().unwrap().to_string(),
+            ),
             ("/api/v1/scheduled_statuses/", s(&scheduled)),
             ("/api/v1/follow_requests/", bea_id.clone()),
             ("/users/", status_id.clone()),

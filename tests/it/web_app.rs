@@ -1937,7 +1937,11 @@ async fn poll_in_chromium() {
         .unwrap();
     fill_sign_in(c, "alice", "password-alice").await;
     assert!(
-        until(c, "return !!document.querySelector('form.poll input[value=\"1\"]')").await,
+        until(
+            c,
+            "return !!document.querySelector('form.poll input[value=\"1\"]')"
+        )
+        .await,
         "{}",
         browser.screenshot("poll-form").await.display()
     );

@@ -53,10 +53,7 @@ pub(super) fn routes(media_dir: String) -> Routes {
             "/media_proxy/{id}/{variant}",
             get(crate::http::media_proxy::proxy),
         )
-        .route(
-            "/emoji_proxy/{id}",
-            get(crate::http::media_proxy::emoji),
-        )
+        .route("/emoji_proxy/{id}", get(crate::http::media_proxy::emoji))
         .route("/assets/{file}", get(asset))
         // Uploaded files: byte ranges (video seeking), types from the extension, cached for a year
         // (a key's content never changes), and never interpreted as a page of this site.

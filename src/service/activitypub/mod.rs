@@ -91,7 +91,12 @@ pub async fn person_of(state: &AppState, a: &AccountRow, pem: &str) -> AppResult
     person.icon = image_of(a.avatar_media_id);
     person.image = image_of(a.header_media_id);
     let mut texts: Vec<&str> = vec![&a.display_name, &a.note];
-    texts.extend(a.fields.0.iter().flat_map(|f| [f.name.as_str(), f.value.as_str()]));
+    texts.extend(
+        a.fields
+            .0
+            .iter()
+            .flat_map(|f| [f.name.as_str(), f.value.as_str()]),
+    );
     let used = crate::service::emojis::local_rows_in(state, &texts).await?;
     person.tag = crate::service::emojis::tags(state, &used);
     Ok(person)

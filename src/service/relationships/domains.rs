@@ -30,7 +30,10 @@ pub fn normalize(state: &AppState, domain: &str) -> AppResult<String> {
         format!("https://{raw}")
     };
     let url = url::Url::parse(&with_scheme).map_err(|_| bad())?;
-    let host = url.host_str().filter(|h| h.contains('.') || url.port().is_some()).ok_or_else(bad)?;
+    let host = url
+        .host_str()
+        .filter(|h| h.contains('.') || url.port().is_some())
+        .ok_or_else(bad)?;
     let d = match url.port() {
         Some(p) => format!("{host}:{p}"),
         None => host.to_string(),
@@ -76,8 +79,14 @@ pub async fn block(state: &AppState, me: i64, domain: &str) -> AppResult<()> {
                 continue;
             }
             if requests {
-                crate::storage::notifications::remove(&mut tx, me, follower, "follow_request", None)
-                    .await?;
+                crate::storage::notifications::remove(
+                    &mut tx,
+                    me,
+                    follower,
+                    "follow_request",
+                    None,
+                )
+                .await?;
             } else {
                 statuses::unmerge_from_feed(&mut tx, follower, me).await?;
             }

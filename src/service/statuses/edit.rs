@@ -245,8 +245,12 @@ pub async fn edit(
         Some(p) => crate::service::polls::PollEdit::Set(crate::service::polls::PollDraft::local(p)),
         None => crate::service::polls::PollEdit::Remove,
     };
-    let poll_after =
-        crate::service::polls::after_edit(current_poll.as_ref(), &poll_edit, row.id, row.account_id);
+    let poll_after = crate::service::polls::after_edit(
+        current_poll.as_ref(),
+        &poll_edit,
+        row.id,
+        row.account_id,
+    );
     let edited = StatusRow {
         poll_id: poll_after.as_ref().map(|p| p.id),
         ..edited

@@ -67,7 +67,11 @@ pub(crate) async fn fts_replace(
 
 /// Up to `limit` statuses (not boosts) after ID `after`, oldest first: `(id, content, spoiler)`,
 /// for indexing those stored before the index existed.
-pub async fn unindexed_after(db: &Db, after: i64, limit: i64) -> sqlx::Result<Vec<(i64, String, String)>> {
+pub async fn unindexed_after(
+    db: &Db,
+    after: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<(i64, String, String)>> {
     on_db!(db, c => sqlx::query_as(
         "SELECT id, content, spoiler_text FROM statuses WHERE id > $1 AND reblog_of_id IS NULL ORDER BY id LIMIT $2")
         .bind(after).bind(limit).fetch_all(c).await)
@@ -119,10 +123,23 @@ pub async fn search_statuses(
                   WHERE qa.id = s.account_id AND qa.indexable)))"
         ),
         visible_to("s", &v),
-        format!("(s.account_id = {v} OR {})", not_filtered("s.account_id", &v, &now)),
+        format!(
+            "(s.account_id = {v} OR {})",
+            not_filtered("s.account_id", &v, &now)
+        ),
     ];
-    let positive: Vec<&str> = q.terms.iter().filter(|(_, neg)| !neg).map(|(t, _)| t.as_str()).collect();
-    let negative: Vec<&str> = q.terms.iter().filter(|(_, neg)| *neg).map(|(t, _)| t.as_str()).collect();
+    let positive: Vec<&str> = q
+        .terms
+        .iter()
+        .filter(|(_, neg)| !neg)
+        .map(|(t, _)| t.as_str())
+        .collect();
+    let negative: Vec<&str> = q
+        .terms
+        .iter()
+        .filter(|(_, neg)| *neg)
+        .map(|(t, _)| t.as_str())
+        .collect();
     match db {
         Db::Sqlite(..) => {
             // Each term quoted (a phrase): FTS5 syntax in user input is taken literally.
@@ -165,7 +182,13 @@ pub async fn search_statuses(
         conds.push(format!("s.account_id NOT IN ({})", args.ids(&q.not_from)));
     }
     let flag = |on: Option<bool>, sql: &str| {
-        on.map(|yes| if yes { format!("({sql})") } else { format!("NOT ({sql})") })
+        on.map(|yes| {
+            if yes {
+                format!("({sql})")
+            } else {
+                format!("NOT ({sql})")
+            }
+        })
     };
     conds.extend(flag(q.has_media, "s.has_media"));
     conds.extend(flag(q.has_poll, "s.poll_id IS NOT NULL"));
