@@ -656,21 +656,15 @@ pub async fn receive_counts(
     let counts_only = match &current {
         Some(p) if p.options.0 == draft.options && p.multiple == draft.multiple => {
             store::set_counts(&mut tx, p, &draft.tallies, draft.voters_count).await?;
+            // A moved end (Mastodon's closing update says when it really closed) is recorded,
+            // but an end already announced here is not announced again.
             if p.expires_at != draft.expires_at {
-                store::replace(
-                    &mut tx,
-                    p,
-                    &draft.options,
-                    draft.multiple,
-                    false,
-                    draft.expires_at,
-                    &draft.tallies,
-                    draft.voters_count,
-                )
-                .await?;
-                queue_end(&mut tx, p.id, draft.expires_at)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                store::set_end(&mut tx, p, draft.expires_at).await?;
+                if !p.ended {
+                    queue_end(&mut tx, p.id, draft.expires_at)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
             }
             true
         }
@@ -810,7 +804,7 @@ async fn end(state: &AppState, poll_id: i64) -> AppResult<()> {
         return Ok(());
     };
     let mut tx = state.db.begin().await?;
-    if !store::mark_ended(&mut tx, poll.id).await? {
+    if !store::mark_ended(&mut tx, &poll).await? {
         return Ok(());
     }
     let mut recipients = store::local_voters(&mut tx, poll.id).await?;
@@ -837,7 +831,6 @@ async fn end(state: &AppState, poll_id: i64) -> AppResult<()> {
         .flatten()
         .collect();
     let sent = status.local && send_update(state, &status, &mut tx).await?;
-    tx.changes_key(crate::storage::changes::Kind::Statuses, status.id);
     tx.commit().await?;
     if sent {
         state.delivery_wakeup.notify_one();

@@ -177,8 +177,21 @@ pub async fn set_counts(
     Ok(())
 }
 
-/// Replaces a poll's options and settings (an edit), removing every vote when the options
-/// changed, as Mastodon does.
+/// Moves a poll's end, keeping whether it was announced.
+pub async fn set_end(
+    tx: &mut Tx,
+    poll: &PollRow,
+    expires_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    on_db!(tx, c => sqlx::query("UPDATE polls SET expires_at = $1, updated_at = $2 WHERE id = $3")
+        .bind(expires_at).bind(Utc::now()).bind(poll.id).execute(c).await.map(|_| ()))?;
+    tx.changes_key(Kind::Statuses, poll.status_id);
+    Ok(())
+}
+
+/// Replaces a poll's options and settings (an edit that changed its options or `multiple`): a
+/// new poll under the same ID, so every vote goes and its end is announced afresh, as Mastodon
+/// does.
 pub async fn replace(
     tx: &mut Tx,
     poll: &PollRow,
@@ -189,10 +202,8 @@ pub async fn replace(
     tallies: &[i64],
     voters_count: Option<i64>,
 ) -> sqlx::Result<()> {
-    if poll.options.0 != options {
-        on_db!(tx, c => sqlx::query("DELETE FROM poll_votes WHERE poll_id = $1")
-            .bind(poll.id).execute(c).await.map(|_| ()))?;
-    }
+    on_db!(tx, c => sqlx::query("DELETE FROM poll_votes WHERE poll_id = $1")
+        .bind(poll.id).execute(c).await.map(|_| ()))?;
     let votes: i64 = tallies.iter().fold(0i64, |a, t| a.saturating_add(*t));
     on_db!(tx, c => sqlx::query(
         "UPDATE polls SET options = $1, tallies = $2, multiple = $3, hide_totals = $4, \
@@ -215,9 +226,11 @@ pub async fn remove(tx: &mut Tx, poll: &PollRow) -> sqlx::Result<()> {
 }
 
 /// Marks the poll's end announced; false when it was already (a job that ran twice).
-pub async fn mark_ended(tx: &mut Tx, poll_id: i64) -> sqlx::Result<bool> {
+pub async fn mark_ended(tx: &mut Tx, poll: &PollRow) -> sqlx::Result<bool> {
     let n = on_db!(tx, c => sqlx::query("UPDATE polls SET ended = TRUE WHERE id = $1 AND NOT ended")
-        .bind(poll_id).execute(c).await.map(|r| r.rows_affected()))?;
+        .bind(poll.id).execute(c).await.map(|r| r.rows_affected()))?;
+    // `expired` in its status's rendering changes now.
+    tx.changes_key(Kind::Statuses, poll.status_id);
     Ok(n > 0)
 }
 

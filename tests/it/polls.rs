@@ -646,18 +646,9 @@ async fn polls_from_other_servers(app: TestApp) {
         assert_eq!(p["voters_count"], i as i64 + 1, "{server}: {p}");
     }
 
-    // Mastodon's update at the end: final counts, closed, and no edit in the history.
-    let InboxActivity::Update(update) =
-        serde_json::from_value(fixture("mastodon/update_question.json")).unwrap()
-    else {
-        panic!("not an Update")
-    };
-    let person = serde_json::from_value(fixture("mastodon/person.json")).unwrap();
-    let actor = ApAccount::from_json(person, &data).await.unwrap().row;
-    let note = serde_json::from_value(update.object).unwrap();
-    rookery::service::statuses::receive_update_note(&data, &actor, note)
-        .await
-        .unwrap();
+    // Robin votes in Mastodon's poll, which then ends: its update at the end brings the final
+    // counts, closes it, makes no edit in the history, and Robin hears of the end once, also
+    // when another closing update moves the end again.
     let row = rookery::storage::statuses::find_by_uri_or_url(
         &app.state.db,
         "https://bird.example/users/wren/statuses/110000000000000077",
@@ -665,6 +656,45 @@ async fn polls_from_other_servers(app: TestApp) {
     .await
     .unwrap()
     .unwrap();
+    let r = app
+        .post(
+            &format!("/api/v1/polls/{}/votes", row.poll_id.unwrap()),
+            Some(&robin),
+            json!({"choices": [0]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let person = serde_json::from_value(fixture("mastodon/person.json")).unwrap();
+    let actor = ApAccount::from_json(person, &data).await.unwrap().row;
+    let closing = |end: &str| {
+        let mut doc = fixture("mastodon/update_question.json");
+        doc["object"]["endTime"] = json!(end);
+        doc["object"]["closed"] = json!(end);
+        let InboxActivity::Update(update) = serde_json::from_value(doc).unwrap() else {
+            panic!("not an Update")
+        };
+        serde_json::from_value(update.object).unwrap()
+    };
+    let ended_notes = || async {
+        app.get("/api/v1/notifications?types[]=poll", Some(&robin))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    rookery::service::statuses::receive_update_note(&data, &actor, closing("2026-12-02T10:00:00Z"))
+        .await
+        .unwrap();
+    assert!(
+        crate::federation::eventually(10, || async { ended_notes().await == 1 }).await,
+        "the voter was not told of the end"
+    );
+    rookery::service::statuses::receive_update_note(&data, &actor, closing("2026-12-02T10:00:07Z"))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(ended_notes().await, 1, "the end was announced twice");
     let shown = app
         .get(&format!("/api/v1/statuses/{}", row.id), Some(&robin))
         .await
