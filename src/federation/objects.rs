@@ -228,6 +228,40 @@ pub fn update(note: &Note) -> Value {
     })
 }
 
+/// `Update` carrying a `Question` with new counts. Each has an ID of its own: counts change
+/// without an edit, and receivers drop an activity ID they have seen.
+pub fn poll_update(note: &Note) -> Value {
+    let now = chrono::Utc::now();
+    json!({
+        "id": format!("{}#updates/poll-{}", note.id, now.timestamp_millis()),
+        "type": "Update",
+        "actor": note.attributed_to,
+        "published": now,
+        "to": note.to,
+        "cc": note.cc,
+        "object": note,
+    })
+}
+
+/// A vote in a remote poll, as Mastodon sends one: the `Create` of a `Note` whose `name` is the
+/// chosen option and whose `inReplyTo` is the `Question`, addressed to its author only.
+pub fn vote(note_id: &str, voter: &str, author: &str, option: &str, question: &str) -> Value {
+    json!({
+        "id": format!("{note_id}/activity"),
+        "type": "Create",
+        "actor": voter,
+        "to": [author],
+        "object": {
+            "id": note_id,
+            "type": "Note",
+            "name": option,
+            "attributedTo": voter,
+            "to": [author],
+            "inReplyTo": question,
+        },
+    })
+}
+
 /// `Announce` of a boosted status: `id` is the boost's URI, addressed by its visibility.
 pub fn announce(
     id: &str,

@@ -123,11 +123,7 @@ pub async fn create(
 ) -> AppResult<ScheduledStatus> {
     let at = parse_time(c.scheduled_at.as_deref().unwrap_or_default())?;
     let account_id = user.account.id;
-    if c.poll.is_some() && !c.media_ids.is_empty() {
-        return Err(AppError::unprocessable(
-            "Validation failed: Media and poll cannot both be attached",
-        ));
-    }
+    crate::service::polls::ensure_not_with_media(c.poll.is_some(), !c.media_ids.is_empty())?;
     let media = crate::service::media::for_status(state, account_id, &c.media_ids, None).await?;
     crate::service::statuses::validate_for_schedule(state, &c, !media.is_empty())?;
     if let Some(parent) = c.in_reply_to_id {

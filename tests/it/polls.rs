@@ -297,6 +297,20 @@ async fn polls_are_posted_voted_and_ended(app: TestApp) {
     )
     .await
     .assert_error(422);
+    // Nor by an edit that adds a poll to a post that keeps its media.
+    let pictured = crate::statuses::post(
+        &app,
+        &alice,
+        json!({"status": "a photo", "media_ids": [media["id"]]}),
+    )
+    .await;
+    app.put(
+        &format!("/api/v1/statuses/{}", pictured["id"].as_str().unwrap()),
+        Some(&alice),
+        json!({"status": "a photo", "poll": {"options": ["a", "b"], "expires_in": 600}}),
+    )
+    .await
+    .assert_error(422);
 }
 
 both_backends!(polls_are_posted_voted_and_ended);

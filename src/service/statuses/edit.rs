@@ -193,17 +193,14 @@ pub async fn edit(
     if row.reblog_of_id.is_some() {
         return Err(AppError::unprocessable("A boost cannot be edited"));
     }
-    if e.poll.is_some() && e.media_ids.as_ref().is_some_and(|m| !m.is_empty()) {
-        return Err(AppError::unprocessable(
-            "Validation failed: Media and poll cannot both be attached",
-        ));
-    }
     let media = match &e.media_ids {
         Some(ids) => {
             crate::service::media::for_status(state, user.account.id, ids, Some(row.id)).await?
         }
         None => crate::storage::media::of_statuses(&state.db, &[row.id]).await?,
     };
+    // The attachments it will have, kept or new.
+    crate::service::polls::ensure_not_with_media(e.poll.is_some(), !media.is_empty())?;
     // A short stays a short: new attachments must be one vertical video again.
     if row.short && e.media_ids.is_some() {
         crate::service::shorts::validate(&media)?;

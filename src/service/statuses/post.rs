@@ -627,11 +627,7 @@ pub fn validate_for_schedule(state: &AppState, c: &CreateStatus, has_media: bool
 async fn post(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResult<StatusRow> {
     let state: &AppState = data;
     let account_id = author.account.id;
-    if c.poll.is_some() && !c.media_ids.is_empty() {
-        return Err(AppError::unprocessable(
-            "Validation failed: Media and poll cannot both be attached",
-        ));
-    }
+    crate::service::polls::ensure_not_with_media(c.poll.is_some(), !c.media_ids.is_empty())?;
     let media = crate::service::media::for_status(state, account_id, &c.media_ids, None).await?;
     if c.short {
         crate::service::shorts::validate(&media)?;

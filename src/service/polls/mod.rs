@@ -4,6 +4,15 @@
 //! and whose `inReplyTo` is the question; new counts go out as `Update(Question)`, batched, and
 //! once more when the poll ends. The end is a durable job (`poll_end`) that notifies the voters
 //! here and a local poll's author.
+//!
+//! This file: parameters, the entity, voting and edits; `inbound` what other servers' votes and
+//! `Update(Question)`s change; `outgoing` the `Update(Question)` we send and the two jobs.
+
+mod inbound;
+mod outgoing;
+
+pub use inbound::*;
+pub use outgoing::spawn_workers;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -11,7 +20,7 @@ use serde_json::{Value, json};
 use crate::api_types::status::{Poll, PollOption};
 use crate::error::{AppError, AppResult};
 use crate::federation::protocol::note::Note;
-use crate::jobs::{self, Job, Outcome};
+use crate::jobs;
 use crate::service::activitypub::context::FedData;
 use crate::service::oauth::CurrentUser;
 use crate::state::AppState;
@@ -234,6 +243,18 @@ pub async fn apply_edit(
                 queue_end(tx, p.id, d.expires_at).await?;
             }
         }
+    }
+    Ok(())
+}
+
+/// A status has a poll or media, never both (as Mastodon).
+///
+/// Errors: 422 when it would have both.
+pub fn ensure_not_with_media(has_poll: bool, has_media: bool) -> AppResult<()> {
+    if has_poll && has_media {
+        return Err(AppError::unprocessable(
+            "Validation failed: Media and poll cannot both be attached",
+        ));
     }
     Ok(())
 }
@@ -503,12 +524,12 @@ pub async fn vote(
             "Validation failed: You have already voted on this poll",
         ));
     }
-    let mut vote_ids = Vec::new();
+    let mut vote_uris = Vec::new();
     for c in &picked {
         let vote_id = ids::new_id();
         let uri = format!("{}#votes/{vote_id}", voter.uri);
         store::add_vote(&mut tx, vote_id, poll.id, voter.id, *c, Some(&uri)).await?;
-        vote_ids.push((vote_id, *c));
+        vote_uris.push((uri, *c));
     }
     if author.is_local() {
         store::recount(&mut tx, &poll).await?;
@@ -526,22 +547,14 @@ pub async fn vote(
             .clone()
             .or_else(|| author.shared_inbox_url.clone())
             .ok_or_else(|| anyhow::anyhow!("the poll's author has no inbox"))?;
-        for (vote_id, c) in &vote_ids {
-            let note_id = format!("{}#votes/{vote_id}", voter.uri);
-            let activity = json!({
-                "id": format!("{note_id}/activity"),
-                "type": "Create",
-                "actor": voter.uri,
-                "to": [author.uri],
-                "object": {
-                    "id": note_id,
-                    "type": "Note",
-                    "name": poll.options[*c as usize],
-                    "attributedTo": voter.uri,
-                    "to": [author.uri],
-                    "inReplyTo": status.uri,
-                },
-            });
+        for (note_id, c) in &vote_uris {
+            let activity = crate::federation::objects::vote(
+                note_id,
+                &voter.uri,
+                &author.uri,
+                &poll.options[*c as usize],
+                &status.uri,
+            );
             crate::service::delivery::enqueue(
                 &mut tx,
                 &activity,
@@ -557,7 +570,12 @@ pub async fn vote(
         state.delivery_wakeup.notify_one();
     }
     state.jobs_wakeup.notify_one();
-    show(state, Some(voter.id), id).await
+    // The counts as they now stand; the caller's choices are the ones just made.
+    let poll = store::find(&state.db, poll.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    picked.sort_unstable();
+    Ok(entity(&poll, Some((voter.id, &picked)), Utc::now()))
 }
 
 /// Queues an `Update(Question)` with new counts, unless one is queued already.
@@ -571,270 +589,5 @@ async fn queue_update(tx: &mut Tx, poll_id: i64) -> AppResult<()> {
         )
         .await?;
     }
-    Ok(())
-}
-
-/// A remote actor's `Create(Note)` that votes in a local poll (a `name` and an `inReplyTo` naming
-/// the poll's status). `Ok(false)` when the Note is not a vote in a poll here (it is then an
-/// ordinary Note); `Ok(true)` when it was one, counted or not: a vote is counted once per voter
-/// and option, only while the poll is open, only in polls the voter may see, and only once per
-/// voter in a single-choice poll; the others are logged and ignored.
-pub async fn receive_vote(
-    state: &AppState,
-    actor: &accounts::AccountRow,
-    note: &Note,
-) -> anyhow::Result<bool> {
-    let (Some(name), Some(question)) = (&note.name, &note.in_reply_to) else {
-        return Ok(false);
-    };
-    let Some(status) = statuses::find_by_uri_or_url(&state.db, question.as_str()).await? else {
-        return Ok(false);
-    };
-    let Some(poll_id) = status.poll_id.filter(|_| status.local) else {
-        return Ok(false);
-    };
-    let Some(poll) = store::find(&state.db, poll_id).await? else {
-        return Ok(false);
-    };
-    if poll.expired(Utc::now()) {
-        tracing::info!(voter = %actor.uri, poll = poll.id, "ignoring a vote in an ended poll");
-        return Ok(true);
-    }
-    if statuses::find_visible(&state.db, status.id, actor.id)
-        .await?
-        .is_none()
-    {
-        tracing::info!(voter = %actor.uri, poll = poll.id, "ignoring a vote in a poll its voter cannot see");
-        return Ok(true);
-    }
-    let Some(choice) = poll.options.iter().position(|o| o == name.trim()) else {
-        tracing::info!(voter = %actor.uri, poll = poll.id, "ignoring a vote for no option of the poll");
-        return Ok(true);
-    };
-    let mut tx = state.db.begin().await?;
-    store::lock(&mut tx, poll.id).await?;
-    let before = store::choices_of(&mut tx, poll.id, actor.id).await?;
-    if !poll.multiple && !before.is_empty() {
-        tracing::info!(voter = %actor.uri, poll = poll.id, "ignoring a second vote in a single-choice poll");
-        return Ok(true);
-    }
-    if store::add_vote(
-        &mut tx,
-        ids::new_id(),
-        poll.id,
-        actor.id,
-        choice as i64,
-        Some(note.id.as_str()),
-    )
-    .await?
-    {
-        store::recount(&mut tx, &poll).await?;
-        queue_update(&mut tx, poll.id)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
-    tx.commit().await?;
-    state.jobs_wakeup.notify_one();
-    Ok(true)
-}
-
-/// An `Update(Question)` of a remote status we have: new counts (and, on an edit, new options)
-/// for its poll. Returns whether only the counts changed (so the update is no edit).
-pub async fn receive_counts(
-    state: &AppState,
-    row: &StatusRow,
-    note: &Note,
-) -> anyhow::Result<bool> {
-    let Some(draft) = PollDraft::from_question(note) else {
-        return Ok(false);
-    };
-    let current = match row.poll_id {
-        Some(id) => store::find(&state.db, id).await?,
-        None => None,
-    };
-    let mut tx = state.db.begin().await?;
-    let counts_only = match &current {
-        Some(p) if p.options.0 == draft.options && p.multiple == draft.multiple => {
-            store::set_counts(&mut tx, p, &draft.tallies, draft.voters_count).await?;
-            // A moved end (Mastodon's closing update says when it really closed) is recorded,
-            // but an end already announced here is not announced again.
-            if p.expires_at != draft.expires_at {
-                store::set_end(&mut tx, p, draft.expires_at).await?;
-                if !p.ended {
-                    queue_end(&mut tx, p.id, draft.expires_at)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
-                }
-            }
-            true
-        }
-        _ => {
-            apply_edit(
-                &mut tx,
-                row.id,
-                row.account_id,
-                current.as_ref(),
-                &PollEdit::Set(draft),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            false
-        }
-    };
-    tx.commit().await?;
-    Ok(counts_only)
-}
-
-/// The `Update(Question)` of a local status's poll as it stands, with an ID of its own (each
-/// carries new counts, and receivers drop an activity ID they have seen), to the status's remote
-/// audience and the poll's remote voters.
-async fn send_update(state: &AppState, status: &StatusRow, tx: &mut Tx) -> AppResult<bool> {
-    let note = crate::service::activitypub::note_of(state, status).await?;
-    let Some(poll_id) = status.poll_id else {
-        return Ok(false);
-    };
-    let mentions = crate::storage::statuses::facts_of(&state.db, statuses::ANONYMOUS, &[status.id])
-        .await?
-        .mentions
-        .into_iter()
-        .map(|(_, a)| a)
-        .collect::<Vec<_>>();
-    let mentioned = accounts::find_accounts(&state.db, &mentions).await?;
-    let mut inboxes = crate::service::statuses::remote_audience(
-        state,
-        status.account_id,
-        &status.visibility,
-        &mentioned,
-    )
-    .await?;
-    inboxes.extend(store::remote_voter_inboxes(&state.db, poll_id).await?);
-    inboxes.sort();
-    inboxes.dedup();
-    if inboxes.is_empty() {
-        return Ok(false);
-    }
-    let stamp = Utc::now().timestamp_millis();
-    let activity = json!({
-        "id": format!("{}#updates/poll-{stamp}", note.id),
-        "type": "Update",
-        "actor": note.attributed_to,
-        "published": Utc::now(),
-        "to": note.to,
-        "cc": note.cc,
-        "object": note,
-    });
-    crate::service::delivery::enqueue(tx, &activity, status.account_id, &inboxes, None).await?;
-    Ok(true)
-}
-
-/// Runs the poll workers: batched count updates and poll ends.
-pub fn spawn_workers(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
-    let (s1, s2) = (state.clone(), state.clone());
-    vec![
-        tokio::spawn(jobs::run_worker(
-            state.db.clone(),
-            UPDATE_JOB,
-            2,
-            5,
-            state.jobs_wakeup.clone(),
-            move |job| update_job(s1.clone(), job),
-            |_, _| async {},
-        )),
-        tokio::spawn(jobs::run_worker(
-            state.db.clone(),
-            END_JOB,
-            2,
-            5,
-            state.jobs_wakeup.clone(),
-            move |job| end_job(s2.clone(), job),
-            |_, _| async {},
-        )),
-    ]
-}
-
-fn poll_id_of(job: &Job) -> i64 {
-    job.payload["poll_id"].as_i64().unwrap_or_default()
-}
-
-async fn update_job(state: AppState, job: Job) -> Outcome {
-    match send_counts(&state, poll_id_of(&job)).await {
-        Ok(()) => Outcome::Done,
-        Err(e) => Outcome::Retry(e.to_string()),
-    }
-}
-
-async fn send_counts(state: &AppState, poll_id: i64) -> AppResult<()> {
-    store::clear_update(&state.db, poll_id).await?;
-    let Some(poll) = store::find(&state.db, poll_id).await? else {
-        return Ok(());
-    };
-    let Some(status) = statuses::find(&state.db, poll.status_id).await? else {
-        return Ok(());
-    };
-    if !status.local {
-        return Ok(());
-    }
-    let mut tx = state.db.begin().await?;
-    let sent = send_update(state, &status, &mut tx).await?;
-    tx.commit().await?;
-    if sent {
-        state.delivery_wakeup.notify_one();
-    }
-    Ok(())
-}
-
-async fn end_job(state: AppState, job: Job) -> Outcome {
-    match end(&state, poll_id_of(&job)).await {
-        Ok(()) => Outcome::Done,
-        Err(e) => Outcome::Retry(e.to_string()),
-    }
-}
-
-/// A poll's end, once: `poll` notifications to the voters here and to a local author, and for a
-/// local poll the final `Update(Question)`. A job for a poll whose end moved later (an edit) does
-/// nothing; the new end has its own job.
-async fn end(state: &AppState, poll_id: i64) -> AppResult<()> {
-    let Some(poll) = store::find(&state.db, poll_id).await? else {
-        return Ok(());
-    };
-    if !poll.expired(Utc::now()) || poll.ended {
-        return Ok(());
-    }
-    let Some(status) = statuses::find(&state.db, poll.status_id).await? else {
-        return Ok(());
-    };
-    let mut tx = state.db.begin().await?;
-    if !store::mark_ended(&mut tx, &poll).await? {
-        return Ok(());
-    }
-    let mut recipients = store::local_voters(&mut tx, poll.id).await?;
-    if status.local {
-        recipients.push(poll.account_id);
-    }
-    recipients.sort_unstable();
-    recipients.dedup();
-    let wanted: Vec<crate::storage::notifications::NewNotification<'_>> = recipients
-        .iter()
-        .map(|r| crate::storage::notifications::NewNotification {
-            account_id: *r,
-            from: poll.account_id,
-            kind: "poll",
-            about: crate::storage::notifications::About {
-                status_id: Some(status.id),
-                ..Default::default()
-            },
-        })
-        .collect();
-    let pending: Vec<_> = crate::service::notifications::create_many(&mut tx, &wanted)
-        .await?
-        .into_iter()
-        .flatten()
-        .collect();
-    let sent = status.local && send_update(state, &status, &mut tx).await?;
-    tx.commit().await?;
-    if sent {
-        state.delivery_wakeup.notify_one();
-    }
-    crate::service::notifications::publish(state, &pending).await;
     Ok(())
 }
