@@ -20,6 +20,19 @@ pub async fn add_local(
     file: &Path,
     category: Option<&str>,
 ) -> AppResult<()> {
+    let bytes = tokio::fs::read(file)
+        .await
+        .map_err(|e| AppError::unprocessable(format!("Cannot read {}: {e}", file.display())))?;
+    add_local_image(state, shortcode, &bytes, category).await
+}
+
+/// [`add_local`] with the image's bytes.
+async fn add_local_image(
+    state: &AppState,
+    shortcode: &str,
+    bytes: &[u8],
+    category: Option<&str>,
+) -> AppResult<()> {
     let ok_code = (2..=30).contains(&shortcode.len())
         && shortcode
             .chars()
@@ -29,9 +42,6 @@ pub async fn add_local(
             "The shortcode must be 2 to 30 letters, digits or underscores",
         ));
     }
-    let bytes = tokio::fs::read(file)
-        .await
-        .map_err(|e| AppError::unprocessable(format!("Cannot read {}: {e}", file.display())))?;
     if bytes.len() > MAX_BYTES {
         return Err(AppError::unprocessable("The image is larger than 256 KiB"));
     }
@@ -53,7 +63,7 @@ pub async fn add_local(
             .await
             .map_err(anyhow::Error::from)?;
     }
-    tokio::fs::write(&path, &bytes)
+    tokio::fs::write(&path, bytes)
         .await
         .map_err(anyhow::Error::from)?;
     let inserted = emojis::insert_local(
@@ -361,12 +371,7 @@ pub async fn copy_remote(state: &AppState, handle: &str, category: Option<&str>)
         .get(&key)
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
-    let dir = tempfile::tempdir().map_err(anyhow::Error::from)?;
-    let file = dir.path().join("emoji");
-    tokio::fs::write(&file, &bytes)
-        .await
-        .map_err(anyhow::Error::from)?;
-    add_local(state, code, &file, category).await
+    add_local_image(state, code, &bytes, category).await
 }
 
 /// Remote emojis known here (for `rookery admin emoji list --remote`), newest first.

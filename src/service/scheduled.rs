@@ -174,24 +174,42 @@ async fn queue(tx: &mut crate::storage::Tx, id: i64, at: DateTime<Utc>) -> AppRe
 }
 
 async fn entity(state: &AppState, row: ScheduledRow) -> AppResult<ScheduledStatus> {
-    let params: Params = serde_json::from_value(row.params.0).unwrap_or_default();
-    let ids: Vec<i64> = params
-        .media_ids
-        .iter()
-        .flatten()
-        .filter_map(|i| i.parse().ok())
+    entities(state, vec![row])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)
+}
+
+/// `ScheduledStatus` entities, in the order given, with one query for all their media.
+async fn entities(state: &AppState, rows: Vec<ScheduledRow>) -> AppResult<Vec<ScheduledStatus>> {
+    let parsed: Vec<(ScheduledRow, Params, Vec<i64>)> = rows
+        .into_iter()
+        .map(|row| {
+            let params: Params = serde_json::from_value(row.params.0.clone()).unwrap_or_default();
+            let ids = params
+                .media_ids
+                .iter()
+                .flatten()
+                .filter_map(|i| i.parse().ok())
+                .collect();
+            (row, params, ids)
+        })
         .collect();
-    let mut media = crate::storage::media::find_many(&state.db, &ids).await?;
-    media.sort_by_key(|m| ids.iter().position(|i| *i == m.id));
-    Ok(ScheduledStatus {
-        id: row.id.to_string(),
-        scheduled_at: row.scheduled_at,
-        media_attachments: media
-            .iter()
-            .map(|m| crate::service::media::entity(state, m))
-            .collect(),
-        params,
-    })
+    let all: Vec<i64> = parsed.iter().flat_map(|(_, _, ids)| ids.clone()).collect();
+    let media = crate::storage::media::find_many(&state.db, &all).await?;
+    Ok(parsed
+        .into_iter()
+        .map(|(row, params, ids)| ScheduledStatus {
+            id: row.id.to_string(),
+            scheduled_at: row.scheduled_at,
+            media_attachments: ids
+                .iter()
+                .filter_map(|id| media.iter().find(|m| m.id == *id))
+                .map(|m| crate::service::media::entity(state, m))
+                .collect(),
+            params,
+        })
+        .collect())
 }
 
 /// The caller's scheduled status with this ID.
@@ -211,11 +229,11 @@ pub async fn list(
     user: &CurrentUser,
     page: &Page,
 ) -> AppResult<Vec<ScheduledStatus>> {
-    let mut out = Vec::new();
-    for row in store::page_of(&state.db, user.account.id, page).await? {
-        out.push(entity(state, row).await?);
-    }
-    Ok(out)
+    entities(
+        state,
+        store::page_of(&state.db, user.account.id, page).await?,
+    )
+    .await
 }
 
 /// `GET /api/v1/scheduled_statuses/:id`.

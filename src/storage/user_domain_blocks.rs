@@ -61,21 +61,22 @@ pub async fn blocked_among(db: &Db, viewer: i64, targets: &[i64]) -> sqlx::Resul
     on_db!(db, c => bind_args!(sqlx::query_scalar(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)
 }
 
-/// Accounts on `domain` that follow `account_id`, or ask to (`requests`).
+/// Accounts on `domain` that follow `account_id`, or ask to (`requests`), with their `Follow`'s
+/// ID when it came from their server.
 pub async fn followers_on(
     tx: &mut Tx,
     account_id: i64,
     domain: &str,
     requests: bool,
-) -> sqlx::Result<Vec<i64>> {
+) -> sqlx::Result<Vec<(i64, Option<String>)>> {
     let table = if requests {
         "follow_requests"
     } else {
         "follows"
     };
     let sql = format!(
-        "SELECT f.account_id FROM {table} f JOIN accounts a ON a.id = f.account_id \
+        "SELECT f.account_id, f.uri FROM {table} f JOIN accounts a ON a.id = f.account_id \
          WHERE f.target_account_id = $1 AND a.domain = $2"
     );
-    on_db!(tx, c => sqlx::query_scalar(AssertSqlSafe(sql.as_str())).bind(account_id).bind(domain).fetch_all(c).await)
+    on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(account_id).bind(domain).fetch_all(c).await)
 }

@@ -73,8 +73,13 @@ pub async fn block(state: &AppState, me: i64, domain: &str) -> AppResult<()> {
         } else {
             FollowTable::Follows
         };
-        for follower in blocks::followers_on(&mut tx, me, &domain, requests).await? {
-            let found = store::find_follow(&state.db, table, follower, me).await?;
+        let followers = blocks::followers_on(&mut tx, me, &domain, requests).await?;
+        let ids: Vec<i64> = followers.iter().map(|(id, _)| *id).collect();
+        let mut rows = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(crate::storage::sql::MAX_ROWS) {
+            rows.extend(accounts::find_accounts(&state.db, chunk).await?);
+        }
+        for (follower, uri) in followers {
             if !store::delete_follow(&mut tx, table, follower, me).await? {
                 continue;
             }
@@ -90,17 +95,17 @@ pub async fn block(state: &AppState, me: i64, domain: &str) -> AppResult<()> {
             } else {
                 statuses::unmerge_from_feed(&mut tx, follower, me).await?;
             }
-            let Some(account) = accounts::find_account(&state.db, follower).await? else {
+            let Some(account) = rows.iter().find(|a| a.id == follower) else {
                 continue;
             };
-            if let Some(uri) = found.and_then(|f| f.uri) {
+            if let Some(uri) = uri {
                 let reject = serde_json::json!({
                     "id": format!("{}#reject/{}", me_row.uri, crate::storage::ids::new_id()),
                     "type": "Reject",
                     "actor": me_row.uri,
                     "object": follow_activity(&uri, &account.uri, &me_row.uri),
                 });
-                send_to(&mut tx, &reject, me, &account).await?;
+                send_to(&mut tx, &reject, me, account).await?;
                 sent = true;
             }
         }

@@ -4,8 +4,8 @@
 //!
 //! Source: docs.joinmastodon.org/methods/statuses/.
 //!
-//! One file per concern: `post` (posting through the client API: text, mentions, media, the
-//! write), `outgoing` (the `Create` we send and its audience), `edit` (edits, history, source),
+//! One file per concern: `post` (posting through the client API: text, mentions, media),
+//! `distribute` (the write that stores a new status and streams it), `outgoing` (the `Create` we send and its audience), `edit` (edits, history, source),
 //! `delete` (by the author, or all of an account's), `actions` (favourite, boost, bookmark, pin,
 //! thread mute), `thread` (context), `inbound` (what arriving Notes, likes, boosts, edits and deletes
 //! change, called by `federation::inbound`). This file: visibility and ownership checks
@@ -13,6 +13,7 @@
 
 mod actions;
 mod delete;
+mod distribute;
 mod edit;
 mod inbound;
 mod outgoing;
@@ -21,6 +22,7 @@ mod thread;
 
 pub use actions::*;
 pub use delete::*;
+pub use distribute::*;
 pub use edit::*;
 pub use inbound::*;
 pub use outgoing::*;
