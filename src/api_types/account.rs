@@ -162,6 +162,8 @@ pub struct Source {
     pub hide_collections: bool,
     pub discoverable: bool,
     pub indexable: bool,
+    /// Who may quote new posts by default (Mastodon 4.5): public | followers | nobody.
+    pub quote_policy: String,
 }
 
 /// `Role` entity (docs.joinmastodon.org/entities/Role/).
@@ -200,6 +202,7 @@ impl CredentialAccount {
             account,
             source: Source {
                 privacy: s.privacy.clone().unwrap_or_else(|| "public".into()),
+                quote_policy: s.quote_policy.clone().unwrap_or_else(|| "public".into()),
                 sensitive: s.sensitive,
                 language: s.language.clone(),
                 note: s.note_source.clone(),

@@ -59,6 +59,14 @@ pub struct Status {
     /// watched it (each viewer once a day).
     pub short: bool,
     pub views_count: i64,
+    /// Accepted quotes of it (Mastodon 4.5).
+    pub quotes_count: i64,
+    /// What it quotes: a `Quote` (`{state, quoted_status}`), or a `ShallowQuote`
+    /// (`{state, quoted_status_id}`) inside a quoted status; null when it quotes nothing.
+    /// `quote` and `quote_approval` come last before `reblog`: `service::rendered` writes them per
+    /// request.
+    pub quote: Option<serde_json::Value>,
+    pub quote_approval: QuoteApproval,
     /// The boosted status. Declared after every field but the viewer's: `service::rendered`
     /// keeps statuses' JSON up to here and writes this and the viewer's fields per request.
     pub reblog: Option<Box<Status>>,
@@ -75,6 +83,16 @@ pub struct Status {
     pub pinned: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filtered: Option<Vec<super::filter::FilterResult>>,
+}
+
+/// `QuoteApproval` (docs.joinmastodon.org/entities/QuoteApproval/): who may quote a status with
+/// automatic or manual approval (`public`, `followers`, `following`, `unsupported_policy`), and
+/// what applies to the viewer: `automatic`, `manual`, `unknown` or `denied`.
+#[derive(Clone, Debug, Serialize)]
+pub struct QuoteApproval {
+    pub automatic: Vec<String>,
+    pub manual: Vec<String>,
+    pub current_user: String,
 }
 
 /// One option of a [`Poll`]: `votes_count` is null while totals are hidden.

@@ -100,6 +100,8 @@ pub struct NoteParts<'a> {
     pub poll: Option<&'a crate::storage::polls::PollRow>,
     /// `Emoji` tags of the custom emojis it uses (`service::emojis::tags`).
     pub emojis: &'a [Tag],
+    /// What it quotes: the quoted object's id and, once approved, the stamp's.
+    pub quote: Option<(&'a str, Option<&'a str>)>,
 }
 
 /// The `Note` of a local status.
@@ -165,11 +167,38 @@ pub fn note(cfg: &Config, s: &StatusRow, p: &NoteParts<'_>) -> Note {
         end_time: None,
         closed: None,
         voters_count: None,
+        quote: p.quote.map(|(q, _)| json!(q)),
+        misskey_quote: p.quote.map(|(q, _)| json!(q)),
+        quote_url: None,
+        quote_uri: p.quote.map(|(q, _)| json!(q)),
+        quote_authorization: p.quote.and_then(|(_, a)| a).map(|a| json!(a)),
+        interaction_policy: Some(interaction_policy(cfg, s, p.author)),
     };
     if let Some(poll) = p.poll {
         question(&mut note, poll);
     }
     note
+}
+
+/// `interactionPolicy` of a local status, as Mastodon sends it: who may quote it with automatic
+/// approval (the public, the author's followers, or only the author).
+fn interaction_policy(_cfg: &Config, s: &StatusRow, author: &AccountRow) -> Value {
+    use crate::storage::quotes::{POLICY_FOLLOWERS, POLICY_FOLLOWING, POLICY_PUBLIC};
+    let auto = s.quote_approval_policy >> 16;
+    let mut approved: Vec<String> = Vec::new();
+    if auto & POLICY_PUBLIC != 0 {
+        approved.push(PUBLIC.to_string());
+    }
+    if auto & POLICY_FOLLOWERS != 0 {
+        approved.push(format!("{}/followers", author.uri));
+    }
+    if auto & POLICY_FOLLOWING != 0 {
+        approved.push(format!("{}/following", author.uri));
+    }
+    if approved.is_empty() {
+        approved.push(author.uri.clone());
+    }
+    json!({ "canQuote": { "automaticApproval": approved } })
 }
 
 /// Makes `note` the `Question` of `poll`, as Mastodon sends polls: the options with their counts,

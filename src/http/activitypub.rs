@@ -348,3 +348,15 @@ pub async fn emoji(State(state): State<AppState>, Path(id): Path<String>) -> App
     let doc = crate::service::emojis::document(&state, &id).await?;
     Ok(activity_json(svc::with_context(doc)?))
 }
+
+/// `GET /users/:name/quote_authorizations/:id`: the stamp (FEP-044f `QuoteAuthorization`)
+/// approving a quote of one of the user's statuses; 404 once revoked or for anything else.
+pub async fn quote_authorization(
+    get: ApGet,
+    Path((name, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    get.authorize().await?;
+    Ok(activity_json(
+        crate::service::quotes::outgoing::stamp(&get.data, &name, &id).await?,
+    ))
+}

@@ -29,6 +29,7 @@ pub mod oauth;
 pub mod passwords;
 pub mod polls;
 pub mod push;
+pub mod quotes;
 pub mod rate_limit;
 pub mod recovery;
 pub mod relationships;

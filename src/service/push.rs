@@ -39,6 +39,8 @@ pub const ALERTS: &[&str] = &[
     "favourite",
     "poll",
     "update",
+    "quote",
+    "quoted_update",
     "admin.sign_up",
     "admin.report",
 ];

@@ -170,22 +170,25 @@ pub async fn statuses_with(
     rows: Vec<StatusRow>,
     viewer_state: Option<statuses::ViewerState>,
 ) -> AppResult<Vec<Status>> {
-    build_statuses(state, viewer, &rows, viewer_state, true).await
+    build_statuses(state, viewer, &rows, viewer_state, true, 0).await
 }
 
 /// Statuses as an anonymous viewer sees them, in the order given, each on its own: a boost's
 /// `reblog` is left empty (`service::rendered` keeps statuses this way and nests them per page).
 pub async fn unnested(state: &AppState, rows: &[StatusRow]) -> AppResult<Vec<Status>> {
-    build_statuses(state, None, rows, Some(Default::default()), false).await
+    build_statuses(state, None, rows, Some(Default::default()), false, 0).await
 }
 
 /// [`statuses_with`], nesting boosted statuses (read when not among `rows`) only when `nest`.
+/// `depth` 0 renders quotes in full (the quoted status inside); quoted statuses themselves are
+/// rendered at depth 1, with shallow quotes.
 async fn build_statuses(
     state: &AppState,
     viewer: Option<i64>,
     rows: &[StatusRow],
     viewer_state: Option<statuses::ViewerState>,
     nest: bool,
+    depth: u8,
 ) -> AppResult<Vec<Status>> {
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -262,6 +265,21 @@ async fn build_statuses(
         .filter(|(_, _, t)| t.contains(':'))
         .collect();
     let status_emojis = crate::service::emojis::used_in_many(state, &emoji_items).await?;
+    // Quotes: what each status quotes, how often each is quoted, and the viewer's follows with
+    // the authors whose quote policies ask for them.
+    let quote_rows = crate::storage::quotes::of_statuses(db, &status_ids).await?;
+    let quotes = quote_entities(state, viewer, &quote_rows, depth).await?;
+    let quote_counts: HashMap<i64, i64> = crate::storage::quotes::accepted_counts(db, &status_ids)
+        .await?
+        .into_iter()
+        .collect();
+    let (following, followed_by) = quote_follows(
+        state,
+        viewer,
+        all.values()
+            .map(|s| (s.account_id, s.quote_approval_policy)),
+    )
+    .await?;
     let base = state.config.base_url();
     let build = |s: &StatusRow| -> AppResult<Status> {
         let (_, author) = acc.get(&s.account_id).ok_or(AppError::NotFound)?;
@@ -320,6 +338,16 @@ async fn build_statuses(
             filtered: None,
             short: s.short,
             views_count: s.views_count,
+            quotes_count: quote_counts.get(&s.id).copied().unwrap_or(0),
+            quote: quotes.get(&s.id).cloned(),
+            quote_approval: crate::service::quotes::approval(
+                s.quote_approval_policy,
+                &s.visibility,
+                s.account_id,
+                viewer,
+                following.contains(&s.account_id),
+                followed_by.contains(&s.account_id),
+            ),
         };
         Ok(match viewer {
             Some(v) => for_viewer(st, v, s.conversation_id, vs),
@@ -335,9 +363,104 @@ async fn build_statuses(
             st.favourited = inner.favourited;
             st.reblogged = inner.reblogged;
             st.bookmarked = inner.bookmarked;
+            // Who may quote a boost is who may quote what it boosts (Mastodon's `proper`).
+            st.quote_approval = inner.quote_approval.clone();
             st.reblog = Some(Box::new(inner));
         }
         out.push(st);
+    }
+    Ok(out)
+}
+
+/// Of the authors of statuses with these `(author, quote policy)`, those `viewer` follows and
+/// those following `viewer`, asked only about policies that depend on it.
+pub async fn quote_follows(
+    state: &AppState,
+    viewer: Option<i64>,
+    statuses: impl Iterator<Item = (i64, i64)>,
+) -> AppResult<(
+    std::collections::HashSet<i64>,
+    std::collections::HashSet<i64>,
+)> {
+    let Some(v) = viewer else {
+        return Ok(Default::default());
+    };
+    let mut authors: Vec<i64> = statuses
+        .filter(|(a, p)| *a != v && crate::service::quotes::Policy::asks_follows(*p))
+        .map(|(a, _)| a)
+        .collect();
+    authors.sort_unstable();
+    authors.dedup();
+    if authors.is_empty() {
+        return Ok(Default::default());
+    }
+    let (f, b) = crate::storage::quotes::follow_links(&state.db, v, &authors).await?;
+    Ok((f.into_iter().collect(), b.into_iter().collect()))
+}
+
+/// `Quote` entities (docs.joinmastodon.org/entities/Quote/) of these quotes as `viewer` sees
+/// them, by quoting status: at `depth` 0 with the quoted status rendered inside when accepted and
+/// shown to the viewer, deeper as a `ShallowQuote` (its ID only). An accepted quote whose quoted
+/// status is gone is `deleted`, one the viewer may not see `unauthorized`, one whose author the
+/// viewer blocks or mutes (or the reverse) `blocked_account`.
+pub async fn quote_entities(
+    state: &AppState,
+    viewer: Option<i64>,
+    rows: &[crate::storage::quotes::QuoteRow],
+    depth: u8,
+) -> AppResult<HashMap<i64, serde_json::Value>> {
+    use crate::storage::quotes::ACCEPTED;
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let v = viewer.unwrap_or(ANONYMOUS);
+    let accepted: Vec<i64> = rows
+        .iter()
+        .filter(|q| q.state == ACCEPTED)
+        .filter_map(|q| q.quoted_status_id)
+        .collect();
+    let standing: HashMap<i64, (bool, bool)> =
+        crate::storage::quotes::standing(&state.db, v, &accepted)
+            .await?
+            .into_iter()
+            .map(|(id, visible, filtered)| (id, (visible, filtered)))
+            .collect();
+    let shown: Vec<i64> = standing
+        .iter()
+        .filter(|(_, (visible, filtered))| *visible && !*filtered)
+        .map(|(id, _)| *id)
+        .collect();
+    let mut nested: HashMap<i64, Status> = HashMap::new();
+    if depth == 0 && !shown.is_empty() {
+        let quoted = statuses::find_many(&state.db, &shown).await?;
+        for st in Box::pin(build_statuses(state, viewer, &quoted, None, true, 1)).await? {
+            nested.insert(st.id.parse().unwrap_or_default(), st);
+        }
+    }
+    let mut out = HashMap::with_capacity(rows.len());
+    for q in rows {
+        let shown_state = match (q.state.as_str(), q.quoted_status_id) {
+            (ACCEPTED, None) => "deleted",
+            (ACCEPTED, Some(id)) => match standing.get(&id) {
+                Some((true, false)) => ACCEPTED,
+                Some((true, true)) => "blocked_account",
+                _ => "unauthorized",
+            },
+            (other, _) => other,
+        };
+        let quoted = q.quoted_status_id.filter(|_| shown_state == ACCEPTED);
+        let value = if depth == 0 {
+            serde_json::json!({
+                "state": shown_state,
+                "quoted_status": quoted.and_then(|id| nested.get(&id)),
+            })
+        } else {
+            serde_json::json!({
+                "state": shown_state,
+                "quoted_status_id": quoted.map(|id| id.to_string()),
+            })
+        };
+        out.insert(q.status_id, value);
     }
     Ok(out)
 }

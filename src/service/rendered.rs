@@ -31,12 +31,23 @@ pub const CAPACITY_BYTES: u64 = 8 << 20;
 /// fields (`api_types::status::Status` declares `reblog` last but for those).
 const BARE_END: &[u8] = b",\"reblog\":null}";
 
+/// Where the per-request tail of a kept status starts: `quote` and `quote_approval`, declared last
+/// before `reblog`, change with the viewer and with the quote's approval.
+const QUOTE_START: &[u8] = b",\"quote\":";
+
 /// One status as kept: see the module's documentation.
 pub struct Rendered {
-    /// The `Status` JSON without [`BARE_END`]: `{"id":...,"views_count":N`.
+    /// The `Status` JSON without its `quote`, `quote_approval` and [`BARE_END`]:
+    /// `{"id":...,"quotes_count":N`.
     json: Box<[u8]>,
+    id: i64,
     account_id: i64,
     conversation_id: i64,
+    visibility: Box<str>,
+    /// Who may quote it (`service::quotes::Policy` bits).
+    quote_policy: i64,
+    /// It quotes something: [`page`] renders the `Quote` afresh.
+    has_quote: bool,
     /// Where its `Poll` lies in `json` (a byte range) and the poll's ID: [`page`] writes the poll
     /// afresh there, since its counts, `expired` and the viewer's votes change on their own.
     poll: Option<(std::ops::Range<usize>, i64)>,
@@ -119,6 +130,18 @@ async fn rendered(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, Arc<R
                 row.id
             )));
         };
+        // The first `,"quote":` is the field's: no field before it holds an object with that key,
+        // and inside strings every quote mark is escaped.
+        let Some(tail) = json
+            .windows(QUOTE_START.len())
+            .position(|w| w == QUOTE_START)
+        else {
+            return Err(crate::error::AppError::Internal(anyhow::anyhow!(
+                "status {} has no quote field",
+                row.id
+            )));
+        };
+        let json = &json[..tail];
         let poll = match (&status.poll, row.poll_id) {
             (Some(p), Some(poll_id)) => {
                 let mut needle = b"\"poll\":".to_vec();
@@ -158,8 +181,12 @@ async fn rendered(state: &AppState, ids: &[i64]) -> AppResult<HashMap<i64, Arc<R
         }
         let r = Arc::new(Rendered {
             json: json.into(),
+            id: row.id,
             account_id: row.account_id,
             conversation_id: row.conversation_id,
+            visibility: row.visibility.as_str().into(),
+            quote_policy: row.quote_approval_policy,
+            has_quote: status.quote.is_some(),
             poll,
             sources: sources.into(),
             generation,
@@ -203,6 +230,16 @@ fn write_viewer_fields(
     out.extend_from_slice(b",\"filtered\":[]");
 }
 
+/// What a page writes afresh into kept statuses: polls (by poll ID) and quotes (by quoting
+/// status) as JSON, and the viewer's follows that quote policies ask about.
+struct Fresh {
+    viewer: Option<i64>,
+    polls: HashMap<i64, Vec<u8>>,
+    quotes: HashMap<i64, Vec<u8>>,
+    following: std::collections::HashSet<i64>,
+    followed_by: std::collections::HashSet<i64>,
+}
+
 /// One status of a page: the kept JSON, then `reblog` (the boosted status, itself with the
 /// viewer's fields), then the viewer's fields (for a boost, favourited, boosted and bookmarked
 /// are the boosted status's, as Mastodon shows them).
@@ -212,13 +249,13 @@ fn write_status(
     id: i64,
     own: &Rendered,
     boosted: Option<(i64, &Rendered)>,
-    polls: &HashMap<i64, Vec<u8>>,
+    fresh: &Fresh,
 ) {
-    write_kept(out, own, polls);
+    write_kept(out, own, boosted.map_or(own, |(_, b)| b), fresh);
     out.extend_from_slice(b",\"reblog\":");
     match boosted {
         Some((bid, b)) => {
-            write_kept(out, b, polls);
+            write_kept(out, b, b, fresh);
             out.extend_from_slice(b",\"reblog\":null");
             if let Some((v, vs)) = viewer {
                 write_viewer_fields(out, v, vs, bid, bid, b);
@@ -234,19 +271,37 @@ fn write_status(
     out.push(b'}');
 }
 
-/// A kept status's JSON with its poll, if any, as it is now (from `polls`, by poll ID).
-fn write_kept(out: &mut Vec<u8>, r: &Rendered, polls: &HashMap<i64, Vec<u8>>) {
+/// A kept status's JSON with its poll, if any, as it is now (from `fresh`), then its `quote` and
+/// its `quote_approval` for the viewer (from `policy_of`: a boost's is the boosted status's).
+fn write_kept(out: &mut Vec<u8>, r: &Rendered, policy_of: &Rendered, fresh: &Fresh) {
     match &r.poll {
         Some((range, poll_id)) => {
-            let fresh = polls
+            let now = fresh
+                .polls
                 .get(poll_id)
                 .map_or(&r.json[range.clone()], |p| p.as_slice());
             out.extend_from_slice(&r.json[..range.start]);
-            out.extend_from_slice(fresh);
+            out.extend_from_slice(now);
             out.extend_from_slice(&r.json[range.end..]);
         }
         None => out.extend_from_slice(&r.json),
     }
+    out.extend_from_slice(QUOTE_START);
+    match fresh.quotes.get(&r.id).filter(|_| r.has_quote) {
+        Some(q) => out.extend_from_slice(q),
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"quote_approval\":");
+    let approval = crate::service::quotes::approval(
+        policy_of.quote_policy,
+        &policy_of.visibility,
+        policy_of.account_id,
+        fresh.viewer,
+        fresh.following.contains(&policy_of.account_id),
+        fresh.followed_by.contains(&policy_of.account_id),
+    );
+    // Serializing a struct of strings cannot fail.
+    out.extend(serde_json::to_vec(&approval).unwrap_or_default());
 }
 
 /// A page of statuses as a JSON array of `Status`, in the order of `rows`, as `viewer` sees them
@@ -269,14 +324,38 @@ pub async fn page(
         .values()
         .filter_map(|r| r.poll.as_ref().map(|(_, p)| *p))
         .collect();
+    let viewer_id = viewer.map(|(v, _)| v);
     let mut polls = HashMap::new();
-    for (id, poll) in
-        crate::service::polls::entities(state, viewer.map(|(v, _)| v), &poll_ids).await?
-    {
+    for (id, poll) in crate::service::polls::entities(state, viewer_id, &poll_ids).await? {
         let json =
             serde_json::to_vec(&poll).map_err(|e| crate::error::AppError::Internal(e.into()))?;
         polls.insert(id, json);
     }
+    let quoting: Vec<i64> = found
+        .values()
+        .filter(|r| r.has_quote)
+        .map(|r| r.id)
+        .collect();
+    let quote_rows = crate::storage::quotes::of_statuses(&state.db, &quoting).await?;
+    let mut quotes = HashMap::new();
+    for (id, q) in crate::service::render::quote_entities(state, viewer_id, &quote_rows, 0).await? {
+        let json =
+            serde_json::to_vec(&q).map_err(|e| crate::error::AppError::Internal(e.into()))?;
+        quotes.insert(id, json);
+    }
+    let (following, followed_by) = crate::service::render::quote_follows(
+        state,
+        viewer_id,
+        found.values().map(|r| (r.account_id, r.quote_policy)),
+    )
+    .await?;
+    let fresh = Fresh {
+        viewer: viewer_id,
+        polls,
+        quotes,
+        following,
+        followed_by,
+    };
     let size: usize = found.values().map(|r| r.json.len() + 160).sum();
     let mut out = Vec::with_capacity(size + 2);
     out.push(b'[');
@@ -290,7 +369,7 @@ pub async fn page(
         let boosted = row
             .reblog_of_id
             .and_then(|b| found.get(&b).map(|r| (b, &**r)));
-        write_status(&mut out, viewer, row.id, own, boosted, &polls);
+        write_status(&mut out, viewer, row.id, own, boosted, &fresh);
     }
     out.push(b']');
     Ok(out)

@@ -39,6 +39,11 @@ pub struct Params {
     pub in_reply_to_id: Option<String>,
     pub language: Option<String>,
     pub application_id: Option<String>,
+    /// Mastodon 4.5's quote parameters, checked when it is posted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quoted_status_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_approval_policy: Option<String>,
     pub scheduled_at: Option<String>,
     pub idempotency: Option<String>,
     pub with_rate_limit: bool,
@@ -145,6 +150,8 @@ pub async fn create(
         spoiler_text: Some(c.spoiler_text.clone()),
         visibility: c.visibility.clone(),
         in_reply_to_id: c.in_reply_to_id.map(|i| i.to_string()),
+        quoted_status_id: c.quoted_status_id.map(|i| i.to_string()),
+        quote_approval_policy: c.quote_approval_policy.clone(),
         language: c.language.clone(),
         application_id: c.application_id.map(|i| i.to_string()),
         scheduled_at: None,
@@ -369,6 +376,8 @@ async fn publish(data: &FedData, id: i64) -> AppResult<()> {
         application_id: row.application_id,
         in_reply_to_story: None,
         short: false,
+        quoted_status_id: p.quoted_status_id.and_then(|i| i.parse().ok()),
+        quote_approval_policy: p.quote_approval_policy,
     };
     crate::service::statuses::create_unlimited(data, &cu, c).await?;
     store::delete(&state.db, id).await?;

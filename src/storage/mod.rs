@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod polls;
 pub mod push;
+pub mod quotes;
 pub mod relationships;
 pub mod reports;
 pub mod scheduled_statuses;

@@ -285,6 +285,8 @@ impl NotificationView {
             "follow_request" => "asked to follow you",
             "poll" => "ran a poll that has ended",
             "update" => "edited a post you interacted with",
+            "quote" => "quoted your post",
+            "quoted_update" => "edited a post you quoted",
             "admin.sign_up" => "signed up",
             "admin.report" => "filed a report",
             "story_reply" => "replied to your story",

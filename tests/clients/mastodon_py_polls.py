@@ -52,6 +52,25 @@ if phase == "post":
     except Exception as e:  # MastodonAPIError
         assert "already voted" in str(e), e
 
+    # Quote posts (Mastodon 4.5): bob quotes alice's post, alice lists and revokes the quote,
+    # then closes the post to quotes.
+    quotable = alice.status_post("Quote me if you like", quote_approval_policy="public")
+    assert list(quotable.quote_approval.automatic) == ["public"], quotable.quote_approval
+    quoting = bob.status_post("Quoting alice", quoted_status_id=quotable.id)
+    assert quoting.quote.state == "accepted", quoting.quote
+    assert quoting.quote.quoted_status.id == quotable.id, quoting.quote
+    assert [s.id for s in alice.status_quotes(quotable.id)] == [quoting.id]
+    revoked = alice.status_quote_revoke(quotable.id, quoting.id)
+    assert revoked.quote.state == "revoked", revoked.quote
+    assert list(alice.status_quotes(quotable.id)) == []
+    closed = alice.status_update_quote_approval_policy(quotable.id, "nobody")
+    assert list(closed.quote_approval.automatic) == [], closed.quote_approval
+    try:
+        bob.status_post("again", quoted_status_id=quotable.id)
+        raise AssertionError("a quote of a closed post was accepted")
+    except Exception as e:  # MastodonAPIError
+        assert "not allowed" in str(e), e
+
     at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)
     scheduled = alice.status_post("Posted later by Mastodon.py", scheduled_at=at)
     assert scheduled.params.text == "Posted later by Mastodon.py", scheduled

@@ -38,6 +38,7 @@ mod parity;
 mod polls;
 mod proxy;
 mod push;
+mod quotes;
 mod relationships;
 mod route_table;
 mod security;

@@ -1,4 +1,4 @@
-//! `Delete` of an actor (itself), a story or a Note.
+//! `Delete` of an actor (itself), a story, a quote's stamp or a Note.
 
 use crate::federation::origin::same_origin;
 use crate::federation::protocol::activities::Delete;
@@ -33,6 +33,11 @@ pub(super) async fn receive(
         }
         Some(id) => {
             if stories::receive_delete(data, actor, id.as_str()).await? {
+                return Ok(false);
+            }
+            if crate::service::quotes::inbound::receive_stamp_delete(data, actor, id.as_str())
+                .await?
+            {
                 return Ok(false);
             }
             statuses::receive_delete(data, actor, &id).await?;

@@ -1,4 +1,5 @@
-//! `Follow` of a local account, and `Accept` / `Reject` of a follow request we sent.
+//! `Follow` of a local account, and `Accept` / `Reject` of a follow request or a `QuoteRequest`
+//! we sent.
 
 use crate::federation::protocol::activities::{Answer, Follow};
 use crate::service::accounts::AccountRow;
@@ -15,13 +16,18 @@ pub(super) async fn receive_follow(
     Ok(false)
 }
 
-/// The answer to a follow we sent: `accepted` for `Accept`, false for `Reject`.
+/// The answer to a follow or a quote request we sent: `accepted` for `Accept`, false for
+/// `Reject`.
 pub(super) async fn receive_answer(
     data: &FedData,
     actor: &AccountRow,
     answer: &Answer,
     accepted: bool,
 ) -> anyhow::Result<bool> {
+    let doc = serde_json::to_value(answer)?;
+    if crate::service::quotes::inbound::receive_answer(data, actor, &doc, accepted).await? {
+        return Ok(false);
+    }
     relationships::receive_answer(data, actor, answer, accepted).await?;
     Ok(false)
 }

@@ -7,7 +7,7 @@
 //! digest and the HTTP signature with the actor's key (fetching the actor when unknown). Every
 //! activity must be on its actor's own server ([`InboxActivity`]'s `verify`); each type's own
 //! checks and meaning are in one file: `follow` (Follow, Accept, Reject), `create`, `update`,
-//! `delete`, `like`, `announce`, `block`, `undo`, `read`, `flag`, `stories` (Add of a Story, View,
+//! `delete`, `like`, `announce`, `block`, `undo`, `read`, `flag`, `quote` (QuoteRequest), `stories` (Add of a Story, View,
 //! EmojiReact, Pixelfed's Story:Reply and Story:Reaction).
 
 mod announce;
@@ -17,6 +17,7 @@ mod delete;
 mod flag;
 mod follow;
 mod like;
+mod quote;
 mod read;
 mod signed;
 mod stories;
@@ -34,7 +35,8 @@ use url::Url;
 use crate::error::AppError;
 use crate::federation::origin::{authority, same_origin};
 use crate::federation::protocol::activities::{
-    Announce, Answer, Block, Create, Delete, Flag, Follow, Like, StoryActivity, Update,
+    Announce, Answer, Block, Create, Delete, Flag, Follow, Like, QuoteRequest, StoryActivity,
+    Update,
 };
 use crate::service::accounts::AccountRow;
 use crate::service::activitypub::actors::ApAccount;
@@ -62,6 +64,7 @@ pub const HANDLED_TYPES: &[&str] = &[
     "EmojiReact",
     "Story:Reply",
     "Story:Reaction",
+    "QuoteRequest",
 ];
 
 /// An incoming activity, by its `type`.
@@ -88,6 +91,7 @@ pub enum InboxActivity {
     StoryReply(StoryActivity),
     #[serde(rename = "Story:Reaction")]
     StoryReaction(StoryActivity),
+    QuoteRequest(QuoteRequest),
 }
 
 impl InboxActivity {
@@ -119,6 +123,7 @@ impl Activity for InboxActivity {
             InboxActivity::Update(a) => &a.id,
             InboxActivity::Block(a) => &a.id,
             InboxActivity::Flag(a) => &a.id,
+            InboxActivity::QuoteRequest(a) => &a.id,
             _ => &self.story().expect("story activity").id,
         }
     }
@@ -136,6 +141,7 @@ impl Activity for InboxActivity {
             InboxActivity::Update(a) => &a.actor,
             InboxActivity::Block(a) => &a.actor,
             InboxActivity::Flag(a) => &a.actor,
+            InboxActivity::QuoteRequest(a) => &a.actor,
             _ => &self.story().expect("story activity").actor,
         }
     }
@@ -296,6 +302,7 @@ async fn act(activity: InboxActivity, data: &FedData, id: &str) -> anyhow::Resul
         InboxActivity::Update(u) => update::receive(data, &actor, u).await?,
         InboxActivity::Create(c) => create::receive(data, &actor, c, id).await?,
         InboxActivity::Delete(d) => delete::receive(data, &actor, &d).await?,
+        InboxActivity::QuoteRequest(q) => quote::receive_request(data, &actor, &q).await?,
     };
     Ok(recorded)
 }

@@ -61,6 +61,20 @@ pub struct Answer {
     pub id: Url,
     pub actor: Url,
     pub object: ObjectOrId,
+    /// What an `Accept` produced: the stamp (`QuoteAuthorization`) accepting a `QuoteRequest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+}
+
+/// FEP-044f's `QuoteRequest`: `actor` asks to quote `object` (ours) with `instrument` (its Note,
+/// inline or by id).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct QuoteRequest {
+    pub id: Url,
+    pub actor: Url,
+    pub object: ObjectOrId,
+    #[serde(default)]
+    pub instrument: Option<Value>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

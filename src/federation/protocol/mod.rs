@@ -36,7 +36,8 @@ where
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 /// JSON-LD `@context` of documents Rookery serves: ActivityStreams, security (for `publicKey`)
-/// and the extension terms Mastodon uses.
+/// and the extension terms Mastodon uses (FEP-044f quotes and GoToSocial's interaction policies
+/// among them).
 pub fn context() -> serde_json::Value {
     serde_json::json!([
         "https://www.w3.org/ns/activitystreams",
@@ -52,6 +53,19 @@ pub fn context() -> serde_json::Value {
             "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
             "indexable": "toot:indexable",
             "votersCount": "toot:votersCount",
+            "quote": "https://w3id.org/fep/044f#quote",
+            "quoteUri": "http://fedibird.com/ns#quoteUri",
+            "_misskey_quote": "https://misskey-hub.net/ns#_misskey_quote",
+            "quoteAuthorization": { "@id": "https://w3id.org/fep/044f#quoteAuthorization", "@type": "@id" },
+            "QuoteRequest": "https://w3id.org/fep/044f#QuoteRequest",
+            "QuoteAuthorization": "https://w3id.org/fep/044f#QuoteAuthorization",
+            "gts": "https://gotosocial.org/ns#",
+            "interactionPolicy": { "@id": "gts:interactionPolicy", "@type": "@id" },
+            "canQuote": { "@id": "gts:canQuote", "@type": "@id" },
+            "automaticApproval": { "@id": "gts:automaticApproval", "@type": "@id" },
+            "manualApproval": { "@id": "gts:manualApproval", "@type": "@id" },
+            "interactingObject": { "@id": "gts:interactingObject" },
+            "interactionTarget": { "@id": "gts:interactionTarget" },
             "schema": "http://schema.org#",
             "PropertyValue": "schema:PropertyValue",
             "value": "schema:value"

@@ -107,6 +107,61 @@ pub struct Note {
     /// Mastodon's `toot:votersCount`: how many accounts voted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voters_count: Option<serde_json::Value>,
+    /// The quoted object (FEP-044f `quote`): its id, or inline (a `Tombstone` once deleted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<serde_json::Value>,
+    /// Older spellings of the quoted object's id: Misskey's `_misskey_quote` and `quoteUrl`
+    /// (also Akkoma's), Fedibird's `quoteUri`.
+    #[serde(
+        default,
+        rename = "_misskey_quote",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub misskey_quote: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_url: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_uri: Option<serde_json::Value>,
+    /// The quoted author's stamp approving this quote (FEP-044f `quoteAuthorization`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote_authorization: Option<serde_json::Value>,
+    /// GoToSocial's `interactionPolicy`; its `canQuote` is who may quote this Note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction_policy: Option<serde_json::Value>,
+}
+
+/// The id in a property that is a URL string or an object with an `id` (the first of a list).
+fn id_in(v: &serde_json::Value) -> Option<Url> {
+    match v {
+        serde_json::Value::String(s) => Url::parse(s).ok(),
+        serde_json::Value::Object(o) => o
+            .get("id")
+            .and_then(|i| i.as_str())
+            .and_then(|s| Url::parse(s).ok()),
+        serde_json::Value::Array(a) => a.first().and_then(id_in),
+        _ => None,
+    }
+}
+
+impl Note {
+    /// The id of the object this Note quotes, in the first property that names one (`quote`,
+    /// `_misskey_quote`, `quoteUrl`, `quoteUri`, as Mastodon reads them).
+    pub fn quoted_id(&self) -> Option<Url> {
+        [
+            &self.quote,
+            &self.misskey_quote,
+            &self.quote_url,
+            &self.quote_uri,
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(id_in)
+    }
+
+    /// The id of the stamp approving its quote, if it has one.
+    pub fn quote_authorization_id(&self) -> Option<Url> {
+        self.quote_authorization.as_ref().and_then(id_in)
+    }
 }
 
 /// One option of a `Question`: a `Note` whose `name` is the title and whose `replies.totalItems`

@@ -24,6 +24,10 @@ pub(super) fn routes() -> Routes {
         )
         .route("/users/{name}/statuses/{id}", get(activitypub::status))
         .route(
+            "/users/{name}/quote_authorizations/{id}",
+            get(activitypub::quote_authorization),
+        )
+        .route(
             "/users/{name}/statuses/{id}/activity",
             get(activitypub::status_activity),
         )

@@ -3,7 +3,7 @@
 //! `http/mastodon/api/`.
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use super::Routes;
 use crate::http::mastodon::api::{v1, v2};
@@ -314,6 +314,15 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         .route(
             "/api/v1/statuses/{id}/reblogged_by",
             get(v1::statuses::reblogged_by),
+        )
+        .route("/api/v1/statuses/{id}/quotes", get(v1::statuses::quotes))
+        .route(
+            "/api/v1/statuses/{id}/quotes/{quoting_status_id}/revoke",
+            post(v1::statuses::revoke_quote),
+        )
+        .route(
+            "/api/v1/statuses/{id}/interaction_policy",
+            put(v1::statuses::interaction_policy),
         )
         .route("/api/v1/streaming", get(v1::streaming::root))
         .route("/api/v1/streaming/", get(v1::streaming::root))

@@ -391,6 +391,8 @@ pub struct UpdateCredentials {
     /// Public posts findable by anyone's full-text search (`Account.indexable`).
     pub indexable: Option<bool>,
     pub privacy: Option<String>,
+    /// `source[quote_policy]`: public | followers | nobody.
+    pub quote_policy: Option<String>,
     pub sensitive: Option<bool>,
     /// `Some("")` clears the default language.
     pub language: Option<String>,
@@ -479,6 +481,15 @@ pub async fn update_credentials(
             "must be public, unlisted, private or direct",
         );
     }
+    if let Some(p) = &u.quote_policy
+        && crate::service::quotes::Policy::from_param(p).is_none()
+    {
+        v.add(
+            "source[quote_policy]",
+            "ERR_INVALID",
+            "must be public, followers or nobody",
+        );
+    }
     if let Some(lang) = &u.language
         && !lang.is_empty()
         && !crate::text::is_language(lang)
@@ -500,6 +511,9 @@ pub async fn update_credentials(
     }
     if let Some(p) = u.privacy {
         settings.privacy = Some(p);
+    }
+    if let Some(p) = u.quote_policy {
+        settings.quote_policy = Some(p);
     }
     if let Some(s) = u.sensitive {
         settings.sensitive = s;

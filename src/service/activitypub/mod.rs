@@ -131,6 +131,7 @@ pub async fn note_of(state: &AppState, s: &StatusRow) -> AppResult<Note> {
         None => None,
     };
     let emojis = note_emojis(state, s, poll.as_ref()).await?;
+    let quote = crate::service::quotes::note_quote(state, s.id).await?;
     Ok(objects::note(
         &state.config,
         s,
@@ -143,6 +144,7 @@ pub async fn note_of(state: &AppState, s: &StatusRow) -> AppResult<Note> {
             attachments: &attachments,
             poll: poll.as_ref(),
             emojis: &emojis,
+            quote: quote.as_ref().map(|(q, a)| (q.as_str(), a.as_deref())),
         },
     ))
 }

@@ -132,6 +132,7 @@ pub async fn reblog(
         created_at: ids::time_of(id),
         in_reply_to_story_id: None,
         short: false,
+        quote_approval_policy: 0,
     };
     let announce =
         boost_audience(state, &user.account, &orig)

@@ -149,6 +149,7 @@ pub(super) async fn insert_and_distribute(
     origin: Origin<'_>,
     media: StatusMedia<'_>,
     poll: Option<crate::service::polls::PollDraft>,
+    quote: Option<crate::service::quotes::QuoteWrite>,
 ) -> AppResult<StatusRow> {
     let (idempotency_key, outgoing, receipt) = match origin {
         Origin::Local {
@@ -168,6 +169,7 @@ pub(super) async fn insert_and_distribute(
         receipt: receipt.map(str::to_owned),
         media: media.owned(),
         poll,
+        quote,
     };
     let written = state.db.write(write).await?;
     if sends {
@@ -191,6 +193,7 @@ pub(super) struct StatusWrite {
     receipt: Option<String>,
     media: OwnedMedia,
     poll: Option<crate::service::polls::PollDraft>,
+    quote: Option<crate::service::quotes::QuoteWrite>,
 }
 
 /// What the transaction wrote that is announced after it commits.
@@ -255,6 +258,9 @@ impl StatusWrite {
             if let Some(poll) = &w.poll {
                 crate::service::polls::insert(tx, poll, new.id, new.account_id).await?;
                 row.poll_id = Some(poll.id);
+            }
+            if let Some(q) = &w.quote {
+                crate::storage::quotes::insert(tx, &q.new, new.id, new.account_id).await?;
             }
             if let Some(out) = &w.outgoing {
                 crate::service::delivery::enqueue(
@@ -341,6 +347,14 @@ impl StatusWrite {
                 about,
             };
             wanted.extend(w.mention_ids.iter().map(|m| notify(*m, "mention")));
+            // The quoted author, when the quote is approved at once (a mention comes first).
+            wanted.extend(
+                w.quote
+                    .as_ref()
+                    .and_then(|q| q.notify)
+                    .filter(|a| !w.mention_ids.contains(a))
+                    .map(|a| notify(a, "quote")),
+            );
             if new.visibility != "direct" {
                 wanted.extend(
                     subscribers_of

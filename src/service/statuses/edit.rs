@@ -161,6 +161,9 @@ pub(super) async fn apply_revision(
     let holders = store::feed_holders(&state.db, row.id).await?;
     publish_status(state, &updated, &holders, "status.update", rev.tags).await;
     notifications::publish(state, &pending).await;
+    if let Err(e) = crate::service::quotes::quoted_edited(state, &updated).await {
+        tracing::warn!(error = ?e, status = updated.id, "could not tell quoters of an edit");
+    }
     Ok(updated)
 }
 
@@ -252,6 +255,7 @@ pub async fn edit(
         poll_id: poll_after.as_ref().map(|p| p.id),
         ..edited
     };
+    let quote = crate::service::quotes::note_quote(state, row.id).await?;
     let outgoing = outgoing_note(
         state,
         &user.account,
@@ -261,6 +265,7 @@ pub async fn edit(
         &rendered.tags,
         &crate::service::media::ap_attachments(state, &media),
         poll_after.as_ref(),
+        quote.as_ref().map(|(q, a)| (q.as_str(), a.as_deref())),
         crate::federation::objects::update,
     )
     .await?;

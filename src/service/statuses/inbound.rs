@@ -84,7 +84,7 @@ impl Stored {
 pub(super) const MAX_FETCHED_PARTICIPANTS: usize = 10;
 
 /// How many requests (missing ancestors of a reply, mostly) one incoming object may cause.
-pub(super) const PARENT_FETCH_DEPTH: u32 = 5;
+pub const PARENT_FETCH_DEPTH: u32 = 5;
 
 /// Stores a remote Note by `actor` (already verified as its author) and distributes it (see
 /// [`Arrival`] for when it is kept). A missing parent is fetched, a few levels up at most.
@@ -169,6 +169,7 @@ pub async fn store_remote_note(
         },
         None => None,
     };
+    let quote = crate::service::quotes::inbound::for_remote_note(data, actor, &note).await?;
     let mentions_local = mentioned.iter().any(|a| a.is_local() && a.id != actor.id);
     if visibility == "direct" && !mentions_local {
         // A direct message is only ever for its addressees; none of them is here.
@@ -177,6 +178,7 @@ pub async fn store_remote_note(
     }
     let concerns_us = mentions_local
         || parent.as_ref().is_some_and(|p| p.local)
+        || quote.as_ref().is_some_and(|q| q.quotes_local)
         || story.as_ref().is_some_and(|s| s.bearer_token.is_some())
         || crate::storage::relationships::has_local_followers(db, actor.id).await?;
     let receipt = match arrival {
@@ -219,6 +221,7 @@ pub async fn store_remote_note(
         created_at: published,
         in_reply_to_story_id: story.as_ref().map(|s| s.id),
         short,
+        quote_approval_policy: crate::service::quotes::inbound::policy_of(&note, actor),
     };
     let media_rows = crate::service::media::remote_rows(&state.config, actor.id, &note.attachment);
     let poll = crate::service::polls::PollDraft::from_question(&note);
@@ -233,6 +236,7 @@ pub async fn store_remote_note(
         Origin::Remote { receipt },
         StatusMedia::Remote(&media_rows),
         poll,
+        quote.map(|q| q.write),
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -365,6 +369,7 @@ pub async fn receive_announce(
         created_at: published,
         in_reply_to_story_id: None,
         short: false,
+        quote_approval_policy: 0,
     };
     let mut tx = state.db.begin().await?;
     store::insert(&mut tx, &new).await?;
@@ -448,10 +453,11 @@ pub async fn receive_update_note(
     if let Some(domain) = &actor.domain {
         crate::service::emojis::store_remote(state, domain, &note.tag).await;
     }
-    // A Question's update is most often new counts only: no new version then.
-    let counts_only = crate::service::polls::receive_counts(state, &row, &note).await?;
-    if counts_only
-        && unchanged
+    // A Question's update is most often new counts only, and an update may only bring a quote's
+    // approval or a new quote policy: no new version then.
+    crate::service::polls::receive_counts(state, &row, &note).await?;
+    crate::service::quotes::inbound::on_update(data, actor, &row, &note).await?;
+    if unchanged
         && content == row.content
         && spoiler == row.spoiler_text
         && sensitive == row.sensitive

@@ -49,6 +49,7 @@ pub(super) async fn outgoing_create(
     tags: &[String],
     attachments: &[crate::federation::protocol::note::Attachment],
     poll: Option<&crate::storage::polls::PollRow>,
+    quote: Option<(&str, Option<&str>)>,
 ) -> AppResult<Option<Outgoing>> {
     let row = StatusRow {
         id: new.id,
@@ -78,6 +79,7 @@ pub(super) async fn outgoing_create(
         completed_views_count: 0,
         card_id: None,
         poll_id: poll.map(|p| p.id),
+        quote_approval_policy: new.quote_approval_policy,
     };
     outgoing_note(
         state,
@@ -88,6 +90,7 @@ pub(super) async fn outgoing_create(
         tags,
         attachments,
         poll,
+        quote,
         crate::federation::objects::create,
     )
     .await
@@ -104,6 +107,7 @@ pub(super) async fn outgoing_note(
     tags: &[String],
     attachments: &[crate::federation::protocol::note::Attachment],
     poll: Option<&crate::storage::polls::PollRow>,
+    quote: Option<(&str, Option<&str>)>,
     wrap: fn(&crate::federation::protocol::note::Note) -> serde_json::Value,
 ) -> AppResult<Option<Outgoing>> {
     let mentions = accounts::find_accounts(&state.db, mention_ids).await?;
@@ -135,10 +139,57 @@ pub(super) async fn outgoing_note(
             attachments,
             poll,
             emojis: &emojis,
+            quote,
         },
     );
     Ok(Some(Outgoing {
         activity: wrap(&note),
         inboxes,
     }))
+}
+
+/// Sends an `Update` of a local status's Note, unedited, to its remote audience: something it
+/// carries besides its text changed (its quote's approval, its quote policy). The activity gets an
+/// ID of its own, since receivers drop one they have seen.
+///
+/// Errors: database errors.
+pub async fn send_note_update(
+    state: &AppState,
+    author: &crate::storage::accounts::AccountRow,
+    row: &StatusRow,
+) -> AppResult<()> {
+    if !row.local {
+        return Ok(());
+    }
+    let facts = store::facts_of(&state.db, store::ANONYMOUS, &[row.id]).await?;
+    let ids: Vec<i64> = facts.mentions.iter().map(|(_, a)| *a).collect();
+    let mentions = accounts::find_accounts(&state.db, &ids).await?;
+    let inboxes = remote_audience(state, author.id, &row.visibility, &mentions).await?;
+    if inboxes.is_empty() {
+        return Ok(());
+    }
+    crate::service::activitypub::keys::public_key_pem(state, author).await?;
+    let note = crate::service::activitypub::note_of(state, row).await?;
+    let mut activity = crate::federation::objects::update(&note);
+    activity["id"] = serde_json::json!(format!(
+        "{}#updates/{}",
+        note.id,
+        chrono::Utc::now().timestamp_millis()
+    ));
+    let mut tx = state.db.begin().await?;
+    crate::service::delivery::enqueue(&mut tx, &activity, row.account_id, &inboxes, None).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok(())
+}
+
+/// Streams a status anew (`status.update`) to the feeds holding it, after something shown with it
+/// changed without an edit (its quote's state, its quote policy).
+pub async fn republish(state: &AppState, row: &StatusRow) {
+    match store::feed_holders(&state.db, row.id).await {
+        Ok(holders) => {
+            super::distribute::publish_status(state, row, &holders, "status.update", &[]).await
+        }
+        Err(e) => tracing::warn!(error = %e, "could not find who holds a status to stream it"),
+    }
 }

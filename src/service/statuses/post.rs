@@ -33,6 +33,10 @@ pub struct CreateStatus {
     pub in_reply_to_story: Option<(i64, String)>,
     /// Post as a short (exactly one vertical video).
     pub short: bool,
+    /// The status it quotes (`service::quotes::for_new_status`).
+    pub quoted_status_id: Option<i64>,
+    /// Who may quote it: public | followers | nobody (else the account's default).
+    pub quote_approval_policy: Option<String>,
 }
 
 /// Longest wait for one unknown mention's WebFinger lookup and actor fetch when a status is posted.
@@ -267,7 +271,7 @@ async fn post(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResul
     }
     validate_text(state, &c.text, &c.spoiler_text, !media.is_empty())?;
     validate_language(&c.language)?;
-    let visibility = c
+    let mut visibility = c
         .visibility
         .clone()
         .or_else(|| author.user.settings.0.privacy.clone())
@@ -277,6 +281,12 @@ async fn post(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResul
             "Validation failed: Visibility {visibility:?} is unknown"
         )));
     }
+    // Checked before anything is looked up; set again below once the quote fixed the visibility.
+    crate::service::quotes::Policy::for_new_status(
+        &visibility,
+        c.quote_approval_policy.as_deref(),
+        None,
+    )?;
     let parent = match c.in_reply_to_id {
         Some(pid) => Some(
             store::find_visible(&state.db, pid, account_id)
@@ -295,6 +305,24 @@ async fn post(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResul
         rendered.mention_ids.dedup();
     }
     ensure_recipients(&visibility, &rendered)?;
+    let quote = match c.quoted_status_id {
+        Some(q) => Some(
+            crate::service::quotes::for_new_status(
+                state,
+                &author.account,
+                q,
+                &mut visibility,
+                &rendered.mention_ids,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let quote_approval_policy = crate::service::quotes::Policy::for_new_status(
+        &visibility,
+        c.quote_approval_policy.as_deref(),
+        author.user.settings.0.quote_policy.as_deref(),
+    )?;
     let id = ids::new_id();
     let base = state.config.base_url();
     let uri = format!("{}/statuses/{id}", author.account.uri);
@@ -323,6 +351,7 @@ async fn post(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResul
         created_at: ids::time_of(id),
         in_reply_to_story_id: c.in_reply_to_story.as_ref().map(|s| s.0),
         short: c.short,
+        quote_approval_policy,
     };
     let attachments = crate::service::media::ap_attachments(state, &media);
     let poll = c.poll.as_ref().map(crate::service::polls::PollDraft::local);
@@ -336,6 +365,9 @@ async fn post(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResul
         &rendered.tags,
         &attachments,
         poll_row.as_ref(),
+        quote
+            .as_ref()
+            .map(|q| (q.new.quoted_uri.as_str(), q.stamp.as_deref())),
     )
     .await?;
     // A story reply answers the story, not a status.
@@ -358,8 +390,12 @@ async fn post(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResul
         },
         StatusMedia::Uploaded(&media_ids),
         poll,
+        quote.clone(),
     )
     .await?;
+    if quote.is_some() {
+        crate::service::quotes::after_local_post(state, &row).await?;
+    }
     if row.short {
         crate::service::shorts::invalidate(state).await;
     }

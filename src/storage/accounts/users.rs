@@ -31,6 +31,9 @@ pub struct UserSettings {
     pub do_not_disturb: bool,
     /// A short status shown beside presence and on the profile, if set.
     pub custom_status: Option<CustomStatusSetting>,
+    /// Who may quote new posts by default: public | followers | nobody (`None`: public), as
+    /// Mastodon 4.5's `source[quote_policy]`.
+    pub quote_policy: Option<String>,
 }
 
 /// A custom status as stored: an emoji and a text (either may be empty, not both), until

@@ -66,13 +66,15 @@ pub struct StatusRow {
     pub card_id: Option<i64>,
     /// Its poll (`storage::polls`), if it has one.
     pub poll_id: Option<i64>,
+    /// Who may quote it (`service::quotes::Policy` bits; migration 0032).
+    pub quote_approval_policy: i64,
 }
 
 pub const COLUMNS: &str = "s.id, s.uri, s.url, s.account_id, s.in_reply_to_id, \
     s.in_reply_to_account_id, s.reblog_of_id, s.conversation_id, s.text, s.content, s.spoiler_text, \
     s.visibility, s.sensitive, s.language, s.local, s.application_id, s.replies_count, \
     s.reblogs_count, s.favourites_count, s.created_at, s.edited_at, s.has_media, s.short, \
-    s.views_count, s.completed_views_count, s.card_id, s.poll_id";
+    s.views_count, s.completed_views_count, s.card_id, s.poll_id, s.quote_approval_policy";
 
 /// The viewer ID used for anonymous requests: no account has it.
 pub const ANONYMOUS: i64 = -1;

@@ -32,6 +32,8 @@ pub struct NewStatus<'a> {
     /// A reply to a story (a direct message): the story.
     pub in_reply_to_story_id: Option<i64>,
     pub short: bool,
+    /// Who may quote it (`service::quotes::Policy` bits).
+    pub quote_approval_policy: i64,
 }
 
 /// A [`NewStatus`] that owns its text, to move into a task of its own ([`Db::write`](crate::storage::Db::write)).
@@ -70,6 +72,7 @@ impl NewStatus<'_> {
                 created_at: self.created_at,
                 in_reply_to_story_id: self.in_reply_to_story_id,
                 short: self.short,
+                quote_approval_policy: self.quote_approval_policy,
             },
             uri: self.uri.to_owned(),
             url: self.url.map(str::to_owned),
@@ -143,6 +146,7 @@ pub(super) async fn insert_chunk(
                 args.add(n.created_at),
                 args.add(n.in_reply_to_story_id),
                 args.add(n.short),
+                args.add(n.quote_approval_policy),
             ];
             format!("({})", v.join(", "))
         })
@@ -150,7 +154,7 @@ pub(super) async fn insert_chunk(
     let sql = format!(
         "INSERT INTO statuses (id, uri, url, account_id, in_reply_to_id, in_reply_to_account_id, \
          reblog_of_id, conversation_id, text, content, spoiler_text, visibility, sensitive, language, \
-         local, application_id, created_at, in_reply_to_story_id, short) VALUES {} RETURNING {}",
+         local, application_id, created_at, in_reply_to_story_id, short, quote_approval_policy) VALUES {} RETURNING {}",
         values.join(", "),
         COLUMNS.replace("s.", "")
     );

@@ -116,5 +116,19 @@ check(new Date(moved.scheduledAt) > new Date(scheduled.scheduledAt), `moved: ${J
 await alice.v1.scheduledStatuses.$select(scheduled.id).remove();
 check((await alice.v1.scheduledStatuses.list()).length === 0, "cancelled");
 
+// Quote posts (Mastodon 4.5): bob quotes alice's post, alice lists and revokes the quote.
+const quotable = await alice.v1.statuses.create({ status: "Quote me", quoteApprovalPolicy: "public" });
+check(quotable.quoteApproval?.automatic?.[0] === "public", `policy: ${JSON.stringify(quotable.quoteApproval)}`);
+const quoting = await bob.v1.statuses.create({ status: "Quoting alice", quotedStatusId: quotable.id });
+check(
+  quoting.quote?.state === "accepted" && quoting.quote.quotedStatus?.id === quotable.id,
+  `quote: ${JSON.stringify(quoting.quote)}`,
+);
+const quotes = await alice.v1.statuses.$select(quotable.id).quotes.list();
+check(quotes.length === 1 && quotes[0].id === quoting.id, `quotes: ${JSON.stringify(quotes)}`);
+const revoked = await alice.v1.statuses.$select(quotable.id).quotes.$select(quoting.id).revoke.create();
+check(revoked.quote?.state === "revoked", `revoked: ${JSON.stringify(revoked.quote)}`);
+check((await alice.v1.statuses.$select(quotable.id).quotes.list()).length === 0, "revoked quote listed");
+
 console.log("masto.js: all checks passed");
 process.exit(0);

@@ -95,6 +95,7 @@ pub enum FieldsParam {
 #[derive(Deserialize, Default)]
 pub struct SourceParams {
     privacy: Option<String>,
+    quote_policy: Option<String>,
     #[serde(default, deserialize_with = "lenient::opt_bool")]
     sensitive: Option<bool>,
     language: Option<String>,
@@ -166,6 +167,7 @@ pub async fn update_credentials(
             discoverable: p.discoverable,
             indexable: p.indexable,
             privacy: p.source.privacy,
+            quote_policy: p.source.quote_policy,
             sensitive: p.source.sensitive,
             language: p.source.language,
             images,

@@ -12,6 +12,7 @@ pub async fn index(auth: Auth) -> AppResult<Json<Value>> {
     let s = &cu.user.settings.0;
     Ok(Json(json!({
         "posting:default:visibility": s.privacy.as_deref().unwrap_or("public"),
+        "posting:default:quote_policy": s.quote_policy.as_deref().unwrap_or("public"),
         "posting:default:sensitive": s.sensitive,
         "posting:default:language": s.language,
         "reading:expand:media": "default",

@@ -34,6 +34,10 @@ pub struct StatusParams {
     media_ids: Option<Vec<String>>,
     poll: Option<serde_json::Value>,
     scheduled_at: Option<String>,
+    /// Mastodon 4.5's quote posts.
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    quoted_status_id: Option<i64>,
+    quote_approval_policy: Option<String>,
     /// Rookery's extension: post as a short (one vertical video; docs/API.md, Shorts).
     #[serde(default, deserialize_with = "lenient::bool")]
     pub(super) short: bool,
@@ -77,6 +81,8 @@ fn create_params(auth: &Auth, headers: &HeaderMap, p: StatusParams) -> AppResult
         application_id: auth.0.as_ref().map(|p| p.application_id),
         in_reply_to_story: None,
         short: p.short,
+        quoted_status_id: p.quoted_status_id,
+        quote_approval_policy: p.quote_approval_policy.filter(|q| !q.is_empty()),
     })
 }
 
@@ -412,4 +418,69 @@ pub async fn index(
     let viewer = viewer(&auth)?;
     let rows = svc::visible_many(&state, viewer, &p.id).await?;
     Ok(Json(render::statuses(&state, viewer, rows).await?))
+}
+
+/// Parses a status ID from the path (404 when it is not one).
+fn status_id(id: &str) -> AppResult<i64> {
+    id.parse().map_err(|_| crate::error::AppError::NotFound)
+}
+
+/// `GET /api/v1/statuses/:id/quotes` (public, or `read:statuses` with a token) → `[Status]`: the
+/// statuses quoting it with an approved quote that the caller may see, newest first, with `Link`
+/// pagination by status ID (Mastodon 4.5, docs.joinmastodon.org/methods/statuses/#quotes).
+pub async fn quotes(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    uri: Uri,
+    Params { value: p, .. }: Params<PageParams>,
+) -> AppResult<Response> {
+    let viewer = viewer(&auth)?;
+    let rows =
+        crate::service::quotes::quoting(&state, viewer, status_id(&id)?, &p.page_with(20, 40))
+            .await?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let items = render::statuses(&state, viewer, rows).await?;
+    Ok(paged(&state.config.base_url(), &uri, items, &ids))
+}
+
+/// `POST /api/v1/statuses/:id/quotes/:quoting_status_id/revoke` (`write:statuses`, the quoted
+/// status's author) → the quoting `Status`, its quote now `revoked`. 404 for anything else.
+pub async fn revoke_quote(
+    data: FedData,
+    auth: Auth,
+    Path((id, quoting)): Path<(String, String)>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:statuses")?;
+    let row =
+        crate::service::quotes::revoke(&data, &cu.account, status_id(&id)?, status_id(&quoting)?)
+            .await?;
+    Ok(Json(render::status(&data, Some(cu.account.id), row).await?))
+}
+
+#[derive(Deserialize)]
+pub struct InteractionPolicyParams {
+    quote_approval_policy: Option<String>,
+}
+
+/// `PUT /api/v1/statuses/:id/interaction_policy` (`write:statuses`, author only)
+/// {quote_approval_policy: public | followers | nobody} → the `Status`. 404 for another's status,
+/// 422 for an unknown policy.
+pub async fn interaction_policy(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params { value: p, .. }: Params<InteractionPolicyParams>,
+) -> AppResult<Json<Status>> {
+    let cu = auth.require_user("write:statuses")?;
+    let row = crate::service::quotes::set_policy(
+        &state,
+        &cu.account,
+        status_id(&id)?,
+        p.quote_approval_policy.as_deref(),
+    )
+    .await?;
+    Ok(Json(
+        render::status(&state, Some(cu.account.id), row).await?,
+    ))
 }
