@@ -172,7 +172,7 @@ pub fn note(cfg: &Config, s: &StatusRow, p: &NoteParts<'_>) -> Note {
         quote_url: None,
         quote_uri: p.quote.map(|(q, _)| json!(q)),
         quote_authorization: p.quote.and_then(|(_, a)| a).map(|a| json!(a)),
-        interaction_policy: Some(interaction_policy(cfg, s, p.author)),
+        interaction_policy: Some(interaction_policy(s, p.author)),
     };
     if let Some(poll) = p.poll {
         question(&mut note, poll);
@@ -182,7 +182,7 @@ pub fn note(cfg: &Config, s: &StatusRow, p: &NoteParts<'_>) -> Note {
 
 /// `interactionPolicy` of a local status, as Mastodon sends it: who may quote it with automatic
 /// approval (the public, the author's followers, or only the author).
-fn interaction_policy(_cfg: &Config, s: &StatusRow, author: &AccountRow) -> Value {
+fn interaction_policy(s: &StatusRow, author: &AccountRow) -> Value {
     use crate::storage::quotes::{POLICY_FOLLOWERS, POLICY_FOLLOWING, POLICY_PUBLIC};
     let auto = s.quote_approval_policy >> 16;
     let mut approved: Vec<String> = Vec::new();

@@ -46,30 +46,30 @@ impl Policy {
         }
     }
 
-    /// The policy of a new local status: the one asked for, else the account's default (public
-    /// when unset); private and direct statuses are quotable by nobody but their author, as
-    /// Mastodon.
+    /// A `quote_approval_policy` parameter as asked (`None`: not given).
     ///
     /// Errors: 422 for a policy that is not public, followers or nobody.
-    pub fn for_new_status(
-        visibility: &str,
-        requested: Option<&str>,
-        default: Option<&str>,
-    ) -> AppResult<i64> {
-        let asked = match requested.filter(|r| !r.is_empty()) {
-            Some(r) => Some(Self::from_param(r).ok_or_else(|| {
+    pub fn parse(requested: Option<&str>) -> AppResult<Option<i64>> {
+        match requested.filter(|r| !r.is_empty()) {
+            Some(r) => Self::from_param(r).map(Some).ok_or_else(|| {
                 AppError::unprocessable(
                     "Validation failed: quote_approval_policy must be public, followers or nobody",
                 )
-            })?),
-            None => None,
-        };
-        if !matches!(visibility, "public" | "unlisted") {
-            return Ok(0);
+            }),
+            None => Ok(None),
         }
-        Ok(asked
+    }
+
+    /// The policy of a new local status: the one asked for (already [`Policy::parse`]d), else the
+    /// account's default (public when unset); private and direct statuses are quotable by nobody
+    /// but their author, as Mastodon.
+    pub fn for_visibility(visibility: &str, asked: Option<i64>, default: Option<&str>) -> i64 {
+        if !matches!(visibility, "public" | "unlisted") {
+            return 0;
+        }
+        asked
             .or_else(|| default.and_then(Self::from_param))
-            .unwrap_or(Self::PUBLIC << 16))
+            .unwrap_or(Self::PUBLIC << 16)
     }
 
     /// The names of the flags in one half of a policy (`automatic`: the upper one).
@@ -323,7 +323,7 @@ pub async fn set_policy(
     let Some(p) = policy else {
         return Ok(row);
     };
-    let bits = Policy::for_new_status(&row.visibility, Some(p), None)?;
+    let bits = Policy::for_visibility(&row.visibility, Policy::parse(Some(p))?, None);
     if bits != row.quote_approval_policy {
         store::set_policy(&state.db, row.id, bits).await?;
         row.quote_approval_policy = bits;

@@ -281,12 +281,8 @@ async fn post(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResul
             "Validation failed: Visibility {visibility:?} is unknown"
         )));
     }
-    // Checked before anything is looked up; set again below once the quote fixed the visibility.
-    crate::service::quotes::Policy::for_new_status(
-        &visibility,
-        c.quote_approval_policy.as_deref(),
-        None,
-    )?;
+    // Checked before anything is looked up; applied once the quote fixed the visibility.
+    let asked_policy = crate::service::quotes::Policy::parse(c.quote_approval_policy.as_deref())?;
     let parent = match c.in_reply_to_id {
         Some(pid) => Some(
             store::find_visible(&state.db, pid, account_id)
@@ -318,11 +314,11 @@ async fn post(data: &FedData, author: &CurrentUser, c: CreateStatus) -> AppResul
         ),
         None => None,
     };
-    let quote_approval_policy = crate::service::quotes::Policy::for_new_status(
+    let quote_approval_policy = crate::service::quotes::Policy::for_visibility(
         &visibility,
-        c.quote_approval_policy.as_deref(),
+        asked_policy,
         author.user.settings.0.quote_policy.as_deref(),
-    )?;
+    );
     let id = ids::new_id();
     let base = state.config.base_url();
     let uri = format!("{}/statuses/{id}", author.account.uri);
