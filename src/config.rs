@@ -118,6 +118,14 @@ pub struct InstanceConfig {
     pub show_domain_blocks: ShowDomainBlocks,
     /// With the list, each block's public comment.
     pub show_domain_blocks_rationale: bool,
+    /// The privacy policy (plain text, paragraphs split by blank lines) served at
+    /// `/api/v1/instance/privacy_policy`. Empty: Rookery's own account of what it keeps.
+    pub privacy_policy: String,
+    /// Terms of service (plain text) served at `/api/v1/instance/terms_of_service`. Empty: none
+    /// (404, as Mastodon answers without terms).
+    pub terms_of_service: String,
+    /// The day the terms take effect (`YYYY-MM-DD`); needed with `terms_of_service`.
+    pub terms_of_service_effective_date: String,
 }
 
 /// Who may see the instance's domain blocks (Mastodon's `show_domain_blocks` setting).
@@ -142,6 +150,9 @@ impl Default for InstanceConfig {
             rules: Vec::new(),
             show_domain_blocks: ShowDomainBlocks::None,
             show_domain_blocks_rationale: false,
+            privacy_policy: String::new(),
+            terms_of_service: String::new(),
+            terms_of_service_effective_date: String::new(),
         }
     }
 }
@@ -379,6 +390,16 @@ impl Config {
         anyhow::ensure!(
             self.instance.max_characters > 0,
             "instance.max_characters must be positive"
+        );
+        let i = &self.instance;
+        anyhow::ensure!(
+            i.terms_of_service.trim().is_empty()
+                || chrono::NaiveDate::parse_from_str(
+                    &i.terms_of_service_effective_date,
+                    "%Y-%m-%d"
+                )
+                .is_ok(),
+            "instance.terms_of_service needs instance.terms_of_service_effective_date as YYYY-MM-DD"
         );
         // Both end up in date arithmetic; ten years is plenty and cannot overflow it.
         let f = &self.federation;

@@ -164,6 +164,53 @@ pub struct Tag {
     pub history: Vec<TagHistory>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub following: Option<bool>,
+    /// Whether the signed-in caller features it on their profile (Mastodon 4.4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featured: Option<bool>,
+}
+
+/// `NotificationPolicy` (docs.joinmastodon.org/entities/NotificationPolicy, Mastodon 4.3):
+/// `accept`, `filter` or `drop` for each kind of sender.
+#[derive(Clone, Debug, Serialize)]
+pub struct NotificationPolicy {
+    pub for_not_following: String,
+    pub for_not_followers: String,
+    pub for_new_accounts: String,
+    pub for_private_mentions: String,
+    pub for_limited_accounts: String,
+    pub summary: NotificationPolicySummary,
+}
+
+/// `NotificationPolicy.summary`: pending requests and the filtered notifications they hold.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct NotificationPolicySummary {
+    pub pending_requests_count: i64,
+    pub pending_notifications_count: i64,
+}
+
+/// The v1 `NotificationPolicy` (`/api/v1/notifications/policy`, deprecated by Mastodon in 4.3.0
+/// but still served): each `filter_*` is true unless the v2 value is `accept`.
+#[derive(Clone, Debug, Serialize)]
+pub struct NotificationPolicyV1 {
+    pub filter_not_following: bool,
+    pub filter_not_followers: bool,
+    pub filter_new_accounts: bool,
+    pub filter_private_mentions: bool,
+    pub summary: NotificationPolicySummary,
+}
+
+/// `NotificationRequest` (docs.joinmastodon.org/entities/NotificationRequest): the filtered
+/// notifications of one sender. `notifications_count` is a string, as Mastodon sends it.
+#[derive(Clone, Debug, Serialize)]
+pub struct NotificationRequest {
+    pub id: String,
+    #[serde(with = "super::mastodon_time")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "super::mastodon_time")]
+    pub updated_at: DateTime<Utc>,
+    pub account: Account,
+    pub notifications_count: String,
+    pub last_status: Option<Status>,
 }
 
 #[derive(Clone, Debug, Serialize)]

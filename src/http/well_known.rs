@@ -161,3 +161,17 @@ pub async fn webfinger(
     );
     Ok(resp)
 }
+
+/// `GET /health` (Mastodon's, for load balancers and monitors): `OK` while the database answers,
+/// else 500 with the error shape (the cause is logged).
+pub async fn health(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+) -> crate::error::AppResult<&'static str> {
+    if crate::service::instance::healthy(&state).await {
+        Ok("OK")
+    } else {
+        Err(crate::error::AppError::Internal(anyhow::anyhow!(
+            "the database does not answer"
+        )))
+    }
+}

@@ -202,6 +202,15 @@ pub fn entity(c: &CardRow) -> Value {
 
 /// `GET /api/v1/trends/links`: cards of public posts of the last 48 hours, by how many accounts
 /// shared them, each with 7 days of history (`day`, `uses`, `accounts`).
+/// The preview card of `url` (as a card stores it), for `GET /api/v1/timelines/link`; `None` for
+/// an unknown link or one longer than 2,048 bytes.
+pub async fn id_of_url(state: &AppState, url: &str) -> AppResult<Option<i64>> {
+    if url.is_empty() || url.len() > 2048 {
+        return Ok(None);
+    }
+    Ok(store::find_by_url(&state.db, url).await?.map(|c| c.id))
+}
+
 pub async fn trending(state: &AppState, limit: i64, offset: i64) -> AppResult<Vec<Value>> {
     let now = Utc::now();
     let since = ids::min_id_at(now - Duration::hours(48));

@@ -42,6 +42,15 @@ pub async fn endorsements(state: &AppState, me: i64) -> AppResult<Vec<Account>> 
     render::accounts(state, &store::endorsed(&state.db, me).await?).await
 }
 
+/// `GET /api/v1/accounts/:id/endorsements`: the accounts `account` features, for anyone.
+/// Errors: 404 unknown account.
+pub async fn endorsements_of(state: &AppState, account: i64) -> AppResult<Vec<Account>> {
+    accounts::find_account(&state.db, account)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    endorsements(state, account).await
+}
+
 /// `FeaturedTag`.
 #[derive(Clone, Debug, Serialize)]
 pub struct FeaturedTag {

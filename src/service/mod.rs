@@ -24,6 +24,7 @@ pub mod mail;
 pub mod markers;
 pub mod media;
 pub mod moderation;
+pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
 pub mod passwords;

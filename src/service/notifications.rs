@@ -74,7 +74,9 @@ pub async fn create_about(
 }
 
 /// [`create_about`] for several notifications, with one statement for all of them and one for
-/// their Web Push subscriptions: what was stored for each, in the order given.
+/// their Web Push subscriptions: what was stored for each, in the order given. A notification the
+/// recipient's policy filtered is stored but not returned: it is neither streamed nor pushed
+/// until its request is accepted (`service::notification_requests`).
 pub async fn create_many(
     tx: &mut Tx,
     items: &[store::NewNotification<'_>],
@@ -83,11 +85,12 @@ pub async fn create_many(
     let pending: Vec<Option<Pending>> = items
         .iter()
         .zip(stored)
-        .map(|(n, id)| {
-            id.map(|id| Pending {
+        .map(|(n, stored)| match stored {
+            Some((id, false)) => Some(Pending {
                 id,
                 recipient: n.account_id,
-            })
+            }),
+            _ => None,
         })
         .collect();
     let made: Vec<(i64, i64)> = pending
@@ -188,13 +191,15 @@ pub async fn notify_staff(state: &AppState, kind: &str, from: i64) {
 }
 
 /// Which notifications a client's list shows: `types` (all when empty) minus `exclude_types`,
-/// optionally only those from `from_account`. Rookery's own types ([`EXTENSION_TYPES`]) only
+/// optionally only those from `from_account`, and those the notification policy filtered only
+/// with `include_filtered`. Rookery's own types ([`EXTENSION_TYPES`]) only
 /// for clients that ask for them by `types`: apps that decode the type strictly would fail on
 /// the whole page otherwise.
 pub fn filter(
     types: Vec<String>,
     mut exclude_types: Vec<String>,
     from_account: Option<i64>,
+    include_filtered: bool,
 ) -> Filter {
     if types.is_empty() {
         exclude_types.extend(EXTENSION_TYPES.iter().map(|t| t.to_string()));
@@ -203,6 +208,7 @@ pub fn filter(
         types,
         exclude_types,
         from_account,
+        include_filtered,
     }
 }
 

@@ -209,6 +209,7 @@ pub async fn chronological(
                 local: (feed == Feed::Local).then_some(true),
                 only_media: false,
                 only_shorts: true,
+                card_id: None,
             };
             store::public(&state.db, v, filter, tag, page).await?
         }

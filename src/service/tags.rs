@@ -19,9 +19,12 @@ pub async fn entity(state: &AppState, row: &TagRow, viewer: Option<i64>) -> AppR
     let start = today - Duration::days(6);
     let uses = store::history(&state.db, row.id, ids::min_id_at(start)).await?;
     let history = daily_history(&uses, today);
-    let following = match viewer {
-        Some(v) => Some(store::is_followed(&state.db, v, row.id).await?),
-        None => None,
+    let (following, featured) = match viewer {
+        Some(v) => (
+            Some(store::is_followed(&state.db, v, row.id).await?),
+            Some(store::is_featured(&state.db, v, row.id).await?),
+        ),
+        None => (None, None),
     };
     Ok(Tag {
         name: row.display_name.clone(),
@@ -32,6 +35,7 @@ pub async fn entity(state: &AppState, row: &TagRow, viewer: Option<i64>) -> AppR
         ),
         history,
         following,
+        featured,
     })
 }
 
@@ -152,6 +156,28 @@ pub async fn set_followed(state: &AppState, me: i64, name: &str, on: bool) -> Ap
             .ok_or(AppError::NotFound)?
     };
     store::set_followed(&state.db, me, row.id, on).await?;
+    entity(state, &row, Some(me)).await
+}
+
+/// `POST /api/v1/tags/:name/feature` (`on`) and `/unfeature` (Mastodon 4.4): the tag is (or stops
+/// being) one of `me`'s featured hashtags (`service::featured::feature_tag`).
+///
+/// Errors: 404 for a malformed name, or unfeaturing an unknown tag; 422 past
+/// `featured::MAX_FEATURED_TAGS`.
+pub async fn set_featured(state: &AppState, me: i64, name: &str, on: bool) -> AppResult<Tag> {
+    let name = valid_name(name)?;
+    let row = if on {
+        crate::service::featured::feature_tag(state, me, name).await?;
+        store::find_by_name(&state.db, name)
+            .await?
+            .ok_or(AppError::NotFound)?
+    } else {
+        let row = store::find_by_name(&state.db, name)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        crate::storage::featured::remove_featured_tag_of(&state.db, me, row.id).await?;
+        row
+    };
     entity(state, &row, Some(me)).await
 }
 

@@ -171,6 +171,11 @@ impl Db {
         }
     }
 
+    /// One trivial query, for health checks: the database answers.
+    pub async fn ping(&self) -> sqlx::Result<()> {
+        crate::on_db!(self, c => sqlx::query("SELECT 1").execute(c).await.map(|_| ()))
+    }
+
     pub fn backend(&self) -> Backend<&SqlitePool, &PgPool> {
         match self {
             Db::Sqlite(p, _) => Backend::Sqlite(p),

@@ -71,6 +71,13 @@ pub async fn remove_featured_tag(db: &Db, account: i64, id: i64) -> sqlx::Result
     Ok(n > 0)
 }
 
+/// Stops featuring the tag `tag_id` (by the tag, as `POST /api/v1/tags/:name/unfeature` names it).
+pub async fn remove_featured_tag_of(db: &Db, account: i64, tag_id: i64) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query("DELETE FROM featured_tags WHERE account_id = $1 AND tag_id = $2")
+        .bind(account).bind(tag_id).execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 /// Hashtags `account` used most in its public and unlisted posts, not featured yet.
 pub async fn most_used_tags(
     db: &Db,

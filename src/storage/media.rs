@@ -282,6 +282,17 @@ pub async fn of_versions(db: &Db, edit_ids: &[i64]) -> sqlx::Result<Vec<(i64, Me
     Ok(rows.into_iter().map(|r| (r.edit_id, r.row)).collect())
 }
 
+/// Whether a scheduled status, a profile, a stored version of a status or a story holds the
+/// attachment (a status holding it shows in its `status_id`).
+pub async fn in_use(db: &Db, id: i64) -> sqlx::Result<bool> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM media_attachments WHERE id = $1 AND scheduled_status_id IS NOT NULL) \
+         OR EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_media_id = $1 OR a.header_media_id = $1) \
+         OR EXISTS (SELECT 1 FROM status_edit_media e WHERE e.media_id = $1) \
+         OR EXISTS (SELECT 1 FROM stories s WHERE s.media_id = $1)")
+        .bind(id).fetch_one(c).await)
+}
+
 /// Attachments on no status, no profile and no stored version of a status, made before `before`:
 /// uploads never posted, and media of deleted statuses.
 pub async fn unattached_before(

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod instances;
 pub mod lists;
 pub mod media;
+pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
 pub mod polls;

@@ -21,11 +21,13 @@ pub struct NotificationRow {
     pub emoji: Option<String>,
     /// `admin.report`: the report.
     pub report_id: Option<i64>,
+    /// Held back by the recipient's notification policy until its request is accepted.
+    pub filtered: bool,
     pub created_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.story_id, n.emoji, n.report_id, \
-     n.created_at";
+     n.filtered, n.created_at";
 
 /// What a notification is about beyond its type: a status, for story notifications the story and
 /// a reaction's emoji, and for `admin.report` the report.
@@ -48,14 +50,16 @@ pub struct NewNotification<'a> {
 
 /// Inserts notifications, each for a local `account_id` about `from`'s action unless the same one
 /// exists, `account_id` is remote or is `from`, or it silences `from`
-/// (`relationships::silences_sql`). One statement for all of them, since it runs inside the write
+/// (`relationships::silences_sql`), and as the recipient's notification policy says
+/// ([`crate::storage::notification_requests`]): dropped, stored `filtered` (then its sender's
+/// request is recorded), or stored. One statement for all of them, since it runs inside the write
 /// transaction of the action (the batch bound as JSON, see
-/// [`json_elements`](crate::storage::sql::json_elements)). Returns the ID of each one stored,
-/// `None` for each skipped, in the order given.
+/// [`json_elements`](crate::storage::sql::json_elements)). Returns, in the order given, `None`
+/// for each skipped and the ID and whether it was filtered for each stored.
 pub async fn insert_many(
     tx: &mut Tx,
     items: &[NewNotification<'_>],
-) -> sqlx::Result<Vec<Option<i64>>> {
+) -> sqlx::Result<Vec<Option<(i64, bool)>>> {
     if items.is_empty() {
         return Ok(Vec::new());
     }
@@ -81,15 +85,17 @@ pub async fn insert_many(
         "WITH n AS (SELECT CAST(value ->> 0 AS BIGINT) AS id, CAST(value ->> 1 AS BIGINT) AS account_id, \
            CAST(value ->> 2 AS BIGINT) AS from_account_id, value ->> 3 AS type, \
            CAST(value ->> 4 AS BIGINT) AS status_id, CAST(value ->> 5 AS BIGINT) AS story_id, \
-           value ->> 6 AS emoji, CAST(value ->> 7 AS BIGINT) AS report_id FROM {}) \
+           value ->> 6 AS emoji, CAST(value ->> 7 AS BIGINT) AS report_id FROM {elements}), \
+         d AS ({decision}) \
          INSERT INTO notifications (id, account_id, from_account_id, type, status_id, story_id, \
-         emoji, report_id, created_at) SELECT n.id, n.account_id, n.from_account_id, n.type, \
-         n.status_id, n.story_id, n.emoji, n.report_id, $2 FROM n \
-         WHERE (n.account_id <> n.from_account_id OR n.type = 'poll') \
+         emoji, report_id, filtered, created_at) SELECT n.id, n.account_id, n.from_account_id, n.type, \
+         n.status_id, n.story_id, n.emoji, n.report_id, n.filtered, $2 FROM d n \
+         WHERE NOT n.dropped AND (n.account_id <> n.from_account_id OR n.type = 'poll') \
          AND EXISTS (SELECT 1 FROM accounts WHERE id = n.account_id AND domain IS NULL) \
-         AND NOT {} ON CONFLICT DO NOTHING RETURNING id",
-        crate::storage::sql::json_elements(tx, "$1"),
-        crate::storage::relationships::silences_sql(
+         AND NOT {silences} ON CONFLICT DO NOTHING RETURNING id, filtered",
+        elements = crate::storage::sql::json_elements(tx, "$1"),
+        decision = crate::storage::notification_requests::decision_sql("n", "$4", "$5"),
+        silences = crate::storage::relationships::silences_sql(
             "n.account_id",
             "n.from_account_id",
             "$2",
@@ -97,12 +103,22 @@ pub async fn insert_many(
         )
     );
     let rows = serde_json::Value::from(rows).to_string();
-    let stored: Vec<i64> = on_db!(tx, c => sqlx::query_scalar(AssertSqlSafe(sql.as_str()))
-        .bind(&rows).bind(Utc::now()).bind(true).fetch_all(c).await)?;
-    Ok(ids
+    let now = Utc::now();
+    let (follower_since, new_since) = crate::storage::notification_requests::thresholds(now);
+    let stored: Vec<(i64, bool)> = on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str()))
+        .bind(&rows).bind(now).bind(true).bind(follower_since).bind(new_since).fetch_all(c).await)?;
+    let out: Vec<Option<(i64, bool)>> = ids
         .into_iter()
-        .map(|id| stored.contains(&id).then_some(id))
-        .collect())
+        .map(|id| stored.iter().find(|(s, _)| *s == id).copied())
+        .collect();
+    let filtered: Vec<&NewNotification<'_>> = items
+        .iter()
+        .zip(&out)
+        .filter(|(_, o)| matches!(o, Some((_, true))))
+        .map(|(n, _)| n)
+        .collect();
+    crate::storage::notification_requests::record(tx, &filtered).await?;
+    Ok(out)
 }
 
 /// Removes notifications of `kind` from `from` to `account_id` (about `status_id` when given), as
@@ -128,6 +144,8 @@ pub struct Filter {
     pub types: Vec<String>,
     pub exclude_types: Vec<String>,
     pub from_account: Option<i64>,
+    /// Also those the notification policy filtered (`include_filtered`, Mastodon 4.3).
+    pub include_filtered: bool,
 }
 
 fn filter_sql(f: &Filter, args: &mut Args) -> String {
@@ -146,6 +164,9 @@ fn filter_sql(f: &Filter, args: &mut Args) -> String {
     }
     if let Some(a) = f.from_account {
         conds.push(format!("n.from_account_id = {}", args.add(a)));
+    }
+    if !f.include_filtered {
+        conds.push("n.filtered = FALSE".into());
     }
     if conds.is_empty() {
         "TRUE".into()
@@ -199,7 +220,8 @@ pub async fn dismiss(db: &Db, account_id: i64, id: Option<i64>) -> sqlx::Result<
 /// Notifications newer than `after_id` (at most `cap`), for `unread_count`.
 pub async fn count_after(db: &Db, account_id: i64, after_id: i64, cap: i64) -> sqlx::Result<i64> {
     on_db!(db, c => sqlx::query_scalar(
-        "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE account_id = $1 AND id > $2 LIMIT $3) AS x")
+        "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE account_id = $1 AND id > $2 \
+         AND filtered = FALSE LIMIT $3) AS x")
         .bind(account_id).bind(after_id).bind(cap).fetch_one(c).await)
 }
 

@@ -241,17 +241,16 @@ fn hidden_sql_for(viewer: &str, other: &str, now: &str, mute_cond: &str) -> Stri
 
 /// SQL, true when account `viewer` should not get notifications caused by `other` (`now` and
 /// `yes` = true are placeholders or expressions): `viewer` blocks or mutes `other` (mutes with
-/// `hide_notifications`), or is blocked by them, or `other` is on a silenced domain and `viewer`
-/// does not follow them.
+/// `hide_notifications`), is blocked by them, or blocks their domain. Limited accounts are the
+/// notification policy's matter (`notification_requests::decision_sql`).
 pub fn silences_sql(viewer: &str, other: &str, now: &str, yes: &str) -> String {
     format!(
-        "({}) > 0",
-        hidden_sql_for(
-            viewer,
-            other,
-            now,
-            &format!(" AND hide_notifications = {yes}")
-        )
+        "((SELECT count(*) FROM blocks WHERE (account_id = {viewer} AND target_account_id = {other}) \
+             OR (account_id = {other} AND target_account_id = {viewer})) \
+          + (SELECT count(*) FROM mutes WHERE account_id = {viewer} AND target_account_id = {other} \
+             AND (expires_at IS NULL OR expires_at > {now}) AND hide_notifications = {yes}) \
+          + (CASE WHEN {} THEN 1 ELSE 0 END)) > 0",
+        crate::storage::user_domain_blocks::blocked_sql(other, viewer)
     )
 }
 

@@ -44,6 +44,13 @@ pub async fn is_followed(db: &Db, account_id: i64, tag_id: i64) -> sqlx::Result<
     Ok(n > 0)
 }
 
+/// Whether `account_id` features the tag on its profile.
+pub async fn is_featured(db: &Db, account_id: i64, tag_id: i64) -> sqlx::Result<bool> {
+    let n: i64 = on_db!(db, c => sqlx::query_scalar("SELECT count(*) FROM featured_tags WHERE account_id = $1 AND tag_id = $2")
+        .bind(account_id).bind(tag_id).fetch_one(c).await)?;
+    Ok(n > 0)
+}
+
 pub async fn set_followed(db: &Db, account_id: i64, tag_id: i64, follow: bool) -> sqlx::Result<()> {
     on_db!(db, c => {
         if follow {

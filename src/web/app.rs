@@ -91,6 +91,17 @@ pub struct NotificationsPage {
     /// The newest notification's ID (the read marker moves to it).
     pub newest: String,
     pub more: Option<String>,
+    /// Notification requests waiting (first page of "All" only).
+    pub requests: Vec<RequestView>,
+}
+
+/// A notification request on the notifications page: one sender's filtered notifications.
+pub struct RequestView {
+    pub id: String,
+    pub account: AccountView,
+    pub count: String,
+    /// The newest of the sender's statuses among them, as sanitised HTML.
+    pub excerpt: Option<String>,
 }
 
 /// The viewer's relationship to a profile, for its buttons.
@@ -216,6 +227,8 @@ pub struct SettingsPage {
     pub filters: Vec<crate::api_types::filter::Filter>,
     /// Applications holding tokens of the account (not this web app).
     pub apps: Vec<AppView>,
+    /// The notification policy: `(field, label, value)` for each kind of sender.
+    pub policy: Vec<(&'static str, &'static str, String)>,
 }
 
 /// One authorised application on Settings.

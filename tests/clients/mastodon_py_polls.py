@@ -71,6 +71,29 @@ if phase == "post":
     except Exception as e:  # MastodonAPIError
         assert "not allowed" in str(e), e
 
+    # Notification filtering (Mastodon 4.3): a direct mention from a stranger waits in a request
+    # until accepted.
+    policy = alice.notifications_policy()
+    assert policy.for_private_mentions == "filter", policy
+    secret = bob.status_post("@pyalice psst", visibility="direct")
+    requests = alice.notification_requests()
+    assert [r.account.acct for r in requests] == ["pybob"], requests
+    assert requests[0].last_status.id == secret.id, requests
+    assert all(n.status is None or n.status.id != secret.id for n in alice.notifications())
+    alice.accept_notification_request(requests[0].id)
+    assert alice.notifications_merged() is True
+    assert any(n.status is not None and n.status.id == secret.id for n in alice.notifications())
+    assert list(alice.notification_requests()) == []
+    changed = alice.update_notifications_policy(for_not_following="filter")
+    assert changed.for_not_following == "filter", changed
+    alice.update_notifications_policy(for_not_following="accept")
+
+    # Smaller endpoints of Mastodon 4.2 to 4.4.
+    assert alice.tag_feature("pyherons").featured is True
+    assert [t.name for t in alice.featured_tags()] == ["pyherons"]
+    assert alice.tag_unfeature("pyherons").featured is False
+    assert alice.account_delete_avatar().avatar.endswith("missing.png")
+
     at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)
     scheduled = alice.status_post("Posted later by Mastodon.py", scheduled_at=at)
     assert scheduled.params.text == "Posted later by Mastodon.py", scheduled

@@ -134,6 +134,29 @@ async fn cards_are_fetched_shown_and_trend(backend: Backend) {
     assert_eq!(links[0]["url"], format!("{base}/story"), "{links}");
     assert_eq!(links[0]["history"][0]["accounts"], "2");
     assert_eq!(links[0]["history"][0]["uses"], "2");
+
+    // The link timeline: both posts that show the card, newest first.
+    let timeline = app
+        .get(
+            &format!(
+                "/api/v1/timelines/link?url={}",
+                urlencoding::encode(&format!("{base}/story"))
+            ),
+            None,
+        )
+        .await
+        .json();
+    let ids: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![second["id"].as_str().unwrap(), id.as_str()],
+        "{timeline}"
+    );
 }
 
 #[tokio::test]

@@ -487,6 +487,14 @@ async fn streaming_messages(app: TestApp) {
 
     // Do-not-disturb: notifications are kept but not streamed.
     let mut bob_user = connect(&app, "?stream=user", Some(bob)).await;
+    // Alice is a stranger to Bob: without this her direct mention would wait in a request.
+    app.send(
+        reqwest::Method::PATCH,
+        "/api/v2/notifications/policy",
+        Some(bob),
+        Some(json!({"for_private_mentions": "accept"})),
+    )
+    .await;
     let r = app
         .put(
             "/api/v1/messaging/preferences",
@@ -564,11 +572,24 @@ async fn mastodon_direct_message_lands(app: TestApp) {
             .unwrap()
             .contains("count on Saturday")
     );
+    // Wren is a stranger to Robin: the mention waits in a request (the default policy).
     let n = app
-        .get("/api/v1/notifications", Some(&robin_token))
+        .get(
+            "/api/v1/notifications?include_filtered=true",
+            Some(&robin_token),
+        )
         .await
         .json();
     assert_eq!(n[0]["type"], "mention", "{n}");
+    let requests = app
+        .get("/api/v1/notifications/requests", Some(&robin_token))
+        .await
+        .json();
+    assert_eq!(
+        requests[0]["account"]["acct"], "wren@bird.example",
+        "{requests}"
+    );
+    assert_eq!(requests[0]["last_status"]["id"], last["id"]);
     let found = app
         .get(
             "/api/v2/search?q=saturday&in=conversations",

@@ -10,17 +10,24 @@ use crate::federation::{DEV_FEDERATION, Instance, poll_get};
 use crate::support::Backend;
 
 /// Waits for a notification of `kind` on `inst` for `token` whose status contains `needle`.
+/// Whether a notification of `kind` about a status containing `needle` reached the user, listed or
+/// held back by their notification policy (a stranger's direct message waits in a request).
 async fn notified(inst: &Instance, token: &str, kind: &str, needle: &str) -> bool {
-    poll_get(inst, token, "/api/v1/notifications", |list| {
-        list.as_array().is_some_and(|l| {
-            l.iter().any(|n| {
-                n["type"] == kind
-                    && n["status"]["content"]
-                        .as_str()
-                        .is_some_and(|c| c.contains(needle))
+    poll_get(
+        inst,
+        token,
+        "/api/v1/notifications?include_filtered=true",
+        |list| {
+            list.as_array().is_some_and(|l| {
+                l.iter().any(|n| {
+                    n["type"] == kind
+                        && n["status"]["content"]
+                            .as_str()
+                            .is_some_and(|c| c.contains(needle))
+                })
             })
-        })
-    })
+        },
+    )
     .await
     .is_some()
 }

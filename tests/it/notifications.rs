@@ -394,3 +394,235 @@ async fn grouped_notifications(app: TestApp) {
 }
 
 both_backends!(grouped_notifications);
+
+/// The notification policy (Mastodon 4.3): private mentions from strangers are filtered by
+/// default into a request per sender; filtered notifications stay out of lists, counts and groups
+/// until accepted; `filter` and `drop` for strangers; bulk accept and dismiss.
+async fn notification_policy_and_requests(app: TestApp) {
+    app.create_user("ana").await;
+    let ana = app.token_for("ana", "read write follow").await;
+    app.create_user("bob").await;
+    let bob = app.token_for("bob", "read write follow").await;
+    app.create_user("cat").await;
+    let cat = app.token_for("cat", "read write follow").await;
+    let dan_id = app.create_user("dan").await;
+    let dan = app.token_for("dan", "read write follow").await;
+
+    let policy = app
+        .get("/api/v2/notifications/policy", Some(&ana))
+        .await
+        .json();
+    assert_eq!(policy["for_not_following"], "accept", "{policy}");
+    assert_eq!(policy["for_private_mentions"], "filter");
+    assert_eq!(policy["for_limited_accounts"], "filter");
+    assert_eq!(policy["summary"]["pending_requests_count"], 0);
+    let v1 = app
+        .get("/api/v1/notifications/policy", Some(&ana))
+        .await
+        .json();
+    assert_eq!(v1["filter_private_mentions"], true, "{v1}");
+    assert_eq!(v1["filter_not_following"], false);
+
+    // A direct mention from a stranger is held back; a public one is not.
+    let dm = post(
+        &app,
+        &bob,
+        json!({"status": "@ana psst", "visibility": "direct"}),
+    )
+    .await;
+    post(&app, &bob, json!({"status": "hello @ana"})).await;
+    let list = app.get("/api/v1/notifications", Some(&ana)).await.json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_ne!(list[0]["status"]["id"], dm["id"]);
+    assert_eq!(
+        app.get("/api/v1/notifications/unread_count", Some(&ana))
+            .await
+            .json()["count"],
+        1
+    );
+    let groups = app.get("/api/v2/notifications", Some(&ana)).await.json();
+    assert_eq!(
+        groups["notification_groups"].as_array().unwrap().len(),
+        1,
+        "{groups}"
+    );
+    let all = app
+        .get("/api/v1/notifications?include_filtered=true", Some(&ana))
+        .await
+        .json();
+    assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
+    let requests = app
+        .get("/api/v1/notifications/requests", Some(&ana))
+        .await
+        .json();
+    let requests = requests.as_array().unwrap();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0]["account"]["username"], "bob");
+    assert_eq!(requests[0]["notifications_count"], "1");
+    assert_eq!(requests[0]["last_status"]["id"], dm["id"]);
+    let bob_request = requests[0]["id"].as_str().unwrap().to_string();
+    let one = app
+        .get(
+            &format!("/api/v1/notifications/requests/{bob_request}"),
+            Some(&ana),
+        )
+        .await
+        .json();
+    assert_eq!(one["id"], bob_request.as_str());
+    // Someone else's request is not found.
+    app.get(
+        &format!("/api/v1/notifications/requests/{bob_request}"),
+        Some(&cat),
+    )
+    .await
+    .assert_error(404);
+    app.post(
+        &format!("/api/v1/notifications/requests/{bob_request}/accept"),
+        Some(&cat),
+        json!({}),
+    )
+    .await
+    .assert_error(404);
+    let policy = app
+        .get("/api/v2/notifications/policy", Some(&ana))
+        .await
+        .json();
+    assert_eq!(policy["summary"]["pending_requests_count"], 1);
+    assert_eq!(policy["summary"]["pending_notifications_count"], 1);
+
+    // Strangers filtered and new accounts dropped: nothing is stored from Dan at all.
+    app.send(
+        reqwest::Method::PATCH,
+        "/api/v2/notifications/policy",
+        Some(&ana),
+        Some(json!({"for_not_following": "maybe"})),
+    )
+    .await
+    .assert_error(422);
+    let changed = app
+        .send(
+            reqwest::Method::PATCH,
+            "/api/v2/notifications/policy",
+            Some(&ana),
+            Some(json!({"for_not_following": "filter"})),
+        )
+        .await
+        .json();
+    assert_eq!(changed["for_not_following"], "filter", "{changed}");
+    assert_eq!(changed["for_private_mentions"], "filter");
+    let mine = post(&app, &ana, json!({"status": "a post"})).await;
+    let mine_id = mine["id"].as_str().unwrap();
+    app.post(
+        &format!("/api/v1/statuses/{mine_id}/favourite"),
+        Some(&cat),
+        json!({}),
+    )
+    .await;
+    let requests = app
+        .get("/api/v1/notifications/requests", Some(&ana))
+        .await
+        .json();
+    assert_eq!(requests.as_array().unwrap().len(), 2, "{requests}");
+    let cat_request = requests[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(requests[0]["account"]["username"], "cat");
+    assert!(requests[0]["last_status"].is_null(), "{requests}");
+    app.send(
+        reqwest::Method::PUT,
+        "/api/v2/notifications/policy",
+        Some(&ana),
+        Some(json!({"for_new_accounts": "drop"})),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/statuses/{mine_id}/favourite"),
+        Some(&dan),
+        json!({}),
+    )
+    .await;
+    let all = app
+        .get(
+            &format!("/api/v1/notifications?include_filtered=true&account_id={dan_id}"),
+            Some(&ana),
+        )
+        .await
+        .json();
+    assert_eq!(all.as_array().unwrap().len(), 0, "{all}");
+    assert_eq!(
+        app.get("/api/v1/notifications/requests", Some(&ana))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Accepting Bob brings his mention in and lets later ones through; dismissing Cat drops hers.
+    let r = app
+        .post(
+            &format!("/api/v1/notifications/requests/{bob_request}/accept"),
+            Some(&ana),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .post(
+            "/api/v1/notifications/requests/dismiss",
+            Some(&ana),
+            json!({"id": [cat_request]}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let list = app.get("/api/v1/notifications", Some(&ana)).await.json();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["status"]["id"].as_str())
+        .collect();
+    assert!(ids.contains(&dm["id"].as_str().unwrap()), "{list}");
+    let later = post(
+        &app,
+        &bob,
+        json!({"status": "@ana again", "visibility": "direct"}),
+    )
+    .await;
+    let list = app.get("/api/v1/notifications", Some(&ana)).await.json();
+    assert_eq!(list[0]["status"]["id"], later["id"], "{list}");
+    let policy = app
+        .get("/api/v2/notifications/policy", Some(&ana))
+        .await
+        .json();
+    assert_eq!(policy["summary"]["pending_requests_count"], 0, "{policy}");
+    assert_eq!(policy["summary"]["pending_notifications_count"], 0);
+    assert_eq!(
+        app.get("/api/v1/notifications/requests/merged", Some(&ana))
+            .await
+            .json()["merged"],
+        true
+    );
+    let many: Vec<String> = (0..101).map(|i| i.to_string()).collect();
+    app.post(
+        "/api/v1/notifications/requests/accept",
+        Some(&ana),
+        json!({ "id": many }),
+    )
+    .await
+    .assert_error(422);
+    // v1 policy: booleans map to filter/accept.
+    let v1 = app
+        .put(
+            "/api/v1/notifications/policy",
+            Some(&ana),
+            json!({"filter_not_following": false, "filter_private_mentions": false}),
+        )
+        .await
+        .json();
+    assert_eq!(v1["filter_not_following"], false, "{v1}");
+    assert_eq!(v1["filter_private_mentions"], false);
+    assert_eq!(v1["filter_new_accounts"], true);
+}
+
+both_backends!(notification_policy_and_requests);

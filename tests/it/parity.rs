@@ -705,3 +705,288 @@ async fn full_text_search(app: TestApp) {
 }
 
 both_backends!(full_text_search);
+
+/// Endpoints of Mastodon 4.2 to 4.4 that apps call once a server says 4.5: removing the avatar
+/// and header, deleting an unused upload, endorsing by the 4.4 names, featuring a hashtag from
+/// its page, marking a conversation unread, checking the address is confirmed, the privacy
+/// policy and terms of service, and the link timeline.
+async fn smaller_4_x_endpoints(app: TestApp) {
+    let alice_id = app.create_user("alice").await;
+    let bob_id = app.create_user("bob").await;
+    let alice = app.token_for("alice", "read write follow").await;
+    let bob = app.token_for("bob", "read write follow").await;
+
+    // Avatar and header: set, then removed back to the defaults.
+    let form = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(crate::media::fixture("photo.png"))
+            .file_name("a.png")
+            .mime_str("image/png")
+            .unwrap(),
+    );
+    let r = app
+        .http
+        .patch(app.url("/api/v1/accounts/update_credentials"))
+        .bearer_auth(&alice)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let me: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        !me["avatar"].as_str().unwrap().ends_with("missing.png"),
+        "{me}"
+    );
+    let me = app
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/profile/avatar",
+            Some(&alice),
+            None,
+        )
+        .await
+        .json();
+    assert!(
+        me["avatar"].as_str().unwrap().ends_with("missing.png"),
+        "{me}"
+    );
+    assert!(me["source"].is_object(), "a CredentialAccount: {me}");
+    let r = app
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/profile/header",
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // An unused upload can be deleted; one on a status cannot.
+    let upload = |name: &'static str| {
+        let app = &app;
+        let alice = alice.clone();
+        async move {
+            crate::media::upload(
+                app,
+                &alice,
+                "/api/v2/media",
+                name,
+                "image/png",
+                crate::media::fixture("photo.png"),
+                &[],
+            )
+            .await
+            .json()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let unused = upload("photo.png").await;
+    let used = upload("photo.png").await;
+    app.post(
+        "/api/v1/statuses",
+        Some(&alice),
+        json!({"status": "with media", "media_ids": [used]}),
+    )
+    .await;
+    app.send(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/media/{used}"),
+        Some(&alice),
+        None,
+    )
+    .await
+    .assert_error(422);
+    app.send(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/media/{unused}"),
+        Some(&bob),
+        None,
+    )
+    .await
+    .assert_error(404);
+    let r = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/media/{unused}"),
+            Some(&alice),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    app.get(&format!("/api/v1/media/{unused}"), Some(&alice))
+        .await
+        .assert_error(404);
+
+    // Endorsements by the 4.4 names, listed on the profile for anyone.
+    app.post(
+        &format!("/api/v1/accounts/{bob_id}/endorse"),
+        Some(&alice),
+        json!({}),
+    )
+    .await
+    .assert_error(422);
+    app.post(
+        &format!("/api/v1/accounts/{bob_id}/follow"),
+        Some(&alice),
+        json!({}),
+    )
+    .await;
+    let rel = app
+        .post(
+            &format!("/api/v1/accounts/{bob_id}/endorse"),
+            Some(&alice),
+            json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(rel["endorsed"], true, "{rel}");
+    let listed = app
+        .get(&format!("/api/v1/accounts/{alice_id}/endorsements"), None)
+        .await
+        .json();
+    assert_eq!(listed[0]["id"], bob_id.to_string(), "{listed}");
+    let rel = app
+        .post(
+            &format!("/api/v1/accounts/{bob_id}/unendorse"),
+            Some(&alice),
+            json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(rel["endorsed"], false);
+    app.get("/api/v1/accounts/12345/endorsements", None)
+        .await
+        .assert_error(404);
+
+    // Featuring a hashtag from its page.
+    let tag = app
+        .post("/api/v1/tags/Herons/feature", Some(&alice), json!({}))
+        .await
+        .json();
+    assert_eq!(tag["featured"], true, "{tag}");
+    let featured = app.get("/api/v1/featured_tags", Some(&alice)).await.json();
+    assert_eq!(featured[0]["name"], "Herons", "{featured}");
+    let tag = app
+        .post("/api/v1/tags/herons/unfeature", Some(&alice), json!({}))
+        .await
+        .json();
+    assert_eq!(tag["featured"], false, "{tag}");
+    assert_eq!(
+        app.get("/api/v1/featured_tags", Some(&alice))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    app.post("/api/v1/tags/never-used/unfeature", Some(&alice), json!({}))
+        .await
+        .assert_error(404);
+
+    // A conversation marked unread again.
+    app.post(
+        "/api/v1/statuses",
+        Some(&bob),
+        json!({"status": "@alice hi", "visibility": "direct"}),
+    )
+    .await;
+    let convs = app.get("/api/v1/conversations", Some(&alice)).await.json();
+    let cid = convs[0]["id"].as_str().unwrap().to_string();
+    app.post(
+        &format!("/api/v1/conversations/{cid}/read"),
+        Some(&alice),
+        json!({}),
+    )
+    .await;
+    let c = app
+        .post(
+            &format!("/api/v1/conversations/{cid}/unread"),
+            Some(&alice),
+            json!({}),
+        )
+        .await
+        .json();
+    assert_eq!(c["unread"], true, "{c}");
+    app.post(
+        &format!("/api/v1/conversations/{cid}/unread"),
+        Some(&bob),
+        json!({}),
+    )
+    .await
+    .assert_error(404);
+
+    // The address check, the privacy policy, no terms of service.
+    assert_eq!(
+        app.get("/api/v1/emails/check_confirmation", Some(&alice))
+            .await
+            .json(),
+        json!(true)
+    );
+    let policy = app
+        .get("/api/v1/instance/privacy_policy", None)
+        .await
+        .json();
+    assert!(
+        policy["content"].as_str().unwrap().starts_with("<p>"),
+        "{policy}"
+    );
+    assert!(policy["updated_at"].is_string());
+    app.get("/api/v1/instance/terms_of_service", None)
+        .await
+        .assert_error(404);
+    app.get("/api/v1/instance/terms_of_service/2026-01-01", None)
+        .await
+        .assert_error(404);
+
+    // The link timeline: unknown links are 404.
+    app.get("/api/v1/timelines/link?url=https://example.com/a", None)
+        .await
+        .assert_error(404);
+    app.get("/api/v1/timelines/link", None)
+        .await
+        .assert_error(404);
+
+    // What the instance advertises.
+    let v2 = app.get("/api/v2/instance", None).await.json();
+    assert!(
+        v2["version"].as_str().unwrap().starts_with("4.5.0 "),
+        "{v2}"
+    );
+    assert_eq!(v2["api_versions"]["mastodon"], 7);
+}
+
+both_backends!(smaller_4_x_endpoints);
+
+/// Terms of service from the configuration, effective from their date.
+async fn terms_of_service(app: TestApp) {
+    let t = app
+        .get("/api/v1/instance/terms_of_service", None)
+        .await
+        .json();
+    assert_eq!(t["effective_date"], "2026-01-01", "{t}");
+    assert_eq!(t["effective"], true);
+    assert_eq!(t["content"], "<p>Be kind.</p>");
+    assert!(t["succeeded_by"].is_null());
+    let same = app
+        .get("/api/v1/instance/terms_of_service/2026-01-01", None)
+        .await
+        .json();
+    assert_eq!(same, t);
+    app.get("/api/v1/instance/terms_of_service/2025-01-01", None)
+        .await
+        .assert_error(404);
+}
+
+#[tokio::test]
+async fn terms_of_service_sqlite() {
+    let app = TestApp::start_with(crate::support::Backend::Sqlite, |c| {
+        c.instance.terms_of_service = "Be kind.".into();
+        c.instance.terms_of_service_effective_date = "2026-01-01".into();
+    })
+    .await;
+    terms_of_service(app).await;
+}

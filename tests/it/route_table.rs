@@ -46,6 +46,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/media", User("write:media")),
     ("GET", "/api/v1/media/{id}", Own("write:media")),
     ("PUT", "/api/v1/media/{id}", Own("write:media")),
+    ("DELETE", "/api/v1/media/{id}", Own("write:media")),
     ("POST", "/api/v2/media", User("write:media")),
     (
         "GET",
@@ -229,6 +230,56 @@ const TABLE: &[(&str, &str, Access)] = &[
         "/api/v1/notifications/{id}/dismiss",
         Own("write:notifications"),
     ),
+    (
+        "GET",
+        "/api/v1/notifications/policy",
+        User("read:notifications"),
+    ),
+    (
+        "PUT",
+        "/api/v1/notifications/policy",
+        User("write:notifications"),
+    ),
+    (
+        "PATCH",
+        "/api/v1/notifications/policy",
+        User("write:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/requests",
+        User("read:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/requests/merged",
+        User("read:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/requests/accept",
+        User("write:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/requests/dismiss",
+        User("write:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v1/notifications/requests/{id}",
+        Own("read:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/requests/{id}/accept",
+        Own("write:notifications"),
+    ),
+    (
+        "POST",
+        "/api/v1/notifications/requests/{id}/dismiss",
+        Own("write:notifications"),
+    ),
     ("POST", "/api/v1/statuses", User("write:statuses")),
     ("GET", "/api/v1/statuses", Public("read:statuses")),
     ("GET", "/api/v1/statuses/{id}", Public("read:statuses")),
@@ -319,6 +370,11 @@ const TABLE: &[(&str, &str, Access)] = &[
     (
         "POST",
         "/api/v1/conversations/{id}/read",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/conversations/{id}/unread",
         Own("write:conversations"),
     ),
     (
@@ -430,11 +486,22 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/tags/{name}/follow", User("write:follows")),
     (
         "POST",
+        "/api/v1/tags/{name}/feature",
+        User("write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/tags/{name}/unfeature",
+        User("write:accounts"),
+    ),
+    (
+        "POST",
         "/api/v1/tags/{name}/unfollow",
         User("write:follows"),
     ),
     ("GET", "/api/v1/timelines/home", User("read:statuses")),
     ("GET", "/api/v1/timelines/public", Public("read:statuses")),
+    ("GET", "/api/v1/timelines/link", Public("read:statuses")),
     ("GET", "/api/v1/timelines/shorts", Public("read:statuses")),
     ("GET", "/api/v1/tags/{name}/shorts", Public("read:statuses")),
     ("POST", "/api/v1/statuses/{id}/view", User("write:statuses")),
@@ -457,6 +524,32 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/instance/languages", Open),
     ("GET", "/api/v1/instance/domain_blocks", Open),
     ("GET", "/api/v1/instance/extended_description", Open),
+    ("GET", "/api/v1/instance/privacy_policy", Open),
+    ("GET", "/health", Open),
+    ("GET", "/api/v1/instance/terms_of_service", Open),
+    ("GET", "/api/v1/instance/terms_of_service/{date}", Open),
+    (
+        "GET",
+        "/api/v1/emails/check_confirmation",
+        User("read:accounts"),
+    ),
+    ("DELETE", "/api/v1/profile/avatar", User("write:accounts")),
+    ("DELETE", "/api/v1/profile/header", User("write:accounts")),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/endorse",
+        User("write:accounts"),
+    ),
+    (
+        "POST",
+        "/api/v1/accounts/{id}/unendorse",
+        User("write:accounts"),
+    ),
+    (
+        "GET",
+        "/api/v1/accounts/{id}/endorsements",
+        Public("read:accounts"),
+    ),
     ("POST", "/api/v1/emails/confirmations", Unconfirmed),
     ("GET", "/api/v1/endorsements", User("read:accounts")),
     ("POST", "/api/v1/accounts/{id}/pin", User("write:accounts")),
@@ -491,6 +584,21 @@ const TABLE: &[(&str, &str, Access)] = &[
         "GET",
         "/api/v2/notifications/unread_count",
         User("read:notifications"),
+    ),
+    (
+        "GET",
+        "/api/v2/notifications/policy",
+        User("read:notifications"),
+    ),
+    (
+        "PUT",
+        "/api/v2/notifications/policy",
+        User("write:notifications"),
+    ),
+    (
+        "PATCH",
+        "/api/v2/notifications/policy",
+        User("write:notifications"),
     ),
     (
         "GET",
@@ -657,6 +765,7 @@ impl Fixtures {
                 },
             )
             .replace("{hashtag}", "herons")
+            .replace("{date}", "2026-01-01")
             .replace("{at_name}", "@ava")
             .replace("{variant}", "original")
             .replace("{file}", "pages.css")
@@ -757,6 +866,15 @@ async fn setup(app: &TestApp) -> Fixtures {
         .as_str()
         .unwrap()
         .to_string();
+    // A direct mention from Bea, whom Ava does not follow, is filtered into a request.
+    post(
+        app,
+        &bea,
+        json!({"status": "@ava hello there", "visibility": "direct"}),
+    )
+    .await;
+    let requests = ok(app.get("/api/v1/notifications/requests", Some(&ava)).await);
+    let request_id = requests[0]["id"].as_str().expect("a request").to_string();
     let groups = ok(app.get("/api/v2/notifications", Some(&ava)).await);
     let group_key = groups["notification_groups"][0]["group_key"]
         .as_str()
@@ -805,6 +923,7 @@ async fn setup(app: &TestApp) -> Fixtures {
             ("/api/v2/filters/", filter_id),
             ("/api/v1/featured_tags/", s(&featured)),
             ("/api/v1/conversations/", s(&conversations[0])),
+            ("/api/v1/notifications/requests/", request_id),
             ("/api/v1/notifications/", notification_id),
             ("/api/v1/statuses/", status_id.clone()),
             ("/api/v1/stories/", s(&story)),

@@ -1966,3 +1966,87 @@ async fn poll_in_chromium() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.client.clone().close().await.unwrap();
 }
+
+/// Filtered notifications in the browser: a stranger's direct mention waits under Notifications
+/// as a request; accepting it brings the mention into the list; the policy is changed in
+/// Settings.
+#[tokio::test]
+async fn notification_requests_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let bob = app.token_for("bob", "read write").await;
+    let alice = app.token_for("alice", "read").await;
+    crate::statuses::post(
+        &app,
+        &bob,
+        json!({"status": "@alice are you there?", "visibility": "direct"}),
+    )
+    .await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/auth/sign_in?next=%2Fnotifications", app.base))
+        .await
+        .unwrap();
+    fill_sign_in(c, "alice", "password-alice").await;
+    assert!(
+        until(c, "return !!document.querySelector('#requests .request')").await,
+        "{}",
+        browser.screenshot("requests").await.display()
+    );
+    let text = js(c, "return document.querySelector('#requests').textContent").await;
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains("are you there?") && text.contains("@bob"),
+        "{text}"
+    );
+    assert!(
+        js(
+            c,
+            "return document.querySelectorAll('#notifications .notification').length"
+        )
+        .await
+            == json!(0)
+    );
+    click(c, "#requests [data-request-action=accept]").await;
+    assert!(
+        until(
+            c,
+            "return !document.querySelector('#requests') && document.querySelectorAll('#notifications .notification.mention').length === 1"
+        )
+        .await,
+        "{}",
+        browser.screenshot("requests-accepted").await.display()
+    );
+
+    c.goto(&format!("{}/settings", app.base)).await.unwrap();
+    assert!(
+        until(
+            c,
+            "return !!document.querySelector('#policy-form select[name=for_not_following]')"
+        )
+        .await
+    );
+    js(
+        c,
+        "const s = document.querySelector('#policy-form select[name=for_not_following]'); s.value = 'filter'; return true",
+    )
+    .await;
+    click(c, "#policy-form button[type=submit]").await;
+    let mut saved = false;
+    for _ in 0..50 {
+        let p = app
+            .get("/api/v2/notifications/policy", Some(&alice))
+            .await
+            .json();
+        if p["for_not_following"] == "filter" {
+            saved = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(saved, "{}", browser.screenshot("policy").await.display());
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.client.clone().close().await.unwrap();
+}

@@ -17,7 +17,9 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         )
         .route(
             "/api/v1/media/{id}",
-            get(v1::media::show).put(v1::media::update),
+            get(v1::media::show)
+                .put(v1::media::update)
+                .delete(v1::media::destroy),
         )
         .route(
             "/api/v2/media",
@@ -156,6 +158,40 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
             "/api/v1/notifications/unread_count",
             get(v1::notifications::unread_count),
         )
+        .route(
+            "/api/v1/notifications/policy",
+            get(v1::notification_requests::policy)
+                .put(v1::notification_requests::update_policy)
+                .patch(v1::notification_requests::update_policy),
+        )
+        .route(
+            "/api/v1/notifications/requests",
+            get(v1::notification_requests::index),
+        )
+        .route(
+            "/api/v1/notifications/requests/merged",
+            get(v1::notification_requests::merged),
+        )
+        .route(
+            "/api/v1/notifications/requests/accept",
+            post(v1::notification_requests::accept_many),
+        )
+        .route(
+            "/api/v1/notifications/requests/dismiss",
+            post(v1::notification_requests::dismiss_many),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}",
+            get(v1::notification_requests::show),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/accept",
+            post(v1::notification_requests::accept),
+        )
+        .route(
+            "/api/v1/notifications/requests/{id}/dismiss",
+            post(v1::notification_requests::dismiss),
+        )
         .route("/api/v1/notifications/{id}", get(v1::notifications::show))
         .route(
             "/api/v1/notifications/{id}/dismiss",
@@ -260,6 +296,10 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
             post(v1::conversations::read),
         )
         .route(
+            "/api/v1/conversations/{id}/unread",
+            post(v1::conversations::unread),
+        )
+        .route(
             "/api/v1/conversations/{id}/typing",
             post(v1::conversations::typing),
         )
@@ -331,8 +371,11 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         .route("/api/v1/tags/{name}", get(v1::tags::show))
         .route("/api/v1/tags/{name}/follow", post(v1::tags::follow))
         .route("/api/v1/tags/{name}/unfollow", post(v1::tags::unfollow))
+        .route("/api/v1/tags/{name}/feature", post(v1::tags::feature))
+        .route("/api/v1/tags/{name}/unfeature", post(v1::tags::unfeature))
         .route("/api/v1/timelines/home", get(v1::timelines::home))
         .route("/api/v1/timelines/public", get(v1::timelines::public))
+        .route("/api/v1/timelines/link", get(v1::timelines::link))
         .route("/api/v1/timelines/shorts", get(v1::timelines::shorts))
         .route("/api/v1/tags/{name}/shorts", get(v1::tags::shorts))
         .route("/api/v1/statuses/{id}/view", post(v1::statuses::view))
@@ -354,12 +397,42 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
             get(v1::instance::extended_description),
         )
         .route(
+            "/api/v1/instance/privacy_policy",
+            get(v1::instance::privacy_policy),
+        )
+        .route(
+            "/api/v1/instance/terms_of_service",
+            get(v1::instance::terms_of_service),
+        )
+        .route(
+            "/api/v1/instance/terms_of_service/{date}",
+            get(v1::instance::terms_of_service_at),
+        )
+        .route(
             "/api/v1/emails/confirmations",
             post(v1::emails::resend_confirmation),
+        )
+        .route(
+            "/api/v1/emails/check_confirmation",
+            get(v1::emails::check_confirmation),
         )
         .route("/api/v1/endorsements", get(v1::endorsements::index))
         .route("/api/v1/accounts/{id}/pin", post(v1::accounts::pin))
         .route("/api/v1/accounts/{id}/unpin", post(v1::accounts::unpin))
+        .route("/api/v1/accounts/{id}/endorse", post(v1::accounts::pin))
+        .route("/api/v1/accounts/{id}/unendorse", post(v1::accounts::unpin))
+        .route(
+            "/api/v1/accounts/{id}/endorsements",
+            get(v1::accounts::endorsements),
+        )
+        .route(
+            "/api/v1/profile/avatar",
+            axum::routing::delete(v1::profile::delete_avatar),
+        )
+        .route(
+            "/api/v1/profile/header",
+            axum::routing::delete(v1::profile::delete_header),
+        )
         .route(
             "/api/v1/featured_tags",
             get(v1::featured_tags::index).post(v1::featured_tags::create),
@@ -387,6 +460,12 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         .route(
             "/api/v2/notifications/unread_count",
             get(v2::notifications::unread_count),
+        )
+        .route(
+            "/api/v2/notifications/policy",
+            get(v2::notifications::policy)
+                .patch(v2::notifications::update_policy)
+                .put(v2::notifications::update_policy),
         )
         .route("/api/v2/notifications/{key}", get(v2::notifications::show))
         .route(

@@ -21,4 +21,5 @@ pub(super) fn routes() -> Routes {
         .route("/.well-known/webfinger", get(well_known::webfinger))
         .route("/nodeinfo/2.0", get(well_known::nodeinfo_20))
         .route("/nodeinfo/2.1", get(well_known::nodeinfo_21))
+        .route("/health", get(well_known::health))
 }

@@ -7,7 +7,7 @@ use axum::response::Response;
 use crate::service::{Page, notifications};
 use crate::state::AppState;
 use crate::web::app::*;
-use crate::web::view::NotificationView;
+use crate::web::view::{AccountView, NotificationView};
 
 use super::app::*;
 use super::*;
@@ -46,6 +46,7 @@ pub async fn notifications_screen(
             types.into_iter().filter(|t| !t.is_empty()).collect(),
             vec![],
             None,
+            false,
         );
         let page = Page {
             limit: 40,
@@ -60,6 +61,32 @@ pub async fn notifications_screen(
             format!("/notifications?type={kind}&")
         };
         let more = next_page(&ids, page.limit, &base);
+        // The requests head the first page of "All".
+        let requests = if kind.is_empty() && page.max_id.is_none() && page.min_id.is_none() {
+            crate::service::notification_requests::list(
+                &state,
+                user.account.id,
+                &Page {
+                    limit: 20,
+                    ..Default::default()
+                },
+            )
+            .await?
+            .0
+            .iter()
+            .map(|r| RequestView {
+                id: r.id.clone(),
+                account: AccountView::new(&r.account),
+                count: r.notifications_count.clone(),
+                excerpt: r
+                    .last_status
+                    .as_ref()
+                    .map(|s| crate::text::sanitize_html(&s.content)),
+            })
+            .collect()
+        } else {
+            Vec::new()
+        };
         let (shell, cookie) = shell(&state, &headers, &uri, Some(&user), "notifications").await?;
         Ok(render_screen(
             NotificationsPage {
@@ -69,6 +96,7 @@ pub async fn notifications_screen(
                 newest: ids.first().map(|i| i.to_string()).unwrap_or_default(),
                 notifications: grouped,
                 more,
+                requests,
             },
             cookie,
         ))

@@ -404,9 +404,37 @@ pub async fn settings_screen(
             .map(|f| (f.name.clone(), f.value.clone()))
             .collect();
         fields.resize(PROFILE_FIELDS.max(fields.len()), Default::default());
+        let policy = crate::service::notification_requests::policy(&state, user.account.id).await?;
         let (shell, cookie) = shell(&state, &headers, &uri, Some(&user), "settings").await?;
         Ok(render_screen(
             SettingsPage {
+                policy: vec![
+                    (
+                        "for_not_following",
+                        "From people you don't follow",
+                        policy.for_not_following,
+                    ),
+                    (
+                        "for_not_followers",
+                        "From people not following you",
+                        policy.for_not_followers,
+                    ),
+                    (
+                        "for_new_accounts",
+                        "From accounts created in the last 30 days",
+                        policy.for_new_accounts,
+                    ),
+                    (
+                        "for_private_mentions",
+                        "Private mentions from people you don't follow",
+                        policy.for_private_mentions,
+                    ),
+                    (
+                        "for_limited_accounts",
+                        "From accounts limited by moderators",
+                        policy.for_limited_accounts,
+                    ),
+                ],
                 shell,
                 a: AccountView::new(&cred.account),
                 display_name: cred.account.display_name.clone(),

@@ -559,6 +559,29 @@ pub async fn update_credentials(
     Ok(())
 }
 
+/// `DELETE /api/v1/profile/avatar` and `/header` (Mastodon 4.2): the account shows the default
+/// image again; the old image is left to the media pruner. Followers' servers get an
+/// `Update(Person)`. Nothing happens (and nothing is sent) when there was none.
+///
+/// Errors: database errors.
+pub async fn remove_profile_image(
+    state: &AppState,
+    account: &AccountRow,
+    which: ProfileImage,
+) -> AppResult<()> {
+    let current = match which {
+        ProfileImage::Avatar => account.avatar_media_id,
+        ProfileImage::Header => account.header_media_id,
+    };
+    if current.is_none() {
+        return Ok(());
+    }
+    let mut tx = state.db.begin().await?;
+    crate::storage::media::set_profile_image(&mut tx, account.id, which, None).await?;
+    tx.commit().await?;
+    announce_profile(state, account.id).await
+}
+
 /// Sends `Update(Person)` with the current profile to the servers of remote followers. Queued
 /// after the profile change commits: if the process dies in between, those servers see the change
 /// when they next refresh the actor (within a day).

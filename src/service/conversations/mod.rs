@@ -241,6 +241,19 @@ pub async fn read(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<C
     render_one(state, &row).await
 }
 
+/// `POST /api/v1/conversations/:id/unread`: `me`'s copy shows as unread again. Read receipts
+/// already sent stay sent (others saw the message read; this only marks it for oneself).
+///
+/// Errors: 404 when it is not `me`'s.
+pub async fn unread(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<Conversation> {
+    let mut row = own(state, user.account.id, id).await?;
+    let mut tx = state.db.begin().await?;
+    store::set_unread(&mut tx, row.id, true).await?;
+    tx.commit().await?;
+    row.unread = true;
+    render_one(state, &row).await
+}
+
 /// The `Read` of `last` by local account `me` and the inboxes it goes to: remote participants'
 /// servers that advertise receipts (one shared inbox per server). `None` when there are none.
 async fn remote_read_receipt(

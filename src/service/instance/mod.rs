@@ -14,17 +14,29 @@ use crate::storage::accounts::{self, AccountRow};
 /// Rookery's own version, shown after the Mastodon compatibility version.
 pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// The Mastodon API level whose endpoints exist here. Clients switch features on by it (grouped
-/// notifications at 4.3, v2 filters at 4.0), so it advertises only what is implemented.
-pub const MASTODON_COMPAT_VERSION: &str = "4.2.0";
+/// The Mastodon API level whose endpoints exist here. Clients switch features on by it (v2
+/// filters at 4.0, grouped notifications and notification requests at 4.3, quotes at 4.5), so it
+/// advertises only what is implemented (docs/API.md lists every Mastodon 4.5 route).
+pub const MASTODON_COMPAT_VERSION: &str = "4.5.0";
 
-/// `api_versions.mastodon`: 1 until v2 notifications exist (Mastodon Android and Phanpy switch to
-/// them at 2).
-pub const MASTODON_API_VERSION: u32 = 1;
+/// `api_versions.mastodon`, Mastodon 4.5's (7): Mastodon Android and Phanpy switch to v2
+/// notifications at 2, PKCE at 3; quote posts arrived at 7.
+pub const MASTODON_API_VERSION: u32 = 7;
 
-/// `4.2.0 (compatible; Rookery 0.1.0)`: starts with N.N.N as Mastodon.py and Ice Cubes require.
+/// `4.5.0 (compatible; Rookery 0.1.0)`: starts with N.N.N as Mastodon.py and Ice Cubes require.
 pub fn version_string() -> String {
     format!("{MASTODON_COMPAT_VERSION} (compatible; Rookery {SOFTWARE_VERSION})")
+}
+
+/// Whether the database answers (`GET /health`); a failure is logged.
+pub async fn healthy(state: &AppState) -> bool {
+    match state.db.ping().await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: the database does not answer");
+            false
+        }
+    }
 }
 
 pub struct Stats {

@@ -68,6 +68,23 @@ pub async fn delete_detached(state: &AppState, account_id: i64, ids: &[String]) 
     Ok(())
 }
 
+/// `DELETE /api/v1/media/:id` (Mastodon 4.4): deletes one of `account_id`'s uploads, files and
+/// row, if nothing uses it.
+///
+/// Errors: 404 for another's or an unknown ID; 422 while a status, a scheduled status, a profile,
+/// a story or an edit's history holds it.
+pub async fn delete_unused(state: &AppState, account_id: i64, id: &str) -> AppResult<()> {
+    let row = find_own(state, account_id, id).await?;
+    if row.status_id.is_some() || media::in_use(&state.db, row.id).await? {
+        return Err(crate::error::AppError::unprocessable(
+            "Media attachment is currently used by a status",
+        ));
+    }
+    delete_files(state, &row).await?;
+    media::delete(&state.db, row.id).await?;
+    Ok(())
+}
+
 pub(super) async fn delete_files(state: &AppState, r: &MediaRow) -> AppResult<()> {
     for key in [&r.file_key, &r.preview_key, &r.upload_key]
         .into_iter()

@@ -44,7 +44,7 @@ pub async fn stamp(state: &AppState, username: &str, id: &str) -> AppResult<Valu
     }
     .ok_or(AppError::NotFound)?;
     let doc = authorization(&author.uri, q.id, &quoting.uri, &quoted.uri);
-    Ok(crate::service::activitypub::with_context(doc)?)
+    crate::service::activitypub::with_context(doc)
 }
 
 /// The `id` of an object given inline or by its id.

@@ -301,6 +301,8 @@ pub struct PublicFilter {
     pub only_media: bool,
     /// Shorts only (Rookery's shorts feeds).
     pub only_shorts: bool,
+    /// Only statuses showing this preview card (`GET /api/v1/timelines/link`).
+    pub card_id: Option<i64>,
 }
 
 /// Whether a status has media; matches the partial index `statuses_account_media` (the media tab of
@@ -427,6 +429,9 @@ fn public_from_where_tags(
     }
     if filter.only_shorts {
         conds.push(IS_SHORT.into());
+    }
+    if let Some(card) = filter.card_id {
+        conds.push(format!("s.card_id = {}", args.add(card)));
     }
     (format!("{from}WHERE {}", conds.join(" AND ")), args)
 }

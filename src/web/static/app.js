@@ -893,6 +893,33 @@ messagingForm?.addEventListener("submit", async (ev) => {
   }
 });
 
+const policyForm = document.getElementById("policy-form");
+policyForm?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const policy = {};
+  for (const select of policyForm.querySelectorAll("select")) policy[select.name] = select.value;
+  try {
+    await api("PATCH", "/api/v2/notifications/policy", policy);
+    toast("Saved");
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
+// Notification requests: accept or dismiss one sender's filtered notifications, then reload.
+document.addEventListener("click", async (ev) => {
+  const b = ev.target.closest("[data-request-action]");
+  if (!b) return;
+  b.disabled = true;
+  try {
+    await api("POST", `/api/v1/notifications/requests/${b.dataset.request}/${b.dataset.requestAction}`);
+    location.reload();
+  } catch (e) {
+    b.disabled = false;
+    toast(e.message);
+  }
+});
+
 // ---- Stories and shorts from the browser ------------------------------------------------------
 
 const storyFile = document.getElementById("story-file");

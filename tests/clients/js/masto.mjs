@@ -130,5 +130,22 @@ const revoked = await alice.v1.statuses.$select(quotable.id).quotes.$select(quot
 check(revoked.quote?.state === "revoked", `revoked: ${JSON.stringify(revoked.quote)}`);
 check((await alice.v1.statuses.$select(quotable.id).quotes.list()).length === 0, "revoked quote listed");
 
+// Notification filtering (Mastodon 4.3): bob does not follow alice, so her direct mention waits
+// in a request until he accepts it.
+const bobPolicy = await bob.v2.notifications.policy.fetch();
+check(bobPolicy.forPrivateMentions === "filter", `policy: ${JSON.stringify(bobPolicy)}`);
+const whisper = await alice.v1.statuses.create({ status: "@jsbob psst", visibility: "direct" });
+const bobRequests = await bob.v1.notifications.requests.list();
+check(
+  bobRequests.length === 1 && bobRequests[0].lastStatus?.id === whisper.id,
+  `requests: ${JSON.stringify(bobRequests)}`,
+);
+await bob.v1.notifications.requests.$select(bobRequests[0].id).accept();
+check((await bob.v1.notifications.requests.merged.fetch()).merged === true, "merged");
+const bobNotes = await bob.v1.notifications.list();
+check(bobNotes.some((n) => n.status?.id === whisper.id), `notifications: ${JSON.stringify(bobNotes)}`);
+const updated = await bob.v2.notifications.policy.update({ forNewAccounts: "filter" });
+check(updated.forNewAccounts === "filter" && updated.summary.pendingRequestsCount === 0, "policy update");
+
 console.log("masto.js: all checks passed");
 process.exit(0);

@@ -180,6 +180,20 @@ pub async fn update_credentials(
     ))
 }
 
+/// `GET /api/v1/accounts/:id/endorsements` (public, or `read:accounts` with a token; Mastodon 4.4)
+/// → `[Account]`: the accounts it features on its profile. Errors: 404 unknown account.
+pub async fn endorsements(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<Account>>> {
+    auth.viewer("read:accounts")?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    Ok(Json(
+        crate::service::featured::endorsements_of(&state, id).await?,
+    ))
+}
+
 /// `GET /api/v1/accounts/:id` (public, or `read:accounts` with a token).
 pub async fn show(
     State(state): State<AppState>,
@@ -525,7 +539,8 @@ pub async fn featured_tags(
     ))
 }
 
-/// `POST /api/v1/accounts/:id/pin` (`write:accounts`) → `Relationship`; 422 unless followed.
+/// `POST /api/v1/accounts/:id/pin`, and `/endorse` as Mastodon 4.4 names it (`write:accounts`) →
+/// `Relationship`; 422 unless followed.
 pub async fn pin(
     State(state): State<AppState>,
     auth: Auth,
@@ -537,7 +552,7 @@ pub async fn pin(
     ))
 }
 
-/// `POST /api/v1/accounts/:id/unpin` (`write:accounts`) → `Relationship`.
+/// `POST /api/v1/accounts/:id/unpin`, and `/unendorse` (`write:accounts`) → `Relationship`.
 pub async fn unpin(
     State(state): State<AppState>,
     auth: Auth,

@@ -53,6 +53,17 @@ pub async fn read(
     Ok(Json(svc::read(&state, cu, &id).await?))
 }
 
+/// `POST /api/v1/conversations/:id/unread` (`write:conversations`) → `Conversation` marked unread
+/// for the caller; 404 when it is not the caller's.
+pub async fn unread(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Conversation>> {
+    let cu = auth.require_user("write:conversations")?;
+    Ok(Json(svc::unread(&state, cu, &id).await?))
+}
+
 /// `DELETE /api/v1/conversations/:id` (`write:conversations`) → `{}`; 404 when it is not the
 /// caller's.
 pub async fn delete(

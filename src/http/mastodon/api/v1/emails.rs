@@ -18,3 +18,11 @@ pub async fn resend_confirmation(
     crate::service::mail::resend(&state, cu).await?;
     Ok(Json(json!({})))
 }
+
+/// `GET /api/v1/emails/check_confirmation` (`read:accounts`, Mastodon 4.4; the token of a user
+/// still to confirm their address works too) → `true` once the address is confirmed, else
+/// `false`.
+pub async fn check_confirmation(auth: Auth) -> AppResult<Json<bool>> {
+    let cu = auth.require_user_awaiting_confirmation("read:accounts")?;
+    Ok(Json(cu.user.confirmed_at.is_some()))
+}

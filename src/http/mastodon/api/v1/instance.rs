@@ -65,6 +65,76 @@ pub async fn extended_description(State(state): State<AppState>) -> Json<Value> 
     }))
 }
 
+/// What Rookery keeps and sends, said as a privacy policy when `instance.privacy_policy` is empty.
+const DEFAULT_PRIVACY_POLICY: &str = "This server keeps what it needs to run your account: your \
+e-mail address, a hash of your password, your profile, and what you post, upload, follow, \
+favourite, bookmark and block.
+
+Posts you make public or for your followers are sent to the servers of the people who may see \
+them. Those servers keep their own copies; when you delete a post, they are asked to delete it \
+too, which this server cannot enforce. Direct and group messages are stored here without \
+end-to-end encryption and are sent only to the servers of their participants.
+
+Sign-in sessions and app tokens are kept until you sign out or revoke them. Client addresses are \
+used to slow down repeated sign-in attempts and are not stored with your account.
+
+You can delete your account in Settings: its posts and media are then deleted here and a deletion \
+is sent to the servers that had them.";
+
+/// `GET /api/v1/instance/privacy_policy` (Mastodon 4.0): `{"updated_at", "content"}` —
+/// `instance.privacy_policy` (or Rookery's own account of what it keeps) as HTML paragraphs;
+/// `updated_at` is when this process read its configuration.
+pub async fn privacy_policy(State(state): State<AppState>) -> Json<Value> {
+    let text = &state.config.instance.privacy_policy;
+    let text = if text.trim().is_empty() {
+        DEFAULT_PRIVACY_POLICY
+    } else {
+        text.as_str()
+    };
+    Json(json!({
+        "updated_at": state.started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "content": crate::text::plain_to_html(text),
+    }))
+}
+
+/// `TermsOfService` (Mastodon 4.4): `{"effective_date", "effective", "content", "succeeded_by"}`
+/// from `instance.terms_of_service`; `None` when there are none. Rookery keeps one version, so
+/// `succeeded_by` is always null.
+fn terms(state: &AppState) -> Option<Value> {
+    let cfg = &state.config.instance;
+    if cfg.terms_of_service.trim().is_empty() {
+        return None;
+    }
+    let date =
+        chrono::NaiveDate::parse_from_str(&cfg.terms_of_service_effective_date, "%Y-%m-%d").ok()?;
+    Some(json!({
+        "effective_date": date.to_string(),
+        "effective": date <= chrono::Utc::now().date_naive(),
+        "content": crate::text::plain_to_html(&cfg.terms_of_service),
+        "succeeded_by": null,
+    }))
+}
+
+/// `GET /api/v1/instance/terms_of_service` (Mastodon 4.4) → `TermsOfService`. Errors: 404 when
+/// the instance has none.
+pub async fn terms_of_service(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    terms(&state)
+        .map(Json)
+        .ok_or(crate::error::AppError::NotFound)
+}
+
+/// `GET /api/v1/instance/terms_of_service/:date` (Mastodon 4.4) → the `TermsOfService` that take
+/// effect on `date` (`YYYY-MM-DD`). Errors: 404 for any other date.
+pub async fn terms_of_service_at(
+    State(state): State<AppState>,
+    axum::extract::Path(date): axum::extract::Path<String>,
+) -> AppResult<Json<Value>> {
+    terms(&state)
+        .filter(|t| t["effective_date"] == date.as_str())
+        .map(Json)
+        .ok_or(crate::error::AppError::NotFound)
+}
+
 /// `GET /api/v1/instance/activity`: the last 12 weeks, newest first, each
 /// `{"week" (UNIX seconds of its start, as a string), "statuses", "logins", "registrations"}`
 /// (counts as strings, as Mastodon sends them).

@@ -92,3 +92,15 @@ pub async fn update(
     let row = svc::update(&state, cu.account.id, &id, p.description, p.focus).await?;
     Ok(Json(svc::entity(&state, &row)).into_response())
 }
+
+/// `DELETE /api/v1/media/:id` (`write:media`, Mastodon 4.4) → `{}`: an upload nothing uses.
+/// Errors: 404, 422 while a status, scheduled status, profile or story holds it.
+pub async fn destroy(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    let cu = auth.require_user("write:media")?;
+    crate::service::media::delete_unused(&state, cu.account.id, &id).await?;
+    Ok(Json(serde_json::json!({})))
+}

@@ -23,6 +23,8 @@ pub struct ListParams {
     exclude_types: Vec<String>,
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     account_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    include_filtered: bool,
 }
 
 /// `GET /api/v1/notifications` (`read:notifications`): `types[]`, `exclude_types[]`, `account_id`,
@@ -34,7 +36,7 @@ pub async fn index(
     Params { value: p, .. }: Params<ListParams>,
 ) -> AppResult<Response> {
     let cu = auth.require_user("read:notifications")?;
-    let filter = svc::filter(p.types, p.exclude_types, p.account_id);
+    let filter = svc::filter(p.types, p.exclude_types, p.account_id, p.include_filtered);
     let (out, ids) = svc::page(&state, cu.account.id, &filter, &p.page.page_with(40, 80)).await?;
     Ok(paged(&state.config.base_url(), &uri, out, &ids))
 }

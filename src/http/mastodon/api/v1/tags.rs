@@ -49,6 +49,31 @@ pub async fn unfollow(
     set_follow(state, auth, name, false).await
 }
 
+/// `POST /api/v1/tags/:name/feature` (`write:accounts`, Mastodon 4.4) → `Tag`: the tag joins the
+/// caller's featured hashtags (422 past 10).
+pub async fn feature(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+) -> AppResult<Json<Tag>> {
+    let cu = auth.require_user("write:accounts")?;
+    Ok(Json(
+        tags::set_featured(&state, cu.account.id, &name, true).await?,
+    ))
+}
+
+/// `POST /api/v1/tags/:name/unfeature` (`write:accounts`, Mastodon 4.4) → `Tag`.
+pub async fn unfeature(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+) -> AppResult<Json<Tag>> {
+    let cu = auth.require_user("write:accounts")?;
+    Ok(Json(
+        tags::set_featured(&state, cu.account.id, &name, false).await?,
+    ))
+}
+
 /// `GET /api/v1/tags/:name/shorts` (public): public shorts with the hashtag, newest first.
 pub async fn shorts(
     State(state): State<AppState>,

@@ -63,6 +63,7 @@ impl PublicParams {
             },
             only_media: self.only_media,
             only_shorts: false,
+            card_id: None,
         }
     }
 }
@@ -107,6 +108,35 @@ async fn public_or_tag(
     let viewer = auth.viewer_id("read:statuses")?;
     let page = svc::public(state, viewer, p.filter(), tag, &p.page.page()).await?;
     Ok(respond(state, uri, page))
+}
+
+#[derive(Deserialize)]
+pub struct LinkParams {
+    #[serde(flatten)]
+    page: PageParams,
+    #[serde(default)]
+    url: String,
+}
+
+/// `GET /api/v1/timelines/link?url=` (public, or `read:statuses` with a token; Mastodon 4.3):
+/// public posts showing the preview card of `url`, newest first, as the public timeline filters
+/// them. Errors: 404 when no post here links it (Mastodon: when it is not trending).
+pub async fn link(
+    State(state): State<AppState>,
+    auth: Auth,
+    uri: Uri,
+    Params { value: p, .. }: Params<LinkParams>,
+) -> AppResult<Response> {
+    let viewer = auth.viewer_id("read:statuses")?;
+    let card_id = crate::service::cards::id_of_url(&state, &p.url)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    let filter = PublicFilter {
+        card_id: Some(card_id),
+        ..Default::default()
+    };
+    let page = svc::public(&state, viewer, filter, None, &p.page.page()).await?;
+    Ok(respond(&state, &uri, page))
 }
 
 /// `GET /api/v1/timelines/list/:id` (`read:lists`) → `[Status]`, paginated.

@@ -1,6 +1,6 @@
 //! `/api/v2/notifications` (docs.joinmastodon.org/methods/grouped_notifications/): notifications
-//! grouped as `service::grouped_notifications` describes. Not advertised (`api_versions.mastodon`
-//! stays 1), so apps keep the v1 list unless they call this themselves.
+//! grouped as `service::grouped_notifications` describes (apps switch to them at
+//! `api_versions.mastodon` 2); and the notification policy, `/api/v2/notifications/policy`.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -27,6 +27,8 @@ pub struct ListParams {
     grouped_types: Option<Vec<String>>,
     #[serde(default, deserialize_with = "lenient::opt_i64")]
     account_id: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::bool")]
+    include_filtered: bool,
 }
 
 fn grouped(p: &Option<Vec<String>>) -> Vec<String> {
@@ -43,7 +45,12 @@ pub async fn index(
     Params { value: p, .. }: Params<ListParams>,
 ) -> AppResult<Response> {
     let cu = auth.require_user("read:notifications")?;
-    let filter = crate::service::notifications::filter(p.types, p.exclude_types, p.account_id);
+    let filter = crate::service::notifications::filter(
+        p.types,
+        p.exclude_types,
+        p.account_id,
+        p.include_filtered,
+    );
     let page = p.page.page_with(40, 80);
     let (results, bounds) = svc::list(
         &state,
@@ -114,4 +121,46 @@ pub async fn unread_count(
     let cap = p.limit.unwrap_or(100).clamp(1, 1000);
     let count = svc::unread_count(&state, cu.account.id, cap, &grouped(&p.grouped_types)).await?;
     Ok(Json(json!({ "count": count })))
+}
+
+#[derive(Deserialize)]
+pub struct PolicyParams {
+    for_not_following: Option<String>,
+    for_not_followers: Option<String>,
+    for_new_accounts: Option<String>,
+    for_private_mentions: Option<String>,
+    for_limited_accounts: Option<String>,
+}
+
+/// `GET /api/v2/notifications/policy` (`read:notifications`) → `NotificationPolicy`.
+pub async fn policy(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> AppResult<Json<crate::api_types::status::NotificationPolicy>> {
+    let cu = auth.require_user("read:notifications")?;
+    Ok(Json(
+        crate::service::notification_requests::policy(&state, cu.account.id).await?,
+    ))
+}
+
+/// `PATCH`/`PUT /api/v2/notifications/policy` (`write:notifications`): `for_not_following`,
+/// `for_not_followers`, `for_new_accounts`, `for_private_mentions`, `for_limited_accounts`, each
+/// `accept`, `filter` or `drop` (422 otherwise) → `NotificationPolicy`.
+pub async fn update_policy(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params { value: p, .. }: Params<PolicyParams>,
+) -> AppResult<Json<crate::api_types::status::NotificationPolicy>> {
+    let cu = auth.require_user("write:notifications")?;
+    let changes = crate::service::notification_requests::PolicyChanges {
+        for_not_following: p.for_not_following,
+        for_not_followers: p.for_not_followers,
+        for_new_accounts: p.for_new_accounts,
+        for_private_mentions: p.for_private_mentions,
+        for_limited_accounts: p.for_limited_accounts,
+    };
+    Ok(Json(
+        crate::service::notification_requests::update_policy(&state, cu.account.id, changes)
+            .await?,
+    ))
 }
