@@ -230,18 +230,25 @@ pub async fn find(db: &Db, account_id: i64, id: i64) -> sqlx::Result<Option<Requ
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(account_id).bind(id).fetch_optional(c).await)
 }
 
-/// Accepts `account_id`'s requests among `ids` in one transaction: each sender is permitted from
-/// then on, its filtered notifications join the list, the request goes. Returns how many of
-/// `ids` were `account_id`'s.
-pub async fn accept(db: &Db, account_id: i64, ids: &[i64]) -> sqlx::Result<u64> {
-    let mut tx = db.begin().await?;
-    let mut done = 0;
+/// Deletes `account_id`'s requests among `ids` in `tx`; returns their senders.
+async fn take(tx: &mut Tx, account_id: i64, ids: &[i64]) -> sqlx::Result<Vec<i64>> {
+    let mut senders = Vec::new();
     for &id in ids {
         let from: Option<i64> = on_db!(tx, c => sqlx::query_scalar(
             "DELETE FROM notification_requests WHERE account_id = $1 AND id = $2 RETURNING from_account_id")
             .bind(account_id).bind(id).fetch_optional(c).await)?;
-        let Some(from) = from else { continue };
-        done += 1;
+        senders.extend(from);
+    }
+    Ok(senders)
+}
+
+/// Accepts `account_id`'s requests among `ids` in one transaction: each sender is permitted from
+/// then on, its filtered notifications join the list, the request goes. Returns how many of
+/// `ids` were `account_id`'s.
+pub async fn accept(db: &Db, account_id: i64, ids: &[i64]) -> sqlx::Result<usize> {
+    let mut tx = db.begin().await?;
+    let senders = take(&mut tx, account_id, ids).await?;
+    for &from in &senders {
         on_db!(tx, c => sqlx::query(
             "INSERT INTO notification_permissions (account_id, from_account_id, created_at) \
              VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -252,25 +259,20 @@ pub async fn accept(db: &Db, account_id: i64, ids: &[i64]) -> sqlx::Result<u64> 
             .bind(account_id).bind(from).execute(c).await.map(|r| r.rows_affected()))?;
     }
     tx.commit().await?;
-    Ok(done)
+    Ok(senders.len())
 }
 
 /// Dismisses `account_id`'s requests among `ids` in one transaction: the request and the
 /// filtered notifications it held go (the sender stays unpermitted, so later ones are filtered
 /// into a new request). Returns how many of `ids` were `account_id`'s.
-pub async fn dismiss(db: &Db, account_id: i64, ids: &[i64]) -> sqlx::Result<u64> {
+pub async fn dismiss(db: &Db, account_id: i64, ids: &[i64]) -> sqlx::Result<usize> {
     let mut tx = db.begin().await?;
-    let mut done = 0;
-    for &id in ids {
-        let from: Option<i64> = on_db!(tx, c => sqlx::query_scalar(
-            "DELETE FROM notification_requests WHERE account_id = $1 AND id = $2 RETURNING from_account_id")
-            .bind(account_id).bind(id).fetch_optional(c).await)?;
-        let Some(from) = from else { continue };
-        done += 1;
+    let senders = take(&mut tx, account_id, ids).await?;
+    for &from in &senders {
         on_db!(tx, c => sqlx::query(
             "DELETE FROM notifications WHERE account_id = $1 AND from_account_id = $2 AND filtered = TRUE")
             .bind(account_id).bind(from).execute(c).await.map(|r| r.rows_affected()))?;
     }
     tx.commit().await?;
-    Ok(done)
+    Ok(senders.len())
 }

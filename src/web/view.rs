@@ -114,6 +114,66 @@ pub struct StatusView {
     /// apps show `Status.filtered`); empty otherwise.
     pub filtered: String,
     pub poll: Option<PollView>,
+    /// The post it quotes (Mastodon 4.5 quotes), as far as the viewer may see it.
+    pub quote: Option<QuoteView>,
+    /// The viewer may quote it (its `quote_approval.current_user` is `automatic` or `manual`).
+    pub quotable: bool,
+}
+
+/// A quoted post under a post: shown when the quote stands, else why it is not.
+pub struct QuoteView {
+    /// The quoted post when the quote is accepted and the viewer may see it.
+    pub status: Option<QuotedView>,
+    /// Why nothing is shown otherwise ("Quote pending approval", …).
+    pub note: &'static str,
+}
+
+/// The quoted post itself.
+pub struct QuotedView {
+    pub name: String,
+    pub acct: String,
+    pub avatar: String,
+    pub path: String,
+    /// Sanitised HTML.
+    pub content: String,
+    pub spoiler: String,
+}
+
+impl QuoteView {
+    /// From a status's `quote` (a `Quote` entity, or a `ShallowQuote` one level down).
+    fn new(q: &serde_json::Value) -> QuoteView {
+        let state = q["state"].as_str().unwrap_or("");
+        let status = (state == "accepted")
+            .then(|| q.get("quoted_status").filter(|s| s.is_object()))
+            .flatten()
+            .map(|s| {
+                let a = &s["account"];
+                let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
+                let name = text(&a["display_name"]);
+                QuotedView {
+                    name: if name.trim().is_empty() {
+                        text(&a["username"])
+                    } else {
+                        name
+                    },
+                    acct: text(&a["acct"]),
+                    avatar: text(&a["avatar"]),
+                    path: format!("/@{}/{}", text(&a["acct"]), text(&s["id"])),
+                    content: sanitize_html(&text(&s["content"])),
+                    spoiler: text(&s["spoiler_text"]),
+                }
+            });
+        let note = match state {
+            "pending" => "Quote waiting for the author's approval",
+            "rejected" => "The author did not allow this quote",
+            "revoked" => "The author removed this quote",
+            "deleted" => "The quoted post was deleted",
+            "blocked_account" | "blocked_domain" | "muted_account" => "Quoted post hidden",
+            _ if status.is_none() => "Quoted post unavailable",
+            _ => "",
+        };
+        QuoteView { status, note }
+    }
 }
 
 /// A poll under a post: a vote form while the viewer may vote, else the results.
@@ -248,6 +308,11 @@ impl StatusView {
                 .poll
                 .as_ref()
                 .map(|p| PollView::new(p, viewer.is_some(), viewer == Some(s.account.id.as_str()))),
+            quote: s.quote.as_ref().map(QuoteView::new),
+            quotable: matches!(
+                s.quote_approval.current_user.as_str(),
+                "automatic" | "manual"
+            ),
         }
     }
 

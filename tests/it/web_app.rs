@@ -2050,3 +2050,108 @@ async fn notification_requests_in_chromium() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.client.clone().close().await.unwrap();
 }
+
+/// Quote posts in the browser: Quote on a post fills Home's compose box, the post goes out as a
+/// quote, and Home shows the quoted post inside it.
+#[tokio::test]
+async fn quotes_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let alice_id = app.create_user("alice").await;
+    app.create_user("bob").await;
+    let alice = app.token_for("alice", "read write").await;
+    let bob = app.token_for("bob", "read write follow").await;
+    app.post(
+        &format!("/api/v1/accounts/{alice_id}/follow"),
+        Some(&bob),
+        json!({}),
+    )
+    .await;
+    let original = crate::statuses::post(
+        &app,
+        &alice,
+        json!({"status": "Herons nest in colonies", "quote_approval_policy": "public"}),
+    )
+    .await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/auth/sign_in?next=%2Fhome", app.base))
+        .await
+        .unwrap();
+    fill_sign_in(c, "bob", "password-bob").await;
+    let button = format!(
+        "article[data-id=\"{}\"] button[data-action=quote]",
+        original["id"].as_str().unwrap()
+    );
+    assert!(
+        until(c, &format!("return !!document.querySelector('{button}')")).await,
+        "{}",
+        browser.screenshot("quote-button").await.display()
+    );
+    click(c, &button).await;
+    assert!(
+        until(
+            c,
+            "return !document.querySelector('#compose .quoting').hidden"
+        )
+        .await
+    );
+    let chip = js(
+        c,
+        "return document.querySelector('#compose .quoting').textContent",
+    )
+    .await;
+    assert!(chip.as_str().unwrap().contains("@alice"), "{chip}");
+    c.find(Locator::Css("#compose textarea"))
+        .await
+        .unwrap()
+        .send_keys("So true")
+        .await
+        .unwrap();
+    click(c, "#compose button[type=submit]").await;
+    let mut quoted = Value::Null;
+    for _ in 0..50 {
+        let mine = app
+            .get(
+                &format!(
+                    "/api/v1/accounts/{}/statuses",
+                    app.get("/api/v1/accounts/verify_credentials", Some(&bob))
+                        .await
+                        .json()["id"]
+                        .as_str()
+                        .unwrap()
+                ),
+                Some(&bob),
+            )
+            .await
+            .json();
+        if let Some(s) = mine.as_array().and_then(|l| l.first()) {
+            quoted = s.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(quoted["quote"]["state"], "accepted", "{quoted}");
+    assert_eq!(quoted["quote"]["quoted_status"]["id"], original["id"]);
+    c.goto(&format!("{}/home", app.base)).await.unwrap();
+    let q = format!(
+        "article[data-id=\"{}\"] blockquote.quote",
+        quoted["id"].as_str().unwrap()
+    );
+    assert!(
+        until(c, &format!("return !!document.querySelector('{q}')")).await,
+        "{}",
+        browser.screenshot("quote-shown").await.display()
+    );
+    let text = js(
+        c,
+        &format!("return document.querySelector('{q}').textContent"),
+    )
+    .await;
+    assert!(
+        text.as_str().unwrap().contains("Herons nest in colonies"),
+        "{text}"
+    );
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.client.clone().close().await.unwrap();
+}

@@ -175,7 +175,32 @@ document.addEventListener("click", (ev) => {
   if (action in TOGGLES) toggle(button, article, action);
   else if (action === "delete") remove(article);
   else if (action === "edit") edit(article);
+  else if (action === "quote") quote(article, button.dataset.quoteOf);
 });
+
+/** Quotes a post: the compose box of this page (not a reply box) takes it, else Home's does. */
+function quote(article, who) {
+  sessionStorage.setItem("quote", JSON.stringify({ id: article.dataset.id, who }));
+  const form = [...document.querySelectorAll("form.compose")].find(
+    (f) => !f.querySelector("input[name=in_reply_to_id]").value,
+  );
+  if (form) takeQuote(form);
+  else location.href = "/home";
+}
+
+/** Shows the quote waiting in this tab's storage on `form`, which then posts it. */
+function takeQuote(form) {
+  const pending = sessionStorage.getItem("quote");
+  const field = form.querySelector("input[name=quoted_status_id]");
+  if (!pending || !field || form.querySelector("input[name=in_reply_to_id]").value) return;
+  sessionStorage.removeItem("quote");
+  const { id, who } = JSON.parse(pending);
+  field.value = id;
+  const chip = form.querySelector(".quoting");
+  chip.querySelector("span").textContent = `Quoting ${who}`;
+  chip.hidden = false;
+  form.querySelector("textarea").focus();
+}
 
 // ---- Polls ----------------------------------------------------------------------------------
 
@@ -319,6 +344,13 @@ function setUpCompose(form) {
     if (on) cwField.querySelector("input").focus();
   });
   pickUploads(files, list, bar, attachments, true);
+  const quoting = form.querySelector(".quoting");
+  const unquote = () => {
+    form.querySelector("input[name=quoted_status_id]").value = "";
+    quoting.hidden = true;
+  };
+  quoting?.querySelector("[data-unquote]").addEventListener("click", unquote);
+  takeQuote(form);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     error.hidden = true;
@@ -338,9 +370,12 @@ function setUpCompose(form) {
       if (!cwField.hidden && cw) payload.spoiler_text = cw;
       const replyTo = form.querySelector("input[name=in_reply_to_id]").value;
       if (replyTo) payload.in_reply_to_id = replyTo;
+      const quoted = form.querySelector("input[name=quoted_status_id]")?.value;
+      if (quoted) payload.quoted_status_id = quoted;
       await api("POST", "/api/v1/statuses", payload, { "Idempotency-Key": idempotencyKey });
       idempotencyKey = newKey();
       form.reset();
+      if (quoting) unquote();
       list.replaceChildren();
       attachments.length = 0;
       bar.hidden = true;

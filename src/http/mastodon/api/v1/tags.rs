@@ -49,6 +49,13 @@ pub async fn unfollow(
     set_follow(state, auth, name, false).await
 }
 
+async fn set_feature(state: AppState, auth: Auth, name: String, on: bool) -> AppResult<Json<Tag>> {
+    let cu = auth.require_user("write:accounts")?;
+    Ok(Json(
+        tags::set_featured(&state, cu.account.id, &name, on).await?,
+    ))
+}
+
 /// `POST /api/v1/tags/:name/feature` (`write:accounts`, Mastodon 4.4) → `Tag`: the tag joins the
 /// caller's featured hashtags (422 past 10).
 pub async fn feature(
@@ -56,10 +63,7 @@ pub async fn feature(
     auth: Auth,
     Path(name): Path<String>,
 ) -> AppResult<Json<Tag>> {
-    let cu = auth.require_user("write:accounts")?;
-    Ok(Json(
-        tags::set_featured(&state, cu.account.id, &name, true).await?,
-    ))
+    set_feature(state, auth, name, true).await
 }
 
 /// `POST /api/v1/tags/:name/unfeature` (`write:accounts`, Mastodon 4.4) → `Tag`.
@@ -68,10 +72,7 @@ pub async fn unfeature(
     auth: Auth,
     Path(name): Path<String>,
 ) -> AppResult<Json<Tag>> {
-    let cu = auth.require_user("write:accounts")?;
-    Ok(Json(
-        tags::set_featured(&state, cu.account.id, &name, false).await?,
-    ))
+    set_feature(state, auth, name, false).await
 }
 
 /// `GET /api/v1/tags/:name/shorts` (public): public shorts with the hashtag, newest first.
