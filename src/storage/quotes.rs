@@ -116,12 +116,30 @@ pub async fn set_state(
     approval_uri: Option<&str>,
     activity_uri: Option<&str>,
 ) -> sqlx::Result<bool> {
-    let n = on_db!(db, c => sqlx::query(
+    let mut tx = db.begin().await?;
+    let done = set_state_in(&mut tx, q, state, approval_uri, activity_uri).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`set_state`] inside an open transaction (with what else the change brings, such as a
+/// notification); both statuses' kept renderings are dropped on commit.
+pub async fn set_state_in(
+    tx: &mut Tx,
+    q: &QuoteRow,
+    state: &str,
+    approval_uri: Option<&str>,
+    activity_uri: Option<&str>,
+) -> sqlx::Result<bool> {
+    let n = on_db!(tx, c => sqlx::query(
         "UPDATE quotes SET state = $1, approval_uri = COALESCE($2, approval_uri), \
          activity_uri = COALESCE($3, activity_uri), updated_at = $4 WHERE id = $5")
         .bind(state).bind(approval_uri).bind(activity_uri).bind(Utc::now()).bind(q.id)
         .execute(c).await.map(|r| r.rows_affected()))?;
-    changed(q);
+    tx.changes_key(Kind::Statuses, q.status_id);
+    if let Some(s) = q.quoted_status_id {
+        tx.changes_key(Kind::Statuses, s);
+    }
     Ok(n == 1)
 }
 

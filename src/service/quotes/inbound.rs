@@ -371,9 +371,11 @@ pub async fn receive_answer(
         q = store::of_status(&state.db, s.id).await?;
     }
     let Some(q) = q else {
+        tracing::info!(actor = %actor.uri, request = %request, "an answer to a QuoteRequest of no quote here");
         return Ok(true);
     };
     let Some(quoted_account) = q.quoted_account_id else {
+        tracing::info!(actor = %actor.uri, quote = q.id, "an answer about a quote whose quoted post is unknown here");
         return Ok(true);
     };
     if quoted_account != actor.id {

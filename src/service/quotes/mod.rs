@@ -346,24 +346,25 @@ async fn accepted(
     approval_uri: Option<&str>,
     activity: Option<&str>,
 ) -> AppResult<()> {
-    store::set_state(&state.db, q, store::ACCEPTED, approval_uri, activity).await?;
-    if let (Some(quoted_account), Some(_)) = (q.quoted_account_id, q.quoted_status_id)
-        && quoted_account != q.account_id
-        && let Some(a) = crate::storage::accounts::find_account(&state.db, quoted_account).await?
-        && a.is_local()
-    {
-        let mut tx = state.db.begin().await?;
-        let made = crate::service::notifications::create(
-            &mut tx,
-            quoted_account,
-            q.account_id,
-            "quote",
-            Some(q.status_id),
-        )
-        .await?;
-        tx.commit().await?;
-        crate::service::notifications::publish(state, &made.into_iter().collect::<Vec<_>>()).await;
-    }
+    // The state and the quoted author's notification in one transaction: never one without the
+    // other. (A remote quoted author gets nothing: `create` skips remote recipients.)
+    let mut tx = state.db.begin().await?;
+    store::set_state_in(&mut tx, q, store::ACCEPTED, approval_uri, activity).await?;
+    let made = match (q.quoted_account_id, q.quoted_status_id) {
+        (Some(quoted_account), Some(_)) if quoted_account != q.account_id => {
+            crate::service::notifications::create(
+                &mut tx,
+                quoted_account,
+                q.account_id,
+                "quote",
+                Some(q.status_id),
+            )
+            .await?
+        }
+        _ => None,
+    };
+    tx.commit().await?;
+    crate::service::notifications::publish(state, &made.into_iter().collect::<Vec<_>>()).await;
     if let Some(row) = statuses::find(&state.db, q.status_id).await? {
         republish(state, &row).await;
     }
