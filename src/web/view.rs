@@ -14,6 +14,8 @@ pub struct AccountView {
     pub id: String,
     /// The display name, or the username when it is empty.
     pub name: String,
+    /// [`AccountView::name`] as HTML, its custom emojis as images.
+    pub name_html: String,
     /// `user` for local accounts, `user@domain` for remote ones.
     pub acct: String,
     pub avatar: String,
@@ -39,23 +41,25 @@ pub struct AccountView {
 impl AccountView {
     /// The view of an `Account` entity as the API renders it.
     pub fn new(a: &Account) -> AccountView {
+        let name = if a.display_name.trim().is_empty() {
+            a.username.clone()
+        } else {
+            a.display_name.clone()
+        };
         AccountView {
             id: a.id.clone(),
-            name: if a.display_name.trim().is_empty() {
-                a.username.clone()
-            } else {
-                a.display_name.clone()
-            },
+            name_html: emojify(&crate::text::escape(&name), &a.emojis),
+            name,
             acct: a.acct.clone(),
             avatar: a.avatar.clone(),
             header: a.header.clone(),
             path: format!("/@{}", a.acct),
             url: a.url.clone(),
-            note: sanitize_html(&a.note),
+            note: emojify(&sanitize_html(&a.note), &a.emojis),
             fields: a
                 .fields
                 .iter()
-                .map(|f| (f.name.clone(), sanitize_html(&f.value)))
+                .map(|f| (f.name.clone(), emojify(&sanitize_html(&f.value), &a.emojis)))
                 .collect(),
             locked: a.locked,
             bot: a.bot,
@@ -259,7 +263,7 @@ impl StatusView {
             author: AccountView::new(&s.account),
             boosted_by,
             path: format!("/@{}/{}", s.account.acct, s.id),
-            content: sanitize_html(&s.content),
+            content: emojify(&sanitize_html(&s.content), &s.emojis),
             spoiler: s.spoiler_text.clone(),
             sensitive: s.sensitive,
             media: s
@@ -501,6 +505,43 @@ impl MessageView {
     }
 }
 
+/// Custom emojis in HTML: each `:shortcode:` of one of `emojis` in the text (never inside a tag)
+/// becomes its image, as Mastodon's web app shows them. Other colons stay as they are.
+pub fn emojify(html: &str, emojis: &[crate::api_types::CustomEmoji]) -> String {
+    if emojis.is_empty() || !html.contains(':') {
+        return html.to_string();
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    let mut rest = html;
+    while let Some(c) = rest.chars().next() {
+        if in_tag {
+            in_tag = c != '>';
+        } else if c == '<' {
+            in_tag = true;
+        } else if c == ':' {
+            let code: String = rest[1..]
+                .chars()
+                .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_')
+                .collect();
+            if !code.is_empty()
+                && rest[1 + code.len()..].starts_with(':')
+                && let Some(e) = emojis.iter().find(|e| e.shortcode == code)
+            {
+                let url = crate::text::escape(&e.static_url);
+                out.push_str(&format!(
+                    "<img class=\"emoji\" src=\"{url}\" alt=\":{code}:\" title=\":{code}:\" draggable=\"false\">"
+                ));
+                rest = &rest[code.len() + 2..];
+                continue;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
 /// Chat formatting on a message's sanitised HTML: `**bold**` and `_italic_` in its text (never
 /// inside a tag or across one), as chat apps do. Posts keep Mastodon's plain text.
 pub fn light_markup(html: &str) -> String {
@@ -567,6 +608,25 @@ pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
+
+    #[test]
+    fn emojis_become_images_outside_tags_only() {
+        let e = crate::api_types::CustomEmoji {
+            shortcode: "heron".into(),
+            url: "https://x.example/h.png".into(),
+            static_url: "https://x.example/h.png?a=1&b=2".into(),
+            visible_in_picker: true,
+            category: None,
+        };
+        let html =
+            r#"<p>a :heron: and :crow: <a href="https://y.example/:heron:">:heron:</a>: ok:</p>"#;
+        let out = super::emojify(html, std::slice::from_ref(&e));
+        assert_eq!(
+            out,
+            r#"<p>a <img class="emoji" src="https://x.example/h.png?a=1&amp;b=2" alt=":heron:" title=":heron:" draggable="false"> and :crow: <a href="https://y.example/:heron:"><img class="emoji" src="https://x.example/h.png?a=1&amp;b=2" alt=":heron:" title=":heron:" draggable="false"></a>: ok:</p>"#
+        );
+        assert_eq!(super::emojify("é:heron:ü", &[e]).matches("<img").count(), 1);
+    }
 
     #[test]
     fn chat_markup() {

@@ -97,6 +97,22 @@ async fn emojis_render_and_travel() {
         "{url}"
     );
     assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    // The post's page shows the emoji as an image in the text.
+    let page = a
+        .http
+        .get(status["url"].as_str().unwrap())
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<img class="emoji" src="#) && page.contains(r#"alt=":heron:""#),
+        "{page}"
+    );
+    assert!(page.contains(":nope:"), "unknown shortcodes stay text");
     // Timelines (kept JSON) carry them too.
     let (_, public) = a.get("/api/v1/timelines/public?local=true", &alice).await;
     assert_eq!(codes(&public[0]["emojis"]).len(), 2, "{}", public[0]);
