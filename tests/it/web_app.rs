@@ -2155,3 +2155,88 @@ async fn quotes_in_chromium() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.client.clone().close().await.unwrap();
 }
+
+/// The compose box makes polls and scheduled posts.
+#[tokio::test]
+async fn compose_poll_and_schedule_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.create_user("alice").await;
+    let alice = app.token_for("alice", "read").await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("{}/auth/sign_in?next=%2Fhome", app.base))
+        .await
+        .unwrap();
+    fill_sign_in(c, "alice", "password-alice").await;
+    assert!(
+        until(
+            c,
+            "return !!document.querySelector('#compose [data-toggle=poll]')"
+        )
+        .await
+    );
+    click(c, "#compose [data-toggle=poll]").await;
+    js(
+        c,
+        "const f = document.querySelector('#compose'); f.querySelector('textarea').value = 'Tea or coffee?'; \
+         const o = f.querySelectorAll('input[name=poll_option]'); o[0].value = 'Tea'; o[1].value = 'Coffee'; \
+         f.querySelector('input[name=poll_multiple]').checked = true; return true",
+    )
+    .await;
+    click(c, "#compose button[type=submit]").await;
+    let mut statuses = Value::Null;
+    for _ in 0..50 {
+        statuses = app
+            .get("/api/v1/timelines/public?local=true", Some(&alice))
+            .await
+            .json();
+        if statuses.as_array().is_some_and(|l| !l.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let poll = &statuses[0]["poll"];
+    assert_eq!(poll["options"][1]["title"], "Coffee", "{statuses}");
+    assert_eq!(poll["multiple"], true);
+    assert!(
+        until(
+            c,
+            "return document.querySelector('#compose .poll-field').hidden"
+        )
+        .await,
+        "the poll fields close after posting"
+    );
+
+    // Later: a scheduled post, not on the timeline.
+    click(c, "#compose [data-toggle=schedule]").await;
+    js(
+        c,
+        "const f = document.querySelector('#compose'); f.querySelector('textarea').value = 'See you tomorrow'; \
+         const d = new Date(Date.now() + 86400000); d.setSeconds(0, 0); \
+         const pad = (n) => String(n).padStart(2, '0'); \
+         f.querySelector('input[name=scheduled_at]').value = \
+           `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`; \
+         return true",
+    )
+    .await;
+    click(c, "#compose button[type=submit]").await;
+    let token = app.token_for("alice", "read write").await;
+    let mut scheduled = Value::Null;
+    for _ in 0..50 {
+        scheduled = app
+            .get("/api/v1/scheduled_statuses", Some(&token))
+            .await
+            .json();
+        if scheduled.as_array().is_some_and(|l| !l.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        scheduled[0]["params"]["text"], "See you tomorrow",
+        "{scheduled}"
+    );
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.client.clone().close().await.unwrap();
+}

@@ -344,6 +344,16 @@ function setUpCompose(form) {
     if (on) cwField.querySelector("input").focus();
   });
   pickUploads(files, list, bar, attachments, true);
+  // Poll and "Later" (a scheduled post): shown by their buttons, sent only while shown.
+  const pollField = form.querySelector(".poll-field");
+  const scheduleField = form.querySelector(".schedule-field");
+  for (const [name, field] of [["poll", pollField], ["schedule", scheduleField]]) {
+    form.querySelector(`[data-toggle=${name}]`)?.addEventListener("click", (ev) => {
+      field.hidden = !field.hidden;
+      ev.currentTarget.setAttribute("aria-pressed", String(!field.hidden));
+      if (!field.hidden) field.querySelector("input").focus();
+    });
+  }
   const quoting = form.querySelector(".quoting");
   const unquote = () => {
     form.querySelector("input[name=quoted_status_id]").value = "";
@@ -372,15 +382,29 @@ function setUpCompose(form) {
       if (replyTo) payload.in_reply_to_id = replyTo;
       const quoted = form.querySelector("input[name=quoted_status_id]")?.value;
       if (quoted) payload.quoted_status_id = quoted;
-      await api("POST", "/api/v1/statuses", payload, { "Idempotency-Key": idempotencyKey });
+      if (pollField && !pollField.hidden) {
+        payload.poll = {
+          options: [...pollField.querySelectorAll("input[name=poll_option]")]
+            .map((i) => i.value.trim())
+            .filter(Boolean),
+          expires_in: Number(pollField.querySelector("select").value),
+          multiple: pollField.querySelector("input[name=poll_multiple]").checked,
+        };
+      }
+      const at = scheduleField && !scheduleField.hidden && scheduleField.querySelector("input").value;
+      if (at) payload.scheduled_at = new Date(at).toISOString();
+      const made = await api("POST", "/api/v1/statuses", payload, { "Idempotency-Key": idempotencyKey });
       idempotencyKey = newKey();
       form.reset();
       if (quoting) unquote();
+      for (const field of [pollField, scheduleField]) if (field) field.hidden = true;
+      form.querySelectorAll("[data-toggle=poll], [data-toggle=schedule]").forEach((b) => b.setAttribute("aria-pressed", "false"));
       list.replaceChildren();
       attachments.length = 0;
       bar.hidden = true;
       recount();
       if (replyTo) location.reload();
+      else if (made.scheduled_at) toast(`Scheduled for ${new Date(made.scheduled_at).toLocaleString()}`);
       else { toast("Posted"); showNew(); }
     } catch (e) {
       error.textContent = e.message;
