@@ -1910,6 +1910,22 @@ async fn no_dead_links() {
 
 /// A poll in the web app: Alice sees Bob's poll on Home as a vote form, votes, and sees the
 /// results with her choice; the vote is stored; the author's own poll shows results only.
+/// A browser signed in as `user` (password `password-USER`) on `app`, at `next`.
+async fn signed_in_browser(app: &TestApp, user: &str, next: &str) -> Browser {
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!(
+            "{}/auth/sign_in?next={}",
+            app.base,
+            urlencoding::encode(next)
+        ))
+        .await
+        .unwrap();
+    fill_sign_in(&browser.client, user, &format!("password-{user}")).await;
+    browser
+}
+
 #[tokio::test]
 async fn poll_in_chromium() {
     let app = TestApp::start(Backend::Sqlite).await;
@@ -1930,12 +1946,8 @@ async fn poll_in_chromium() {
     )
     .await;
     let poll_id = status["poll"]["id"].as_str().unwrap().to_string();
-    let browser = Browser::start().await;
+    let browser = signed_in_browser(&app, "alice", "/home").await;
     let c = &browser.client;
-    c.goto(&format!("{}/auth/sign_in?next=%2Fhome", app.base))
-        .await
-        .unwrap();
-    fill_sign_in(c, "alice", "password-alice").await;
     assert!(
         until(
             c,
@@ -1983,12 +1995,8 @@ async fn notification_requests_in_chromium() {
         json!({"status": "@alice are you there?", "visibility": "direct"}),
     )
     .await;
-    let browser = Browser::start().await;
+    let browser = signed_in_browser(&app, "alice", "/notifications").await;
     let c = &browser.client;
-    c.goto(&format!("{}/auth/sign_in?next=%2Fnotifications", app.base))
-        .await
-        .unwrap();
-    fill_sign_in(c, "alice", "password-alice").await;
     assert!(
         until(c, "return !!document.querySelector('#requests .request')").await,
         "{}",
@@ -2072,12 +2080,8 @@ async fn quotes_in_chromium() {
         json!({"status": "Herons nest in colonies", "quote_approval_policy": "public"}),
     )
     .await;
-    let browser = Browser::start().await;
+    let browser = signed_in_browser(&app, "bob", "/home").await;
     let c = &browser.client;
-    c.goto(&format!("{}/auth/sign_in?next=%2Fhome", app.base))
-        .await
-        .unwrap();
-    fill_sign_in(c, "bob", "password-bob").await;
     let button = format!(
         "article[data-id=\"{}\"] button[data-action=quote]",
         original["id"].as_str().unwrap()
@@ -2162,12 +2166,8 @@ async fn compose_poll_and_schedule_in_chromium() {
     let app = TestApp::start(Backend::Sqlite).await;
     app.create_user("alice").await;
     let alice = app.token_for("alice", "read").await;
-    let browser = Browser::start().await;
+    let browser = signed_in_browser(&app, "alice", "/home").await;
     let c = &browser.client;
-    c.goto(&format!("{}/auth/sign_in?next=%2Fhome", app.base))
-        .await
-        .unwrap();
-    fill_sign_in(c, "alice", "password-alice").await;
     assert!(
         until(
             c,
@@ -2185,7 +2185,7 @@ async fn compose_poll_and_schedule_in_chromium() {
     .await;
     click(c, "#compose button[type=submit]").await;
     let mut statuses = Value::Null;
-    for _ in 0..50 {
+    for _ in 0..150 {
         statuses = app
             .get("/api/v1/timelines/public?local=true", Some(&alice))
             .await
@@ -2222,7 +2222,7 @@ async fn compose_poll_and_schedule_in_chromium() {
     click(c, "#compose button[type=submit]").await;
     let token = app.token_for("alice", "read write").await;
     let mut scheduled = Value::Null;
-    for _ in 0..50 {
+    for _ in 0..150 {
         scheduled = app
             .get("/api/v1/scheduled_statuses", Some(&token))
             .await
