@@ -80,6 +80,9 @@ pub struct Shared {
     /// Mentions and hashtags of statuses rendered lately (`service::render`), at most 20,000.
     pub status_links:
         Arc<crate::service::cache::Kept<i64, Arc<crate::service::render::StatusLinks>>>,
+    /// What statuses rendered lately quote and how often they are quoted (`service::render`), at
+    /// most 20,000, each for at most [`crate::service::render::QUOTE_FACTS_TTL`].
+    pub quote_facts: Arc<crate::service::cache::Kept<i64, Arc<crate::service::render::QuoteFacts>>>,
     /// Statuses rendered for nobody in particular, as JSON (`service::rendered`), at most
     /// [`crate::service::rendered::CAPACITY_BYTES`], each for at most
     /// [`crate::service::rendered::RENDERED_TTL`].
@@ -143,6 +146,11 @@ impl AppState {
                 crate::storage::changes::Kind::StatusLinks,
                 20_000,
                 None,
+            )),
+            quote_facts: Arc::new(crate::service::cache::Kept::new(
+                crate::storage::changes::Kind::Statuses,
+                20_000,
+                Some(crate::service::render::QUOTE_FACTS_TTL),
             )),
             rendered: Default::default(),
             instance_facts: crate::service::cache::Reloaded::new(

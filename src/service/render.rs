@@ -267,12 +267,12 @@ async fn build_statuses(
     let status_emojis = crate::service::emojis::used_in_many(state, &emoji_items).await?;
     // Quotes: what each status quotes, how often each is quoted, and the viewer's follows with
     // the authors whose quote policies ask for them.
-    let quote_rows = crate::storage::quotes::of_statuses(db, &status_ids).await?;
+    let facts = quote_facts(state, &status_ids).await?;
+    let quote_rows: Vec<crate::storage::quotes::QuoteRow> =
+        facts.values().filter_map(|f| f.quote.clone()).collect();
     let quotes = quote_entities(state, viewer, &quote_rows, depth).await?;
-    let quote_counts: HashMap<i64, i64> = crate::storage::quotes::accepted_counts(db, &status_ids)
-        .await?
-        .into_iter()
-        .collect();
+    let quote_counts: HashMap<i64, i64> =
+        facts.iter().map(|(id, f)| (*id, f.quotes_count)).collect();
     let (following, followed_by) = quote_follows(
         state,
         viewer,
@@ -509,6 +509,55 @@ async fn status_links(
         });
         state.status_links.insert(id, l.clone(), generation);
         out.insert(id, l);
+    }
+    Ok(out)
+}
+
+/// How long [`QuoteFacts`] are kept at most: changes to quotes mark both statuses changed, this
+/// bounds what a cascade in the database (a quoted account deleted) leaves stale.
+pub const QUOTE_FACTS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What a status quotes (its quote row, whatever its state) and how many accepted quotes of it
+/// there are: read once per status and kept ([`AppState::quote_facts`]), since nearly every
+/// status has neither and asking costs two queries per page.
+#[derive(Debug)]
+pub struct QuoteFacts {
+    pub quote: Option<crate::storage::quotes::QuoteRow>,
+    pub quotes_count: i64,
+}
+
+/// [`QuoteFacts`] of these statuses, from [`AppState::quote_facts`] or two queries for those not
+/// kept (which are kept then).
+async fn quote_facts(
+    state: &AppState,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, std::sync::Arc<QuoteFacts>>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        match state.quote_facts.get(id) {
+            Some(f) => {
+                out.insert(*id, f);
+            }
+            None => missing.push(*id),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let generation = state.quote_facts.generation();
+    let mut rows = crate::storage::quotes::of_statuses(&state.db, &missing).await?;
+    let counts = crate::storage::quotes::accepted_counts(&state.db, &missing).await?;
+    for id in missing {
+        let f = std::sync::Arc::new(QuoteFacts {
+            quote: rows
+                .iter()
+                .position(|q| q.status_id == id)
+                .map(|i| rows.swap_remove(i)),
+            quotes_count: counts.iter().find(|(s, _)| *s == id).map_or(0, |(_, n)| *n),
+        });
+        state.quote_facts.insert(id, f.clone(), generation);
+        out.insert(id, f);
     }
     Ok(out)
 }

@@ -74,6 +74,32 @@ async fn quotes_are_made_listed_and_revoked(app: TestApp) {
         .await
         .json();
     assert_eq!(counted["quotes_count"], 1);
+    // A second quote, deleted: the count (kept per status) goes back down at once.
+    let brief = post(
+        &app,
+        &bob,
+        json!({"status": "brief", "quoted_status_id": oid}),
+    )
+    .await;
+    let counted = app
+        .get(&format!("/api/v1/statuses/{oid}"), Some(&alice))
+        .await
+        .json();
+    assert_eq!(counted["quotes_count"], 2, "{counted}");
+    let r = app
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/statuses/{}", brief["id"].as_str().unwrap()),
+            Some(&bob),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let counted = app
+        .get(&format!("/api/v1/statuses/{oid}"), Some(&alice))
+        .await
+        .json();
+    assert_eq!(counted["quotes_count"], 1, "{counted}");
     let listed = app
         .get(&format!("/api/v1/statuses/{oid}/quotes"), None)
         .await
