@@ -229,6 +229,8 @@ pub struct SettingsPage {
     pub apps: Vec<AppView>,
     /// The notification policy: `(field, label, value)` for each kind of sender.
     pub policy: Vec<(&'static str, &'static str, String)>,
+    /// Scheduled posts waiting: `(id, when as RFC 3339, text)`, soonest first.
+    pub scheduled: Vec<(String, String, String)>,
 }
 
 /// One authorised application on Settings.

@@ -2236,6 +2236,39 @@ async fn compose_poll_and_schedule_in_chromium() {
         scheduled[0]["params"]["text"], "See you tomorrow",
         "{scheduled}"
     );
+    // Settings lists it; Cancel deletes it.
+    c.goto(&format!("{}/settings", app.base)).await.unwrap();
+    let id = scheduled[0]["id"].as_str().unwrap();
+    assert!(
+        until(
+            c,
+            &format!("return !!document.querySelector('#scheduled-{id}')")
+        )
+        .await
+    );
+    let text = js(
+        c,
+        &format!("return document.querySelector('#scheduled-{id}').textContent"),
+    )
+    .await;
+    assert!(
+        text.as_str().unwrap().contains("See you tomorrow"),
+        "{text}"
+    );
+    click(c, &format!("#scheduled-{id} [data-cancel-scheduled]")).await;
+    assert!(
+        until(
+            c,
+            &format!("return !document.querySelector('#scheduled-{id}')")
+        )
+        .await
+    );
+    assert_eq!(
+        app.get("/api/v1/scheduled_statuses", Some(&token))
+            .await
+            .json(),
+        json!([])
+    );
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.client.clone().close().await.unwrap();

@@ -405,9 +405,30 @@ pub async fn settings_screen(
             .collect();
         fields.resize(PROFILE_FIELDS.max(fields.len()), Default::default());
         let policy = crate::service::notification_requests::policy(&state, user.account.id).await?;
+        let mut scheduled: Vec<(String, String, String)> = crate::service::scheduled::list(
+            &state,
+            &user,
+            &crate::service::Page {
+                limit: 40,
+                ..Default::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .map(|s| {
+            (
+                s.id,
+                s.scheduled_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                s.params.text,
+            )
+        })
+        .collect();
+        scheduled.sort_by(|a, b| a.1.cmp(&b.1));
         let (shell, cookie) = shell(&state, &headers, &uri, Some(&user), "settings").await?;
         Ok(render_screen(
             SettingsPage {
+                scheduled,
                 policy: vec![
                     (
                         "for_not_following",

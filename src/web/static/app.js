@@ -965,6 +965,24 @@ policyForm?.addEventListener("submit", async (ev) => {
   }
 });
 
+// Scheduled posts on Settings: times in the browser's zone; Cancel deletes one.
+for (const t of document.querySelectorAll("#scheduled time")) {
+  t.textContent = new Date(t.getAttribute("datetime")).toLocaleString();
+}
+document.addEventListener("click", async (ev) => {
+  const b = ev.target.closest("[data-cancel-scheduled]");
+  if (!b) return;
+  b.disabled = true;
+  try {
+    await api("DELETE", `/api/v1/scheduled_statuses/${b.dataset.cancelScheduled}`);
+    b.closest("li").remove();
+    toast("Cancelled");
+  } catch (e) {
+    b.disabled = false;
+    toast(e.message);
+  }
+});
+
 // Notification requests: accept or dismiss one sender's filtered notifications, then reload.
 document.addEventListener("click", async (ev) => {
   const b = ev.target.closest("[data-request-action]");
