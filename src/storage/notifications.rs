@@ -107,9 +107,11 @@ pub async fn insert_many(
     let (follower_since, new_since) = crate::storage::notification_requests::thresholds(now);
     let stored: Vec<(i64, bool)> = on_db!(tx, c => sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(&rows).bind(now).bind(true).bind(follower_since).bind(new_since).fetch_all(c).await)?;
+    // Batches can be large (a poll's end notifies every voter): look the stored ones up by ID.
+    let stored: std::collections::HashMap<i64, bool> = stored.into_iter().collect();
     let out: Vec<Option<(i64, bool)>> = ids
         .into_iter()
-        .map(|id| stored.iter().find(|(s, _)| *s == id).copied())
+        .map(|id| stored.get(&id).map(|f| (id, *f)))
         .collect();
     let filtered: Vec<&NewNotification<'_>> = items
         .iter()

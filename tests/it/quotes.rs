@@ -326,7 +326,28 @@ async fn quotes_are_made_listed_and_revoked(app: TestApp) {
     let prefs = app.get("/api/v1/preferences", Some(&alice)).await.json();
     assert_eq!(prefs["posting:default:quote_policy"], "followers");
 
-    // A deleted quoted post leaves its quotes `deleted`.
+    // A deleted quoted post leaves its quotes `deleted` (also where the quote was rendered
+    // just before, and kept).
+    let before = app.get("/api/v1/timelines/home", Some(&carol)).await.json();
+    let carols_quote = before
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["content"]
+                .as_str()
+                .unwrap_or("")
+                .contains("as a follower")
+        })
+        .expect("carol's quote")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = app
+        .get(&format!("/api/v1/statuses/{carols_quote}"), Some(&carol))
+        .await
+        .json();
+    assert_eq!(shown["quote"]["state"], "accepted", "{shown}");
     let r = app
         .send(
             reqwest::Method::DELETE,
@@ -351,6 +372,15 @@ async fn quotes_are_made_listed_and_revoked(app: TestApp) {
     assert_eq!(
         quoting["quote"],
         json!({"state": "deleted", "quoted_status": null})
+    );
+    let shown = app
+        .get(&format!("/api/v1/statuses/{carols_quote}"), Some(&carol))
+        .await
+        .json();
+    assert_eq!(
+        shown["quote"],
+        json!({"state": "deleted", "quoted_status": null}),
+        "{shown}"
     );
 }
 both_backends!(quotes_are_made_listed_and_revoked);

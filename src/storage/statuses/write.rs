@@ -231,15 +231,17 @@ pub async fn delete(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
     for account in counted {
         account_stats::adjust(tx, account, Stat::Statuses, -1).await?;
     }
-    // A quote of another status goes with it: that status's quotes count changes.
-    let quoted: Option<Option<i64>> = on_db!(tx, c => sqlx::query_scalar(
-        "SELECT quoted_status_id FROM quotes WHERE status_id = $1")
-        .bind(id).fetch_optional(c).await)?;
+    // Quotes change with it: the status it quotes loses a quote, and statuses quoting it now
+    // quote a deleted post (`quotes.quoted_status_id` set null by the database).
+    let related: Vec<Option<i64>> = on_db!(tx, c => sqlx::query_scalar(
+        "SELECT quoted_status_id FROM quotes WHERE status_id = $1 \
+         UNION ALL SELECT status_id FROM quotes WHERE quoted_status_id = $1")
+        .bind(id).fetch_all(c).await)?;
     on_db!(tx, c => sqlx::query("DELETE FROM statuses WHERE id = $1").bind(id)
         .execute(c).await.map(|r| r.rows_affected()))?;
     tx.changes_key(crate::storage::changes::Kind::Statuses, id);
-    if let Some(Some(q)) = quoted {
-        tx.changes_key(crate::storage::changes::Kind::Statuses, q);
+    for other in related.into_iter().flatten() {
+        tx.changes_key(crate::storage::changes::Kind::Statuses, other);
     }
     Ok(())
 }
