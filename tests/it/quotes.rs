@@ -23,6 +23,17 @@ async fn notifications(app: &TestApp, token: &str, kind: &str) -> Vec<Value> {
     .clone()
 }
 
+/// `token`'s quote of `quoted` is refused with `status`.
+async fn refused(app: &TestApp, token: &str, quoted: Value, status: u16) {
+    app.post(
+        "/api/v1/statuses",
+        Some(token),
+        json!({"status": "x", "quoted_status_id": quoted}),
+    )
+    .await
+    .assert_error(status);
+}
+
 async fn quotes_are_made_listed_and_revoked(app: TestApp) {
     app.create_user("alice").await;
     app.create_user("bob").await;
@@ -127,14 +138,7 @@ async fn quotes_are_made_listed_and_revoked(app: TestApp) {
         )
         .await;
     r.assert_error(422);
-    let r = app
-        .post(
-            "/api/v1/statuses",
-            Some(&bob),
-            json!({"status": "x", "quoted_status_id": "999999999999"}),
-        )
-        .await;
-    r.assert_error(404);
+    refused(&app, &bob, json!("999999999999"), 404).await;
     // Nobody may quote a post whose author says nobody; followers only after following.
     let closed = post(
         &app,
@@ -143,28 +147,14 @@ async fn quotes_are_made_listed_and_revoked(app: TestApp) {
     )
     .await;
     assert_eq!(closed["quote_approval"]["automatic"], json!([]));
-    let r = app
-        .post(
-            "/api/v1/statuses",
-            Some(&bob),
-            json!({"status": "x", "quoted_status_id": closed["id"]}),
-        )
-        .await;
-    r.assert_error(403);
+    refused(&app, &bob, json!(closed["id"]), 403).await;
     let followers = post(
         &app,
         &alice,
         json!({"status": "friends", "quote_approval_policy": "followers"}),
     )
     .await;
-    let r = app
-        .post(
-            "/api/v1/statuses",
-            Some(&carol),
-            json!({"status": "x", "quoted_status_id": followers["id"]}),
-        )
-        .await;
-    r.assert_error(403);
+    refused(&app, &carol, json!(followers["id"]), 403).await;
     let alice_id = original["account"]["id"].as_str().unwrap().to_string();
     app.post(
         &format!("/api/v1/accounts/{alice_id}/follow"),
@@ -194,14 +184,7 @@ async fn quotes_are_made_listed_and_revoked(app: TestApp) {
     )
     .await;
     assert_eq!(private["quote_approval"]["automatic"], json!([]));
-    let r = app
-        .post(
-            "/api/v1/statuses",
-            Some(&carol),
-            json!({"status": "x", "quoted_status_id": private["id"]}),
-        )
-        .await;
-    r.assert_error(403);
+    refused(&app, &carol, json!(private["id"]), 403).await;
     let own = post(
         &app,
         &alice,
@@ -301,14 +284,7 @@ async fn quotes_are_made_listed_and_revoked(app: TestApp) {
         )
         .await;
     r.assert_error(404);
-    let r = app
-        .post(
-            "/api/v1/statuses",
-            Some(&carol),
-            json!({"status": "x", "quoted_status_id": oid}),
-        )
-        .await;
-    r.assert_error(403);
+    refused(&app, &carol, json!(oid), 403).await;
 
     // The account's default, as Mastodon's `source[quote_policy]`.
     let r = app
