@@ -93,6 +93,8 @@ pub struct NotificationsPage {
     pub more: Option<String>,
     /// Notification requests waiting (first page of "All" only).
     pub requests: Vec<RequestView>,
+    /// How many requests wait in all (more than shown when the first 20 are full).
+    pub requests_total: i64,
 }
 
 /// A notification request on the notifications page: one sender's filtered notifications.

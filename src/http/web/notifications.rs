@@ -62,30 +62,41 @@ pub async fn notifications_screen(
         };
         let more = next_page(&ids, page.limit, &base);
         // The requests head the first page of "All".
-        let requests = if kind.is_empty() && page.max_id.is_none() && page.min_id.is_none() {
-            crate::service::notification_requests::list(
-                &state,
-                user.account.id,
-                &Page {
-                    limit: 20,
-                    ..Default::default()
-                },
-            )
-            .await?
-            .0
-            .iter()
-            .map(|r| RequestView {
-                id: r.id.clone(),
-                account: AccountView::new(&r.account),
-                count: r.notifications_count.clone(),
-                excerpt: r
-                    .last_status
-                    .as_ref()
-                    .map(|s| crate::text::sanitize_html(&s.content)),
-            })
-            .collect()
+        const SHOWN: i64 = 20;
+        let requests: Vec<RequestView> =
+            if kind.is_empty() && page.max_id.is_none() && page.min_id.is_none() {
+                crate::service::notification_requests::list(
+                    &state,
+                    user.account.id,
+                    &Page {
+                        limit: SHOWN,
+                        ..Default::default()
+                    },
+                )
+                .await?
+                .0
+                .iter()
+                .map(|r| RequestView {
+                    id: r.id.clone(),
+                    account: AccountView::new(&r.account),
+                    count: r.notifications_count.clone(),
+                    excerpt: r
+                        .last_status
+                        .as_ref()
+                        .map(|s| crate::text::sanitize_html(&s.content)),
+                })
+                .collect()
+            } else {
+                Vec::new()
+            };
+        // A full first page may hide more: say how many wait in all.
+        let requests_total = if requests.len() as i64 == SHOWN {
+            crate::service::notification_requests::policy(&state, user.account.id)
+                .await?
+                .summary
+                .pending_requests_count
         } else {
-            Vec::new()
+            requests.len() as i64
         };
         let (shell, cookie) = shell(&state, &headers, &uri, Some(&user), "notifications").await?;
         Ok(render_screen(
@@ -97,6 +108,7 @@ pub async fn notifications_screen(
                 notifications: grouped,
                 more,
                 requests,
+                requests_total,
             },
             cookie,
         ))
