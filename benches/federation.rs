@@ -165,6 +165,7 @@ fn account_row(id: i64, uri: &str, pem: &str) -> AccountRow {
         header_media_id: None,
         silenced_at: None,
         suspended_at: None,
+        moved_to_account_id: None,
     }
 }
 

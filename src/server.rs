@@ -69,6 +69,8 @@ pub async fn serve_on(
     let poll_workers = crate::service::polls::spawn_workers(&state);
     let scheduled = crate::service::scheduled::spawn_worker(federation.clone());
     let search_backfill = crate::service::search::spawn_backfill(&state);
+    let moves = crate::service::moves::spawn_worker(&state);
+    let imports = crate::service::imports::spawn_worker(federation.clone());
     let app = crate::http::router(state).layer(
         activitypub_federation::config::FederationMiddleware::new(federation),
     );
@@ -101,6 +103,8 @@ pub async fn serve_on(
     }
     scheduled.abort();
     search_backfill.abort();
+    moves.abort();
+    imports.abort();
     Ok(result?)
 }
 

@@ -57,6 +57,9 @@ pub struct Account {
     /// Present (`true`) only when a moderator limited the account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limited: Option<bool>,
+    /// The account this one moved to (Mastodon: present only when it has moved).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Box<Account>>,
 }
 
 /// Default avatar and header images served by this instance.
@@ -138,6 +141,7 @@ impl Account {
             roles: Vec::new(),
             suspended: row.suspended_at.map(|_| true),
             limited: row.silenced_at.map(|_| true),
+            moved: None,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod filter;
 pub mod list;
 pub mod media;
+pub mod moves;
 pub mod oauth;
 pub mod status;
 pub mod story;

@@ -73,5 +73,7 @@ pub fn document(cfg: &Config, public: &str) -> anyhow::Result<Person> {
         image: None,
         attachment: Vec::new(),
         tag: Vec::new(),
+        also_known_as: Vec::new(),
+        moved_to: None,
     })
 }

@@ -67,6 +67,8 @@ pub fn person(cfg: &Config, a: &AccountRow, public_key_pem: &str) -> Person {
             })
             .collect(),
         tag: Vec::new(),
+        also_known_as: Vec::new(),
+        moved_to: None,
     }
 }
 
@@ -530,10 +532,22 @@ pub fn read(reader_uri: &str, to: &[String], status_id: i64, status_uri: &str) -
     })
 }
 
-/// The `Update` of a local actor's profile (`person`), versioned by `updated_millis`.
-pub fn update_actor(person: &Person, updated_millis: i64) -> Value {
+/// `Move` of actor `origin` to `target` (Mastodon's shape: `object` is the moving actor itself),
+/// with a fresh ID `n` so that a later move is not taken for a repeat.
+pub fn move_activity(origin: &str, target: &str, n: i64) -> Value {
     json!({
-        "id": format!("{}#updates/{updated_millis}", person.id),
+        "id": format!("{origin}#moves/{n}"),
+        "type": "Move",
+        "actor": origin,
+        "object": origin,
+        "target": target,
+    })
+}
+
+/// The `Update` of a local actor's profile (`person`); `version` makes the activity ID unique.
+pub fn update_actor(person: &Person, version: i64) -> Value {
+    json!({
+        "id": format!("{}#updates/{version}", person.id),
         "type": "Update",
         "actor": person.id,
         "to": [PUBLIC],

@@ -211,3 +211,17 @@ pub async fn move_to(tx: &mut Tx, id: i64, run_at: DateTime<Utc>) -> sqlx::Resul
         .bind(run_at).bind(id).bind(Utc::now()).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(n > 0)
 }
+
+/// Queues a job of `kind` already claimed by the caller for [`LEASE`] (as if claimed at once),
+/// for a process that runs the job itself and renews the claim ([`renew`]); if it dies, the
+/// claim lapses and a worker takes the job over.
+pub async fn enqueue_claimed(tx: &mut Tx, kind: &str, payload: &Value) -> sqlx::Result<i64> {
+    let id = ids::new_id();
+    let now = Utc::now();
+    on_db!(tx, c => sqlx::query(
+        "INSERT INTO jobs (id, kind, payload, run_at, created_at, leased_until, attempts) \
+         VALUES ($1, $2, $3, $4, $4, $5, 1)")
+        .bind(id).bind(kind).bind(Json(payload)).bind(now).bind(now + LEASE)
+        .execute(c).await.map(|_| ()))?;
+    Ok(id)
+}

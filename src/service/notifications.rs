@@ -20,6 +20,7 @@ pub const TYPES: &[&str] = &[
     "follow_request",
     "favourite",
     "update",
+    "move",
     "story_reply",
     "story_reaction",
     "admin.sign_up",

@@ -588,6 +588,17 @@ impl Principal {
     /// Errors: 403 for a missing scope or a disabled/unapproved/unconfirmed user; 422 "This method
     /// requires an authenticated user" for app-only tokens (Mastodon's wording and status).
     pub fn require_user(&self, scope: &str) -> AppResult<&CurrentUser> {
+        let cu = self.require_user_even_moved(scope)?;
+        // A moved account is read-only (docs/API.md, "Aliases and moves").
+        if scope.starts_with("write") || scope.starts_with("follow") {
+            crate::service::moves::ensure_not_moved(&cu.account)?;
+        }
+        Ok(cu)
+    }
+
+    /// As [`Principal::require_user`], but a user whose account moved may write too: for the
+    /// endpoints that manage aliases and undo a move.
+    pub fn require_user_even_moved(&self, scope: &str) -> AppResult<&CurrentUser> {
         let cu = self.require_user_awaiting_confirmation(scope)?;
         ensure_functional(&cu.user)?;
         crate::service::accounts::ensure_not_suspended(&cu.account)?;

@@ -24,6 +24,8 @@ pub const ACCOUNTS_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 struct AccountExtras {
     images: HashMap<i64, (Option<String>, Option<String>)>,
     emojis: HashMap<i64, Vec<crate::api_types::CustomEmoji>>,
+    /// `Account.moved` of the accounts that moved, by their ID.
+    moved: HashMap<i64, Account>,
 }
 
 fn to_entity(state: &AppState, r: &AccountWithStats, extras: &AccountExtras) -> Account {
@@ -35,6 +37,13 @@ fn to_entity(state: &AppState, r: &AccountWithStats, extras: &AccountExtras) -> 
     });
     if let Some(e) = extras.emojis.get(&r.account.id) {
         a.emojis = e.clone();
+    }
+    if let Some(m) = r
+        .account
+        .moved_to_account_id
+        .and_then(|t| extras.moved.get(&t))
+    {
+        a.moved = Some(Box::new(m.clone()));
     }
     if let Some((avatar, header)) = extras.images.get(&r.account.id) {
         if let Some(url) = avatar {
@@ -50,8 +59,27 @@ fn to_entity(state: &AppState, r: &AccountWithStats, extras: &AccountExtras) -> 
 }
 
 /// Avatar and header URLs of the accounts that have them (one query, none when no account has),
-/// and the emojis of those whose texts use any (one query per server among them).
+/// the emojis of those whose texts use any (one query per server among them), and the accounts
+/// moved ones moved to (read only when one has moved; not nested further).
 async fn image_urls(state: &AppState, found: &[Arc<AccountWithStats>]) -> AppResult<AccountExtras> {
+    let mut extras = own_extras(state, found).await?;
+    let targets: Vec<i64> = found
+        .iter()
+        .filter_map(|f| f.account.moved_to_account_id)
+        .collect();
+    if !targets.is_empty() {
+        let moved = with_stats(state, &targets).await?;
+        let moved_extras = own_extras(state, &moved).await?;
+        extras.moved = moved
+            .iter()
+            .map(|m| (m.account.id, to_entity(state, m, &moved_extras)))
+            .collect();
+    }
+    Ok(extras)
+}
+
+/// [`image_urls`] without the moved-to accounts.
+async fn own_extras(state: &AppState, found: &[Arc<AccountWithStats>]) -> AppResult<AccountExtras> {
     let items: Vec<(i64, Option<&str>, String)> = found
         .iter()
         .map(|f| {
@@ -71,6 +99,7 @@ async fn image_urls(state: &AppState, found: &[Arc<AccountWithStats>]) -> AppRes
     Ok(AccountExtras {
         images: profile_images(state, found).await?,
         emojis,
+        moved: HashMap::new(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Persistence: the [`db::Db`] handle over SQLite or PostgreSQL and one module per aggregate.
 //! Functions here run SQL and nothing else; rules live in `service`.
 
+pub mod account_moves;
 pub mod account_stats;
 pub mod accounts;
 pub mod announcements;
@@ -14,6 +15,7 @@ pub mod emojis;
 pub mod featured;
 pub mod filters;
 pub mod ids;
+pub mod imports;
 pub mod instances;
 pub mod lists;
 pub mod media;

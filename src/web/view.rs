@@ -36,6 +36,8 @@ pub struct AccountView {
     pub following_count: i64,
     /// "Joined March 2026".
     pub joined: String,
+    /// Where the account moved: `(acct, /@acct)` (the profile shows a redirect notice).
+    pub moved: Option<(String, String)>,
 }
 
 impl AccountView {
@@ -68,6 +70,10 @@ impl AccountView {
             followers_count: a.followers_count,
             following_count: a.following_count,
             joined: a.created_at.format("Joined %B %Y").to_string(),
+            moved: a
+                .moved
+                .as_ref()
+                .map(|m| (m.acct.clone(), format!("/@{}", m.acct))),
         }
     }
 }

@@ -550,7 +550,7 @@ async fn store_fetched(
 
 /// Request data for calling federation code directly, and the snac fixture's actor stored as a
 /// remote account.
-async fn snac_account(
+pub(crate) async fn snac_account(
     app: &TestApp,
 ) -> (
     activitypub_federation::config::Data<rookery::state::AppState>,
@@ -568,7 +568,7 @@ async fn snac_account(
 }
 
 /// Makes the owner of `token` follow the remote account `remote` (as after an `Accept`).
-async fn follow_remote(app: &TestApp, token: &str, remote: i64) {
+pub(crate) async fn follow_remote(app: &TestApp, token: &str, remote: i64) {
     let me = app
         .get("/api/v1/accounts/verify_credentials", Some(token))
         .await

@@ -552,6 +552,18 @@ const TABLE: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/api/v1/emails/confirmations", Unconfirmed),
     ("GET", "/api/v1/endorsements", User("read:accounts")),
+    ("GET", "/api/v1/aliases", User("read:accounts")),
+    ("POST", "/api/v1/aliases", User("write:accounts")),
+    ("DELETE", "/api/v1/aliases/{id}", Own("write:accounts")),
+    ("GET", "/api/v1/migration", User("read:accounts")),
+    ("GET", "/api/v1/imports", User("read:accounts")),
+    // The write scope of what the type changes (`write:follows` …).
+    ("POST", "/api/v1/imports", User("write")),
+    ("GET", "/api/v1/imports/{id}", Own("read:accounts")),
+    // The read scope of what the file lists (`read:follows` …).
+    ("GET", "/api/v1/exports/{file}", User("read")),
+    ("POST", "/api/v1/migration", User("write:accounts")),
+    ("DELETE", "/api/v1/migration", User("write:accounts")),
     ("POST", "/api/v1/accounts/{id}/pin", User("write:accounts")),
     (
         "POST",
@@ -911,9 +923,16 @@ async fn setup(app: &TestApp) -> Fixtures {
             json!({"status": "later", "scheduled_at": at}),
         )
         .await);
+    let alias = ok(app
+        .post("/api/v1/aliases", Some(&ava), json!({"acct": "bea"}))
+        .await);
+    let import =
+        ok(crate::imports::import(app, &ava, "blocking", "merge", b"nobody\n".to_vec()).await);
     let s = |v: &Value| v["id"].as_str().unwrap().to_string();
     Fixtures {
         by_prefix: vec![
+            ("/api/v1/aliases/", s(&alias)),
+            ("/api/v1/imports/", s(&import)),
             ("/api/v1/media/", s(&media)),
             ("/api/v1/lists/", s(&list)),
             ("/api/v1/timelines/list/", s(&list)),

@@ -7,8 +7,9 @@
 //! digest and the HTTP signature with the actor's key (fetching the actor when unknown). Every
 //! activity must be on its actor's own server ([`InboxActivity`]'s `verify`); each type's own
 //! checks and meaning are in one file: `follow` (Follow, Accept, Reject), `create`, `update`,
-//! `delete`, `like`, `announce`, `block`, `undo`, `read`, `flag`, `quote` (QuoteRequest), `stories` (Add of a Story, View,
-//! EmojiReact, Pixelfed's Story:Reply and Story:Reaction).
+//! `delete`, `like`, `announce`, `block`, `undo`, `read`, `flag`, `quote` (QuoteRequest), `moves`
+//! (Move), `stories` (Add of a Story, View, EmojiReact, Pixelfed's Story:Reply and
+//! Story:Reaction).
 
 mod announce;
 mod block;
@@ -17,6 +18,7 @@ mod delete;
 mod flag;
 mod follow;
 mod like;
+mod moves;
 mod quote;
 mod read;
 mod signed;
@@ -35,7 +37,7 @@ use url::Url;
 use crate::error::AppError;
 use crate::federation::origin::{authority, same_origin};
 use crate::federation::protocol::activities::{
-    Announce, Answer, Block, Create, Delete, Flag, Follow, Like, QuoteRequest, StoryActivity,
+    Announce, Answer, Block, Create, Delete, Flag, Follow, Like, Move, QuoteRequest, StoryActivity,
     Update,
 };
 use crate::service::accounts::AccountRow;
@@ -65,6 +67,7 @@ pub const HANDLED_TYPES: &[&str] = &[
     "Story:Reply",
     "Story:Reaction",
     "QuoteRequest",
+    "Move",
 ];
 
 /// An incoming activity, by its `type`.
@@ -92,6 +95,7 @@ pub enum InboxActivity {
     #[serde(rename = "Story:Reaction")]
     StoryReaction(StoryActivity),
     QuoteRequest(QuoteRequest),
+    Move(Move),
 }
 
 impl InboxActivity {
@@ -124,6 +128,7 @@ impl Activity for InboxActivity {
             InboxActivity::Block(a) => &a.id,
             InboxActivity::Flag(a) => &a.id,
             InboxActivity::QuoteRequest(a) => &a.id,
+            InboxActivity::Move(a) => &a.id,
             _ => &self.story().expect("story activity").id,
         }
     }
@@ -142,6 +147,7 @@ impl Activity for InboxActivity {
             InboxActivity::Block(a) => &a.actor,
             InboxActivity::Flag(a) => &a.actor,
             InboxActivity::QuoteRequest(a) => &a.actor,
+            InboxActivity::Move(a) => &a.actor,
             _ => &self.story().expect("story activity").actor,
         }
     }
@@ -303,6 +309,7 @@ async fn act(activity: InboxActivity, data: &FedData, id: &str) -> anyhow::Resul
         InboxActivity::Create(c) => create::receive(data, &actor, c, id).await?,
         InboxActivity::Delete(d) => delete::receive(data, &actor, &d).await?,
         InboxActivity::QuoteRequest(q) => quote::receive_request(data, &actor, &q).await?,
+        InboxActivity::Move(m) => moves::receive(data, &actor, &m).await?,
     };
     Ok(recorded)
 }

@@ -166,3 +166,13 @@ pub struct StoryActivity {
     #[serde(default)]
     pub published: Option<String>,
 }
+
+/// `Move` of an account (Mastodon's account migration): `actor` and `object` are the moving
+/// actor, `target` the actor it moved to, which must list it in `alsoKnownAs`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Move {
+    pub id: Url,
+    pub actor: Url,
+    pub object: ObjectOrId,
+    pub target: ObjectOrId,
+}

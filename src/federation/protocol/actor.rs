@@ -85,6 +85,21 @@ pub struct Person {
         deserialize_with = "lenient_attachments"
     )]
     pub attachment: Vec<PropertyValue>,
+    /// Other actors of the same person (`as:alsoKnownAs`): a `Move` to this actor from one of them
+    /// is accepted (docs/FEDERATION.md, "Account migration"). Entries that are not URLs are skipped.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "lenient_urls"
+    )]
+    pub also_known_as: Vec<Url>,
+    /// The actor this one moved to (`as:movedTo`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_url"
+    )]
+    pub moved_to: Option<Url>,
     /// `Emoji` tags of the custom emojis in `name` and `summary` (others are ignored).
     #[serde(
         default,
@@ -103,4 +118,34 @@ fn lenient_attachments<'de, D: serde::Deserializer<'de>>(
         .filter(|v| v.get("type").and_then(|t| t.as_str()) == Some("PropertyValue"))
         .filter_map(|v| serde_json::from_value(v).ok())
         .collect())
+}
+
+/// Most aliases kept from a remote actor: Mastodon lets a user list a handful.
+pub const ALSO_KNOWN_AS_MAX: usize = 32;
+
+/// A URL or a list of URLs (strings or objects with an `id`), at most [`ALSO_KNOWN_AS_MAX`].
+fn lenient_urls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Url>, D::Error> {
+    let v = <serde_json::Value as Deserialize>::deserialize(d)?;
+    let entries = match v {
+        serde_json::Value::Array(v) => v,
+        other => vec![other],
+    };
+    Ok(entries
+        .into_iter()
+        .filter_map(url_of)
+        .take(ALSO_KNOWN_AS_MAX)
+        .collect())
+}
+
+fn url_of(v: serde_json::Value) -> Option<Url> {
+    match v {
+        serde_json::Value::String(s) => Url::parse(&s).ok(),
+        serde_json::Value::Object(o) => o.get("id")?.as_str().and_then(|s| Url::parse(s).ok()),
+        _ => None,
+    }
+}
+
+/// A URL (or an object with an `id`); anything else reads as absent.
+fn lenient_url<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Url>, D::Error> {
+    Ok(url_of(<serde_json::Value as Deserialize>::deserialize(d)?))
 }

@@ -98,6 +98,14 @@ impl Auth {
             .require_user(scope)
     }
 
+    /// Like [`Auth::require_user`], for a user whose account moved (aliases, undoing the move).
+    pub fn require_user_even_moved(&self, scope: &str) -> AppResult<&CurrentUser> {
+        self.0
+            .as_ref()
+            .ok_or_else(missing_token)?
+            .require_user_even_moved(scope)
+    }
+
     /// Like [`Auth::require_user`], for a user still waiting to confirm their e-mail address.
     pub fn require_user_awaiting_confirmation(&self, scope: &str) -> AppResult<&CurrentUser> {
         self.0

@@ -417,6 +417,30 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
             get(v1::emails::check_confirmation),
         )
         .route("/api/v1/endorsements", get(v1::endorsements::index))
+        .route(
+            "/api/v1/aliases",
+            get(v1::migration::aliases).post(v1::migration::add_alias),
+        )
+        .route(
+            "/api/v1/aliases/{id}",
+            axum::routing::delete(v1::migration::remove_alias),
+        )
+        .route(
+            "/api/v1/imports",
+            get(v1::imports::index)
+                .post(v1::imports::create)
+                .layer(DefaultBodyLimit::max(
+                    crate::service::imports::MAX_FILE_BYTES + 64 * 1024,
+                )),
+        )
+        .route("/api/v1/imports/{id}", get(v1::imports::show))
+        .route("/api/v1/exports/{file}", get(v1::imports::export))
+        .route(
+            "/api/v1/migration",
+            get(v1::migration::show)
+                .post(v1::migration::start)
+                .delete(v1::migration::undo),
+        )
         .route("/api/v1/accounts/{id}/pin", post(v1::accounts::pin))
         .route("/api/v1/accounts/{id}/unpin", post(v1::accounts::unpin))
         .route("/api/v1/accounts/{id}/endorse", post(v1::accounts::pin))

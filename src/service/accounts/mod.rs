@@ -582,10 +582,11 @@ pub async fn remove_profile_image(
     announce_profile(state, account.id).await
 }
 
-/// Sends `Update(Person)` with the current profile to the servers of remote followers. Queued
+/// Sends `Update(Person)` with the current profile to the servers of remote followers, each with an
+/// ID of its own (aliases and redirects change the actor without an edit of the profile). Queued
 /// after the profile change commits: if the process dies in between, those servers see the change
 /// when they next refresh the actor (within a day).
-async fn announce_profile(state: &AppState, account_id: i64) -> AppResult<()> {
+pub(crate) async fn announce_profile(state: &AppState, account_id: i64) -> AppResult<()> {
     let inboxes =
         crate::storage::relationships::remote_follower_inboxes(&state.db, account_id).await?;
     if inboxes.is_empty() {
@@ -596,8 +597,7 @@ async fn announce_profile(state: &AppState, account_id: i64) -> AppResult<()> {
         .ok_or(AppError::NotFound)?;
     let pem = crate::service::activitypub::keys::public_key_pem(state, &row).await?;
     let person = crate::service::activitypub::person_of(state, &row, &pem).await?;
-    let update =
-        crate::federation::objects::update_actor(&person, row.updated_at.timestamp_millis());
+    let update = crate::federation::objects::update_actor(&person, crate::storage::ids::new_id());
     let mut tx = state.db.begin().await?;
     crate::service::delivery::enqueue(&mut tx, &update, account_id, &inboxes, None).await?;
     tx.commit().await?;

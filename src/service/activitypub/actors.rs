@@ -66,6 +66,7 @@ impl ApAccount {
             header_media_id: None,
             silenced_at: None,
             suspended_at: None,
+            moved_to_account_id: None,
         };
         let mut a = ApAccount::new(row, None)?;
         a.private_key_pem = Some(private.to_string());
@@ -229,6 +230,8 @@ impl Object for ApAccount {
                 public_key_pem: &json.public_key.public_key_pem,
                 actor_type: &json.kind,
                 published: json.published,
+                also_known_as: json.also_known_as.iter().map(|u| u.to_string()).collect(),
+                has_moved_to: json.moved_to.is_some(),
             },
         )
         .await?;

@@ -90,6 +90,16 @@ pub async fn person_of(state: &AppState, a: &AccountRow, pem: &str) -> AppResult
     };
     person.icon = image_of(a.avatar_media_id);
     person.image = image_of(a.header_media_id);
+    person.also_known_as = crate::storage::account_moves::aliases(&state.db, a.id)
+        .await?
+        .iter()
+        .filter_map(|alias| url::Url::parse(&alias.uri).ok())
+        .collect();
+    if let Some(target) = a.moved_to_account_id {
+        person.moved_to = accounts::find_account(&state.db, target)
+            .await?
+            .and_then(|t| url::Url::parse(&t.uri).ok());
+    }
     let mut texts: Vec<&str> = vec![&a.display_name, &a.note];
     texts.extend(
         a.fields

@@ -6,7 +6,9 @@
 
 pub mod domains;
 mod inbound;
+mod moved;
 pub use inbound::*;
+pub use moved::*;
 
 use crate::api_types::Relationship;
 use crate::error::{AppError, AppResult};
@@ -81,7 +83,8 @@ async fn target(state: &AppState, viewer: i64, id: &str) -> AppResult<AccountRow
 /// notification), or as a follow request when the account is locked (`follow_request`). Following
 /// again only updates `reblogs`/`notify`.
 ///
-/// Errors: 404 unknown account; 403 for oneself or when either side blocks the other.
+/// Errors: 404 unknown account; 403 for oneself, when either side blocks the other, or when the
+/// account has moved (Mastodon's rule: follow where it went).
 pub async fn follow(
     state: &AppState,
     me: i64,
@@ -90,8 +93,25 @@ pub async fn follow(
     notify: Option<bool>,
 ) -> AppResult<Relationship> {
     let t = target(state, me, id).await?;
+    follow_account(state, me, &t, reblogs, notify, false).await?;
+    relationship(state, me, t.id).await
+}
+
+/// [`follow`] of a known account; `bypass_locked` follows a locked local account at once (a
+/// follower carried over by a move the account asked for).
+pub(crate) async fn follow_account(
+    state: &AppState,
+    me: i64,
+    t: &AccountRow,
+    reblogs: Option<bool>,
+    notify: Option<bool>,
+    bypass_locked: bool,
+) -> AppResult<()> {
     if store::blocked_either_way(&state.db, me, t.id).await? {
         return Err(AppError::forbidden("This action is not allowed"));
+    }
+    if t.moved_to_account_id.is_some() {
+        return Err(AppError::forbidden("This account has moved"));
     }
     let existing = store::find_follow(&state.db, FollowTable::Follows, me, t.id).await?;
     let reblogs = reblogs
@@ -101,12 +121,11 @@ pub async fn follow(
         .or(existing.as_ref().map(|f| f.notify))
         .unwrap_or(false);
     if !t.is_local() {
-        follow_remote(state, me, &t, reblogs, notify).await?;
-        return relationship(state, me, t.id).await;
+        return follow_remote(state, me, t, reblogs, notify).await;
     }
     let mut tx = state.db.begin().await?;
     let mut pending: Vec<Pending> = Vec::new();
-    if existing.is_some() || !t.locked {
+    if existing.is_some() || !t.locked || bypass_locked {
         let new = store::upsert_follow(
             &mut tx,
             FollowTable::Follows,
@@ -118,6 +137,10 @@ pub async fn follow(
         )
         .await?;
         if new {
+            if store::delete_follow(&mut tx, FollowTable::Requests, me, t.id).await? {
+                crate::storage::notifications::remove(&mut tx, t.id, me, "follow_request", None)
+                    .await?;
+            }
             statuses::merge_into_feed(&mut tx, me, t.id, true, MERGE_ON_FOLLOW).await?;
             pending.extend(notifications::create(&mut tx, t.id, me, "follow", None).await?);
         }
@@ -138,12 +161,18 @@ pub async fn follow(
     }
     tx.commit().await?;
     notifications::publish(state, &pending).await;
-    relationship(state, me, t.id).await
+    Ok(())
 }
 
 /// Unfollows (or withdraws a follow request); the account's posts leave the home feed.
 pub async fn unfollow(state: &AppState, me: i64, id: &str) -> AppResult<Relationship> {
     let t = target(state, me, id).await?;
+    unfollow_account(state, me, &t).await?;
+    relationship(state, me, t.id).await
+}
+
+/// [`unfollow`] of a known account.
+pub(crate) async fn unfollow_account(state: &AppState, me: i64, t: &AccountRow) -> AppResult<()> {
     let follow = store::find_follow(&state.db, FollowTable::Follows, me, t.id).await?;
     let request = store::find_follow(&state.db, FollowTable::Requests, me, t.id).await?;
     let me_row = if t.is_local() {
@@ -167,7 +196,7 @@ pub async fn unfollow(state: &AppState, me: i64, id: &str) -> AppResult<Relation
     }
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
-    relationship(state, me, t.id).await
+    Ok(())
 }
 
 /// Makes an account stop following the user.

@@ -60,6 +60,8 @@ pub struct AccountRow {
     pub silenced_at: Option<DateTime<Utc>>,
     /// When a moderator suspended the account (its content is gone; it cannot act).
     pub suspended_at: Option<DateTime<Utc>>,
+    /// The account this one moved to (`movedTo`, `Account.moved`), when it has.
+    pub moved_to_account_id: Option<i64>,
 }
 
 impl AccountRow {
@@ -70,7 +72,7 @@ impl AccountRow {
 
 const ACCOUNT_COLUMNS: &str = "id, username, domain, display_name, note, fields, locked, bot, \
     discoverable, indexable, uri, url, inbox_url, shared_inbox_url, public_key_pem, created_at, updated_at, \
-    avatar_media_id, header_media_id, silenced_at, suspended_at";
+    avatar_media_id, header_media_id, silenced_at, suspended_at, moved_to_account_id";
 /// `ACCOUNT_COLUMNS` prefixed with the alias `a.`, for joins.
 pub fn qualified_account_columns() -> String {
     ACCOUNT_COLUMNS

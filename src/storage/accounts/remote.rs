@@ -44,6 +44,11 @@ pub struct RemoteAccount<'a> {
     pub public_key_pem: &'a str,
     pub actor_type: &'a str,
     pub published: Option<DateTime<Utc>>,
+    /// `alsoKnownAs` (actor URIs).
+    pub also_known_as: Vec<String>,
+    /// Whether the actor names a `movedTo`: without one, a redirect recorded from an earlier
+    /// `Move` is lifted (the move was undone).
+    pub has_moved_to: bool,
 }
 
 /// Inserts or refreshes a remote account by its actor URI; returns its ID.
@@ -54,16 +59,18 @@ pub async fn upsert_remote(db: &Db, r: &RemoteAccount<'_>) -> sqlx::Result<i64> 
     let created = r.published.unwrap_or(now);
     on_db!(db, c => sqlx::query_scalar(
         "INSERT INTO accounts (id, username, domain, display_name, note, fields, locked, bot, discoverable, \
-         uri, url, inbox_url, shared_inbox_url, public_key_pem, actor_type, created_at, updated_at, fetched_at, indexable) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18) \
+         uri, url, inbox_url, shared_inbox_url, public_key_pem, actor_type, created_at, updated_at, fetched_at, indexable, also_known_as) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19) \
          ON CONFLICT (uri) DO UPDATE SET username = $2, display_name = $4, note = $5, fields = $6, \
          locked = $7, bot = $8, discoverable = $9, url = $11, inbox_url = $12, shared_inbox_url = $13, \
-         public_key_pem = $14, actor_type = $15, updated_at = $17, fetched_at = $17, indexable = $18 \
+         public_key_pem = $14, actor_type = $15, updated_at = $17, fetched_at = $17, indexable = $18, \
+         also_known_as = $19, moved_to_account_id = CASE WHEN $20 THEN accounts.moved_to_account_id END \
          RETURNING id")
         .bind(crate::storage::ids::id_at(created)).bind(r.username).bind(r.domain).bind(r.display_name)
         .bind(r.note).bind(Json(r.fields.clone())).bind(r.locked).bind(r.bot).bind(r.discoverable)
         .bind(r.uri).bind(r.url).bind(r.inbox_url).bind(r.shared_inbox_url).bind(r.public_key_pem)
         .bind(r.actor_type).bind(created).bind(now).bind(r.indexable)
+        .bind(Json(r.also_known_as.clone())).bind(r.has_moved_to)
         .fetch_one(c).await)
     .inspect(|id| crate::storage::changes::changed_key(crate::storage::changes::Kind::Accounts, *id))
 }
