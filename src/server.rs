@@ -71,6 +71,7 @@ pub async fn serve_on(
     let search_backfill = crate::service::search::spawn_backfill(&state);
     let moves = crate::service::moves::spawn_worker(&state);
     let imports = crate::service::imports::spawn_worker(federation.clone());
+    let archives = crate::service::archives::spawn_worker(&state);
     let app = crate::http::router(state).layer(
         activitypub_federation::config::FederationMiddleware::new(federation),
     );
@@ -105,6 +106,7 @@ pub async fn serve_on(
     search_backfill.abort();
     moves.abort();
     imports.abort();
+    archives.abort();
     Ok(result?)
 }
 

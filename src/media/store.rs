@@ -118,6 +118,29 @@ impl MediaStore {
         self.put(key, bytes, content_type).await
     }
 
+    /// Stores the local file `file` under `key` without holding it in memory: a multipart upload
+    /// of 5 MiB parts (one put for smaller files). Returns its size in bytes.
+    pub async fn put_file_streamed(&self, key: &str, file: &Path) -> anyhow::Result<u64> {
+        use tokio::io::AsyncWriteExt;
+        let path = StorePath::parse(key)?;
+        let mut out =
+            object_store::buffered::BufWriter::with_capacity(self.inner.clone(), path, 5 << 20);
+        let mut input = tokio::fs::File::open(file).await?;
+        let size = tokio::io::copy(&mut input, &mut out).await?;
+        out.shutdown().await?;
+        Ok(size)
+    }
+
+    /// The bytes under `key` as a stream of chunks (for files too large to hold).
+    pub async fn get_stream(
+        &self,
+        key: &str,
+    ) -> anyhow::Result<futures_util::stream::BoxStream<'static, object_store::Result<bytes::Bytes>>>
+    {
+        let path = StorePath::parse(key)?;
+        Ok(self.inner.get(&path).await?.into_stream())
+    }
+
     /// The bytes under `key`.
     pub async fn get(&self, key: &str) -> anyhow::Result<Vec<u8>> {
         let path = StorePath::parse(key)?;

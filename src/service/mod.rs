@@ -9,6 +9,7 @@ pub use crate::storage::sql::Page;
 pub mod accounts;
 pub mod activitypub;
 pub mod announcements;
+pub mod archives;
 pub mod bounds;
 pub mod cache;
 pub mod cards;

@@ -5,6 +5,7 @@ pub mod account_moves;
 pub mod account_stats;
 pub mod accounts;
 pub mod announcements;
+pub mod archives;
 pub mod cards;
 pub mod changes;
 pub mod conversations;

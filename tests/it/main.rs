@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod activitypub;
 mod announcements;
+mod archives;
 mod authorized_fetch;
 mod caches;
 mod cards;

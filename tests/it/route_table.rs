@@ -562,6 +562,9 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/imports/{id}", Own("read:accounts")),
     // The read scope of what the file lists (`read:follows` …).
     ("GET", "/api/v1/exports/{file}", User("read")),
+    ("GET", "/api/v1/archives", User("read")),
+    ("POST", "/api/v1/archives", User("read")),
+    ("GET", "/api/v1/archives/{id}/download", Own("read")),
     ("POST", "/api/v1/migration", User("write:accounts")),
     ("DELETE", "/api/v1/migration", User("write:accounts")),
     ("POST", "/api/v1/accounts/{id}/pin", User("write:accounts")),

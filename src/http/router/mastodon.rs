@@ -436,6 +436,14 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         .route("/api/v1/imports/{id}", get(v1::imports::show))
         .route("/api/v1/exports/{file}", get(v1::imports::export))
         .route(
+            "/api/v1/archives",
+            get(v1::archives::index).post(v1::archives::create),
+        )
+        .route(
+            "/api/v1/archives/{id}/download",
+            get(v1::archives::download),
+        )
+        .route(
             "/api/v1/migration",
             get(v1::migration::show)
                 .post(v1::migration::start)

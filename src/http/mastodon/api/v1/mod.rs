@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod announcements;
 pub mod apps;
+pub mod archives;
 pub mod blocks;
 pub mod bookmarks;
 pub mod conversations;
