@@ -165,6 +165,27 @@ enum AccountCmd {
     },
     /// Lift a limit.
     Unsilence { account: String },
+    /// Import a CSV file in Mastodon's format into an account, showing progress; rows that fail
+    /// are listed with their line and reason at the end.
+    Import {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = ["following", "blocking", "muting", "domain_blocking", "bookmarks", "lists"])]
+        kind: String,
+        /// Remove what the file does not list (else merge).
+        #[arg(long)]
+        overwrite: bool,
+        file: PathBuf,
+    },
+    /// Write an account's CSV file in Mastodon's format (to `--output`, else standard output).
+    Export {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = ["following", "blocking", "muting", "domain_blocking", "bookmarks", "lists"])]
+        kind: String,
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Approve a sign-up held for approval.
     Approve { username: String },
     /// Reject (delete) a sign-up held for approval.
@@ -272,6 +293,70 @@ async fn account_by_acct(state: &AppState, acct: &str) -> anyhow::Result<store::
         .ok_or_else(|| anyhow::anyhow!("no account {acct:?} is known here"))
 }
 
+/// `rookery admin account import`: the same import as `POST /api/v1/imports`, processed here with a
+/// progress bar. Its job is queued claimed by this process and kept claimed while it runs; if this
+/// process dies, the server's worker resumes the import where it stopped.
+async fn import_file(
+    state: &AppState,
+    username: &str,
+    kind: &str,
+    overwrite: bool,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use rookery::service::imports;
+    let user = user_by_username(state, username).await?;
+    let kind = imports::Kind::parse(kind).ok_or_else(|| anyhow::anyhow!("unknown kind {kind}"))?;
+    let bytes = std::fs::read(file)?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let federation = rookery::service::activitypub::context::build(state.clone()).await?;
+    let (row, job) =
+        imports::create_row(state, user.account_id, kind, overwrite, &name, &bytes, true)
+            .await
+            .map_err(explain)?;
+    let db = state.db.clone();
+    let heartbeat = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(rookery::jobs::HEARTBEAT).await;
+            if let Err(e) = rookery::jobs::renew(&db, job).await {
+                eprintln!("could not renew the import's claim: {e}");
+            }
+        }
+    });
+    let bar = indicatif::ProgressBar::new(row.total_items as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} rows ({per_sec}, {eta} left)",
+    )?);
+    let result = imports::process(&federation, row.id, &|done, _| {
+        bar.set_position(done as u64)
+    })
+    .await;
+    heartbeat.abort();
+    result.map_err(explain)?;
+    rookery::jobs::finish(&state.db, job).await?;
+    bar.finish_and_clear();
+    let done = imports::show(state, user.account_id, &row.id.to_string())
+        .await
+        .map_err(explain)?;
+    println!(
+        "import {}: {} of {} rows imported, {} failed",
+        done.id, done.imported_items, done.total_items, done.failed_items
+    );
+    for f in done.failures.unwrap_or_default().iter().take(50) {
+        println!("line {}: {} — {}", f.line, f.item, f.error);
+    }
+    if done.failed_items > 50 {
+        println!(
+            "… and {} more (GET /api/v1/imports/{})",
+            done.failed_items - 50,
+            done.id
+        );
+    }
+    Ok(())
+}
+
 /// Shows an application error the way an operator needs it: the message, plus field details.
 fn explain(e: rookery::error::AppError) -> anyhow::Error {
     let body = e.body();
@@ -310,6 +395,37 @@ async fn admin(state: &AppState, what: Admin) -> anyhow::Result<()> {
                 .await
                 .map_err(explain)?;
                 println!("{}", account.id);
+            }
+            AccountCmd::Import {
+                username,
+                kind,
+                overwrite,
+                file,
+            } => import_file(state, &username, &kind, overwrite, &file).await?,
+            AccountCmd::Export {
+                username,
+                kind,
+                output,
+            } => {
+                let user = user_by_username(state, &username).await?;
+                let name = match kind.as_str() {
+                    "following" => "following_accounts.csv",
+                    "blocking" => "blocked_accounts.csv",
+                    "muting" => "muted_accounts.csv",
+                    "domain_blocking" => "blocked_domains.csv",
+                    "bookmarks" => "bookmarks.csv",
+                    _ => "lists.csv",
+                };
+                let csv = rookery::service::imports::export(state, user.account_id, name)
+                    .await
+                    .map_err(explain)?;
+                match output {
+                    Some(path) => {
+                        std::fs::write(&path, &csv)?;
+                        eprintln!("{} bytes written to {}", csv.len(), path.display());
+                    }
+                    None => std::io::Write::write_all(&mut std::io::stdout(), &csv)?,
+                }
             }
             AccountCmd::SetRole { username, role } => {
                 let user = user_by_username(state, &username).await?;

@@ -258,3 +258,106 @@ async fn embedded_default_and_environment_overrides() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("sometimes"));
     let _ = binary::BIN;
 }
+
+/// `rookery admin account import` and `export`: a 10,000-row follows file (two accounts that
+/// exist here, the rest unknown) finishes with its counts and reasons; the export is Mastodon's
+/// file; a malformed file fails with its line and imports nothing.
+#[tokio::test]
+async fn import_and_export_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), free_port(), Backend::Sqlite, "").await;
+    for name in ["ava", "bob", "cat"] {
+        let (ok, _, err) = run_cli(
+            &cfg,
+            &[
+                "admin",
+                "account",
+                "create",
+                "--username",
+                name,
+                "--email",
+                &format!("{name}@example.com"),
+                "--password",
+                "a long password",
+            ],
+        );
+        assert!(ok, "{err}");
+    }
+    let mut csv = String::from("Account address,Show boosts,Notify on new posts,Languages\n");
+    csv.push_str("bob,true,true,\n@cat,false,false,\n");
+    for i in 0..9998 {
+        csv.push_str(&format!("nobody{i},true,false,\n"));
+    }
+    let file = dir.path().join("following_accounts.csv");
+    std::fs::write(&file, csv).unwrap();
+    let args = |kind: &'static str, file: &std::path::Path| -> Vec<String> {
+        [
+            "admin",
+            "account",
+            "import",
+            "--username",
+            "ava",
+            "--kind",
+            kind,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([file.display().to_string()])
+        .collect()
+    };
+    let started = std::time::Instant::now();
+    let a = args("following", &file);
+    let (ok, out, err) = run_cli(&cfg, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("2 of 10000 rows imported, 9998 failed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 4: nobody0 — no such account on this server"),
+        "{out}"
+    );
+    assert!(out.contains("… and 9948 more"), "{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
+
+    let out_file = dir.path().join("out.csv");
+    let (ok, _, err) = run_cli(
+        &cfg,
+        &[
+            "admin",
+            "account",
+            "export",
+            "--username",
+            "ava",
+            "--kind",
+            "following",
+            "--output",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let exported = std::fs::read_to_string(&out_file).unwrap();
+    let domain = format!(
+        "localhost:{}",
+        exported
+            .split("@localhost:")
+            .nth(1)
+            .unwrap_or("")
+            .split(',')
+            .next()
+            .unwrap_or("")
+    );
+    assert_eq!(
+        exported,
+        format!(
+            "Account address,Show boosts,Notify on new posts,Languages\ncat@{domain},false,false,\nbob@{domain},true,true,\n"
+        )
+    );
+
+    let bad = dir.path().join("lists.csv");
+    std::fs::write(&bad, "Friends,bob\nWork\n").unwrap();
+    let a = args("lists", &bad);
+    let (ok, _, err) = run_cli(&cfg, &a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!ok);
+    assert!(err.contains("line 2"), "{err}");
+}

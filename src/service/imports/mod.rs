@@ -322,7 +322,7 @@ pub async fn create(
 /// [`create`], returning the stored row and its job's ID; with `claimed`, the job is queued already claimed by
 /// the caller (the command line processes it itself; should it die, the server's worker takes
 /// it over once the claim lapses).
-pub(crate) async fn create_row(
+pub async fn create_row(
     state: &AppState,
     account_id: i64,
     kind: Kind,
