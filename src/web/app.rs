@@ -233,6 +233,12 @@ pub struct SettingsPage {
     pub policy: Vec<(&'static str, &'static str, String)>,
     /// Scheduled posts waiting: `(id, when as RFC 3339, text)`, soonest first.
     pub scheduled: Vec<(String, String, String)>,
+    /// Aliases, where the account moved, and the move cooldown.
+    pub migration: crate::api_types::moves::MigrationState,
+    /// CSV imports, newest first.
+    pub imports: Vec<crate::service::imports::Import>,
+    /// Archives requested, newest first.
+    pub archives: Vec<crate::service::archives::Archive>,
 }
 
 /// One authorised application on Settings.

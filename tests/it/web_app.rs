@@ -2273,3 +2273,95 @@ async fn compose_poll_and_schedule_in_chromium() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     browser.client.clone().close().await.unwrap();
 }
+
+/// Settings: an import from a CSV file with its progress and failures, an export saved from the
+/// page, an alias added, and an archive requested and offered for download.
+#[tokio::test]
+async fn import_export_and_moving_in_chromium() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let alice = app.token_for("alice", "read").await;
+    let browser = signed_in_browser(&app, "alice", "/settings").await;
+    let c = &browser.client;
+    assert!(until(c, "return !!document.getElementById('import-form')").await);
+    js(
+        c,
+        "const dt = new DataTransfer(); \
+         dt.items.add(new File(['Account address,Show boosts\\nbob,true\\nnobody,true\\n'], 'following_accounts.csv', {type: 'text/csv'})); \
+         document.getElementById('import-file').files = dt.files; return true",
+    )
+    .await;
+    click(c, "#import-form button[type=submit]").await;
+    assert!(
+        until(
+            c,
+            "const li = document.querySelector('#imports [data-state=finished]'); \
+             return !!li && li.textContent.includes('1 imported, 1 failed')"
+        )
+        .await,
+        "{}",
+        browser.screenshot("import").await.display()
+    );
+    click(c, "#imports [data-import-failures]").await;
+    assert!(
+        until(
+            c,
+            "return (document.querySelector('.import-failures')?.textContent || '').includes('line 3: nobody')"
+        )
+        .await
+    );
+    let rel = app
+        .get("/api/v1/accounts/lookup?acct=bob", Some(&alice))
+        .await
+        .json();
+    let rel = app
+        .get(
+            &format!(
+                "/api/v1/accounts/relationships?id[]={}",
+                rel["id"].as_str().unwrap()
+            ),
+            Some(&alice),
+        )
+        .await
+        .json();
+    assert_eq!(rel[0]["following"], true);
+
+    // The export: the file the page saves.
+    js(
+        c,
+        "const make = URL.createObjectURL; \
+         URL.createObjectURL = (b) => { b.text().then(t => window.__saved = t); return make(b); }; return true",
+    )
+    .await;
+    click(c, "[data-export='following_accounts.csv']").await;
+    assert!(until(c, "return (window.__saved || '').includes('bob@')").await);
+
+    // An alias, then an archive.
+    js(
+        c,
+        "document.getElementById('alias-acct').value = 'bob'; return true",
+    )
+    .await;
+    click(c, "#alias-form button[type=submit]").await;
+    assert!(
+        until(
+            c,
+            "return (document.getElementById('aliases')?.textContent || '').includes('@bob@')"
+        )
+        .await
+    );
+    click(c, "#archive-request").await;
+    let mut ready = false;
+    for _ in 0..100 {
+        let list = app.get("/api/v1/archives", Some(&alice)).await.json();
+        if list[0]["state"] == "ready" {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready);
+    c.refresh().await.unwrap();
+    assert!(until(c, "return !!document.querySelector('[data-archive]')").await);
+}

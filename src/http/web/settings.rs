@@ -429,6 +429,9 @@ pub async fn settings_screen(
         Ok(render_screen(
             SettingsPage {
                 scheduled,
+                migration: crate::service::moves::migration_state(&state, &user.account).await?,
+                imports: crate::service::imports::list(&state, user.account.id).await?,
+                archives: crate::service::archives::list(&state, user.account.id).await?,
                 policy: vec![
                     (
                         "for_not_following",

@@ -1071,3 +1071,124 @@ profile?.addEventListener("click", async (ev) => {
     button.disabled = false;
   }
 });
+
+// ---- Import and export, archives, moving (Settings) -------------------------------------------
+
+/// Fetches `path` with the session and saves the answer as `name`.
+async function download(path, name) {
+  const res = await fetch(path, { credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
+  if (!res.ok) {
+    const json = await res.json().catch(() => ({}));
+    throw new Error(json.error || res.statusText);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+document.addEventListener("click", async (ev) => {
+  const exp = ev.target.closest("[data-export]");
+  const arc = ev.target.closest("[data-archive]");
+  const why = ev.target.closest("[data-import-failures]");
+  const alias = ev.target.closest("[data-remove-alias]");
+  try {
+    if (exp) await download(`/api/v1/exports/${exp.dataset.export}`, exp.dataset.export);
+    else if (arc) await download(`/api/v1/archives/${arc.dataset.archive}/download`, "archive.zip");
+    else if (why) {
+      const imp = await api("GET", `/api/v1/imports/${why.dataset.importFailures}`);
+      const list = document.createElement("ul");
+      list.className = "import-failures";
+      for (const f of imp.failures) {
+        const li = document.createElement("li");
+        li.textContent = `line ${f.line}: ${f.item} — ${f.error}`;
+        list.append(li);
+      }
+      why.replaceWith(list);
+    } else if (alias) {
+      await api("DELETE", `/api/v1/aliases/${alias.dataset.removeAlias}`);
+      alias.closest("li").remove();
+      toast("Removed");
+    }
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
+// Imports in progress: their counts follow the job until it finishes.
+function watchImports() {
+  const waiting = () => document.querySelectorAll('#imports [data-state]:not([data-state="finished"])');
+  if (!waiting().length) return;
+  const timer = setInterval(async () => {
+    try {
+      for (const i of await api("GET", "/api/v1/imports")) {
+        const li = document.querySelector(`#imports [data-import="${i.id}"]`);
+        if (!li) continue;
+        li.dataset.state = i.state;
+        li.querySelector("progress").value = i.processed_items;
+        li.querySelector(".import-counts").textContent =
+          `${i.processed_items}/${i.total_items} done, ${i.imported_items} imported, ${i.failed_items} failed` +
+          (i.state === "finished" ? "" : ` (${i.state})`);
+        if (i.state === "finished" && i.failed_items > 0 && !li.querySelector("[data-import-failures]")) {
+          const b = document.createElement("button");
+          b.type = "button";
+          b.className = "ghost small";
+          b.dataset.importFailures = i.id;
+          b.textContent = "Why";
+          li.append(" ", b);
+        }
+      }
+      if (!waiting().length) clearInterval(timer);
+    } catch (e) {
+      clearInterval(timer);
+    }
+  }, 1000);
+}
+watchImports();
+
+const importForm = document.getElementById("import-form");
+importForm?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  try {
+    await apiForm("POST", "/api/v1/imports", new FormData(importForm));
+    location.reload();
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
+document.getElementById("archive-request")?.addEventListener("click", async () => {
+  try {
+    await api("POST", "/api/v1/archives");
+    location.reload();
+  } catch (e) {
+    toast(e.message);
+  }
+});
+
+for (const [id, method, path] of [["alias-form", "POST", "/api/v1/aliases"], ["move-form", "POST", "/api/v1/migration"]]) {
+  const form = document.getElementById(id);
+  form?.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (id === "move-form" && !confirm("Move this account? Your followers will follow the new one, and this one becomes read-only.")) return;
+    try {
+      await api(method, path, Object.fromEntries(new FormData(form)));
+      location.reload();
+    } catch (e) {
+      toast(e.message);
+    }
+  });
+}
+
+document.getElementById("move-undo")?.addEventListener("click", async () => {
+  try {
+    await api("DELETE", "/api/v1/migration");
+    location.reload();
+  } catch (e) {
+    toast(e.message);
+  }
+});
