@@ -25,7 +25,8 @@ use crate::storage::accounts::{self, AccountRow};
 use crate::storage::archives::{self as store, ArchiveRow};
 use crate::storage::ids;
 
-/// The job kind; payload `{"archive_id": ID}` to build, `{"expire": ID}` to delete at expiry.
+/// The job kind; payload `{"archive_id": ID}` to build, `{"expire": ID, "key": KEY}` to delete
+/// at expiry.
 pub const ARCHIVE_JOB: &str = "account_archive";
 /// How long a built archive can be downloaded, and the time between two requests.
 pub const KEPT_FOR: Duration = Duration::days(7);
@@ -161,7 +162,8 @@ pub fn spawn_worker(state: &AppState) -> tokio::task::JoinHandle<()> {
 
 async fn run(state: AppState, job: Job) -> Outcome {
     if let Some(id) = job.payload["expire"].as_i64() {
-        return match expire(&state, id).await {
+        let key = job.payload["key"].as_str().unwrap_or_default().to_string();
+        return match expire(&state, id, &key).await {
             Ok(()) => Outcome::Done,
             Err(e) => Outcome::Retry(e.to_string()),
         };
@@ -186,11 +188,11 @@ async fn run(state: AppState, job: Job) -> Outcome {
     }
 }
 
-async fn expire(state: &AppState, id: i64) -> AppResult<()> {
-    if let Some(a) = store::find(&state.db, id).await? {
-        if let Some(key) = &a.file_key {
-            state.media.delete(key).await?;
-        }
+async fn expire(state: &AppState, id: i64, key: &str) -> AppResult<()> {
+    if key.starts_with("archives/") {
+        state.media.delete(key).await?;
+    }
+    if store::find(&state.db, id).await?.is_some() {
         store::set_state(&state.db, id, "expired", None, None).await?;
     }
     Ok(())
@@ -281,7 +283,9 @@ async fn build(state: &AppState, id: i64) -> AppResult<()> {
         return Ok(());
     };
     store::set_state(&state.db, id, "building", None, None).await?;
-    let tmp = tempfile::NamedTempFile::new().map_err(anyhow::Error::from)?;
+    // On the data disk (`media.dir/tmp`), not a RAM-backed /tmp.
+    let scratch = crate::service::media::scratch_dir(state)?;
+    let tmp = tempfile::NamedTempFile::new_in(scratch.path()).map_err(anyhow::Error::from)?;
     let file = tmp.reopen().map_err(anyhow::Error::from)?;
     let (tx, rx) = tokio::sync::mpsc::channel(CHANNEL);
     let writer = tokio::task::spawn_blocking(move || write_zip(file, rx));
@@ -308,7 +312,14 @@ async fn build(state: &AppState, id: i64) -> AppResult<()> {
     )
     .await?;
     let mut tx = state.db.begin().await?;
-    jobs::enqueue_at(&mut tx, ARCHIVE_JOB, &json!({ "expire": id }), expires).await?;
+    // The key travels with the job: the file goes even if the account (and its row) went first.
+    jobs::enqueue_at(
+        &mut tx,
+        ARCHIVE_JOB,
+        &json!({ "expire": id, "key": key }),
+        expires,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(archive = id, account = account.id, size, "archive ready");
     Ok(())

@@ -52,7 +52,7 @@ fn invalid(e: MediaError) -> AppError {
 }
 
 /// A scratch folder under `media.dir/tmp`, removed when dropped.
-fn scratch_dir(state: &AppState) -> AppResult<tempfile::TempDir> {
+pub(crate) fn scratch_dir(state: &AppState) -> AppResult<tempfile::TempDir> {
     let base = std::path::Path::new(&state.config.media.dir).join("tmp");
     std::fs::create_dir_all(&base).map_err(|e| AppError::Internal(e.into()))?;
     tempfile::Builder::new()
