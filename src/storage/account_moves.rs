@@ -154,3 +154,17 @@ pub async fn remote_blocker_inboxes(db: &Db, account_id: i64) -> sqlx::Result<Ve
          WHERE b.target_account_id = $1 AND a.domain IS NOT NULL AND a.inbox_url IS NOT NULL")
         .bind(account_id).fetch_all(c).await)
 }
+
+/// Local accounts' private notes about `account_id` (`(author, comment)`), authors above `after`,
+/// lowest first.
+pub async fn local_notes_about_after(
+    db: &Db,
+    account_id: i64,
+    after: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<(i64, String)>> {
+    on_db!(db, c => sqlx::query_as(
+        "SELECT n.account_id, n.comment FROM account_notes n JOIN accounts a ON a.id = n.account_id \
+         WHERE n.target_account_id = $1 AND a.domain IS NULL AND n.account_id > $2 ORDER BY n.account_id LIMIT $3")
+        .bind(account_id).bind(after).bind(limit).fetch_all(c).await)
+}

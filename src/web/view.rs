@@ -358,6 +358,7 @@ impl NotificationView {
             "favourite" => "favourited your post",
             "follow" => "followed you",
             "follow_request" => "asked to follow you",
+            "move" => "moved their account",
             "poll" => "ran a poll that has ended",
             "update" => "edited a post you interacted with",
             "quote" => "quoted your post",

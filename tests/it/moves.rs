@@ -342,6 +342,15 @@ async fn local_move(app: TestApp) {
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
     }
+    // dave keeps a private note about alice: it is copied to alice2.
+    let r = app
+        .post(
+            &format!("/api/v1/accounts/{alice}/note"),
+            Some(&dave),
+            json!({"comment": "met at the lake"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
     // erin blocks alice: the block carries over to alice2.
     assert_eq!(
         app.post(
@@ -424,6 +433,12 @@ async fn local_move(app: TestApp) {
         until_relationships(&app, &erin, &[&alice2], |r| r[0]["blocking"] == true).await,
         "erin's block was not carried over"
     );
+    assert!(
+        until_relationships(&app, &dave, &[&alice2], |r| r[0]["note"]
+            == "Moved from @alice:\nmet at the lake")
+        .await,
+        "dave's note was not copied"
+    );
     let me2 = app
         .get("/api/v1/accounts/verify_credentials", Some(&alice2_t))
         .await
@@ -446,6 +461,23 @@ async fn local_move(app: TestApp) {
     let n = app.get("/api/v1/notifications", Some(&dave)).await.json();
     assert_eq!(n[0]["type"], "move", "{n}");
     assert_eq!(n[0]["account"]["moved"]["id"], alice2.as_str());
+    // The web app's notifications say where she went.
+    let mut browser = crate::support::forms::FormClient::new();
+    let page = browser.get(&app.url("/auth/sign_in")).await;
+    let mut form = crate::support::forms::hidden_inputs(&page.text);
+    use crate::support::forms::set;
+    set(&mut form, "username", "dave");
+    set(&mut form, "password", "password-dave");
+    set(&mut form, "next", "/notifications");
+    let r = browser.post_form(&app.url("/auth/sign_in"), &form).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let page = browser.get(&app.url("/notifications")).await;
+    assert!(
+        page.text
+            .contains("moved their account to <a href=\"/@alice2\">@alice2</a>"),
+        "{}",
+        page.text
+    );
     // No follow request waits on alice2: the followers came in directly.
     assert_eq!(
         app.get("/api/v1/follow_requests", Some(&alice2_t))

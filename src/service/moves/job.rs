@@ -1,6 +1,7 @@
 //! The durable job that carries a moved account's local relationships over (Mastodon's
-//! `MoveWorker`): each local follower follows the new account and leaves the old one, and local
-//! blocks and mutes of the old account extend to the new one. Idempotent: after a crash the job
+//! `MoveWorker`): each local follower follows the new account and leaves the old one, local
+//! blocks and mutes of the old account extend to the new one, and local private notes about it
+//! are copied. Idempotent: after a crash the job
 //! runs again from the start, and followers already carried over no longer follow the old account.
 
 use serde_json::json;
@@ -11,7 +12,7 @@ use crate::service::relationships::{self, Carried};
 use crate::state::AppState;
 use crate::storage::Tx;
 use crate::storage::account_moves as store;
-use crate::storage::accounts;
+use crate::storage::accounts::{self, AccountRow};
 
 /// The job kind; payload `{"origin": account ID, "target": account ID}`.
 pub const MOVE_JOB: &str = "move_followers";
@@ -104,7 +105,48 @@ async fn carry_over(state: &AppState, job: &Job) -> AppResult<()> {
             }
         }
     }
+    copy_notes(state, &origin, &target).await?;
     tracing::info!(origin = %origin.uri, target = %target.uri, moved, skipped, failed,
         "followers carried over to a moved account");
+    Ok(())
+}
+
+/// Copies local accounts' private notes about the old account to the new one, headed by where
+/// they came from (Mastodon does the same); a note already there is kept after the copy, and the
+/// whole cut to the note's length limit. Running it twice does not copy twice.
+async fn copy_notes(state: &AppState, origin: &AccountRow, target: &AccountRow) -> AppResult<()> {
+    let origin_acct = match &origin.domain {
+        Some(d) => format!("{}@{d}", origin.username),
+        None => origin.username.clone(),
+    };
+    let head = format!("Moved from @{origin_acct}:");
+    let mut after = 0;
+    loop {
+        let page = store::local_notes_about_after(&state.db, origin.id, after, PAGE).await?;
+        for (author, comment) in &page {
+            after = *author;
+            let existing = crate::storage::relationships::notes(&state.db, *author, &[target.id])
+                .await?
+                .pop()
+                .map(|(_, c)| c)
+                .unwrap_or_default();
+            if existing.starts_with(&head) {
+                continue;
+            }
+            let mut note = format!("{head}\n{comment}");
+            if !existing.is_empty() {
+                note.push_str("\n\n");
+                note.push_str(&existing);
+            }
+            let note: String = note
+                .chars()
+                .take(crate::service::relationships::NOTE_MAX_CHARS)
+                .collect();
+            crate::storage::relationships::set_note(&state.db, *author, target.id, &note).await?;
+        }
+        if (page.len() as i64) < PAGE {
+            break;
+        }
+    }
     Ok(())
 }
