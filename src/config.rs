@@ -20,6 +20,36 @@ pub struct Config {
     pub federation: FederationConfig,
     pub rate_limits: RateLimitsConfig,
     pub mail: MailConfig,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `[log]`: how the process logs (to standard output).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (for people) or `json` (one JSON object per line, for log shippers). Every line of a
+    /// request carries its `request_id` (the `X-Request-Id` the client or proxy sent, else a new
+    /// one, returned in the answer). `RUST_LOG` sets the levels.
+    pub format: LogFormat,
+}
+
+/// `log.format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[metrics]`: Prometheus metrics at `GET /metrics`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// The bearer token a scraper sends (`Authorization: Bearer TOKEN`; Prometheus'
+    /// `authorization` setting). Empty: `/metrics` answers 404.
+    pub token: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]

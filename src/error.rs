@@ -27,6 +27,10 @@ pub enum AppError {
     /// 410: it existed and is gone for good (a suspended account's actor).
     #[error("{0}")]
     Gone(String),
+    /// 503: this node cannot serve now (`GET /ready`: the database does not answer, or its
+    /// migrations are not this build's).
+    #[error("{0}")]
+    Unavailable(String),
     /// 413: the request body is larger than this endpoint accepts.
     #[error("The request body is too large")]
     PayloadTooLarge,
@@ -88,6 +92,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Gone(_) => StatusCode::GONE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -34,7 +34,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Apply pending database migrations, then serve HTTP.
-    Serve,
+    Serve {
+        /// `all` (the default): the client API, pages and federation, and every background
+        /// worker; `web`: HTTP only, no workers; `worker`: the workers, with only `/health`,
+        /// `/ready` and `/metrics` over HTTP (docs/DEPLOY.md, "Several machines").
+        #[arg(long, default_value = "all", value_parser = ["all", "web", "worker"])]
+        role: String,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Operator tasks.
@@ -246,20 +252,35 @@ enum EmojiCmd {
     Enable { emoji: String },
 }
 
-fn init_tracing() {
+/// Logs to standard output, as `log.format` says: text, or one JSON object per line (with the
+/// current span's fields, `request_id` among them).
+fn init_tracing(format: rookery::config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    match format {
+        rookery::config::LogFormat::Text => {
+            tracing_subscriber::fmt().with_env_filter(filter).init()
+        }
+        rookery::config::LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .init(),
+    }
     rookery::server::log_panics();
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_tracing();
     let cli = Cli::parse();
     let cfg = Config::load(cli.config.as_deref())?;
+    init_tracing(cfg.log.format);
     match cli.command {
-        Command::Serve => rookery::server::run(cfg).await,
+        Command::Serve { role } => {
+            let role = rookery::server::Role::parse(&role).unwrap_or(rookery::server::Role::All);
+            rookery::server::run(cfg, role).await
+        }
         Command::Migrate => {
             let db = rookery::server::open_db(&cfg).await?;
             println!("migrations applied ({})", db.kind());

@@ -36,11 +36,43 @@ pub async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// What a node does (`rookery serve --role`, docs/DEPLOY.md "Several machines").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The client API, pages, federation and every background worker.
+    All,
+    /// HTTP only: no background worker runs here.
+    Web,
+    /// The background workers, with `/health`, `/ready` and `/metrics` over HTTP.
+    Worker,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "all" => Some(Role::All),
+            "web" => Some(Role::Web),
+            "worker" => Some(Role::Worker),
+            _ => None,
+        }
+    }
+}
+
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight requests.
 pub async fn serve_on(
     state: AppState,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    serve_as(state, listener, shutdown, Role::All).await
+}
+
+/// [`serve_on`] for a node of `role`.
+pub async fn serve_as(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    role: Role,
 ) -> anyhow::Result<()> {
     let (limiter, limits) = (state.sign_in_limiter.clone(), state.limits.clone());
     let pruner = tokio::spawn(async move {
@@ -52,29 +84,18 @@ pub async fn serve_on(
         }
     });
     let federation = crate::service::activitypub::context::build(state.clone()).await?;
-    let worker = tokio::spawn(crate::service::delivery::run_worker(
-        federation.clone(),
-        state.delivery_wakeup.clone(),
-    ));
-    if !state.config.federation.shared_queue {
-        crate::jobs::release_all_claims(&state.db).await?;
+    let workers = if role == Role::Web {
+        Vec::new()
+    } else {
+        spawn_workers(&state, &federation).await?
+    };
+    let app = match role {
+        Role::Worker => crate::http::ops_router(state),
+        Role::All | Role::Web => crate::http::router(state),
     }
-    let transcoder = crate::service::media::spawn_workers(&state);
-    let media_pruner = crate::service::media::spawn_pruner(&state);
-    let story_expiry = crate::service::stories::spawn_expiry(&state);
-    let push = crate::service::push::spawn_worker(&state);
-    let cards = crate::service::cards::spawn_worker(&state);
-    let mail = crate::service::mail::spawn_worker(&state);
-    let instance_sends = crate::service::delivery::spawn_instance_worker(federation.clone());
-    let poll_workers = crate::service::polls::spawn_workers(&state);
-    let scheduled = crate::service::scheduled::spawn_worker(federation.clone());
-    let search_backfill = crate::service::search::spawn_backfill(&state);
-    let moves = crate::service::moves::spawn_worker(&state);
-    let imports = crate::service::imports::spawn_worker(federation.clone());
-    let archives = crate::service::archives::spawn_worker(&state);
-    let app = crate::http::router(state).layer(
-        activitypub_federation::config::FederationMiddleware::new(federation),
-    );
+    .layer(activitypub_federation::config::FederationMiddleware::new(
+        federation,
+    ));
     // Before routing: clients call `/api/v1/conversations/` as well as without the slash
     // (Mastodon.py does), and Mastodon answers both.
     let app = tower::Layer::layer(
@@ -91,23 +112,41 @@ pub async fn serve_on(
         .with_graceful_shutdown(shutdown)
         .await;
     pruner.abort();
-    worker.abort();
-    transcoder.abort();
-    media_pruner.abort();
-    story_expiry.abort();
-    push.abort();
-    cards.abort();
-    mail.abort();
-    instance_sends.abort();
-    for w in poll_workers {
+    for w in workers {
         w.abort();
     }
-    scheduled.abort();
-    search_backfill.abort();
-    moves.abort();
-    imports.abort();
-    archives.abort();
     Ok(result?)
+}
+
+/// Starts every background worker: deliveries, jobs (media, cards, mail, polls, scheduled
+/// statuses, search backfill, moves, imports, archives), story expiry and the media pruner.
+async fn spawn_workers(
+    state: &AppState,
+    federation: &activitypub_federation::config::FederationConfig<AppState>,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    if !state.config.federation.shared_queue {
+        crate::jobs::release_all_claims(&state.db).await?;
+    }
+    let mut workers = vec![
+        tokio::spawn(crate::service::delivery::run_worker(
+            federation.clone(),
+            state.delivery_wakeup.clone(),
+        )),
+        crate::service::media::spawn_workers(state),
+        crate::service::media::spawn_pruner(state),
+        crate::service::stories::spawn_expiry(state),
+        crate::service::push::spawn_worker(state),
+        crate::service::cards::spawn_worker(state),
+        crate::service::mail::spawn_worker(state),
+        crate::service::delivery::spawn_instance_worker(federation.clone()),
+        crate::service::scheduled::spawn_worker(federation.clone()),
+        crate::service::search::spawn_backfill(state),
+        crate::service::moves::spawn_worker(state),
+        crate::service::imports::spawn_worker(federation.clone()),
+        crate::service::archives::spawn_worker(state),
+    ];
+    workers.extend(crate::service::polls::spawn_workers(state));
+    Ok(workers)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -130,8 +169,8 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// `rookery serve`: migrations, then the HTTP server on `server.bind`.
-pub async fn run(cfg: Config) -> anyhow::Result<()> {
+/// `rookery serve`: migrations, then the HTTP server on `server.bind`, as a node of `role`.
+pub async fn run(cfg: Config, role: Role) -> anyhow::Result<()> {
     let db = open_db(&cfg).await?;
     let listener = TcpListener::bind(&cfg.server.bind)
         .await
@@ -144,10 +183,11 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             crate::config::MediaBackend::Local => cfg.media.dir.clone(),
             crate::config::MediaBackend::S3 => format!("s3 bucket {}", cfg.media.s3.bucket),
         },
+        role = ?role,
         "Rookery is listening"
     );
     let state = AppState::new(cfg, db.clone())?;
-    serve_on(state, listener, shutdown_signal()).await?;
+    serve_as(state, listener, shutdown_signal(), role).await?;
     db.close().await;
     Ok(())
 }

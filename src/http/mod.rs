@@ -9,8 +9,9 @@ pub mod layers;
 pub mod mastodon;
 pub mod media_proxy;
 pub mod oauth;
+pub mod ops;
 pub mod router;
 pub mod web;
 pub mod well_known;
 
-pub use router::router;
+pub use router::{ops_router, router};

@@ -293,6 +293,12 @@ async fn send_one(data: &FedData, row: DeliveryRow) {
         }
         Err(Failure::GiveUp(_)) => {}
     }
+    crate::service::metrics::record_delivery(match &result {
+        Ok(()) => "delivered",
+        Err(Failure::GiveUp(_)) => "given_up",
+        Err(Failure::Refused(_)) => "refused",
+        Err(Failure::Retry(_)) => "retry",
+    });
     let outcome = match result {
         Ok(()) => deliveries::mark_delivered(db, row.id).await,
         Err(Failure::GiveUp(why)) => {

@@ -25,6 +25,7 @@ pub mod lists;
 pub mod mail;
 pub mod markers;
 pub mod media;
+pub mod metrics;
 pub mod moderation;
 pub mod moves;
 pub mod notification_requests;

@@ -172,6 +172,45 @@ impl Db {
     }
 
     /// One trivial query, for health checks: the database answers.
+    /// Whether every migration this build carries has been applied (a node started from an older
+    /// or newer build than the database's is not ready).
+    ///
+    /// Errors: the database does not answer, or holds no migration table yet.
+    pub async fn migrations_current(&self) -> sqlx::Result<bool> {
+        let (migrator, applied): (sqlx::migrate::Migrator, i64) = match self {
+            Db::Sqlite(p, _) => (
+                sqlx::migrate!("./migrations/sqlite"),
+                sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+                )
+                .fetch_one(p)
+                .await?,
+            ),
+            Db::Postgres(p, _) => (
+                sqlx::migrate!("./migrations/postgres"),
+                sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+                )
+                .fetch_one(p)
+                .await?,
+            ),
+        };
+        let newest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        Ok(applied == newest)
+    }
+
+    /// Connections of the pool: `(open, idle, the most allowed)`.
+    pub fn pool_usage(&self) -> (usize, usize, usize) {
+        match self {
+            Db::Sqlite(p, _) => p.usage(),
+            Db::Postgres(p, _) => (
+                p.size() as usize,
+                p.num_idle(),
+                p.options().get_max_connections() as usize,
+            ),
+        }
+    }
+
     pub async fn ping(&self) -> sqlx::Result<()> {
         crate::on_db!(self, c => sqlx::query("SELECT 1").execute(c).await.map(|_| ()))
     }

@@ -81,6 +81,12 @@ impl SqlitePool {
         Ok(SqlitePool(pool))
     }
 
+    /// `(open connections, idle ones, the most allowed)`.
+    pub fn usage(&self) -> (usize, usize, usize) {
+        let s = self.0.status();
+        (s.size, s.available, s.max_size)
+    }
+
     /// Takes a connection, opening one if none is free and the pool is not full.
     ///
     /// Errors: `PoolTimedOut` after 30 s without a free connection, `PoolClosed` after

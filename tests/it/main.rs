@@ -35,6 +35,7 @@ mod moderation;
 mod moves;
 mod notifications;
 mod oauth;
+mod operations;
 mod outages;
 mod pages;
 mod parity;

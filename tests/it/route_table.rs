@@ -526,6 +526,9 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/instance/extended_description", Open),
     ("GET", "/api/v1/instance/privacy_policy", Open),
     ("GET", "/health", Open),
+    ("GET", "/ready", Open),
+    // Its own bearer token (`metrics.token`), not an OAuth one; 404 while unset.
+    ("GET", "/metrics", Open),
     ("GET", "/api/v1/instance/terms_of_service", Open),
     ("GET", "/api/v1/instance/terms_of_service/{date}", Open),
     (

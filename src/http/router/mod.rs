@@ -90,9 +90,33 @@ pub fn paths(state: &AppState) -> Vec<&'static str> {
 
 /// Builds the application router over `state`.
 pub fn router(state: AppState) -> Router {
+    let routes = routes(&state).router;
+    finish(routes, state)
+}
+
+/// The router of a `worker` node (`rookery serve --role worker`): `/health`, `/ready` and
+/// `/metrics` only, under the same layers.
+pub fn ops_router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route(
+            "/health",
+            axum::routing::get(crate::http::well_known::health),
+        )
+        .route("/ready", axum::routing::get(crate::http::ops::ready))
+        .route("/metrics", axum::routing::get(crate::http::ops::metrics));
+    finish(routes, state)
+}
+
+/// `routes` under the layers every response passes.
+fn finish(routes: Router<AppState>, state: AppState) -> Router {
     let csp = page_policy(&state);
-    routes(&state)
-        .router
+    let routes = if crate::service::metrics::enabled(&state) {
+        crate::service::metrics::install();
+        routes.route_layer(axum::middleware::from_fn(crate::http::ops::record_metrics))
+    } else {
+        routes
+    };
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // The last line of defence: a panic answers 500 rather than dropping the connection.
@@ -113,10 +137,17 @@ pub fn router(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 // The path only: query strings may carry `access_token`, which must not reach logs.
                 .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                    let id = req
+                        .headers()
+                        .get(crate::http::ops::REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        // Outside the trace layer, so that the request's span has its ID.
+        .layer(axum::middleware::from_fn(crate::http::ops::request_id))
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(
                 HeaderName::from_static("x-content-type-options"),

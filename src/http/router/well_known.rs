@@ -22,4 +22,6 @@ pub(super) fn routes() -> Routes {
         .route("/nodeinfo/2.0", get(well_known::nodeinfo_20))
         .route("/nodeinfo/2.1", get(well_known::nodeinfo_21))
         .route("/health", get(well_known::health))
+        .route("/ready", get(crate::http::ops::ready))
+        .route("/metrics", get(crate::http::ops::metrics))
 }

@@ -7,7 +7,7 @@ pub mod documents;
 
 use chrono::{Duration, Utc};
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::accounts::{self, AccountRow};
 
@@ -35,6 +35,23 @@ pub async fn healthy(state: &AppState) -> bool {
         Err(e) => {
             tracing::warn!(error = %e, "health check: the database does not answer");
             false
+        }
+    }
+}
+
+/// Whether this node should take traffic (`GET /ready`): the database answers and carries every
+/// migration of this build.
+///
+/// Errors: 503 naming what is wrong (the cause is logged).
+pub async fn ready(state: &AppState) -> AppResult<()> {
+    match state.db.migrations_current().await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(AppError::Unavailable(
+            "The database's migrations are not this build's".into(),
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: the database does not answer");
+            Err(AppError::Unavailable("The database does not answer".into()))
         }
     }
 }

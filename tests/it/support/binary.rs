@@ -68,11 +68,21 @@ pub fn run_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
 
 /// Starts `rookery serve` with `config` and waits until it answers.
 pub async fn start_server(dir: &Path, config: &Path, port: u16) -> Server {
-    let log = dir.join("server.log");
+    start_node(dir, config, port, "all").await
+}
+
+/// Starts `rookery serve --role ROLE` with `config` (logging to `server-ROLE.log` for other roles
+/// than `all`) and waits until its `/health` answers.
+pub async fn start_node(dir: &Path, config: &Path, port: u16, role: &str) -> Server {
+    let log = if role == "all" {
+        dir.join("server.log")
+    } else {
+        dir.join(format!("server-{role}.log"))
+    };
     let child = Command::new(BIN)
         .arg("--config")
         .arg(config)
-        .arg("serve")
+        .args(["serve", "--role", role])
         .stdout(Stdio::from(std::fs::File::create(&log).expect("log")))
         .stderr(Stdio::from(
             std::fs::File::options()
@@ -94,7 +104,7 @@ pub async fn start_server(dir: &Path, config: &Path, port: u16) -> Server {
     let deadline = Instant::now() + Duration::from_secs(30);
     let client = reqwest::Client::new();
     loop {
-        if let Ok(r) = client.get(format!("{base}/api/v1/instance")).send().await
+        if let Ok(r) = client.get(format!("{base}/health")).send().await
             && r.status().is_success()
         {
             return server;

@@ -1,0 +1,227 @@
+//! Running Rookery as operators of several machines do (issue 28): `/ready`, Prometheus
+//! `/metrics` behind its token, request IDs in answers and JSON log lines, `serve --role web` and
+//! `--role worker` sharing one PostgreSQL database, and concurrent migrations.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::Backend;
+use crate::support::binary::{BIN, free_port, run_cli, start_node, start_server, write_config};
+
+#[tokio::test]
+async fn readiness_metrics_request_ids_and_json_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = write_config(
+        dir.path(),
+        port,
+        Backend::Sqlite,
+        "[log]\nformat = \"json\"\n[metrics]\ntoken = \"scrape-secret\"\n",
+    )
+    .await;
+    let server = start_server(dir.path(), &cfg, port).await;
+    let http = reqwest::Client::new();
+    let r = http
+        .get(format!("{}/ready", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"ready": true}));
+
+    // Request IDs: a usable one is kept, anything else replaced by a new one.
+    let r = http
+        .get(format!("{}/api/v1/instance", server.base))
+        .header("x-request-id", "trace-abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "trace-abc-123");
+    for sent in [None, Some("<script>"), Some(&*"x".repeat(65))] {
+        let mut req = http.get(format!("{}/api/v1/instance", server.base));
+        if let Some(s) = sent {
+            req = req.header("x-request-id", s);
+        }
+        let r = req.send().await.unwrap();
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert!(
+            id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
+    }
+
+    // Metrics: only with the token.
+    let metrics = |token: Option<&'static str>| {
+        let (http, base) = (http.clone(), server.base.clone());
+        async move {
+            let mut req = http.get(format!("{base}/metrics"));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(metrics(None).await.0, 401);
+    assert_eq!(metrics(Some("wrong")).await.0, 401);
+    let (status, text) = metrics(Some("scrape-secret")).await;
+    assert_eq!(status, 200, "{text}");
+    for needle in [
+        "rookery_http_requests_total{method=\"GET\",route=\"/api/v1/instance\",status=\"200\"}",
+        "rookery_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/instance\"",
+        "rookery_deliveries_pending 0",
+        "rookery_db_pool_connections{state=\"max\"}",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+
+    // Every log line is a JSON object; the request's lines carry its ID.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = std::fs::read_to_string(&server.log).unwrap();
+    let mut tagged = 0;
+    for line in log.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+        if v["span"]["request_id"] == "trace-abc-123" {
+            tagged += 1;
+        }
+    }
+    assert!(tagged >= 1, "no log line carries the request ID:\n{log}");
+}
+
+/// Without `metrics.token`, `/metrics` is not there.
+#[tokio::test]
+async fn metrics_are_off_without_a_token() {
+    let app = crate::support::TestApp::start(Backend::Sqlite).await;
+    app.get("/metrics", None).await.assert_error(404);
+    assert_eq!(app.get("/ready", None).await.status, 200);
+}
+
+/// A `web` node and a `worker` node on one PostgreSQL database: the web node serves the API and
+/// runs no job; the worker serves only health, readiness and metrics, and processes the web
+/// node's jobs. Three nodes migrating one fresh database at once all succeed.
+#[tokio::test]
+async fn web_and_worker_nodes_share_one_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (web_port, worker_port) = (free_port(), free_port());
+    let cfg = write_config(dir.path(), web_port, Backend::Postgres, "").await;
+    let worker_cfg = dir.path().join("worker.toml");
+    std::fs::write(
+        &worker_cfg,
+        std::fs::read_to_string(&cfg).unwrap().replace(
+            &format!("bind = \"127.0.0.1:{web_port}\""),
+            &format!("bind = \"127.0.0.1:{worker_port}\""),
+        ),
+    )
+    .unwrap();
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            std::process::Command::new(BIN)
+                .args(["--config", worker_cfg.to_str().unwrap(), "migrate"])
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let web = start_node(dir.path(), &cfg, web_port, "web").await;
+    let (ok, _, err) = run_cli(
+        &cfg,
+        &[
+            "admin",
+            "account",
+            "create",
+            "--username",
+            "ava",
+            "--email",
+            "ava@example.com",
+            "--password",
+            "a long password",
+        ],
+    );
+    assert!(ok, "{err}");
+    let http = reqwest::Client::new();
+    let app: Value = http.post(format!("{}/api/v1/apps", web.base)).json(&json!({"client_name": "ops", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"})).send().await.unwrap().json().await.unwrap();
+    let tok: Value = http.post(format!("{}/oauth/token", web.base)).json(&json!({"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"], "username": "ava", "password": "a long password", "scope": "read write"})).send().await.unwrap().json().await.unwrap();
+    let token = tok["access_token"].as_str().unwrap().to_string();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(crate::media::fixture("clip.webm"))
+            .file_name("clip.webm")
+            .mime_str("video/webm")
+            .unwrap(),
+    );
+    let r = http
+        .post(format!("{}/api/v2/media", web.base))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let media_status = || {
+        let (http, url, token) = (
+            http.clone(),
+            format!("{}/api/v1/media/{id}", web.base),
+            token.clone(),
+        );
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // No worker yet: the video waits.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(media_status().await, 206);
+
+    let worker = start_node(dir.path(), &worker_cfg, worker_port, "worker").await;
+    for (path, status) in [
+        ("/health", 200),
+        ("/ready", 200),
+        ("/api/v1/instance", 404),
+        ("/metrics", 404),
+    ] {
+        let r = http
+            .get(format!("{}{path}", worker.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{path} on the worker");
+    }
+    let mut processed = false;
+    for _ in 0..300 {
+        if media_status().await == 200 {
+            processed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        processed,
+        "the worker did not process the web node's job:\n{}",
+        std::fs::read_to_string(&worker.log).unwrap_or_default()
+    );
+}
