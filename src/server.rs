@@ -83,6 +83,7 @@ pub async fn serve_as(
             limits.prune();
         }
     });
+    let db = state.db.clone();
     let federation = crate::service::activitypub::context::build(state.clone()).await?;
     let workers = if role == Role::Web {
         Vec::new()
@@ -112,8 +113,13 @@ pub async fn serve_as(
         .with_graceful_shutdown(shutdown)
         .await;
     pruner.abort();
+    let had_workers = !workers.is_empty();
     for w in workers {
         w.abort();
+    }
+    // What this node was running becomes due at once for the others.
+    if had_workers && let Err(e) = crate::jobs::release_own_claims(&db).await {
+        tracing::warn!(error = %e, "could not release this node's claims");
     }
     Ok(result?)
 }

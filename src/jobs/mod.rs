@@ -5,8 +5,10 @@
 //! nodes share the queue with `FOR UPDATE SKIP LOCKED`. Handlers must be idempotent: a job may run
 //! twice when a worker dies after finishing but before deleting it.
 
+pub mod singleton;
+
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -24,6 +26,12 @@ pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 pub const HEARTBEAT: Duration = Duration::from_secs(20);
 /// How often an idle worker looks for due jobs when nothing wakes it.
 const POLL: Duration = Duration::from_secs(2);
+
+/// This process's name in claims and leases: its PID and a random part, unique across nodes.
+pub fn node_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| format!("{}-{:08x}", std::process::id(), rand::random::<u32>()))
+}
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Job {
@@ -52,13 +60,13 @@ pub async fn claim_due(db: &Db, kind: &str, limit: i64) -> sqlx::Result<Vec<Job>
         Db::Sqlite(..) => "",
     };
     let sql = format!(
-        "UPDATE jobs SET leased_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM jobs \
+        "UPDATE jobs SET leased_until = $1, attempts = attempts + 1, claimed_by = $5 WHERE id IN (SELECT id FROM jobs \
          WHERE kind = $2 AND run_at <= $3 AND (leased_until IS NULL OR leased_until <= $3) \
          ORDER BY run_at, id LIMIT $4 {lock}) RETURNING id, kind, payload, attempts - 1 AS attempts"
     );
     let mut tx = db.begin().await?;
     let rows = on_db!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(now + LEASE).bind(kind).bind(now).bind(limit).fetch_all(c).await)?;
+        .bind(now + LEASE).bind(kind).bind(now).bind(limit).bind(node_id()).fetch_all(c).await)?;
     tx.commit().await?;
     Ok(rows)
 }
@@ -89,6 +97,16 @@ pub async fn release_all_claims(db: &Db) -> sqlx::Result<()> {
     on_db!(db, c => sqlx::query("UPDATE jobs SET leased_until = NULL WHERE leased_until IS NOT NULL")
         .execute(c).await.map(|_| ()))?;
     Ok(())
+}
+
+/// Drops the claims this process holds, on jobs and deliveries (at shutdown: another node takes
+/// them at once instead of after their lease lapses). Handlers are idempotent, so a job cut off
+/// midway may run again.
+pub async fn release_own_claims(db: &Db) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query(
+        "UPDATE jobs SET leased_until = NULL, claimed_by = NULL WHERE claimed_by = $1")
+        .bind(node_id()).execute(c).await.map(|_| ()))?;
+    crate::storage::deliveries::release_claims_of(db, node_id()).await
 }
 
 /// Jobs of `kind` still queued (running or waiting), for tests and the admin's view.
@@ -219,9 +237,9 @@ pub async fn enqueue_claimed(tx: &mut Tx, kind: &str, payload: &Value) -> sqlx::
     let id = ids::new_id();
     let now = Utc::now();
     on_db!(tx, c => sqlx::query(
-        "INSERT INTO jobs (id, kind, payload, run_at, created_at, leased_until, attempts) \
-         VALUES ($1, $2, $3, $4, $4, $5, 1)")
-        .bind(id).bind(kind).bind(Json(payload)).bind(now).bind(now + LEASE)
+        "INSERT INTO jobs (id, kind, payload, run_at, created_at, leased_until, attempts, claimed_by) \
+         VALUES ($1, $2, $3, $4, $4, $5, 1, $6)")
+        .bind(id).bind(kind).bind(Json(payload)).bind(now).bind(now + LEASE).bind(node_id())
         .execute(c).await.map(|_| ()))?;
     Ok(id)
 }

@@ -64,16 +64,23 @@ pub async fn claim_due(db: &Db, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
         Db::Sqlite(..) => "",
     };
     let sql = format!(
-        "UPDATE deliveries SET leased_until = $1 WHERE id IN (SELECT id FROM deliveries \
+        "UPDATE deliveries SET leased_until = $1, claimed_by = $4 WHERE id IN (SELECT id FROM deliveries \
          WHERE state = 'pending' AND next_attempt_at <= $2 AND (leased_until IS NULL OR leased_until <= $2) \
          ORDER BY id LIMIT $3 {lock}) RETURNING {COLUMNS}"
     );
     let mut tx = db.begin().await?;
     let mut rows: Vec<DeliveryRow> = on_db!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(until).bind(now).bind(limit).fetch_all(c).await)?;
+        .bind(until).bind(now).bind(limit).bind(crate::jobs::node_id()).fetch_all(c).await)?;
     tx.commit().await?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)
+}
+
+/// Drops the claims node `node` holds (`jobs::release_own_claims`, at its shutdown).
+pub async fn release_claims_of(db: &Db, node: &str) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query(
+        "UPDATE deliveries SET leased_until = NULL, claimed_by = NULL WHERE claimed_by = $1")
+        .bind(node).execute(c).await.map(|_| ()))
 }
 
 /// Drops every claim (at start-up of a single-node instance, whose claims can only be left over

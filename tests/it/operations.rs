@@ -225,3 +225,41 @@ async fn web_and_worker_nodes_share_one_database() {
         std::fs::read_to_string(&worker.log).unwrap_or_default()
     );
 }
+
+/// Periodic work runs once per interval across nodes: while one node holds a task, or within the
+/// interval after it finished, no other takes it; a holder that dies (its lease lapsing) is
+/// replaced.
+async fn singletons_run_once_per_interval(app: crate::support::TestApp) {
+    use rookery::jobs::singleton::{done, try_take};
+    let db = &app.state.db;
+    let hour = chrono::Duration::hours(1);
+    assert!(try_take(db, "t", hour, "node-1").await.unwrap());
+    assert!(!try_take(db, "t", hour, "node-2").await.unwrap(), "held by node-1");
+    done(db, "t", "node-1").await.unwrap();
+    assert!(!try_take(db, "t", hour, "node-2").await.unwrap(), "ran less than an hour ago");
+    assert!(try_take(db, "t", chrono::Duration::zero(), "node-2").await.unwrap(), "due again");
+
+    // node-1 takes another task and dies: once its lease lapses, node-2 takes over.
+    assert!(try_take(db, "u", hour, "node-1").await.unwrap());
+    assert!(!try_take(db, "u", hour, "node-2").await.unwrap());
+    rookery::on_db!(db, c => sqlx::query("UPDATE singletons SET leased_until = $1 WHERE name = 'u'")
+        .bind(chrono::Utc::now() - chrono::Duration::seconds(1)).execute(c).await.map(|_| ()))
+    .unwrap();
+    assert!(try_take(db, "u", hour, "node-2").await.unwrap(), "taken over");
+    // The story sweep itself is such a task on this app's node.
+    let mut seen = false;
+    for _ in 0..50 {
+        let n: i64 = rookery::on_db!(db, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM singletons WHERE name = 'story_expiry' AND last_run_at IS NOT NULL")
+            .fetch_one(c).await)
+        .unwrap();
+        if n == 1 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the story sweep did not run as a singleton");
+}
+
+crate::both_backends!(singletons_run_once_per_interval);

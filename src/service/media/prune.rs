@@ -95,20 +95,24 @@ pub(super) async fn delete_files(state: &AppState, r: &MediaRow) -> AppResult<()
     Ok(())
 }
 
-/// Runs [`prune`] every hour.
+/// Runs [`prune`] every hour, on one node of the cluster at a time (`jobs::singleton`).
 pub fn spawn_pruner(state: &AppState) -> tokio::task::JoinHandle<()> {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            tick.tick().await;
-            match prune(&state, None).await {
-                Ok(r) if r.evicted + r.deleted > 0 => {
-                    tracing::info!(evicted = r.evicted, deleted = r.deleted, "media pruned")
+    let s = state.clone();
+    crate::jobs::singleton::spawn_periodic(
+        state.db.clone(),
+        "media_prune",
+        Duration::from_secs(3600),
+        move || {
+            let state = s.clone();
+            async move {
+                match prune(&state, None).await {
+                    Ok(r) if r.evicted + r.deleted > 0 => {
+                        tracing::info!(evicted = r.evicted, deleted = r.deleted, "media pruned")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = ?e, "media pruning failed"),
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = ?e, "media pruning failed"),
             }
-        }
-    })
+        },
+    )
 }

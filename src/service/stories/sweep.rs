@@ -63,20 +63,26 @@ pub async fn expire_due(state: &AppState, batch: i64) -> AppResult<usize> {
 /// story, so this only bounds how long its files outlive it.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
-/// Runs [`expire_due`] forever. The stories table is the schedule: a story that expires while the
-/// server is down goes at the first sweep after start.
+/// Runs [`expire_due`] every [`SWEEP_EVERY`] on one node of the cluster at a time
+/// (`jobs::singleton`). The stories table is the schedule: a story that expires while the server
+/// is down goes at the first sweep after start.
 pub fn spawn_expiry(state: &AppState) -> tokio::task::JoinHandle<()> {
-    let state = state.clone();
-    tokio::spawn(async move {
-        loop {
-            match expire_due(&state, 100).await {
-                Ok(n) if n > 0 => tracing::info!(stories = n, "expired stories removed"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = ?e, "story expiry failed"),
+    let s = state.clone();
+    crate::jobs::singleton::spawn_periodic(
+        state.db.clone(),
+        "story_expiry",
+        SWEEP_EVERY,
+        move || {
+            let state = s.clone();
+            async move {
+                match expire_due(&state, 100).await {
+                    Ok(n) if n > 0 => tracing::info!(stories = n, "expired stories removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = ?e, "story expiry failed"),
+                }
             }
-            tokio::time::sleep(SWEEP_EVERY).await;
-        }
-    })
+        },
+    )
 }
 
 // --- Federation ---------------------------------------------------------------------------------

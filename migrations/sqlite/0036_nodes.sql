@@ -1,0 +1,13 @@
+-- Several nodes (issue 28). Claims name the node holding them (`jobs::node_id`), so a node that
+-- shuts down releases its own at once instead of leaving them to lapse.
+ALTER TABLE jobs ADD COLUMN claimed_by TEXT;
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+
+-- Periodic work that runs once per interval across the cluster (`jobs::singleton`): the node
+-- holding `name` until `leased_until` runs it; `last_run_at` says when it last finished.
+CREATE TABLE singletons (
+    name         TEXT PRIMARY KEY,
+    holder       TEXT,
+    leased_until TEXT,
+    last_run_at  TEXT
+);
