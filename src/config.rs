@@ -336,8 +336,9 @@ pub struct FederationConfig {
     /// here; the instance actor stays public. Off by default.
     pub authorized_fetch: bool,
     /// Set when several Rookery processes share one PostgreSQL database. They then share the
-    /// delivery queue safely, and a crashed node's claimed deliveries are taken over after 45 s;
-    /// a single node instead releases its leftover claims at start.
+    /// delivery and job queues safely (a crashed node's claims are taken over within a minute),
+    /// and streaming events cross nodes through PostgreSQL `LISTEN/NOTIFY`; a single node instead
+    /// releases its leftover claims at start.
     pub shared_queue: bool,
 }
 

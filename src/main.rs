@@ -289,7 +289,22 @@ async fn main() -> anyhow::Result<()> {
         Command::Admin { what } => {
             let db = rookery::server::open_db(&cfg).await?;
             let state = AppState::new(cfg, db)?;
+            // What the command publishes (an announcement) reaches the nodes' streams.
+            let relay = match &state.db {
+                rookery::storage::Db::Postgres(pool, _) if state.config.federation.shared_queue => {
+                    Some(rookery::realtime::cluster::start_sending(
+                        &state.hub,
+                        pool.clone(),
+                        rookery::jobs::node_id(),
+                    ))
+                }
+                _ => None,
+            };
             let result = admin(&state, what).await;
+            state.hub.disconnect();
+            if let Some(relay) = relay {
+                let _ = relay.await;
+            }
             state.db.close().await;
             result
         }

@@ -84,6 +84,13 @@ pub async fn serve_as(
         }
     });
     let db = state.db.clone();
+    // Several nodes: streaming events cross them through PostgreSQL (docs/DEPLOY.md).
+    let relays = match &db {
+        Db::Postgres(pool, _) if state.config.federation.shared_queue => {
+            crate::realtime::cluster::start(&state.hub, pool.clone(), crate::jobs::node_id())
+        }
+        _ => Vec::new(),
+    };
     let federation = crate::service::activitypub::context::build(state.clone()).await?;
     let workers = if role == Role::Web {
         Vec::new()
@@ -113,6 +120,9 @@ pub async fn serve_as(
         .with_graceful_shutdown(shutdown)
         .await;
     pruner.abort();
+    for r in relays {
+        r.abort();
+    }
     let had_workers = !workers.is_empty();
     for w in workers {
         w.abort();

@@ -11,3 +11,12 @@ CREATE TABLE singletons (
     leased_until TIMESTAMPTZ,
     last_run_at  TIMESTAMPTZ
 );
+
+-- Streaming events too large for a PostgreSQL NOTIFY payload (8,000 bytes) travel by reference:
+-- the sending node stores the event here and notifies its ID (`realtime::cluster`). Rows older
+-- than a few minutes are deleted.
+CREATE TABLE stream_events (
+    id         BIGINT      PRIMARY KEY,
+    body       TEXT        NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);

@@ -109,6 +109,12 @@ pub async fn release_own_claims(db: &Db) -> sqlx::Result<()> {
     crate::storage::deliveries::release_claims_of(db, node_id()).await
 }
 
+/// Jobs queued (running or waiting) by kind, for `/metrics`.
+pub async fn count_by_kind(db: &Db) -> sqlx::Result<Vec<(String, i64)>> {
+    on_db!(db, c => sqlx::query_as("SELECT kind, COUNT(*) FROM jobs GROUP BY kind")
+        .fetch_all(c).await)
+}
+
 /// Jobs of `kind` still queued (running or waiting), for tests and the admin's view.
 pub async fn count(db: &Db, kind: &str) -> sqlx::Result<i64> {
     on_db!(db, c => sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE kind = $1")

@@ -2,15 +2,19 @@
 //! the streams they belong to; each streaming connection subscribes and keeps those matching its
 //! subscriptions (docs.joinmastodon.org/methods/streaming/).
 //!
-//! In-process today (a broadcast channel). Several nodes will exchange the same [`Event`]s through
-//! PostgreSQL `LISTEN/NOTIFY`; publishers and subscribers only see [`Hub`].
+//! In-process, a broadcast channel. Several nodes on one PostgreSQL database
+//! (`federation.shared_queue`) also exchange every [`Event`] through `LISTEN/NOTIFY`
+//! ([`cluster`]); publishers and subscribers only see [`Hub`].
 
-use std::sync::Arc;
+pub mod cluster;
 
-use tokio::sync::broadcast;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
 
 /// Where an event goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StreamKey {
     /// An account's home stream (home timeline updates, its notifications, deletions).
     User(i64),
@@ -49,6 +53,8 @@ const BUFFER: usize = 4096;
 #[derive(Clone)]
 pub struct Hub {
     tx: broadcast::Sender<Arc<Event>>,
+    /// Events for the other nodes, while [`cluster::start`] has this hub connected.
+    outbox: Arc<Mutex<Option<mpsc::UnboundedSender<Arc<Event>>>>>,
 }
 
 impl Default for Hub {
@@ -60,18 +66,39 @@ impl Default for Hub {
 impl Hub {
     pub fn new() -> Hub {
         let (tx, _) = broadcast::channel(BUFFER);
-        Hub { tx }
+        Hub {
+            tx,
+            outbox: Arc::new(Mutex::new(None)),
+        }
     }
 
-    /// Sends an event to every current subscriber (none listening is fine).
+    /// Sends an event to every current subscriber (none listening is fine), and to the other
+    /// nodes when clustered.
     pub fn publish(&self, event: Event) {
+        let event = Arc::new(event);
+        if let Some(out) = self.outbox.lock().ok().as_deref().and_then(Option::as_ref) {
+            let _ = out.send(event.clone());
+        }
+        let _ = self.tx.send(event);
+    }
+
+    /// Sends an event that came from another node to this node's subscribers only.
+    pub fn publish_local(&self, event: Event) {
         let _ = self.tx.send(Arc::new(event));
     }
 
-    /// True when at least one streaming connection is listening, so rendering an event's payload
-    /// is worth it.
+    /// True when a streaming connection may be listening, so rendering an event's payload is
+    /// worth it: one here, or, when clustered, possibly one on another node.
     pub fn has_listeners(&self) -> bool {
-        self.tx.receiver_count() > 0
+        self.tx.receiver_count() > 0 || self.outbox.lock().is_ok_and(|o| o.is_some())
+    }
+
+    /// Stops sending to the other nodes; the sending task ends once it has sent what is queued
+    /// (a command-line process waits for it before exiting).
+    pub fn disconnect(&self) {
+        if let Ok(mut o) = self.outbox.lock() {
+            o.take();
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {

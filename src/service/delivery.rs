@@ -488,7 +488,7 @@ pub async fn run_worker(federation: FederationConfig<AppState>, wakeup: Arc<Noti
     }
     loop {
         let data = federation.to_request_data();
-        match deliveries::claim_due(&data.db, BATCH).await {
+        match deliveries::claim_due(&data.db, BATCH, crate::jobs::node_id()).await {
             Ok(rows) if !rows.is_empty() => {
                 let n = rows.len();
                 futures_util::stream::iter(rows)

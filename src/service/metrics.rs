@@ -10,7 +10,6 @@ use std::sync::OnceLock;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::error::{AppError, AppResult};
-use crate::on_db;
 use crate::state::AppState;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -78,13 +77,10 @@ pub fn record_delivery(outcome: &'static str) {
 /// Errors: 404 when metrics are off; database errors.
 pub async fn render(state: &AppState) -> AppResult<String> {
     let handle = install().ok_or(AppError::NotFound)?;
-    let jobs: Vec<(String, i64)> = on_db!(state.db, c => sqlx::query_as(
-        "SELECT kind, COUNT(*) FROM jobs GROUP BY kind").fetch_all(c).await)?;
-    for (kind, n) in jobs {
+    for (kind, n) in crate::jobs::count_by_kind(&state.db).await? {
         metrics::gauge!("rookery_jobs_queued", "kind" => kind).set(n as f64);
     }
-    let pending: i64 = on_db!(state.db, c => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").fetch_one(c).await)?;
+    let pending = crate::storage::deliveries::pending_count(&state.db).await?;
     metrics::gauge!("rookery_deliveries_pending").set(pending as f64);
     let (open, idle, max) = state.db.pool_usage();
     metrics::gauge!("rookery_db_pool_connections", "state" => "open").set(open as f64);

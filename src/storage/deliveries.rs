@@ -53,10 +53,10 @@ pub async fn enqueue(
 /// short enough that a crashed node's deliveries are soon taken over.
 pub const LEASE: chrono::Duration = chrono::Duration::seconds(45);
 
-/// Claims up to `limit` due pending deliveries, oldest first, for [`LEASE`]. On PostgreSQL rows
+/// Claims up to `limit` due pending deliveries for node `node`, oldest first, for [`LEASE`]. On PostgreSQL rows
 /// locked by another node's claim are skipped (`FOR UPDATE SKIP LOCKED`), so several nodes share the
 /// queue without sending anything twice; SQLite has one node and one writer.
-pub async fn claim_due(db: &Db, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
+pub async fn claim_due(db: &Db, limit: i64, node: &str) -> sqlx::Result<Vec<DeliveryRow>> {
     let now = Utc::now();
     let until = now + LEASE;
     let lock = match db {
@@ -70,10 +70,16 @@ pub async fn claim_due(db: &Db, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
     );
     let mut tx = db.begin().await?;
     let mut rows: Vec<DeliveryRow> = on_db!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(until).bind(now).bind(limit).bind(crate::jobs::node_id()).fetch_all(c).await)?;
+        .bind(until).bind(now).bind(limit).bind(node).fetch_all(c).await)?;
     tx.commit().await?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)
+}
+
+/// Deliveries waiting to be sent (or retried).
+pub async fn pending_count(db: &Db) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'")
+        .fetch_one(c).await)
 }
 
 /// Drops the claims node `node` holds (`jobs::release_own_claims`, at its shutdown).

@@ -234,10 +234,21 @@ async fn singletons_run_once_per_interval(app: crate::support::TestApp) {
     let db = &app.state.db;
     let hour = chrono::Duration::hours(1);
     assert!(try_take(db, "t", hour, "node-1").await.unwrap());
-    assert!(!try_take(db, "t", hour, "node-2").await.unwrap(), "held by node-1");
+    assert!(
+        !try_take(db, "t", hour, "node-2").await.unwrap(),
+        "held by node-1"
+    );
     done(db, "t", "node-1").await.unwrap();
-    assert!(!try_take(db, "t", hour, "node-2").await.unwrap(), "ran less than an hour ago");
-    assert!(try_take(db, "t", chrono::Duration::zero(), "node-2").await.unwrap(), "due again");
+    assert!(
+        !try_take(db, "t", hour, "node-2").await.unwrap(),
+        "ran less than an hour ago"
+    );
+    assert!(
+        try_take(db, "t", chrono::Duration::zero(), "node-2")
+            .await
+            .unwrap(),
+        "due again"
+    );
 
     // node-1 takes another task and dies: once its lease lapses, node-2 takes over.
     assert!(try_take(db, "u", hour, "node-1").await.unwrap());
@@ -245,7 +256,10 @@ async fn singletons_run_once_per_interval(app: crate::support::TestApp) {
     rookery::on_db!(db, c => sqlx::query("UPDATE singletons SET leased_until = $1 WHERE name = 'u'")
         .bind(chrono::Utc::now() - chrono::Duration::seconds(1)).execute(c).await.map(|_| ()))
     .unwrap();
-    assert!(try_take(db, "u", hour, "node-2").await.unwrap(), "taken over");
+    assert!(
+        try_take(db, "u", hour, "node-2").await.unwrap(),
+        "taken over"
+    );
     // The story sweep itself is such a task on this app's node.
     let mut seen = false;
     for _ in 0..50 {
@@ -263,3 +277,184 @@ async fn singletons_run_once_per_interval(app: crate::support::TestApp) {
 }
 
 crate::both_backends!(singletons_run_once_per_interval);
+
+async fn ws_connect(base: &str, stream: &str, token: &str) -> crate::streaming::Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!(
+        "{}/api/v1/streaming?stream={stream}",
+        base.replace("http://", "ws://")
+    )
+    .into_client_request()
+    .unwrap();
+    req.headers_mut()
+        .insert("sec-websocket-protocol", token.parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("websocket");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    ws
+}
+
+async fn password_token(base: &str, user: &str) -> String {
+    let http = reqwest::Client::new();
+    let app: Value = http.post(format!("{base}/api/v1/apps")).json(&json!({"client_name": "ops", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"})).send().await.unwrap().json().await.unwrap();
+    let tok: Value = http.post(format!("{base}/oauth/token")).json(&json!({"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"], "username": user, "password": "a long password", "scope": "read write"})).send().await.unwrap().json().await.unwrap();
+    tok["access_token"].as_str().unwrap().to_string()
+}
+
+/// Two nodes on one PostgreSQL database (`federation.shared_queue`): a client streaming on node 1
+/// receives, in order and once, what is posted through node 2 — a large status too (sent by
+/// reference) — and an announcement made from the command line.
+#[tokio::test]
+async fn streaming_events_cross_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p1, p2) = (free_port(), free_port());
+    let cfg1 = write_config(
+        dir.path(),
+        p1,
+        Backend::Postgres,
+        "[federation]\nshared_queue = true\n",
+    )
+    .await;
+    let cfg2 = dir.path().join("node2.toml");
+    std::fs::write(
+        &cfg2,
+        std::fs::read_to_string(&cfg1).unwrap().replace(
+            &format!("bind = \"127.0.0.1:{p1}\""),
+            &format!("bind = \"127.0.0.1:{p2}\""),
+        ),
+    )
+    .unwrap();
+    let n1 = start_node(dir.path(), &cfg1, p1, "all").await;
+    let n2 = start_node(dir.path(), &cfg2, p2, "web").await;
+    for name in ["ava", "bob"] {
+        let (ok, _, err) = run_cli(
+            &cfg1,
+            &[
+                "admin",
+                "account",
+                "create",
+                "--username",
+                name,
+                "--email",
+                &format!("{name}@example.com"),
+                "--password",
+                "a long password",
+            ],
+        );
+        assert!(ok, "{err}");
+    }
+    let ava = password_token(&n1.base, "ava").await;
+    let bob = password_token(&n2.base, "bob").await;
+    let mut public = ws_connect(&n1.base, "public:local", &ava).await;
+    let mut user = ws_connect(&n1.base, "user", &ava).await;
+    let http = reqwest::Client::new();
+    let post = |text: String, media: Vec<String>| {
+        let (http, base, bob) = (http.clone(), n2.base.clone(), bob.clone());
+        async move {
+            let r = http
+                .post(format!("{base}/api/v1/statuses"))
+                .bearer_auth(&bob)
+                .json(&json!({"status": text, "media_ids": media}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let started = std::time::Instant::now();
+    let first = post("one".into(), vec![]).await;
+    let second = post("two".into(), vec![]).await;
+    for expected in [&first, &second] {
+        let msg = crate::streaming::next(&mut public, 5)
+            .await
+            .expect("an event from the other node");
+        assert_eq!(msg["event"], "update");
+        assert_eq!(
+            crate::streaming::payload(&msg)["id"],
+            expected["id"],
+            "in order"
+        );
+    }
+    println!("two statuses crossed nodes in {:?}", started.elapsed());
+
+    // A status whose JSON is over the NOTIFY limit: four photos with long descriptions.
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let form = reqwest::multipart::Form::new()
+            .text(
+                "description",
+                format!("{i} {}", "a heron standing in the reeds ".repeat(45)),
+            )
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(crate::media::fixture("photo.jpg"))
+                    .file_name("p.jpg")
+                    .mime_str("image/jpeg")
+                    .unwrap(),
+            );
+        let r = http
+            .post(format!("{}/api/v1/media", n2.base))
+            .bearer_auth(&bob)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        ids.push(
+            r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let big = post("herons".into(), ids).await;
+    assert!(big.to_string().len() > 7000, "{}", big.to_string().len());
+    let msg = crate::streaming::next(&mut public, 5)
+        .await
+        .expect("the large status");
+    assert_eq!(crate::streaming::payload(&msg)["id"], big["id"]);
+    assert_eq!(
+        crate::streaming::payload(&msg)["media_attachments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert!(
+        crate::streaming::next(&mut public, 1).await.is_none(),
+        "each event once"
+    );
+
+    // An announcement made from the command line (a third process).
+    let (ok, _, err) = run_cli(
+        &cfg1,
+        &[
+            "admin",
+            "announcement",
+            "create",
+            "--text",
+            "Maintenance at noon",
+        ],
+    );
+    assert!(ok, "{err}");
+    let mut announced = false;
+    while let Some(msg) = crate::streaming::next(&mut user, 5).await {
+        if msg["event"] == "announcement" {
+            assert!(
+                crate::streaming::payload(&msg)["content"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Maintenance")
+            );
+            announced = true;
+            break;
+        }
+    }
+    assert!(
+        announced,
+        "the command line's announcement did not reach node 1"
+    );
+    drop(n2);
+}

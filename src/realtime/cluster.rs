@@ -1,0 +1,223 @@
+//! Streaming events between nodes (issue 28, DESIGN.md §5c): each node sends the events its
+//! services publish with PostgreSQL `NOTIFY` on one channel, and listens on it for the others'.
+//! One sending task per node keeps a node's events in order; each node hears each event once and
+//! skips its own. A payload over [`INLINE_MAX`] bytes goes by reference: the event is stored in
+//! `stream_events` and its ID notified. A listener that loses its connection reconnects (sqlx's
+//! `PgListener`); events sent meanwhile are not replayed.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use tokio::sync::mpsc;
+
+use super::{Event, Hub, StreamKey};
+
+/// The `LISTEN`/`NOTIFY` channel.
+pub const CHANNEL: &str = "rookery_events";
+/// Largest notification sent inline, in bytes (PostgreSQL's limit is 8,000).
+pub const INLINE_MAX: usize = 7000;
+/// How long a stored event is kept for the nodes to read.
+const STORED_FOR: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Event names a node accepts from others (an [`Event`]'s name is a static string).
+const NAMES: &[&str] = &[
+    "update",
+    "status.update",
+    "delete",
+    "notification",
+    "conversation",
+    "announcement",
+    "announcement.reaction",
+    "announcement.delete",
+    "filters_changed",
+    "story",
+    "rookery.presence",
+    "rookery.receipt",
+    "rookery.typing",
+];
+
+/// An event on the wire.
+#[derive(Debug, Deserialize, Serialize)]
+struct Wire {
+    /// The sending node (`jobs::node_id`).
+    node: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event: Option<WireEvent>,
+    /// A stored event's ID, when it was too large to send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stored: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+struct WireEvent {
+    keys: Vec<StreamKey>,
+    event: String,
+    payload: String,
+    author_id: Option<i64>,
+}
+
+impl WireEvent {
+    fn of(e: &Event) -> WireEvent {
+        WireEvent {
+            keys: e.keys.clone(),
+            event: e.event.to_string(),
+            payload: e.payload.clone(),
+            author_id: e.author_id,
+        }
+    }
+
+    fn into_event(self) -> Option<Event> {
+        let name = NAMES.iter().find(|n| **n == self.event)?;
+        Some(Event {
+            keys: self.keys,
+            event: name,
+            payload: self.payload,
+            author_id: self.author_id,
+        })
+    }
+}
+
+/// Connects `hub` to the other nodes on `pool`'s database: starts the sending and the listening
+/// task (both run until the process ends).
+pub fn start(hub: &Hub, pool: PgPool, node: &'static str) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = vec![start_sending(hub, pool.clone(), node)];
+    tasks.push(tokio::spawn(listen(hub.clone(), pool, node)));
+    tasks
+}
+
+/// Sends what `hub` publishes to the other nodes, without listening (a command-line process:
+/// `rookery admin announcement create`). The task ends after [`Hub::disconnect`], once its queue
+/// is sent.
+pub fn start_sending(hub: &Hub, pool: PgPool, node: &'static str) -> tokio::task::JoinHandle<()> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    if let Ok(mut o) = hub.outbox.lock() {
+        *o = Some(tx);
+    }
+    tokio::spawn(send(pool, rx, node))
+}
+
+async fn send(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Arc<Event>>, node: &'static str) {
+    while let Some(event) = rx.recv().await {
+        if let Err(e) = send_one(&pool, &event, node).await {
+            tracing::warn!(error = %e, event = event.event, "could not send an event to the other nodes");
+        }
+    }
+}
+
+async fn send_one(pool: &PgPool, event: &Event, node: &str) -> anyhow::Result<()> {
+    let wire = Wire {
+        node: node.to_string(),
+        event: Some(WireEvent::of(event)),
+        stored: None,
+    };
+    let mut text = serde_json::to_string(&wire)?;
+    if text.len() > INLINE_MAX {
+        let id = crate::storage::ids::new_id();
+        let body = serde_json::to_string(&WireEvent::of(event))?;
+        let now = chrono::Utc::now();
+        sqlx::query("INSERT INTO stream_events (id, body, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(body)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        // Old rows go with the new ones: the table holds a few minutes of large events.
+        sqlx::query("DELETE FROM stream_events WHERE created_at < $1")
+            .bind(now - STORED_FOR)
+            .execute(pool)
+            .await?;
+        text = serde_json::to_string(&Wire {
+            node: node.to_string(),
+            event: None,
+            stored: Some(id),
+        })?;
+    }
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(text)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn listen(hub: Hub, pool: PgPool, node: &'static str) {
+    loop {
+        match listen_until_error(&hub, &pool, node).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "the event listener failed; listening again in 1 s");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn listen_until_error(hub: &Hub, pool: &PgPool, node: &str) -> anyhow::Result<()> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    loop {
+        let n = listener.recv().await?;
+        let wire: Wire = match serde_json::from_str(n.payload()) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "an unreadable event from another node");
+                continue;
+            }
+        };
+        if wire.node == node {
+            continue;
+        }
+        let event = match (wire.event, wire.stored) {
+            (Some(e), _) => e,
+            (None, Some(id)) => {
+                let body: Option<String> =
+                    sqlx::query_scalar("SELECT body FROM stream_events WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(pool)
+                        .await?;
+                match body.and_then(|b| serde_json::from_str::<WireEvent>(&b).ok()) {
+                    Some(e) => e,
+                    None => continue,
+                }
+            }
+            (None, None) => continue,
+        };
+        if let Some(e) = event.into_event() {
+            hub.publish_local(e);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_cross_the_wire_unchanged() {
+        let e = Event {
+            keys: vec![
+                StreamKey::User(7),
+                StreamKey::Hashtag("birds".into()),
+                StreamKey::List { id: 1, owner: 7 },
+            ],
+            event: "status.update",
+            payload: "{\"id\":\"1\"}".into(),
+            author_id: Some(9),
+        };
+        let text = serde_json::to_string(&WireEvent::of(&e)).unwrap();
+        let back = serde_json::from_str::<WireEvent>(&text)
+            .unwrap()
+            .into_event()
+            .unwrap();
+        assert_eq!(back.keys, e.keys);
+        assert_eq!(back.event, "status.update");
+        assert_eq!(back.payload, e.payload);
+        assert_eq!(back.author_id, Some(9));
+        let unknown = WireEvent {
+            event: "evil".into(),
+            ..WireEvent::of(&e)
+        };
+        assert!(unknown.into_event().is_none());
+    }
+}
