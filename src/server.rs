@@ -85,12 +85,16 @@ pub async fn serve_as(
     });
     let db = state.db.clone();
     // Several nodes: streaming events cross them through PostgreSQL (docs/DEPLOY.md).
-    let relays = match &db {
+    let mut relays = match &db {
         Db::Postgres(pool, _) if state.config.federation.shared_queue => {
             crate::realtime::cluster::start(&state.hub, pool.clone(), crate::jobs::node_id())
         }
         _ => Vec::new(),
     };
+    relays.extend(crate::service::conversations::spawn_presence_renewal(
+        &state,
+    ));
+    let clustered = state.clustered();
     let federation = crate::service::activitypub::context::build(state.clone()).await?;
     let workers = if role == Role::Web {
         Vec::new()
@@ -122,6 +126,12 @@ pub async fn serve_as(
     pruner.abort();
     for r in relays {
         r.abort();
+    }
+    // The others stop counting this node's connections at once.
+    if clustered
+        && let Err(e) = crate::storage::presence::remove_node(&db, crate::jobs::node_id()).await
+    {
+        tracing::warn!(error = %e, "could not drop this node's presence");
     }
     let had_workers = !workers.is_empty();
     for w in workers {

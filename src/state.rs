@@ -97,6 +97,12 @@ pub struct Shared {
 }
 
 impl AppState {
+    /// Whether this node shares its PostgreSQL database with others (`federation.shared_queue`):
+    /// streams, presence and claims then cross nodes.
+    pub fn clustered(&self) -> bool {
+        self.config.federation.shared_queue && matches!(self.db, Db::Postgres(..))
+    }
+
     /// Errors: the media store cannot be opened (see [`MediaStore::open`]), or
     /// `federation.allowed_private_addresses` or `server.trusted_proxies` has an entry that is not an
     /// address range.

@@ -20,3 +20,12 @@ CREATE TABLE stream_events (
     body       TEXT        NOT NULL,
     created_at TIMESTAMPTZ NOT NULL
 );
+
+-- Presence across nodes: a row per account and node it has a streaming connection on, renewed
+-- every 30 s while it lasts; an account is online while one of its rows has not expired.
+CREATE TABLE presence (
+    account_id BIGINT      NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    node       TEXT        NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (account_id, node)
+);

@@ -232,4 +232,10 @@ impl Presence {
         let m = self.online.lock().unwrap_or_else(|e| e.into_inner());
         m.contains_key(&account)
     }
+
+    /// The accounts connected here.
+    pub fn online_accounts(&self) -> Vec<i64> {
+        let m = self.online.lock().unwrap_or_else(|e| e.into_inner());
+        m.keys().copied().collect()
+    }
 }

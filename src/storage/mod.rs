@@ -24,6 +24,7 @@ pub mod notification_requests;
 pub mod notifications;
 pub mod oauth;
 pub mod polls;
+pub mod presence;
 pub mod push;
 pub mod quotes;
 pub mod relationships;

@@ -304,7 +304,7 @@ async fn password_token(base: &str, user: &str) -> String {
 
 /// Two nodes on one PostgreSQL database (`federation.shared_queue`): a client streaming on node 1
 /// receives, in order and once, what is posted through node 2 — a large status too (sent by
-/// reference) — and an announcement made from the command line.
+/// reference) — and an announcement made from the command line; presence is right across nodes.
 #[tokio::test]
 async fn streaming_events_cross_nodes() {
     let dir = tempfile::tempdir().unwrap();

@@ -43,11 +43,28 @@ pub async fn typing(state: &AppState, user: &CurrentUser, id: &str) -> AppResult
 /// whether it is online, an event `rookery.presence` goes to the `direct` streams of local accounts
 /// it shares a conversation with, unless it hides its presence.
 pub async fn presence_changed(state: &AppState, user: &CurrentUser, online: bool) {
-    let changed = if online {
-        state.presence.connect(user.account.id)
+    let id = user.account.id;
+    let mut changed = if online {
+        state.presence.connect(id)
     } else {
-        state.presence.disconnect(user.account.id)
+        state.presence.disconnect(id)
     };
+    // Several nodes: this node's row says so to the others; the account's state changes only if
+    // no other node has it connected.
+    if changed && state.clustered() {
+        let node = crate::jobs::node_id();
+        let recorded = if online {
+            crate::storage::presence::renew(&state.db, node, &[id], Utc::now() + PRESENCE_TTL).await
+        } else {
+            crate::storage::presence::remove(&state.db, node, id).await
+        };
+        if let Err(e) = recorded {
+            tracing::warn!(error = %e, "could not record presence for the other nodes");
+        }
+        changed = !crate::storage::presence::online_elsewhere(&state.db, node, id)
+            .await
+            .unwrap_or(false);
+    }
     if !changed || user.user.settings.0.hide_presence {
         return;
     }
@@ -64,6 +81,47 @@ pub async fn presence_changed(state: &AppState, user: &CurrentUser, online: bool
         payload: payload.to_string(),
         author_id: Some(user.account.id),
     });
+}
+
+/// How long a node's presence row holds without renewal; nodes renew theirs every
+/// [`PRESENCE_RENEW`].
+pub const PRESENCE_TTL: chrono::Duration = chrono::Duration::seconds(90);
+pub const PRESENCE_RENEW: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Whether `account` has a streaming connection open here or, with several nodes, on another.
+pub async fn is_online(state: &AppState, account: i64) -> bool {
+    state.presence.is_online(account)
+        || (state.clustered()
+            && crate::storage::presence::online_elsewhere(
+                &state.db,
+                crate::jobs::node_id(),
+                account,
+            )
+            .await
+            .unwrap_or(false))
+}
+
+/// With several nodes: renews this node's presence rows every [`PRESENCE_RENEW`] (and drops
+/// expired ones, left by nodes that died), so the others see who is connected here.
+pub fn spawn_presence_renewal(state: &AppState) -> Option<tokio::task::JoinHandle<()>> {
+    if !state.clustered() {
+        return None;
+    }
+    let state = state.clone();
+    Some(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(PRESENCE_RENEW).await;
+            let online = state.presence.online_accounts();
+            let node = crate::jobs::node_id();
+            let until = Utc::now() + PRESENCE_TTL;
+            if let Err(e) = crate::storage::presence::renew(&state.db, node, &online, until).await {
+                tracing::warn!(error = %e, "could not renew presence");
+            }
+            if let Err(e) = crate::storage::presence::prune(&state.db).await {
+                tracing::warn!(error = %e, "could not drop expired presence");
+            }
+        }
+    }))
 }
 
 /// Most accounts one `GET /api/v1/presence` asks about.
@@ -87,8 +145,8 @@ pub async fn presence(state: &AppState, me: i64, ids: &[String]) -> AppResult<Ve
         let user = accounts::find_user_by_account(&state.db, id).await?;
         let settings = user.as_ref().map(|u| &u.settings.0);
         let online = partners.contains(&id)
-            && state.presence.is_online(id)
-            && !settings.is_some_and(|s| s.hide_presence);
+            && !settings.is_some_and(|s| s.hide_presence)
+            && is_online(state, id).await;
         out.push(Presence {
             id: id.to_string(),
             online,
@@ -177,7 +235,7 @@ pub async fn set_custom_status(
     if let Ok(partners) = store::partners(&state.db, user.account.id).await
         && !partners.is_empty()
     {
-        let online = state.presence.is_online(user.account.id) && !settings.hide_presence;
+        let online = !settings.hide_presence && is_online(state, user.account.id).await;
         let payload = json!({
             "account_id": user.account.id.to_string(),
             "online": online,
