@@ -290,12 +290,15 @@ async fn main() -> anyhow::Result<()> {
             let db = rookery::server::open_db(&cfg).await?;
             let state = AppState::new(cfg, db)?;
             // What the command publishes (an announcement) reaches the nodes' streams.
+            // ... and what it changes (a disabled account, say) leaves the nodes' caches at once.
             let relay = match &state.db {
                 rookery::storage::Db::Postgres(pool, _) if state.config.federation.shared_queue => {
+                    let node = rookery::jobs::node_id();
+                    let _changes = rookery::realtime::cluster::forward_changes(pool.clone(), node);
                     Some(rookery::realtime::cluster::start_sending(
                         &state.hub,
                         pool.clone(),
-                        rookery::jobs::node_id(),
+                        node,
                     ))
                 }
                 _ => None,
@@ -304,6 +307,7 @@ async fn main() -> anyhow::Result<()> {
             state.hub.disconnect();
             if let Some(relay) = relay {
                 let _ = relay.await;
+                rookery::realtime::cluster::changes_sent(std::time::Duration::from_secs(5)).await;
             }
             state.db.close().await;
             result

@@ -87,7 +87,13 @@ pub async fn serve_as(
     // Several nodes: streaming events cross them through PostgreSQL (docs/DEPLOY.md).
     let mut relays = match &db {
         Db::Postgres(pool, _) if state.config.federation.shared_queue => {
-            crate::realtime::cluster::start(&state.hub, pool.clone(), crate::jobs::node_id())
+            let node = crate::jobs::node_id();
+            let mut tasks = crate::realtime::cluster::start(&state.hub, pool.clone(), node);
+            tasks.push(crate::realtime::cluster::forward_changes(
+                pool.clone(),
+                node,
+            ));
+            tasks
         }
         _ => Vec::new(),
     };

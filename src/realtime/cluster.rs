@@ -2,10 +2,12 @@
 //! services publish with PostgreSQL `NOTIFY` on one channel, and listens on it for the others'.
 //! One sending task per node keeps a node's events in order; each node hears each event once and
 //! skips its own. A payload over [`INLINE_MAX`] bytes goes by reference: the event is stored in
-//! `stream_events` and its ID notified. A listener that loses its connection reconnects (sqlx's
+//! `stream_events` and its ID notified. The same channel carries what writes changed
+//! ([`forward_changes`]), so every node's caches drop it at once. A listener that loses its connection reconnects (sqlx's
 //! `PgListener`); events sent meanwhile are not replayed.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -37,7 +39,7 @@ const NAMES: &[&str] = &[
     "rookery.typing",
 ];
 
-/// An event on the wire.
+/// An event, or a batch of cache changes, on the wire.
 #[derive(Debug, Deserialize, Serialize)]
 struct Wire {
     /// The sending node (`jobs::node_id`).
@@ -47,7 +49,13 @@ struct Wire {
     /// A stored event's ID, when it was too large to send.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     stored: Option<i64>,
+    /// What writes on the sending node changed (`storage::changes`): `[kind, key or null]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    changes: Vec<(u8, Option<i64>)>,
 }
+
+/// Most changes sent in one notification (each about 25 bytes on the wire).
+const CHANGES_PER_MESSAGE: usize = 200;
 
 #[derive(Debug, Deserialize, Serialize)]
 struct WireEvent {
@@ -86,6 +94,65 @@ pub fn start(hub: &Hub, pool: PgPool, node: &'static str) -> Vec<tokio::task::Jo
     tasks
 }
 
+/// Sends what writes in this process change (`storage::changes`) to the other nodes, so their
+/// caches drop it at once rather than when it expires; changes that pile up go together, a few
+/// hundred per notification. Runs until the process ends (a command-line process's last changes
+/// go when it waits for the task).
+pub fn forward_changes(pool: PgPool, node: &'static str) -> tokio::task::JoinHandle<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(u8, Option<i64>)>();
+    crate::storage::changes::forward_to(Box::new(move |kind, key| {
+        QUEUED.fetch_add(1, Ordering::SeqCst);
+        let _ = tx.send((kind, key));
+    }));
+    tokio::spawn(async move {
+        while let Some(first) = rx.recv().await {
+            let mut changes = vec![first];
+            while changes.len() < CHANGES_PER_MESSAGE {
+                match rx.try_recv() {
+                    Ok(c) => changes.push(c),
+                    Err(_) => break,
+                }
+            }
+            let taken = changes.len() as u64;
+            changes.sort_unstable();
+            changes.dedup();
+            let wire = Wire {
+                node: node.to_string(),
+                event: None,
+                stored: None,
+                changes,
+            };
+            let sent = async {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(serde_json::to_string(&wire)?)
+                    .execute(&pool)
+                    .await?;
+                anyhow::Ok(())
+            };
+            if let Err(e) = sent.await {
+                tracing::warn!(error = %e, "could not send cache changes to the other nodes");
+            }
+            SENT.fetch_add(taken, Ordering::SeqCst);
+        }
+    })
+}
+
+/// Changes handed to [`forward_changes`], and those it has sent (or failed to send).
+static QUEUED: AtomicU64 = AtomicU64::new(0);
+static SENT: AtomicU64 = AtomicU64::new(0);
+
+/// Waits (at most `limit`) until every change made so far has gone to the other nodes: a
+/// command-line process calls it before exiting.
+pub async fn changes_sent(limit: std::time::Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while SENT.load(Ordering::SeqCst) < QUEUED.load(Ordering::SeqCst)
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// Sends what `hub` publishes to the other nodes, without listening (a command-line process:
 /// `rookery admin announcement create`). The task ends after [`Hub::disconnect`], once its queue
 /// is sent.
@@ -110,6 +177,7 @@ async fn send_one(pool: &PgPool, event: &Event, node: &str) -> anyhow::Result<()
         node: node.to_string(),
         event: Some(WireEvent::of(event)),
         stored: None,
+        changes: Vec::new(),
     };
     let mut text = serde_json::to_string(&wire)?;
     if text.len() > INLINE_MAX {
@@ -131,6 +199,7 @@ async fn send_one(pool: &PgPool, event: &Event, node: &str) -> anyhow::Result<()
             node: node.to_string(),
             event: None,
             stored: Some(id),
+            changes: Vec::new(),
         })?;
     }
     sqlx::query("SELECT pg_notify($1, $2)")
@@ -167,6 +236,11 @@ async fn listen_until_error(hub: &Hub, pool: &PgPool, node: &str) -> anyhow::Res
         };
         if wire.node == node {
             continue;
+        }
+        for (kind, key) in &wire.changes {
+            if let Some(kind) = crate::storage::changes::Kind::from_number(*kind) {
+                crate::storage::changes::changed_elsewhere(kind, *key);
+            }
         }
         let event = match (wire.event, wire.stored) {
             (Some(e), _) => e,

@@ -74,14 +74,54 @@ pub fn current(kind: Kind, key: Option<i64>, read_at: u64) -> bool {
         && key.is_none_or(|k| KEYS[kind as usize][slot(k)].load(Ordering::SeqCst) < read_at)
 }
 
+/// Where this process's changes go besides its own caches: set once by
+/// `realtime::cluster` when nodes share the database, so their caches drop what a write here
+/// changed (`kind` as its number, the key if one).
+pub type Forward = Box<dyn Fn(u8, Option<i64>) + Send + Sync>;
+static FORWARD: std::sync::OnceLock<Forward> = std::sync::OnceLock::new();
+
+/// Sends every later change to `forward` too (once per process; later calls are ignored).
+pub fn forward_to(forward: Forward) {
+    let _ = FORWARD.set(forward);
+}
+
+impl Kind {
+    /// The kind numbered `n` (`repr`), for changes heard from another node.
+    pub fn from_number(n: u8) -> Option<Kind> {
+        ALL.into_iter().find(|k| *k as u8 == n)
+    }
+}
+
 /// Marks all of `kind` changed by a committed write.
 pub fn changed(kind: Kind) {
-    let g = CLOCK.fetch_add(1, Ordering::SeqCst);
-    WHOLE[kind as usize].fetch_max(g, Ordering::SeqCst);
+    mark(kind);
+    if let Some(f) = FORWARD.get() {
+        f(kind as u8, None);
+    }
 }
 
 /// Marks one key of `kind` changed by a committed write.
 pub fn changed_key(kind: Kind, key: i64) {
+    mark_key(kind, key);
+    if let Some(f) = FORWARD.get() {
+        f(kind as u8, Some(key));
+    }
+}
+
+/// Marks a change another node made (not forwarded again).
+pub fn changed_elsewhere(kind: Kind, key: Option<i64>) {
+    match key {
+        Some(k) => mark_key(kind, k),
+        None => mark(kind),
+    }
+}
+
+fn mark(kind: Kind) {
+    let g = CLOCK.fetch_add(1, Ordering::SeqCst);
+    WHOLE[kind as usize].fetch_max(g, Ordering::SeqCst);
+}
+
+fn mark_key(kind: Kind, key: i64) {
     let g = CLOCK.fetch_add(1, Ordering::SeqCst);
     KEYS[kind as usize][slot(key)].fetch_max(g, Ordering::SeqCst);
 }

@@ -456,5 +456,107 @@ async fn streaming_events_cross_nodes() {
         announced,
         "the command line's announcement did not reach node 1"
     );
+
+    // Presence: ava is connected to node 1; bob, on node 2, shares a conversation with her.
+    let ava_id = http
+        .get(format!("{}/api/v1/accounts/verify_credentials", n1.base))
+        .bearer_auth(&ava)
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = http
+        .post(format!("{}/api/v1/statuses", n2.base))
+        .bearer_auth(&bob)
+        .json(&json!({"status": "@ava hello", "visibility": "direct"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let online = || {
+        let (http, base, bob, id) = (http.clone(), n2.base.clone(), bob.clone(), ava_id.clone());
+        async move {
+            let r: Value = http
+                .get(format!("{base}/api/v1/presence?id[]={id}"))
+                .bearer_auth(&bob)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            r[0]["online"] == true
+        }
+    };
+    assert!(online().await, "node 2 does not see ava online on node 1");
+    let mut direct = ws_connect(&n2.base, "direct", &bob).await;
+    drop(public);
+    drop(user);
+    assert!(
+        crate::federation::eventually(10, || async { !online().await }).await,
+        "still online"
+    );
+    let _again = ws_connect(&n1.base, "user", &ava).await;
+    let mut told = false;
+    while let Some(msg) = crate::streaming::next(&mut direct, 5).await {
+        if msg["event"] == "rookery.presence" {
+            let p = crate::streaming::payload(&msg);
+            if p["account_id"] == ava_id.as_str() && p["online"] == true {
+                told = true;
+                break;
+            }
+        }
+    }
+    assert!(
+        told,
+        "bob's stream on node 2 was not told ava came online on node 1"
+    );
+
+    // Caches: node 1 keeps accounts for 5 s; a change made through node 2 shows there at once.
+    let name_on_node1 = || {
+        let (http, url, ava) = (
+            http.clone(),
+            format!("{}/api/v1/accounts/{ava_id}", n1.base),
+            ava.clone(),
+        );
+        async move {
+            http.get(url)
+                .bearer_auth(ava)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()["display_name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    assert_eq!(name_on_node1().await, "");
+    let ava_on_n2 = password_token(&n2.base, "ava").await;
+    let r = http
+        .patch(format!("{}/api/v1/accounts/update_credentials", n2.base))
+        .bearer_auth(&ava_on_n2)
+        .json(&json!({"display_name": "Ava Heron"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let changed_at = std::time::Instant::now();
+    assert!(
+        crate::federation::eventually(6, || async { name_on_node1().await == "Ava Heron" }).await
+    );
+    let took = changed_at.elapsed();
+    assert!(
+        took < Duration::from_millis(1500),
+        "node 1 kept the old name for {took:?}"
+    );
+    println!("a profile change on node 2 showed on node 1 after {took:?}");
     drop(n2);
 }
