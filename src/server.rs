@@ -74,13 +74,14 @@ pub async fn serve_as(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     role: Role,
 ) -> anyhow::Result<()> {
-    let (limiter, limits) = (state.sign_in_limiter.clone(), state.limits.clone());
+    let pruning = state.clone();
     let pruner = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
-            limiter.prune();
-            limits.prune();
+            pruning.sign_in_limiter.prune();
+            pruning.limits.prune();
+            crate::service::rate_limit::prune_shared(&pruning).await;
         }
     });
     let db = state.db.clone();

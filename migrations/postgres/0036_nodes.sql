@@ -29,3 +29,10 @@ CREATE TABLE presence (
     expires_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (account_id, node)
 );
+
+-- Rate limits across nodes (`service::rate_limit`, GCRA): per key, the theoretical arrival time of
+-- the next action, in Unix milliseconds. Unlogged: counters need no crash safety.
+CREATE UNLOGGED TABLE rate_limits (
+    key    TEXT   PRIMARY KEY,
+    tat_ms BIGINT NOT NULL
+);

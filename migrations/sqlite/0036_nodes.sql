@@ -29,3 +29,10 @@ CREATE TABLE presence (
     expires_at TEXT    NOT NULL,
     PRIMARY KEY (account_id, node)
 );
+
+-- Rate limits across nodes (`service::rate_limit`, GCRA): per key, the theoretical arrival time of
+-- the next action, in Unix milliseconds. Used on PostgreSQL with several nodes only.
+CREATE TABLE rate_limits (
+    key    TEXT    PRIMARY KEY,
+    tat_ms INTEGER NOT NULL
+);

@@ -6,6 +6,10 @@
 //!
 //! Every attempt counts, successful or not, as Mastodon's Rack::Attack rules do; the per-account
 //! budget means a password cannot be guessed from many addresses either.
+//!
+//! With several nodes ([`AppState::clustered`]) each budget also holds across them: after this
+//! node's own limiter (in front, in memory), the action is taken from a budget shared in the
+//! database (`storage::rate_limits`, GCRA in an unlogged table, one statement).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -15,7 +19,41 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::config::RateLimitsConfig;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Takes one action for `key` from the budget shared by the nodes (`limit` per `window`); a no-op
+/// on a single node.
+///
+/// Errors: 429 with the wait; database errors.
+async fn shared(state: &AppState, key: &str, limit: u32, window: Duration) -> AppResult<()> {
+    if !state.clustered() {
+        return Ok(());
+    }
+    let window_ms = window.as_millis() as i64;
+    let interval = (window_ms / i64::from(limit.max(1))).max(1);
+    let now = chrono::Utc::now().timestamp_millis();
+    match crate::storage::rate_limits::take(&state.db, key, now, interval, window_ms - interval)
+        .await?
+    {
+        None => Ok(()),
+        Some(wait_ms) => Err(too_many(
+            Duration::from_millis(wait_ms.max(0) as u64),
+            limit,
+        )),
+    }
+}
+
+/// Drops shared budgets that have fully recovered (with the in-memory pruning).
+pub async fn prune_shared(state: &AppState) {
+    if state.clustered()
+        && let Err(e) =
+            crate::storage::rate_limits::prune(&state.db, chrono::Utc::now().timestamp_millis())
+                .await
+    {
+        tracing::warn!(error = %e, "could not prune shared rate limits");
+    }
+}
 
 const WINDOW: Duration = Duration::from_secs(300);
 
@@ -62,6 +100,22 @@ impl SignInLimiter {
         Ok(())
     }
 
+    /// [`SignInLimiter::check`], then the budgets shared by the nodes.
+    ///
+    /// Errors: 429 with the wait; database errors.
+    pub async fn hit(&self, state: &AppState, ip: IpAddr, login: &str) -> AppResult<()> {
+        self.check(ip, login)?;
+        shared(state, &format!("sign_in:ip:{ip}"), self.limits.0, WINDOW).await?;
+        let login = login.trim().to_lowercase();
+        shared(
+            state,
+            &format!("sign_in:login:{login}"),
+            self.limits.1,
+            WINDOW,
+        )
+        .await
+    }
+
     /// Forgets keys whose budget has fully recovered (called periodically to bound memory).
     pub fn prune(&self) {
         self.per_ip.retain_recent();
@@ -78,18 +132,37 @@ fn too_many(wait: Duration, limit: u32) -> AppError {
 
 /// One keyed budget: `limit` actions per `window`.
 pub struct ActionLimiter {
+    /// Names the budget in the shared table.
+    name: &'static str,
     limiter: DefaultKeyedRateLimiter<String>,
     limit: u32,
+    window: Duration,
     clock: DefaultClock,
 }
 
 impl ActionLimiter {
-    pub fn new(limit: u32, window: Duration) -> ActionLimiter {
+    pub fn new(name: &'static str, limit: u32, window: Duration) -> ActionLimiter {
         ActionLimiter {
+            name,
             limiter: RateLimiter::keyed(quota_over(limit, window)),
             limit,
+            window,
             clock: DefaultClock::default(),
         }
+    }
+
+    /// [`ActionLimiter::check`], then the budget shared by the nodes.
+    ///
+    /// Errors: 429 with the wait; database errors.
+    pub async fn hit(&self, state: &AppState, key: &str) -> AppResult<()> {
+        self.check(key)?;
+        shared(
+            state,
+            &format!("{}:{key}", self.name),
+            self.limit,
+            self.window,
+        )
+        .await
     }
 
     /// Counts one action by `key`. Errors: 429 with the wait until the next one is allowed.
@@ -111,9 +184,14 @@ impl ActionLimits {
     pub fn new(cfg: &RateLimitsConfig) -> ActionLimits {
         let half_hour = Duration::from_secs(1800);
         ActionLimits {
-            sign_up_per_ip: ActionLimiter::new(cfg.sign_up_per_ip, half_hour),
-            password_reset_per_ip: ActionLimiter::new(cfg.password_reset_per_ip, half_hour),
+            sign_up_per_ip: ActionLimiter::new("sign_up", cfg.sign_up_per_ip, half_hour),
+            password_reset_per_ip: ActionLimiter::new(
+                "password_reset",
+                cfg.password_reset_per_ip,
+                half_hour,
+            ),
             statuses_per_account: ActionLimiter::new(
+                "statuses",
                 cfg.statuses_per_account,
                 Duration::from_secs(3 * 3600),
             ),
@@ -139,7 +217,7 @@ mod tests {
     /// A budget runs out and comes back one action per window ÷ limit.
     #[test]
     fn a_budget_runs_out_and_recovers() {
-        let l = ActionLimiter::new(2, Duration::from_millis(400));
+        let l = ActionLimiter::new("test", 2, Duration::from_millis(400));
         assert!(l.check("a").is_ok() && l.check("a").is_ok());
         match l.check("a") {
             Err(AppError::TooManyRequests { limit, .. }) => assert_eq!(limit, 2),

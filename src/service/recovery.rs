@@ -18,7 +18,11 @@ const MAX_PER_HOUR: i64 = 5;
 /// succeeds the same way, so the answer reveals nothing — except a 429 when `ip` went over
 /// `rate_limits.password_reset_per_ip`, whatever the address.
 pub async fn request(state: &AppState, ip: std::net::IpAddr, email: &str) -> AppResult<()> {
-    state.limits.password_reset_per_ip.check(&ip.to_string())?;
+    state
+        .limits
+        .password_reset_per_ip
+        .hit(state, &ip.to_string())
+        .await?;
     let email = email.trim();
     if !email.contains('@') {
         return Ok(());

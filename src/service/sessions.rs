@@ -140,7 +140,7 @@ pub async fn finish_second_factor(
     let account = accounts::find_account(&state.db, user.account_id)
         .await?
         .ok_or_else(expired)?;
-    state.sign_in_limiter.check(ip, &user.email)?;
+    state.sign_in_limiter.hit(state, ip, &user.email).await?;
     let ok = crate::service::two_factor::verify(state, &user, &account, code)
         .await
         .map_err(SignInRefused::Error)?;

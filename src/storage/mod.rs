@@ -27,6 +27,7 @@ pub mod polls;
 pub mod presence;
 pub mod push;
 pub mod quotes;
+pub mod rate_limits;
 pub mod relationships;
 pub mod reports;
 pub mod scheduled_statuses;

@@ -560,3 +560,44 @@ async fn streaming_events_cross_nodes() {
     println!("a profile change on node 2 showed on node 1 after {took:?}");
     drop(n2);
 }
+
+/// Sign-in attempts count across nodes: a budget of 3 per address spent on node 1 refuses the
+/// next attempt on node 2 (each node's own limiter would still allow it).
+#[tokio::test]
+async fn rate_limits_hold_across_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p1, p2) = (free_port(), free_port());
+    let cfg1 = write_config(
+        dir.path(),
+        p1,
+        Backend::Postgres,
+        "[federation]\nshared_queue = true\n[rate_limits]\nsign_in_per_ip = 3\n",
+    )
+    .await;
+    let cfg2 = dir.path().join("node2.toml");
+    std::fs::write(
+        &cfg2,
+        std::fs::read_to_string(&cfg1).unwrap().replace(
+            &format!("bind = \"127.0.0.1:{p1}\""),
+            &format!("bind = \"127.0.0.1:{p2}\""),
+        ),
+    )
+    .unwrap();
+    let n1 = start_node(dir.path(), &cfg1, p1, "all").await;
+    let n2 = start_node(dir.path(), &cfg2, p2, "web").await;
+    let http = reqwest::Client::new();
+    let app: Value = http.post(format!("{}/api/v1/apps", n1.base)).json(&json!({"client_name": "ops", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"})).send().await.unwrap().json().await.unwrap();
+    let attempt = |base: String| {
+        let (http, app) = (http.clone(), app.clone());
+        async move {
+            http.post(format!("{base}/oauth/token"))
+                .json(&json!({"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"], "username": "nobody", "password": "wrong guess", "scope": "read"}))
+                .send().await.unwrap().status().as_u16()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt(n1.base.clone()).await, 400);
+    }
+    let r = attempt(n2.base.clone()).await;
+    assert_eq!(r, 429, "node 2 did not count node 1's attempts");
+}

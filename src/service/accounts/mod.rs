@@ -301,7 +301,11 @@ pub async fn sign_up(state: &AppState, s: &SignUp<'_>) -> AppResult<(AccountRow,
             "Registrations are closed on this server",
         ));
     }
-    state.limits.sign_up_per_ip.check(&s.ip.to_string())?;
+    state
+        .limits
+        .sign_up_per_ip
+        .hit(state, &s.ip.to_string())
+        .await?;
     let mut v = Validation::default();
     if !s.agreement {
         v.add("agreement", "ERR_ACCEPTED", "must be accepted");
@@ -368,7 +372,7 @@ pub async fn check_password(
     login: &str,
     password: &str,
 ) -> AppResult<Option<UserRow>> {
-    state.sign_in_limiter.check(ip, login)?;
+    state.sign_in_limiter.hit(state, ip, login).await?;
     let user = accounts::find_user_by_login(&state.db, login.trim()).await?;
     let phc = user.as_ref().map_or_else(
         || passwords::dummy_hash().to_string(),

@@ -210,7 +210,8 @@ pub async fn create(data: &FedData, author: &CurrentUser, c: CreateStatus) -> Ap
     state
         .limits
         .statuses_per_account
-        .check(&account_id.to_string())?;
+        .hit(state, &account_id.to_string())
+        .await?;
     post(data, author, c).await
 }
 
