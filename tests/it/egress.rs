@@ -88,9 +88,10 @@ async fn both_clients_refuse(app: &TestApp, host: &str) {
     assert!(rookery::net::is_refused(&e), "{host}: {e}");
 }
 
-/// Waits until no job of `kind` is left (done or given up).
+/// Waits (30 s at most: a refused name may first wait for a resolver that has no answer) until
+/// no job of `kind` is left (done or given up).
 async fn jobs_drained(app: &TestApp, kind: &str) {
-    for _ in 0..200 {
+    for _ in 0..600 {
         if rookery::jobs::count(&app.state.db, kind).await.unwrap() == 0 {
             return;
         }
