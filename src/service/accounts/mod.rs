@@ -609,6 +609,12 @@ pub(crate) async fn announce_profile(state: &AppState, account_id: i64) -> AppRe
     Ok(())
 }
 
+/// `username@domain`, a local account (`domain` `None`) with `own_domain`: the inverse of
+/// [`parse_acct`], as aliases, moves and Mastodon's CSV files name accounts.
+pub fn full_acct(username: &str, domain: Option<&str>, own_domain: &str) -> String {
+    format!("{username}@{}", domain.unwrap_or(own_domain))
+}
+
 /// Parses `user`, `@user`, `user@domain` or `@user@domain` (the domain may carry a port). Our own
 /// domain means local. Returns `(username, domain)`; `None` for anything else.
 pub fn parse_acct<'a>(acct: &'a str, own_domain: &str) -> Option<(&'a str, Option<&'a str>)> {

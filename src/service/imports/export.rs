@@ -17,10 +17,7 @@ pub const EXPORT_FILES: &[&str] = &[
 
 /// `user@domain` of an account, local ones with this server's domain (as Mastodon exports them).
 fn acct(state: &AppState, username: &str, domain: Option<&str>) -> String {
-    format!(
-        "{username}@{}",
-        domain.unwrap_or(&state.config.server.domain)
-    )
+    crate::service::accounts::full_acct(username, domain, &state.config.server.domain)
 }
 
 /// Mastodon writes booleans as `true`/`false`.

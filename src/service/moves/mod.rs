@@ -179,10 +179,10 @@ pub async fn remove_alias(state: &AppState, me: &AccountRow, id: &str) -> AppRes
 
 /// `user@domain` of an account (a local one with this server's domain).
 fn acct_of(state: &AppState, a: &AccountRow) -> String {
-    format!(
-        "{}@{}",
-        a.username,
-        a.domain.as_deref().unwrap_or(&state.config.server.domain)
+    crate::service::accounts::full_acct(
+        &a.username,
+        a.domain.as_deref(),
+        &state.config.server.domain,
     )
 }
 
