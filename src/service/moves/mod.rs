@@ -14,7 +14,7 @@ pub use inbound::receive_move;
 pub use job::{MOVE_JOB, spawn_worker};
 
 use activitypub_federation::fetch::object_id::ObjectId;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 
 use crate::api_types::moves::{AccountMigration, Alias, MigrationState};
 use crate::error::{AppError, AppResult};
@@ -30,53 +30,27 @@ pub const COOLDOWN: Duration = Duration::days(30);
 /// Most aliases one account keeps.
 pub const MAX_ALIASES: usize = 10;
 
-/// What the migration settings show: aliases, where the account moved (if it did), past moves
-/// and when the next move is allowed.
-#[derive(Clone, Debug)]
-pub struct MoveState {
-    pub aliases: Vec<AliasRow>,
-    pub moved_to: Option<AccountRow>,
-    pub migrations: Vec<MigrationRow>,
-    /// `None` when a move is allowed now.
-    pub cooldown_until: Option<DateTime<Utc>>,
-}
-
-/// The migration state of local account `me`, as `GET /api/v1/migration` shows it.
+/// The migration state of local account `me`, as `GET /api/v1/migration` shows it: aliases,
+/// where the account moved (if it did), past moves and when the next move is allowed.
 ///
 /// Errors: database errors.
 pub async fn migration_state(state: &AppState, me: &AccountRow) -> AppResult<MigrationState> {
-    let s = state_of(state, me).await?;
-    let moved_to = match &s.moved_to {
-        Some(a) => Some(crate::service::render::account(state, a).await?),
+    let aliases = store::aliases(&state.db, me.id).await?;
+    let migrations = store::migrations(&state.db, me.id, 20).await?;
+    let moved_to = match me.moved_to_account_id {
+        Some(id) => crate::service::render::accounts_by_id(state, &[id])
+            .await?
+            .pop(),
         None => None,
     };
     Ok(MigrationState {
         moved_to,
-        cooldown_until: s.cooldown_until,
-        aliases: s.aliases.iter().map(Alias::from).collect(),
-        migrations: s.migrations.iter().map(AccountMigration::from).collect(),
-    })
-}
-
-/// The migration state of local account `me`.
-///
-/// Errors: database errors.
-pub async fn state_of(state: &AppState, me: &AccountRow) -> AppResult<MoveState> {
-    let aliases = store::aliases(&state.db, me.id).await?;
-    let migrations = store::migrations(&state.db, me.id, 20).await?;
-    let moved_to = match me.moved_to_account_id {
-        Some(id) => accounts::find_account(&state.db, id).await?,
-        None => None,
-    };
-    let cooldown_until = migrations
-        .first()
-        .map(|m| m.created_at + COOLDOWN)
-        .filter(|until| *until > Utc::now());
-    Ok(MoveState {
-        aliases,
-        moved_to,
-        migrations,
-        cooldown_until,
+        cooldown_until: migrations
+            .first()
+            .map(|m| m.created_at + COOLDOWN)
+            .filter(|until| *until > Utc::now()),
+        aliases: aliases.iter().map(Alias::from).collect(),
+        migrations: migrations.iter().map(AccountMigration::from).collect(),
     })
 }
 
