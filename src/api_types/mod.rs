@@ -7,6 +7,7 @@ pub mod announcement;
 pub mod conversation;
 pub mod delivery;
 pub mod filter;
+pub mod imports;
 pub mod list;
 pub mod media;
 pub mod moves;

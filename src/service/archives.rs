@@ -13,11 +13,11 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use futures_util::StreamExt;
-use serde::Serialize;
 use serde_json::{Value, json};
 
+pub use crate::api_types::imports::Archive;
 use crate::error::{AppError, AppResult};
 use crate::jobs::{self, Job, Outcome};
 use crate::state::AppState;
@@ -34,24 +34,6 @@ pub const KEPT_FOR: Duration = Duration::days(7);
 const PAGE: i64 = 100;
 /// Pieces waiting for the zip writer at most.
 const CHANNEL: usize = 8;
-
-/// `Archive` entity (Rookery extension).
-#[derive(Clone, Debug, Serialize)]
-pub struct Archive {
-    pub id: String,
-    /// `scheduled`, `building`, `ready`, `failed` or `expired`.
-    pub state: String,
-    #[serde(with = "crate::api_types::mastodon_time")]
-    pub created_at: DateTime<Utc>,
-    #[serde(with = "crate::api_types::mastodon_time::option")]
-    pub ready_at: Option<DateTime<Utc>>,
-    #[serde(with = "crate::api_types::mastodon_time::option")]
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Bytes, once built.
-    pub size: Option<i64>,
-    /// Where to download it (with the same token), once ready.
-    pub url: Option<String>,
-}
 
 fn entity(state: &AppState, a: &ArchiveRow) -> Archive {
     Archive {

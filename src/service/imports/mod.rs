@@ -10,9 +10,9 @@ mod job;
 pub use export::{EXPORT_FILES, export};
 pub use job::{IMPORT_JOB, process, spawn_worker};
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::Utc;
 
+pub use crate::api_types::imports::{Failure, Import};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::ids;
@@ -75,60 +75,6 @@ impl Kind {
 
 /// First cells that mark a header row (Mastodon's `KNOWN_FIRST_HEADERS`).
 const KNOWN_FIRST_HEADERS: &[&str] = &["Account address", "#domain", "#uri", "List name"];
-
-/// `Import` entity (Rookery extension; Mastodon shows the same on its import page).
-#[derive(Clone, Debug, Serialize)]
-pub struct Import {
-    pub id: String,
-    /// `following`, `blocking`, `muting`, `domain_blocking`, `bookmarks` or `lists`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// `merge` or `overwrite`.
-    pub mode: String,
-    /// `scheduled`, `in_progress` or `finished`.
-    pub state: String,
-    pub original_filename: String,
-    pub total_items: i64,
-    pub processed_items: i64,
-    pub imported_items: i64,
-    pub failed_items: i64,
-    #[serde(with = "crate::api_types::mastodon_time")]
-    pub created_at: DateTime<Utc>,
-    #[serde(with = "crate::api_types::mastodon_time::option")]
-    pub finished_at: Option<DateTime<Utc>>,
-    /// Failed rows in file order (first 1,000), on `GET /api/v1/imports/:id` only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failures: Option<Vec<Failure>>,
-}
-
-/// A row that could not be imported.
-#[derive(Clone, Debug, Serialize)]
-pub struct Failure {
-    /// Its line in the file (1 is the first, a header included).
-    pub line: i64,
-    /// The account address, domain or URI the row named.
-    pub item: String,
-    pub error: String,
-}
-
-impl From<&ImportRow> for Import {
-    fn from(r: &ImportRow) -> Import {
-        Import {
-            id: r.id.to_string(),
-            kind: r.kind.clone(),
-            mode: if r.overwrite { "overwrite" } else { "merge" }.into(),
-            state: r.state.clone(),
-            original_filename: r.original_filename.clone(),
-            total_items: r.total_items,
-            processed_items: r.processed_items,
-            imported_items: r.imported_items,
-            failed_items: r.failed_items,
-            created_at: r.created_at,
-            finished_at: r.finished_at,
-            failures: None,
-        }
-    }
-}
 
 /// What a row names, for showing it.
 fn item_of(d: &RowData) -> String {
