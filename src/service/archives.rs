@@ -381,21 +381,28 @@ async fn produce(state: &AppState, account: &AccountRow, sink: &Sink) -> AppResu
             .filter_map(|m| m.file_key.clone())
             .map(|k| (state.media.url(&k), k))
             .collect();
+        // The page's boosted statuses and their authors, two queries for the page.
+        let boosted_ids: Vec<i64> = page.iter().filter_map(|s| s.reblog_of_id).collect();
+        let boosted = crate::storage::statuses::find_many(db, &boosted_ids).await?;
+        let mut author_ids: Vec<i64> = boosted.iter().map(|o| o.account_id).collect();
+        author_ids.sort_unstable();
+        author_ids.dedup();
+        let authors = accounts::find_accounts(db, &author_ids).await?;
         let mut chunk = Vec::with_capacity(page.len() * 2048);
         for s in &page {
             let activity = match s.reblog_of_id {
                 Some(orig) => {
-                    let Some(o) = crate::storage::statuses::find(db, orig).await? else {
+                    let Some(o) = boosted.iter().find(|o| o.id == orig) else {
                         continue;
                     };
-                    let author = accounts::find_account(db, o.account_id).await?;
+                    let author = authors.iter().find(|a| a.id == o.account_id);
                     crate::federation::objects::announce(
                         &s.uri,
                         &s.visibility,
                         s.created_at,
                         account,
                         &o.uri,
-                        author.as_ref().map_or("", |a| a.uri.as_str()),
+                        author.map_or("", |a| a.uri.as_str()),
                     )
                 }
                 None => {
