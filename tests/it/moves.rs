@@ -45,6 +45,17 @@ async fn actor(inst: &Instance, user: &str) -> Value {
         .unwrap()
 }
 
+/// `POST /api/v1/migration` on `inst`: moves `token`'s account to `acct`.
+async fn start_move(inst: &Instance, token: &str, acct: &str, password: &str) -> (u16, Value) {
+    inst.send(
+        Method::POST,
+        "/api/v1/migration",
+        token,
+        json!({"acct": acct, "password": password}),
+    )
+    .await
+}
+
 async fn follow(inst: &Instance, token: &str, id: &str, body: Value) {
     let (s, r) = inst
         .send(
@@ -99,14 +110,7 @@ async fn move_between_instances_carries_followers_both_ways() {
 
     // A move to an account that does not list alice is refused; so is a wrong password.
     let target = format!("alice2@{}", b.domain);
-    let (s, r) = a
-        .send(
-            Method::POST,
-            "/api/v1/migration",
-            &alice,
-            json!({"acct": target, "password": "federation test"}),
-        )
-        .await;
+    let (s, r) = start_move(&a, &alice, &target, "federation test").await;
     assert_eq!(s, 422, "{r}");
     assert!(r["error"].as_str().unwrap().contains("alias"), "{r}");
     // alice2 lists alice@A as an alias.
@@ -126,25 +130,11 @@ async fn move_between_instances_carries_followers_both_ways() {
         json!([format!("http://{}/users/alice", a.domain)]),
         "{actor}"
     );
-    let (s, r) = a
-        .send(
-            Method::POST,
-            "/api/v1/migration",
-            &alice,
-            json!({"acct": target, "password": "wrong"}),
-        )
-        .await;
+    let (s, r) = start_move(&a, &alice, &target, "wrong").await;
     assert_eq!(s, 422, "{r}");
 
     // The move.
-    let (s, state) = a
-        .send(
-            Method::POST,
-            "/api/v1/migration",
-            &alice,
-            json!({"acct": target, "password": "federation test"}),
-        )
-        .await;
+    let (s, state) = start_move(&a, &alice, &target, "federation test").await;
     assert_eq!(s, 200, "{state}\n{}", a.log());
     assert_eq!(state["moved_to"]["acct"], target);
     assert!(state["cooldown_until"].is_string(), "{state}");
@@ -218,14 +208,7 @@ async fn move_between_instances_carries_followers_both_ways() {
     assert_eq!(s, 403, "{r}");
     let (s, _) = a.get("/api/v1/timelines/home", &alice).await;
     assert_eq!(s, 200);
-    let (s, r) = a
-        .send(
-            Method::POST,
-            "/api/v1/migration",
-            &alice,
-            json!({"acct": format!("ben@{}", b.domain), "password": "federation test"}),
-        )
-        .await;
+    let (s, r) = start_move(&a, &alice, &format!("ben@{}", b.domain), "federation test").await;
     assert_eq!(s, 422, "{r}");
     assert!(
         r["error"].as_str().unwrap().contains("moved recently"),
@@ -257,14 +240,13 @@ async fn move_between_instances_carries_followers_both_ways() {
         )
         .await;
     assert_eq!(s, 200);
-    let (s, r) = b
-        .send(
-            Method::POST,
-            "/api/v1/migration",
-            &alice2,
-            json!({"acct": format!("alice@{}", a.domain), "password": "federation test"}),
-        )
-        .await;
+    let (s, r) = start_move(
+        &b,
+        &alice2,
+        &format!("alice@{}", a.domain),
+        "federation test",
+    )
+    .await;
     assert_eq!(s, 200, "{r}\n{}", b.log());
     for t in [&a1, &a2] {
         assert!(

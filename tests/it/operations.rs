@@ -9,6 +9,27 @@ use serde_json::{Value, json};
 use crate::support::Backend;
 use crate::support::binary::{BIN, free_port, run_cli, start_node, start_server, write_config};
 
+/// The configuration of a second node of the instance `cfg` describes (same database and
+/// domain), listening on `port` (`cfg` listens on `first_port`).
+fn second_node_config(
+    dir: &std::path::Path,
+    cfg: &std::path::Path,
+    first_port: u16,
+    port: u16,
+    name: &str,
+) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(cfg).unwrap().replace(
+            &format!("bind = \"127.0.0.1:{first_port}\""),
+            &format!("bind = \"127.0.0.1:{port}\""),
+        ),
+    )
+    .unwrap();
+    path
+}
+
 #[tokio::test]
 async fn readiness_metrics_request_ids_and_json_logs() {
     let dir = tempfile::tempdir().unwrap();
@@ -109,15 +130,7 @@ async fn web_and_worker_nodes_share_one_database() {
     let dir = tempfile::tempdir().unwrap();
     let (web_port, worker_port) = (free_port(), free_port());
     let cfg = write_config(dir.path(), web_port, Backend::Postgres, "").await;
-    let worker_cfg = dir.path().join("worker.toml");
-    std::fs::write(
-        &worker_cfg,
-        std::fs::read_to_string(&cfg).unwrap().replace(
-            &format!("bind = \"127.0.0.1:{web_port}\""),
-            &format!("bind = \"127.0.0.1:{worker_port}\""),
-        ),
-    )
-    .unwrap();
+    let worker_cfg = second_node_config(dir.path(), &cfg, web_port, worker_port, "worker.toml");
     let children: Vec<_> = (0..3)
         .map(|_| {
             std::process::Command::new(BIN)
@@ -155,9 +168,7 @@ async fn web_and_worker_nodes_share_one_database() {
     );
     assert!(ok, "{err}");
     let http = reqwest::Client::new();
-    let app: Value = http.post(format!("{}/api/v1/apps", web.base)).json(&json!({"client_name": "ops", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"})).send().await.unwrap().json().await.unwrap();
-    let tok: Value = http.post(format!("{}/oauth/token", web.base)).json(&json!({"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"], "username": "ava", "password": "a long password", "scope": "read write"})).send().await.unwrap().json().await.unwrap();
-    let token = tok["access_token"].as_str().unwrap().to_string();
+    let token = password_token(&web.base, "ava").await;
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(crate::media::fixture("clip.webm"))
@@ -316,15 +327,7 @@ async fn streaming_events_cross_nodes() {
         "[federation]\nshared_queue = true\n",
     )
     .await;
-    let cfg2 = dir.path().join("node2.toml");
-    std::fs::write(
-        &cfg2,
-        std::fs::read_to_string(&cfg1).unwrap().replace(
-            &format!("bind = \"127.0.0.1:{p1}\""),
-            &format!("bind = \"127.0.0.1:{p2}\""),
-        ),
-    )
-    .unwrap();
+    let cfg2 = second_node_config(dir.path(), &cfg1, p1, p2, "node2.toml");
     let n1 = start_node(dir.path(), &cfg1, p1, "all").await;
     let n2 = start_node(dir.path(), &cfg2, p2, "web").await;
     for name in ["ava", "bob"] {
@@ -574,15 +577,7 @@ async fn rate_limits_hold_across_nodes() {
         "[federation]\nshared_queue = true\n[rate_limits]\nsign_in_per_ip = 3\n",
     )
     .await;
-    let cfg2 = dir.path().join("node2.toml");
-    std::fs::write(
-        &cfg2,
-        std::fs::read_to_string(&cfg1).unwrap().replace(
-            &format!("bind = \"127.0.0.1:{p1}\""),
-            &format!("bind = \"127.0.0.1:{p2}\""),
-        ),
-    )
-    .unwrap();
+    let cfg2 = second_node_config(dir.path(), &cfg1, p1, p2, "node2.toml");
     let n1 = start_node(dir.path(), &cfg1, p1, "all").await;
     let n2 = start_node(dir.path(), &cfg2, p2, "web").await;
     let http = reqwest::Client::new();
