@@ -27,6 +27,8 @@ pub const IMPORT_JOB: &str = "bulk_import";
 /// Accounts and posts fetched from other servers per second, at most (each a WebFinger lookup
 /// and a document fetch, or one fetch), so an import does not hammer a server.
 pub const RESOLVES_PER_SECOND: u32 = 10;
+/// Longest account address or URI looked up, in bytes (longer ones fail their row).
+const MAX_CELL: usize = 2048;
 /// Rows read per page.
 const PAGE: i64 = 100;
 
@@ -172,6 +174,9 @@ fn reason(e: AppError) -> String {
 /// (paced).
 async fn account_of(data: &FedData, acct: &str, pace: &mut Pace) -> Result<AccountRow, String> {
     let own = data.config.server.domain.clone();
+    if acct.len() > MAX_CELL {
+        return Err("not an account address".into());
+    }
     let Some((user, domain)) = crate::service::accounts::parse_acct(acct, &own) else {
         return Err("not an account address".into());
     };
@@ -246,6 +251,9 @@ async fn import_row(
         }
         Kind::Bookmarks => {
             let uri = row.uri.as_deref().unwrap_or("");
+            if uri.len() > MAX_CELL {
+                return Err("not a URL".into());
+            }
             let known = crate::storage::statuses::find_by_uri_or_url(&state.db, uri)
                 .await
                 .map_err(|e| reason(e.into()))?;

@@ -84,10 +84,12 @@ fn item_of(d: &RowData) -> String {
         .or(d.domain.as_deref())
         .or(d.uri.as_deref())
         .unwrap_or("");
-    match &d.list_name {
+    let item = match &d.list_name {
         Some(list) => format!("{list}: {named}"),
         None => named.to_string(),
-    }
+    };
+    // A failure shows what the row named, not a whole oversized cell.
+    item.chars().take(300).collect()
 }
 
 fn malformed(line: u64, why: impl std::fmt::Display) -> AppError {
