@@ -56,7 +56,7 @@ pub async fn done(db: &Db, name: &str, holder: &str) -> sqlx::Result<()> {
 }
 
 /// Runs `work` every `every` on exactly one node at a time, looking for its turn every
-/// `every` (at most 10 s).
+/// `every` (at most 10 s). On SQLite (one node) it simply runs every `every`.
 pub fn spawn_periodic<F, Fut>(
     db: Db,
     name: &'static str,
@@ -68,6 +68,14 @@ where
     Fut: Future<Output = ()> + Send,
 {
     tokio::spawn(async move {
+        // One node per SQLite file: no lease to take, and no write on a pool connection every few
+        // seconds (it would make the writer's open transactions fail to upgrade: SQLITE_BUSY).
+        if matches!(db, Db::Sqlite(..)) {
+            loop {
+                work().await;
+                tokio::time::sleep(every).await;
+            }
+        }
         let interval = chrono::Duration::from_std(every).unwrap_or(LEASE);
         let holder = super::node_id();
         loop {

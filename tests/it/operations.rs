@@ -271,7 +271,10 @@ async fn singletons_run_once_per_interval(app: crate::support::TestApp) {
         try_take(db, "u", hour, "node-2").await.unwrap(),
         "taken over"
     );
-    // The story sweep itself is such a task on this app's node.
+    // The story sweep itself is such a task on PostgreSQL (SQLite has one node and no lease).
+    if app.backend() == crate::support::Backend::Sqlite {
+        return;
+    }
     let mut seen = false;
     for _ in 0..50 {
         let n: i64 = rookery::on_db!(db, c => sqlx::query_scalar(
