@@ -285,7 +285,7 @@ pub struct SqliteTx {
 }
 
 impl SqliteTx {
-    /// Waits for the writer connection (opening it if needed) and runs `BEGIN` on it.
+    /// Waits for the writer connection (opening it if needed) and runs `BEGIN IMMEDIATE` on it.
     ///
     /// Errors: `PoolClosed` after [`WriterConnection::close`], opening the database, or `BEGIN`
     /// failing. A connection whose worker thread died (`WorkerCrashed`) is dropped, and the next
@@ -302,7 +302,11 @@ impl SqliteTx {
             conn: guard,
             open: false,
         };
-        match SqliteTransactionManager::begin(tx.connection(), None).await {
+        // IMMEDIATE: the write lock is taken at BEGIN. A deferred transaction that reads first
+        // cannot upgrade once a pool connection has written meanwhile (SQLITE_BUSY at once, the
+        // busy timeout does not apply); an immediate one waits for the lock instead.
+        let begin = sqlx::SqlSafeStr::into_sql_str("BEGIN IMMEDIATE");
+        match SqliteTransactionManager::begin(tx.connection(), Some(begin)).await {
             Ok(()) => {
                 tx.open = true;
                 Ok(tx)
