@@ -19,6 +19,15 @@
 //! timeline and the local public timeline for `--seconds` (default 15) each. Prints sign-in time,
 //! posts/s, both timelines' req/s and p99, and RSS idle, after the sign-ins and after the run.
 //! PostgreSQL: a fresh database on `ROOKERY_BENCH_PG` (default `postgres://postgres@127.0.0.1:5432`).
+//!
+//! `--workload cluster` (issue 28) seeds a fresh database on a PostgreSQL primary with a streaming
+//! replica (`ROOKERY_BENCH_PG_PRIMARY` and `ROOKERY_BENCH_PG_REPLICA`, else a pair made by
+//! `scripts/pg-pair`), then runs one node three ways, twice in turn: plain, with the several-nodes
+//! features (`federation.shared_queue`: events, cache changes and presence through PostgreSQL,
+//! shared rate limits, writes answered after their events went out), and with those plus the
+//! replica. Each way reads home and the local public timeline (`--clients`) and posts statuses (8
+//! clients) for `--seconds`; prints the figures, where the scoped reads went (`/metrics`), and the
+//! cost against the plain node (best of two rounds).
 //! `BENCH_ROOKERY_BIN` and `BENCH_SERVER_LOG` as in the federation bench.
 
 use std::process::{Command, Stdio};
@@ -334,7 +343,11 @@ async fn load_as(url: &str, cred: Option<Credential>, clients: usize, seconds: u
         all.extend(l);
         errors += e;
     }
-    let elapsed = started.elapsed().as_secs_f64();
+    summarize(all, errors, started.elapsed().as_secs_f64())
+}
+
+/// Latencies `all` of requests that succeeded over `elapsed` seconds, as percentiles and a rate.
+fn summarize(mut all: Vec<Duration>, errors: usize, elapsed: f64) -> Result {
     all.sort();
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
@@ -416,6 +429,10 @@ async fn start_server(dir: &std::path::Path, port: u16, config: String) -> std::
 async fn main() {
     let o = opts();
     let dir = tempfile::tempdir().unwrap();
+    if o.workload == "cluster" {
+        cluster::run(&o, dir.path()).await;
+        return;
+    }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -526,6 +543,213 @@ async fn main() {
     );
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// `--workload cluster` (issue 28): the cost of the several-nodes features on one node, and how
+/// timeline reads spread over a read replica (see the file's header).
+mod cluster {
+    use super::*;
+
+    /// One configuration's figures: home and public timelines read, statuses posted.
+    struct Figures {
+        home: Result,
+        public: Result,
+        posts: Result,
+    }
+
+    /// `clients` keep posting statuses as the viewer for `seconds`.
+    async fn post_load(url: &str, token: &str, clients: usize, seconds: u64) -> Result {
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let (http, url, token) = (http.clone(), url.to_string(), token.to_string());
+            tasks.push(tokio::spawn(async move {
+                let (mut lat, mut errors, mut n) = (Vec::new(), 0, 0u64);
+                while Instant::now() < deadline {
+                    n += 1;
+                    let t = Instant::now();
+                    let r = http
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&serde_json::json!({"status": format!("bench {c} {n}")}))
+                        .send()
+                        .await;
+                    match r {
+                        Ok(resp) if resp.status().is_success() => {
+                            let _ = resp.bytes().await;
+                            lat.push(t.elapsed());
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (lat, errors)
+            }));
+        }
+        let (mut all, mut errors) = (Vec::new(), 0);
+        for t in tasks {
+            let (l, e) = t.await.unwrap();
+            all.extend(l);
+            errors += e;
+        }
+        summarize(all, errors, started.elapsed().as_secs_f64())
+    }
+
+    /// The primary and replica: `ROOKERY_BENCH_PG_PRIMARY` and `ROOKERY_BENCH_PG_REPLICA`, else a
+    /// pair made by `scripts/pg-pair` under `dir` (stopped by the caller).
+    fn pair(dir: &std::path::Path) -> (String, String, Option<std::path::PathBuf>) {
+        if let (Ok(p), Ok(r)) = (
+            std::env::var("ROOKERY_BENCH_PG_PRIMARY"),
+            std::env::var("ROOKERY_BENCH_PG_REPLICA"),
+        ) {
+            return (p, r, None);
+        }
+        let at = dir.join("pg-pair");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-pair");
+        let out = Command::new(script)
+            .arg("start")
+            .arg(&at)
+            .output()
+            .expect("scripts/pg-pair");
+        assert!(
+            out.status.success(),
+            "scripts/pg-pair: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        let mut lines = text.lines();
+        (
+            lines.next().unwrap().to_string(),
+            lines.next().unwrap().to_string(),
+            Some(at),
+        )
+    }
+
+    pub async fn run(o: &Opts, dir: &std::path::Path) {
+        let (primary, replica, made) = pair(dir);
+        let name = format!("rookery_bench_cluster_{}", std::process::id());
+        {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&format!("{primary}/postgres"))
+                .await
+                .expect("the primary");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+        let db_url = format!("{primary}/{name}");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let db = Db::connect(&db_url, 4).await.unwrap();
+        db.migrate().await.unwrap();
+        let token = seed(&db, o, &format!("http://localhost:{port}")).await;
+        db.close().await;
+        let base = format!(
+            "[server]\ndomain = \"localhost:{port}\"\nbind = \"127.0.0.1:{port}\"\n\
+             [media]\ndir = \"{}\"\n[rate_limits]\nstatuses_per_account = 1000000\n\
+             [metrics]\ntoken = \"bench\"\n[database]\nurl = \"{db_url}\"\nmax_connections = {}\n",
+            dir.join("media").display(),
+            o.pool
+        );
+        let setups = [
+            ("one node", String::new()),
+            (
+                "cluster features",
+                "[federation]\nshared_queue = true\n".to_string(),
+            ),
+            (
+                "features + replica",
+                format!(
+                    "replica_urls = [\"{replica}/{name}\"]\n[federation]\nshared_queue = true\n"
+                ),
+            ),
+        ];
+        println!(
+            "backend: postgres with one streaming replica ({} accounts, {} statuses, {} shorts; {} clients reading, 8 posting, {} s each)",
+            o.accounts, o.statuses, o.shorts, o.clients, o.seconds
+        );
+        let mut best: Vec<Option<Figures>> = (0..setups.len()).map(|_| None).collect();
+        // Two rounds, alternating, the best of each kept: the machine's own noise is larger than
+        // the difference measured.
+        for round in 0..2 {
+            for (i, (label, extra)) in setups.iter().enumerate() {
+                let mut server = start_server(dir, port, format!("{base}{extra}")).await;
+                let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+                let f = Figures {
+                    home: load(
+                        &url("/api/v1/timelines/home?limit=20"),
+                        Some(&token),
+                        o.clients,
+                        o.seconds,
+                    )
+                    .await,
+                    public: load(
+                        &url("/api/v1/timelines/public?local=true"),
+                        None,
+                        o.clients,
+                        o.seconds,
+                    )
+                    .await,
+                    posts: post_load(&url("/api/v1/statuses"), &token, 8, o.seconds).await,
+                };
+                println!("round {} {label}:", round + 1);
+                f.home.print("home");
+                f.public.print("public local");
+                f.posts.print("post status");
+                if i == 2 {
+                    let metrics = reqwest::Client::new()
+                        .get(url("/metrics"))
+                        .bearer_auth("bench")
+                        .send()
+                        .await
+                        .unwrap()
+                        .text()
+                        .await
+                        .unwrap();
+                    for l in metrics.lines().filter(|l| {
+                        l.starts_with("rookery_db_scoped_reads_total")
+                            || l.starts_with("rookery_db_replica_lag_ms")
+                    }) {
+                        println!("    {l}");
+                    }
+                }
+                let _ = server.kill();
+                let _ = server.wait();
+                let keep = match &best[i] {
+                    Some(b) => {
+                        f.home.rps + f.public.rps + f.posts.rps
+                            > b.home.rps + b.public.rps + b.posts.rps
+                    }
+                    None => true,
+                };
+                if keep {
+                    best[i] = Some(f);
+                }
+            }
+        }
+        let plain = best[0].as_ref().unwrap();
+        for (i, (label, _)) in setups.iter().enumerate().skip(1) {
+            let b = best[i].as_ref().unwrap();
+            let cost = |a: &Result, b: &Result| (a.rps - b.rps) / a.rps * 100.0;
+            println!(
+                "{label} against one node (best of 2): home {:+.1} %, public {:+.1} %, posting {:+.1} % fewer req/s",
+                cost(&plain.home, &b.home),
+                cost(&plain.public, &b.public),
+                cost(&plain.posts, &b.posts)
+            );
+        }
+        if let Some(at) = made {
+            let _ = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-pair"))
+                .arg("stop")
+                .arg(&at)
+                .status();
+        }
+    }
 }
 
 /// `--workload small`: a new instance's first hour, all through the API (see the file's header).

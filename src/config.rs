@@ -192,8 +192,15 @@ impl Default for InstanceConfig {
 pub struct DatabaseConfig {
     /// `sqlite://PATH` (created when missing) or `postgres://USER@HOST:PORT/NAME`.
     pub url: String,
-    /// Largest number of pooled connections.
+    /// Largest number of pooled connections (to the primary, and to each replica).
     pub max_connections: u32,
+    /// PostgreSQL streaming replicas (`postgres://…` each) for the reads of timelines, accounts
+    /// and statuses in `GET` API requests (`storage::replicas`). Empty: every read goes to `url`.
+    pub replica_urls: Vec<String>,
+    /// A replica further behind the primary than this, in milliseconds, is skipped until it
+    /// catches up; a client session reads from the primary for this long plus one lag check
+    /// (500 ms) after each request of it that may have written (read-your-writes).
+    pub replica_max_lag_ms: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -201,6 +208,8 @@ impl Default for DatabaseConfig {
         DatabaseConfig {
             url: "sqlite://data/rookery.db".into(),
             max_connections: 16,
+            replica_urls: Vec::new(),
+            replica_max_lag_ms: 1000,
         }
     }
 }
@@ -447,6 +456,22 @@ impl Config {
         anyhow::ensure!(
             f.retry_initial_seconds >= 1 && f.retry_initial_seconds <= 86_400,
             "federation.retry_initial_seconds must be from 1 to 86400"
+        );
+        let db = &self.database;
+        anyhow::ensure!(
+            db.replica_urls.is_empty()
+                || (db.url.starts_with("postgres:") || db.url.starts_with("postgresql:")),
+            "database.replica_urls needs a PostgreSQL database.url"
+        );
+        anyhow::ensure!(
+            db.replica_urls
+                .iter()
+                .all(|u| u.starts_with("postgres:") || u.starts_with("postgresql:")),
+            "database.replica_urls must each start with postgres://"
+        );
+        anyhow::ensure!(
+            (1..=3_600_000).contains(&db.replica_max_lag_ms),
+            "database.replica_max_lag_ms must be from 1 to 3600000 (an hour)"
         );
         Ok(())
     }

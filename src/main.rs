@@ -292,7 +292,9 @@ async fn main() -> anyhow::Result<()> {
             // What the command publishes (an announcement) reaches the nodes' streams.
             // ... and what it changes (a disabled account, say) leaves the nodes' caches at once.
             let relay = match &state.db {
-                rookery::storage::Db::Postgres(pool, _) if state.config.federation.shared_queue => {
+                rookery::storage::Db::Postgres(pool, ..)
+                    if state.config.federation.shared_queue =>
+                {
                     let node = rookery::jobs::node_id();
                     let _changes = rookery::realtime::cluster::forward_changes(pool.clone(), node);
                     Some(rookery::realtime::cluster::start_sending(

@@ -31,7 +31,7 @@ pub fn log_panics() {
 
 /// Connects to the configured database and applies pending migrations.
 pub async fn open_db(cfg: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&cfg.database.url, cfg.database.max_connections).await?;
+    let db = Db::connect_with(&cfg.database).await?;
     db.migrate().await?;
     Ok(db)
 }
@@ -82,13 +82,17 @@ pub async fn serve_as(
             pruning.sign_in_limiter.prune();
             pruning.limits.prune();
             crate::service::rate_limit::prune_shared(&pruning).await;
+            crate::service::reads::prune(&pruning).await;
         }
     });
     let db = state.db.clone();
     // Several nodes: streaming events cross them through PostgreSQL (docs/DEPLOY.md).
     let mut relays = match &db {
-        Db::Postgres(pool, _) if state.config.federation.shared_queue => {
+        Db::Postgres(pool, ..) if state.config.federation.shared_queue => {
             let node = crate::jobs::node_id();
+            crate::jobs::before_finish(Box::new(|| {
+                Box::pin(crate::realtime::cluster::flushed(Duration::from_secs(2)))
+            }));
             let mut tasks = crate::realtime::cluster::start(&state.hub, pool.clone(), node);
             tasks.push(crate::realtime::cluster::forward_changes(
                 pool.clone(),

@@ -91,3 +91,45 @@ pub async fn record_metrics(req: Request, next: Next) -> Response {
     );
     res
 }
+
+/// Read replicas (`database.replica_urls`): `GET`/`HEAD` API requests read timelines, accounts and
+/// statuses from a replica; any other request carrying a credential records, before it is
+/// answered, that its session may have written, so its next reads stay on the primary on every
+/// node (installed only when replicas are configured).
+pub async fn route_reads(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let credential = crate::http::extract::auth::bearer_token(&parts)
+        .or_else(|| crate::http::cookies::get(&parts.headers, crate::http::cookies::SESSION));
+    let method = parts.method.clone();
+    let api = parts.uri.path().starts_with("/api/");
+    let req = Request::from_parts(parts, body);
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        if api {
+            return crate::service::reads::reading(&state, credential.as_deref(), next.run(req))
+                .await;
+        }
+        return next.run(req).await;
+    }
+    let res = next.run(req).await;
+    if let Some(c) = credential
+        && method != axum::http::Method::OPTIONS
+    {
+        crate::service::reads::fence(&state, &c).await;
+    }
+    res
+}
+
+/// Several nodes (`federation.shared_queue` on PostgreSQL): a request that may write is answered
+/// only once the streaming events and cache changes it caused have gone to the other nodes (at
+/// most 2 s), so a node killed right after answering has lost none of them.
+pub async fn flush_to_nodes(req: Request, next: Next) -> Response {
+    let writes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let res = next.run(req).await;
+    if writes {
+        crate::realtime::cluster::flushed(std::time::Duration::from_secs(2)).await;
+    }
+    res
+}

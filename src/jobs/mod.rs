@@ -27,6 +27,19 @@ pub const HEARTBEAT: Duration = Duration::from_secs(20);
 /// How often an idle worker looks for due jobs when nothing wakes it.
 const POLL: Duration = Duration::from_secs(2);
 
+/// What a finished job waits for before it is deleted; see [`before_finish`].
+pub type BeforeFinish =
+    Box<dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+static BEFORE_FINISH: OnceLock<BeforeFinish> = OnceLock::new();
+
+/// Sets, once per process, what every job that is done waits for before its row is deleted: with
+/// several nodes, that its streaming events went to the other nodes (`realtime::cluster::flushed`,
+/// set by `server`, since this layer does not name `realtime`).
+pub fn before_finish(flush: BeforeFinish) {
+    let _ = BEFORE_FINISH.set(flush);
+}
+
 /// This process's name in claims and leases: its PID and a random part, unique across nodes.
 pub fn node_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
@@ -184,7 +197,14 @@ pub async fn run_worker<H, F, G, GF>(
                 let outcome = handler(job.clone()).await;
                 heartbeat.abort();
                 let result = match outcome {
-                    Outcome::Done => finish(&db, id).await,
+                    Outcome::Done => {
+                        // What the job published reaches the other nodes before it counts as
+                        // done: a node killed now leaves the job to run again, not lost events.
+                        if let Some(flush) = BEFORE_FINISH.get() {
+                            flush().await;
+                        }
+                        finish(&db, id).await
+                    }
                     Outcome::Retry(error) if attempts >= max_attempts => {
                         tracing::warn!(kind, job = id, %error, "job given up");
                         on_give_up(job, error).await;

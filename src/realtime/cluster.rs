@@ -134,6 +134,7 @@ pub fn forward_changes(pool: PgPool, node: &'static str) -> tokio::task::JoinHan
                 tracing::warn!(error = %e, "could not send cache changes to the other nodes");
             }
             SENT.fetch_add(taken, Ordering::SeqCst);
+            FLUSHED.notify_waiters();
         }
     })
 }
@@ -169,8 +170,38 @@ async fn send(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Arc<Event>>, node: &
         if let Err(e) = send_one(&pool, &event, node).await {
             tracing::warn!(error = %e, event = event.event, "could not send an event to the other nodes");
         }
+        EVENTS_SENT.fetch_add(1, Ordering::SeqCst);
+        FLUSHED.notify_waiters();
     }
 }
+
+/// Events handed to the sending task ([`Hub::publish`]), and those it has sent (or failed to).
+pub(super) static EVENTS_QUEUED: AtomicU64 = AtomicU64::new(0);
+static EVENTS_SENT: AtomicU64 = AtomicU64::new(0);
+
+/// Waits (at most `limit`) until every event published and every cache change made so far by
+/// this process has gone to the other nodes. A write request and a job wait for it before they
+/// answer or finish, so a node killed right after cannot lose what it committed and reported done.
+pub async fn flushed(limit: std::time::Duration) {
+    let events = EVENTS_QUEUED.load(Ordering::SeqCst);
+    let changes = QUEUED.load(Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let notified = FLUSHED.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if EVENTS_SENT.load(Ordering::SeqCst) >= events && SENT.load(Ordering::SeqCst) >= changes {
+            return;
+        }
+        if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Woken each time the sending tasks have sent something.
+static FLUSHED: std::sync::LazyLock<tokio::sync::Notify> =
+    std::sync::LazyLock::new(tokio::sync::Notify::new);
 
 async fn send_one(pool: &PgPool, event: &Event, node: &str) -> anyhow::Result<()> {
     let wire = Wire {

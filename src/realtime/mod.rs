@@ -77,6 +77,7 @@ impl Hub {
     pub fn publish(&self, event: Event) {
         let event = Arc::new(event);
         if let Some(out) = self.outbox.lock().ok().as_deref().and_then(Option::as_ref) {
+            cluster::EVENTS_QUEUED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let _ = out.send(event.clone());
         }
         let _ = self.tx.send(event);

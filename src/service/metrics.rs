@@ -86,6 +86,21 @@ pub async fn render(state: &AppState) -> AppResult<String> {
     metrics::gauge!("rookery_db_pool_connections", "state" => "open").set(open as f64);
     metrics::gauge!("rookery_db_pool_connections", "state" => "idle").set(idle as f64);
     metrics::gauge!("rookery_db_pool_connections", "state" => "max").set(max as f64);
+    if let Some(replicas) = state.db.replicas() {
+        for r in replicas.states() {
+            let lag = if r.lag_ms == u64::MAX {
+                f64::INFINITY
+            } else {
+                r.lag_ms as f64
+            };
+            metrics::gauge!("rookery_db_replica_lag_ms", "replica" => r.label.clone()).set(lag);
+            metrics::gauge!("rookery_db_replica_usable", "replica" => r.label.clone())
+                .set(if r.usable { 1.0 } else { 0.0 });
+            metrics::counter!("rookery_db_scoped_reads_total", "to" => r.label).absolute(r.reads);
+        }
+        metrics::counter!("rookery_db_scoped_reads_total", "to" => "primary")
+            .absolute(replicas.primary_reads());
+    }
     handle.run_upkeep();
     Ok(handle.render())
 }

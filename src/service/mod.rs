@@ -36,6 +36,7 @@ pub mod polls;
 pub mod push;
 pub mod quotes;
 pub mod rate_limit;
+pub mod reads;
 pub mod recovery;
 pub mod relationships;
 pub mod render;

@@ -63,8 +63,12 @@ fn slot(key: i64) -> usize {
 }
 
 /// The generation now; read it before reading what is to be cached, and keep it with the entry.
+///
+/// Inside a scope that may read a replica it is the generation of a window ago (see
+/// [`super::replicas`]), so what the replica has not replayed yet cannot be kept as current.
 pub fn generation() -> u64 {
-    CLOCK.load(Ordering::SeqCst)
+    let now = CLOCK.load(Ordering::SeqCst);
+    super::replicas::lookback_generation().map_or(now, |then| then.min(now))
 }
 
 /// True while an entry of `kind` read at generation `read_at` is still current: no whole-kind

@@ -29,7 +29,8 @@ pub enum Backend<S, P> {
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool, Arc<SqliteWriter>),
-    Postgres(PgPool, Arc<Queue>),
+    /// The primary's pool, its write queue, and its read replicas if any.
+    Postgres(PgPool, Arc<Queue>, Option<Arc<super::replicas::Replicas>>),
 }
 
 /// SQLite's writer: the one connection for transactions, and the queue of [`Db::write`].
@@ -113,10 +114,47 @@ impl Db {
             Ok(Db::Postgres(
                 pool.clone(),
                 Queue::new(Target::postgres(pool)),
+                None,
             ))
         } else {
             anyhow::bail!("database.url must start with sqlite:// or postgres:// (got {url:?})")
         }
+    }
+
+    /// [`Db::connect`] to `database.url`, with the read replicas of `database.replica_urls` (their
+    /// lag checked by a background task from now on; see [`super::replicas`]).
+    ///
+    /// Errors: as [`Db::connect`], or a replica URL that does not parse.
+    pub async fn connect_with(cfg: &crate::config::DatabaseConfig) -> anyhow::Result<Db> {
+        let db = Db::connect(&cfg.url, cfg.max_connections).await?;
+        match db {
+            Db::Postgres(pool, queue, _) if !cfg.replica_urls.is_empty() => {
+                let replicas = super::replicas::Replicas::new(
+                    &cfg.replica_urls,
+                    cfg.max_connections,
+                    Duration::from_millis(cfg.replica_max_lag_ms),
+                    &queue,
+                )?;
+                super::replicas::spawn_monitor(pool.clone(), replicas.clone());
+                Ok(Db::Postgres(pool, queue, Some(replicas)))
+            }
+            db => Ok(db),
+        }
+    }
+
+    /// The read replicas, when configured.
+    pub fn replicas(&self) -> Option<&Arc<super::replicas::Replicas>> {
+        match self {
+            Db::Postgres(_, _, r) => r.as_ref(),
+            Db::Sqlite(..) => None,
+        }
+    }
+
+    /// Where a read of timelines, accounts or statuses goes: a replica inside a
+    /// [`super::replicas::reading`] scope when one is close enough and the session has not just
+    /// written, else this `Db` (the primary).
+    pub async fn reader(&self) -> &Db {
+        super::replicas::route(self).await
     }
 
     /// Applies pending migrations from `migrations/sqlite` or `migrations/postgres`.
@@ -127,7 +165,7 @@ impl Db {
                     .run(&mut *p.acquire().await?)
                     .await?
             }
-            Db::Postgres(p, _) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Db::Postgres(p, ..) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
     }
@@ -138,7 +176,10 @@ impl Db {
             Db::Sqlite(_, writer) => {
                 Tx::Sqlite(SqliteTx::begin(&writer.conn).await?, Default::default())
             }
-            Db::Postgres(p, _) => Tx::Postgres(p.begin().await?, Default::default()),
+            Db::Postgres(p, ..) => {
+                super::replicas::wrote();
+                Tx::Postgres(p.begin().await?, Default::default())
+            }
         })
     }
 
@@ -151,6 +192,7 @@ impl Db {
     /// The work is done even if the caller stops waiting. A panic in `work` is resumed in the
     /// caller.
     pub async fn write<W: Write>(&self, work: W) -> Result<W::Output, W::Error> {
+        super::replicas::wrote();
         self.queue().write(work).await
     }
 
@@ -167,7 +209,7 @@ impl Db {
     fn queue(&self) -> &Arc<Queue> {
         match self {
             Db::Sqlite(_, writer) => &writer.queue,
-            Db::Postgres(_, queue) => queue,
+            Db::Postgres(_, queue, _) => queue,
         }
     }
 
@@ -186,7 +228,7 @@ impl Db {
                 .fetch_one(p)
                 .await?,
             ),
-            Db::Postgres(p, _) => (
+            Db::Postgres(p, ..) => (
                 sqlx::migrate!("./migrations/postgres"),
                 sqlx::query_scalar(
                     "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
@@ -203,7 +245,7 @@ impl Db {
     pub fn pool_usage(&self) -> (usize, usize, usize) {
         match self {
             Db::Sqlite(p, _) => p.usage(),
-            Db::Postgres(p, _) => (
+            Db::Postgres(p, ..) => (
                 p.size() as usize,
                 p.num_idle(),
                 p.options().get_max_connections() as usize,
@@ -218,7 +260,7 @@ impl Db {
     pub fn backend(&self) -> Backend<&SqlitePool, &PgPool> {
         match self {
             Db::Sqlite(p, _) => Backend::Sqlite(p),
-            Db::Postgres(p, _) => Backend::Postgres(p),
+            Db::Postgres(p, ..) => Backend::Postgres(p),
         }
     }
 
@@ -236,7 +278,12 @@ impl Db {
                 writer.conn.close().await;
                 p.close().await
             }
-            Db::Postgres(p, _) => p.close().await,
+            Db::Postgres(p, _, replicas) => {
+                for r in replicas.iter() {
+                    r.close().await;
+                }
+                p.close().await
+            }
         }
     }
 }

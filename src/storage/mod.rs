@@ -29,6 +29,7 @@ pub mod push;
 pub mod quotes;
 pub mod rate_limits;
 pub mod relationships;
+pub mod replicas;
 pub mod reports;
 pub mod scheduled_statuses;
 pub mod settings;

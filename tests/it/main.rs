@@ -13,6 +13,7 @@ mod cards;
 mod cli;
 mod client_table;
 mod clients;
+mod cluster;
 mod config;
 mod conversations;
 mod discovery;

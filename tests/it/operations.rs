@@ -292,7 +292,7 @@ async fn singletons_run_once_per_interval(app: crate::support::TestApp) {
 
 crate::both_backends!(singletons_run_once_per_interval);
 
-async fn ws_connect(base: &str, stream: &str, token: &str) -> crate::streaming::Ws {
+pub(crate) async fn ws_connect(base: &str, stream: &str, token: &str) -> crate::streaming::Ws {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req = format!(
         "{}/api/v1/streaming?stream={stream}",
@@ -309,7 +309,7 @@ async fn ws_connect(base: &str, stream: &str, token: &str) -> crate::streaming::
     ws
 }
 
-async fn password_token(base: &str, user: &str) -> String {
+pub(crate) async fn password_token(base: &str, user: &str) -> String {
     let http = reqwest::Client::new();
     let app: Value = http.post(format!("{base}/api/v1/apps")).json(&json!({"client_name": "ops", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"})).send().await.unwrap().json().await.unwrap();
     let tok: Value = http.post(format!("{base}/oauth/token")).json(&json!({"grant_type": "password", "client_id": app["client_id"], "client_secret": app["client_secret"], "username": user, "password": "a long password", "scope": "read write"})).send().await.unwrap().json().await.unwrap();

@@ -110,6 +110,19 @@ pub fn ops_router(state: AppState) -> Router {
 /// `routes` under the layers every response passes.
 fn finish(routes: Router<AppState>, state: AppState) -> Router {
     let csp = page_policy(&state);
+    let routes = if crate::service::reads::enabled(&state) {
+        routes.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::ops::route_reads,
+        ))
+    } else {
+        routes
+    };
+    let routes = if state.clustered() {
+        routes.route_layer(axum::middleware::from_fn(crate::http::ops::flush_to_nodes))
+    } else {
+        routes
+    };
     let routes = if crate::service::metrics::enabled(&state) {
         crate::service::metrics::install();
         routes.route_layer(axum::middleware::from_fn(crate::http::ops::record_metrics))

@@ -83,6 +83,7 @@ pub fn qualified_account_columns() -> String {
 }
 
 pub async fn find_account(db: &Db, id: i64) -> sqlx::Result<Option<AccountRow>> {
+    let db = db.reader().await;
     let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
 }
@@ -92,6 +93,7 @@ pub async fn find_local_account_by_username(
     db: &Db,
     username: &str,
 ) -> sqlx::Result<Option<AccountRow>> {
+    let db = db.reader().await;
     let sql = format!(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE lower(username) = lower($1) AND domain IS NULL"
     );
@@ -104,6 +106,7 @@ pub async fn find_account_by_acct(
     username: &str,
     domain: Option<&str>,
 ) -> sqlx::Result<Option<AccountRow>> {
+    let db = db.reader().await;
     let sql = format!(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts \
          WHERE lower(username) = lower($1) AND coalesce(lower(domain), '') = lower($2)"
@@ -114,6 +117,7 @@ pub async fn find_account_by_acct(
 
 /// Accounts whose ID is in `ids`, in no particular order.
 pub async fn find_accounts(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<AccountRow>> {
+    let db = db.reader().await;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -209,6 +213,7 @@ pub struct AccountWithStats {
 
 /// Accounts whose ID is in `ids`, with their counters, in one query.
 pub async fn find_accounts_with_stats(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<AccountWithStats>> {
+    let db = db.reader().await;
     if ids.is_empty() {
         return Ok(Vec::new());
     }

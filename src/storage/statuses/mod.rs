@@ -124,12 +124,14 @@ pub async fn ids_of_account(db: &Db, account_id: i64, limit: i64) -> sqlx::Resul
 }
 
 pub async fn find(db: &Db, id: i64) -> sqlx::Result<Option<StatusRow>> {
+    let db = db.reader().await;
     let sql = format!("SELECT {COLUMNS} FROM statuses s WHERE s.id = $1");
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)
 }
 
 /// The status if `viewer` may see it and neither side blocks the other.
 pub async fn find_visible(db: &Db, id: i64, viewer: i64) -> sqlx::Result<Option<StatusRow>> {
+    let db = db.reader().await;
     let mut args = Args::default();
     let idp = args.add(id);
     let v = args.add(viewer);
@@ -143,6 +145,7 @@ pub async fn find_visible(db: &Db, id: i64, viewer: i64) -> sqlx::Result<Option<
 
 /// Statuses with these IDs (any order).
 pub async fn find_many(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<StatusRow>> {
+    let db = db.reader().await;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -155,6 +158,7 @@ pub async fn find_many(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<StatusRow>> {
 /// Those of the statuses with these IDs that `viewer` may see, with the rule of [`find_visible`]
 /// (any order).
 pub async fn find_many_visible(db: &Db, ids: &[i64], viewer: i64) -> sqlx::Result<Vec<StatusRow>> {
+    let db = db.reader().await;
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -37,6 +37,7 @@ where
         + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
 {
+    let db = db.reader().await;
     let (cond, tail) = page.sql(id_col, &mut args);
     let sql = format!("SELECT {columns} FROM {from_where} AND {cond} {tail}");
     let rows: Vec<R> = on_db!(db, c => bind_args!(sqlx::query_as(AssertSqlSafe(sql.as_str())), args).fetch_all(c).await)?;
@@ -126,6 +127,7 @@ where
         + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
 {
+    let db = db.reader().await;
     let mut args = Args::default();
     let v = args.add(viewer);
     let now = args.add(Utc::now());
@@ -500,6 +502,7 @@ pub async fn descendants(
     viewer: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<StatusRow>> {
+    let db = db.reader().await;
     let mut args = Args::default();
     let root = args.add(id);
     let v = args.add(viewer);

@@ -149,6 +149,7 @@ pub struct StatusFacts {
 /// viewer did (skipped for anonymous viewers). Two small queries measured faster on SQLite than
 /// one UNION of all seven parts.
 pub async fn facts_of(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<StatusFacts> {
+    let db = db.reader().await;
     let (mentions, tags) = links_of(db, status_ids).await?;
     Ok(StatusFacts {
         mentions,
@@ -163,6 +164,7 @@ pub async fn links_of(
     db: &Db,
     status_ids: &[i64],
 ) -> sqlx::Result<(Vec<(i64, i64)>, Vec<(i64, String)>)> {
+    let db = db.reader().await;
     let (mut mentions, mut tags) = (Vec::new(), Vec::new());
     if status_ids.is_empty() {
         return Ok((mentions, tags));
@@ -189,6 +191,7 @@ pub async fn links_of(
 /// What `viewer` did with these statuses (favourited, boosted, bookmarked, pinned) and which
 /// conversations it muted; empty for anonymous viewers. One query.
 pub async fn viewer_state(db: &Db, viewer: i64, status_ids: &[i64]) -> sqlx::Result<ViewerState> {
+    let db = db.reader().await;
     let mut state = ViewerState::default();
     if viewer == ANONYMOUS || status_ids.is_empty() {
         return Ok(state);
