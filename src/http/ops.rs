@@ -93,8 +93,8 @@ pub async fn record_metrics(req: Request, next: Next) -> Response {
 }
 
 /// Read replicas (`database.replica_urls`): `GET`/`HEAD` API requests read timelines, accounts and
-/// statuses from a replica; any other request carrying a credential records, before it is
-/// answered, that its session may have written, so its next reads stay on the primary on every
+/// statuses from a replica; any other request carrying a credential and answered with success
+/// records, before it is answered, that its session may have written, so its next reads stay on the primary on every
 /// node (installed only when replicas are configured).
 pub async fn route_reads(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
@@ -111,8 +111,11 @@ pub async fn route_reads(State(state): State<AppState>, req: Request, next: Next
         return next.run(req).await;
     }
     let res = next.run(req).await;
+    // Only an answered write fences: a refused one wrote nothing, and a made-up token must not
+    // add rows.
     if let Some(c) = credential
         && method != axum::http::Method::OPTIONS
+        && res.status().is_success()
     {
         crate::service::reads::fence(&state, &c).await;
     }

@@ -9,7 +9,7 @@
 //!   replica's replayed position with those samples; a replica further behind than
 //!   `database.replica_max_lag_ms`, or not answering, is skipped until it catches up.
 //! - Read-your-writes, per client session as Mastodon's replica support does: a request that may
-//!   write (any method but `GET`, `HEAD`, `OPTIONS`) records its session (a hash of its token or
+//!   write (any method but `GET`, `HEAD`, `OPTIONS`) and succeeds records its session (a hash of its token or
 //!   session cookie) in `replica_fences` on the primary before it answers ([`fence`]); that
 //!   session's reads then stay on the primary for [`Replicas::window`], on whichever node they
 //!   arrive. Inside a scope, a transaction or queued write sends the rest of the request's reads to
@@ -287,6 +287,8 @@ struct Scope {
     replicas: Arc<Replicas>,
     session: Option<i64>,
     choice: Cell<Choice>,
+    /// [`Replicas::generation_before`], read once per scope (the caches ask on every lookup).
+    lookback: Cell<Option<u64>>,
 }
 
 tokio::task_local! {
@@ -306,6 +308,7 @@ pub async fn reading<F: Future>(db: &Db, session: Option<i64>, work: F) -> F::Ou
                 replicas: replicas.clone(),
                 session,
                 choice: Cell::new(Choice::Undecided),
+                lookback: Cell::new(None),
             },
             work,
         )
@@ -337,14 +340,14 @@ pub(super) async fn route(db: &Db) -> &Db {
                     Choice::Primary
                 }
             };
-            let _ = SCOPE.try_with(|s| {
-                // A write while the fence was read decided for the primary already.
-                if matches!(s.choice.get(), Choice::Undecided) {
-                    s.choice.set(choice)
-                }
-            });
             SCOPE
-                .try_with(|s| s.choice.get())
+                .try_with(|s| {
+                    // A write while the fence was read decided for the primary already.
+                    if matches!(s.choice.get(), Choice::Undecided) {
+                        s.choice.set(choice)
+                    }
+                    s.choice.get()
+                })
                 .unwrap_or(Choice::Primary)
         }
         c => c,
@@ -381,7 +384,15 @@ pub(super) fn wrote() {
 pub(super) fn lookback_generation() -> Option<u64> {
     SCOPE
         .try_with(|s| {
-            (!matches!(s.choice.get(), Choice::Primary)).then(|| s.replicas.generation_before())
+            if matches!(s.choice.get(), Choice::Primary) {
+                return None;
+            }
+            let g = s
+                .lookback
+                .get()
+                .unwrap_or_else(|| s.replicas.generation_before());
+            s.lookback.set(Some(g));
+            Some(g)
         })
         .ok()
         .flatten()
