@@ -309,7 +309,7 @@ async fn main() -> anyhow::Result<()> {
             state.hub.disconnect();
             if let Some(relay) = relay {
                 let _ = relay.await;
-                rookery::realtime::cluster::changes_sent(std::time::Duration::from_secs(5)).await;
+                rookery::realtime::cluster::flushed(std::time::Duration::from_secs(5)).await;
             }
             state.db.close().await;
             result

@@ -143,17 +143,6 @@ pub fn forward_changes(pool: PgPool, node: &'static str) -> tokio::task::JoinHan
 static QUEUED: AtomicU64 = AtomicU64::new(0);
 static SENT: AtomicU64 = AtomicU64::new(0);
 
-/// Waits (at most `limit`) until every change made so far has gone to the other nodes: a
-/// command-line process calls it before exiting.
-pub async fn changes_sent(limit: std::time::Duration) {
-    let deadline = tokio::time::Instant::now() + limit;
-    while SENT.load(Ordering::SeqCst) < QUEUED.load(Ordering::SeqCst)
-        && tokio::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-}
-
 /// Sends what `hub` publishes to the other nodes, without listening (a command-line process:
 /// `rookery admin announcement create`). The task ends after [`Hub::disconnect`], once its queue
 /// is sent.
@@ -181,7 +170,8 @@ static EVENTS_SENT: AtomicU64 = AtomicU64::new(0);
 
 /// Waits (at most `limit`) until every event published and every cache change made so far by
 /// this process has gone to the other nodes. A write request and a job wait for it before they
-/// answer or finish, so a node killed right after cannot lose what it committed and reported done.
+/// answer or finish, and a command-line process before it exits, so a node killed right after
+/// cannot lose what it committed and reported done.
 pub async fn flushed(limit: std::time::Duration) {
     let events = EVENTS_QUEUED.load(Ordering::SeqCst);
     let changes = QUEUED.load(Ordering::SeqCst);

@@ -5,13 +5,13 @@
 //! (`tests/clients/mastodon_py_cluster.py`); then a peer instance federates with it while nodes
 //! are killed with SIGKILL.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::federation::eventually;
-use crate::support::binary::{Server, free_port, run_cli, start_node};
+use crate::support::binary::{Server, create_account, free_port, start_node};
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -19,42 +19,19 @@ fn env(name: &str) -> String {
     })
 }
 
-/// nginx in the foreground, one process: `proxy` balances over both web nodes, `pinned[i]` always
-/// reaches web node `i`. The same configuration as docs/DEPLOY.md's example, on loopback.
+/// nginx: `proxy` balances over both web nodes, `pinned[i]` always reaches web node `i`. The
+/// same configuration as docs/DEPLOY.md's example, on loopback.
 struct Balancer {
-    child: Child,
     proxy: u16,
     pinned: [u16; 2],
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Balancer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _nginx: crate::support::nginx::Nginx,
 }
 
 async fn balancer(web: [u16; 2]) -> Balancer {
-    let dir = tempfile::tempdir().unwrap();
     let (proxy, p1, p2) = (free_port(), free_port(), free_port());
-    let d = dir.path().display();
     let [w1, w2] = web;
-    let conf = format!(
-        r#"daemon off;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 512; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/body;
-  proxy_temp_path {d}/proxy;
-  fastcgi_temp_path {d}/fastcgi;
-  uwsgi_temp_path {d}/uwsgi;
-  scgi_temp_path {d}/scgi;
-  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    let http = format!(
+        r#"  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
   upstream rookery_web {{
     server 127.0.0.1:{w1} max_fails=1 fail_timeout=5s;
     server 127.0.0.1:{w2} max_fails=1 fail_timeout=5s;
@@ -71,62 +48,13 @@ http {{
   proxy_next_upstream error timeout http_502 http_503;
   server {{ listen 127.0.0.1:{proxy}; location / {{ proxy_pass http://rookery_web; }} }}
   server {{ listen 127.0.0.1:{p1}; location / {{ proxy_pass http://127.0.0.1:{w1}; }} }}
-  server {{ listen 127.0.0.1:{p2}; location / {{ proxy_pass http://127.0.0.1:{w2}; }} }}
-}}
-"#
+  server {{ listen 127.0.0.1:{p2}; location / {{ proxy_pass http://127.0.0.1:{w2}; }} }}"#
     );
-    let path = dir.path().join("nginx.conf");
-    std::fs::write(&path, conf).unwrap();
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("nginx is needed (scripts/test installs Debian's nginx)");
-    let child = Command::new(nginx)
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start nginx");
-    let b = Balancer {
-        child,
+    Balancer {
         proxy,
         pinned: [p1, p2],
-        dir,
-    };
-    let up = eventually(10, || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", proxy))
-            .await
-            .is_ok()
-    })
-    .await;
-    assert!(
-        up,
-        "nginx did not start: {}",
-        std::fs::read_to_string(b.dir.path().join("error.log")).unwrap_or_default()
-    );
-    b
-}
-
-/// A fresh database on the primary (the replica follows the whole primary).
-async fn fresh_database(primary: &str) -> String {
-    let name = format!(
-        "rookery_test_cluster_{}",
-        rookery::service::secrets::random_token()[..10]
-            .to_lowercase()
-            .replace(['-', '_'], "0")
-    );
-    let pool = sqlx::PgPool::connect(&format!("{primary}/postgres"))
-        .await
-        .expect("the cluster test's primary");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    name
+        _nginx: crate::support::nginx::start(&http, proxy).await,
+    }
 }
 
 /// One node's configuration: every node the same but for `bind`.
@@ -148,16 +76,9 @@ async fn post_json(url: &str, token: &str, body: Value) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// The JSON `GET url` answers for `token` (`null` when it is not JSON).
 async fn get_json(url: &str, token: &str) -> Value {
-    reqwest::Client::new()
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .unwrap_or(Value::Null)
+    crate::support::binary::get_json(url, Some(token)).await.1
 }
 
 fn kill(server: &mut Server) {
@@ -177,7 +98,9 @@ fn count_in_log(server: &Server, needle: &str) -> usize {
 async fn three_nodes_behind_nginx_as_one_instance() {
     let primary = env("ROOKERY_TEST_PG_PRIMARY");
     let replica = env("ROOKERY_TEST_PG_REPLICA");
-    let db = fresh_database(&primary).await;
+    // The replica follows the whole primary, so the new database is there too.
+    let primary_db = crate::support::fresh_pg_database_on(&primary).await;
+    let db = primary_db.rsplit('/').next().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let (w1, w2, wk) = (free_port(), free_port(), free_port());
     let lb = balancer([w1, w2]).await;
@@ -212,21 +135,7 @@ async fn three_nodes_behind_nginx_as_one_instance() {
         start_node(&dw, &cfgw, wk, "worker"),
     );
     for name in ["ava", "bob"] {
-        let (ok, _, err) = run_cli(
-            &cfg1,
-            &[
-                "admin",
-                "account",
-                "create",
-                "--username",
-                name,
-                "--email",
-                &format!("{name}@example.com"),
-                "--password",
-                "a long password",
-            ],
-        );
-        assert!(ok, "{err}");
+        create_account(&cfg1, name, "a long password");
     }
     let proxy = format!("http://127.0.0.1:{}", lb.proxy);
     let pinned = lb.pinned.map(|p| format!("http://127.0.0.1:{p}"));

@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::Backend;
-use crate::support::binary::{BIN, free_port, run_cli, start_node, start_server, write_config};
+use crate::support::binary::{
+    BIN, create_account, free_port, run_cli, start_node, start_server, write_config,
+};
 
 /// The configuration of a second node of the instance `cfg` describes (same database and
 /// domain), listening on `port` (`cfg` listens on `first_port`).
@@ -152,21 +154,7 @@ async fn web_and_worker_nodes_share_one_database() {
     }
 
     let web = start_node(dir.path(), &cfg, web_port, "web").await;
-    let (ok, _, err) = run_cli(
-        &cfg,
-        &[
-            "admin",
-            "account",
-            "create",
-            "--username",
-            "ava",
-            "--email",
-            "ava@example.com",
-            "--password",
-            "a long password",
-        ],
-    );
-    assert!(ok, "{err}");
+    create_account(&cfg, "ava", "a long password");
     let http = reqwest::Client::new();
     let token = password_token(&web.base, "ava").await;
     let form = reqwest::multipart::Form::new().part(
@@ -334,21 +322,7 @@ async fn streaming_events_cross_nodes() {
     let n1 = start_node(dir.path(), &cfg1, p1, "all").await;
     let n2 = start_node(dir.path(), &cfg2, p2, "web").await;
     for name in ["ava", "bob"] {
-        let (ok, _, err) = run_cli(
-            &cfg1,
-            &[
-                "admin",
-                "account",
-                "create",
-                "--username",
-                name,
-                "--email",
-                &format!("{name}@example.com"),
-                "--password",
-                "a long password",
-            ],
-        );
-        assert!(ok, "{err}");
+        create_account(&cfg1, name, "a long password");
     }
     let ava = password_token(&n1.base, "ava").await;
     let bob = password_token(&n2.base, "bob").await;

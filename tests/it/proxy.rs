@@ -5,78 +5,29 @@
 //! `X-Forwarded-For`.
 
 use std::net::IpAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use serde_json::json;
 
 use crate::support::binary::free_port;
 use crate::support::{Backend, TestApp};
 
-/// nginx in the foreground, one process, proxying 127.0.0.1:port to `upstream`; killed on drop.
+/// nginx proxying 127.0.0.1:port to `upstream`.
 struct Nginx {
-    child: Child,
     port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn nginx_binary() -> String {
-    ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(|p| p.to_string())
-        .expect("nginx is needed for this test (scripts/test installs Debian's nginx)")
+    _nginx: crate::support::nginx::Nginx,
 }
 
 async fn nginx(upstream: &str) -> Nginx {
-    let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let d = dir.path().display();
-    let conf = format!(
-        "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
-         error_log {d}/error.log;\nevents {{ worker_connections 64; }}\n\
-         http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
-           fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-           server {{\n    listen 127.0.0.1:{port};\n    location / {{\n\
+    let http = format!(
+        "  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n\
                proxy_pass http://{upstream};\n      proxy_set_header Host $http_host;\n\
-               proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }}\n  }}\n}}\n"
+               proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }}\n  }}"
     );
-    let path = dir.path().join("nginx.conf");
-    std::fs::write(&path, conf).unwrap();
-    let child = Command::new(nginx_binary())
-        .arg("-p")
-        .arg(dir.path())
-        .arg("-c")
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start nginx");
-    let n = Nginx {
-        child,
+    Nginx {
         port,
-        _dir: dir,
-    };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        _nginx: crate::support::nginx::start(&http, port).await,
     }
-    panic!(
-        "nginx did not start: {}",
-        std::fs::read_to_string(n._dir.path().join("error.log")).unwrap_or_default()
-    );
 }
 
 /// A client whose connections come from `from`.

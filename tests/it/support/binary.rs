@@ -66,6 +66,27 @@ pub fn run_cli(config: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// Creates the user `name` (e-mail `name@example.com`) with `password` through
+/// `rookery admin account create`; panics with the CLI's error if it fails.
+pub fn create_account(config: &Path, name: &str, password: &str) {
+    let email = format!("{name}@example.com");
+    let (ok, _, err) = run_cli(
+        config,
+        &[
+            "admin",
+            "account",
+            "create",
+            "--username",
+            name,
+            "--email",
+            &email,
+            "--password",
+            password,
+        ],
+    );
+    assert!(ok, "creating {name}: {err}");
+}
+
 /// Starts `rookery serve` with `config` and waits until it answers.
 pub async fn start_server(dir: &Path, config: &Path, port: u16) -> Server {
     start_node(dir, config, port, "all").await

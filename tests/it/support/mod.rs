@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 pub mod binary;
 pub mod browser;
 pub mod forms;
+pub mod nginx;
 pub mod s3;
 
 /// Which database a test runs on.
@@ -34,6 +35,12 @@ pub fn pg_server_url() -> String {
 /// Creates a new, empty PostgreSQL database and returns its URL. Databases are named
 /// `rookery_test_*`; `scripts/test` drops leftovers from earlier runs.
 pub async fn fresh_pg_database() -> String {
+    fresh_pg_database_on(&pg_server_url()).await
+}
+
+/// A new, empty database on the PostgreSQL server at `server` (`postgres://user@host:port`); its
+/// URL.
+pub async fn fresh_pg_database_on(server: &str) -> String {
     use sqlx::Connection;
     let name = format!(
         "rookery_test_{}",
@@ -41,7 +48,7 @@ pub async fn fresh_pg_database() -> String {
             .to_lowercase()
             .replace('-', "_")
     );
-    let admin_url = format!("{}/postgres", pg_server_url());
+    let admin_url = format!("{server}/postgres");
     let mut conn = sqlx::PgConnection::connect(&admin_url)
         .await
         .unwrap_or_else(|e| {
@@ -51,7 +58,7 @@ pub async fn fresh_pg_database() -> String {
         .execute(&mut conn)
         .await
         .expect("create test database");
-    format!("{}/{name}", pg_server_url())
+    format!("{server}/{name}")
 }
 
 /// A database URL of the requested kind under `dir`.
