@@ -178,16 +178,22 @@ async fn seed(db: &Db, o: &Opts, base: &str) -> String {
             name: "bench",
             website: None,
             redirect_uris: "urn:ietf:wg:oauth:2.0:oob",
-            scopes: "read",
+            scopes: "read write",
             client_id: "bench",
             client_secret_hash: "x",
         },
     )
     .await
     .unwrap();
-    let token = issue_token(db, app.id, Some(viewer + 1), Scopes::parse("read").unwrap())
-        .await
-        .unwrap();
+    // `write` too: the cluster workload posts as the viewer.
+    let token = issue_token(
+        db,
+        app.id,
+        Some(viewer + 1),
+        Scopes::parse("read write").unwrap(),
+    )
+    .await
+    .unwrap();
     eprintln!(
         "seeded {} accounts, {} statuses, {} follows in {:.1?}",
         o.accounts,

@@ -184,6 +184,10 @@ pub async fn flushed(limit: std::time::Duration) {
             return;
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
+            tracing::warn!(
+                waited_ms = limit.as_millis() as u64,
+                "events or cache changes still unsent to the other nodes; answering anyway"
+            );
             return;
         }
     }
@@ -244,7 +248,13 @@ async fn listen(hub: Hub, pool: PgPool, node: &'static str) {
 }
 
 async fn listen_until_error(hub: &Hub, pool: &PgPool, node: &str) -> anyhow::Result<()> {
-    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    // A connection of its own, not one of the pool's: a listener holds its connection for good,
+    // which would leave requests one connection fewer.
+    let own = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*pool.connect_options()).clone())
+        .await?;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
     listener.listen(CHANNEL).await?;
     loop {
         let n = listener.recv().await?;
