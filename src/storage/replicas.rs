@@ -6,7 +6,8 @@
 //!   a [`reading`] scope, which the HTTP layer opens around `GET` API requests; jobs, inbox
 //!   processing, transactions and every other statement use the primary.
 //! - Lag: a task per node samples the primary's WAL position every [`CHECK`] and compares each
-//!   replica's replayed position with those samples; a replica further behind than
+//!   replica's replayed position with those samples (and the age of its last replayed
+//!   transaction, see `lag_of`); a replica further behind than
 //!   `database.replica_max_lag_ms`, or not answering, is skipped until it catches up.
 //! - Read-your-writes, per client session as Mastodon's replica support does: a request that may
 //!   write (any method but `GET`, `HEAD`, `OPTIONS`) and succeeds records its session (a hash of its token or
@@ -229,29 +230,45 @@ impl Replicas {
         }
     }
 
-    /// How far `m` is behind: `now` minus when the primary was last at a position the replica
-    /// has replayed; `None` when it does not answer or is behind every sample kept.
+    /// How far `m` is behind, at most: the smaller of two bounds, `now` minus when the primary
+    /// was last sampled at a position the replica has replayed (exact while the primary is idle,
+    /// a sampling interval coarse under steady writes), and the age of the last transaction the
+    /// replica replayed (exact under steady writes, too large after an idle spell; it assumes
+    /// the two machines' clocks agree). `None` when it does not answer or is behind every sample
+    /// kept.
     async fn lag_of(&self, m: &Member, samples: &[Sample], now: Instant) -> Option<Duration> {
         let Db::Postgres(pool, ..) = &m.db else {
             return None;
         };
-        let answer: Result<sqlx::Result<(bool, Option<i64>)>, _> = tokio::time::timeout(
+        type Answer = (bool, Option<i64>, Option<f64>);
+        let answer: Result<sqlx::Result<Answer>, _> = tokio::time::timeout(
             CHECK * 2,
             sqlx::query_as(
-                "SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint",
+                "SELECT pg_is_in_recovery(), (pg_last_wal_replay_lsn() - '0/0'::pg_lsn)::bigint, \
+                 (EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()) \
+                 * 1000)::float8",
             )
             .fetch_one(pool),
         )
         .await;
         match answer {
             // Not in recovery: a primary (or a promoted replica) is never behind itself.
-            Ok(Ok((false, _))) => Some(Duration::ZERO),
-            Ok(Ok((true, Some(replayed)))) => samples
-                .iter()
-                .rev()
-                .find(|s| s.lsn <= replayed)
-                .map(|s| now.saturating_duration_since(s.at)),
-            Ok(Ok((true, None))) => None,
+            Ok(Ok((false, _, _))) => Some(Duration::ZERO),
+            Ok(Ok((true, Some(replayed), replay_age_ms))) => {
+                let by_samples = samples
+                    .iter()
+                    .rev()
+                    .find(|s| s.lsn <= replayed)
+                    .map(|s| now.saturating_duration_since(s.at));
+                let by_replay = replay_age_ms
+                    .filter(|ms| ms.is_finite())
+                    .map(|ms| Duration::from_secs_f64(ms.clamp(0.0, 86_400_000.0) / 1000.0));
+                match (by_samples, by_replay) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            Ok(Ok((true, None, _))) => None,
             Ok(Err(e)) => {
                 tracing::debug!(replica = %m.label, error = %e, "replica lag check failed");
                 None
