@@ -27,8 +27,9 @@
 //! shared rate limits, writes answered after their events went out), and with those plus the
 //! replica. Each way reads home and the local public timeline (`--clients`) for `--seconds`, then,
 //! once every way has been read twice, posts statuses (8 clients; posts grow the viewer's home, so
-//! they come after the reads); prints the figures, where the scoped reads went (`/metrics`), and
-//! the cost against the plain node (best of two rounds each).
+//! they come after the reads), first with no stream open, then with the poster's `user` stream
+//! open (server-sent events, as an app that posts has); prints the figures, where the scoped
+//! reads went (`/metrics`), and the cost against the plain node (best of two rounds each).
 //! `BENCH_ROOKERY_BIN` and `BENCH_SERVER_LOG` as in the federation bench.
 
 use std::process::{Command, Stdio};
@@ -596,6 +597,29 @@ mod cluster {
         summarize(all, errors, started.elapsed().as_secs_f64())
     }
 
+    /// Reads the server-sent events of `url` until `until`; returns how many `update`s came.
+    async fn count_updates(url: String, token: String, until: Instant) -> usize {
+        let Ok(mut resp) = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+        else {
+            return 0;
+        };
+        let (mut n, mut tail) = (0, String::new());
+        while let Ok(Ok(Some(chunk))) =
+            tokio::time::timeout_at(until.into(), resp.chunk()).await
+        {
+            tail.push_str(&String::from_utf8_lossy(&chunk));
+            n += tail.matches("event: update\n").count();
+            // Keep only what may start an unfinished line.
+            let cut = tail.rfind('\n').map_or(0, |i| i + 1);
+            tail.drain(..cut);
+        }
+        n
+    }
+
     /// The primary and replica: `ROOKERY_BENCH_PG_PRIMARY` and `ROOKERY_BENCH_PG_REPLICA`, else a
     /// pair made by `scripts/pg-pair` under `dir` (stopped by the caller).
     fn pair(dir: &std::path::Path) -> (String, String, Option<std::path::PathBuf>) {
@@ -673,9 +697,10 @@ mod cluster {
             "backend: postgres with one streaming replica ({} accounts, {} statuses, {} shorts; {} clients reading, 8 posting, {} s each)",
             o.accounts, o.statuses, o.shorts, o.clients, o.seconds
         );
-        // best[setup][measure]: home, public, posting; each the best of two rounds.
-        let mut best: Vec<[Option<Result>; 3]> =
-            (0..setups.len()).map(|_| [None, None, None]).collect();
+        // best[setup][measure]: home, public, posting, posting with a stream open; each the best
+        // of two rounds.
+        let mut best: Vec<[Option<Result>; 4]> =
+            (0..setups.len()).map(|_| [None, None, None, None]).collect();
         // Reads first, every setup twice in turn (the machine's own noise is larger than the
         // difference measured), then posting the same way: posts grow the viewer's home, so they
         // must not run between reads.
@@ -686,10 +711,20 @@ mod cluster {
                     let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
                     println!("round {} {label}:", round + 1);
                     let measured = if posting {
-                        vec![(
-                            2,
-                            post_load(&url("/api/v1/statuses"), &token, 8, o.seconds).await,
-                        )]
+                        let quiet =
+                            post_load(&url("/api/v1/statuses"), &token, 8, o.seconds).await;
+                        // The poster's app streaming its home, as a client that posts has open.
+                        let stream = tokio::spawn(count_updates(
+                            url("/api/v1/streaming/user"),
+                            token.clone(),
+                            Instant::now() + Duration::from_secs(o.seconds + 2),
+                        ));
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        let streamed =
+                            post_load(&url("/api/v1/statuses"), &token, 8, o.seconds).await;
+                        let updates = stream.await.unwrap();
+                        println!("    the stream received {updates} updates");
+                        vec![(2, quiet), (3, streamed)]
                     } else {
                         vec![
                             (
@@ -715,7 +750,7 @@ mod cluster {
                         ]
                     };
                     for (k, r) in measured {
-                        r.print(["home", "public local", "post status"][k]);
+                        r.print(["home", "public local", "post status", "post, streamed"][k]);
                         if best[i][k].as_ref().is_none_or(|b| r.rps > b.rps) {
                             best[i][k] = Some(r);
                         }
@@ -746,10 +781,11 @@ mod cluster {
         for (i, (label, _)) in setups.iter().enumerate().skip(1) {
             let cost = |k: usize| (rps(0, k) - rps(i, k)) / rps(0, k) * 100.0;
             println!(
-                "{label} against one node (best of 2): home {:+.1} %, public {:+.1} %, posting {:+.1} % fewer req/s",
+                "{label} against one node (best of 2): home {:+.1} %, public {:+.1} %, posting {:+.1} %, posting with a stream open {:+.1} % fewer req/s",
                 cost(0),
                 cost(1),
-                cost(2)
+                cost(2),
+                cost(3)
             );
         }
         if let Some(at) = made {

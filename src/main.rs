@@ -296,7 +296,6 @@ async fn main() -> anyhow::Result<()> {
                     if state.config.federation.shared_queue =>
                 {
                     let node = rookery::jobs::node_id();
-                    let _changes = rookery::realtime::cluster::forward_changes(pool.clone(), node);
                     Some(rookery::realtime::cluster::start_sending(
                         &state.hub,
                         pool.clone(),

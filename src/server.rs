@@ -93,12 +93,7 @@ pub async fn serve_as(
             crate::jobs::before_finish(Box::new(|| {
                 Box::pin(crate::realtime::cluster::flushed(Duration::from_secs(2)))
             }));
-            let mut tasks = crate::realtime::cluster::start(&state.hub, pool.clone(), node);
-            tasks.push(crate::realtime::cluster::forward_changes(
-                pool.clone(),
-                node,
-            ));
-            tasks
+            crate::realtime::cluster::start(&state.hub, pool.clone(), node)
         }
         _ => Vec::new(),
     };

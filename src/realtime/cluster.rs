@@ -1,10 +1,11 @@
 //! Streaming events between nodes (issue 28, DESIGN.md §5c): each node sends the events its
 //! services publish with PostgreSQL `NOTIFY` on one channel, and listens on it for the others'.
 //! One sending task per node keeps a node's events in order; each node hears each event once and
-//! skips its own. A payload over [`INLINE_MAX`] bytes goes by reference: the event is stored in
-//! `stream_events` and its ID notified. The same channel carries what writes changed
-//! ([`forward_changes`]), so every node's caches drop it at once. A listener that loses its connection reconnects (sqlx's
-//! `PgListener`); events sent meanwhile are not replayed.
+//! skips its own. What piles up while one notification is on its way goes in the next together,
+//! packed up to [`INLINE_MAX`] bytes per notification; an event larger than that goes by
+//! reference: it is stored in `stream_events` and its ID notified. The same channel carries what
+//! writes changed (`storage::changes`), so every node's caches drop it at once. A listener that
+//! loses its connection reconnects (sqlx's `PgListener`); events sent meanwhile are not replayed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,23 +40,36 @@ const NAMES: &[&str] = &[
     "rookery.typing",
 ];
 
-/// An event, or a batch of cache changes, on the wire.
-#[derive(Debug, Deserialize, Serialize)]
+/// One notification on the wire: what a node sent in one go — events in the order published,
+/// references to stored events, and cache changes. Built by hand in [`Pack`] (each event is
+/// serialized once), read with serde.
+#[derive(Debug, Deserialize)]
 struct Wire {
-    /// The sending node (`jobs::node_id`).
+    /// The sending node (`jobs::node_id`); always first on the wire, so a node skips its own
+    /// notifications without parsing them.
     node: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    event: Option<WireEvent>,
-    /// A stored event's ID, when it was too large to send.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    stored: Option<i64>,
+    /// The sending node's count of notifications (PostgreSQL drops a notification identical to
+    /// one sent earlier in the same transaction; this keeps every one distinct).
+    #[serde(default)]
+    #[allow(dead_code)]
+    seq: u64,
+    #[serde(default)]
+    events: Vec<WireItem>,
     /// What writes on the sending node changed (`storage::changes`): `[kind, key or null]`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     changes: Vec<(u8, Option<i64>)>,
 }
 
-/// Most changes sent in one notification (each about 25 bytes on the wire).
-const CHANGES_PER_MESSAGE: usize = 200;
+/// An event inline, or the ID of one stored in `stream_events` because it was too large.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+enum WireItem {
+    Inline(WireEvent),
+    Stored { stored: i64 },
+}
+
+/// Most items handed to the sending task that go out in one round trip.
+const BATCH_MAX: usize = 256;
 
 #[derive(Debug, Deserialize, Serialize)]
 struct WireEvent {
@@ -86,101 +100,84 @@ impl WireEvent {
     }
 }
 
-/// Connects `hub` to the other nodes on `pool`'s database: starts the sending and the listening
-/// task (both run until the process ends).
+/// What the sending task is handed: an event the hub published, a change a write made, or the
+/// end of a command-line process's sending.
+pub(super) enum Outgoing {
+    Event(Arc<Event>),
+    Change(u8, Option<i64>),
+    Close,
+}
+
+/// Connects `hub` to the other nodes on `pool`'s database: starts the sending task (events and
+/// cache changes) and the listening task (both run until the process ends).
 pub fn start(hub: &Hub, pool: PgPool, node: &'static str) -> Vec<tokio::task::JoinHandle<()>> {
     let mut tasks = vec![start_sending(hub, pool.clone(), node)];
     tasks.push(tokio::spawn(listen(hub.clone(), pool, node)));
     tasks
 }
 
-/// Sends what writes in this process change (`storage::changes`) to the other nodes, so their
-/// caches drop it at once rather than when it expires; changes that pile up go together, a few
-/// hundred per notification. Runs until the process ends (a command-line process's last changes
-/// go when it waits for the task).
-pub fn forward_changes(pool: PgPool, node: &'static str) -> tokio::task::JoinHandle<()> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<(u8, Option<i64>)>();
-    crate::storage::changes::forward_to(Box::new(move |kind, key| {
-        QUEUED.fetch_add(1, Ordering::SeqCst);
-        let _ = tx.send((kind, key));
-    }));
-    tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut changes = vec![first];
-            while changes.len() < CHANGES_PER_MESSAGE {
-                match rx.try_recv() {
-                    Ok(c) => changes.push(c),
-                    Err(_) => break,
-                }
-            }
-            let taken = changes.len() as u64;
-            changes.sort_unstable();
-            changes.dedup();
-            let wire = Wire {
-                node: node.to_string(),
-                event: None,
-                stored: None,
-                changes,
-            };
-            let sent = async {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(serde_json::to_string(&wire)?)
-                    .execute(&pool)
-                    .await?;
-                anyhow::Ok(())
-            };
-            if let Err(e) = sent.await {
-                tracing::warn!(error = %e, "could not send cache changes to the other nodes");
-            }
-            SENT.fetch_add(taken, Ordering::SeqCst);
-            FLUSHED.notify_waiters();
-        }
-    })
-}
-
-/// Changes handed to [`forward_changes`], and those it has sent (or failed to send).
+/// Items handed to the sending task, and those it has sent (or failed to send).
 static QUEUED: AtomicU64 = AtomicU64::new(0);
 static SENT: AtomicU64 = AtomicU64::new(0);
 
-/// Sends what `hub` publishes to the other nodes, without listening (a command-line process:
-/// `rookery admin announcement create`). The task ends after [`Hub::disconnect`], once its queue
-/// is sent.
+/// Counts an item handed to the sending task (the hub calls it for each event).
+pub(super) fn queued() {
+    QUEUED.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Sends what `hub` publishes and what this process's writes change (`storage::changes`) to the
+/// other nodes, without listening: one task, so the other nodes see them in order. Whatever has
+/// piled up while a notification was on its way goes in the next round trip together (at most
+/// [`BATCH_MAX`] items), packed a few kB per notification. After [`Hub::disconnect`] the task
+/// sends what is queued and ends (a command-line process waits for it before exiting).
 pub fn start_sending(hub: &Hub, pool: PgPool, node: &'static str) -> tokio::task::JoinHandle<()> {
     let (tx, rx) = mpsc::unbounded_channel();
+    let changes = tx.clone();
+    crate::storage::changes::forward_to(Box::new(move |kind, key| {
+        queued();
+        let _ = changes.send(Outgoing::Change(kind, key));
+    }));
     if let Ok(mut o) = hub.outbox.lock() {
         *o = Some(tx);
     }
     tokio::spawn(send(pool, rx, node))
 }
 
-async fn send(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Arc<Event>>, node: &'static str) {
-    while let Some(event) = rx.recv().await {
-        if let Err(e) = send_one(&pool, &event, node).await {
-            tracing::warn!(error = %e, event = event.event, "could not send an event to the other nodes");
+async fn send(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Outgoing>, node: &'static str) {
+    let mut seq = 0u64;
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH_MAX {
+            match rx.try_recv() {
+                Ok(o) => batch.push(o),
+                Err(_) => break,
+            }
         }
-        EVENTS_SENT.fetch_add(1, Ordering::SeqCst);
+        let taken = batch.len() as u64;
+        let closing = batch.iter().any(|o| matches!(o, Outgoing::Close));
+        if let Err(e) = send_batch(&pool, batch, node, &mut seq).await {
+            tracing::warn!(error = %e, items = taken, "could not send events or cache changes to the other nodes");
+        }
+        SENT.fetch_add(taken, Ordering::SeqCst);
         FLUSHED.notify_waiters();
+        if closing {
+            return;
+        }
     }
 }
-
-/// Events handed to the sending task ([`Hub::publish`]), and those it has sent (or failed to).
-pub(super) static EVENTS_QUEUED: AtomicU64 = AtomicU64::new(0);
-static EVENTS_SENT: AtomicU64 = AtomicU64::new(0);
 
 /// Waits (at most `limit`) until every event published and every cache change made so far by
 /// this process has gone to the other nodes. A write request and a job wait for it before they
 /// answer or finish, and a command-line process before it exits, so a node killed right after
 /// cannot lose what it committed and reported done.
 pub async fn flushed(limit: std::time::Duration) {
-    let events = EVENTS_QUEUED.load(Ordering::SeqCst);
-    let changes = QUEUED.load(Ordering::SeqCst);
+    let queued = QUEUED.load(Ordering::SeqCst);
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let notified = FLUSHED.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        if EVENTS_SENT.load(Ordering::SeqCst) >= events && SENT.load(Ordering::SeqCst) >= changes {
+        if SENT.load(Ordering::SeqCst) >= queued {
             return;
         }
         if tokio::time::timeout_at(deadline, notified).await.is_err() {
@@ -193,45 +190,132 @@ pub async fn flushed(limit: std::time::Duration) {
     }
 }
 
-/// Woken each time the sending tasks have sent something.
+/// Woken each time the sending task has sent something.
 static FLUSHED: std::sync::LazyLock<tokio::sync::Notify> =
     std::sync::LazyLock::new(tokio::sync::Notify::new);
 
-async fn send_one(pool: &PgPool, event: &Event, node: &str) -> anyhow::Result<()> {
-    let wire = Wire {
-        node: node.to_string(),
-        event: Some(WireEvent::of(event)),
-        stored: None,
-        changes: Vec::new(),
-    };
-    let mut text = serde_json::to_string(&wire)?;
-    if text.len() > INLINE_MAX {
-        let id = crate::storage::ids::new_id();
-        let body = serde_json::to_string(&WireEvent::of(event))?;
-        let now = chrono::Utc::now();
-        sqlx::query("INSERT INTO stream_events (id, body, created_at) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(body)
-            .bind(now)
-            .execute(pool)
-            .await?;
+/// A notification being filled: its events (already JSON) and changes, under [`INLINE_MAX`].
+struct Pack<'a> {
+    node: &'a str,
+    items: Vec<String>,
+    changes: Vec<(u8, Option<i64>)>,
+    /// Bytes so far, counting a margin for the frame.
+    size: usize,
+}
+
+impl<'a> Pack<'a> {
+    /// Room for the frame: `{"node":…,"seq":…,"events":[],"changes":[]}`.
+    const FRAME: usize = 120;
+    /// Bytes of one change on the wire, at most (`[5,-9223372036854775808],`).
+    const CHANGE: usize = 26;
+
+    fn new(node: &'a str) -> Pack<'a> {
+        Pack {
+            node,
+            items: Vec::new(),
+            changes: Vec::new(),
+            size: Self::FRAME + node.len(),
+        }
+    }
+
+    fn fits(&self, bytes: usize) -> bool {
+        self.size + bytes + 1 <= INLINE_MAX
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.changes.is_empty()
+    }
+
+    /// The notification's text, leaving the pack empty.
+    fn take(&mut self, seq: &mut u64) -> anyhow::Result<String> {
+        *seq += 1;
+        let mut changes = std::mem::take(&mut self.changes);
+        changes.sort_unstable();
+        changes.dedup();
+        let text = format!(
+            "{{\"node\":{},\"seq\":{seq},\"events\":[{}],\"changes\":{}}}",
+            serde_json::to_string(self.node)?,
+            self.items.join(","),
+            serde_json::to_string(&changes)?
+        );
+        self.items.clear();
+        self.size = Self::FRAME + self.node.len();
+        Ok(text)
+    }
+}
+
+/// Sends `batch` in one round trip: as few notifications as fit, in order; an event too large for
+/// one is stored and its ID sent in its place.
+async fn send_batch(
+    pool: &PgPool,
+    batch: Vec<Outgoing>,
+    node: &str,
+    seq: &mut u64,
+) -> anyhow::Result<()> {
+    let mut texts = Vec::new();
+    let mut pack = Pack::new(node);
+    let mut stored_any = false;
+    for item in batch {
+        match item {
+            Outgoing::Close => {}
+            Outgoing::Change(kind, key) => {
+                if !pack.fits(Pack::CHANGE) {
+                    texts.push(pack.take(seq)?);
+                }
+                pack.changes.push((kind, key));
+                pack.size += Pack::CHANGE;
+            }
+            Outgoing::Event(event) => {
+                let mut json = serde_json::to_string(&WireEvent::of(&event))?;
+                if !Pack::new(node).fits(json.len()) {
+                    let id = crate::storage::ids::new_id();
+                    sqlx::query(
+                        "INSERT INTO stream_events (id, body, created_at) VALUES ($1, $2, $3)",
+                    )
+                    .bind(id)
+                    .bind(&json)
+                    .bind(chrono::Utc::now())
+                    .execute(pool)
+                    .await?;
+                    stored_any = true;
+                    json = serde_json::to_string(&WireItem::Stored { stored: id })?;
+                }
+                if !pack.fits(json.len()) {
+                    texts.push(pack.take(seq)?);
+                }
+                pack.size += json.len() + 1;
+                pack.items.push(json);
+            }
+        }
+    }
+    if !pack.is_empty() {
+        texts.push(pack.take(seq)?);
+    }
+    if stored_any {
         // Old rows go with the new ones: the table holds a few minutes of large events.
         sqlx::query("DELETE FROM stream_events WHERE created_at < $1")
-            .bind(now - STORED_FOR)
+            .bind(chrono::Utc::now() - STORED_FOR)
             .execute(pool)
             .await?;
-        text = serde_json::to_string(&Wire {
-            node: node.to_string(),
-            event: None,
-            stored: Some(id),
-            changes: Vec::new(),
-        })?;
     }
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(text)
-        .execute(pool)
-        .await?;
+    match texts.len() {
+        0 => {}
+        1 => {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(&texts[0])
+                .execute(pool)
+                .await?;
+        }
+        // One statement, one transaction: delivered in this order (an array is unnested in order).
+        _ => {
+            sqlx::query("SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t")
+                .bind(CHANNEL)
+                .bind(&texts)
+                .execute(pool)
+                .await?;
+        }
+    }
     Ok(())
 }
 
@@ -256,8 +340,13 @@ async fn listen_until_error(hub: &Hub, pool: &PgPool, node: &str) -> anyhow::Res
         .await?;
     let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
     listener.listen(CHANNEL).await?;
+    // Every node hears its own notifications too: they are recognised by their first bytes.
+    let own_prefix = format!("{{\"node\":{},", serde_json::to_string(node)?);
     loop {
         let n = listener.recv().await?;
+        if n.payload().starts_with(&own_prefix) {
+            continue;
+        }
         let wire: Wire = match serde_json::from_str(n.payload()) {
             Ok(w) => w,
             Err(e) => {
@@ -273,23 +362,24 @@ async fn listen_until_error(hub: &Hub, pool: &PgPool, node: &str) -> anyhow::Res
                 crate::storage::changes::changed_elsewhere(kind, *key);
             }
         }
-        let event = match (wire.event, wire.stored) {
-            (Some(e), _) => e,
-            (None, Some(id)) => {
-                let body: Option<String> =
-                    sqlx::query_scalar("SELECT body FROM stream_events WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(pool)
-                        .await?;
-                match body.and_then(|b| serde_json::from_str::<WireEvent>(&b).ok()) {
-                    Some(e) => e,
-                    None => continue,
+        for item in wire.events {
+            let event = match item {
+                WireItem::Inline(e) => e,
+                WireItem::Stored { stored } => {
+                    let body: Option<String> =
+                        sqlx::query_scalar("SELECT body FROM stream_events WHERE id = $1")
+                            .bind(stored)
+                            .fetch_optional(pool)
+                            .await?;
+                    match body.and_then(|b| serde_json::from_str::<WireEvent>(&b).ok()) {
+                        Some(e) => e,
+                        None => continue,
+                    }
                 }
+            };
+            if let Some(e) = event.into_event() {
+                hub.publish_local(e);
             }
-            (None, None) => continue,
-        };
-        if let Some(e) = event.into_event() {
-            hub.publish_local(e);
         }
     }
 }
@@ -319,6 +409,21 @@ mod tests {
         assert_eq!(back.event, "status.update");
         assert_eq!(back.payload, e.payload);
         assert_eq!(back.author_id, Some(9));
+        // Packed with a stored reference and changes, then read back as the listener does.
+        let mut pack = Pack::new("9-abc");
+        pack.items.push(text.clone());
+        pack.items
+            .push(serde_json::to_string(&WireItem::Stored { stored: 42 }).unwrap());
+        pack.changes.extend([(4, Some(1)), (0, None), (4, Some(1))]);
+        let mut seq = 0;
+        let wire_text = pack.take(&mut seq).unwrap();
+        assert!(wire_text.starts_with("{\"node\":\"9-abc\","), "{wire_text}");
+        let wire: Wire = serde_json::from_str(&wire_text).unwrap();
+        assert_eq!((wire.node.as_str(), wire.seq), ("9-abc", 1));
+        assert_eq!(wire.changes, vec![(0, None), (4, Some(1))]);
+        assert!(matches!(&wire.events[0], WireItem::Inline(e) if e.payload == "{\"id\":\"1\"}"));
+        assert!(matches!(wire.events[1], WireItem::Stored { stored: 42 }));
+        assert!(pack.is_empty());
         let unknown = WireEvent {
             event: "evil".into(),
             ..WireEvent::of(&e)

@@ -54,7 +54,7 @@ const BUFFER: usize = 4096;
 pub struct Hub {
     tx: broadcast::Sender<Arc<Event>>,
     /// Events for the other nodes, while [`cluster::start`] has this hub connected.
-    outbox: Arc<Mutex<Option<mpsc::UnboundedSender<Arc<Event>>>>>,
+    outbox: Arc<Mutex<Option<mpsc::UnboundedSender<cluster::Outgoing>>>>,
 }
 
 impl Default for Hub {
@@ -77,8 +77,8 @@ impl Hub {
     pub fn publish(&self, event: Event) {
         let event = Arc::new(event);
         if let Some(out) = self.outbox.lock().ok().as_deref().and_then(Option::as_ref) {
-            cluster::EVENTS_QUEUED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            let _ = out.send(event.clone());
+            cluster::queued();
+            let _ = out.send(cluster::Outgoing::Event(event.clone()));
         }
         let _ = self.tx.send(event);
     }
@@ -97,8 +97,11 @@ impl Hub {
     /// Stops sending to the other nodes; the sending task ends once it has sent what is queued
     /// (a command-line process waits for it before exiting).
     pub fn disconnect(&self) {
-        if let Ok(mut o) = self.outbox.lock() {
-            o.take();
+        if let Ok(mut o) = self.outbox.lock()
+            && let Some(out) = o.take()
+        {
+            cluster::queued();
+            let _ = out.send(cluster::Outgoing::Close);
         }
     }
 
