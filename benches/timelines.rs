@@ -28,7 +28,9 @@
 //! replica. Each way reads home and the local public timeline (`--clients`) for `--seconds`, then,
 //! once every way has been read twice, posts statuses (8 clients; posts grow the viewer's home, so
 //! they come after the reads), first with no stream open, then with the poster's `user` stream
-//! open (server-sent events, as an app that posts has); prints the figures, where the scoped
+//! open (server-sent events, as an app that posts has), then with the stream open and
+//! `--clients` posting (the machine saturated: work per post rather than latency); prints the
+//! figures, where the scoped
 //! reads went (`/metrics`), and the cost against the plain node (best of two rounds each).
 //! `BENCH_ROOKERY_BIN` and `BENCH_SERVER_LOG` as in the federation bench.
 
@@ -699,8 +701,9 @@ mod cluster {
         );
         // best[setup][measure]: home, public, posting, posting with a stream open; each the best
         // of two rounds.
-        let mut best: Vec<[Option<Result>; 4]> =
-            (0..setups.len()).map(|_| [None, None, None, None]).collect();
+        let mut best: Vec<[Option<Result>; 5]> = (0..setups.len())
+            .map(|_| [None, None, None, None, None])
+            .collect();
         // Reads first, every setup twice in turn (the machine's own noise is larger than the
         // difference measured), then posting the same way: posts grow the viewer's home, so they
         // must not run between reads.
@@ -724,7 +727,19 @@ mod cluster {
                             post_load(&url("/api/v1/statuses"), &token, 8, o.seconds).await;
                         let updates = stream.await.unwrap();
                         println!("    the stream received {updates} updates");
-                        vec![(2, quiet), (3, streamed)]
+                        // As many clients as reading: the machine saturated, so what is measured
+                        // is the work per post rather than the wait for its events to go out.
+                        let stream = tokio::spawn(count_updates(
+                            url("/api/v1/streaming/user"),
+                            token.clone(),
+                            Instant::now() + Duration::from_secs(o.seconds + 2),
+                        ));
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        let saturated =
+                            post_load(&url("/api/v1/statuses"), &token, o.clients, o.seconds)
+                                .await;
+                        stream.abort();
+                        vec![(2, quiet), (3, streamed), (4, saturated)]
                     } else {
                         vec![
                             (
@@ -750,7 +765,15 @@ mod cluster {
                         ]
                     };
                     for (k, r) in measured {
-                        r.print(["home", "public local", "post status", "post, streamed"][k]);
+                        r.print(
+                            [
+                                "home",
+                                "public local",
+                                "post status",
+                                "post, streamed",
+                                "post, saturated",
+                            ][k],
+                        );
                         if best[i][k].as_ref().is_none_or(|b| r.rps > b.rps) {
                             best[i][k] = Some(r);
                         }
@@ -781,11 +804,13 @@ mod cluster {
         for (i, (label, _)) in setups.iter().enumerate().skip(1) {
             let cost = |k: usize| (rps(0, k) - rps(i, k)) / rps(0, k) * 100.0;
             println!(
-                "{label} against one node (best of 2): home {:+.1} %, public {:+.1} %, posting {:+.1} %, posting with a stream open {:+.1} % fewer req/s",
+                "{label} against one node (best of 2): home {:+.1} %, public {:+.1} %, posting {:+.1} %, posting with a stream open {:+.1} %, posting saturated ({} clients) {:+.1} % fewer req/s",
                 cost(0),
                 cost(1),
                 cost(2),
-                cost(3)
+                cost(3),
+                o.clients,
+                cost(4)
             );
         }
         if let Some(at) = made {

@@ -85,6 +85,19 @@ pub async fn serve_as(
             crate::service::reads::prune(&pruning).await;
         }
     });
+    // Several nodes: what the windowed rate limits allowed here joins the shared budgets.
+    let flushing = state.clone();
+    let last_flush = state.clone();
+    let limits_flusher = tokio::spawn(async move {
+        if !flushing.clustered() {
+            return;
+        }
+        let mut tick = tokio::time::interval(crate::service::rate_limit::SHARED_WINDOW);
+        loop {
+            tick.tick().await;
+            flushing.limits.flush(&flushing).await;
+        }
+    });
     let db = state.db.clone();
     // Several nodes: streaming events cross them through PostgreSQL (docs/DEPLOY.md).
     let mut relays = match &db {
@@ -130,6 +143,8 @@ pub async fn serve_as(
         .with_graceful_shutdown(shutdown)
         .await;
     pruner.abort();
+    limits_flusher.abort();
+    last_flush.limits.flush(&last_flush).await;
     for r in relays {
         r.abort();
     }

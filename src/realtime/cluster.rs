@@ -38,6 +38,11 @@ const NAMES: &[&str] = &[
     "rookery.presence",
     "rookery.receipt",
     "rookery.typing",
+    "rookery.room.message",
+    "rookery.room.message.delete",
+    "rookery.room.update",
+    "rookery.room.removed",
+    "rookery.room.invitation",
 ];
 
 /// One notification on the wire: what a node sent in one go — events in the order published,
@@ -58,6 +63,12 @@ struct Wire {
     /// What writes on the sending node changed (`storage::changes`): `[kind, key or null]`.
     #[serde(default)]
     changes: Vec<(u8, Option<i64>)>,
+    /// The sending node has streaming connections ([`Hub::has_listeners`]).
+    #[serde(default)]
+    listening: bool,
+    /// The sending node just started listening and asks who has streaming connections.
+    #[serde(default)]
+    asking: bool,
 }
 
 /// An event inline, or the ID of one stored in `stream_events` because it was too large.
@@ -105,13 +116,28 @@ impl WireEvent {
 pub(super) enum Outgoing {
     Event(Arc<Event>),
     Change(u8, Option<i64>),
+    /// This node has streaming connections.
+    Listening,
+    /// This node asks the others whether they have streaming connections.
+    Asking,
     Close,
 }
+
+/// How long a node counts on another's streaming connections after it said it had some; a node
+/// with connections says so every [`ANNOUNCE_EVERY`], at once when one opens (at most once a
+/// second), and when a node that just started asks. Until then, an event nobody could receive
+/// is neither rendered nor sent.
+pub const LISTENERS_HEARD_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+/// How often a node with streaming connections tells the others.
+const ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a node that starts listening counts on the others' streaming connections while their
+/// answers to its question are on their way.
+const ASKING_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Connects `hub` to the other nodes on `pool`'s database: starts the sending task (events and
 /// cache changes) and the listening task (both run until the process ends).
 pub fn start(hub: &Hub, pool: PgPool, node: &'static str) -> Vec<tokio::task::JoinHandle<()>> {
-    let mut tasks = vec![start_sending(hub, pool.clone(), node)];
+    let mut tasks = vec![connect_outbox(hub, pool.clone(), node)];
     tasks.push(tokio::spawn(listen(hub.clone(), pool, node)));
     tasks
 }
@@ -129,8 +155,14 @@ pub(super) fn queued() {
 /// other nodes, without listening: one task, so the other nodes see them in order. Whatever has
 /// piled up while a notification was on its way goes in the next round trip together (at most
 /// [`BATCH_MAX`] items), packed a few kB per notification. After [`Hub::disconnect`] the task
-/// sends what is queued and ends (a command-line process waits for it before exiting).
+/// sends what is queued and ends (a command-line process waits for it before exiting). Not
+/// hearing the others, the hub publishes every event as if a node had a listener.
 pub fn start_sending(hub: &Hub, pool: PgPool, node: &'static str) -> tokio::task::JoinHandle<()> {
+    hub.heard_listeners(std::time::Duration::MAX);
+    connect_outbox(hub, pool, node)
+}
+
+fn connect_outbox(hub: &Hub, pool: PgPool, node: &'static str) -> tokio::task::JoinHandle<()> {
     let (tx, rx) = mpsc::unbounded_channel();
     let changes = tx.clone();
     crate::storage::changes::forward_to(Box::new(move |kind, key| {
@@ -140,12 +172,30 @@ pub fn start_sending(hub: &Hub, pool: PgPool, node: &'static str) -> tokio::task
     if let Ok(mut o) = hub.outbox.lock() {
         *o = Some(tx);
     }
-    tokio::spawn(send(pool, rx, node))
+    tokio::spawn(send(hub.clone(), pool, rx, node))
 }
 
-async fn send(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Outgoing>, node: &'static str) {
+async fn send(
+    hub: Hub,
+    pool: PgPool,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    node: &'static str,
+) {
     let mut seq = 0u64;
-    while let Some(first) = rx.recv().await {
+    let mut announce = tokio::time::interval(ANNOUNCE_EVERY);
+    loop {
+        let first = tokio::select! {
+            o = rx.recv() => match o {
+                Some(o) => o,
+                None => return,
+            },
+            _ = announce.tick() => {
+                if hub.listeners_here() > 0 {
+                    hub.announce_listeners(ANNOUNCE_EVERY / 2);
+                }
+                continue;
+            }
+        };
         let mut batch = vec![first];
         while batch.len() < BATCH_MAX {
             match rx.try_recv() {
@@ -158,8 +208,7 @@ async fn send(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Outgoing>, node: &'s
         if let Err(e) = send_batch(&pool, batch, node, &mut seq).await {
             tracing::warn!(error = %e, items = taken, "could not send events or cache changes to the other nodes");
         }
-        SENT.fetch_add(taken, Ordering::SeqCst);
-        FLUSHED.notify_waiters();
+        sent(taken);
         if closing {
             return;
         }
@@ -171,41 +220,58 @@ async fn send(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Outgoing>, node: &'s
 /// answer or finish, and a command-line process before it exits, so a node killed right after
 /// cannot lose what it committed and reported done.
 pub async fn flushed(limit: std::time::Duration) {
-    let queued = QUEUED.load(Ordering::SeqCst);
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        let notified = FLUSHED.notified();
-        tokio::pin!(notified);
-        notified.as_mut().enable();
-        if SENT.load(Ordering::SeqCst) >= queued {
+    let target = QUEUED.load(Ordering::SeqCst);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    {
+        let mut waiting = WAITING.lock().unwrap_or_else(|p| p.into_inner());
+        // Checked under the lock the sending task takes after counting what it sent.
+        if SENT.load(Ordering::SeqCst) >= target {
             return;
         }
-        if tokio::time::timeout_at(deadline, notified).await.is_err() {
-            tracing::warn!(
-                waited_ms = limit.as_millis() as u64,
-                "events or cache changes still unsent to the other nodes; answering anyway"
-            );
-            return;
-        }
+        waiting.push((target, tx));
+    }
+    if tokio::time::timeout(limit, rx).await.is_err() {
+        tracing::warn!(
+            waited_ms = limit.as_millis() as u64,
+            "events or cache changes still unsent to the other nodes; answering anyway"
+        );
     }
 }
 
-/// Woken each time the sending task has sent something.
-static FLUSHED: std::sync::LazyLock<tokio::sync::Notify> =
-    std::sync::LazyLock::new(tokio::sync::Notify::new);
+/// Callers of [`flushed`] still waiting: how many items must have been sent, and whom to wake
+/// then (each once, rather than every waiter at every notification).
+static WAITING: std::sync::Mutex<Vec<(u64, tokio::sync::oneshot::Sender<()>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Counts `n` more items sent and wakes the waiters they complete.
+fn sent(n: u64) {
+    let total = SENT.fetch_add(n, Ordering::SeqCst) + n;
+    let mut waiting = WAITING.lock().unwrap_or_else(|p| p.into_inner());
+    let mut i = 0;
+    while i < waiting.len() {
+        if waiting[i].0 <= total {
+            let (_, tx) = waiting.swap_remove(i);
+            let _ = tx.send(());
+        } else {
+            i += 1;
+        }
+    }
+}
 
 /// A notification being filled: its events (already JSON) and changes, under [`INLINE_MAX`].
 struct Pack<'a> {
     node: &'a str,
     items: Vec<String>,
     changes: Vec<(u8, Option<i64>)>,
+    listening: bool,
+    asking: bool,
     /// Bytes so far, counting a margin for the frame.
     size: usize,
 }
 
 impl<'a> Pack<'a> {
-    /// Room for the frame: `{"node":…,"seq":…,"events":[],"changes":[]}`.
-    const FRAME: usize = 120;
+    /// Room for the frame: `{"node":…,"seq":…,"events":[],"changes":[],"listening":false,…}`.
+    const FRAME: usize = 160;
     /// Bytes of one change on the wire, at most (`[5,-9223372036854775808],`).
     const CHANGE: usize = 26;
 
@@ -214,6 +280,8 @@ impl<'a> Pack<'a> {
             node,
             items: Vec::new(),
             changes: Vec::new(),
+            listening: false,
+            asking: false,
             size: Self::FRAME + node.len(),
         }
     }
@@ -223,7 +291,7 @@ impl<'a> Pack<'a> {
     }
 
     fn is_empty(&self) -> bool {
-        self.items.is_empty() && self.changes.is_empty()
+        self.items.is_empty() && self.changes.is_empty() && !self.listening && !self.asking
     }
 
     /// The notification's text, leaving the pack empty.
@@ -233,12 +301,16 @@ impl<'a> Pack<'a> {
         changes.sort_unstable();
         changes.dedup();
         let text = format!(
-            "{{\"node\":{},\"seq\":{seq},\"events\":[{}],\"changes\":{}}}",
+            "{{\"node\":{},\"seq\":{seq},\"events\":[{}],\"changes\":{},\"listening\":{},\"asking\":{}}}",
             serde_json::to_string(self.node)?,
             self.items.join(","),
-            serde_json::to_string(&changes)?
+            serde_json::to_string(&changes)?,
+            self.listening,
+            self.asking
         );
         self.items.clear();
+        self.listening = false;
+        self.asking = false;
         self.size = Self::FRAME + self.node.len();
         Ok(text)
     }
@@ -258,6 +330,8 @@ async fn send_batch(
     for item in batch {
         match item {
             Outgoing::Close => {}
+            Outgoing::Listening => pack.listening = true,
+            Outgoing::Asking => pack.asking = true,
             Outgoing::Change(kind, key) => {
                 if !pack.fits(Pack::CHANGE) {
                     texts.push(pack.take(seq)?);
@@ -340,6 +414,10 @@ async fn listen_until_error(hub: &Hub, pool: &PgPool, node: &str) -> anyhow::Res
         .await?;
     let mut listener = sqlx::postgres::PgListener::connect_with(&own).await?;
     listener.listen(CHANNEL).await?;
+    // Ask who has listeners, and count on them until the answers are in: a node that just
+    // started (or lost its connection a while) cannot know, and an event must not be missed.
+    hub.heard_listeners(ASKING_GRACE);
+    hub.ask_for_listeners();
     // Every node hears its own notifications too: they are recognised by their first bytes.
     let own_prefix = format!("{{\"node\":{},", serde_json::to_string(node)?);
     loop {
@@ -356,6 +434,12 @@ async fn listen_until_error(hub: &Hub, pool: &PgPool, node: &str) -> anyhow::Res
         };
         if wire.node == node {
             continue;
+        }
+        if wire.listening {
+            hub.heard_listeners(LISTENERS_HEARD_FOR);
+        }
+        if wire.asking && hub.listeners_here() > 0 {
+            hub.announce_listeners(std::time::Duration::ZERO);
         }
         for (kind, key) in &wire.changes {
             if let Some(kind) = crate::storage::changes::Kind::from_number(*kind) {
@@ -423,7 +507,12 @@ mod tests {
         assert_eq!(wire.changes, vec![(0, None), (4, Some(1))]);
         assert!(matches!(&wire.events[0], WireItem::Inline(e) if e.payload == "{\"id\":\"1\"}"));
         assert!(matches!(wire.events[1], WireItem::Stored { stored: 42 }));
+        assert!(!wire.listening);
         assert!(pack.is_empty());
+        pack.listening = true;
+        assert!(!pack.is_empty());
+        let wire: Wire = serde_json::from_str(&pack.take(&mut seq).unwrap()).unwrap();
+        assert!(wire.listening && wire.events.is_empty() && wire.seq == 2);
         let unknown = WireEvent {
             event: "evil".into(),
             ..WireEvent::of(&e)

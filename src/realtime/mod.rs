@@ -8,6 +8,7 @@
 
 pub mod cluster;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,17 @@ pub struct Hub {
     tx: broadcast::Sender<Arc<Event>>,
     /// Events for the other nodes, while [`cluster::start`] has this hub connected.
     outbox: Arc<Mutex<Option<mpsc::UnboundedSender<cluster::Outgoing>>>>,
+    /// Until when (ms on [`clock_ms`]) another node is known to have a streaming connection.
+    listeners_elsewhere_until: Arc<AtomicU64>,
+    /// When (ms on [`clock_ms`]) this node last told the others it has one.
+    announced_at: Arc<AtomicU64>,
+}
+
+/// Milliseconds since this process first asked (a monotonic clock for the hub's bookkeeping).
+fn clock_ms() -> u64 {
+    static START: std::sync::LazyLock<std::time::Instant> =
+        std::sync::LazyLock::new(std::time::Instant::now);
+    START.elapsed().as_millis() as u64
 }
 
 impl Default for Hub {
@@ -69,6 +81,8 @@ impl Hub {
         Hub {
             tx,
             outbox: Arc::new(Mutex::new(None)),
+            listeners_elsewhere_until: Arc::new(AtomicU64::new(0)),
+            announced_at: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -89,9 +103,45 @@ impl Hub {
     }
 
     /// True when a streaming connection may be listening, so rendering an event's payload is
-    /// worth it: one here, or, when clustered, possibly one on another node.
+    /// worth it: one here, or, when clustered, one on another node as that node last said
+    /// ([`cluster::LISTENERS_HEARD_FOR`]).
     pub fn has_listeners(&self) -> bool {
-        self.tx.receiver_count() > 0 || self.outbox.lock().is_ok_and(|o| o.is_some())
+        self.tx.receiver_count() > 0
+            || (clock_ms() < self.listeners_elsewhere_until.load(Ordering::Relaxed)
+                && self.outbox.lock().is_ok_and(|o| o.is_some()))
+    }
+
+    /// Counts on another node's streaming connections for `how_long` (`Duration::MAX`: for good,
+    /// for a command-line process, which cannot hear the others and publishes as if someone
+    /// listens).
+    fn heard_listeners(&self, how_long: std::time::Duration) {
+        let until = clock_ms().saturating_add(u64::try_from(how_long.as_millis()).unwrap_or(u64::MAX));
+        self.listeners_elsewhere_until
+            .fetch_max(until, Ordering::Relaxed);
+    }
+
+    /// Tells the other nodes that this one has streaming connections, unless it did less than
+    /// `min_gap` ago. Returns whether it did.
+    fn announce_listeners(&self, min_gap: std::time::Duration) -> bool {
+        let now = clock_ms();
+        let last = self.announced_at.load(Ordering::Relaxed);
+        if last != 0 && now.saturating_sub(last) < min_gap.as_millis() as u64 {
+            return false;
+        }
+        if self
+            .announced_at
+            .compare_exchange(last, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        match self.outbox.lock().ok().as_deref().and_then(Option::as_ref) {
+            Some(out) => {
+                cluster::queued();
+                out.send(cluster::Outgoing::Listening).is_ok()
+            }
+            None => false,
+        }
     }
 
     /// Stops sending to the other nodes; the sending task ends once it has sent what is queued
@@ -105,8 +155,37 @@ impl Hub {
         }
     }
 
+    /// A new streaming connection's feed. When clustered, the other nodes hear at once that
+    /// this one has a listener (at most once a second; [`Hub::subscribe_across`] waits until
+    /// they have).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        self.tx.subscribe()
+        let rx = self.tx.subscribe();
+        self.announce_listeners(std::time::Duration::from_secs(1));
+        rx
+    }
+
+    /// Asks the other nodes whether they have streaming connections (they answer with
+    /// announcements).
+    fn ask_for_listeners(&self) {
+        if let Some(out) = self.outbox.lock().ok().as_deref().and_then(Option::as_ref) {
+            cluster::queued();
+            let _ = out.send(cluster::Outgoing::Asking);
+        }
+    }
+
+    /// [`Hub::subscribe`], returning once the other nodes have been told of this listener
+    /// (at most 500 ms): what they publish from then on reaches it.
+    pub async fn subscribe_across(&self) -> broadcast::Receiver<Arc<Event>> {
+        let rx = self.tx.subscribe();
+        if self.announce_listeners(std::time::Duration::from_secs(1)) {
+            cluster::flushed(std::time::Duration::from_millis(500)).await;
+        }
+        rx
+    }
+
+    /// How many streaming connections this node has.
+    pub fn listeners_here(&self) -> usize {
+        self.tx.receiver_count()
     }
 }
 

@@ -9,7 +9,10 @@
 //!
 //! With several nodes ([`AppState::clustered`]) each budget also holds across them: after this
 //! node's own limiter (in front, in memory), the action is taken from a budget shared in the
-//! database (`storage::rate_limits`, GCRA in an unlogged table, one statement).
+//! database (`storage::rate_limits`, GCRA in an unlogged table, one statement) — on every action
+//! for signing in, signing up and password resets; with a local window of [`SHARED_WINDOW`] for
+//! statuses ([`ActionLimiter::windowed`]), so a node posting many statuses pays one statement per
+//! key and second rather than one per status.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -36,12 +39,30 @@ async fn shared(state: &AppState, key: &str, limit: u32, window: Duration) -> Ap
     match crate::storage::rate_limits::take(&state.db, key, now, interval, window_ms - interval)
         .await?
     {
-        None => Ok(()),
-        Some(wait_ms) => Err(too_many(
+        Ok(_) => Ok(()),
+        Err(wait_ms) => Err(too_many(
             Duration::from_millis(wait_ms.max(0) as u64),
             limit,
         )),
     }
+}
+
+/// How long a node decides a windowed budget ([`ActionLimiter::windowed`]) on its own after it
+/// last read the shared state; what it allowed meanwhile is added to the shared budget at most
+/// this long after.
+pub const SHARED_WINDOW: Duration = Duration::from_secs(1);
+
+/// A windowed budget's state on this node.
+#[derive(Debug)]
+struct Local {
+    /// The shared theoretical arrival time (Unix ms) as last read.
+    shared_tat: i64,
+    /// When it was read.
+    read_at: std::time::Instant,
+    /// Actions allowed here and not yet added to the shared budget.
+    pending: i64,
+    /// A read of the shared state is on its way (the others decide locally meanwhile).
+    syncing: bool,
 }
 
 /// Drops shared budgets that have fully recovered (with the in-memory pruning).
@@ -138,9 +159,13 @@ pub struct ActionLimiter {
     limit: u32,
     window: Duration,
     clock: DefaultClock,
+    /// For a windowed budget: its keys' state on this node (see [`ActionLimiter::windowed`]).
+    local: Option<std::sync::Mutex<std::collections::HashMap<String, Local>>>,
 }
 
 impl ActionLimiter {
+    /// A budget taken from the shared table on every action, when clustered (for sign-ups and
+    /// password resets: rare, and where a few extra would matter).
     pub fn new(name: &'static str, limit: u32, window: Duration) -> ActionLimiter {
         ActionLimiter {
             name,
@@ -148,6 +173,19 @@ impl ActionLimiter {
             limit,
             window,
             clock: DefaultClock::default(),
+            local: None,
+        }
+    }
+
+    /// A budget shared with a short local window (for statuses: frequent, a spam limit): a node
+    /// reads a key's shared state with its first action and then decides alone for
+    /// [`SHARED_WINDOW`], adding what it allowed to the shared budget at the next read or by
+    /// [`ActionLimiter::flush`]. Across N nodes the budget can overrun by what the other nodes
+    /// allowed within one window, and never by more than each node's own limiter allows.
+    pub fn windowed(name: &'static str, limit: u32, window: Duration) -> ActionLimiter {
+        ActionLimiter {
+            local: Some(std::sync::Mutex::new(std::collections::HashMap::new())),
+            ..ActionLimiter::new(name, limit, window)
         }
     }
 
@@ -156,13 +194,143 @@ impl ActionLimiter {
     /// Errors: 429 with the wait; database errors.
     pub async fn hit(&self, state: &AppState, key: &str) -> AppResult<()> {
         self.check(key)?;
-        shared(
-            state,
-            &format!("{}:{key}", self.name),
-            self.limit,
-            self.window,
-        )
-        .await
+        let shared_key = format!("{}:{key}", self.name);
+        match &self.local {
+            Some(local) if state.clustered() => self.hit_windowed(state, local, shared_key).await,
+            _ => shared(state, &shared_key, self.limit, self.window).await,
+        }
+    }
+
+    /// The budget's refill interval and burst tolerance, in ms.
+    fn gcra(&self) -> (i64, i64) {
+        let window_ms = self.window.as_millis() as i64;
+        let interval = (window_ms / i64::from(self.limit.max(1))).max(1);
+        (interval, window_ms - interval)
+    }
+
+    async fn hit_windowed(
+        &self,
+        state: &AppState,
+        local: &std::sync::Mutex<std::collections::HashMap<String, Local>>,
+        key: String,
+    ) -> AppResult<()> {
+        let (interval, tolerance) = self.gcra();
+        let now = chrono::Utc::now().timestamp_millis();
+        let pending = {
+            let mut map = local.lock().unwrap_or_else(|p| p.into_inner());
+            match map.get_mut(&key) {
+                Some(l) if l.syncing || l.read_at.elapsed() < SHARED_WINDOW => {
+                    let tat = l.shared_tat.max(now) + l.pending * interval;
+                    if tat - now > tolerance {
+                        return Err(too_many(
+                            Duration::from_millis((tat - now - tolerance).max(1) as u64),
+                            self.limit,
+                        ));
+                    }
+                    l.pending += 1;
+                    return Ok(());
+                }
+                Some(l) => {
+                    l.syncing = true;
+                    l.pending
+                }
+                None => {
+                    map.insert(
+                        key.clone(),
+                        Local {
+                            shared_tat: 0,
+                            read_at: std::time::Instant::now(),
+                            pending: 0,
+                            syncing: true,
+                        },
+                    );
+                    0
+                }
+            }
+        };
+        // Stale or new: what was allowed here goes to the shared budget, then this action is
+        // taken from it with the limit checked.
+        let db = &state.db;
+        let synced = async {
+            if pending > 0 {
+                crate::storage::rate_limits::add(db, &key, now, interval, pending).await?;
+            }
+            crate::storage::rate_limits::take(db, &key, now, interval, tolerance).await
+        }
+        .await;
+        let mut map = local.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(l) = map.get_mut(&key) else {
+            return Ok(());
+        };
+        l.syncing = false;
+        let taken = match synced {
+            Ok(t) => t,
+            Err(e) => {
+                // Read again at the next action.
+                if let Some(long_ago) = std::time::Instant::now().checked_sub(SHARED_WINDOW) {
+                    l.read_at = long_ago;
+                }
+                return Err(e.into());
+            }
+        };
+        l.pending -= pending;
+        l.read_at = std::time::Instant::now();
+        match taken {
+            Ok(tat) => {
+                l.shared_tat = tat;
+                Ok(())
+            }
+            Err(wait_ms) => {
+                l.shared_tat = now + wait_ms + tolerance;
+                Err(too_many(
+                    Duration::from_millis(wait_ms.max(0) as u64),
+                    self.limit,
+                ))
+            }
+        }
+    }
+
+    /// Adds what this node allowed of a windowed budget and has not yet added to the shared
+    /// one (called every [`SHARED_WINDOW`] when clustered), and forgets keys idle for a minute.
+    pub async fn flush(&self, state: &AppState) {
+        let Some(local) = &self.local else {
+            return;
+        };
+        let (interval, _) = self.gcra();
+        let due: Vec<(String, i64)> = match local.lock() {
+            Ok(mut map) => {
+                map.retain(|_, l| {
+                    l.pending > 0 || l.syncing || l.read_at.elapsed() < Duration::from_secs(60)
+                });
+                map.iter_mut()
+                    .filter(|(_, l)| l.pending > 0 && !l.syncing)
+                    .map(|(k, l)| {
+                        l.syncing = true;
+                        (k.clone(), l.pending)
+                    })
+                    .collect()
+            }
+            Err(_) => return,
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        for (key, n) in due {
+            let added = crate::storage::rate_limits::add(&state.db, &key, now, interval, n).await;
+            if let Ok(mut map) = local.lock()
+                && let Some(l) = map.get_mut(&key)
+            {
+                l.syncing = false;
+                match added {
+                    Ok(tat) => {
+                        l.pending -= n;
+                        l.shared_tat = tat;
+                        l.read_at = std::time::Instant::now();
+                    }
+                    Err(ref e) => {
+                        tracing::warn!(error = %e, "could not add to a shared rate limit");
+                    }
+                }
+            }
+        }
     }
 
     /// Counts one action by `key`. Errors: 429 with the wait until the next one is allowed.
@@ -190,12 +358,17 @@ impl ActionLimits {
                 cfg.password_reset_per_ip,
                 half_hour,
             ),
-            statuses_per_account: ActionLimiter::new(
+            statuses_per_account: ActionLimiter::windowed(
                 "statuses",
                 cfg.statuses_per_account,
                 Duration::from_secs(3 * 3600),
             ),
         }
+    }
+
+    /// Adds the windowed budgets' local actions to the shared ones ([`ActionLimiter::flush`]).
+    pub async fn flush(&self, state: &AppState) {
+        self.statuses_per_account.flush(state).await;
     }
 
     /// Forgets keys whose budget has fully recovered.

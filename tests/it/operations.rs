@@ -573,3 +573,51 @@ async fn rate_limits_hold_across_nodes() {
     let r = attempt(n2.base.clone()).await;
     assert_eq!(r, 429, "node 2 did not count node 1's attempts");
 }
+
+/// The statuses budget is shared with a one-second local window: three statuses posted on node 1
+/// spend a budget of 3, which node 2 refuses once node 1 has added them (within the window); a
+/// fourth on node 1 is refused by its own limiter at once.
+#[tokio::test]
+async fn statuses_limit_holds_across_nodes_after_one_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p1, p2) = (free_port(), free_port());
+    let cfg1 = write_config(
+        dir.path(),
+        p1,
+        Backend::Postgres,
+        "[federation]\nshared_queue = true\n[rate_limits]\nstatuses_per_account = 3\n",
+    )
+    .await;
+    let cfg2 = second_node_config(dir.path(), &cfg1, p1, p2, "node2.toml");
+    let n1 = start_node(dir.path(), &cfg1, p1, "all").await;
+    let n2 = start_node(dir.path(), &cfg2, p2, "web").await;
+    create_account(&cfg1, "ava", "a long password");
+    let on1 = password_token(&n1.base, "ava").await;
+    let on2 = password_token(&n2.base, "ava").await;
+    let http = reqwest::Client::new();
+    let post = |base: String, token: String, n: u32| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{base}/api/v1/statuses"))
+                .bearer_auth(token)
+                .json(&json!({"status": format!("post {n}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for n in 0..3 {
+        assert_eq!(post(n1.base.clone(), on1.clone(), n).await, 200);
+    }
+    assert_eq!(post(n1.base.clone(), on1.clone(), 3).await, 429);
+    // Node 1 adds what it allowed within a window (1 s); node 2 reads the budget afresh.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        post(n2.base.clone(), on2.clone(), 4).await,
+        429,
+        "node 2 did not count node 1's statuses"
+    );
+}
+

@@ -201,10 +201,11 @@ pub async fn root(
                 None => upgrade,
             };
             let user = principal.as_ref().and_then(|p| p.user.clone());
+            // Listen before answering: nothing published once the client sees the socket open is
+            // missed, on this node or another.
+            let rx = state.hub.subscribe_across().await;
             upgrade
                 .on_upgrade(move |socket| async move {
-                    // Listen first: nothing published while presence is worked out is missed.
-                    let rx = state.hub.subscribe();
                     let _presence = PresenceGuard::open(&state, &principal).await;
                     websocket(state, socket, rx, user, initial).await
                 })
@@ -213,7 +214,7 @@ pub async fn root(
         Err(_) => {
             let name = params.stream.clone().unwrap_or_else(|| "user".into());
             let presence = PresenceGuard::open(&state, &principal).await;
-            sse_response(state, &name, params.arg(), viewer, presence)
+            sse_response(state, &name, params.arg(), viewer, presence).await
         }
     }
 }
@@ -305,7 +306,7 @@ async fn websocket(
     }
 }
 
-fn sse_response(
+async fn sse_response(
     state: AppState,
     name: &str,
     tag: Option<&str>,
@@ -313,13 +314,16 @@ fn sse_response(
     presence: Option<PresenceGuard>,
 ) -> Response {
     match Subscription::parse(name, tag, viewer) {
-        Ok(sub) => Sse::new(sse_stream(state, sub, viewer, presence))
-            .keep_alive(
-                KeepAlive::new()
-                    .interval(Duration::from_secs(15))
-                    .text("thump"),
-            )
-            .into_response(),
+        Ok(sub) => {
+            let rx = state.hub.subscribe_across().await;
+            Sse::new(sse_stream(state, rx, sub, viewer, presence))
+                .keep_alive(
+                    KeepAlive::new()
+                        .interval(Duration::from_secs(15))
+                        .text("thump"),
+                )
+                .into_response()
+        }
         Err(msg) if viewer.is_none() && msg.contains("access token") => {
             AppError::unauthorized("The access token is invalid").into_response()
         }
@@ -329,11 +333,11 @@ fn sse_response(
 
 fn sse_stream(
     state: AppState,
+    rx: tokio::sync::broadcast::Receiver<std::sync::Arc<crate::realtime::Event>>,
     sub: Subscription,
     viewer: Option<i64>,
     presence: Option<PresenceGuard>,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
-    let rx = state.hub.subscribe();
     // The guard lives in the stream's state: online until the client goes away.
     stream::unfold(
         (state, rx, sub, presence),
@@ -375,6 +379,7 @@ pub async fn sse(
         viewer_of(&principal),
         presence,
     )
+    .await
 }
 
 /// `GET /api/v1/streaming/health`.
