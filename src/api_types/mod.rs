@@ -11,6 +11,7 @@ pub mod imports;
 pub mod list;
 pub mod media;
 pub mod moves;
+pub mod room;
 pub mod oauth;
 pub mod status;
 pub mod story;

@@ -37,6 +37,7 @@ pub mod push;
 pub mod quotes;
 pub mod rate_limit;
 pub mod reads;
+pub mod rooms;
 pub mod recovery;
 pub mod relationships;
 pub mod render;

@@ -31,6 +31,7 @@ pub mod rate_limits;
 pub mod relationships;
 pub mod replicas;
 pub mod reports;
+pub mod rooms;
 pub mod scheduled_statuses;
 pub mod settings;
 pub mod sql;

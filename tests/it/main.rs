@@ -45,6 +45,7 @@ mod proxy;
 mod push;
 mod quotes;
 mod relationships;
+mod rooms;
 mod route_table;
 mod security;
 mod shorts;

@@ -362,6 +362,51 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/accounts/{id}/lists", User("read:lists")),
     ("GET", "/api/v1/timelines/list/{id}", Own("read:lists")),
     ("GET", "/api/v1/conversations", User("read:statuses")),
+    ("GET", "/api/v1/rooms", User("read:statuses")),
+    ("POST", "/api/v1/rooms", User("write:conversations")),
+    ("GET", "/api/v1/rooms/{id}", Own("read:statuses")),
+    ("PATCH", "/api/v1/rooms/{id}", Own("write:conversations")),
+    ("GET", "/api/v1/rooms/{id}/members", Own("read:statuses")),
+    (
+        "DELETE",
+        "/api/v1/rooms/{id}/members/{account_id}",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/rooms/{id}/members/{account_id}/role",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/rooms/{id}/members/{account_id}/mute",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/rooms/{id}/members/{account_id}/unmute",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/rooms/{id}/invitations",
+        Own("write:conversations"),
+    ),
+    ("POST", "/api/v1/rooms/{id}/accept", Own("write:conversations")),
+    ("POST", "/api/v1/rooms/{id}/decline", Own("write:conversations")),
+    ("POST", "/api/v1/rooms/{id}/leave", Own("write:conversations")),
+    ("POST", "/api/v1/rooms/{id}/mute", Own("write:conversations")),
+    ("POST", "/api/v1/rooms/{id}/unmute", Own("write:conversations")),
+    ("POST", "/api/v1/rooms/{id}/read", Own("write:conversations")),
+    ("GET", "/api/v1/rooms/{id}/messages", Own("read:statuses")),
+    ("POST", "/api/v1/rooms/{id}/messages", Own("write:statuses")),
+    (
+        "DELETE",
+        "/api/v1/rooms/{id}/messages/{message_id}",
+        Own("write:statuses"),
+    ),
+    // Last of the room's routes: the exact-scope pass deletes the room.
+    ("DELETE", "/api/v1/rooms/{id}", Own("write:conversations")),
     (
         "DELETE",
         "/api/v1/conversations/{id}",
@@ -747,6 +792,8 @@ struct Fixtures {
     /// The second user's account, for calls by the first user on someone else.
     other_account_id: String,
     group_key: String,
+    /// A message of the first user's room.
+    room_message_id: String,
 }
 
 impl Fixtures {
@@ -770,6 +817,8 @@ impl Fixtures {
             id
         };
         path.replace("{id}", &id)
+            .replace("{account_id}", account_id)
+            .replace("{message_id}", &self.room_message_id)
             .replace("{key}", &self.group_key)
             .replace("{what}", "resolve")
             .replace(
@@ -857,6 +906,18 @@ async fn setup(app: &TestApp) -> Fixtures {
             "/api/v1/featured_tags",
             Some(&ava),
             json!({"name": "herons"}),
+        )
+        .await);
+    // A room of Ava's alone (Bea, not in it, must find none of it) with one message.
+    let room = ok(app
+        .post("/api/v1/rooms", Some(&ava), json!({"name": "herons"}))
+        .await);
+    let room_id = room["id"].as_str().unwrap().to_string();
+    let room_message = ok(app
+        .post(
+            &format!("/api/v1/rooms/{room_id}/messages"),
+            Some(&ava),
+            json!({"text": "hello room"}),
         )
         .await);
     // A direct message to Bea makes a conversation; Bea's follow makes a notification.
@@ -948,6 +1009,7 @@ async fn setup(app: &TestApp) -> Fixtures {
             ("/api/v2/filters/", filter_id),
             ("/api/v1/featured_tags/", s(&featured)),
             ("/api/v1/conversations/", s(&conversations[0])),
+            ("/api/v1/rooms/", room_id),
             ("/api/v1/notifications/requests/", request_id),
             ("/api/v1/notifications/", notification_id),
             ("/api/v1/statuses/", status_id.clone()),
@@ -965,6 +1027,7 @@ async fn setup(app: &TestApp) -> Fixtures {
         account_id: ava_id.to_string(),
         other_account_id: bea_id,
         group_key,
+        room_message_id: s(&room_message),
     }
 }
 

@@ -288,6 +288,48 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         .route("/api/v1/timelines/list/{id}", get(v1::timelines::list))
         .route("/api/v1/conversations", get(v1::conversations::index))
         .route(
+            "/api/v1/rooms",
+            get(v1::rooms::index).post(v1::rooms::create),
+        )
+        .route(
+            "/api/v1/rooms/{id}",
+            get(v1::rooms::show)
+                .patch(v1::rooms::update)
+                .delete(v1::rooms::delete),
+        )
+        .route("/api/v1/rooms/{id}/members", get(v1::rooms::members))
+        .route(
+            "/api/v1/rooms/{id}/members/{account_id}",
+            axum::routing::delete(v1::rooms::remove),
+        )
+        .route(
+            "/api/v1/rooms/{id}/members/{account_id}/role",
+            post(v1::rooms::role),
+        )
+        .route(
+            "/api/v1/rooms/{id}/members/{account_id}/mute",
+            post(v1::rooms::silence),
+        )
+        .route(
+            "/api/v1/rooms/{id}/members/{account_id}/unmute",
+            post(v1::rooms::unsilence),
+        )
+        .route("/api/v1/rooms/{id}/invitations", post(v1::rooms::invite))
+        .route("/api/v1/rooms/{id}/accept", post(v1::rooms::accept))
+        .route("/api/v1/rooms/{id}/decline", post(v1::rooms::leave))
+        .route("/api/v1/rooms/{id}/leave", post(v1::rooms::leave))
+        .route("/api/v1/rooms/{id}/mute", post(v1::rooms::mute))
+        .route("/api/v1/rooms/{id}/unmute", post(v1::rooms::unmute))
+        .route("/api/v1/rooms/{id}/read", post(v1::rooms::read))
+        .route(
+            "/api/v1/rooms/{id}/messages",
+            get(v1::rooms::messages).post(v1::rooms::post),
+        )
+        .route(
+            "/api/v1/rooms/{id}/messages/{message_id}",
+            axum::routing::delete(v1::rooms::delete_message),
+        )
+        .route(
             "/api/v1/conversations/{id}",
             axum::routing::delete(v1::conversations::delete),
         )

@@ -34,6 +34,7 @@ pub mod presence;
 pub mod profile;
 pub mod push;
 pub mod reports;
+pub mod rooms;
 pub mod scheduled_statuses;
 pub mod shorts;
 pub mod statuses;
