@@ -142,6 +142,9 @@ pub fn start(hub: &Hub, pool: PgPool, node: &'static str) -> Vec<tokio::task::Jo
     tasks
 }
 
+/// Numbers the notifications transactions send themselves (kept apart from the sending task's).
+static IN_TRANSACTION_SEQ: AtomicU64 = AtomicU64::new(1 << 48);
+
 /// Items handed to the sending task, and those it has sent (or failed to send).
 static QUEUED: AtomicU64 = AtomicU64::new(0);
 static SENT: AtomicU64 = AtomicU64::new(0);
@@ -163,6 +166,22 @@ pub fn start_sending(hub: &Hub, pool: PgPool, node: &'static str) -> tokio::task
 }
 
 fn connect_outbox(hub: &Hub, pool: PgPool, node: &'static str) -> tokio::task::JoinHandle<()> {
+    // A transaction's changes go with its commit; only those too many for one notification, and
+    // changes made outside transactions, come through the sending task.
+    crate::storage::changes::notify_in_transactions(
+        CHANNEL,
+        Box::new(move |changes| {
+            let mut pack = Pack::new(node);
+            for c in changes {
+                if !pack.fits(Pack::CHANGE) {
+                    return None;
+                }
+                pack.changes.push(*c);
+                pack.size += Pack::CHANGE;
+            }
+            pack.take(&mut IN_TRANSACTION_SEQ.fetch_add(1, Ordering::Relaxed)).ok()
+        }),
+    );
     let (tx, rx) = mpsc::unbounded_channel();
     let changes = tx.clone();
     crate::storage::changes::forward_to(Box::new(move |kind, key| {

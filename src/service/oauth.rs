@@ -317,6 +317,9 @@ pub async fn issue_token(
     if let Some(uid) = user_id {
         accounts::touch_sign_in(db, uid).await?;
     }
+    // With read replicas, the new session's first reads stay on the primary: what it was issued
+    // for (an account made a moment ago, say) may not have reached a replica yet.
+    crate::storage::replicas::fence(db, crate::storage::replicas::session_key(&token)).await?;
     Ok(IssuedToken {
         access_token: token,
         scopes,

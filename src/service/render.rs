@@ -157,7 +157,12 @@ pub async fn accounts(state: &AppState, rows: &[AccountRow]) -> AppResult<Vec<Ac
 }
 
 pub async fn account(state: &AppState, row: &AccountRow) -> AppResult<Account> {
-    Ok(accounts(state, std::slice::from_ref(row)).await?.remove(0))
+    // Not found when the account is gone meanwhile (or not yet on a replica that is behind).
+    accounts(state, std::slice::from_ref(row))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
 }
 
 /// The signed-in user's own account, with `source` and `role`.

@@ -178,6 +178,8 @@ pub async fn open(
     )
     .await?;
     accounts::touch_sign_in(&state.db, user.id).await?;
+    // With read replicas, the new session reads from the primary at first (see `issue_token`).
+    crate::service::reads::fence(state, &token).await;
     Ok((account, token))
 }
 

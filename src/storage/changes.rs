@@ -89,6 +89,20 @@ pub fn forward_to(forward: Forward) {
     let _ = FORWARD.set(forward);
 }
 
+/// The notification a transaction's changes make for the other nodes (`[kind, key or null]`
+/// each): its channel and text, or `None` when it would be too large for one notification.
+pub type Notification = Box<dyn Fn(&[(u8, Option<i64>)]) -> Option<String> + Send + Sync>;
+static IN_TRANSACTION: std::sync::OnceLock<(&'static str, Notification)> =
+    std::sync::OnceLock::new();
+
+/// From now on a PostgreSQL transaction sends its changes to the other nodes itself, with
+/// `pg_notify` on `channel` just before it commits, so they arrive with the commit and nothing
+/// waits for them (once per process; set by `realtime::cluster`). Changes that do not fit in one
+/// notification go through [`forward_to`]'s forwarder after the commit instead.
+pub fn notify_in_transactions(channel: &'static str, notification: Notification) {
+    let _ = IN_TRANSACTION.set((channel, notification));
+}
+
 impl Kind {
     /// The kind numbered `n` (`repr`), for changes heard from another node.
     pub fn from_number(n: u8) -> Option<Kind> {
@@ -146,15 +160,41 @@ impl Pending {
         self.keys.push((kind, key));
     }
 
-    /// Marks everything pending changed; called after the commit.
-    pub fn committed(self) {
+    /// The notification of these changes for the other nodes, to send inside the transaction
+    /// (see [`notify_in_transactions`]): channel and text, or `None` when there is nothing to
+    /// send, no other node, or too much for one notification.
+    pub fn notification(&self) -> Option<(&'static str, String)> {
+        let (channel, make) = IN_TRANSACTION.get()?;
+        if self.kinds == 0 && self.keys.is_empty() {
+            return None;
+        }
+        let mut list: Vec<(u8, Option<i64>)> = ALL
+            .into_iter()
+            .filter(|k| self.kinds & (1 << *k as u8) != 0)
+            .map(|k| (k as u8, None))
+            .collect();
+        list.extend(self.keys.iter().map(|(k, key)| (*k as u8, Some(*key))));
+        make(&list).map(|text| (*channel, text))
+    }
+
+    /// Marks everything pending changed; called after the commit. With `sent`, the other nodes
+    /// had them with the commit ([`Pending::notification`]) and they are not forwarded again.
+    pub fn committed(self, sent: bool) {
         for kind in ALL {
             if self.kinds & (1 << kind as u8) != 0 {
-                changed(kind);
+                if sent {
+                    mark(kind);
+                } else {
+                    changed(kind);
+                }
             }
         }
         for (kind, key) in self.keys {
-            changed_key(kind, key);
+            if sent {
+                mark_key(kind, key);
+            } else {
+                changed_key(kind, key);
+            }
         }
     }
 }

@@ -313,19 +313,30 @@ impl Tx {
         }
     }
 
-    /// Commits, then marks what the transaction changed.
+    /// Commits, then marks what the transaction changed. With several nodes on PostgreSQL, the
+    /// changes go to the other nodes in the transaction itself, just before the commit
+    /// ([`super::changes::notify_in_transactions`]).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        let pending = match self {
+        let (pending, sent) = match self {
             Tx::Sqlite(t, p) => {
                 t.commit().await?;
-                p
+                (p, false)
             }
-            Tx::Postgres(t, p) => {
+            Tx::Postgres(mut t, p) => {
+                let mut sent = false;
+                if let Some((channel, text)) = p.notification() {
+                    sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(channel)
+                        .bind(text)
+                        .execute(&mut *t)
+                        .await?;
+                    sent = true;
+                }
                 t.commit().await?;
-                p
+                (p, sent)
             }
         };
-        pending.committed();
+        pending.committed(sent);
         Ok(())
     }
 }

@@ -480,7 +480,9 @@ pub async fn admin_account(
     let row = find_account(state, id).await?;
     let entity = admin_accounts(state, std::slice::from_ref(&row))
         .await?
-        .remove(0);
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
     Ok((row, entity))
 }
 
