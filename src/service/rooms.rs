@@ -226,10 +226,23 @@ async fn local_account(state: &AppState, handle: &str) -> AppResult<AccountRow> 
         .ok_or_else(|| AppError::unprocessable(format!("No account @{user} here")))
 }
 
+/// Errors: 422 when `inviter` and `invitee` block each other (either way): nobody is brought into
+/// a room with someone they blocked, or who blocked them.
+async fn not_blocked(state: &AppState, inviter: i64, invitee: &AccountRow) -> AppResult<()> {
+    if crate::storage::relationships::blocked_either_way(&state.db, inviter, invitee.id).await? {
+        return Err(AppError::unprocessable(format!(
+            "@{} cannot be invited: one of you blocks the other",
+            invitee.username
+        )));
+    }
+    Ok(())
+}
+
 /// `POST /api/v1/rooms`: a new room owned by the caller, with the handles in `invite` invited.
 ///
 /// Errors: 422 for a blank or over-long name or topic, an avatar that is not the caller's image,
-/// a handle that names no local account, more than [`MAX_MEMBERS`] invitations.
+/// a handle that names no local account or one blocking (or blocked by) the caller, more than
+/// [`MAX_MEMBERS`] invitations.
 pub async fn create(
     state: &AppState,
     me: &CurrentUser,
@@ -257,6 +270,7 @@ pub async fn create(
     let mut invitees = Vec::new();
     for h in invite {
         let a = local_account(state, h).await?;
+        not_blocked(state, me.account.id, &a).await?;
         if a.id != me.account.id && !invitees.iter().any(|x: &AccountRow| x.id == a.id) {
             invitees.push(a);
         }
@@ -351,13 +365,15 @@ pub async fn members(state: &AppState, me: i64, id: &str) -> AppResult<Vec<RoomM
 /// `POST /api/v1/rooms/:id/invitations` (owner or admin): invites `handle`. Someone already in
 /// the room or invited stays as they are.
 ///
-/// Errors: 404, 403, 422 for a blank handle, one naming no local account, or a full room.
+/// Errors: 404, 403, 422 for a blank handle, one naming no local account or blocking (or blocked
+/// by) the caller, or a full room.
 pub async fn invite(state: &AppState, me: i64, id: &str, handle: &str) -> AppResult<Room> {
     let (room, member) = moderating(state, me, id).await?;
     if handle.trim().is_empty() {
         return Err(AppError::unprocessable("Validation failed: acct can't be blank"));
     }
     let account = local_account(state, handle).await?;
+    not_blocked(state, me, &account).await?;
     if store::members(&state.db, room.id).await?.len() >= MAX_MEMBERS {
         return Err(AppError::unprocessable(format!(
             "A room holds at most {MAX_MEMBERS} members"

@@ -69,6 +69,13 @@ async fn rooms_have_members_roles_and_live_messages(app: TestApp) {
     assert_eq!(mine[0]["state"], "invited");
     ok(app.post(&format!("/api/v1/rooms/{id}/invitations"), Some(&at), json!({"acct": "@carol"})).await).await;
     event(&mut carol_ws, "rookery.room.invitation").await;
+    // Nobody is invited by someone they block (a clear refusal, not a silent drop).
+    let r = app.post(&format!("/api/v1/accounts/{_alice}/block"), Some(&dt), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let e = app.post(&format!("/api/v1/rooms/{id}/invitations"), Some(&at), json!({"acct": "dave"})).await.assert_error(422);
+    assert!(e["error"].as_str().unwrap().contains("blocks"), "{e}");
+    let r = app.post(&format!("/api/v1/accounts/{_alice}/unblock"), Some(&dt), json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
     // Only admins invite; outsiders find no room at all.
     app.post(&format!("/api/v1/rooms/{id}/invitations"), Some(&bt), json!({"acct": "dave"})).await.assert_error(404);
     for path in ["", "/members", "/messages"] {
