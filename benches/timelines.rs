@@ -610,9 +610,7 @@ mod cluster {
             return 0;
         };
         let (mut n, mut tail) = (0, String::new());
-        while let Ok(Ok(Some(chunk))) =
-            tokio::time::timeout_at(until.into(), resp.chunk()).await
-        {
+        while let Ok(Ok(Some(chunk))) = tokio::time::timeout_at(until.into(), resp.chunk()).await {
             tail.push_str(&String::from_utf8_lossy(&chunk));
             n += tail.matches("event: update\n").count();
             // Keep only what may start an unfinished line.
@@ -714,8 +712,7 @@ mod cluster {
                     let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
                     println!("round {} {label}:", round + 1);
                     let measured = if posting {
-                        let quiet =
-                            post_load(&url("/api/v1/statuses"), &token, 8, o.seconds).await;
+                        let quiet = post_load(&url("/api/v1/statuses"), &token, 8, o.seconds).await;
                         // The poster's app streaming its home, as a client that posts has open.
                         let stream = tokio::spawn(count_updates(
                             url("/api/v1/streaming/user"),
@@ -736,8 +733,7 @@ mod cluster {
                         ));
                         tokio::time::sleep(Duration::from_millis(500)).await;
                         let saturated =
-                            post_load(&url("/api/v1/statuses"), &token, o.clients, o.seconds)
-                                .await;
+                            post_load(&url("/api/v1/statuses"), &token, o.clients, o.seconds).await;
                         stream.abort();
                         vec![(2, quiet), (3, streamed), (4, saturated)]
                     } else {

@@ -11,8 +11,8 @@ pub mod imports;
 pub mod list;
 pub mod media;
 pub mod moves;
-pub mod room;
 pub mod oauth;
+pub mod room;
 pub mod status;
 pub mod story;
 

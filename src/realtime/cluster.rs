@@ -179,7 +179,8 @@ fn connect_outbox(hub: &Hub, pool: PgPool, node: &'static str) -> tokio::task::J
                 pack.changes.push(*c);
                 pack.size += Pack::CHANGE;
             }
-            pack.take(&mut IN_TRANSACTION_SEQ.fetch_add(1, Ordering::Relaxed)).ok()
+            pack.take(&mut IN_TRANSACTION_SEQ.fetch_add(1, Ordering::Relaxed))
+                .ok()
         }),
     );
     let (tx, rx) = mpsc::unbounded_channel();

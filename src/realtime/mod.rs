@@ -115,7 +115,8 @@ impl Hub {
     /// for a command-line process, which cannot hear the others and publishes as if someone
     /// listens).
     fn heard_listeners(&self, how_long: std::time::Duration) {
-        let until = clock_ms().saturating_add(u64::try_from(how_long.as_millis()).unwrap_or(u64::MAX));
+        let until =
+            clock_ms().saturating_add(u64::try_from(how_long.as_millis()).unwrap_or(u64::MAX));
         self.listeners_elsewhere_until
             .fetch_max(until, Ordering::Relaxed);
     }

@@ -47,7 +47,9 @@ async fn apply(state: &AppState, me: i64, row: &mut RoomRow, f: RoomFields) -> A
         row.name = crate::text::clean_line(&n);
     }
     if row.name.is_empty() {
-        return Err(AppError::unprocessable("Validation failed: Name can't be blank"));
+        return Err(AppError::unprocessable(
+            "Validation failed: Name can't be blank",
+        ));
     }
     if row.name.chars().count() > MAX_NAME {
         return Err(AppError::unprocessable(format!(
@@ -68,9 +70,13 @@ async fn apply(state: &AppState, me: i64, row: &mut RoomRow, f: RoomFields) -> A
         Some(id) => {
             let media = crate::service::media::find_own(state, me, id)
                 .await
-                .map_err(|_| AppError::unprocessable("Validation failed: Avatar is not one of your uploads"))?;
+                .map_err(|_| {
+                    AppError::unprocessable("Validation failed: Avatar is not one of your uploads")
+                })?;
             if media.r#type != "image" {
-                return Err(AppError::unprocessable("Validation failed: Avatar must be an image"));
+                return Err(AppError::unprocessable(
+                    "Validation failed: Avatar must be an image",
+                ));
             }
             row.avatar_media_id = Some(media.id);
         }
@@ -89,7 +95,9 @@ async fn membership(state: &AppState, me: i64, id: &str) -> AppResult<(RoomRow, 
     let member = store::member(&state.db, id, me)
         .await?
         .ok_or(AppError::NotFound)?;
-    let room = store::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let room = store::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok((room, member))
 }
 
@@ -106,7 +114,9 @@ async fn joined(state: &AppState, me: i64, id: &str) -> AppResult<(RoomRow, Memb
 async fn moderating(state: &AppState, me: i64, id: &str) -> AppResult<(RoomRow, MemberRow)> {
     let (room, member) = joined(state, me, id).await?;
     if !member.moderates() {
-        return Err(AppError::forbidden("Only the room's owner and admins may do that"));
+        return Err(AppError::forbidden(
+            "Only the room's owner and admins may do that",
+        ));
     }
     Ok((room, member))
 }
@@ -181,7 +191,13 @@ async fn messages_entities(state: &AppState, rows: &[MessageRow]) -> AppResult<V
 }
 
 /// Sends `event` with `payload` to the `direct` streams of `accounts`.
-fn publish(state: &AppState, accounts: Vec<i64>, event: &'static str, payload: String, author: Option<i64>) {
+fn publish(
+    state: &AppState,
+    accounts: Vec<i64>,
+    event: &'static str,
+    payload: String,
+    author: Option<i64>,
+) {
     if accounts.is_empty() {
         return;
     }
@@ -291,7 +307,13 @@ async fn invited(state: &AppState, room: &RoomRow, account: i64) -> AppResult<()
     if let Some(m) = store::member(&state.db, room.id, account).await? {
         let payload = serde_json::to_string(&entity(state, room, &m).await?)
             .map_err(|e| AppError::Internal(e.into()))?;
-        publish(state, vec![account], "rookery.room.invitation", payload, None);
+        publish(
+            state,
+            vec![account],
+            "rookery.room.invitation",
+            payload,
+            None,
+        );
     }
     Ok(())
 }
@@ -370,7 +392,9 @@ pub async fn members(state: &AppState, me: i64, id: &str) -> AppResult<Vec<RoomM
 pub async fn invite(state: &AppState, me: i64, id: &str, handle: &str) -> AppResult<Room> {
     let (room, member) = moderating(state, me, id).await?;
     if handle.trim().is_empty() {
-        return Err(AppError::unprocessable("Validation failed: acct can't be blank"));
+        return Err(AppError::unprocessable(
+            "Validation failed: acct can't be blank",
+        ));
     }
     let account = local_account(state, handle).await?;
     not_blocked(state, me, &account).await?;
@@ -391,7 +415,9 @@ pub async fn invite(state: &AppState, me: i64, id: &str, handle: &str) -> AppRes
 pub async fn accept(state: &AppState, me: i64, id: &str) -> AppResult<Room> {
     let (room, _) = membership(state, me, id).await?;
     if !store::join(&state.db, room.id, me, Utc::now()).await? {
-        return Err(AppError::unprocessable("You are already a member of this room"));
+        return Err(AppError::unprocessable(
+            "You are already a member of this room",
+        ));
     }
     changed(state, room.id).await?;
     let member = store::member(&state.db, room.id, me)
@@ -473,7 +499,9 @@ pub async fn set_role(
     let (room, actor) = moderating(state, me, id).await?;
     let target = target(state, room.id, account).await?;
     if !target.joined() {
-        return Err(AppError::unprocessable("An invitee has no role until they join"));
+        return Err(AppError::unprocessable(
+            "An invitee has no role until they join",
+        ));
     }
     match role {
         "owner" => {
@@ -556,7 +584,12 @@ pub async fn mute(state: &AppState, me: i64, id: &str, muted: bool) -> AppResult
 
 /// `POST /api/v1/rooms/:id/read` with `last_read_id` (default: the newest message): the caller
 /// has read up to there. Errors: 404 unless joined.
-pub async fn read(state: &AppState, me: i64, id: &str, last_read_id: Option<&str>) -> AppResult<Room> {
+pub async fn read(
+    state: &AppState,
+    me: i64,
+    id: &str,
+    last_read_id: Option<&str>,
+) -> AppResult<Room> {
     let (room, member) = joined(state, me, id).await?;
     let upto = match last_read_id {
         Some(s) => s.parse::<i64>().map_err(|_| {
@@ -613,11 +646,15 @@ pub async fn post(
 ) -> AppResult<RoomMessage> {
     let (room, member) = joined(state, me.account.id, id).await?;
     if member.silenced_until.is_some_and(|t| t > Utc::now()) {
-        return Err(AppError::forbidden("An admin muted you in this room for now"));
+        return Err(AppError::forbidden(
+            "An admin muted you in this room for now",
+        ));
     }
     let text = text.trim();
     if text.is_empty() {
-        return Err(AppError::unprocessable("Validation failed: Text can't be blank"));
+        return Err(AppError::unprocessable(
+            "Validation failed: Text can't be blank",
+        ));
     }
     let max = state.config.instance.max_characters as usize;
     if crate::text::status_length(text) > max {
@@ -640,17 +677,27 @@ pub async fn post(
         None => None,
     };
     let members = store::members(&state.db, room.id).await?;
-    let joined_ids: Vec<i64> = members.iter().filter(|m| m.joined()).map(|m| m.account_id).collect();
+    let joined_ids: Vec<i64> = members
+        .iter()
+        .filter(|m| m.joined())
+        .map(|m| m.account_id)
+        .collect();
     let named = accounts::find_accounts(&state.db, &joined_ids).await?;
     let domain = &state.config.server.domain;
     let is_member = |m: &crate::text::MentionRef| {
-        let local = m.domain.as_deref().is_none_or(|d| d.eq_ignore_ascii_case(domain));
+        let local = m
+            .domain
+            .as_deref()
+            .is_none_or(|d| d.eq_ignore_ascii_case(domain));
         named
             .iter()
             .find(|a| local && a.domain.is_none() && a.username.eq_ignore_ascii_case(&m.username))
     };
     let (refs, _) = crate::text::extract(text);
-    let mut mentions: Vec<i64> = refs.iter().filter_map(|m| is_member(m).map(|a| a.id)).collect();
+    let mut mentions: Vec<i64> = refs
+        .iter()
+        .filter_map(|m| is_member(m).map(|a| a.id))
+        .collect();
     mentions.sort_unstable();
     mentions.dedup();
     let content = crate::text::render_status(text, &state.config.base_url(), |m| {
@@ -662,7 +709,11 @@ pub async fn post(
         id: mid,
         room_id: room.id,
         account_id: me.account.id,
-        uri: format!("{}/rooms/{}/messages/{mid}", state.config.base_url(), room.id),
+        uri: format!(
+            "{}/rooms/{}/messages/{mid}",
+            state.config.base_url(),
+            room.id
+        ),
         in_reply_to_id,
         text: text.to_string(),
         content,
@@ -677,7 +728,13 @@ pub async fn post(
         .pop()
         .ok_or(AppError::NotFound)?;
     let payload = serde_json::to_string(&entity).map_err(|e| AppError::Internal(e.into()))?;
-    publish(state, joined_ids, "rookery.room.message", payload, Some(me.account.id));
+    publish(
+        state,
+        joined_ids,
+        "rookery.room.message",
+        payload,
+        Some(me.account.id),
+    );
     Ok(entity)
 }
 
@@ -691,13 +748,19 @@ pub async fn delete_message(state: &AppState, me: i64, id: &str, message: &str) 
         .filter(|m| m.id >= member.first_visible_id())
         .ok_or(AppError::NotFound)?;
     if row.account_id != me && !member.moderates() {
-        return Err(AppError::forbidden("Only its author and the room's admins may delete a message"));
+        return Err(AppError::forbidden(
+            "Only its author and the room's admins may delete a message",
+        ));
     }
     store::delete_message(&state.db, row.id).await?;
     let members = store::members(&state.db, room.id).await?;
     publish(
         state,
-        members.iter().filter(|m| m.joined()).map(|m| m.account_id).collect(),
+        members
+            .iter()
+            .filter(|m| m.joined())
+            .map(|m| m.account_id)
+            .collect(),
         "rookery.room.message.delete",
         json!({ "room_id": room.id.to_string(), "id": row.id.to_string() }).to_string(),
         None,

@@ -29,7 +29,9 @@ pub async fn take(
     }
     let tat: Option<i64> = on_db!(db, c => sqlx::query_scalar(
         "SELECT tat_ms FROM rate_limits WHERE key = $1").bind(key).fetch_optional(c).await)?;
-    Ok(Err(tat.map_or(interval_ms, |t| (t - now_ms - tolerance_ms).max(1))))
+    Ok(Err(tat.map_or(interval_ms, |t| {
+        (t - now_ms - tolerance_ms).max(1)
+    })))
 }
 
 /// Adds `n` actions for `key` at `now_ms` that a node already allowed (each `interval_ms` of the

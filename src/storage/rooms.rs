@@ -251,8 +251,9 @@ pub async fn insert_message(db: &Db, m: &MessageRow) -> sqlx::Result<()> {
 }
 
 pub async fn find_message(db: &Db, room: i64, id: i64) -> sqlx::Result<Option<MessageRow>> {
-    let sql =
-        format!("SELECT {MESSAGE_COLUMNS} FROM room_messages rm WHERE rm.room_id = $1 AND rm.id = $2");
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM room_messages rm WHERE rm.room_id = $1 AND rm.id = $2"
+    );
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(room).bind(id).fetch_optional(c).await)
 }
 
@@ -315,6 +316,9 @@ pub async fn unread(
         on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str()))
             .bind(room).bind(from_id).bind(last_read_id).bind(account).fetch_all(c).await)?
     };
-    let mentions = unread.iter().filter(|m| m.mentions.0.contains(&account)).count() as i64;
+    let mentions = unread
+        .iter()
+        .filter(|m| m.mentions.0.contains(&account))
+        .count() as i64;
     Ok((last, unread.len() as i64, mentions))
 }

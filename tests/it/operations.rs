@@ -620,4 +620,3 @@ async fn statuses_limit_holds_across_nodes_after_one_window() {
         "node 2 did not count node 1's statuses"
     );
 }
-

@@ -392,12 +392,36 @@ const TABLE: &[(&str, &str, Access)] = &[
         "/api/v1/rooms/{id}/invitations",
         Own("write:conversations"),
     ),
-    ("POST", "/api/v1/rooms/{id}/accept", Own("write:conversations")),
-    ("POST", "/api/v1/rooms/{id}/decline", Own("write:conversations")),
-    ("POST", "/api/v1/rooms/{id}/leave", Own("write:conversations")),
-    ("POST", "/api/v1/rooms/{id}/mute", Own("write:conversations")),
-    ("POST", "/api/v1/rooms/{id}/unmute", Own("write:conversations")),
-    ("POST", "/api/v1/rooms/{id}/read", Own("write:conversations")),
+    (
+        "POST",
+        "/api/v1/rooms/{id}/accept",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/rooms/{id}/decline",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/rooms/{id}/leave",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/rooms/{id}/mute",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/rooms/{id}/unmute",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/rooms/{id}/read",
+        Own("write:conversations"),
+    ),
     ("GET", "/api/v1/rooms/{id}/messages", Own("read:statuses")),
     ("POST", "/api/v1/rooms/{id}/messages", Own("write:statuses")),
     (
