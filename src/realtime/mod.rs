@@ -90,10 +90,7 @@ impl Hub {
     /// nodes when clustered.
     pub fn publish(&self, event: Event) {
         let event = Arc::new(event);
-        if let Some(out) = self.outbox.lock().ok().as_deref().and_then(Option::as_ref) {
-            cluster::queued();
-            let _ = out.send(cluster::Outgoing::Event(event.clone()));
-        }
+        self.send_out(cluster::Outgoing::Event(event.clone()));
         let _ = self.tx.send(event);
     }
 
@@ -136,13 +133,7 @@ impl Hub {
         {
             return false;
         }
-        match self.outbox.lock().ok().as_deref().and_then(Option::as_ref) {
-            Some(out) => {
-                cluster::queued();
-                out.send(cluster::Outgoing::Listening).is_ok()
-            }
-            None => false,
-        }
+        self.send_out(cluster::Outgoing::Listening)
     }
 
     /// Stops sending to the other nodes; the sending task ends once it has sent what is queued
@@ -156,27 +147,27 @@ impl Hub {
         }
     }
 
-    /// A new streaming connection's feed. When clustered, the other nodes hear at once that
-    /// this one has a listener (at most once a second; [`Hub::subscribe_across`] waits until
-    /// they have).
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
-        let rx = self.tx.subscribe();
-        self.announce_listeners(std::time::Duration::from_secs(1));
-        rx
-    }
-
     /// Asks the other nodes whether they have streaming connections (they answer with
     /// announcements).
     fn ask_for_listeners(&self) {
-        if let Some(out) = self.outbox.lock().ok().as_deref().and_then(Option::as_ref) {
-            cluster::queued();
-            let _ = out.send(cluster::Outgoing::Asking);
+        self.send_out(cluster::Outgoing::Asking);
+    }
+
+    /// Hands `item` to the sending task when connected to other nodes; false otherwise.
+    fn send_out(&self, item: cluster::Outgoing) -> bool {
+        match self.outbox.lock().ok().as_deref().and_then(Option::as_ref) {
+            Some(out) => {
+                cluster::queued();
+                out.send(item).is_ok()
+            }
+            None => false,
         }
     }
 
-    /// [`Hub::subscribe`], returning once the other nodes have been told of this listener
+    /// A new streaming connection's feed. When clustered, the other nodes are told at once that
+    /// this node has a listener (at most once a second), and this returns once they have been
     /// (at most 500 ms): what they publish from then on reaches it.
-    pub async fn subscribe_across(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub async fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         let rx = self.tx.subscribe();
         if self.announce_listeners(std::time::Duration::from_secs(1)) {
             cluster::flushed(std::time::Duration::from_millis(500)).await;

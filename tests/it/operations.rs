@@ -32,6 +32,30 @@ fn second_node_config(
     path
 }
 
+/// Two nodes of one instance on a fresh PostgreSQL database with `federation.shared_queue` (and
+/// `extra` configuration): node 1 (`all`) and node 2 (`web`), with node 1's configuration file.
+async fn two_nodes(
+    dir: &std::path::Path,
+    extra: &str,
+) -> (
+    std::path::PathBuf,
+    crate::support::binary::Server,
+    crate::support::binary::Server,
+) {
+    let (p1, p2) = (free_port(), free_port());
+    let cfg1 = write_config(
+        dir,
+        p1,
+        Backend::Postgres,
+        &format!("[federation]\nshared_queue = true\n{extra}"),
+    )
+    .await;
+    let cfg2 = second_node_config(dir, &cfg1, p1, p2, "node2.toml");
+    let n1 = start_node(dir, &cfg1, p1, "all").await;
+    let n2 = start_node(dir, &cfg2, p2, "web").await;
+    (cfg1, n1, n2)
+}
+
 #[tokio::test]
 async fn readiness_metrics_request_ids_and_json_logs() {
     let dir = tempfile::tempdir().unwrap();
@@ -310,17 +334,7 @@ pub(crate) async fn password_token(base: &str, user: &str) -> String {
 #[tokio::test]
 async fn streaming_events_cross_nodes() {
     let dir = tempfile::tempdir().unwrap();
-    let (p1, p2) = (free_port(), free_port());
-    let cfg1 = write_config(
-        dir.path(),
-        p1,
-        Backend::Postgres,
-        "[federation]\nshared_queue = true\n",
-    )
-    .await;
-    let cfg2 = second_node_config(dir.path(), &cfg1, p1, p2, "node2.toml");
-    let n1 = start_node(dir.path(), &cfg1, p1, "all").await;
-    let n2 = start_node(dir.path(), &cfg2, p2, "web").await;
+    let (cfg1, n1, n2) = two_nodes(dir.path(), "").await;
     for name in ["ava", "bob"] {
         create_account(&cfg1, name, "a long password");
     }
@@ -546,17 +560,7 @@ async fn streaming_events_cross_nodes() {
 #[tokio::test]
 async fn rate_limits_hold_across_nodes() {
     let dir = tempfile::tempdir().unwrap();
-    let (p1, p2) = (free_port(), free_port());
-    let cfg1 = write_config(
-        dir.path(),
-        p1,
-        Backend::Postgres,
-        "[federation]\nshared_queue = true\n[rate_limits]\nsign_in_per_ip = 3\n",
-    )
-    .await;
-    let cfg2 = second_node_config(dir.path(), &cfg1, p1, p2, "node2.toml");
-    let n1 = start_node(dir.path(), &cfg1, p1, "all").await;
-    let n2 = start_node(dir.path(), &cfg2, p2, "web").await;
+    let (cfg1, n1, n2) = two_nodes(dir.path(), "[rate_limits]\nsign_in_per_ip = 3\n").await;
     let http = reqwest::Client::new();
     let app: Value = http.post(format!("{}/api/v1/apps", n1.base)).json(&json!({"client_name": "ops", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"})).send().await.unwrap().json().await.unwrap();
     let attempt = |base: String| {
@@ -580,17 +584,7 @@ async fn rate_limits_hold_across_nodes() {
 #[tokio::test]
 async fn statuses_limit_holds_across_nodes_after_one_window() {
     let dir = tempfile::tempdir().unwrap();
-    let (p1, p2) = (free_port(), free_port());
-    let cfg1 = write_config(
-        dir.path(),
-        p1,
-        Backend::Postgres,
-        "[federation]\nshared_queue = true\n[rate_limits]\nstatuses_per_account = 3\n",
-    )
-    .await;
-    let cfg2 = second_node_config(dir.path(), &cfg1, p1, p2, "node2.toml");
-    let n1 = start_node(dir.path(), &cfg1, p1, "all").await;
-    let n2 = start_node(dir.path(), &cfg2, p2, "web").await;
+    let (cfg1, n1, n2) = two_nodes(dir.path(), "[rate_limits]\nstatuses_per_account = 3\n").await;
     create_account(&cfg1, "ava", "a long password");
     let on1 = password_token(&n1.base, "ava").await;
     let on2 = password_token(&n2.base, "ava").await;

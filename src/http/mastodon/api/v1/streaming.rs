@@ -203,7 +203,7 @@ pub async fn root(
             let user = principal.as_ref().and_then(|p| p.user.clone());
             // Listen before answering: nothing published once the client sees the socket open is
             // missed, on this node or another.
-            let rx = state.hub.subscribe_across().await;
+            let rx = state.hub.subscribe().await;
             upgrade
                 .on_upgrade(move |socket| async move {
                     let _presence = PresenceGuard::open(&state, &principal).await;
@@ -315,7 +315,7 @@ async fn sse_response(
 ) -> Response {
     match Subscription::parse(name, tag, viewer) {
         Ok(sub) => {
-            let rx = state.hub.subscribe_across().await;
+            let rx = state.hub.subscribe().await;
             Sse::new(sse_stream(state, rx, sub, viewer, presence))
                 .keep_alive(
                     KeepAlive::new()
