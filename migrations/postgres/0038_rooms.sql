@@ -45,5 +45,3 @@ CREATE TABLE room_messages (
     created_at  TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX room_messages_room ON room_messages (room_id, id);
-CREATE INDEX room_messages_search ON room_messages
-    USING gin (to_tsvector('simple', text));

@@ -293,8 +293,16 @@ pub async fn messages(
     Ok(page.finish(rows))
 }
 
-/// Per room of `account`: its newest message it may see, and how many it has not read (others'
-/// messages after its last read one) and how many of those name it.
+/// Joined members of `room`.
+pub async fn members_count(db: &Db, room: i64) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT count(*) FROM room_members WHERE room_id = $1 AND state = 'joined'")
+        .bind(room).fetch_one(c).await)
+}
+
+/// For `account` in `room`, reading from `from_id` on and having read up to `last_read_id`: the
+/// newest message it may see, how many others' messages it has not read (at most 1,000), and how
+/// many of those name it.
 pub async fn unread(
     db: &Db,
     account: i64,
@@ -308,17 +316,11 @@ pub async fn unread(
     );
     let last: Option<MessageRow> = on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str()))
         .bind(room).bind(from_id).fetch_optional(c).await)?;
-    let unread: Vec<MessageRow> = {
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM room_messages rm WHERE rm.room_id = $1 AND rm.id >= $2 \
-             AND rm.id > $3 AND rm.account_id <> $4 ORDER BY rm.id DESC LIMIT 1000"
-        );
-        on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str()))
-            .bind(room).bind(from_id).bind(last_read_id).bind(account).fetch_all(c).await)?
-    };
-    let mentions = unread
-        .iter()
-        .filter(|m| m.mentions.0.contains(&account))
-        .count() as i64;
+    // Only the mention lists of the unread messages, not the messages.
+    let unread: Vec<Json<Vec<i64>>> = on_db!(db, c => sqlx::query_scalar(
+        "SELECT rm.mentions FROM room_messages rm WHERE rm.room_id = $1 AND rm.id >= $2 \
+         AND rm.id > $3 AND rm.account_id <> $4 ORDER BY rm.id DESC LIMIT 1000")
+        .bind(room).bind(from_id).bind(last_read_id).bind(account).fetch_all(c).await)?;
+    let mentions = unread.iter().filter(|m| m.0.contains(&account)).count() as i64;
     Ok((last, unread.len() as i64, mentions))
 }

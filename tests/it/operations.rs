@@ -560,7 +560,7 @@ async fn streaming_events_cross_nodes() {
 #[tokio::test]
 async fn rate_limits_hold_across_nodes() {
     let dir = tempfile::tempdir().unwrap();
-    let (cfg1, n1, n2) = two_nodes(dir.path(), "[rate_limits]\nsign_in_per_ip = 3\n").await;
+    let (_cfg1, n1, n2) = two_nodes(dir.path(), "[rate_limits]\nsign_in_per_ip = 3\n").await;
     let http = reqwest::Client::new();
     let app: Value = http.post(format!("{}/api/v1/apps", n1.base)).json(&json!({"client_name": "ops", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read"})).send().await.unwrap().json().await.unwrap();
     let attempt = |base: String| {

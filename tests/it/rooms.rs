@@ -213,6 +213,21 @@ async fn rooms_have_members_roles_and_live_messages(app: TestApp) {
         ),
         (Some(1), Some(1))
     );
+    // A read mark must name a message of the room (a number past the newest would mark every
+    // later message read); searches are bounded.
+    app.post(
+        &format!("/api/v1/rooms/{id}/read"),
+        Some(&bt),
+        json!({"last_read_id": i64::MAX.to_string()}),
+    )
+    .await
+    .assert_error(422);
+    app.get(
+        &format!("/api/v1/rooms/{id}/messages?q={}", "a".repeat(201)),
+        Some(&bt),
+    )
+    .await
+    .assert_error(422);
     let read = ok(app
         .post(&format!("/api/v1/rooms/{id}/read"), Some(&bt), json!({}))
         .await)
