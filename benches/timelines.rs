@@ -31,7 +31,8 @@
 //! open (server-sent events, as an app that posts has), then with the stream open and
 //! `--clients` posting (the machine saturated: work per post rather than latency); prints the
 //! figures, where the scoped
-//! reads went (`/metrics`), and the cost against the plain node (best of two rounds each).
+//! reads went (`/metrics`), and the cost against the plain node (best of `--rounds` rounds each,
+//! default 2: the machine's noise between rounds is as large as the differences measured).
 //! `BENCH_ROOKERY_BIN` and `BENCH_SERVER_LOG` as in the federation bench.
 
 use std::process::{Command, Stdio};
@@ -53,6 +54,8 @@ struct Opts {
     follows: usize,
     /// Server connection pool size (`database.max_connections`).
     pool: u32,
+    /// Rounds of each setup in the cluster workload (the best counts).
+    rounds: usize,
 }
 
 fn opts() -> Opts {
@@ -70,6 +73,7 @@ fn opts() -> Opts {
         backend: get("--backend", "sqlite"),
         seconds: get("--seconds", seconds).parse().unwrap(),
         clients: get("--clients", "32").parse().unwrap(),
+        rounds: get("--rounds", "2").parse().unwrap(),
         accounts: get("--accounts", "1000").parse().unwrap(),
         statuses: get("--statuses", "200000").parse().unwrap(),
         shorts: get("--shorts", "50000").parse().unwrap(),
@@ -706,7 +710,7 @@ mod cluster {
         // difference measured), then posting the same way: posts grow the viewer's home, so they
         // must not run between reads.
         for posting in [false, true] {
-            for round in 0..2 {
+            for round in 0..o.rounds {
                 for (i, (label, extra)) in setups.iter().enumerate() {
                     let mut server = start_server(dir, port, format!("{base}{extra}")).await;
                     let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
@@ -800,7 +804,8 @@ mod cluster {
         for (i, (label, _)) in setups.iter().enumerate().skip(1) {
             let cost = |k: usize| (rps(0, k) - rps(i, k)) / rps(0, k) * 100.0;
             println!(
-                "{label} against one node (best of 2): home {:+.1} %, public {:+.1} %, posting {:+.1} %, posting with a stream open {:+.1} %, posting saturated ({} clients) {:+.1} % fewer req/s",
+                "{label} against one node (best of {}): home {:+.1} %, public {:+.1} %, posting {:+.1} %, posting with a stream open {:+.1} %, posting saturated ({} clients) {:+.1} % fewer req/s",
+                o.rounds,
                 cost(0),
                 cost(1),
                 cost(2),

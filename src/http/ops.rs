@@ -123,8 +123,9 @@ pub async fn route_reads(State(state): State<AppState>, req: Request, next: Next
 }
 
 /// Several nodes (`federation.shared_queue` on PostgreSQL): a request that may write is answered
-/// only once the streaming events and cache changes it caused have gone to the other nodes (at
-/// most 2 s), so a node killed right after answering has lost none of them.
+/// only once the streaming events and whole-kind cache changes it caused have gone to the other
+/// nodes (at most 2 s), so a node killed right after answering has lost none of them; changed
+/// keys follow within `realtime::cluster::KEYS_GATHERED_FOR`, unwaited.
 pub async fn flush_to_nodes(req: Request, next: Next) -> Response {
     let writes = !matches!(
         *req.method(),

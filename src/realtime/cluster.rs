@@ -4,7 +4,8 @@
 //! skips its own. What piles up while one notification is on its way goes in the next together,
 //! packed up to [`INLINE_MAX`] bytes per notification; an event larger than that goes by
 //! reference: it is stored in `stream_events` and its ID notified. The same channel carries what
-//! writes changed (`storage::changes`), so every node's caches drop it at once. A listener that
+//! writes changed (`storage::changes`), so every node's caches drop it at once (changed keys
+//! gathered for [`KEYS_GATHERED_FOR`] first). A listener that
 //! loses its connection reconnects (sqlx's `PgListener`); events sent meanwhile are not replayed.
 
 use std::sync::Arc;
@@ -115,7 +116,14 @@ impl WireEvent {
 /// end of a command-line process's sending.
 pub(super) enum Outgoing {
     Event(Arc<Event>),
+    /// A whole kind changed (`key` `None`), or a key's change that came in a batch with others:
+    /// waited for by [`flushed`].
     Change(u8, Option<i64>),
+    /// A key's change (an account's counters, a status's row …): gathered for up to
+    /// [`KEYS_GATHERED_FOR`] with other writes' keys, not waited for. Every cache these reach
+    /// expires within seconds (docs/ARCHITECTURE.md, "Caches"), the bound when a node dies
+    /// before sending them.
+    KeyChange(u8, i64),
     /// This node has streaming connections.
     Listening,
     /// This node asks the others whether they have streaming connections.
@@ -133,6 +141,10 @@ const ANNOUNCE_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 /// How long a node that starts listening counts on the others' streaming connections while their
 /// answers to its question are on their way.
 const ASKING_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long the sending task gathers changed keys before it sends them, unless an event or
+/// another item waited for goes first and takes them along: under a steady stream of posts, one
+/// notification per this interval instead of one per transaction.
+pub const KEYS_GATHERED_FOR: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Connects `hub` to the other nodes on `pool`'s database: starts the sending task (events and
 /// cache changes) and the listening task (both run until the process ends).
@@ -186,8 +198,13 @@ fn connect_outbox(hub: &Hub, pool: PgPool, node: &'static str) -> tokio::task::J
     let (tx, rx) = mpsc::unbounded_channel();
     let changes = tx.clone();
     crate::storage::changes::forward_to(Box::new(move |kind, key| {
-        queued();
-        let _ = changes.send(Outgoing::Change(kind, key));
+        let _ = changes.send(match key {
+            Some(key) => Outgoing::KeyChange(kind, key),
+            None => {
+                queued();
+                Outgoing::Change(kind, None)
+            }
+        });
     }));
     if let Ok(mut o) = hub.outbox.lock() {
         *o = Some(tx);
@@ -223,7 +240,27 @@ async fn send(
                 Err(_) => break,
             }
         }
-        let taken = batch.len() as u64;
+        if batch.iter().all(|o| matches!(o, Outgoing::KeyChange(..))) {
+            // Nobody waits for these: gather more writes' keys, or go with the next item that is
+            // waited for.
+            let until = tokio::time::Instant::now() + KEYS_GATHERED_FOR;
+            while batch.len() < BATCH_MAX {
+                match tokio::time::timeout_at(until, rx.recv()).await {
+                    Ok(Some(o)) => {
+                        let waited_for = !matches!(o, Outgoing::KeyChange(..));
+                        batch.push(o);
+                        if waited_for {
+                            break;
+                        }
+                    }
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+        let taken = batch
+            .iter()
+            .filter(|o| !matches!(o, Outgoing::KeyChange(..)))
+            .count() as u64;
         let closing = batch.iter().any(|o| matches!(o, Outgoing::Close));
         if let Err(e) = send_batch(&pool, batch, node, &mut seq).await {
             tracing::warn!(error = %e, items = taken, "could not send events or cache changes to the other nodes");
@@ -235,10 +272,11 @@ async fn send(
     }
 }
 
-/// Waits (at most `limit`) until every event published and every cache change made so far by
-/// this process has gone to the other nodes. A write request and a job wait for it before they
-/// answer or finish, and a command-line process before it exits, so a node killed right after
-/// cannot lose what it committed and reported done.
+/// Waits (at most `limit`) until every event published and every whole-kind cache change made so
+/// far by this process has gone to the other nodes (changed keys go within [`KEYS_GATHERED_FOR`],
+/// not waited for). A write request and a job wait for it before they answer or finish, and a
+/// command-line process before it exits (its keys go with its last items), so a node killed
+/// right after cannot lose what it committed and reported done.
 pub async fn flushed(limit: std::time::Duration) {
     let target = QUEUED.load(Ordering::SeqCst);
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -348,8 +386,12 @@ async fn send_batch(
     let mut pack = Pack::new(node);
     let mut stored_any = false;
     for item in batch {
+        let item = match item {
+            Outgoing::KeyChange(kind, key) => Outgoing::Change(kind, Some(key)),
+            other => other,
+        };
         match item {
-            Outgoing::Close => {}
+            Outgoing::Close | Outgoing::KeyChange(..) => {}
             Outgoing::Listening => pack.listening = true,
             Outgoing::Asking => pack.asking = true,
             Outgoing::Change(kind, key) => {

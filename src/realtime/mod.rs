@@ -86,11 +86,14 @@ impl Hub {
         }
     }
 
-    /// Sends an event to every current subscriber (none listening is fine), and to the other
-    /// nodes when clustered.
+    /// Sends an event to every current subscriber (none listening is fine), and, when clustered,
+    /// to the other nodes while one of them has streaming connections (an event nobody there can
+    /// receive is not sent, as it is not rendered when nobody anywhere can).
     pub fn publish(&self, event: Event) {
         let event = Arc::new(event);
-        self.send_out(cluster::Outgoing::Event(event.clone()));
+        if self.listeners_elsewhere() {
+            self.send_out(cluster::Outgoing::Event(event.clone()));
+        }
         let _ = self.tx.send(event);
     }
 
@@ -103,9 +106,14 @@ impl Hub {
     /// worth it: one here, or, when clustered, one on another node as that node last said
     /// ([`cluster::LISTENERS_HEARD_FOR`]).
     pub fn has_listeners(&self) -> bool {
-        self.tx.receiver_count() > 0
-            || (clock_ms() < self.listeners_elsewhere_until.load(Ordering::Relaxed)
-                && self.outbox.lock().is_ok_and(|o| o.is_some()))
+        self.tx.receiver_count() > 0 || self.listeners_elsewhere()
+    }
+
+    /// True when clustered and another node said it has streaming connections
+    /// ([`cluster::LISTENERS_HEARD_FOR`]).
+    fn listeners_elsewhere(&self) -> bool {
+        clock_ms() < self.listeners_elsewhere_until.load(Ordering::Relaxed)
+            && self.outbox.lock().is_ok_and(|o| o.is_some())
     }
 
     /// Counts on another node's streaming connections for `how_long` (`Duration::MAX`: for good,
