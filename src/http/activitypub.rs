@@ -286,6 +286,23 @@ pub async fn story(
     Ok(r)
 }
 
+/// `GET /rooms/:id`: a room's `Group` document (docs/FEDERATION.md, "Rooms"), only for a fetch
+/// signed by an actor on a server where a member or invitee of the room lives; 404 otherwise.
+/// A signature that does not verify answers 401.
+pub async fn room(get: ApGet, Path(id): Path<String>) -> AppResult<Response> {
+    let signer = get.request.signer(&get.data).await.map_err(|e| {
+        tracing::info!(error = %e, "refused a signed room fetch");
+        AppError::Unauthorized("The HTTP signature is not valid".into())
+    })?;
+    let doc = crate::service::rooms::fetch_group(&get.data, &id, signer.as_ref()).await?;
+    let mut r = activity_json(crate::service::activitypub::with_context(doc)?);
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(r)
+}
+
 fn inbox_error(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }

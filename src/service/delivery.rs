@@ -42,6 +42,36 @@ pub async fn enqueue(
     inboxes: &[String],
     status_id: Option<i64>,
 ) -> AppResult<()> {
+    let sender = deliveries::Sender {
+        actor_id,
+        room_id: None,
+    };
+    enqueue_from(tx, activity, sender, inboxes, status_id).await
+}
+
+/// As [`enqueue`], sent by the room `room_id` hosted here (its `Group` actor signs; `owner` is
+/// its owner's account, which the row refers to).
+pub async fn enqueue_from_room(
+    tx: &mut Tx,
+    activity: &Value,
+    room_id: i64,
+    owner: i64,
+    inboxes: &[String],
+) -> AppResult<()> {
+    let sender = deliveries::Sender {
+        actor_id: owner,
+        room_id: Some(room_id),
+    };
+    enqueue_from(tx, activity, sender, inboxes, None).await
+}
+
+async fn enqueue_from(
+    tx: &mut Tx,
+    activity: &Value,
+    sender: deliveries::Sender,
+    inboxes: &[String],
+    status_id: Option<i64>,
+) -> AppResult<()> {
     let id = activity
         .get("id")
         .and_then(Value::as_str)
@@ -58,7 +88,7 @@ pub async fn enqueue(
             continue;
         };
         let domain = authority(&url).unwrap_or_default();
-        deliveries::enqueue(tx, &id, actor_id, inbox, &domain, &payload, status_id).await?;
+        deliveries::enqueue(tx, &id, sender, inbox, &domain, &payload, status_id).await?;
     }
     Ok(())
 }
@@ -336,11 +366,20 @@ async fn attempt(data: &FedData, row: &DeliveryRow, scheme: Option<&str>) -> Res
             row.domain
         )));
     }
-    let actor_row = accounts::find_account(&data.db, row.actor_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the sending account is gone"))?;
-    let mut actor = ApAccount::new(actor_row, None)?;
-    actor.private_key_pem = accounts::private_key(&data.db, row.actor_id).await?;
+    let actor = match row.room_id {
+        Some(room) => crate::service::rooms::signer(data, room)
+            .await
+            .map_err(|e| Failure::Retry(anyhow::anyhow!("the sending room: {e}")))?
+            .ok_or_else(|| Failure::GiveUp("the sending room is gone".into()))?,
+        None => {
+            let actor_row = accounts::find_account(&data.db, row.actor_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the sending account is gone"))?;
+            let mut actor = ApAccount::new(actor_row, None)?;
+            actor.private_key_pem = accounts::private_key(&data.db, row.actor_id).await?;
+            actor
+        }
+    };
     if actor.private_key_pem.is_none() {
         return Err(Failure::Retry(anyhow::anyhow!(
             "the sending account has no key"

@@ -23,16 +23,25 @@ pub struct DeliveryRow {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// A room hosted here that sends this (signed with the room's key; `actor_id` is its owner).
+    pub room_id: Option<i64>,
 }
 
 const COLUMNS: &str = "id, activity_id, actor_id, inbox_url, domain, payload, status_id, state, \
-    attempts, next_attempt_at, last_error, created_at, delivered_at";
+    attempts, next_attempt_at, last_error, created_at, delivered_at, room_id";
+
+/// Who signs a delivery: a local account, or a room hosted here (with its owner's account ID).
+#[derive(Clone, Copy, Debug)]
+pub struct Sender {
+    pub actor_id: i64,
+    pub room_id: Option<i64>,
+}
 
 /// Queues one activity for one inbox (ignored when that pair is already queued).
 pub async fn enqueue(
     tx: &mut Tx,
     activity_id: &str,
-    actor_id: i64,
+    sender: Sender,
     inbox_url: &str,
     domain: &str,
     payload: &str,
@@ -41,10 +50,10 @@ pub async fn enqueue(
     let now = Utc::now();
     on_db!(tx, c => sqlx::query(
         "INSERT INTO deliveries (id, activity_id, actor_id, inbox_url, domain, payload, status_id, \
-         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+         next_attempt_at, created_at, room_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9) \
          ON CONFLICT (activity_id, inbox_url) DO NOTHING")
-        .bind(ids::new_id()).bind(activity_id).bind(actor_id).bind(inbox_url).bind(domain)
-        .bind(payload).bind(status_id).bind(now)
+        .bind(ids::new_id()).bind(activity_id).bind(sender.actor_id).bind(inbox_url).bind(domain)
+        .bind(payload).bind(status_id).bind(now).bind(sender.room_id)
         .execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -22,10 +22,13 @@ pub struct RoomRow {
     pub avatar_media_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A room hosted elsewhere: its `Group` actor's inbox, where this server's members' activities
+    /// go (docs/FEDERATION.md, "Rooms"). `None` for a room hosted here.
+    pub inbox_url: Option<String>,
 }
 
-const ROOM_COLUMNS: &str =
-    "r.id, r.uri, r.local, r.name, r.topic, r.avatar_media_id, r.created_at, r.updated_at";
+const ROOM_COLUMNS: &str = "r.id, r.uri, r.local, r.name, r.topic, r.avatar_media_id, r.created_at, \
+     r.updated_at, r.inbox_url";
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct MemberRow {
@@ -106,10 +109,110 @@ pub async fn update(db: &Db, room: &RoomRow) -> sqlx::Result<()> {
         .bind(room.updated_at).execute(c).await.map(|_| ()))
 }
 
+/// Deletes a room's members and messages, keeping its row: a room hosted here that must still
+/// sign its `Delete` to other servers (nobody can reach it any more: every read needs a member).
+pub async fn empty(db: &Db, id: i64) -> sqlx::Result<()> {
+    let mut tx = db.begin().await?;
+    on_db!(tx, c => sqlx::query("DELETE FROM room_messages WHERE room_id = $1")
+        .bind(id).execute(c).await.map(|_| ()))?;
+    on_db!(tx, c => sqlx::query("DELETE FROM room_members WHERE room_id = $1")
+        .bind(id).execute(c).await.map(|_| ()))?;
+    tx.commit().await
+}
+
 /// Deletes a room with its members and messages.
 pub async fn delete(db: &Db, id: i64) -> sqlx::Result<()> {
     on_db!(db, c => sqlx::query("DELETE FROM rooms WHERE id = $1")
         .bind(id).execute(c).await.map(|_| ()))
+}
+
+/// The room whose `Group` actor is `uri`.
+pub async fn find_by_uri(db: &Db, uri: &str) -> sqlx::Result<Option<RoomRow>> {
+    let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.uri = $1");
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(uri).fetch_optional(c).await)
+}
+
+/// Stores the copy of a room hosted elsewhere, or refreshes its name, topic and inbox. Returns
+/// its ID here.
+pub async fn upsert_remote(db: &Db, room: &RoomRow) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar(
+        "INSERT INTO rooms (id, uri, local, name, topic, created_at, updated_at, inbox_url) \
+         VALUES ($1, $2, FALSE, $3, $4, $5, $6, $7) \
+         ON CONFLICT (uri) DO UPDATE SET name = excluded.name, topic = excluded.topic, \
+         updated_at = excluded.updated_at, inbox_url = excluded.inbox_url WHERE rooms.local = FALSE \
+         RETURNING id")
+        .bind(room.id).bind(&room.uri).bind(&room.name).bind(&room.topic)
+        .bind(room.created_at).bind(room.updated_at).bind(&room.inbox_url)
+        .fetch_one(c).await)
+}
+
+/// A room's key pair (public, private PEM), when made.
+pub async fn keys(db: &Db, id: i64) -> sqlx::Result<Option<(String, String)>> {
+    let row: Option<(Option<String>, Option<String>)> = on_db!(db, c => sqlx::query_as(
+        "SELECT public_key_pem, private_key_pem FROM rooms WHERE id = $1")
+        .bind(id).fetch_optional(c).await)?;
+    Ok(row.and_then(|(p, k)| Some((p?, k?))))
+}
+
+/// Stores a room's key pair unless it has one (two requests may make one at once).
+pub async fn set_keys_if_missing(
+    db: &Db,
+    id: i64,
+    public: &str,
+    private: &str,
+) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query(
+        "UPDATE rooms SET public_key_pem = $2, private_key_pem = $3 \
+         WHERE id = $1 AND public_key_pem IS NULL")
+        .bind(id).bind(public).bind(private).execute(c).await.map(|_| ()))
+}
+
+/// Sets `account` joined with `role` (as the room's host says), keeping an earlier join time.
+pub async fn set_joined(
+    db: &Db,
+    room: i64,
+    account: i64,
+    role: &str,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query(
+        "INSERT INTO room_members (room_id, account_id, role, state, invited_at, joined_at) \
+         VALUES ($1, $2, $3, 'joined', $4, $4) \
+         ON CONFLICT (room_id, account_id) DO UPDATE SET role = excluded.role, state = 'joined', \
+         joined_at = COALESCE(room_members.joined_at, excluded.joined_at)")
+        .bind(room).bind(account).bind(role).bind(at)
+        .execute(c).await.map(|_| ()))
+}
+
+/// The inboxes of `room`'s joined members on other servers (shared inboxes where they have one),
+/// with each member's server, one row per member.
+pub async fn remote_inboxes(db: &Db, room: i64) -> sqlx::Result<Vec<(String, String)>> {
+    on_db!(db, c => sqlx::query_as(
+        "SELECT a.domain, COALESCE(a.shared_inbox_url, a.inbox_url) FROM room_members m \
+         JOIN accounts a ON a.id = m.account_id \
+         WHERE m.room_id = $1 AND m.state = 'joined' AND a.domain IS NOT NULL \
+         AND COALESCE(a.shared_inbox_url, a.inbox_url) IS NOT NULL")
+        .bind(room).fetch_all(c).await)
+}
+
+/// How many members (joined or invited) of `room` are accounts of this server.
+pub async fn local_members_count(db: &Db, room: i64) -> sqlx::Result<i64> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT count(*) FROM room_members m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.room_id = $1 AND a.domain IS NULL")
+        .bind(room).fetch_one(c).await)
+}
+
+/// The message of `room` with URI `uri`.
+pub async fn find_message_by_uri(
+    db: &Db,
+    room: i64,
+    uri: &str,
+) -> sqlx::Result<Option<MessageRow>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM room_messages rm WHERE rm.room_id = $1 AND rm.uri = $2"
+    );
+    on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(room).bind(uri).fetch_optional(c).await)
 }
 
 pub async fn find(db: &Db, id: i64) -> sqlx::Result<Option<RoomRow>> {
@@ -161,7 +264,7 @@ pub async fn invite(
     db: &Db,
     room: i64,
     account: i64,
-    by: i64,
+    by: Option<i64>,
     at: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     let n = on_db!(db, c => sqlx::query(
@@ -241,13 +344,17 @@ pub async fn mark_read(db: &Db, room: i64, account: i64, message_id: i64) -> sql
         .execute(c).await.map(|_| ()))
 }
 
-pub async fn insert_message(db: &Db, m: &MessageRow) -> sqlx::Result<()> {
-    on_db!(db, c => sqlx::query(
+/// Stores a message; one whose URI is already stored is left alone (a relayed copy of a message
+/// this server sent). Returns whether it is new.
+pub async fn insert_message(db: &Db, m: &MessageRow) -> sqlx::Result<bool> {
+    let n = on_db!(db, c => sqlx::query(
         "INSERT INTO room_messages (id, room_id, account_id, uri, in_reply_to_id, text, content, \
-         mentions, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+         mentions, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (uri) DO NOTHING")
         .bind(m.id).bind(m.room_id).bind(m.account_id).bind(&m.uri).bind(m.in_reply_to_id)
         .bind(&m.text).bind(&m.content).bind(&m.mentions).bind(m.created_at)
-        .execute(c).await.map(|_| ()))
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
 }
 
 pub async fn find_message(db: &Db, room: i64, id: i64) -> sqlx::Result<Option<MessageRow>> {

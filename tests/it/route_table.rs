@@ -758,6 +758,8 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/users/{name}/quote_authorizations/{id}", Open),
     ("GET", "/users/{name}/statuses/{id}/activity", Open),
     ("GET", "/stories/{name}/{id}", Open),
+    ("GET", "/rooms/{id}", Open),
+    ("POST", "/rooms/{id}/inbox", Open),
     ("GET", "/auth/confirmation", Page),
     ("GET", "/auth/edit", Page),
     ("POST", "/auth/edit", Page),

@@ -17,7 +17,12 @@ pub type Ws =
 
 /// Connects with the token in `Sec-WebSocket-Protocol` (as Chrome-based clients do).
 pub async fn connect(app: &TestApp, query: &str, token: Option<&str>) -> Ws {
-    let mut req = format!("ws://{}/api/v1/streaming{query}", app.addr)
+    connect_to(&app.addr.to_string(), query, token).await
+}
+
+/// As [`connect`], to the server at `addr` (`host:port`).
+pub async fn connect_to(addr: &str, query: &str, token: Option<&str>) -> Ws {
+    let mut req = format!("ws://{addr}/api/v1/streaming{query}")
         .into_client_request()
         .unwrap();
     if let Some(t) = token {

@@ -9,7 +9,8 @@
 //! checks and meaning are in one file: `follow` (Follow, Accept, Reject), `create`, `update`,
 //! `delete`, `like`, `announce`, `block`, `undo`, `read`, `flag`, `quote` (QuoteRequest), `moves`
 //! (Move), `stories` (Add of a Story, View, EmojiReact, Pixelfed's Story:Reply and
-//! Story:Reaction).
+//! Story:Reaction), `rooms` (what rooms and their members send: read as JSON by the rooms
+//! service).
 
 mod announce;
 mod block;
@@ -21,6 +22,7 @@ mod like;
 mod moves;
 mod quote;
 mod read;
+mod rooms;
 mod signed;
 mod stories;
 mod undo;
@@ -68,7 +70,14 @@ pub const HANDLED_TYPES: &[&str] = &[
     "Story:Reaction",
     "QuoteRequest",
     "Move",
+    "Invite",
+    "Leave",
+    "Remove",
 ];
+
+/// Types only rooms act on (`service::rooms::concerns`); others of these types (such as
+/// Mastodon's `Remove` of a pinned post) are acknowledged and ignored.
+const ROOM_TYPES: &[&str] = &["Invite", "Leave", "Remove"];
 
 /// An incoming activity, by its `type`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -247,13 +256,21 @@ pub async fn receive_request(
         Ok(false) => {}
         Err(e) => return Received::Failed(e.into()),
     }
-    let received = crate::service::activitypub::actors::with_request_actors(receive_signed(
-        data,
-        &request.method,
-        &request.uri,
-        &request.headers,
-        body,
-    ))
+    let for_rooms = match crate::service::rooms::concerns(data, kind, doc).await {
+        Ok(r) => r,
+        Err(e) => return Received::Failed(e),
+    };
+    if !for_rooms && ROOM_TYPES.contains(&kind) {
+        tracing::debug!(kind, id, "acknowledging an activity about no room");
+        return Received::Accepted;
+    }
+    let received = crate::service::activitypub::actors::with_request_actors(async {
+        if for_rooms {
+            rooms::receive(data, request, body, doc, id, kind).await
+        } else {
+            receive_signed(data, &request.method, &request.uri, &request.headers, body).await
+        }
+    })
     .await;
     match received {
         Ok(()) => {

@@ -21,9 +21,8 @@ use crate::service::activitypub::context::FedData;
 /// public address) are left to what follows: the actor is fetched through the library, which
 /// makes those checks on the actor's URL and resolves it with the validating resolver, and
 /// `Activity::verify` requires the id on the actor's origin, port included.
-async fn verify_id(data: &FedData, activity: &InboxActivity) -> Result<(), FedError> {
-    let id = activity.id();
-    verify_domains_match(id, activity.actor())?;
+async fn verify_id(data: &FedData, id: &url::Url, actor: &url::Url) -> Result<(), FedError> {
+    verify_domains_match(id, actor)?;
     match id.scheme() {
         "https" => {}
         "http" if data.config.allow_http() => {}
@@ -62,8 +61,27 @@ pub async fn receive_signed(
     verify_digest(headers, body)?;
     let activity: InboxActivity = serde_json::from_slice(body)
         .map_err(|e| anyhow::anyhow!("the activity does not parse: {e}"))?;
-    verify_id(data, &activity).await?;
-    let actor = ObjectId::<ApAccount>::from(activity.actor().clone())
+    signed_by(data, method, uri, headers, activity.id(), activity.actor()).await?;
+    activity.verify(data).await?;
+    activity.receive(data).await?;
+    Ok(())
+}
+
+/// The checks of [`receive_signed`] short of the activity's own: `id` on `actor`'s origin and
+/// not ours, the actor (fetched and stored when unknown), and the request's HTTP signature by the
+/// actor's key (the digest is checked by the caller). Returns the actor.
+///
+/// Errors: `ActivitySignatureInvalid` (401), or why the id or the actor is unusable (400).
+pub async fn signed_by(
+    data: &FedData,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    id: &url::Url,
+    actor: &url::Url,
+) -> anyhow::Result<ApAccount> {
+    verify_id(data, id, actor).await?;
+    let actor = ObjectId::<ApAccount>::from(actor.clone())
         .dereference(data)
         .await?;
     let key = actor.public_key_pem();
@@ -82,7 +100,5 @@ pub async fn receive_signed(
     if !verified {
         return Err(FedError::ActivitySignatureInvalid.into());
     }
-    activity.verify(data).await?;
-    activity.receive(data).await?;
-    Ok(())
+    Ok(actor)
 }

@@ -32,6 +32,8 @@ pub(super) fn routes() -> Routes {
             get(activitypub::status_activity),
         )
         .route("/stories/{name}/{id}", get(activitypub::story))
+        .route("/rooms/{id}", get(activitypub::room))
+        .route("/rooms/{id}/inbox", post(activitypub::inbox))
         // `/@name` and `/@name/id`: one path segment that must start with `@` (checked by the
         // handlers); static routes always win over these.
         .route("/{at_name}", get(activitypub::profile))

@@ -74,6 +74,48 @@ impl ApAccount {
     }
 }
 
+impl ApAccount {
+    /// A room hosted here as the federation library's signing actor (its `Group`; docs/FEDERATION.md,
+    /// "Rooms"), with its key pair (`public`, `private`: PEM).
+    ///
+    /// Errors: a URI that does not parse.
+    pub fn group(
+        uri: &str,
+        name: &str,
+        inbox: &str,
+        public: &str,
+        private: &str,
+    ) -> anyhow::Result<ApAccount> {
+        let row = AccountRow {
+            id: 0,
+            username: name.to_string(),
+            domain: None,
+            display_name: name.to_string(),
+            note: String::new(),
+            fields: sqlx::types::Json(Vec::new()),
+            locked: true,
+            bot: false,
+            discoverable: false,
+            indexable: false,
+            uri: uri.to_string(),
+            url: None,
+            inbox_url: Some(inbox.to_string()),
+            shared_inbox_url: None,
+            public_key_pem: Some(public.to_string()),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            avatar_media_id: None,
+            header_media_id: None,
+            silenced_at: None,
+            suspended_at: None,
+            moved_to_account_id: None,
+        };
+        let mut a = ApAccount::new(row, None)?;
+        a.private_key_pem = Some(private.to_string());
+        Ok(a)
+    }
+}
+
 tokio::task_local! {
     /// Actors read while one inbox request is handled. The signature check reads the sender
     /// (`federation::signatures`) and the handler needs it again; without this each was a query.

@@ -149,11 +149,14 @@ pub fn nodeinfo(cfg: &Config, stats: &Stats, version: &str) -> Value {
             "localPosts": stats.status_count,
         },
         // `features` (as Pleroma lists its own) tells peers this server takes `Read` receipts for
-        // direct messages (docs/FEDERATION.md, Direct messages).
+        // direct messages (docs/FEDERATION.md, Direct messages) and rooms ("Rooms").
         "metadata": {
             "nodeName": cfg.instance.title,
             "nodeDescription": cfg.instance.description,
-            "features": [crate::service::conversations::READ_RECEIPTS_FEATURE],
+            "features": [
+                crate::service::conversations::READ_RECEIPTS_FEATURE,
+                crate::service::rooms::ROOMS_FEATURE,
+            ],
         },
     })
 }

@@ -5,9 +5,11 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 
 use super::{MAX_MEMBERS, MAX_SILENCE_SECS, entity, parse_id};
-use super::{changed, invited, local_account, membership, moderating, not_blocked, publish};
+use super::{changed, hosted_here, invited, invitee_account, membership, moderating, not_blocked};
+use super::{publish, remote};
 use crate::api_types::room::{Room, RoomMember};
 use crate::error::{AppError, AppResult};
+use crate::service::activitypub::context::FedData;
 use crate::service::render;
 use crate::state::AppState;
 use crate::storage::accounts;
@@ -16,24 +18,32 @@ use crate::storage::rooms::{self as store, MemberRow};
 /// `POST /api/v1/rooms/:id/invitations` (owner or admin): invites `handle`. Someone already in
 /// the room or invited stays as they are.
 ///
-/// Errors: 404, 403, 422 for a blank handle, one naming no local account or blocking (or blocked
-/// by) the caller, or a full room.
-pub async fn invite(state: &AppState, me: i64, id: &str, handle: &str) -> AppResult<Room> {
+/// A handle on another server is found by WebFinger and sent the room's `Invite`.
+///
+/// Errors: 404, 403, 422 for a blank handle, one naming nobody or blocking (or blocked by) the
+/// caller, a full room, or a room hosted elsewhere (invitations are made on its host).
+pub async fn invite(data: &FedData, me: i64, id: &str, handle: &str) -> AppResult<Room> {
+    let state: &AppState = data;
     let (room, member) = moderating(state, me, id).await?;
+    hosted_here(&room, "invitations")?;
     if handle.trim().is_empty() {
         return Err(AppError::unprocessable(
             "Validation failed: acct can't be blank",
         ));
     }
-    let account = local_account(state, handle).await?;
+    let account = invitee_account(data, handle).await?;
     not_blocked(state, me, &account).await?;
     if store::members(&state.db, room.id).await?.len() >= MAX_MEMBERS {
         return Err(AppError::unprocessable(format!(
             "A room holds at most {MAX_MEMBERS} members"
         )));
     }
-    if store::invite(&state.db, room.id, account.id, me, Utc::now()).await? {
-        invited(state, &room, account.id).await?;
+    if store::invite(&state.db, room.id, account.id, Some(me), Utc::now()).await? {
+        if account.is_local() {
+            invited(state, &room, account.id).await?;
+        } else {
+            remote::send_invite(state, &room, &account).await?;
+        }
         changed(state, room.id).await?;
     }
     entity(state, &room, &member).await
@@ -49,6 +59,11 @@ pub async fn accept(state: &AppState, me: i64, id: &str) -> AppResult<Room> {
         ));
     }
     changed(state, room.id).await?;
+    if room.local {
+        remote::send_membership(state, &room, me, true).await?;
+    } else {
+        remote::send_answer(state, &room, me, true).await?;
+    }
     let member = store::member(&state.db, room.id, me)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -67,6 +82,17 @@ pub async fn leave(state: &AppState, me: i64, id: &str) -> AppResult<()> {
     }
     store::remove(&state.db, room.id, me).await?;
     changed(state, room.id).await?;
+    if room.local {
+        remote::send_membership(state, &room, me, false).await?;
+    } else if member.joined() {
+        remote::send_leave(state, &room, me).await?;
+    } else {
+        remote::send_answer(state, &room, me, false).await?;
+    }
+    if !room.local && store::local_members_count(&state.db, room.id).await? == 0 {
+        // Nobody here is in the room any more: the copy goes.
+        store::delete(&state.db, room.id).await?;
+    }
     publish(
         state,
         vec![me],
@@ -87,7 +113,7 @@ async fn target(state: &AppState, room: i64, account: &str) -> AppResult<MemberR
 
 /// Whether `actor` may act on `target`: the owner on anyone else, an admin on members and
 /// invitees (not on the owner or other admins).
-fn outranks(actor: &MemberRow, target: &MemberRow) -> bool {
+pub(super) fn outranks(actor: &MemberRow, target: &MemberRow) -> bool {
     actor.account_id != target.account_id
         && (actor.role == "owner" || (actor.role == "admin" && target.role == "member"))
 }
@@ -103,6 +129,11 @@ pub async fn remove(state: &AppState, me: i64, id: &str, account: &str) -> AppRe
         return Err(AppError::forbidden("You may not remove this member"));
     }
     store::remove(&state.db, room.id, target.account_id).await?;
+    if room.local {
+        remote::send_membership(state, &room, target.account_id, false).await?;
+    } else {
+        remote::send_remove(state, &room, me, target.account_id).await?;
+    }
     publish(
         state,
         vec![target.account_id],
@@ -126,6 +157,7 @@ pub async fn set_role(
     role: &str,
 ) -> AppResult<RoomMember> {
     let (room, actor) = moderating(state, me, id).await?;
+    hosted_here(&room, "roles")?;
     let target = target(state, room.id, account).await?;
     if !target.joined() {
         return Err(AppError::unprocessable(
@@ -136,6 +168,15 @@ pub async fn set_role(
         "owner" => {
             if actor.role != "owner" || target.account_id == me {
                 return Err(AppError::forbidden("Only the owner may hand the room over"));
+            }
+            // The owner acts for the room on its host: a room is handed only to someone there.
+            if !accounts::find_account(&state.db, target.account_id)
+                .await?
+                .is_some_and(|a| a.is_local())
+            {
+                return Err(AppError::unprocessable(
+                    "A room can be handed over only to a member on its own server",
+                ));
             }
             store::transfer(&state.db, room.id, me, target.account_id).await?;
         }
@@ -152,6 +193,7 @@ pub async fn set_role(
         }
     }
     changed(state, room.id).await?;
+    remote::send_update(state, &room).await?;
     one_member(state, room.id, target.account_id).await
 }
 
@@ -182,6 +224,7 @@ pub async fn silence(
     duration: Option<i64>,
 ) -> AppResult<RoomMember> {
     let (room, actor) = moderating(state, me, id).await?;
+    hosted_here(&room, "mutes")?;
     let target = target(state, room.id, account).await?;
     if !outranks(&actor, &target) {
         return Err(AppError::forbidden("You may not mute this member"));

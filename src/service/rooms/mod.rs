@@ -6,8 +6,10 @@
 //! `rookery.room.message.delete`, `rookery.room.update` (the room or its members changed: refetch)
 //! and `rookery.room.removed` (the caller is no longer in the room).
 //!
-//! Rooms are hosted here and their members are local accounts; a handle on another server is
-//! refused with a clear error until rooms federate (docs/FEDERATION.md).
+//! A room is hosted by one server and may have members on others (`remote`; docs/FEDERATION.md,
+//! "Rooms"): invitations, settings, roles and mutes are made on the host; on a member's server
+//! the room is a copy, and posting, reading, leaving, and (for admins) removing members and
+//! deleting messages work on it as on the host.
 
 use chrono::Utc;
 use serde_json::json;
@@ -16,6 +18,7 @@ use sqlx::types::Json;
 use crate::api_types::room::{Room, RoomMember, RoomMessage};
 use crate::error::{AppError, AppResult};
 use crate::realtime::{Event, StreamKey};
+use crate::service::activitypub::context::FedData;
 use crate::service::oauth::CurrentUser;
 use crate::service::render;
 use crate::state::AppState;
@@ -25,8 +28,13 @@ use crate::storage::rooms::{self as store, MemberRow, MessageRow, RoomRow};
 use crate::storage::sql::Page;
 
 mod members;
+mod remote;
 pub use members::*;
+pub use remote::{concerns, fetch_group, receive, signer};
 
+/// The NodeInfo `metadata.features` entry saying this server takes part in rooms across servers
+/// (docs/FEDERATION.md, "Rooms").
+pub const ROOMS_FEATURE: &str = "rooms";
 /// Longest room name, in characters.
 pub const MAX_NAME: usize = 100;
 /// Longest topic, in characters.
@@ -226,24 +234,37 @@ async fn changed(state: &AppState, room: i64) -> AppResult<()> {
     Ok(())
 }
 
-/// A local account named by `handle` (`user`, `@user`, `user@this.domain`). Errors: 422 for an
-/// account on another server (rooms do not federate yet) or none.
-async fn local_account(state: &AppState, handle: &str) -> AppResult<AccountRow> {
+/// The account named by `handle` (`user`, `@user`, `user@domain`): a local one, or one on another
+/// server found by WebFinger. Errors: 422 when it names nobody (or the server cannot be reached).
+async fn invitee_account(data: &FedData, handle: &str) -> AppResult<AccountRow> {
     let handle = handle.trim().trim_start_matches('@');
-    let (user, domain) = match handle.split_once('@') {
-        Some((u, d)) => (u, Some(d)),
-        None => (handle, None),
+    let local = match handle.split_once('@') {
+        Some((_, d)) => d.eq_ignore_ascii_case(&data.config.server.domain),
+        None => true,
     };
-    if let Some(d) = domain
-        && !d.eq_ignore_ascii_case(&state.config.server.domain)
-    {
-        return Err(AppError::unprocessable(format!(
-            "@{handle} is on another server; rooms take members of this server only for now"
-        )));
+    let found = if local {
+        let user = handle.split('@').next().unwrap_or_default();
+        accounts::find_local_account_by_username(&data.db, user).await?
+    } else {
+        crate::service::resolve::account(data, handle, true).await?
+    };
+    found
+        .filter(|a| a.suspended_at.is_none())
+        .ok_or_else(|| AppError::unprocessable(format!("No account @{handle} was found")))
+}
+
+/// Errors: 422 for a room hosted elsewhere, whose `what` is changed on its host.
+fn hosted_here(room: &RoomRow, what: &str) -> AppResult<()> {
+    if room.local {
+        return Ok(());
     }
-    accounts::find_local_account_by_username(&state.db, user)
-        .await?
-        .ok_or_else(|| AppError::unprocessable(format!("No account @{user} here")))
+    let host = url::Url::parse(&room.uri)
+        .ok()
+        .and_then(|u| crate::federation::origin::authority(&u))
+        .unwrap_or_default();
+    Err(AppError::unprocessable(format!(
+        "This room is hosted on {host}: its {what} are changed there"
+    )))
 }
 
 /// Errors: 422 when `inviter` and `invitee` block each other (either way): nobody is brought into
@@ -264,11 +285,12 @@ async fn not_blocked(state: &AppState, inviter: i64, invitee: &AccountRow) -> Ap
 /// a handle that names no local account or one blocking (or blocked by) the caller, more than
 /// [`MAX_MEMBERS`] invitations.
 pub async fn create(
-    state: &AppState,
+    data: &FedData,
     me: &CurrentUser,
     f: RoomFields,
     invite: &[String],
 ) -> AppResult<Room> {
+    let state: &AppState = data;
     if invite.len() >= MAX_MEMBERS {
         return Err(AppError::unprocessable(format!(
             "A room holds at most {MAX_MEMBERS} members"
@@ -285,11 +307,12 @@ pub async fn create(
         avatar_media_id: None,
         created_at: now,
         updated_at: now,
+        inbox_url: None,
     };
     apply(state, me.account.id, &mut row, f).await?;
     let mut invitees = Vec::new();
     for h in invite {
-        let a = local_account(state, h).await?;
+        let a = invitee_account(data, h).await?;
         not_blocked(state, me.account.id, &a).await?;
         if a.id != me.account.id && !invitees.iter().any(|x: &AccountRow| x.id == a.id) {
             invitees.push(a);
@@ -297,8 +320,12 @@ pub async fn create(
     }
     store::create(&state.db, &row, me.account.id).await?;
     for a in &invitees {
-        store::invite(&state.db, id, a.id, me.account.id, now).await?;
-        invited(state, &row, a.id).await?;
+        store::invite(&state.db, id, a.id, Some(me.account.id), now).await?;
+        if a.is_local() {
+            invited(state, &row, a.id).await?;
+        } else {
+            remote::send_invite(state, &row, a).await?;
+        }
     }
     let member = store::member(&state.db, id, me.account.id)
         .await?
@@ -340,10 +367,12 @@ pub async fn show(state: &AppState, me: i64, id: &str) -> AppResult<Room> {
 /// `PATCH /api/v1/rooms/:id` (owner or admin). Errors: 404, 403, 422 as [`create`].
 pub async fn update(state: &AppState, me: i64, id: &str, f: RoomFields) -> AppResult<Room> {
     let (mut room, member) = moderating(state, me, id).await?;
+    hosted_here(&room, "name, topic and image")?;
     apply(state, me, &mut room, f).await?;
     room.updated_at = Utc::now();
     store::update(&state.db, &room).await?;
     changed(state, room.id).await?;
+    remote::send_update(state, &room).await?;
     entity(state, &room, &member).await
 }
 
@@ -354,8 +383,15 @@ pub async fn delete(state: &AppState, me: i64, id: &str) -> AppResult<()> {
     if member.role != "owner" {
         return Err(AppError::forbidden("Only the room's owner may delete it"));
     }
+    hosted_here(&room, "existence and owner")?;
     let members = store::members(&state.db, room.id).await?;
-    store::delete(&state.db, room.id).await?;
+    if store::remote_inboxes(&state.db, room.id).await?.is_empty() {
+        store::delete(&state.db, room.id).await?;
+    } else {
+        // The room signs its own `Delete`: its row (and key) stays, emptied, for the deliveries.
+        remote::send_room_delete(state, &room).await?;
+        store::empty(&state.db, room.id).await?;
+    }
     publish(
         state,
         members.iter().map(|m| m.account_id).collect(),
@@ -554,6 +590,7 @@ pub async fn post(
         created_at: now,
     };
     store::insert_message(&state.db, &row).await?;
+    remote::send_message(state, &room, &row, None).await?;
     // Whoever writes has read the room up to there.
     store::mark_read(&state.db, room.id, me.account.id, mid).await?;
     let entity = messages_entities(state, std::slice::from_ref(&row))
@@ -586,6 +623,7 @@ pub async fn delete_message(state: &AppState, me: i64, id: &str, message: &str) 
         ));
     }
     store::delete_message(&state.db, row.id).await?;
+    remote::send_message_delete(state, &room, &row.uri, me).await?;
     let members = store::members(&state.db, room.id).await?;
     publish(
         state,

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::api_types::room::{Room, RoomMember, RoomMessage};
 use crate::error::AppResult;
 use crate::http::extract::{Auth, PageParams, Params, lenient, paged};
+use crate::service::activitypub::context::FedData;
 use crate::service::rooms::{self as svc, RoomFields};
 use crate::state::AppState;
 
@@ -45,13 +46,13 @@ pub async fn index(State(state): State<AppState>, auth: Auth) -> AppResult<Json<
 
 /// `POST /api/v1/rooms` (`name`, `topic`, `avatar_media_id`, `invite[]`) → `Room`.
 pub async fn create(
-    State(state): State<AppState>,
+    data: FedData,
     auth: Auth,
     Params { value: p, .. }: Params<RoomParams>,
 ) -> AppResult<Json<Room>> {
     let cu = auth.require_user("write:conversations")?;
     let (fields, invite) = p.fields();
-    Ok(Json(svc::create(&state, &cu, fields, &invite).await?))
+    Ok(Json(svc::create(&data, &cu, fields, &invite).await?))
 }
 
 /// `GET /api/v1/rooms/:id` → `Room`; 404 unless the caller is in it or invited.
@@ -105,14 +106,14 @@ pub struct InviteParams {
 
 /// `POST /api/v1/rooms/:id/invitations` (`acct`; owner or admin) → `Room`.
 pub async fn invite(
-    State(state): State<AppState>,
+    data: FedData,
     auth: Auth,
     Path(id): Path<String>,
     Params { value: p, .. }: Params<InviteParams>,
 ) -> AppResult<Json<Room>> {
     let cu = auth.require_user("write:conversations")?;
     let acct = p.acct.unwrap_or_default();
-    Ok(Json(svc::invite(&state, cu.account.id, &id, &acct).await?))
+    Ok(Json(svc::invite(&data, cu.account.id, &id, &acct).await?))
 }
 
 /// `POST /api/v1/rooms/:id/accept` → `Room`.
