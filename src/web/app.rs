@@ -4,7 +4,9 @@
 
 use askama::Template;
 
-use crate::web::view::{AccountView, ChatView, MessageView, NotificationView, StatusView};
+use crate::web::view::{
+    AccountView, ChatView, MessageView, NotificationView, RoomView, StatusView,
+};
 
 /// What every screen's layout needs.
 pub struct Shell {
@@ -165,6 +167,8 @@ pub struct ThreadPage {
 pub struct MessagesPage {
     pub shell: Shell,
     pub q: String,
+    /// Rooms and invitations to rooms, the most recently active first.
+    pub rooms: Vec<RoomView>,
     pub chats: Vec<ChatView>,
     /// IDs of the accounts shown that are online.
     pub online: Vec<String>,
@@ -202,6 +206,26 @@ pub struct ChatPage {
     pub muted: bool,
     /// Custom statuses of the others (`emoji text`, empty when none), by account ID.
     pub statuses: Vec<(String, String)>,
+}
+
+/// `GET /messages/rooms/:id`: one room (docs/WEB.md).
+#[derive(Template)]
+#[template(path = "app/room.html")]
+pub struct RoomPage {
+    pub shell: Shell,
+    pub id: String,
+    pub name: String,
+    pub topic: String,
+    /// The viewer's role: `owner`, `admin` or `member`.
+    pub role: String,
+    /// Members with their roles, owner first.
+    pub members: Vec<(AccountView, String)>,
+    pub messages: Vec<MessageView>,
+    /// Always: the senders' names show on their messages.
+    pub group: bool,
+    /// The newest message's ID (live updates ask for what came after it).
+    pub newest: String,
+    pub older: Option<String>,
 }
 
 /// `GET /settings`: the profile form, messaging preferences, and the account pages.

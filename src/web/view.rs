@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::api_types::account::Account;
 use crate::api_types::conversation::Conversation;
+use crate::api_types::room::{Room, RoomMessage};
 use crate::api_types::status::{Notification, Status};
 use crate::text::sanitize_html;
 
@@ -443,6 +444,75 @@ impl ChatView {
                 .map_or(String::new(), |s| ago(s.created_at, Utc::now())),
             unread: c.unread,
         }
+    }
+}
+
+/// One room in the Messages list (docs/API.md, "Rooms").
+pub struct RoomView {
+    pub id: String,
+    pub name: String,
+    pub topic: String,
+    /// Invited, not joined yet: the list offers Accept and Decline.
+    pub invited: bool,
+    /// The last message as plain text, "NAME: …", cut to 80 characters ("You: …" for one's own).
+    pub last: String,
+    pub ago: String,
+    pub unread: i64,
+    pub members: i64,
+}
+
+impl RoomView {
+    pub fn new(r: &Room, viewer: &str) -> RoomView {
+        let last = r.last_message.as_ref().map_or(String::new(), |m| {
+            let cut: String = m.text.chars().take(80).collect();
+            if m.account.id == viewer {
+                format!("You: {cut}")
+            } else {
+                format!("{}: {cut}", AccountView::new(&m.account).name)
+            }
+        });
+        RoomView {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            topic: r.topic.clone(),
+            invited: r.state == "invited",
+            last,
+            ago: r
+                .last_message
+                .as_ref()
+                .map_or(String::new(), |m| ago(m.created_at, Utc::now())),
+            unread: r.unread_count,
+            members: r.members_count,
+        }
+    }
+}
+
+impl MessageView {
+    /// A room's messages (oldest first) as bubbles.
+    pub fn of_room(messages: &[RoomMessage], viewer: &str) -> Vec<MessageView> {
+        let now = Utc::now();
+        let mut last_day = None;
+        messages
+            .iter()
+            .map(|m| {
+                let date = m.created_at.date_naive();
+                let day = (last_day != Some(date)).then(|| day_label(m.created_at, now));
+                last_day = Some(date);
+                MessageView {
+                    id: m.id.clone(),
+                    mine: m.account.id == viewer,
+                    author: AccountView::new(&m.account),
+                    content: light_markup(&sanitize_html(&m.content)),
+                    media: Vec::new(),
+                    time: m.created_at.format("%H:%M").to_string(),
+                    created_at: m
+                        .created_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    day,
+                    state: None,
+                }
+            })
+            .collect()
     }
 }
 

@@ -796,6 +796,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/settings/applications/{id}/revoke", Page),
     ("GET", "/shorts/new", Page),
     ("GET", "/messages/{id}", Page),
+    ("GET", "/messages/rooms/{id}", Page),
     ("GET", "/{at_name}/followers", Page),
     ("GET", "/{at_name}/following", Page),
     ("POST", "/auth/sign_out", Page),

@@ -1430,6 +1430,149 @@ async fn chat_between_instances_in_chromium() {
     bob_browser.client.clone().close().await.unwrap();
 }
 
+/// A room across two instances in the browser (issue 29): alice@A makes a room on Messages and
+/// invites bob@B; bob's list shows the invitation live and he accepts; both talk, each seeing the
+/// other's messages arrive live on the room's screen.
+#[tokio::test]
+async fn rooms_between_instances_in_chromium() {
+    use crate::federation::{DEV_FEDERATION, Instance};
+    let a = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let b = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
+    let alice_token = a.user("alice").await;
+    b.user("bob").await;
+    let sign_in = |c: &fantoccini::Client, base: String, user: &'static str| {
+        let c = c.clone();
+        async move {
+            c.goto(&format!("{base}/auth/sign_in?next=%2Fmessages"))
+                .await
+                .unwrap();
+            for (field, value) in [("username", user), ("password", "federation test")] {
+                c.find(Locator::Id(field))
+                    .await
+                    .unwrap()
+                    .send_keys(value)
+                    .await
+                    .unwrap();
+            }
+            click(&c, "button[type=submit]").await;
+            assert!(until(&c, "return document.title.startsWith('Messages')").await);
+        }
+    };
+    let alice_browser = Browser::start().await;
+    let bob_browser = Browser::start().await;
+    let (ca, cb) = (&alice_browser.client, &bob_browser.client);
+    sign_in(ca, format!("http://{}", a.domain), "alice").await;
+    sign_in(cb, format!("http://{}", b.domain), "bob").await;
+
+    click(ca, ".new-room summary").await;
+    for (id, text) in [
+        ("new-room-name", "Herons".to_string()),
+        ("new-room-invite", format!("bob@{}", b.domain)),
+    ] {
+        ca.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(&text)
+            .await
+            .unwrap();
+    }
+    click(ca, "#new-room button[type=submit]").await;
+    assert!(
+        until(ca, "return !!document.getElementById('room-compose')").await,
+        "{}",
+        alice_browser.screenshot("room-new").await.display()
+    );
+
+    // Bob's list shows the invitation live (the list reloads on room events); he accepts.
+    let mut invited = false;
+    for _ in 0..20 {
+        if until(
+            cb,
+            "return !!document.querySelector('[data-room-answer=accept]')",
+        )
+        .await
+        {
+            invited = true;
+            break;
+        }
+    }
+    assert!(
+        invited,
+        "{}\n{}",
+        bob_browser.screenshot("room-invitation").await.display(),
+        b.log()
+    );
+    click(cb, "[data-room-answer=accept]").await;
+    assert!(until(cb, "return !!document.getElementById('room-compose')").await);
+    // The host has heard the answer before Alice speaks (it relays to joined members only).
+    let mut joined = false;
+    for _ in 0..50 {
+        let (_, rooms) = a.get("/api/v1/rooms", &alice_token).await;
+        if rooms[0]["members_count"] == 2 {
+            joined = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(joined, "{}", a.log());
+
+    ca.find(Locator::Id("room-text"))
+        .await
+        .unwrap()
+        .send_keys("Herons at dawn\u{E007}")
+        .await
+        .unwrap();
+    let mut arrived = false;
+    for _ in 0..20 {
+        if until(cb, "return [...document.querySelectorAll('.bubble.theirs')].some(b => b.textContent.includes('Herons at dawn'))").await {
+            arrived = true;
+            break;
+        }
+    }
+    assert!(
+        arrived,
+        "{}\n{}",
+        bob_browser.screenshot("room-message").await.display(),
+        b.log()
+    );
+    cb.find(Locator::Id("room-text"))
+        .await
+        .unwrap()
+        .send_keys("Three of them\u{E007}")
+        .await
+        .unwrap();
+    let mut answered = false;
+    for _ in 0..20 {
+        if until(ca, "return [...document.querySelectorAll('.bubble.theirs')].some(b => b.textContent.includes('Three of them'))").await {
+            answered = true;
+            break;
+        }
+    }
+    assert!(
+        answered,
+        "{}\n{}",
+        alice_browser.screenshot("room-answer").await.display(),
+        a.log()
+    );
+    // Alice's own message shows once, as hers.
+    let mine: i64 = ca
+        .execute(
+            "return [...document.querySelectorAll('.bubble.mine')].filter(b => b.textContent.includes('Herons at dawn')).length",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    assert_eq!(mine, 1);
+    for b in [&alice_browser, &bob_browser] {
+        let errors = b.console_errors().await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+    }
+    alice_browser.client.clone().close().await.unwrap();
+    bob_browser.client.clone().close().await.unwrap();
+}
+
 /// The custom status: bounded, public on the profile, in `GET /api/v1/presence`, live in a chat's
 /// header, gone when it expires or is cleared.
 async fn custom_status(app: TestApp) {

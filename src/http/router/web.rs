@@ -27,6 +27,7 @@ pub(super) fn routes() -> Routes {
         )
         .route("/shorts/new", get(web::new_short))
         .route("/messages/{id}", get(web::chat))
+        .route("/messages/rooms/{id}", get(web::room))
         .route("/{at_name}/followers", get(web::follow_list_followers))
         .route("/{at_name}/following", get(web::follow_list_following))
         .route("/auth/confirmation", get(web::confirm_email))

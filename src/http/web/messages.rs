@@ -1,6 +1,7 @@
-//! The Messages screens: `/messages` (the conversations, newest first, with a new-chat form;
-//! `?q=` searches one's own messages) and `/messages/:id` (one chat: bubbles with day separators,
-//! receipt ticks on one's own messages, presence). Sending, typing, read marks and live updates go
+//! The Messages screens: `/messages` (rooms and invitations, then the conversations, newest first,
+//! with new-room and new-chat forms; `?q=` searches one's own messages), `/messages/:id` (one
+//! chat: bubbles with day separators, receipt ticks on one's own messages, presence) and
+//! `/messages/rooms/:id` (one room: bubbles, members, invitations, leaving). Sending, typing, read marks and live updates go
 //! through the client API and the streaming WebSocket from the page's script (docs/WEB.md).
 
 use axum::extract::{Path, Query, State};
@@ -9,10 +10,10 @@ use axum::response::Response;
 
 use crate::error::AppError;
 use crate::service::oauth::CurrentUser;
-use crate::service::{Page, conversations};
+use crate::service::{Page, conversations, rooms};
 use crate::state::AppState;
 use crate::web::app::*;
-use crate::web::view::{AccountView, ChatView, MessageView, StatusView, chat_title};
+use crate::web::view::{AccountView, ChatView, MessageView, RoomView, StatusView, chat_title};
 
 use super::app::{ListQuery, error_page, next_page, render_screen, shell};
 use super::*;
@@ -78,6 +79,7 @@ async fn list(
     let mut page = MessagesPage {
         shell,
         q: text.clone(),
+        rooms: vec![],
         chats: vec![],
         online: vec![],
         more: None,
@@ -90,6 +92,13 @@ async fn list(
             .map(|s| StatusView::new(s, Some(&me_str)))
             .collect();
         return Ok(render_screen(page, cookie));
+    }
+    if q.page().max_id.is_none() {
+        page.rooms = rooms::index(state, me)
+            .await?
+            .iter()
+            .map(|r| RoomView::new(r, &me_str))
+            .collect();
     }
     let (list, ids) = conversations::list(state, me, &q.page()).await?;
     page.chats = list.iter().map(|c| ChatView::new(c, &me_str)).collect();
@@ -184,6 +193,81 @@ async fn chat_screen(
             older,
             muted,
             statuses,
+        },
+        cookie,
+    ))
+}
+
+/// `GET /messages/rooms/:id`: one room, its latest messages oldest first (`?max_id=` for earlier
+/// ones; `?since_id=…&fragment=1` for only those after one, as the live updates ask). 404 unless
+/// the viewer is a member.
+pub async fn room(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let here = format!("/messages/rooms/{}", urlencoding::encode(&id));
+    let user = match signed_in(&state, &headers, &here).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    room_screen(&state, &headers, &uri, &user, &id, &here, &q)
+        .await
+        .unwrap_or_else(|e| error_page(&state, e))
+}
+
+async fn room_screen(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    user: &CurrentUser,
+    id: &str,
+    here: &str,
+    q: &ListQuery,
+) -> Result<Response, AppError> {
+    let me = user.account.id;
+    let me_str = me.to_string();
+    let page = Page {
+        limit: MESSAGES_PER_PAGE,
+        ..q.page()
+    };
+    let mut found = rooms::messages(state, me, id, None, &page).await?;
+    let ids: Vec<i64> = found.iter().filter_map(|m| m.id.parse().ok()).collect();
+    found.reverse();
+    let messages = MessageView::of_room(&found, &me_str);
+    if q.fragment() {
+        return Ok(render_screen(
+            BubblesFragment {
+                messages,
+                group: true,
+            },
+            None,
+        ));
+    }
+    let room = rooms::show(state, me, id).await?;
+    let members = rooms::members(state, me, id)
+        .await?
+        .iter()
+        .filter(|m| m.state == "joined")
+        .map(|m| (AccountView::new(&m.account), m.role.clone()))
+        .collect();
+    let older = next_page(&ids, page.limit, &format!("{here}?"));
+    let newest = found.last().map(|m| m.id.clone()).unwrap_or_default();
+    let (shell, cookie) = shell(state, headers, uri, Some(user), "messages").await?;
+    Ok(render_screen(
+        RoomPage {
+            shell,
+            id: room.id,
+            name: room.name,
+            topic: room.topic,
+            role: room.role,
+            members,
+            messages,
+            group: true,
+            newest,
+            older,
         },
         cookie,
     ))

@@ -562,6 +562,8 @@ function connect(attempt) {
       }
     } else if (kind === "rookery.receipt") {
       hooks.receipt?.(parse(ev.payload));
+    } else if (kind.startsWith("rookery.room.")) {
+      hooks.room?.(kind, parse(ev.payload));
     }
   };
   ws.onclose = () => {
@@ -768,6 +770,143 @@ if (document.getElementById("chats")) {
     if (!draft || !draft.closest("details").open) location.reload();
   };
 }
+
+// ---- Rooms ----------------------------------------------------------------------------------
+
+/** One room's screen: bubbles, live messages and deletions, sending, inviting, leaving. */
+function setUpRoom(room) {
+  const id = room.dataset.room;
+  const list = document.getElementById("bubbles");
+  const form = document.getElementById("room-compose");
+  const area = document.getElementById("room-text");
+  const toBottom = () => window.scrollTo(0, document.body.scrollHeight);
+  toBottom();
+
+  async function markRead() {
+    if (document.visibilityState !== "visible") return;
+    try { await api("POST", `/api/v1/rooms/${id}/read`); } catch (_) { /* shown as unread */ }
+  }
+  markRead();
+  document.addEventListener("visibilitychange", markRead);
+
+  // One catch-up at a time, so a message is never appended twice.
+  let running = Promise.resolve();
+  function catchUp() {
+    running = running.then(async () => {
+      const since = room.dataset.since;
+      let html;
+      try {
+        html = await fragment(since ? `/messages/rooms/${id}?since_id=${since}` : `/messages/rooms/${id}`);
+      } catch (e) {
+        toast(e.message);
+        return;
+      }
+      const frag = nodes(html);
+      for (const li of frag.querySelectorAll(".bubble")) document.getElementById(li.id)?.remove();
+      const firstDay = frag.querySelector(".day");
+      const days = list.querySelectorAll(".day");
+      if (firstDay && days.length && days[days.length - 1].textContent === firstDay.textContent) firstDay.remove();
+      const bubbles = frag.querySelectorAll(".bubble");
+      if (bubbles.length) room.dataset.since = bubbles[bubbles.length - 1].dataset.id;
+      list.append(frag);
+      toBottom();
+      if (bubbles.length) markRead();
+    });
+    return running;
+  }
+
+  hooks.reconnected = catchUp;
+  hooks.room = (kind, p) => {
+    if (!p || p.room_id !== id) return;
+    if (kind === "rookery.room.message") catchUp();
+    else if (kind === "rookery.room.message.delete") document.getElementById(`m-${p.id}`)?.remove();
+    else if (kind === "rookery.room.removed") location.href = "/messages";
+    else if (kind === "rookery.room.update") toast("The room changed: reload to see it");
+  };
+
+  area.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const text = area.value.trim();
+    if (!text) return;
+    const send = form.querySelector("button[type=submit]");
+    send.disabled = true;
+    try {
+      await api("POST", `/api/v1/rooms/${id}/messages`, { text });
+      area.value = "";
+      await catchUp();
+    } catch (e) {
+      toast(e.message);
+    } finally {
+      send.disabled = false;
+      area.focus();
+    }
+  });
+  room.querySelector("[data-room-action=leave]")?.addEventListener("click", async () => {
+    if (!confirm("Leave this room? You will see none of its messages any more.")) return;
+    try {
+      await api("POST", `/api/v1/rooms/${id}/leave`);
+      location.href = "/messages";
+    } catch (e) {
+      toast(e.message);
+    }
+  });
+  const invite = document.getElementById("room-invite");
+  invite?.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const input = invite.querySelector("input");
+    const who = input.value.split(/[,\s]+/).map((h) => h.trim()).filter(Boolean);
+    try {
+      for (const acct of who) await api("POST", `/api/v1/rooms/${id}/invitations`, { acct });
+      input.value = "";
+      toast(who.length === 1 ? "Invited" : `Invited ${who.length} people`);
+    } catch (e) {
+      toast(e.message);
+    }
+  });
+}
+
+const roomView = document.getElementById("room");
+if (roomView) setUpRoom(roomView);
+
+// The rooms list: answers to invitations; anything about a room refreshes the list.
+document.getElementById("rooms")?.addEventListener("click", async (ev) => {
+  const b = ev.target.closest("button[data-room-answer]");
+  if (!b) return;
+  const id = b.closest("[data-room]").dataset.room;
+  try {
+    await api("POST", `/api/v1/rooms/${id}/${b.dataset.roomAnswer}`);
+    location.href = b.dataset.roomAnswer === "accept" ? `/messages/rooms/${id}` : "/messages";
+  } catch (e) {
+    toast(e.message);
+  }
+});
+if (document.getElementById("chats")) {
+  hooks.room = () => {
+    const open = [...document.querySelectorAll("#new-chat, #new-room")].some((f) => f.closest("details").open);
+    if (!open) location.reload();
+  };
+}
+
+const newRoom = document.getElementById("new-room");
+newRoom?.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const error = newRoom.querySelector(".error");
+  error.hidden = true;
+  const invite = newRoom.elements.invite.value.split(/[,\s]+/).map((h) => h.trim()).filter(Boolean);
+  try {
+    const r = await api("POST", "/api/v1/rooms", { name: newRoom.elements.name.value, invite });
+    location.href = `/messages/rooms/${r.id}`;
+  } catch (e) {
+    error.textContent = e.message;
+    error.hidden = false;
+  }
+});
 
 const newChat = document.getElementById("new-chat");
 newChat?.addEventListener("submit", async (ev) => {
