@@ -2,11 +2,10 @@
 //! removal, roles and hand-over, admins' mutes (docs/API.md, "Rooms").
 
 use chrono::{Duration, Utc};
-use serde_json::json;
 
 use super::{MAX_MEMBERS, MAX_SILENCE_SECS, entity, parse_id};
 use super::{changed, hosted_here, invited, invitee_account, membership, moderating, not_blocked};
-use super::{publish, remote};
+use super::{remote, tell_removed};
 use crate::api_types::room::{Room, RoomMember};
 use crate::error::{AppError, AppResult};
 use crate::service::activitypub::context::FedData;
@@ -93,13 +92,7 @@ pub async fn leave(state: &AppState, me: i64, id: &str) -> AppResult<()> {
         // Nobody here is in the room any more: the copy goes.
         store::delete(&state.db, room.id).await?;
     }
-    publish(
-        state,
-        vec![me],
-        "rookery.room.removed",
-        json!({ "room_id": room.id.to_string() }).to_string(),
-        None,
-    );
+    tell_removed(state, room.id, vec![me]);
     Ok(())
 }
 
@@ -134,13 +127,7 @@ pub async fn remove(state: &AppState, me: i64, id: &str, account: &str) -> AppRe
     } else {
         remote::send_remove(state, &room, me, target.account_id).await?;
     }
-    publish(
-        state,
-        vec![target.account_id],
-        "rookery.room.removed",
-        json!({ "room_id": room.id.to_string() }).to_string(),
-        None,
-    );
+    tell_removed(state, room.id, vec![target.account_id]);
     changed(state, room.id).await
 }
 

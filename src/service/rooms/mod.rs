@@ -221,6 +221,35 @@ fn publish(
     });
 }
 
+/// Tells `accounts` they are no longer in room `room` (`rookery.room.removed`).
+fn tell_removed(state: &AppState, room: i64, accounts: Vec<i64>) {
+    publish(
+        state,
+        accounts,
+        "rookery.room.removed",
+        json!({ "room_id": room.to_string() }).to_string(),
+        None,
+    );
+}
+
+/// Deletes message `m` of `room` and tells the joined members (`rookery.room.message.delete`).
+async fn erase_message(state: &AppState, room: &RoomRow, m: &MessageRow) -> AppResult<()> {
+    store::delete_message(&state.db, m.id).await?;
+    let members = store::members(&state.db, room.id).await?;
+    publish(
+        state,
+        members
+            .iter()
+            .filter(|x| x.joined())
+            .map(|x| x.account_id)
+            .collect(),
+        "rookery.room.message.delete",
+        json!({ "room_id": room.id.to_string(), "id": m.id.to_string() }).to_string(),
+        None,
+    );
+    Ok(())
+}
+
 /// Tells every member and invitee of `room` that it changed (`rookery.room.update`).
 async fn changed(state: &AppState, room: i64) -> AppResult<()> {
     let members = store::members(&state.db, room).await?;
@@ -392,12 +421,10 @@ pub async fn delete(state: &AppState, me: i64, id: &str) -> AppResult<()> {
         remote::send_room_delete(state, &room).await?;
         store::empty(&state.db, room.id).await?;
     }
-    publish(
+    tell_removed(
         state,
+        room.id,
         members.iter().map(|m| m.account_id).collect(),
-        "rookery.room.removed",
-        json!({ "room_id": room.id.to_string() }).to_string(),
-        None,
     );
     Ok(())
 }
@@ -622,19 +649,6 @@ pub async fn delete_message(state: &AppState, me: i64, id: &str, message: &str) 
             "Only its author and the room's admins may delete a message",
         ));
     }
-    store::delete_message(&state.db, row.id).await?;
-    remote::send_message_delete(state, &room, &row.uri, me).await?;
-    let members = store::members(&state.db, room.id).await?;
-    publish(
-        state,
-        members
-            .iter()
-            .filter(|m| m.joined())
-            .map(|m| m.account_id)
-            .collect(),
-        "rookery.room.message.delete",
-        json!({ "room_id": room.id.to_string(), "id": row.id.to_string() }).to_string(),
-        None,
-    );
-    Ok(())
+    erase_message(state, &room, &row).await?;
+    remote::send_message_delete(state, &room, &row.uri, me).await
 }
