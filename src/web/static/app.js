@@ -874,22 +874,26 @@ function setUpRoom(room) {
 const roomView = document.getElementById("room");
 if (roomView) setUpRoom(roomView);
 
-// The rooms list: answers to invitations; anything about a room refreshes the list.
+// The rooms list: answers to invitations; anything about a room refreshes the list, unless a
+// form is open or an answer is on its way (its own event must not reload the page under it).
+let answering = false;
 document.getElementById("rooms")?.addEventListener("click", async (ev) => {
   const b = ev.target.closest("button[data-room-answer]");
   if (!b) return;
   const id = b.closest("[data-room]").dataset.room;
+  answering = true;
   try {
     await api("POST", `/api/v1/rooms/${id}/${b.dataset.roomAnswer}`);
     location.href = b.dataset.roomAnswer === "accept" ? `/messages/rooms/${id}` : "/messages";
   } catch (e) {
+    answering = false;
     toast(e.message);
   }
 });
 if (document.getElementById("chats")) {
   hooks.room = () => {
     const open = [...document.querySelectorAll("#new-chat, #new-room")].some((f) => f.closest("details").open);
-    if (!open) location.reload();
+    if (!open && !answering) location.reload();
   };
 }
 
