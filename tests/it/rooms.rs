@@ -64,6 +64,15 @@ async fn rooms_have_members_roles_and_live_messages(app: TestApp) {
         .await
         .assert_error(422);
     assert!(e["error"].as_str().unwrap().contains("was found"), "{e}");
+    let e = app
+        .post(
+            "/api/v1/rooms",
+            Some(&at),
+            json!({"name": "far", "invite": [format!("{}@example.org", "a".repeat(5000))]}),
+        )
+        .await
+        .assert_error(422);
+    assert!(e["error"].as_str().unwrap().contains("at most 320"), "{e}");
     assert_eq!(
         ok(app.get("/api/v1/rooms", Some(&at)).await).await,
         json!([])

@@ -35,6 +35,8 @@ pub use remote::{concerns, fetch_group, receive, signer};
 /// The NodeInfo `metadata.features` entry saying this server takes part in rooms across servers
 /// (docs/FEDERATION.md, "Rooms").
 pub const ROOMS_FEATURE: &str = "rooms";
+/// Longest handle an invitation names, in characters.
+pub const MAX_HANDLE: usize = 320;
 /// Longest room name, in characters.
 pub const MAX_NAME: usize = 100;
 /// Longest topic, in characters.
@@ -264,9 +266,16 @@ async fn changed(state: &AppState, room: i64) -> AppResult<()> {
 }
 
 /// The account named by `handle` (`user`, `@user`, `user@domain`): a local one, or one on another
-/// server found by WebFinger. Errors: 422 when it names nobody (or the server cannot be reached).
+/// server found by WebFinger. Errors: 422 when it is over [`MAX_HANDLE`] characters or names
+/// nobody (or its server cannot be reached).
 async fn invitee_account(data: &FedData, handle: &str) -> AppResult<AccountRow> {
     let handle = handle.trim().trim_start_matches('@');
+    // A username and a domain name at their longest, and the `@` between.
+    if handle.chars().count() > MAX_HANDLE {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: a handle is at most {MAX_HANDLE} characters"
+        )));
+    }
     let local = match handle.split_once('@') {
         Some((_, d)) => d.eq_ignore_ascii_case(&data.config.server.domain),
         None => true,
