@@ -364,6 +364,12 @@ pub async fn find_message(db: &Db, room: i64, id: i64) -> sqlx::Result<Option<Me
     on_db!(db, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(room).bind(id).fetch_optional(c).await)
 }
 
+/// Deletes every message `account` wrote in `room`.
+pub async fn delete_messages_of(db: &Db, room: i64, account: i64) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query("DELETE FROM room_messages WHERE room_id = $1 AND account_id = $2")
+        .bind(room).bind(account).execute(c).await.map(|_| ()))
+}
+
 pub async fn delete_message(db: &Db, id: i64) -> sqlx::Result<()> {
     on_db!(db, c => sqlx::query("DELETE FROM room_messages WHERE id = $1")
         .bind(id).execute(c).await.map(|_| ()))

@@ -449,6 +449,91 @@ async fn rooms_have_members_roles_and_live_messages(app: TestApp) {
 
 both_backends!(rooms_have_members_roles_and_live_messages);
 
+/// A suspended owner (self-deletion suspends too): their messages leave the room, the
+/// longest-standing member takes it over, and a room with nobody else goes.
+async fn a_suspended_owner_hands_rooms_over(app: TestApp) {
+    app.create_user_with_role("root", rookery::service::accounts::Role::Admin)
+        .await;
+    let admin = app
+        .token_for("root", "read write admin:read admin:write")
+        .await;
+    let alice = app.create_user("alice").await;
+    let at = app.token_for("alice", "read write").await;
+    app.create_user("bob").await;
+    let bt = app.token_for("bob", "read write").await;
+    let shared = ok(app
+        .post(
+            "/api/v1/rooms",
+            Some(&at),
+            json!({"name": "Shared", "invite": ["bob"]}),
+        )
+        .await)
+    .await;
+    let shared = shared["id"].as_str().unwrap().to_string();
+    let alone = ok(app
+        .post("/api/v1/rooms", Some(&at), json!({"name": "Alone"}))
+        .await)
+    .await;
+    let alone = alone["id"].as_str().unwrap().to_string();
+    ok(app
+        .post(
+            &format!("/api/v1/rooms/{shared}/accept"),
+            Some(&bt),
+            json!({}),
+        )
+        .await)
+    .await;
+    for text in ["from alice", "one more"] {
+        ok(app
+            .post(
+                &format!("/api/v1/rooms/{shared}/messages"),
+                Some(&at),
+                json!({"text": text}),
+            )
+            .await)
+        .await;
+    }
+    ok(app
+        .post(
+            &format!("/api/v1/rooms/{shared}/messages"),
+            Some(&bt),
+            json!({"text": "from bob"}),
+        )
+        .await)
+    .await;
+    let r = app
+        .post(
+            &format!("/api/v1/admin/accounts/{alice}/action"),
+            Some(&admin),
+            json!({"type": "suspend"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let room = ok(app.get(&format!("/api/v1/rooms/{shared}"), Some(&bt)).await).await;
+    assert_eq!(
+        (room["role"].as_str(), room["members_count"].as_i64()),
+        (Some("owner"), Some(1))
+    );
+    let messages = ok(app
+        .get(&format!("/api/v1/rooms/{shared}/messages"), Some(&bt))
+        .await)
+    .await;
+    let texts: Vec<&str> = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["from bob"]);
+    // Nobody inherits a room of one: it is gone (checked from the database, as nobody can see it).
+    let gone = rookery::storage::rooms::find(&app.state.db, alone.parse().unwrap())
+        .await
+        .unwrap();
+    assert!(gone.is_none());
+}
+
+both_backends!(a_suspended_owner_hands_rooms_over);
+
 /// `path`'s JSON on `inst` as `token`, asserting success.
 async fn get_ok(inst: &Instance, path: &str, token: &str) -> Value {
     let (s, v) = inst.get(path, token).await;

@@ -383,6 +383,7 @@ pub async fn suspend(
     }
     tx.commit().await?;
     let gone = crate::service::statuses::remove_all_of(state, target.id).await?;
+    crate::service::rooms::account_gone(state, target.id).await?;
     if target.is_local() {
         let inboxes = accounts::all_known_inboxes(&state.db).await?;
         let delete = crate::federation::objects::delete_actor(&target.uri);
