@@ -1313,34 +1313,11 @@ async fn chat_between_instances_in_chromium() {
     let b = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
     a.user("alice").await;
     b.user("bob").await;
-    let sign_in = |c: &fantoccini::Client, base: String, user: &'static str| {
-        let c = c.clone();
-        async move {
-            c.goto(&format!("{base}/auth/sign_in?next=%2Fmessages"))
-                .await
-                .unwrap();
-            for (field, value) in [("username", user), ("password", "federation test")] {
-                c.find(Locator::Id(field))
-                    .await
-                    .unwrap()
-                    .send_keys(value)
-                    .await
-                    .unwrap();
-            }
-            c.find(Locator::Css("button[type=submit]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            assert!(until(&c, "return document.title.startsWith('Messages')").await);
-        }
-    };
     let alice_browser = Browser::start().await;
     let bob_browser = Browser::start().await;
     let (ca, cb) = (&alice_browser.client, &bob_browser.client);
-    sign_in(ca, format!("http://{}", a.domain), "alice").await;
-    sign_in(cb, format!("http://{}", b.domain), "bob").await;
+    sign_in_to_messages(ca, &a, "alice").await;
+    sign_in_to_messages(cb, &b, "bob").await;
 
     click(ca, ".new-chat summary").await;
     ca.find(Locator::Id("new-chat-to"))
@@ -1430,6 +1407,30 @@ async fn chat_between_instances_in_chromium() {
     bob_browser.client.clone().close().await.unwrap();
 }
 
+/// Signs `user` (a federation test user) in on `inst` in `c`, landing on Messages.
+async fn sign_in_to_messages(
+    c: &fantoccini::Client,
+    inst: &crate::federation::Instance,
+    user: &str,
+) {
+    c.goto(&format!(
+        "http://{}/auth/sign_in?next=%2Fmessages",
+        inst.domain
+    ))
+    .await
+    .unwrap();
+    for (field, value) in [("username", user), ("password", "federation test")] {
+        c.find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    click(c, "button[type=submit]").await;
+    assert!(until(c, "return document.title.startsWith('Messages')").await);
+}
+
 /// A room across two instances in the browser (issue 29): alice@A makes a room on Messages and
 /// invites bob@B; bob's list shows the invitation live and he accepts; both talk, each seeing the
 /// other's messages arrive live on the room's screen.
@@ -1440,29 +1441,11 @@ async fn rooms_between_instances_in_chromium() {
     let b = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
     let alice_token = a.user("alice").await;
     b.user("bob").await;
-    let sign_in = |c: &fantoccini::Client, base: String, user: &'static str| {
-        let c = c.clone();
-        async move {
-            c.goto(&format!("{base}/auth/sign_in?next=%2Fmessages"))
-                .await
-                .unwrap();
-            for (field, value) in [("username", user), ("password", "federation test")] {
-                c.find(Locator::Id(field))
-                    .await
-                    .unwrap()
-                    .send_keys(value)
-                    .await
-                    .unwrap();
-            }
-            click(&c, "button[type=submit]").await;
-            assert!(until(&c, "return document.title.startsWith('Messages')").await);
-        }
-    };
     let alice_browser = Browser::start().await;
     let bob_browser = Browser::start().await;
     let (ca, cb) = (&alice_browser.client, &bob_browser.client);
-    sign_in(ca, format!("http://{}", a.domain), "alice").await;
-    sign_in(cb, format!("http://{}", b.domain), "bob").await;
+    sign_in_to_messages(ca, &a, "alice").await;
+    sign_in_to_messages(cb, &b, "bob").await;
 
     click(ca, ".new-room summary").await;
     for (id, text) in [

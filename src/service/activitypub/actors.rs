@@ -44,37 +44,26 @@ impl ApAccount {
         public: &str,
         private: &str,
     ) -> anyhow::Result<ApAccount> {
-        let row = AccountRow {
-            id: 0,
-            username: cfg.host().to_string(),
-            domain: None,
-            display_name: cfg.instance.title.clone(),
-            note: String::new(),
-            fields: sqlx::types::Json(Vec::new()),
-            locked: true,
-            bot: true,
-            discoverable: false,
-            indexable: false,
-            uri: crate::federation::instance_actor::uri(cfg),
-            url: Some(format!("{}/about", cfg.base_url())),
-            inbox_url: Some(format!("{}/actor/inbox", cfg.base_url())),
-            shared_inbox_url: Some(format!("{}/inbox", cfg.base_url())),
-            public_key_pem: Some(public.to_string()),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            avatar_media_id: None,
-            header_media_id: None,
-            silenced_at: None,
-            suspended_at: None,
-            moved_to_account_id: None,
-        };
+        let mut row = signing_row(
+            crate::federation::instance_actor::uri(cfg),
+            cfg.host().to_string(),
+            &cfg.instance.title,
+            format!("{}/actor/inbox", cfg.base_url()),
+            public,
+        );
+        row.bot = true;
+        row.url = Some(format!("{}/about", cfg.base_url()));
+        row.shared_inbox_url = Some(format!("{}/inbox", cfg.base_url()));
+        ApAccount::signing(row, private)
+    }
+
+    /// `row` with its private key, as the library's signing actor.
+    fn signing(row: AccountRow, private: &str) -> anyhow::Result<ApAccount> {
         let mut a = ApAccount::new(row, None)?;
         a.private_key_pem = Some(private.to_string());
         Ok(a)
     }
-}
 
-impl ApAccount {
     /// A room hosted here as the federation library's signing actor (its `Group`; docs/FEDERATION.md,
     /// "Rooms"), with its key pair (`public`, `private`: PEM).
     ///
@@ -86,33 +75,49 @@ impl ApAccount {
         public: &str,
         private: &str,
     ) -> anyhow::Result<ApAccount> {
-        let row = AccountRow {
-            id: 0,
-            username: name.to_string(),
-            domain: None,
-            display_name: name.to_string(),
-            note: String::new(),
-            fields: sqlx::types::Json(Vec::new()),
-            locked: true,
-            bot: false,
-            discoverable: false,
-            indexable: false,
-            uri: uri.to_string(),
-            url: None,
-            inbox_url: Some(inbox.to_string()),
-            shared_inbox_url: None,
-            public_key_pem: Some(public.to_string()),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            avatar_media_id: None,
-            header_media_id: None,
-            silenced_at: None,
-            suspended_at: None,
-            moved_to_account_id: None,
-        };
-        let mut a = ApAccount::new(row, None)?;
-        a.private_key_pem = Some(private.to_string());
-        Ok(a)
+        let row = signing_row(
+            uri.to_string(),
+            name.to_string(),
+            name,
+            inbox.to_string(),
+            public,
+        );
+        ApAccount::signing(row, private)
+    }
+}
+
+/// The row of an actor of this server that is no account (the instance actor, a room): locked, not
+/// discoverable, with its public key.
+fn signing_row(
+    uri: String,
+    username: String,
+    display_name: &str,
+    inbox: String,
+    public: &str,
+) -> AccountRow {
+    AccountRow {
+        id: 0,
+        username,
+        domain: None,
+        display_name: display_name.to_string(),
+        note: String::new(),
+        fields: sqlx::types::Json(Vec::new()),
+        locked: true,
+        bot: false,
+        discoverable: false,
+        indexable: false,
+        uri,
+        url: None,
+        inbox_url: Some(inbox),
+        shared_inbox_url: None,
+        public_key_pem: Some(public.to_string()),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+        avatar_media_id: None,
+        header_media_id: None,
+        silenced_at: None,
+        suspended_at: None,
+        moved_to_account_id: None,
     }
 }
 

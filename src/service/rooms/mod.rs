@@ -387,51 +387,6 @@ async fn invited(state: &AppState, room: &RoomRow, account: i64) -> AppResult<()
     Ok(())
 }
 
-/// An account suspended here (or deleted by its owner, which suspends it): its messages go from
-/// every room it is in, it leaves them (the others are told; remote members' servers get the
-/// room's `Remove` and `Update`), and a room hosted here that it owned passes to its
-/// longest-standing admin on this server, else its longest-standing member here; a room with
-/// nobody else here is deleted. Its copies elsewhere drop its messages with the actor's `Delete`.
-pub async fn account_gone(state: &AppState, account: i64) -> AppResult<()> {
-    for (room, member) in store::of_account(&state.db, account).await? {
-        let others = store::members(&state.db, room.id).await?;
-        let ids: Vec<i64> = others.iter().map(|m| m.account_id).collect();
-        let local: Vec<i64> = accounts::find_accounts(&state.db, &ids)
-            .await?
-            .into_iter()
-            .filter(|a| a.is_local() && a.id != account && a.suspended_at.is_none())
-            .map(|a| a.id)
-            .collect();
-        // Owner first, then admins, then by invitation: the first joined one here inherits.
-        let heir = others
-            .iter()
-            .find(|m| m.joined() && local.contains(&m.account_id))
-            .map(|m| m.account_id);
-        if room.local && member.role == "owner" {
-            let Some(heir) = heir else {
-                if !store::remote_inboxes(&state.db, room.id).await?.is_empty() {
-                    remote::send_room_delete(state, &room).await?;
-                }
-                store::delete(&state.db, room.id).await?;
-                tell_removed(state, room.id, ids);
-                continue;
-            };
-            store::transfer(&state.db, room.id, account, heir).await?;
-        }
-        store::delete_messages_of(&state.db, room.id, account).await?;
-        store::remove(&state.db, room.id, account).await?;
-        tell_removed(state, room.id, vec![account]);
-        changed(state, room.id).await?;
-        if room.local {
-            remote::send_membership(state, &room, account, false).await?;
-            remote::send_update(state, &room).await?;
-        } else if store::local_members_count(&state.db, room.id).await? == 0 {
-            store::delete(&state.db, room.id).await?;
-        }
-    }
-    Ok(())
-}
-
 /// `GET /api/v1/rooms`: the rooms the caller is in or invited to, the most recently active first.
 pub async fn index(state: &AppState, me: i64) -> AppResult<Vec<Room>> {
     let mut out = Vec::new();

@@ -600,6 +600,19 @@ function setTicks(bubble, state) {
   t.setAttribute("aria-label", state);
 }
 
+/** Appends the bubbles of `html` (a fragment of `app/bubbles.html`) to `list`, dropping any
+ * already shown and a day line that repeats the last one; returns the bubbles appended. */
+function appendBubbles(list, html) {
+  const frag = nodes(html);
+  for (const li of frag.querySelectorAll(".bubble")) document.getElementById(li.id)?.remove();
+  const firstDay = frag.querySelector(".day");
+  const days = list.querySelectorAll(".day");
+  if (firstDay && days.length && days[days.length - 1].textContent === firstDay.textContent) firstDay.remove();
+  const bubbles = frag.querySelectorAll(".bubble");
+  list.append(frag);
+  return bubbles;
+}
+
 function setUpChat(chat) {
   const id = chat.dataset.conversation;
   const list = document.getElementById("bubbles");
@@ -635,17 +648,11 @@ function setUpChat(chat) {
       toast(e.message);
       return;
     }
-    const frag = nodes(html);
-    for (const li of frag.querySelectorAll(".bubble")) document.getElementById(li.id)?.remove();
-    const firstDay = frag.querySelector(".day");
-    const days = list.querySelectorAll(".day");
-    if (firstDay && days.length && days[days.length - 1].textContent === firstDay.textContent) firstDay.remove();
-    const bubbles = frag.querySelectorAll(".bubble");
+    const bubbles = appendBubbles(list, html);
     if (bubbles.length) {
       chat.dataset.since = bubbles[bubbles.length - 1].dataset.id;
       chat.dataset.last = chat.dataset.since;
     }
-    list.append(frag);
     toBottom();
     if (bubbles.length) {
       typingLine.textContent = "";
@@ -801,14 +808,8 @@ function setUpRoom(room) {
         toast(e.message);
         return;
       }
-      const frag = nodes(html);
-      for (const li of frag.querySelectorAll(".bubble")) document.getElementById(li.id)?.remove();
-      const firstDay = frag.querySelector(".day");
-      const days = list.querySelectorAll(".day");
-      if (firstDay && days.length && days[days.length - 1].textContent === firstDay.textContent) firstDay.remove();
-      const bubbles = frag.querySelectorAll(".bubble");
+      const bubbles = appendBubbles(list, html);
       if (bubbles.length) room.dataset.since = bubbles[bubbles.length - 1].dataset.id;
-      list.append(frag);
       toBottom();
       if (bubbles.length) markRead();
     });

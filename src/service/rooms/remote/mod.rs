@@ -336,6 +336,10 @@ pub async fn send_message(
     m: &MessageRow,
     skip: Option<&str>,
 ) -> AppResult<()> {
+    // Most rooms have nobody elsewhere: nothing to build.
+    if room.local && store::remote_inboxes(&state.db, room.id).await?.is_empty() {
+        return Ok(());
+    }
     let author = account(state, m.account_id).await?;
     let create = json!({
         "id": format!("{}/activity", m.uri),
