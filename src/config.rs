@@ -22,6 +22,32 @@ pub struct Config {
     pub mail: MailConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub calls: CallsConfig,
+}
+
+/// `[calls]`: one-to-one voice and video calls (docs/API.md, "Calls"). The media go between the
+/// browsers; the server only carries the signalling.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallsConfig {
+    /// STUN and TURN servers the browsers use to find a path to each other, as
+    /// `RTCPeerConnection`'s `iceServers` (given to signed-in users by `GET
+    /// /api/v1/calls/ice_servers`). Empty: host candidates only, which connect on a LAN.
+    pub ice_servers: Vec<IceServer>,
+}
+
+/// One STUN or TURN server of `calls.ice_servers` (W3C WebRTC `RTCIceServer`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    /// `stun:HOST:PORT`, `turn:HOST:PORT?transport=udp`, `turns:HOST:PORT`.
+    pub urls: Vec<String>,
+    /// TURN only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
 }
 
 /// `[log]`: how the process logs (to standard output).
@@ -380,6 +406,9 @@ pub struct RateLimitsConfig {
     pub password_reset_per_ip: u32,
     /// Statuses an account may post in 3 hours (as Mastodon's default).
     pub statuses_per_account: u32,
+    /// Calls an account may start in 10 minutes; also the calls one remote account may place to
+    /// this server's users in 10 minutes.
+    pub calls_per_account: u32,
 }
 
 impl Default for RateLimitsConfig {
@@ -390,6 +419,7 @@ impl Default for RateLimitsConfig {
             sign_up_per_ip: 5,
             password_reset_per_ip: 5,
             statuses_per_account: 300,
+            calls_per_account: 20,
         }
     }
 }
@@ -456,6 +486,13 @@ impl Config {
         anyhow::ensure!(
             f.retry_initial_seconds >= 1 && f.retry_initial_seconds <= 86_400,
             "federation.retry_initial_seconds must be from 1 to 86400"
+        );
+        anyhow::ensure!(
+            self.calls.ice_servers.iter().all(|s| !s.urls.is_empty()
+                && s.urls.iter().all(|u| ["stun:", "stuns:", "turn:", "turns:"]
+                    .iter()
+                    .any(|p| u.starts_with(p)))),
+            "calls.ice_servers: each needs urls, each starting with stun:, stuns:, turn: or turns:"
         );
         let db = &self.database;
         anyhow::ensure!(

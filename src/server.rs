@@ -182,6 +182,7 @@ async fn spawn_workers(
         crate::service::media::spawn_workers(state),
         crate::service::media::spawn_pruner(state),
         crate::service::stories::spawn_expiry(state),
+        crate::service::calls::spawn_ring_expiry(state),
         crate::service::push::spawn_worker(state),
         crate::service::cards::spawn_worker(state),
         crate::service::mail::spawn_worker(state),

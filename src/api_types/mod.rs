@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod announcement;
+pub mod call;
 pub mod conversation;
 pub mod delivery;
 pub mod filter;

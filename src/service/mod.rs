@@ -12,6 +12,7 @@ pub mod announcements;
 pub mod archives;
 pub mod bounds;
 pub mod cache;
+pub mod calls;
 pub mod cards;
 pub mod conversations;
 pub mod delivery;

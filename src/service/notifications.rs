@@ -23,13 +23,15 @@ pub const TYPES: &[&str] = &[
     "move",
     "story_reply",
     "story_reaction",
+    "missed_call",
     "admin.sign_up",
     "admin.report",
 ];
 
-/// Rookery's own notification types (docs/API.md, Stories): listed only when a client names them
-/// in `types[]`, and not streamed as `notification` events, since Mastodon apps do not know them.
-pub const EXTENSION_TYPES: &[&str] = &["story_reply", "story_reaction"];
+/// Rookery's own notification types (docs/API.md, Stories and Calls): listed only when a client
+/// names them in `types[]`, and not streamed as `notification` events, since Mastodon apps do not
+/// know them.
+pub const EXTENSION_TYPES: &[&str] = &["story_reply", "story_reaction", "missed_call"];
 
 /// A notification stored in an open transaction, to be streamed after commit.
 #[derive(Clone, Copy, Debug)]

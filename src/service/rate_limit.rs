@@ -346,6 +346,8 @@ pub struct ActionLimits {
     pub sign_up_per_ip: ActionLimiter,
     pub password_reset_per_ip: ActionLimiter,
     pub statuses_per_account: ActionLimiter,
+    /// Calls an account starts, and calls arriving from one remote account (docs/API.md, "Calls").
+    pub calls_per_account: ActionLimiter,
 }
 
 impl ActionLimits {
@@ -363,6 +365,11 @@ impl ActionLimits {
                 cfg.statuses_per_account,
                 Duration::from_secs(3 * 3600),
             ),
+            calls_per_account: ActionLimiter::new(
+                "calls",
+                cfg.calls_per_account,
+                Duration::from_secs(600),
+            ),
         }
     }
 
@@ -377,6 +384,7 @@ impl ActionLimits {
             &self.sign_up_per_ip,
             &self.password_reset_per_ip,
             &self.statuses_per_account,
+            &self.calls_per_account,
         ] {
             l.limiter.retain_recent();
         }

@@ -6,6 +6,7 @@ pub mod account_stats;
 pub mod accounts;
 pub mod announcements;
 pub mod archives;
+pub mod calls;
 pub mod cards;
 pub mod changes;
 pub mod conversations;

@@ -21,13 +21,15 @@ pub struct NotificationRow {
     pub emoji: Option<String>,
     /// `admin.report`: the report.
     pub report_id: Option<i64>,
+    /// `missed_call`: the call.
+    pub call_id: Option<i64>,
     /// Held back by the recipient's notification policy until its request is accepted.
     pub filtered: bool,
     pub created_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.story_id, n.emoji, n.report_id, \
-     n.filtered, n.created_at";
+     n.call_id, n.filtered, n.created_at";
 
 /// What a notification is about beyond its type: a status, for story notifications the story and
 /// a reaction's emoji, and for `admin.report` the report.
@@ -37,6 +39,8 @@ pub struct About<'a> {
     pub story_id: Option<i64>,
     pub emoji: Option<&'a str>,
     pub report_id: Option<i64>,
+    /// `missed_call`: the call.
+    pub call_id: Option<i64>,
 }
 
 /// A notification to store with [`insert_many`].
@@ -64,7 +68,7 @@ pub async fn insert_many(
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = items.iter().map(|_| ids::new_id()).collect();
-    // [id, account, from, type, status, story, emoji, report]
+    // [id, account, from, type, status, story, emoji, report, call]
     let rows: Vec<serde_json::Value> = items
         .iter()
         .zip(&ids)
@@ -77,7 +81,8 @@ pub async fn insert_many(
                 n.about.status_id,
                 n.about.story_id,
                 n.about.emoji,
-                n.about.report_id
+                n.about.report_id,
+                n.about.call_id
             ])
         })
         .collect();
@@ -85,11 +90,12 @@ pub async fn insert_many(
         "WITH n AS (SELECT CAST(value ->> 0 AS BIGINT) AS id, CAST(value ->> 1 AS BIGINT) AS account_id, \
            CAST(value ->> 2 AS BIGINT) AS from_account_id, value ->> 3 AS type, \
            CAST(value ->> 4 AS BIGINT) AS status_id, CAST(value ->> 5 AS BIGINT) AS story_id, \
-           value ->> 6 AS emoji, CAST(value ->> 7 AS BIGINT) AS report_id FROM {elements}), \
+           value ->> 6 AS emoji, CAST(value ->> 7 AS BIGINT) AS report_id, \
+           CAST(value ->> 8 AS BIGINT) AS call_id FROM {elements}), \
          d AS ({decision}) \
          INSERT INTO notifications (id, account_id, from_account_id, type, status_id, story_id, \
-         emoji, report_id, filtered, created_at) SELECT n.id, n.account_id, n.from_account_id, n.type, \
-         n.status_id, n.story_id, n.emoji, n.report_id, n.filtered, $2 FROM d n \
+         emoji, report_id, call_id, filtered, created_at) SELECT n.id, n.account_id, n.from_account_id, \
+         n.type, n.status_id, n.story_id, n.emoji, n.report_id, n.call_id, n.filtered, $2 FROM d n \
          WHERE NOT n.dropped AND (n.account_id <> n.from_account_id OR n.type = 'poll') \
          AND EXISTS (SELECT 1 FROM accounts WHERE id = n.account_id AND domain IS NULL) \
          AND NOT {silences} ON CONFLICT DO NOTHING RETURNING id, filtered",

@@ -19,6 +19,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/app.js"),
     ),
     (
+        "calls.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/calls.js"),
+    ),
+    (
         "pages.js",
         "text/javascript; charset=utf-8",
         include_str!("static/pages.js"),

@@ -368,6 +368,7 @@ impl NotificationView {
             "admin.report" => "filed a report",
             "story_reply" => "replied to your story",
             "story_reaction" => "reacted to your story",
+            "missed_call" => "called you: missed call",
             _ => "did something",
         }
     }

@@ -9,6 +9,7 @@ mod announcements;
 mod archives;
 mod authorized_fetch;
 mod caches;
+mod calls;
 mod cards;
 mod cli;
 mod client_table;

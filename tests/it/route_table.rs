@@ -362,6 +362,30 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/accounts/{id}/lists", User("read:lists")),
     ("GET", "/api/v1/timelines/list/{id}", Own("read:lists")),
     ("GET", "/api/v1/conversations", User("read:statuses")),
+    ("GET", "/api/v1/calls", User("read:statuses")),
+    ("POST", "/api/v1/calls", User("write:conversations")),
+    ("GET", "/api/v1/calls/ice_servers", User("read:statuses")),
+    ("GET", "/api/v1/calls/{id}", Own("read:statuses")),
+    (
+        "POST",
+        "/api/v1/calls/{id}/candidates",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/calls/{id}/accept",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/calls/{id}/decline",
+        Own("write:conversations"),
+    ),
+    (
+        "POST",
+        "/api/v1/calls/{id}/hang_up",
+        Own("write:conversations"),
+    ),
     ("GET", "/api/v1/rooms", User("read:statuses")),
     ("POST", "/api/v1/rooms", User("write:conversations")),
     ("GET", "/api/v1/rooms/{id}", Own("read:statuses")),
@@ -955,6 +979,22 @@ async fn setup(app: &TestApp) -> Fixtures {
     )
     .await;
     let conversations = ok(app.get("/api/v1/conversations", Some(&ava)).await);
+    // Cal, whom Ava writes to, calls Ava: Ava answers, declines and hangs up; Bea finds nothing.
+    app.create_user("cal").await;
+    let cal = app.token_for("cal", "read write").await;
+    post(
+        app,
+        &ava,
+        json!({"status": "@cal ring me", "visibility": "direct"}),
+    )
+    .await;
+    let call = ok(app
+        .post(
+            "/api/v1/calls",
+            Some(&cal),
+            json!({"account_id": ava_id.to_string(), "media": "audio", "sdp": "v=0\r\n"}),
+        )
+        .await);
     ok(app
         .post(
             &format!("/api/v1/accounts/{ava_id}/follow"),
@@ -1037,6 +1077,7 @@ async fn setup(app: &TestApp) -> Fixtures {
             ("/api/v1/featured_tags/", s(&featured)),
             ("/api/v1/conversations/", s(&conversations[0])),
             ("/api/v1/rooms/", room_id),
+            ("/api/v1/calls/", s(&call)),
             ("/api/v1/notifications/requests/", request_id),
             ("/api/v1/notifications/", notification_id),
             ("/api/v1/statuses/", status_id.clone()),

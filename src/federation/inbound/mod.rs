@@ -256,17 +256,23 @@ pub async fn receive_request(
         Ok(false) => {}
         Err(e) => return Received::Failed(e.into()),
     }
-    let for_rooms = match crate::service::rooms::concerns(data, kind, doc).await {
-        Ok(r) => r,
+    // Call signalling first: its `Leave` and `Accept` name a call, not a room or a follow.
+    let handler = match crate::service::calls::concerns(data, kind, doc).await {
+        Ok(true) => Some(rooms::Handler::Calls),
+        Ok(false) => match crate::service::rooms::concerns(data, kind, doc).await {
+            Ok(true) => Some(rooms::Handler::Rooms),
+            Ok(false) => None,
+            Err(e) => return Received::Failed(e),
+        },
         Err(e) => return Received::Failed(e),
     };
-    if !for_rooms && ROOM_TYPES.contains(&kind) {
-        tracing::debug!(kind, id, "acknowledging an activity about no room");
+    if handler.is_none() && ROOM_TYPES.contains(&kind) {
+        tracing::debug!(kind, id, "acknowledging an activity about no room or call");
         return Received::Accepted;
     }
     let received = crate::service::activitypub::actors::with_request_actors(async {
-        if for_rooms {
-            rooms::receive(data, request, body, doc, id, kind).await
+        if let Some(handler) = handler {
+            rooms::receive(data, request, body, doc, id, kind, handler).await
         } else {
             receive_signed(data, &request.method, &request.uri, &request.headers, body).await
         }

@@ -1,7 +1,8 @@
 //! Activities about rooms (docs/FEDERATION.md, "Rooms"): those a room hosted elsewhere sends this
-//! server's members, and those remote members send a room hosted here. They are read as JSON by
-//! the rooms service (`service::rooms::receive`), after the same digest and signature checks as
-//! every other activity.
+//! server's members, and those remote members send a room hosted here; and call signalling
+//! ("Calls"). They are read as JSON by the rooms or calls service (`service::rooms::receive`,
+//! `service::calls::receive`), after the same digest and signature checks as every other
+//! activity.
 
 use serde_json::Value;
 use url::Url;
@@ -10,7 +11,14 @@ use super::signed::signed_by;
 use crate::federation::signatures::verify_digest;
 use crate::service::activitypub::context::FedData;
 
-/// Verifies and acts on room activity `doc` (`id`, `kind`: its `id` and `type`), then records
+/// Which service reads an activity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handler {
+    Rooms,
+    Calls,
+}
+
+/// Verifies and acts on room or call activity `doc` (`id`, `kind`: its `id` and `type`), then records
 /// its receipt.
 ///
 /// Errors: a bad digest or signature (`ActivitySignatureInvalid`, `ActivityBodyDigestInvalid`),
@@ -22,6 +30,7 @@ pub async fn receive(
     doc: &Value,
     id: &str,
     kind: &str,
+    handler: Handler,
 ) -> anyhow::Result<()> {
     verify_digest(&request.headers, body)?;
     let id_url = Url::parse(id)?;
@@ -42,7 +51,10 @@ pub async fn receive(
     .await?
     .row;
     anyhow::ensure!(actor.suspended_at.is_none(), "the actor is suspended here");
-    crate::service::rooms::receive(data, &actor, kind, doc).await?;
+    match handler {
+        Handler::Rooms => crate::service::rooms::receive(data, &actor, kind, doc).await?,
+        Handler::Calls => crate::service::calls::receive(data, &actor, kind, doc).await?,
+    }
     crate::service::delivery::record_receipt(data, id).await?;
     Ok(())
 }

@@ -288,6 +288,16 @@ pub(super) fn routes(upload_limit: DefaultBodyLimit) -> Routes {
         .route("/api/v1/timelines/list/{id}", get(v1::timelines::list))
         .route("/api/v1/conversations", get(v1::conversations::index))
         .route(
+            "/api/v1/calls",
+            get(v1::calls::index).post(v1::calls::create),
+        )
+        .route("/api/v1/calls/ice_servers", get(v1::calls::ice_servers))
+        .route("/api/v1/calls/{id}", get(v1::calls::show))
+        .route("/api/v1/calls/{id}/accept", post(v1::calls::accept))
+        .route("/api/v1/calls/{id}/decline", post(v1::calls::decline))
+        .route("/api/v1/calls/{id}/hang_up", post(v1::calls::hang_up))
+        .route("/api/v1/calls/{id}/candidates", post(v1::calls::candidate))
+        .route(
             "/api/v1/rooms",
             get(v1::rooms::index).post(v1::rooms::create),
         )

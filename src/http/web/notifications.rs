@@ -42,12 +42,14 @@ pub async fn notifications_screen(
         if kind == "follow" {
             types.push("follow_request".into());
         }
-        let filter = notifications::filter(
+        let mut filter = notifications::filter(
             types.into_iter().filter(|t| !t.is_empty()).collect(),
             vec![],
             None,
             false,
         );
+        // The web app knows Rookery's own types (story replies, missed calls).
+        filter.exclude_types.clear();
         let page = Page {
             limit: 40,
             ..q.page()

@@ -509,6 +509,14 @@ function parse(payload) {
 
 let wasConnected = false;
 
+// Other scripts of the page (calls.js) send over the socket: `detail.sent` says whether it was open.
+document.addEventListener("rookery:send", (e) => {
+  if (socket && socket.readyState === WebSocket.OPEN) {
+    socket.send(JSON.stringify(e.detail.message));
+    e.detail.sent = true;
+  }
+});
+
 function connect(attempt) {
   const streams = [];
   const wanted = streamed ? streamed.dataset.stream : "";
@@ -564,6 +572,9 @@ function connect(attempt) {
       hooks.receipt?.(parse(ev.payload));
     } else if (kind.startsWith("rookery.room.")) {
       hooks.room?.(kind, parse(ev.payload));
+    } else if (kind.startsWith("rookery.call")) {
+      // Calls live in calls.js.
+      document.dispatchEvent(new CustomEvent("rookery:stream", { detail: { event: kind, payload: parse(ev.payload) } }));
     }
   };
   ws.onclose = () => {

@@ -7,6 +7,7 @@ pub mod apps;
 pub mod archives;
 pub mod blocks;
 pub mod bookmarks;
+pub mod calls;
 pub mod conversations;
 pub mod custom_emojis;
 pub mod directory;

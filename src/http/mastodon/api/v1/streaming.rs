@@ -24,13 +24,14 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::api_types::call::CallCandidate;
 use crate::error::{AppError, AppResult};
 use crate::http::extract::Params;
 use crate::http::extract::auth::bearer_token;
 use crate::realtime::{Event, Subscription};
-use crate::service::conversations;
 use crate::service::oauth::{self, CurrentUser, Principal};
 use crate::service::relationships;
+use crate::service::{calls, conversations};
 use crate::state::AppState;
 
 #[derive(Deserialize, Default)]
@@ -201,13 +202,17 @@ pub async fn root(
                 None => upgrade,
             };
             let user = principal.as_ref().and_then(|p| p.user.clone());
+            // Call signalling over the socket acts as `POST /api/v1/calls/…` does.
+            let signals = principal
+                .as_ref()
+                .is_some_and(|p| p.scopes.allows("write:conversations"));
             // Listen before answering: nothing published once the client sees the socket open is
             // missed, on this node or another.
             let rx = state.hub.subscribe().await;
             upgrade
                 .on_upgrade(move |socket| async move {
                     let _presence = PresenceGuard::open(&state, &principal).await;
-                    websocket(state, socket, rx, user, initial).await
+                    websocket(state, socket, rx, user, signals, initial).await
                 })
                 .into_response()
         }
@@ -229,6 +234,12 @@ struct ClientMessage {
     list: Option<String>,
     /// `typing` messages (extension): the conversation being typed in.
     conversation_id: Option<String>,
+    /// `call.candidate` and `call.hang_up` messages (extension): the call.
+    call_id: Option<String>,
+    /// `call.candidate`: the ICE candidate (docs/API.md, "Calls").
+    candidate: Option<String>,
+    sdp_mid: Option<String>,
+    sdp_m_line_index: Option<i32>,
 }
 
 /// Handles a `typing` message (extension): an error message to send back, if any.
@@ -247,11 +258,37 @@ async fn typing(
     }
 }
 
+/// Handles a `call.candidate` or `call.hang_up` message (extension; docs/API.md, "Calls"): an
+/// error message to send back, if any.
+async fn call_signal(
+    state: &AppState,
+    user: Option<&CurrentUser>,
+    m: ClientMessage,
+) -> Option<serde_json::Value> {
+    let Some(user) = user else {
+        return Some(json!({ "error": "Calls need an access token", "status": 401 }));
+    };
+    let id = m.call_id.unwrap_or_default();
+    let done = if m.kind == "call.hang_up" {
+        calls::hang_up(state, &user.account, &id).await.map(|_| ())
+    } else {
+        let c = CallCandidate {
+            candidate: m.candidate.unwrap_or_default(),
+            sdp_mid: m.sdp_mid,
+            sdp_m_line_index: m.sdp_m_line_index,
+        };
+        calls::candidate(state, &user.account, &id, c).await
+    };
+    done.err()
+        .map(|e| json!({ "error": e.to_string(), "status": e.status().as_u16() }))
+}
+
 async fn websocket(
     state: AppState,
     mut socket: WebSocket,
     mut rx: tokio::sync::broadcast::Receiver<Arc<Event>>,
     user: Option<CurrentUser>,
+    signals: bool,
     initial: Option<Subscription>,
 ) {
     let viewer = user.as_ref().map(|u| u.account.id);
@@ -273,6 +310,13 @@ async fn websocket(
                         None
                     }
                     Ok(m) if m.kind == "typing" => typing(&state, user.as_ref(), &m).await,
+                    Ok(m) if m.kind == "call.candidate" || m.kind == "call.hang_up" => {
+                        if signals {
+                            call_signal(&state, user.as_ref(), m).await
+                        } else {
+                            Some(json!({ "error": "This action is outside the authorized scopes", "status": 403 }))
+                        }
+                    }
                     Ok(m) => Some(json!({ "error": format!("Unknown message type: {}", m.kind), "status": 400 })),
                     Err(_) => Some(json!({ "error": "Malformed message", "status": 400 })),
                 };
