@@ -356,6 +356,8 @@ async fn calls_on_one_server(app: TestApp) {
     let list = ok(app.get("/api/v1/calls", Some(&bob)).await).await;
     assert_eq!(list.as_array().unwrap().len(), 4, "{list}");
     assert_eq!(list[0]["id"], id.as_str(), "newest first");
+    let two = ok(app.get("/api/v1/calls?limit=2", Some(&bob)).await).await;
+    assert_eq!(two.as_array().unwrap().len(), 2, "{two}");
     let servers = ok(app.get("/api/v1/calls/ice_servers", Some(&bob)).await).await;
     assert_eq!(servers, json!([]));
 }
@@ -492,4 +494,167 @@ async fn calls_span_two_servers() {
     for log in [a.log(), b.log()] {
         assert!(!log.contains("refused an activity"), "{log}");
     }
+}
+
+/// Frames decoded from the call's inbound video so far, on the page of `c` (0 without a call).
+async fn frames_in(c: &fantoccini::Client) -> i64 {
+    let v = c
+        .execute(
+            "const call = window.rookeryCall; if (!call || !call.pc) return 0; \
+             const stats = await call.pc.getStats(); let frames = 0; \
+             stats.forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') frames = r.framesDecoded || 0; }); \
+             return frames;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_i64().unwrap_or(0)
+}
+
+/// A video call between two browsers on two instances (issue 29): alice@A calls bob@B from their
+/// chat; bob's page rings and he accepts; both pages have a connected `RTCPeerConnection` whose
+/// inbound video carries frames (Chromium's fake camera); alice hangs up and both pages show the
+/// call over. A second call bob declines ends on alice's page as declined and leaves bob a missed
+/// call on his Notifications.
+#[tokio::test]
+async fn a_video_call_between_instances_in_chromium() {
+    use crate::pages::until;
+    use crate::support::browser::Browser;
+    use crate::web_app::{click, sign_in_to_messages};
+
+    let a = Instance::start(Backend::Sqlite, DEV_FEDERATION).await;
+    let b = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
+    let alice = a.user("alice").await;
+    let bob = b.user("bob").await;
+    let (s, _) = a
+        .send(
+            Method::POST,
+            "/api/v1/statuses",
+            &alice,
+            json!({"status": format!("@bob@{} call me?", b.domain), "visibility": "direct"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        eventually(10, || async {
+            let (_, c) = b.get("/api/v1/conversations", &bob).await;
+            c.as_array().is_some_and(|c| !c.is_empty())
+        })
+        .await,
+        "{}",
+        b.log()
+    );
+    let (_, conversations) = a.get("/api/v1/conversations", &alice).await;
+    let chat = conversations[0]["id"].as_str().unwrap().to_string();
+
+    let media = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+    ];
+    let alice_browser = Browser::start_with(&media).await;
+    let bob_browser = Browser::start_with(&media).await;
+    let (ca, cb) = (&alice_browser.client, &bob_browser.client);
+    sign_in_to_messages(ca, &a, "alice").await;
+    sign_in_to_messages(cb, &b, "bob").await;
+    ca.goto(&format!("http://{}/messages/{chat}", a.domain))
+        .await
+        .unwrap();
+    // Bob's page listens before alice rings.
+    assert!(until(cb, "return document.body.dataset.live === 'on'").await);
+
+    click(ca, "[data-call-start=video]").await;
+    assert!(
+        until(
+            cb,
+            "return document.getElementById('call').dataset.state === 'incoming'"
+        )
+        .await,
+        "{}\n{}\n{}",
+        bob_browser.screenshot("call-ring").await.display(),
+        a.log(),
+        b.log()
+    );
+    let who: String = crate::pages::js(
+        cb,
+        "return document.getElementById('call-name').textContent",
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_string();
+    assert_eq!(who, "alice");
+    click(cb, "#call [data-call=accept]").await;
+    for (c, name) in [(ca, "alice"), (cb, "bob")] {
+        let mut connected = false;
+        for _ in 0..3 {
+            if until(c, "return window.rookeryCall?.pc?.connectionState === 'connected' && document.getElementById('call').dataset.state === 'connected'").await {
+                connected = true;
+                break;
+            }
+        }
+        let shot = if connected {
+            String::new()
+        } else {
+            let b = if name == "alice" {
+                &alice_browser
+            } else {
+                &bob_browser
+            };
+            b.screenshot("call-connect").await.display().to_string()
+        };
+        assert!(connected, "{name}'s call did not connect {shot}");
+    }
+    for (c, name) in [(ca, "alice"), (cb, "bob")] {
+        assert!(
+            eventually(20, || async { frames_in(c).await > 0 }).await,
+            "no video frames reached {name}"
+        );
+    }
+    click(ca, "#call [data-call=hang_up]").await;
+    for c in [ca, cb] {
+        assert!(
+            until(c, "return window.rookeryCall === null && document.getElementById('call').dataset.state === 'over'").await
+        );
+    }
+    assert!(
+        until(
+            cb,
+            "return document.getElementById('call-status').textContent === 'Call ended'"
+        )
+        .await
+    );
+
+    // A second call, declined.
+    click(ca, "[data-call-start=video]").await;
+    assert!(
+        until(
+            cb,
+            "return document.getElementById('call').dataset.state === 'incoming'"
+        )
+        .await
+    );
+    click(cb, "#call [data-call=decline]").await;
+    assert!(
+        until(ca, "return document.getElementById('call').dataset.state === 'over' && document.getElementById('call-status').textContent === 'Declined'").await,
+        "{}",
+        alice_browser.screenshot("call-declined").await.display()
+    );
+    cb.goto(&format!("http://{}/notifications", b.domain))
+        .await
+        .unwrap();
+    assert!(
+        until(
+            cb,
+            "return document.querySelector('main').textContent.includes('missed call')"
+        )
+        .await,
+        "{}",
+        bob_browser.screenshot("call-missed").await.display()
+    );
+    for br in [&alice_browser, &bob_browser] {
+        let errors = br.console_errors().await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+    }
+    alice_browser.client.clone().close().await.unwrap();
+    bob_browser.client.clone().close().await.unwrap();
 }

@@ -370,7 +370,7 @@ async fn screens_over_http(app: TestApp) {
 both_backends!(session_calls_the_api, screens_over_http);
 
 /// Waits for an element and clicks it.
-async fn click(c: &fantoccini::Client, css: &str) {
+pub(crate) async fn click(c: &fantoccini::Client, css: &str) {
     c.wait()
         .for_element(Locator::Css(css))
         .await
@@ -1408,7 +1408,7 @@ async fn chat_between_instances_in_chromium() {
 }
 
 /// Signs `user` (a federation test user) in on `inst` in `c`, landing on Messages.
-async fn sign_in_to_messages(
+pub(crate) async fn sign_in_to_messages(
     c: &fantoccini::Client,
     inst: &crate::federation::Instance,
     user: &str,

@@ -100,12 +100,18 @@ fn check_candidate(c: &CallCandidate) -> AppResult<()> {
     Ok(())
 }
 
-/// Whether `a` may call `b` (or receive `b`'s call): no block either way, and they follow each
-/// other or share a conversation.
+/// Whether `a` may call `b` (or receive `b`'s call): no block either way (of the account, or of
+/// its server by the other), and they follow each other or share a conversation.
 ///
 /// Errors: 422 saying why not.
 async fn may_call(state: &AppState, a: i64, b: i64) -> AppResult<()> {
-    if crate::storage::relationships::blocked_either_way(&state.db, a, b).await? {
+    let domain_blocked = !crate::storage::user_domain_blocks::blocked_among(&state.db, a, &[b])
+        .await?
+        .is_empty()
+        || !crate::storage::user_domain_blocks::blocked_among(&state.db, b, &[a])
+            .await?
+            .is_empty();
+    if domain_blocked || crate::storage::relationships::blocked_either_way(&state.db, a, b).await? {
         return Err(AppError::unprocessable("You cannot call this account"));
     }
     if !(store::mutual_follows(&state.db, a, b).await?
@@ -254,7 +260,11 @@ pub async fn start(
     }
     let reachable = match callee.domain {
         None => usable_local(state, &callee).await?,
-        Some(_) => callee.suspended_at.is_none() && callee.inbox_url.is_some(),
+        Some(ref domain) => {
+            callee.suspended_at.is_none()
+                && callee.inbox_url.is_some()
+                && !crate::service::moderation::domain_suspended(state, domain).await?
+        }
     };
     if !reachable {
         return Err(AppError::unprocessable(format!(

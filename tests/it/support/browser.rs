@@ -36,6 +36,11 @@ fn find(cands: &[&str]) -> Option<String> {
 
 impl Browser {
     pub async fn start() -> Browser {
+        Browser::start_with(&[]).await
+    }
+
+    /// As [`Browser::start`], with extra Chromium flags (such as fake camera and microphone).
+    pub async fn start_with(extra_args: &[&str]) -> Browser {
         let driver_bin = std::env::var("ROOKERY_TEST_CHROMEDRIVER")
             .ok()
             .or_else(|| find(&["/usr/bin/chromedriver"]))
@@ -60,16 +65,27 @@ impl Browser {
             "goog:loggingPrefs".into(),
             serde_json::json!({"browser": "ALL"}),
         );
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1000,900",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.extend(extra_args.iter().map(|a| a.to_string()));
         caps.insert(
             "goog:chromeOptions".into(),
             serde_json::json!({
                 "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--window-size=1000,900",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
+                "args": args,
             }),
         );
         let url = format!("http://127.0.0.1:{port}");

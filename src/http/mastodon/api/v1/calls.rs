@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::api_types::call::{Call, CallCandidate};
 use crate::config::IceServer;
 use crate::error::{AppError, AppResult};
-use crate::http::extract::{Auth, Params};
+use crate::http::extract::{Auth, Params, lenient};
 use crate::service::calls as svc;
 use crate::state::AppState;
 
@@ -34,7 +34,8 @@ pub struct AnswerParams {
 pub struct CandidateParams {
     candidate: Option<String>,
     sdp_mid: Option<String>,
-    sdp_m_line_index: Option<i32>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
+    sdp_m_line_index: Option<i64>,
 }
 
 fn required(v: Option<String>, name: &str) -> AppResult<String> {
@@ -44,6 +45,7 @@ fn required(v: Option<String>, name: &str) -> AppResult<String> {
 #[derive(Deserialize)]
 pub struct ListParams {
     max_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_i64")]
     limit: Option<i64>,
 }
 
@@ -138,7 +140,8 @@ pub async fn candidate(
     let c = CallCandidate {
         candidate: p.candidate.unwrap_or_default(),
         sdp_mid: p.sdp_mid,
-        sdp_m_line_index: p.sdp_m_line_index,
+        // Out of `i32` range is out of the service's range too (422 there).
+        sdp_m_line_index: p.sdp_m_line_index.map(|i| i32::try_from(i).unwrap_or(-1)),
     };
     svc::candidate(&state, &cu.account, &id, c).await?;
     Ok(Json(json!({})))
