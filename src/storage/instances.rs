@@ -127,24 +127,28 @@ pub async fn set_signature_scheme(db: &Db, domain: &str, scheme: &str) -> sqlx::
     Ok(())
 }
 
-/// What `domain`'s NodeInfo said about `Read` receipts (`None` when never checked) and when it was
-/// last checked.
-pub async fn read_receipts(
+/// What `domain`'s NodeInfo said of Rookery's extensions — `Read` receipts and rooms (each `None`
+/// when never checked) — and when it was last checked.
+pub async fn features(
     db: &Db,
     domain: &str,
-) -> sqlx::Result<(Option<bool>, Option<DateTime<Utc>>)> {
-    let row: Option<(Option<bool>, Option<DateTime<Utc>>)> = on_db!(db, c => sqlx::query_as(
-        "SELECT read_receipts, nodeinfo_checked_at FROM instances WHERE domain = $1")
+) -> sqlx::Result<(Option<bool>, Option<bool>, Option<DateTime<Utc>>)> {
+    let row: Option<(Option<bool>, Option<bool>, Option<DateTime<Utc>>)> = on_db!(db, c => sqlx::query_as(
+        "SELECT read_receipts, rooms, nodeinfo_checked_at FROM instances WHERE domain = $1")
         .bind(domain).fetch_optional(c).await)?;
-    Ok(row.unwrap_or((None, None)))
+    Ok(row.unwrap_or((None, None, None)))
 }
 
-/// Records whether `domain` takes `Read` receipts, checked now.
-pub async fn set_read_receipts(db: &Db, domain: &str, supported: bool) -> sqlx::Result<()> {
+/// Records what `domain` supports of Rookery's extensions, checked now.
+pub async fn set_features(
+    db: &Db,
+    domain: &str,
+    read_receipts: bool,
+    rooms: bool,
+) -> sqlx::Result<()> {
     let now = Utc::now();
     on_db!(db, c => sqlx::query(
-        "INSERT INTO instances (domain, failures, read_receipts, nodeinfo_checked_at) VALUES ($1, 0, $2, $3) \
-         ON CONFLICT (domain) DO UPDATE SET read_receipts = $2, nodeinfo_checked_at = $3")
-        .bind(domain).bind(supported).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+        "INSERT INTO instances (domain, failures, read_receipts, rooms, nodeinfo_checked_at)          VALUES ($1, 0, $2, $3, $4)          ON CONFLICT (domain) DO UPDATE SET read_receipts = $2, rooms = $3, nodeinfo_checked_at = $4")
+        .bind(domain).bind(read_receipts).bind(rooms).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

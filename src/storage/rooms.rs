@@ -437,3 +437,33 @@ pub async fn unread(
     let mentions = unread.iter().filter(|m| m.0.contains(&account)).count() as i64;
     Ok((last, unread.len() as i64, mentions))
 }
+
+/// Records a direct message sent in `room`'s name to `account` (a member on a server without
+/// rooms; `room_fallback_notes`).
+pub async fn add_fallback_note(
+    db: &Db,
+    uri: &str,
+    room: i64,
+    account: i64,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    on_db!(db, c => sqlx::query(
+        "INSERT INTO room_fallback_notes (uri, room_id, account_id, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(uri).bind(room).bind(account).bind(at).execute(c).await.map(|_| ()))
+}
+
+/// The last direct message sent in `room`'s name to `account`, which the next one answers (so
+/// they read as one thread).
+pub async fn last_fallback_note(db: &Db, room: i64, account: i64) -> sqlx::Result<Option<String>> {
+    on_db!(db, c => sqlx::query_scalar(
+        "SELECT uri FROM room_fallback_notes WHERE room_id = $1 AND account_id = $2 \
+         ORDER BY created_at DESC LIMIT 1")
+        .bind(room).bind(account).fetch_optional(c).await)
+}
+
+/// The room and member of direct message `uri` sent in a room's name.
+pub async fn find_fallback_note(db: &Db, uri: &str) -> sqlx::Result<Option<(i64, i64)>> {
+    on_db!(db, c => sqlx::query_as(
+        "SELECT room_id, account_id FROM room_fallback_notes WHERE uri = $1")
+        .bind(uri).fetch_optional(c).await)
+}

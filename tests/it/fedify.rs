@@ -407,3 +407,150 @@ async fn rookery_and_fedify_federate_with_rfc9421() {
 async fn rookery_and_fedify_federate_with_draft_cavage() {
     rookery_and_fedify(false).await
 }
+
+/// A room with a member on a server without rooms (docs/FEDERATION.md, "Servers without rooms"):
+/// the Fedify peer lists no `rooms` in NodeInfo, so fred gets the invitation, the room's messages
+/// and his farewell as direct messages from the room's owner, one thread; his first reply joins,
+/// the next is his message in the room, `/leave` leaves. Nothing of it becomes a direct message
+/// to alice.
+#[tokio::test]
+async fn a_room_reaches_a_server_without_rooms_as_direct_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let peer = Peer::start(dir.path(), "rfc9421").await;
+    let a = Instance::start(Backend::Sqlite, crate::federation::DEV_FEDERATION).await;
+    let alice = a.user("alice").await;
+    let alice_uri = format!("http://{}/users/alice", a.domain);
+    let fred_uri = format!("{}/users/fred", peer.base);
+    let logs = || format!("Rookery:\n{}\nFedify:\n{}", a.log(), peer.log());
+    let contains = |c: &Value, text: &str| {
+        c["object"]["content"]
+            .as_str()
+            .is_some_and(|t| t.contains(text))
+    };
+
+    let (s, room) = a
+        .send(
+            Method::POST,
+            "/api/v1/rooms",
+            &alice,
+            json!({"name": "Herons", "invite": [format!("fred@{}", peer.domain)]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{room}\n{}", logs());
+    let room_id = room["id"].as_str().unwrap().to_string();
+    assert!(
+        peer.received("Create", |c| c["actor"] == alice_uri.as_str()
+            && contains(c, "invited you to the room")
+            && contains(c, "Herons"))
+            .await,
+        "{}",
+        logs()
+    );
+    let state = peer.state().await;
+    let invitation = state["received"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| contains(c, "invited you"))
+        .unwrap()["object"]
+        .clone();
+    assert_eq!(invitation["to"], json!([fred_uri]), "{invitation}");
+
+    // fred's reply joins him.
+    let joined_members = || async {
+        let (_, members) = a
+            .get(&format!("/api/v1/rooms/{room_id}/members"), &alice)
+            .await;
+        members
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter(|x| x["state"] == "joined")
+                    .map(|x| x["account"]["username"].as_str().unwrap_or("").to_string())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    peer.control(
+        "note",
+        json!({"content": "<p>count me in</p>", "mentions": [alice_uri], "visibility": "direct", "inReplyTo": invitation["id"]}),
+    )
+    .await;
+    assert!(
+        eventually(20, || async {
+            joined_members().await.contains(&"fred".to_string())
+        })
+        .await,
+        "{}",
+        logs()
+    );
+
+    // alice's message reaches fred as a direct message, in the same thread.
+    let (s, _) = a
+        .send(
+            Method::POST,
+            &format!("/api/v1/rooms/{room_id}/messages"),
+            &alice,
+            json!({"text": "Herons at <dawn>"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        peer.received("Create", |c| contains(c, "Herons at &lt;dawn&gt;")
+            && contains(c, "alice")
+            && c["object"]["inReplyTo"] == invitation["id"])
+            .await,
+        "{}",
+        logs()
+    );
+    let relayed = peer.state().await["received"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| contains(c, "at &lt;dawn&gt;"))
+        .unwrap()["object"]["id"]
+        .clone();
+
+    // fred's answer is his message in the room.
+    peer.control(
+        "note",
+        json!({"content": "<p>Three of them</p>", "mentions": [alice_uri], "visibility": "direct", "inReplyTo": relayed}),
+    )
+    .await;
+    let said = eventually(20, || async {
+        let (_, messages) = a
+            .get(&format!("/api/v1/rooms/{room_id}/messages"), &alice)
+            .await;
+        messages.as_array().is_some_and(|m| {
+            m.iter()
+                .any(|x| x["text"] == "Three of them" && x["account"]["username"] == "fred")
+        })
+    })
+    .await;
+    assert!(said, "{}", logs());
+
+    // "/leave" leaves, with a last word from the room.
+    peer.control(
+        "note",
+        json!({"content": "<p>/leave</p>", "mentions": [alice_uri], "visibility": "direct", "inReplyTo": relayed}),
+    )
+    .await;
+    assert!(
+        eventually(20, || async {
+            !joined_members().await.contains(&"fred".to_string())
+        })
+        .await,
+        "{}",
+        logs()
+    );
+    assert!(
+        peer.received("Create", |c| contains(c, "no longer has you"))
+            .await,
+        "{}",
+        logs()
+    );
+    // The replies went to the room, not into alice's direct messages.
+    let (_, conversations) = a.get("/api/v1/conversations", &alice).await;
+    assert_eq!(conversations, json!([]), "{}", logs());
+    assert!(!peer.log().contains("inbox error"), "{}", logs());
+}

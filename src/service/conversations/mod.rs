@@ -14,8 +14,6 @@ mod live;
 pub use inbound::*;
 pub use live::*;
 
-use std::time::Duration;
-
 use chrono::Utc;
 use serde_json::{Value, json};
 
@@ -25,19 +23,13 @@ use crate::realtime::{Event, StreamKey};
 use crate::service::oauth::CurrentUser;
 use crate::service::render;
 use crate::state::AppState;
+use crate::storage::Tx;
 use crate::storage::accounts::{self, AccountRow};
 use crate::storage::conversations::{self as store, ConversationRow};
 use crate::storage::sql::Page;
 use crate::storage::statuses::{self, ANONYMOUS, StatusRow};
-use crate::storage::{Tx, instances};
 
-/// The NodeInfo `metadata.features` entry by which a server says it takes `Read` receipts.
-pub const READ_RECEIPTS_FEATURE: &str = "read_receipts";
-
-/// How long a server's NodeInfo answer about receipts is trusted.
-const NODEINFO_TTL: chrono::Duration = chrono::Duration::hours(24);
-/// Largest NodeInfo document (or link list) read from another server, in bytes.
-const NODEINFO_MAX_BYTES: usize = 64 * 1024;
+pub use crate::service::instance::features::READ_RECEIPTS_FEATURE;
 
 /// Inside the transaction storing direct status `id` (by `author`, in thread `conversation_id`,
 /// mentioning `mentions`): files it in each local participant's conversation, counts the thread
@@ -273,7 +265,10 @@ async fn remote_read_receipt(
         let Some(domain) = a.domain.as_deref() else {
             continue;
         };
-        if !takes_read_receipts(state, domain, &a.uri).await {
+        if !crate::service::instance::features::of_server(state, domain, &a.uri)
+            .await
+            .read_receipts
+        {
             continue;
         }
         to.push(a.uri.clone());
@@ -289,64 +284,6 @@ async fn remote_read_receipt(
     crate::service::activitypub::keys::public_key_pem(state, me).await?;
     let activity = crate::federation::objects::read(&me.uri, &to, last.id, &last.uri);
     Ok(Some((activity, inboxes)))
-}
-
-/// Whether `domain` (where actor `actor_uri` lives) lists [`READ_RECEIPTS_FEATURE`] in its NodeInfo
-/// metadata, checked at most once a day (an unreachable or silent server counts as no).
-async fn takes_read_receipts(state: &AppState, domain: &str, actor_uri: &str) -> bool {
-    let known = instances::read_receipts(&state.db, domain).await;
-    if let Ok((Some(v), Some(at))) = known
-        && Utc::now() - at < NODEINFO_TTL
-    {
-        return v;
-    }
-    let supported = fetch_read_receipts(state, domain, actor_uri)
-        .await
-        .unwrap_or_else(|e| {
-            tracing::info!(domain, error = %e, "could not read NodeInfo");
-            false
-        });
-    if let Err(e) = instances::set_read_receipts(&state.db, domain, supported).await {
-        tracing::warn!(domain, error = %e, "could not record NodeInfo features");
-    }
-    supported
-}
-
-async fn fetch_read_receipts(
-    state: &AppState,
-    domain: &str,
-    actor_uri: &str,
-) -> anyhow::Result<bool> {
-    // The actor's own scheme: plain http only where federation allowed it to be stored.
-    let scheme = url::Url::parse(actor_uri)?.scheme().to_string();
-    let client = &state.http_client;
-    let timeout = Duration::from_secs(5);
-    let get = |url: String| async move {
-        let res = client.get(url).timeout(timeout).send().await?;
-        crate::net::json_limited::<Value>(res.error_for_status()?, NODEINFO_MAX_BYTES).await
-    };
-    let links = get(format!("{scheme}://{domain}/.well-known/nodeinfo")).await?;
-    let href = links["links"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|l| {
-            l["rel"]
-                .as_str()
-                .is_some_and(|r| r.starts_with("http://nodeinfo.diaspora.software/ns/schema/2."))
-        })
-        .filter_map(|l| l["href"].as_str())
-        .next_back()
-        .ok_or_else(|| anyhow::anyhow!("no NodeInfo 2.x link"))?;
-    let href = url::Url::parse(href)?;
-    anyhow::ensure!(
-        href.host_str() == domain.split(':').next(),
-        "NodeInfo link points at another host"
-    );
-    let doc = get(href.to_string()).await?;
-    Ok(doc["metadata"]["features"]
-        .as_array()
-        .is_some_and(|f| f.iter().any(|v| v == READ_RECEIPTS_FEATURE)))
 }
 
 /// Tells local participants of `status`'s thread that `reader` has seen it (event

@@ -4,6 +4,7 @@
 //! instance v1/v2 and NodeInfo documents built from them).
 
 pub mod documents;
+pub mod features;
 
 use chrono::{Duration, Utc};
 

@@ -32,9 +32,7 @@ mod remote;
 pub use members::*;
 pub use remote::{concerns, fetch_group, receive, signer};
 
-/// The NodeInfo `metadata.features` entry saying this server takes part in rooms across servers
-/// (docs/FEDERATION.md, "Rooms").
-pub const ROOMS_FEATURE: &str = "rooms";
+pub use crate::service::instance::features::ROOMS_FEATURE;
 /// Longest handle an invitation names, in characters.
 pub const MAX_HANDLE: usize = 320;
 /// Longest room name, in characters.

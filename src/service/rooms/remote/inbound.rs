@@ -49,6 +49,9 @@ pub async fn concerns(state: &AppState, kind: &str, doc: &Value) -> AppResult<bo
     if kind == "Invite" {
         return Ok(object.get("type").and_then(Value::as_str) == Some("Group"));
     }
+    if kind == "Create" && super::fallback::is_reply(state, doc) {
+        return Ok(true);
+    }
     let named = [
         str_at(doc, "audience"),
         str_at(doc, "target"),
@@ -85,6 +88,9 @@ pub async fn receive(
     if kind == "Invite" {
         return receive_invite(data, actor, doc).await;
     }
+    if kind == "Create" && super::fallback::is_reply(data, doc) {
+        return super::fallback::receive_reply(data, actor, doc).await;
+    }
     let object = doc.get("object").unwrap_or(&Value::Null);
     let ours = format!("{}/rooms/", data.config.base_url());
     let named = [
@@ -106,7 +112,7 @@ pub async fn receive(
 }
 
 /// An activity of a remote member, at the room's host.
-async fn at_host(
+pub(super) async fn at_host(
     state: &AppState,
     room: &RoomRow,
     actor: &AccountRow,

@@ -22,6 +22,7 @@ use crate::storage::accounts::{self, AccountRow};
 use crate::storage::ids;
 use crate::storage::rooms::{self as store, MemberRow, MessageRow, RoomRow};
 
+mod fallback;
 mod inbound;
 pub use inbound::{concerns, receive};
 
@@ -155,7 +156,12 @@ async fn from_room(
     let mut inboxes = Vec::new();
     let mut to = Vec::new();
     for (domain, inbox) in store::remote_inboxes(&state.db, room.id).await? {
-        if skip != Some(domain.as_str()) {
+        // A server without rooms gets its people's share as direct messages (`fallback`).
+        if skip != Some(domain.as_str())
+            && crate::service::instance::features::of_server(state, &domain, &inbox)
+                .await
+                .rooms
+        {
             inboxes.push(inbox);
         }
     }
@@ -246,6 +252,9 @@ pub async fn send_invite(state: &AppState, room: &RoomRow, invitee: &AccountRow)
         "target": invitee.uri,
         "to": [invitee.uri],
     });
+    if !fallback::takes_rooms(state, invitee).await {
+        return fallback::send_invitation(state, room, invitee).await;
+    }
     let Some(inbox) = invitee
         .shared_inbox_url
         .clone()
@@ -276,6 +285,9 @@ pub async fn send_membership(
         "object": member.uri,
         "target": format!("{}/members", room.uri),
     });
+    if !joined {
+        fallback::send_farewell(state, room, &member, false).await?;
+    }
     from_room(state, room, activity, &[&member], None).await
 }
 
@@ -299,6 +311,11 @@ pub async fn send_room_delete(state: &AppState, room: &RoomRow) -> AppResult<()>
         "actor": room.uri,
         "object": room.uri,
     });
+    let members = store::members(&state.db, room.id).await?;
+    let ids: Vec<i64> = members.iter().map(|m| m.account_id).collect();
+    for member in accounts::find_accounts(&state.db, &ids).await? {
+        fallback::send_farewell(state, room, &member, true).await?;
+    }
     from_room(state, room, activity, &[], None).await
 }
 
@@ -356,7 +373,8 @@ pub async fn send_message(
             "actor": room.uri,
             "object": create,
         });
-        from_room(state, room, activity, &[], skip).await
+        from_room(state, room, activity, &[], skip).await?;
+        fallback::relay_message(state, room, m).await
     } else {
         to_host(state, room, author.id, create).await
     }
