@@ -681,6 +681,20 @@ async fn rooms_span_two_servers() {
     }
     say(&a, &carol, &on_a, "carol here").await;
     message(&mut bob_ws, "carol here").await;
+    // A member elsewhere named by handle: linked and tagged, so B counts it as bob's mention.
+    let look = format!("@bob@{} look up", b.domain);
+    let sent = say(&a, &alice, &on_a, &look).await;
+    assert_eq!(sent["mentions"].as_array().map(Vec::len), Some(1), "{sent}");
+    assert!(
+        sent["content"]
+            .as_str()
+            .unwrap()
+            .contains("class=\"u-url mention\""),
+        "{sent}"
+    );
+    let got = message(&mut bob_ws, &look).await;
+    let (_, bob_self) = b.get("/api/v1/accounts/verify_credentials", &bob).await;
+    assert_eq!(got["mentions"], json!([bob_self["id"]]), "{got}");
     let history = get_ok(&b, &format!("/api/v1/rooms/{on_b}/messages"), &bob).await;
     let texts: Vec<&str> = history
         .as_array()
@@ -688,7 +702,15 @@ async fn rooms_span_two_servers() {
         .iter()
         .map(|m| m["text"].as_str().unwrap())
         .collect();
-    assert_eq!(texts, ["carol here", "hi from B", "hello @carol, bob"]);
+    assert_eq!(
+        texts,
+        [
+            look.as_str(),
+            "carol here",
+            "hi from B",
+            "hello @carol, bob"
+        ]
+    );
 
     // Alice makes bob admin; B's copy follows.
     let members_a = get_ok(&a, &format!("/api/v1/rooms/{on_a}/members"), &alice).await;

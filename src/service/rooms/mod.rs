@@ -587,14 +587,29 @@ pub async fn post(
         .collect();
     let named = accounts::find_accounts(&state.db, &joined_ids).await?;
     let domain = &state.config.server.domain;
+    // `@user` names a member here, else the one member elsewhere of that name; `@user@domain`
+    // names the member of that server.
     let is_member = |m: &crate::text::MentionRef| {
-        let local = m
-            .domain
-            .as_deref()
-            .is_none_or(|d| d.eq_ignore_ascii_case(domain));
-        named
-            .iter()
-            .find(|a| local && a.domain.is_none() && a.username.eq_ignore_ascii_case(&m.username))
+        let named_here = |a: &&AccountRow| a.username.eq_ignore_ascii_case(&m.username);
+        match m.domain.as_deref() {
+            Some(d) if !d.eq_ignore_ascii_case(domain) => named.iter().find(|a| {
+                named_here(a)
+                    && a.domain
+                        .as_deref()
+                        .is_some_and(|x| x.eq_ignore_ascii_case(d))
+            }),
+            Some(_) => named.iter().find(|a| named_here(a) && a.domain.is_none()),
+            None => named
+                .iter()
+                .find(|a| named_here(a) && a.domain.is_none())
+                .or_else(|| {
+                    let mut elsewhere = named.iter().filter(|a| named_here(a));
+                    match (elsewhere.next(), elsewhere.next()) {
+                        (Some(one), None) => Some(one),
+                        _ => None,
+                    }
+                }),
+        }
     };
     let (refs, _) = crate::text::extract(text);
     let mut mentions: Vec<i64> = refs

@@ -319,9 +319,26 @@ pub async fn send_room_delete(state: &AppState, room: &RoomRow) -> AppResult<()>
     from_room(state, room, activity, &[], None).await
 }
 
-/// The `Note` of a room message.
-fn note(room: &RoomRow, m: &MessageRow, author: &AccountRow, reply_uri: Option<String>) -> Value {
+/// The `Note` of a room message, tagging the members it names (`mentioned`).
+fn note(
+    room: &RoomRow,
+    m: &MessageRow,
+    author: &AccountRow,
+    reply_uri: Option<String>,
+    mentioned: &[AccountRow],
+) -> Value {
+    let tags: Vec<Value> = mentioned
+        .iter()
+        .map(|a| {
+            let name = match a.domain.as_deref() {
+                Some(d) => format!("@{}@{d}", a.username),
+                None => format!("@{}", a.username),
+            };
+            json!({ "type": "Mention", "href": a.uri, "name": name })
+        })
+        .collect();
     json!({
+        "tag": tags,
         "id": m.uri,
         "type": "Note",
         "attributedTo": author.uri,
@@ -362,7 +379,13 @@ pub async fn send_message(
         "id": format!("{}/activity", m.uri),
         "type": "Create",
         "actor": author.uri,
-        "object": note(room, m, &author, reply_uri(state, m).await?),
+        "object": note(
+            room,
+            m,
+            &author,
+            reply_uri(state, m).await?,
+            &accounts::find_accounts(&state.db, &m.mentions.0).await?,
+        ),
         "audience": room.uri,
         "to": [room.uri],
     });
