@@ -733,6 +733,42 @@ async fn rooms_span_two_servers() {
         "{}",
         b.log()
     );
+    // The room's image reaches B's copy (the Group's `icon`), shown through B's media proxy.
+    let part = reqwest::multipart::Part::bytes(crate::media::fixture("photo.png"))
+        .file_name("photo.png")
+        .mime_str("image/png")
+        .unwrap();
+    let media: Value = a
+        .http
+        .post(a.url("/api/v2/media"))
+        .bearer_auth(&alice)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    send_ok(
+        &a,
+        Method::PATCH,
+        &format!("/api/v1/rooms/{on_a}"),
+        &alice,
+        json!({"avatar_media_id": media["id"]}),
+    )
+    .await;
+    let b_base = format!("http://{}/media_proxy/", b.domain);
+    assert!(
+        crate::federation::eventually(10, || async {
+            b.get(&format!("/api/v1/rooms/{on_b}"), &bob).await.1["avatar"]
+                .as_str()
+                .is_some_and(|u| u.starts_with(&b_base))
+        })
+        .await,
+        "{:?}\n{}",
+        b.get(&format!("/api/v1/rooms/{on_b}"), &bob).await,
+        b.log()
+    );
     // Settings are changed on the host: a clear refusal on B.
     let (s, e) = b
         .send(

@@ -152,7 +152,15 @@ async fn entity(state: &AppState, room: &RoomRow, member: &MemberRow) -> AppResu
         Some(m) => messages_entities(state, &[m]).await?.pop(),
         None => None,
     };
-    let avatar = match room.avatar_media_id {
+    // A copy of a room hosted elsewhere shows the image of its Group actor (`icon`).
+    let image = match room.avatar_media_id {
+        Some(mid) => Some(mid),
+        None if !room.local => accounts::find_by_uri(&state.db, &room.uri)
+            .await?
+            .and_then(|(a, _)| a.avatar_media_id),
+        None => None,
+    };
+    let avatar = match image {
         Some(mid) => crate::storage::media::find(&state.db, mid)
             .await?
             .and_then(|m| crate::service::media::entity(state, &m).url),

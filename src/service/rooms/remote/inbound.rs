@@ -461,6 +461,7 @@ async fn receive_invite(
         return Ok(());
     }
     let room_id = store::upsert_remote(&data.db, &copy).await?;
+    set_icon(data, room_actor, group).await?;
     sync(data, room_id, group).await?;
     if store::invite(
         &data.db,
@@ -479,6 +480,23 @@ async fn receive_invite(
     Ok(())
 }
 
+/// Keeps the room's image (`icon` of its Group document `group`) as its actor's avatar here,
+/// by reference (fetched through the media proxy when first shown).
+async fn set_icon(state: &AppState, room_actor: &AccountRow, group: &Value) -> AppResult<()> {
+    let icon = group
+        .get("icon")
+        .and_then(|i| i.get("url").or(Some(i)))
+        .and_then(|u| match u {
+            Value::String(s) => Some(s.as_str()),
+            Value::Object(o) => o.get("href").and_then(Value::as_str),
+            _ => None,
+        })
+        .filter(|u| u.len() <= 2048)
+        .and_then(|u| url::Url::parse(u).ok());
+    crate::service::media::refresh_remote_profile_images(state, room_actor, icon.as_ref(), None)
+        .await
+}
+
 /// An activity from the host of `room` (a copy here).
 async fn from_host(data: &FedData, room: RoomRow, kind: &str, doc: &Value) -> anyhow::Result<()> {
     let object = doc.get("object").unwrap_or(&Value::Null);
@@ -491,6 +509,7 @@ async fn from_host(data: &FedData, room: RoomRow, kind: &str, doc: &Value) -> an
         "Update" => {
             let copy = copy_of(&actor, object)?;
             store::upsert_remote(&data.db, &copy).await?;
+            set_icon(data, &actor, object).await?;
             sync(data, room.id, object).await?;
             changed(data, room.id).await?;
         }

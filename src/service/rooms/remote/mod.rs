@@ -63,7 +63,7 @@ pub async fn signer(state: &AppState, room_id: i64) -> AppResult<Option<ApAccoun
     )?))
 }
 
-/// The `Group` document of `room` (hosted here): name, topic (`summary`), owner
+/// The `Group` document of `room` (hosted here): name, topic (`summary`), image (`icon`), owner
 /// (`attributedTo`), admins (`moderators`) and joined members (`members`), inline.
 pub async fn group(state: &AppState, room: &RoomRow) -> AppResult<Value> {
     let (public, _) = key_pair(state, room.id).await?;
@@ -82,7 +82,15 @@ pub async fn group(state: &AppState, room: &RoomRow) -> AppResult<Value> {
     let owner = with_role("owner").pop();
     let admins = with_role("admin");
     let all: Vec<String> = joined.iter().filter_map(|m| uri_of(m.account_id)).collect();
+    let icon = match room.avatar_media_id {
+        Some(id) => crate::storage::media::find(&state.db, id)
+            .await?
+            .and_then(|m| crate::service::media::entity(state, &m).url)
+            .map(|url| json!({ "type": "Image", "url": url })),
+        None => None,
+    };
     Ok(json!({
+        "icon": icon,
         "id": room.uri,
         "type": "Group",
         "preferredUsername": format!("room_{}", room.id),
