@@ -609,6 +609,7 @@ async fn rooms_span_two_servers() {
     let b = Instance::start(Backend::Postgres, DEV_FEDERATION).await;
     let alice = a.user("alice").await;
     let carol = a.user("carol").await;
+    let erin = a.user("erin").await;
     let bob = b.user("bob").await;
     let dave = b.user("dave").await;
     let addr = |i: &Instance| i.server.base.trim_start_matches("http://").to_string();
@@ -779,6 +780,69 @@ async fn rooms_span_two_servers() {
         )
         .await;
     assert_eq!(s, 422, "{e}");
+
+    // As an admin, bob invites and mutes from B: the host does it.
+    let mut erin_ws = connect_to(&addr(&a), "?stream=direct", Some(&erin)).await;
+    send_ok(
+        &b,
+        Method::POST,
+        &format!("/api/v1/rooms/{on_b}/invitations"),
+        &bob,
+        json!({"acct": format!("erin@{}", a.domain)}),
+    )
+    .await;
+    let invited = event(&mut erin_ws, "rookery.room.invitation").await;
+    assert_eq!(invited["id"], on_a.as_str(), "{invited}");
+    let members_b = get_ok(&b, &format!("/api/v1/rooms/{on_b}/members"), &bob).await;
+    let carol_on_b = member_id(&members_b, "carol");
+    let carol_on_a = member_id(
+        &get_ok(&a, &format!("/api/v1/rooms/{on_a}/members"), &alice).await,
+        "carol",
+    );
+    let muted = send_ok(
+        &b,
+        Method::POST,
+        &format!("/api/v1/rooms/{on_b}/members/{carol_on_b}/mute"),
+        &bob,
+        json!({"duration": 600}),
+    )
+    .await;
+    assert!(muted["silenced_until"].is_string(), "{muted}");
+    let carol_muted_on_a = || async {
+        let m = get_ok(&a, &format!("/api/v1/rooms/{on_a}/members"), &alice).await;
+        m.as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["account"]["id"] == carol_on_a.as_str())
+            .is_some_and(|x| x["silenced_until"].is_string())
+    };
+    assert!(
+        crate::federation::eventually(10, carol_muted_on_a).await,
+        "{}",
+        a.log()
+    );
+    let (s, _) = a
+        .send(
+            Method::POST,
+            &format!("/api/v1/rooms/{on_a}/messages"),
+            &carol,
+            json!({"text": "can I?"}),
+        )
+        .await;
+    assert_eq!(s, 403);
+    send_ok(
+        &b,
+        Method::POST,
+        &format!("/api/v1/rooms/{on_b}/members/{carol_on_b}/unmute"),
+        &bob,
+        json!({}),
+    )
+    .await;
+    assert!(
+        crate::federation::eventually(10, || async { !carol_muted_on_a().await }).await,
+        "{}",
+        a.log()
+    );
 
     // Bob, from B, removes carol: she is told, and hears nothing more.
     let members_b = get_ok(&b, &format!("/api/v1/rooms/{on_b}/members"), &bob).await;

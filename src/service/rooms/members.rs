@@ -24,7 +24,6 @@ use crate::storage::rooms::{self as store, MemberRow};
 pub async fn invite(data: &FedData, me: i64, id: &str, handle: &str) -> AppResult<Room> {
     let state: &AppState = data;
     let (room, member) = moderating(state, me, id).await?;
-    hosted_here(&room, "invitations")?;
     if handle.trim().is_empty() {
         return Err(AppError::unprocessable(
             "Validation failed: acct can't be blank",
@@ -32,6 +31,16 @@ pub async fn invite(data: &FedData, me: i64, id: &str, handle: &str) -> AppResul
     }
     let account = invitee_account(data, handle).await?;
     not_blocked(state, me, &account).await?;
+    if !room.local {
+        // The host invites; its `Invite` (or `Update`) tells this server.
+        if store::member(&state.db, room.id, account.id)
+            .await?
+            .is_none()
+        {
+            remote::send_invite_request(state, &room, me, &account).await?;
+        }
+        return entity(state, &room, &member).await;
+    }
     if store::members(&state.db, room.id).await?.len() >= MAX_MEMBERS {
         return Err(AppError::unprocessable(format!(
             "A room holds at most {MAX_MEMBERS} members"
@@ -202,7 +211,8 @@ async fn one_member(state: &AppState, room: i64, account: i64) -> AppResult<Room
 
 /// `POST /api/v1/rooms/:id/members/:account_id/mute` with `duration` (seconds, 1 to a year;
 /// default one hour) and `…/unmute` (`duration = None`): an admin stops a member posting for a
-/// while. Errors: 404; 403 as [`remove`]; 422 for a duration out of range.
+/// while (on a member's server, applied to the copy and sent to the host as `Block` or `Undo`).
+/// Errors: 404; 403 as [`remove`]; 422 for a duration out of range.
 pub async fn silence(
     state: &AppState,
     me: i64,
@@ -211,7 +221,6 @@ pub async fn silence(
     duration: Option<i64>,
 ) -> AppResult<RoomMember> {
     let (room, actor) = moderating(state, me, id).await?;
-    hosted_here(&room, "mutes")?;
     let target = target(state, room.id, account).await?;
     if !outranks(&actor, &target) {
         return Err(AppError::forbidden("You may not mute this member"));
@@ -226,6 +235,10 @@ pub async fn silence(
         }
     };
     store::silence(&state.db, room.id, target.account_id, until).await?;
+    if !room.local {
+        // Applied to the copy at once, and on the host, which decides.
+        remote::send_silence(state, &room, me, target.account_id, until).await?;
+    }
     changed(state, room.id).await?;
     one_member(state, room.id, target.account_id).await
 }

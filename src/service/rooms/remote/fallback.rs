@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::inbound::at_host;
 use crate::error::{AppError, AppResult};
+use crate::service::activitypub::context::FedData;
 use crate::state::AppState;
 use crate::storage::accounts::{self, AccountRow};
 use crate::storage::ids;
@@ -216,10 +217,11 @@ pub(crate) fn is_reply(state: &AppState, doc: &Value) -> bool {
 /// `actor`'s reply (a `Create`) to a direct message sent to them in a room's name: the first,
 /// from an invitee, joins; `/leave` leaves; anything else is their message in the room.
 pub(crate) async fn receive_reply(
-    state: &AppState,
+    data: &FedData,
     actor: &AccountRow,
     doc: &Value,
 ) -> anyhow::Result<()> {
+    let state: &AppState = data;
     let note = doc.get("object").unwrap_or(&Value::Null);
     let parent = note
         .get("inReplyTo")
@@ -243,15 +245,15 @@ pub(crate) async fn receive_reply(
     let text = reply_text(note);
     if !member.joined() {
         let accept = json!({ "object": { "type": "Invite" } });
-        return at_host(state, &room, actor, "Accept", &accept).await;
+        return at_host(data, &room, actor, "Accept", &accept).await;
     }
     if text.eq_ignore_ascii_case(LEAVE) {
-        return at_host(state, &room, actor, "Leave", &json!({})).await;
+        return at_host(data, &room, actor, "Leave", &json!({})).await;
     }
     anyhow::ensure!(!text.is_empty(), "an empty reply");
     let mut message = note.clone();
     message["inReplyTo"] = Value::Null;
     message["content"] = json!(format!("<p>{}</p>", escape(&text)));
     message["source"] = json!({ "content": text, "mediaType": "text/plain" });
-    at_host(state, &room, actor, "Create", &json!({ "object": message })).await
+    at_host(data, &room, actor, "Create", &json!({ "object": message })).await
 }

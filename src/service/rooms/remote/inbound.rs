@@ -8,8 +8,8 @@ use sqlx::types::Json;
 
 use super::super::members::outranks;
 use super::super::{
-    MAX_MEMBERS, MAX_NAME, MAX_TOPIC, changed, erase_message, invited, messages_entities, publish,
-    tell_removed,
+    MAX_MEMBERS, MAX_NAME, MAX_SILENCE_SECS, MAX_TOPIC, changed, erase_message, invited,
+    messages_entities, publish, tell_removed,
 };
 use super::{send_membership, send_message, send_message_delete, send_update};
 use crate::error::AppResult;
@@ -46,8 +46,8 @@ fn str_at<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
 pub async fn concerns(state: &AppState, kind: &str, doc: &Value) -> AppResult<bool> {
     let ours = format!("{}/rooms/", state.config.base_url());
     let object = doc.get("object").unwrap_or(&Value::Null);
-    if kind == "Invite" {
-        return Ok(object.get("type").and_then(Value::as_str) == Some("Group"));
+    if kind == "Invite" && object.get("type").and_then(Value::as_str) == Some("Group") {
+        return Ok(true);
     }
     if kind == "Create" && super::fallback::is_reply(state, doc) {
         return Ok(true);
@@ -58,6 +58,7 @@ pub async fn concerns(state: &AppState, kind: &str, doc: &Value) -> AppResult<bo
         str_at(doc, "object"),
         str_at(object, "audience"),
         str_at(object, "object"),
+        str_at(object, "target"),
     ];
     if named.iter().flatten().any(|u| u.starts_with(&ours)) {
         return Ok(true);
@@ -85,19 +86,20 @@ pub async fn receive(
         anyhow::ensure!(!room.local, "an activity in the name of a room hosted here");
         return from_host(data, room, kind, doc).await;
     }
-    if kind == "Invite" {
+    let object = doc.get("object").unwrap_or(&Value::Null);
+    if kind == "Invite" && object.get("type").and_then(Value::as_str) == Some("Group") {
         return receive_invite(data, actor, doc).await;
     }
     if kind == "Create" && super::fallback::is_reply(data, doc) {
         return super::fallback::receive_reply(data, actor, doc).await;
     }
-    let object = doc.get("object").unwrap_or(&Value::Null);
     let ours = format!("{}/rooms/", data.config.base_url());
     let named = [
         str_at(doc, "audience"),
         str_at(object, "object"),
         str_at(doc, "object"),
         str_at(doc, "target").map(|t| t.trim_end_matches("/members")),
+        str_at(object, "target"),
     ];
     let uri = named
         .iter()
@@ -113,17 +115,83 @@ pub async fn receive(
 
 /// An activity of a remote member, at the room's host.
 pub(super) async fn at_host(
-    state: &AppState,
+    data: &FedData,
     room: &RoomRow,
     actor: &AccountRow,
     kind: &str,
     doc: &Value,
 ) -> anyhow::Result<()> {
+    let state: &AppState = data;
     let member = store::member(&state.db, room.id, actor.id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("{} is not in room {}", actor.uri, room.uri))?;
     let object = doc.get("object").unwrap_or(&Value::Null);
     match kind {
+        "Invite" => {
+            anyhow::ensure!(member.moderates(), "only the owner and admins invite");
+            let uri = str_at(doc, "target").ok_or_else(|| anyhow::anyhow!("no invitee"))?;
+            let mut budget = MAX_FETCHES;
+            let invitee = actor_account(data, uri, &mut budget)
+                .await
+                .ok_or_else(|| anyhow::anyhow!("no account {uri}"))?;
+            anyhow::ensure!(invitee.suspended_at.is_none(), "{uri} is suspended here");
+            anyhow::ensure!(
+                !crate::storage::relationships::blocked_either_way(&state.db, actor.id, invitee.id)
+                    .await?,
+                "one of {} and {uri} blocks the other",
+                actor.uri
+            );
+            anyhow::ensure!(
+                store::members(&state.db, room.id).await?.len() < MAX_MEMBERS,
+                "room {} is full",
+                room.uri
+            );
+            if store::invite(&state.db, room.id, invitee.id, Some(actor.id), Utc::now()).await? {
+                if invitee.is_local() {
+                    invited(state, room, invitee.id).await?;
+                } else {
+                    super::send_invite(state, room, &invitee).await?;
+                }
+                changed(state, room.id).await?;
+            }
+        }
+        "Block" | "Undo" => {
+            let block = if kind == "Block" { doc } else { object };
+            anyhow::ensure!(
+                block.get("type").and_then(Value::as_str) == Some("Block"),
+                "an Undo of something other than a mute"
+            );
+            let uri = str_at(block, "object").ok_or_else(|| anyhow::anyhow!("no member named"))?;
+            let (target, _) = accounts::find_by_uri(&state.db, uri)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account {uri}"))?;
+            let target_member = store::member(&state.db, room.id, target.id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("{uri} is not in the room"))?;
+            anyhow::ensure!(
+                member.moderates() && outranks(&member, &target_member),
+                "{} may not mute {uri}",
+                actor.uri
+            );
+            let until = if kind == "Block" {
+                let end = block
+                    .get("endTime")
+                    .and_then(Value::as_str)
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&Utc))
+                    .ok_or_else(|| anyhow::anyhow!("a mute without an endTime"))?;
+                let now = Utc::now();
+                anyhow::ensure!(
+                    end > now && end <= now + chrono::Duration::seconds(MAX_SILENCE_SECS + 60),
+                    "a mute's endTime must be within a year"
+                );
+                Some(end)
+            } else {
+                None
+            };
+            store::silence(&state.db, room.id, target.id, until).await?;
+            changed(state, room.id).await?;
+        }
         "Accept" | "Reject" => {
             anyhow::ensure!(
                 object.get("type").and_then(Value::as_str) == Some("Invite"),

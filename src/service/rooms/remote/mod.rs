@@ -471,6 +471,63 @@ pub async fn send_leave(state: &AppState, room: &RoomRow, me: i64) -> AppResult<
     to_host(state, room, me.id, activity).await
 }
 
+/// Local admin `me` invites `invitee` to `room` (hosted elsewhere): an `Invite` to the host,
+/// which makes the invitation.
+pub async fn send_invite_request(
+    state: &AppState,
+    room: &RoomRow,
+    me: i64,
+    invitee: &AccountRow,
+) -> AppResult<()> {
+    let me = account(state, me).await?;
+    let activity = json!({
+        "id": activity_id(&me.uri),
+        "type": "Invite",
+        "actor": me.uri,
+        "object": room.uri,
+        "target": invitee.uri,
+        "audience": room.uri,
+        "to": [room.uri],
+    });
+    to_host(state, room, me.id, activity).await
+}
+
+/// Local admin `me` mutes `target` in `room` (hosted elsewhere) until `until`: a `Block` of the
+/// member with the room as `target` and `endTime` (as Lemmy bans from a community); `None` lifts
+/// it (`Undo` of that `Block`).
+pub async fn send_silence(
+    state: &AppState,
+    room: &RoomRow,
+    me: i64,
+    target: i64,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+) -> AppResult<()> {
+    let me = account(state, me).await?;
+    let target = account(state, target).await?;
+    let block = json!({
+        "id": activity_id(&me.uri),
+        "type": "Block",
+        "actor": me.uri,
+        "object": target.uri,
+        "target": room.uri,
+        "endTime": until,
+        "audience": room.uri,
+        "to": [room.uri],
+    });
+    let activity = match until {
+        Some(_) => block,
+        None => json!({
+            "id": activity_id(&me.uri),
+            "type": "Undo",
+            "actor": me.uri,
+            "object": block,
+            "audience": room.uri,
+            "to": [room.uri],
+        }),
+    };
+    to_host(state, room, me.id, activity).await
+}
+
 /// Local admin `me` removed `target` from `room`.
 pub async fn send_remove(state: &AppState, room: &RoomRow, me: i64, target: i64) -> AppResult<()> {
     let me = account(state, me).await?;
