@@ -770,13 +770,30 @@ async fn rooms_span_two_servers() {
         b.get(&format!("/api/v1/rooms/{on_b}"), &bob).await,
         b.log()
     );
-    // Settings are changed on the host: a clear refusal on B.
+    // As an admin, bob renames the room from B (the host applies it); its image is the host's.
+    send_ok(
+        &b,
+        Method::PATCH,
+        &format!("/api/v1/rooms/{on_b}"),
+        &bob,
+        json!({"name": "Grey herons", "topic": "from B"}),
+    )
+    .await;
+    assert!(
+        crate::federation::eventually(10, || async {
+            let r = get_ok(&a, &format!("/api/v1/rooms/{on_a}"), &alice).await;
+            r["name"] == "Grey herons" && r["topic"] == "from B"
+        })
+        .await,
+        "{}",
+        a.log()
+    );
     let (s, e) = b
         .send(
             Method::PATCH,
             &format!("/api/v1/rooms/{on_b}"),
             &bob,
-            json!({"name": "Mine"}),
+            json!({"avatar_media_id": ""}),
         )
         .await;
     assert_eq!(s, 422, "{e}");
@@ -793,7 +810,45 @@ async fn rooms_span_two_servers() {
     .await;
     let invited = event(&mut erin_ws, "rookery.room.invitation").await;
     assert_eq!(invited["id"], on_a.as_str(), "{invited}");
+    // erin joins; bob, from B, makes her an admin.
+    send_ok(
+        &a,
+        Method::POST,
+        &format!("/api/v1/rooms/{on_a}/accept"),
+        &erin,
+        json!({}),
+    )
+    .await;
     let members_b = get_ok(&b, &format!("/api/v1/rooms/{on_b}/members"), &bob).await;
+    assert!(
+        crate::federation::eventually(10, || async {
+            joined(&get_ok(&b, &format!("/api/v1/rooms/{on_b}/members"), &bob).await)
+                .contains(&"erin".to_string())
+        })
+        .await,
+        "{}",
+        b.log()
+    );
+    let erin_on_b = member_id(
+        &get_ok(&b, &format!("/api/v1/rooms/{on_b}/members"), &bob).await,
+        "erin",
+    );
+    send_ok(
+        &b,
+        Method::POST,
+        &format!("/api/v1/rooms/{on_b}/members/{erin_on_b}/role"),
+        &bob,
+        json!({"role": "admin"}),
+    )
+    .await;
+    assert!(
+        crate::federation::eventually(10, || async {
+            get_ok(&a, &format!("/api/v1/rooms/{on_a}"), &erin).await["role"] == "admin"
+        })
+        .await,
+        "{}",
+        a.log()
+    );
     let carol_on_b = member_id(&members_b, "carol");
     let carol_on_a = member_id(
         &get_ok(&a, &format!("/api/v1/rooms/{on_a}/members"), &alice).await,

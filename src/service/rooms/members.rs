@@ -142,7 +142,9 @@ pub async fn remove(state: &AppState, me: i64, id: &str, account: &str) -> AppRe
 
 /// `POST /api/v1/rooms/:id/members/:account_id/role` with `role`: `admin` or `member` (owner or
 /// admin, on a joined member below them; an admin may promote members and the owner may demote
-/// admins), or `owner` (the owner only: hands the room over and becomes an admin).
+/// admins), or `owner` (the owner only: hands the room over and becomes an admin). On a member's
+/// server `admin` and `member` are applied to the copy and sent to the host (`Add`/`Remove` on the
+/// room's `moderators`); `owner` is the host's.
 ///
 /// Errors: 404; 403 as [`remove`]; 422 for another role or an invitee.
 pub async fn set_role(
@@ -153,7 +155,9 @@ pub async fn set_role(
     role: &str,
 ) -> AppResult<RoomMember> {
     let (room, actor) = moderating(state, me, id).await?;
-    hosted_here(&room, "roles")?;
+    if role == "owner" {
+        hosted_here(&room, "owner")?;
+    }
     let target = target(state, room.id, account).await?;
     if !target.joined() {
         return Err(AppError::unprocessable(
@@ -181,6 +185,12 @@ pub async fn set_role(
                 return Err(AppError::forbidden("You may not change this member's role"));
             }
             store::set_role(&state.db, room.id, target.account_id, role).await?;
+            if !room.local {
+                // Applied to the copy at once; the host's `Update` confirms it.
+                remote::send_role(state, &room, me, target.account_id, role == "admin").await?;
+                changed(state, room.id).await?;
+                return one_member(state, room.id, target.account_id).await;
+            }
         }
         other => {
             return Err(AppError::unprocessable(format!(

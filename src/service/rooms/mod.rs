@@ -408,15 +408,23 @@ pub async fn show(state: &AppState, me: i64, id: &str) -> AppResult<Room> {
     entity(state, &room, &member).await
 }
 
-/// `PATCH /api/v1/rooms/:id` (owner or admin). Errors: 404, 403, 422 as [`create`].
+/// `PATCH /api/v1/rooms/:id` (owner or admin). On a member's server the name and topic are
+/// applied to the copy and sent to the host (an `Update`), which decides; the image is set on the
+/// host. Errors: 404, 403, 422 as [`create`], and for an image on a member's server.
 pub async fn update(state: &AppState, me: i64, id: &str, f: RoomFields) -> AppResult<Room> {
     let (mut room, member) = moderating(state, me, id).await?;
-    hosted_here(&room, "name, topic and image")?;
+    if !room.local && f.avatar_media_id.is_some() {
+        hosted_here(&room, "image")?;
+    }
     apply(state, me, &mut room, f).await?;
     room.updated_at = Utc::now();
     store::update(&state.db, &room).await?;
     changed(state, room.id).await?;
-    remote::send_update(state, &room).await?;
+    if room.local {
+        remote::send_update(state, &room).await?;
+    } else {
+        remote::send_settings(state, &room, me).await?;
+    }
     entity(state, &room, &member).await
 }
 

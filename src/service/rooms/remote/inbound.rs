@@ -98,7 +98,10 @@ pub async fn receive(
         str_at(doc, "audience"),
         str_at(object, "object"),
         str_at(doc, "object"),
-        str_at(doc, "target").map(|t| t.trim_end_matches("/members")),
+        str_at(doc, "target").map(|t| {
+            t.trim_end_matches("/members")
+                .trim_end_matches("/moderators")
+        }),
         str_at(object, "target"),
     ];
     let uri = named
@@ -237,6 +240,57 @@ pub(super) async fn at_host(
             store::remove(&state.db, room.id, actor.id).await?;
             changed(state, room.id).await?;
             send_membership(state, room, actor.id, false).await?;
+        }
+        "Add" | "Remove" if str_at(doc, "target").is_some_and(|t| t.ends_with("/moderators")) => {
+            let uri = str_at(doc, "object").ok_or_else(|| anyhow::anyhow!("no object"))?;
+            let (target, _) = accounts::find_by_uri(&state.db, uri)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account {uri}"))?;
+            let target_member = store::member(&state.db, room.id, target.id)
+                .await?
+                .filter(|m| m.joined())
+                .ok_or_else(|| anyhow::anyhow!("{uri} is not a member of the room"))?;
+            anyhow::ensure!(
+                member.moderates() && outranks(&member, &target_member),
+                "{} may not change the role of {uri}",
+                actor.uri
+            );
+            let role = if kind == "Add" { "admin" } else { "member" };
+            store::set_role(&state.db, room.id, target.id, role).await?;
+            changed(state, room.id).await?;
+            send_update(state, room).await?;
+        }
+        "Update" => {
+            anyhow::ensure!(
+                member.moderates(),
+                "only the owner and admins change a room"
+            );
+            anyhow::ensure!(
+                str_at(doc, "object") == Some(room.uri.as_str()),
+                "an Update of something other than the room"
+            );
+            let name =
+                crate::text::clean_line(object.get("name").and_then(Value::as_str).unwrap_or(""));
+            anyhow::ensure!(
+                !name.is_empty() && name.chars().count() <= MAX_NAME,
+                "a room name must have 1 to {MAX_NAME} characters"
+            );
+            let topic = crate::text::html_to_text(
+                object.get("summary").and_then(Value::as_str).unwrap_or(""),
+            )
+            .trim()
+            .to_string();
+            anyhow::ensure!(
+                topic.chars().count() <= MAX_TOPIC,
+                "a topic has at most {MAX_TOPIC} characters"
+            );
+            let mut changed_room = room.clone();
+            changed_room.name = name;
+            changed_room.topic = topic;
+            changed_room.updated_at = Utc::now();
+            store::update(&state.db, &changed_room).await?;
+            changed(state, room.id).await?;
+            send_update(state, &changed_room).await?;
         }
         "Remove" => {
             let uri = str_at(doc, "object").ok_or_else(|| anyhow::anyhow!("no object"))?;

@@ -528,6 +528,49 @@ pub async fn send_silence(
     to_host(state, room, me.id, activity).await
 }
 
+/// Local admin `me` changed `room`'s (hosted elsewhere) name or topic: an `Update` of the Group
+/// with them, to the host.
+pub async fn send_settings(state: &AppState, room: &RoomRow, me: i64) -> AppResult<()> {
+    let me = account(state, me).await?;
+    let activity = json!({
+        "id": activity_id(&me.uri),
+        "type": "Update",
+        "actor": me.uri,
+        "object": {
+            "id": room.uri,
+            "type": "Group",
+            "name": room.name,
+            "summary": crate::text::escape(&room.topic),
+        },
+        "audience": room.uri,
+        "to": [room.uri],
+    });
+    to_host(state, room, me.id, activity).await
+}
+
+/// Local admin `me` made `target` an admin (`Add` to the room's `moderators`) or a member again
+/// (`Remove` from them) in `room` (hosted elsewhere).
+pub async fn send_role(
+    state: &AppState,
+    room: &RoomRow,
+    me: i64,
+    target: i64,
+    admin: bool,
+) -> AppResult<()> {
+    let me = account(state, me).await?;
+    let target = account(state, target).await?;
+    let activity = json!({
+        "id": activity_id(&me.uri),
+        "type": if admin { "Add" } else { "Remove" },
+        "actor": me.uri,
+        "object": target.uri,
+        "target": format!("{}/moderators", room.uri),
+        "audience": room.uri,
+        "to": [room.uri],
+    });
+    to_host(state, room, me.id, activity).await
+}
+
 /// Local admin `me` removed `target` from `room`.
 pub async fn send_remove(state: &AppState, room: &RoomRow, me: i64, target: i64) -> AppResult<()> {
     let me = account(state, me).await?;
