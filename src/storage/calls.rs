@@ -34,6 +34,30 @@ pub struct CallRow {
 }
 
 impl CallRow {
+    /// A call from `caller` to `callee` starting to ring now.
+    pub fn ringing(
+        id: i64,
+        uri: String,
+        caller: i64,
+        callee: i64,
+        media: &str,
+        offer: &str,
+    ) -> CallRow {
+        CallRow {
+            id,
+            uri,
+            caller_id: caller,
+            callee_id: callee,
+            media: media.to_string(),
+            state: RINGING.to_string(),
+            offer: offer.to_string(),
+            answer: None,
+            created_at: Utc::now(),
+            answered_at: None,
+            ended_at: None,
+        }
+    }
+
     /// Ringing or active.
     pub fn live(&self) -> bool {
         self.state == RINGING || self.state == ACTIVE

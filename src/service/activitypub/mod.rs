@@ -46,6 +46,15 @@ pub fn with_context(doc: impl serde::Serialize) -> AppResult<Value> {
     Ok(v)
 }
 
+/// The ID at `field` of an activity or object: the string, or the `id` of an object there.
+pub fn str_at<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
+    match v.get(field)? {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
 /// A local account that may be shown (exists, approved, not disabled).
 ///
 /// Errors: 404 unknown, unapproved or disabled; 410 suspended.

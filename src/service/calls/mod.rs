@@ -285,19 +285,8 @@ pub async fn start(
         .hit(state, &me.id.to_string())
         .await?;
     let id = ids::new_id();
-    let call = CallRow {
-        id,
-        uri: format!("{}/calls/{id}", state.config.base_url()),
-        caller_id: me.id,
-        callee_id: callee.id,
-        media: media.to_string(),
-        state: store::RINGING.to_string(),
-        offer: offer.to_string(),
-        answer: None,
-        created_at: Utc::now(),
-        answered_at: None,
-        ended_at: None,
-    };
+    let uri = format!("{}/calls/{id}", state.config.base_url());
+    let call = CallRow::ringing(id, uri, me.id, callee.id, media, offer);
     store::insert(&state.db, &call).await?;
     if callee.domain.is_some() {
         remote::send_invite(state, &call, me, &callee).await?;
@@ -324,7 +313,7 @@ pub async fn accept(state: &AppState, me: &AccountRow, id: &str, answer: &str) -
         .ok_or(AppError::NotFound)?;
     let caller = account(state, call.caller_id).await?;
     if caller.domain.is_some() {
-        remote::send_answer(state, &call, me, &caller).await?;
+        remote::send_about(state, &call, "Accept", me, &caller).await?;
     }
     publish_call(state, &call).await?;
     render_call(state, me.id, &call).await
@@ -346,7 +335,7 @@ pub async fn decline(state: &AppState, me: &AccountRow, id: &str) -> AppResult<C
     }
     let caller = account(state, call.caller_id).await?;
     if caller.domain.is_some() {
-        remote::send_reject(state, &call, me, &caller).await?;
+        remote::send_about(state, &call, "Reject", me, &caller).await?;
     }
     show(state, me.id, id).await
 }
@@ -367,7 +356,7 @@ pub async fn hang_up(state: &AppState, me: &AccountRow, id: &str) -> AppResult<C
     if finish(state, &call, outcome).await? {
         let peer = account(state, call.peer_of(me.id)).await?;
         if peer.domain.is_some() {
-            remote::send_leave(state, &call, me, &peer).await?;
+            remote::send_about(state, &call, "Leave", me, &peer).await?;
         }
     }
     show(state, me.id, id).await
@@ -486,7 +475,7 @@ async fn expire_rings(state: &AppState) -> AppResult<usize> {
             n += 1;
             let callee = account(state, call.callee_id).await?;
             if caller.domain.is_none() && callee.domain.is_some() {
-                remote::send_leave(state, &call, &caller, &callee).await?;
+                remote::send_about(state, &call, "Leave", &caller, &callee).await?;
             }
         }
     }

@@ -21,18 +21,11 @@ use crate::api_types::call::CallCandidate;
 use crate::error::AppResult;
 use crate::federation::origin::authority;
 use crate::service::activitypub::context::FedData;
+use crate::service::activitypub::str_at;
 use crate::state::AppState;
 use crate::storage::accounts::{self, AccountRow};
 use crate::storage::calls::{self as store, CallRow};
 use crate::storage::ids;
-
-fn str_at<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
-    match v.get(field)? {
-        Value::String(s) => Some(s),
-        Value::Object(o) => o.get("id").and_then(Value::as_str),
-        _ => None,
-    }
-}
 
 /// Queues `activity` from local `from` to remote `to`'s inbox.
 async fn send(
@@ -81,55 +74,25 @@ pub(super) async fn send_invite(
     send(state, caller, callee, activity).await
 }
 
-/// Local `callee` answered remote `caller`'s call: an `Accept` with the answer.
-pub(super) async fn send_answer(
+/// Local `me`'s `kind` (`Accept` with the SDP `answer`, `Reject` or `Leave`) of `call`, to
+/// remote `peer`.
+pub(super) async fn send_about(
     state: &AppState,
     call: &CallRow,
-    callee: &AccountRow,
-    caller: &AccountRow,
-) -> AppResult<()> {
-    let activity = json!({
-        "id": activity_id(callee),
-        "type": "Accept",
-        "actor": callee.uri,
-        "object": call.uri,
-        "sdp": call.answer,
-        "to": [caller.uri],
-    });
-    send(state, callee, caller, activity).await
-}
-
-/// Local `callee` declined remote `caller`'s call.
-pub(super) async fn send_reject(
-    state: &AppState,
-    call: &CallRow,
-    callee: &AccountRow,
-    caller: &AccountRow,
-) -> AppResult<()> {
-    let activity = json!({
-        "id": activity_id(callee),
-        "type": "Reject",
-        "actor": callee.uri,
-        "object": call.uri,
-        "to": [caller.uri],
-    });
-    send(state, callee, caller, activity).await
-}
-
-/// Local `me` hung up on remote `peer`.
-pub(super) async fn send_leave(
-    state: &AppState,
-    call: &CallRow,
+    kind: &str,
     me: &AccountRow,
     peer: &AccountRow,
 ) -> AppResult<()> {
-    let activity = json!({
+    let mut activity = json!({
         "id": activity_id(me),
-        "type": "Leave",
+        "type": kind,
         "actor": me.uri,
         "object": call.uri,
         "to": [peer.uri],
     });
+    if kind == "Accept" {
+        activity["sdp"] = json!(call.answer);
+    }
     send(state, me, peer, activity).await
 }
 
@@ -305,19 +268,14 @@ async fn receive_invite(state: &AppState, caller: &AccountRow, doc: &Value) -> a
         .hit(state, &caller.id.to_string())
         .await?;
     // The ring starts now here, whatever the caller's clock says.
-    let call = CallRow {
-        id: ids::new_id(),
-        uri: uri.to_string(),
-        caller_id: caller.id,
-        callee_id: callee.id,
-        media: media.to_string(),
-        state: store::RINGING.to_string(),
-        offer: offer.to_string(),
-        answer: None,
-        created_at: Utc::now(),
-        answered_at: None,
-        ended_at: None,
-    };
+    let call = CallRow::ringing(
+        ids::new_id(),
+        uri.to_string(),
+        caller.id,
+        callee.id,
+        media,
+        offer,
+    );
     store::insert(&state.db, &call).await?;
     tracing::debug!(call = %uri, ring_secs = RING_SECS, "a remote call rings");
     publish_call(state, &call).await?;

@@ -16,6 +16,7 @@ use crate::error::AppResult;
 use crate::federation::origin::authority;
 use crate::service::activitypub::actors::ApAccount;
 use crate::service::activitypub::context::FedData;
+use crate::service::activitypub::str_at;
 use crate::state::AppState;
 use crate::storage::accounts::{self, AccountRow};
 use crate::storage::ids;
@@ -27,14 +28,6 @@ const MAX_REMOTE_CONTENT: usize = 64 * 1024;
 /// Most unknown member actors fetched while reading one room document; the rest wait for the
 /// room's next `Update` or `Add` (logged).
 const MAX_FETCHES: usize = 20;
-
-fn str_at<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
-    match v.get(field)? {
-        Value::String(s) => Some(s),
-        Value::Object(o) => o.get("id").and_then(Value::as_str),
-        _ => None,
-    }
-}
 
 /// Whether an activity arriving at an inbox is about a room: anything naming a room hosted here
 /// (`audience`, `target`, the object, or an answered invitation's object); an `Invite` to a
@@ -164,18 +157,7 @@ pub(super) async fn at_host(
                 block.get("type").and_then(Value::as_str) == Some("Block"),
                 "an Undo of something other than a mute"
             );
-            let uri = str_at(block, "object").ok_or_else(|| anyhow::anyhow!("no member named"))?;
-            let (target, _) = accounts::find_by_uri(&state.db, uri)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no account {uri}"))?;
-            let target_member = store::member(&state.db, room.id, target.id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("{uri} is not in the room"))?;
-            anyhow::ensure!(
-                member.moderates() && outranks(&member, &target_member),
-                "{} may not mute {uri}",
-                actor.uri
-            );
+            let (target, _) = member_below(state, room, &member, actor, block, "mute").await?;
             let until = if kind == "Block" {
                 let end = block
                     .get("endTime")
@@ -242,19 +224,9 @@ pub(super) async fn at_host(
             send_membership(state, room, actor.id, false).await?;
         }
         "Add" | "Remove" if str_at(doc, "target").is_some_and(|t| t.ends_with("/moderators")) => {
-            let uri = str_at(doc, "object").ok_or_else(|| anyhow::anyhow!("no object"))?;
-            let (target, _) = accounts::find_by_uri(&state.db, uri)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no account {uri}"))?;
-            let target_member = store::member(&state.db, room.id, target.id)
-                .await?
-                .filter(|m| m.joined())
-                .ok_or_else(|| anyhow::anyhow!("{uri} is not a member of the room"))?;
-            anyhow::ensure!(
-                member.moderates() && outranks(&member, &target_member),
-                "{} may not change the role of {uri}",
-                actor.uri
-            );
+            let (target, target_member) =
+                member_below(state, room, &member, actor, doc, "change the role of").await?;
+            anyhow::ensure!(target_member.joined(), "{} has not joined", target.uri);
             let role = if kind == "Add" { "admin" } else { "member" };
             store::set_role(&state.db, room.id, target.id, role).await?;
             changed(state, room.id).await?;
@@ -293,24 +265,38 @@ pub(super) async fn at_host(
             send_update(state, &changed_room).await?;
         }
         "Remove" => {
-            let uri = str_at(doc, "object").ok_or_else(|| anyhow::anyhow!("no object"))?;
-            let (target, _) = accounts::find_by_uri(&state.db, uri)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no account {uri}"))?;
-            let target_member = store::member(&state.db, room.id, target.id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("{uri} is not in the room"))?;
-            anyhow::ensure!(
-                member.moderates() && outranks(&member, &target_member),
-                "{} may not remove {uri}",
-                actor.uri
-            );
+            let (target, _) = member_below(state, room, &member, actor, doc, "remove").await?;
             removed_here(state, room, target.id).await?;
             send_membership(state, room, target.id, false).await?;
         }
         other => anyhow::bail!("{other} is not something a member sends a room"),
     }
     Ok(())
+}
+
+/// The member `block`'s `object` names, when `member` (the actor) moderates and outranks them;
+/// `what` says the action in the refusal.
+async fn member_below(
+    state: &AppState,
+    room: &RoomRow,
+    member: &MemberRow,
+    actor: &AccountRow,
+    doc: &Value,
+    what: &str,
+) -> anyhow::Result<(AccountRow, MemberRow)> {
+    let uri = str_at(doc, "object").ok_or_else(|| anyhow::anyhow!("no member named"))?;
+    let (target, _) = accounts::find_by_uri(&state.db, uri)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account {uri}"))?;
+    let target_member = store::member(&state.db, room.id, target.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{uri} is not in the room"))?;
+    anyhow::ensure!(
+        member.moderates() && outranks(member, &target_member),
+        "{} may not {what} {uri}",
+        actor.uri
+    );
+    Ok((target, target_member))
 }
 
 /// Removes `account` from `room` here, telling them (`rookery.room.removed`) and the others.
