@@ -91,6 +91,7 @@ async fn calls_on_one_server(app: TestApp) {
             422,
         ),
         (json!({"account_id": bob_id, "sdp": "hello"}), 422),
+        (json!({"account_id": bob_id, "sdp": "v=0\r\n\u{0}"}), 422),
         (
             json!({"account_id": bob_id, "sdp": format!("v=0\r\n{}", "a".repeat(40_000))}),
             422,
@@ -180,6 +181,8 @@ async fn calls_on_one_server(app: TestApp) {
     for bad in [
         json!({"candidate": "x".repeat(2000)}),
         json!({"candidate": "a\r\nb"}),
+        json!({"candidate": "a\u{0}b"}),
+        json!({"candidate": "x", "sdp_mid": "\u{0}"}),
         json!({"candidate": "x", "sdp_mid": "m".repeat(100)}),
         json!({"candidate": "x", "sdp_m_line_index": -1}),
         json!({"candidate": ""}),

@@ -428,7 +428,54 @@ async fn pages_carry_security_headers(app: TestApp) {
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
 }
 
+/// A NUL character (which PostgreSQL cannot store in text) in any parameter, from a JSON body, a
+/// form or a query string, is a clear 422, not a server error; the same text without it posts.
+async fn nul_characters_are_refused(app: TestApp) {
+    app.create_user("nul").await;
+    let t = app.token_for("nul", "read write").await;
+    for body in [
+        json!({"status": "a\u{0}b"}),
+        json!({"status": "ok", "poll": {"options": ["a\u{0}", "b"], "expires_in": 600}}),
+        json!({"status": "ok", "spoiler_text": "\u{0}"}),
+    ] {
+        let r = app.post("/api/v1/statuses", Some(&t), body.clone()).await;
+        assert_eq!(r.status, 422, "{body}: {}", r.text);
+        assert!(r.text.contains("NUL"), "{}", r.text);
+    }
+    let r = app
+        .http
+        .post(app.url("/api/v1/statuses?visibility=public"))
+        .bearer_auth(&t)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("status=a%00b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = app
+        .http
+        .get(app.url("/api/v1/accounts/search?q=%00"))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = app
+        .post(
+            "/api/v1/rooms",
+            Some(&t),
+            json!({"name": "r", "topic": "\u{0}"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let r = app
+        .post("/api/v1/statuses", Some(&t), json!({"status": "ab"}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
 crate::both_backends!(
+    nul_characters_are_refused,
     durations_are_bounded,
     read_endpoints_check_scopes,
     reports_name_only_visible_statuses,

@@ -114,6 +114,21 @@ fn blank_nulls(v: &mut Value, depth: usize) {
     }
 }
 
+/// Whether a parameter (a string, or any string or key inside it) holds a NUL character. A parsed
+/// tree is at most 128 levels deep (serde_json's limit; brackets give fewer): the recursion stops
+/// past that.
+fn has_nul(v: &Value, depth: usize) -> bool {
+    const DEEPEST: usize = 130;
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) if depth < DEEPEST => items.iter().any(|i| has_nul(i, depth + 1)),
+        Value::Object(map) if depth < DEEPEST => map
+            .iter()
+            .any(|(k, i)| k.contains('\0') || has_nul(i, depth + 1)),
+        _ => false,
+    }
+}
+
 impl<S, T> FromRequest<S> for Params<T>
 where
     S: Send + Sync,
@@ -207,6 +222,12 @@ where
             } else {
                 tree.extend(form_tree(&bytes)?);
             }
+        }
+        if tree.iter().any(|(k, v)| k.contains('\0') || has_nul(v, 0)) {
+            // No text column (PostgreSQL's least of all) stores a NUL: refused here, for all.
+            return Err(AppError::unprocessable(
+                "Invalid parameters: text may not contain NUL characters",
+            ));
         }
         let value = serde_json::from_value(Value::Object(tree))
             .map_err(|e| AppError::unprocessable(format!("Invalid parameters: {e}")))?;

@@ -69,7 +69,13 @@ fn check_sdp(sdp: &str) -> AppResult<()> {
             "sdp is longer than {MAX_SDP} bytes"
         )));
     }
-    if !sdp.starts_with("v=0") {
+    // SDP is lines of printable text; a NUL or other control byte (which PostgreSQL would not
+    // store either) is not SDP.
+    if !sdp.starts_with("v=0")
+        || sdp
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\r' | '\n' | '\t'))
+    {
         return Err(AppError::unprocessable("sdp is not a session description"));
     }
     Ok(())
@@ -77,7 +83,7 @@ fn check_sdp(sdp: &str) -> AppResult<()> {
 
 /// An ICE candidate within bounds.
 fn check_candidate(c: &CallCandidate) -> AppResult<()> {
-    if c.candidate.len() > MAX_CANDIDATE || c.candidate.contains(['\r', '\n']) {
+    if c.candidate.len() > MAX_CANDIDATE || c.candidate.chars().any(char::is_control) {
         return Err(AppError::unprocessable(format!(
             "candidate must be one line of at most {MAX_CANDIDATE} bytes"
         )));
@@ -85,7 +91,10 @@ fn check_candidate(c: &CallCandidate) -> AppResult<()> {
     if c.candidate.is_empty() && c.sdp_mid.is_none() && c.sdp_m_line_index.is_none() {
         return Err(AppError::unprocessable("candidate is missing"));
     }
-    if c.sdp_mid.as_ref().is_some_and(|m| m.len() > MAX_MID) {
+    if c.sdp_mid
+        .as_ref()
+        .is_some_and(|m| m.len() > MAX_MID || m.chars().any(char::is_control))
+    {
         return Err(AppError::unprocessable(format!(
             "sdp_mid is longer than {MAX_MID} bytes"
         )));
