@@ -158,8 +158,15 @@ async fn own_call(state: &AppState, me: i64, id: &str) -> AppResult<CallRow> {
         .ok_or(AppError::NotFound)
 }
 
-/// `call` as `viewer` sees it: the other side's candidates.
-async fn render_call(state: &AppState, viewer: i64, call: &CallRow) -> AppResult<Call> {
+/// What a call's entity is made of beyond its row: its two people (rows and entities) and every
+/// ICE candidate sent, read once for both people's views.
+struct CallParts {
+    rows: [AccountRow; 2],
+    people: [crate::api_types::Account; 2],
+    candidates: Vec<CandidateRow>,
+}
+
+async fn parts(state: &AppState, call: &CallRow) -> AppResult<CallParts> {
     let rows = [
         account(state, call.caller_id).await?,
         account(state, call.callee_id).await?,
@@ -168,18 +175,18 @@ async fn render_call(state: &AppState, viewer: i64, call: &CallRow) -> AppResult
     let (Some(caller), Some(callee)) = (people.next(), people.next()) else {
         return Err(AppError::NotFound);
     };
+    Ok(CallParts {
+        rows,
+        people: [caller, callee],
+        candidates: store::candidates(&state.db, call.id).await?,
+    })
+}
+
+/// `call` as `viewer` sees it: the other side's candidates.
+fn call_entity(call: &CallRow, parts: &CallParts, viewer: i64) -> Call {
     let theirs = viewer != call.caller_id;
-    let candidates = store::candidates(&state.db, call.id)
-        .await?
-        .into_iter()
-        .filter(|c| c.from_caller == theirs)
-        .map(|c| CallCandidate {
-            candidate: c.candidate,
-            sdp_mid: c.sdp_mid,
-            sdp_m_line_index: c.sdp_m_line_index,
-        })
-        .collect();
-    Ok(Call {
+    let [caller, callee] = parts.people.clone();
+    Call {
         id: call.id.to_string(),
         uri: call.uri.clone(),
         caller,
@@ -188,24 +195,34 @@ async fn render_call(state: &AppState, viewer: i64, call: &CallRow) -> AppResult
         state: call.state.clone(),
         offer: call.offer.clone(),
         answer: call.answer.clone(),
-        candidates,
+        candidates: parts
+            .candidates
+            .iter()
+            .filter(|c| c.from_caller == theirs)
+            .map(|c| CallCandidate {
+                candidate: c.candidate.clone(),
+                sdp_mid: c.sdp_mid.clone(),
+                sdp_m_line_index: c.sdp_m_line_index,
+            })
+            .collect(),
         created_at: call.created_at,
         answered_at: call.answered_at,
         ended_at: call.ended_at,
-    })
+    }
+}
+
+async fn render_call(state: &AppState, viewer: i64, call: &CallRow) -> AppResult<Call> {
+    Ok(call_entity(call, &parts(state, call).await?, viewer))
 }
 
 /// Sends `rookery.call` (the call as each sees it) to the call's local people.
 async fn publish_call(state: &AppState, call: &CallRow) -> AppResult<()> {
-    for person in [call.caller_id, call.callee_id] {
-        let row = account(state, person).await?;
-        if row.domain.is_some() {
-            continue;
-        }
-        let payload = serde_json::to_string(&render_call(state, person, call).await?)
+    let parts = parts(state, call).await?;
+    for row in parts.rows.iter().filter(|r| r.domain.is_none()) {
+        let payload = serde_json::to_string(&call_entity(call, &parts, row.id))
             .map_err(anyhow::Error::from)?;
         state.hub.publish(Event {
-            keys: vec![StreamKey::User(person)],
+            keys: vec![StreamKey::User(row.id)],
             event: "rookery.call",
             payload,
             author_id: None,

@@ -57,7 +57,10 @@ async fn send_note(state: &AppState, room: &RoomRow, to: &AccountRow, html: &str
         return Ok(());
     };
     let Some(inbox) = to.inbox_url.clone().or_else(|| to.shared_inbox_url.clone()) else {
-        return Ok(());
+        return Err(AppError::unprocessable(format!(
+            "@{} has no inbox to write to",
+            to.username
+        )));
     };
     let owner = owner(state, room).await?;
     let uri = format!("{}/fallback/{}", room.uri, ids::new_id());
@@ -165,7 +168,10 @@ pub(crate) async fn relay_message(
                 m.content
             ));
         }
-        send_note(state, room, &to, header.as_deref().unwrap_or_default()).await?;
+        // One member who cannot be written to does not stop the message reaching the others.
+        if let Err(e) = send_note(state, room, &to, header.as_deref().unwrap_or_default()).await {
+            tracing::warn!(room = %room.uri, member = %to.uri, error = %e, "a room message was not sent");
+        }
     }
     Ok(())
 }

@@ -429,46 +429,60 @@ pub async fn send_message_delete(
         });
         from_room(state, room, activity, &[], None).await
     } else {
-        let me = account(state, by).await?;
-        let activity = json!({
-            "id": activity_id(&me.uri),
-            "type": "Delete",
-            "actor": me.uri,
-            "object": uri,
-            "audience": room.uri,
-            "to": [room.uri],
-        });
-        to_host(state, room, me.id, activity).await
+        member_sends(state, room, by, "Delete", json!(uri), json!({})).await
     }
 }
 
 // What a local member of a room hosted elsewhere sends to the host.
 
-/// Local member `me` accepted (`Accept`) or declined (`Reject`) the invitation to `room`.
-pub async fn send_answer(state: &AppState, room: &RoomRow, me: i64, accept: bool) -> AppResult<()> {
-    let me = account(state, me).await?;
-    let activity = json!({
+/// A local member's `kind` of `object` about `room`, addressed to the room (`audience`, `to`), with
+/// the fields of `extra` (a JSON object) added.
+fn member_activity(
+    me: &AccountRow,
+    room: &RoomRow,
+    kind: &str,
+    object: Value,
+    extra: Value,
+) -> Value {
+    let mut activity = json!({
         "id": activity_id(&me.uri),
-        "type": if accept { "Accept" } else { "Reject" },
+        "type": kind,
         "actor": me.uri,
-        "object": { "type": "Invite", "actor": room.uri, "object": room.uri, "target": me.uri },
+        "object": object,
         "audience": room.uri,
         "to": [room.uri],
     });
+    if let (Value::Object(a), Value::Object(extra)) = (&mut activity, extra) {
+        a.extend(extra);
+    }
+    activity
+}
+
+/// Sends [`member_activity`] of local member `me` to the host of `room`.
+async fn member_sends(
+    state: &AppState,
+    room: &RoomRow,
+    me: i64,
+    kind: &str,
+    object: Value,
+    extra: Value,
+) -> AppResult<()> {
+    let me = account(state, me).await?;
+    let activity = member_activity(&me, room, kind, object, extra);
     to_host(state, room, me.id, activity).await
+}
+
+/// Local member `me` accepted (`Accept`) or declined (`Reject`) the invitation to `room`.
+pub async fn send_answer(state: &AppState, room: &RoomRow, me: i64, accept: bool) -> AppResult<()> {
+    let uri = account(state, me).await?.uri;
+    let invite = json!({ "type": "Invite", "actor": room.uri, "object": room.uri, "target": uri });
+    let kind = if accept { "Accept" } else { "Reject" };
+    member_sends(state, room, me, kind, invite, json!({})).await
 }
 
 /// Local member `me` left `room`.
 pub async fn send_leave(state: &AppState, room: &RoomRow, me: i64) -> AppResult<()> {
-    let me = account(state, me).await?;
-    let activity = json!({
-        "id": activity_id(&me.uri),
-        "type": "Leave",
-        "actor": me.uri,
-        "object": room.uri,
-        "to": [room.uri],
-    });
-    to_host(state, room, me.id, activity).await
+    member_sends(state, room, me, "Leave", json!(room.uri), json!({})).await
 }
 
 /// Local admin `me` invites `invitee` to `room` (hosted elsewhere): an `Invite` to the host,
@@ -479,17 +493,8 @@ pub async fn send_invite_request(
     me: i64,
     invitee: &AccountRow,
 ) -> AppResult<()> {
-    let me = account(state, me).await?;
-    let activity = json!({
-        "id": activity_id(&me.uri),
-        "type": "Invite",
-        "actor": me.uri,
-        "object": room.uri,
-        "target": invitee.uri,
-        "audience": room.uri,
-        "to": [room.uri],
-    });
-    to_host(state, room, me.id, activity).await
+    let extra = json!({ "target": invitee.uri });
+    member_sends(state, room, me, "Invite", json!(room.uri), extra).await
 }
 
 /// Local admin `me` mutes `target` in `room` (hosted elsewhere) until `until`: a `Block` of the
@@ -504,26 +509,11 @@ pub async fn send_silence(
 ) -> AppResult<()> {
     let me = account(state, me).await?;
     let target = account(state, target).await?;
-    let block = json!({
-        "id": activity_id(&me.uri),
-        "type": "Block",
-        "actor": me.uri,
-        "object": target.uri,
-        "target": room.uri,
-        "endTime": until,
-        "audience": room.uri,
-        "to": [room.uri],
-    });
+    let extra = json!({ "target": room.uri, "endTime": until });
+    let block = member_activity(&me, room, "Block", json!(target.uri), extra);
     let activity = match until {
         Some(_) => block,
-        None => json!({
-            "id": activity_id(&me.uri),
-            "type": "Undo",
-            "actor": me.uri,
-            "object": block,
-            "audience": room.uri,
-            "to": [room.uri],
-        }),
+        None => member_activity(&me, room, "Undo", block, json!({})),
     };
     to_host(state, room, me.id, activity).await
 }
@@ -531,21 +521,13 @@ pub async fn send_silence(
 /// Local admin `me` changed `room`'s (hosted elsewhere) name or topic: an `Update` of the Group
 /// with them, to the host.
 pub async fn send_settings(state: &AppState, room: &RoomRow, me: i64) -> AppResult<()> {
-    let me = account(state, me).await?;
-    let activity = json!({
-        "id": activity_id(&me.uri),
-        "type": "Update",
-        "actor": me.uri,
-        "object": {
-            "id": room.uri,
-            "type": "Group",
-            "name": room.name,
-            "summary": crate::text::escape(&room.topic),
-        },
-        "audience": room.uri,
-        "to": [room.uri],
+    let group = json!({
+        "id": room.uri,
+        "type": "Group",
+        "name": room.name,
+        "summary": crate::text::escape(&room.topic),
     });
-    to_host(state, room, me.id, activity).await
+    member_sends(state, room, me, "Update", group, json!({})).await
 }
 
 /// Local admin `me` made `target` an admin (`Add` to the room's `moderators`) or a member again
@@ -557,32 +539,15 @@ pub async fn send_role(
     target: i64,
     admin: bool,
 ) -> AppResult<()> {
-    let me = account(state, me).await?;
-    let target = account(state, target).await?;
-    let activity = json!({
-        "id": activity_id(&me.uri),
-        "type": if admin { "Add" } else { "Remove" },
-        "actor": me.uri,
-        "object": target.uri,
-        "target": format!("{}/moderators", room.uri),
-        "audience": room.uri,
-        "to": [room.uri],
-    });
-    to_host(state, room, me.id, activity).await
+    let target = account(state, target).await?.uri;
+    let extra = json!({ "target": format!("{}/moderators", room.uri) });
+    let kind = if admin { "Add" } else { "Remove" };
+    member_sends(state, room, me, kind, json!(target), extra).await
 }
 
 /// Local admin `me` removed `target` from `room`.
 pub async fn send_remove(state: &AppState, room: &RoomRow, me: i64, target: i64) -> AppResult<()> {
-    let me = account(state, me).await?;
-    let target = account(state, target).await?;
-    let activity = json!({
-        "id": activity_id(&me.uri),
-        "type": "Remove",
-        "actor": me.uri,
-        "object": target.uri,
-        "target": format!("{}/members", room.uri),
-        "audience": room.uri,
-        "to": [room.uri],
-    });
-    to_host(state, room, me.id, activity).await
+    let target = account(state, target).await?.uri;
+    let extra = json!({ "target": format!("{}/members", room.uri) });
+    member_sends(state, room, me, "Remove", json!(target), extra).await
 }
